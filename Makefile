@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0
+# toolwatch: eBPF monitor of tool executions. `make help` lists the targets.
+
+VERSION     ?= 0.1.0
+OUTPUT      := build
+ARCH        := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX     := vmlinux/$(ARCH)/vmlinux.h
+
+CC          ?= cc
+CLANG       ?= clang
+BPFTOOL     ?= bpftool
+PKG_CONFIG  ?= pkg-config
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS        := libbpf libmicrohttpd
+CFLAGS      ?= -O2 -g
+WARN        := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+               -Wno-unused-parameter
+ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"$(VERSION)"' \
+               -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
+LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
+               -lelf -lz -lpthread -lm
+BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+               -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
+
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS    := $(wildcard bpf/*.h)
+
+# Every user-space source except main.c goes into one archive: unit tests link it and pull
+# in only the (pure) objects they reference.
+LIB_SRCS    := $(filter-out user/main.c,$(wildcard user/*.c exporter/*.c))
+LIB_OBJS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+MAIN_OBJ    := $(OUTPUT)/obj/user/main.o
+LIB         := $(OUTPUT)/libtoolwatch.a
+BIN         := $(OUTPUT)/toolwatch
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
+HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(HELPER_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+.PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format
+
+all: $(BIN)
+
+help:
+	@echo 'targets:'
+	@echo '  deps              install build and test packages with apt-get (idempotent)'
+	@echo '  all (default)     build build/toolwatch'
+	@echo '  run               deps + build + run the agent on its defaults (root)'
+	@echo '  test              deps + build + unit and integration tests (root)'
+	@echo '  test-unit         cmocka unit tests only (no root needed)'
+	@echo '  test-integration  root integration tests against the real agent'
+	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
+	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
+	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
+	@echo '  format            apply .clang-format'
+	@echo '  clean             remove build/'
+	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
+
+# Packages the build, the tests and the benchmark need (Debian 12). Quick when all present.
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
+            libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
+            prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
+            libclang-rt-14-dev
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: must run as root to apt-get install" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: all present"; fi
+
+$(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
+		$(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS) -o $@
+
+$(OUTPUT)/helpers/%: tests/integration/helpers/%.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $(if $(filter static_%,$*),-static) \
+		$< -o $@ -lpthread
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./$(BIN) agent $(ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit: $(UNIT_BINS)
+	$(Q)tests/run_unit.sh $(UNIT_BINS)
+
+test-integration: $(BIN) $(HELPER_BINS)
+	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers
+
+# Separate output tree so sanitizer objects never mix with the normal build.
+test-asan: deps
+	$(Q)$(MAKE) --no-print-directory OUTPUT=build-asan \
+		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' all test-unit
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) --no-print-directory OUTPUT=build-asan \
+		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' test-integration
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS)
+	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
+		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
+
+vmlinux:
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h tests/unit/*.c \
+		tests/integration/helpers/*.c
+
+clean:
+	rm -rf $(OUTPUT) build-asan
+
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)
