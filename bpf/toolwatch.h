@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI between the kernel programs and the agent: ring-buffer records, their limits
+ * and the indices of the drop counters. Fixed-width fields ordered so that no implicit
+ * padding exists; no includes (the including side provides __u32 and friends).
+ */
+#ifndef TOOLWATCH_H
+#define TOOLWATCH_H
+
+#define TW_COMM_LEN 16
+#define TW_PATH_LEN 256 /* executable path, NUL terminated, truncated */
+#define TW_ARGS_LEN 512 /* first bytes of argv, NUL separated; power of two */
+
+/* Every record starts with a __u32 type; the consumer switches on it. */
+enum tw_record_type {
+	TW_REC_EXEC = 1,      /* an execution started (or was found running) */
+	TW_REC_EXIT = 2,      /* an execution ended */
+	TW_REC_EXEC_FAIL = 3, /* a process gave up exec'ing: every attempt failed */
+	TW_REC_MAX,
+};
+
+/* tw_exec_rec.flags / tw_exit_rec.flags */
+enum tw_exec_flags {
+	TW_F_PARTIAL = 1 << 0,    /* running before the agent started: exec not observed */
+	TW_F_REEXEC = 1 << 1,     /* ended because the process exec'd again */
+	TW_F_OOM_KILLED = 1 << 2, /* chosen as victim by the OOM killer */
+	TW_F_ARGS_TRUNC = 1 << 3, /* argv longer than TW_ARGS_LEN */
+};
+
+/* Indices into the kernel's lost[] counter array (reasons an event was dropped). */
+enum tw_lost_reason {
+	TW_LOST_RINGBUF_EXEC = 0, /* ring buffer full: exec record */
+	TW_LOST_RINGBUF_EXIT,     /* ring buffer full: exit record */
+	TW_LOST_RINGBUF_FAIL,     /* ring buffer full: exec-failure record */
+	TW_LOST_EXECS_FULL,       /* execs map full: execution not tracked */
+	TW_LOST_PENDING_FULL,     /* exec_pending map full: failed exec not tracked */
+	TW_LOST_OWNERS_FULL,      /* owners map full: forked child not rolled up */
+	TW_LOST_MAX,
+};
+
+struct tw_exec_rec {
+	__u32 type; /* TW_REC_EXEC */
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 start_ns; /* CLOCK_MONOTONIC of the exec (fork time when TW_F_PARTIAL) */
+	__u32 flags;
+	__u32 args_size; /* bytes used in args */
+	char comm[TW_COMM_LEN];
+	char filename[TW_PATH_LEN];
+	char args[TW_ARGS_LEN];
+};
+
+/* Resources consumed by one execution, its threads and its children that did not exec. */
+struct tw_usage {
+	__u64 cpu_user_ns;
+	__u64 cpu_system_ns;
+	__u64 peak_rss_bytes;
+	__u64 net_tx_bytes;
+	__u64 net_rx_bytes;
+	__u64 disk_read_bytes;
+	__u64 disk_write_bytes;
+	__u32 tcp_connects;
+	__u32 tcp_retransmits;
+};
+
+/* Value of the execs map (tgid -> running execution); read by the agent for live usage. */
+struct tw_exec_state {
+	__u64 start_ns;
+	__u32 flags;
+	__u32 pad;
+	struct tw_usage usage;
+};
+
+struct tw_exit_rec {
+	__u32 type; /* TW_REC_EXIT */
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 start_ns; /* as in the matching tw_exec_rec */
+	__u64 end_ns;	/* CLOCK_MONOTONIC */
+	__u32 exit_code; /* wait(2) status: code << 8 | core 0x80 | signal */
+	__u32 flags;
+	char comm[TW_COMM_LEN];
+	struct tw_usage usage;
+};
+
+struct tw_exec_fail_rec {
+	__u32 type; /* TW_REC_EXEC_FAIL */
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 ts_ns;	/* CLOCK_MONOTONIC of the last failed attempt */
+	__s32 error;	/* positive errno of the attempt reported (EACCES beats ENOENT) */
+	__u32 attempts; /* failed execve calls folded into this record (PATH search) */
+	char comm[TW_COMM_LEN];
+	char filename[TW_PATH_LEN];
+};
+
+#endif /* TOOLWATCH_H */
