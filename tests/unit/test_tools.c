@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tools.h"
+
+/* A string literal holding argv words: its size without the literal's own closing NUL. */
+#define ARGV(lit) lit, sizeof(lit) - 1
+
+/*
+ * Runs tool__name with argv and comm in heap buffers of exactly their size, so that a read
+ * past args_size or past the 16-byte comm shows up under ASan or valgrind.
+ */
+static void name_of(const char *filename, const char *comm, const char *args, size_t args_size,
+		    char *out, size_t out_size)
+{
+	char *args_copy = NULL, *comm_copy = NULL;
+
+	if (args_size) {
+		args_copy = malloc(args_size);
+		assert_non_null(args_copy);
+		memcpy(args_copy, args, args_size);
+	}
+	if (comm) {
+		comm_copy = calloc(1, 16);
+		assert_non_null(comm_copy);
+		strncpy(comm_copy, comm, 15);
+	}
+	memset(out, 'X', out_size);
+	tool__name(filename, comm_copy, args_copy, args_size, out, out_size);
+	free(args_copy);
+	free(comm_copy);
+}
+
+static void assert_name(const char *filename, const char *comm, const char *args, size_t args_size,
+			const char *want)
+{
+	char out[TOOL_NAME_MAX];
+
+	name_of(filename, comm, args, args_size, out, sizeof(out));
+	if (strcmp(out, want))
+		fail_msg("filename '%s': got '%s', want '%s'", filename ? filename : "(null)", out,
+			 want);
+}
+
+static void test_tool_name_plain_binary(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/curl", "curl", ARGV("curl\0-s\0https://example.com\0"), "curl");
+	assert_name("/usr/local/bin/terraform", "terraform", ARGV("terraform\0plan\0"),
+		    "terraform");
+	assert_name("relative/dir/make", "make", ARGV("make\0"), "make");
+	/* argv[0] can be anything; the exec'd file decides */
+	assert_name("/usr/bin/gcc-12", "gcc-12", ARGV("cc\0-c\0x.c\0"), "gcc-12");
+}
+
+static void test_tool_name_lookalike_is_not_interpreter(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/pythonista", "pythonista", ARGV("pythonista\0x.py\0"), "pythonista");
+	assert_name("/usr/bin/python3-config", "python3-config", ARGV("python3-config\0--libs\0"),
+		    "python3-config");
+	assert_name("/usr/bin/bashful", "bashful", ARGV("bashful\0x.sh\0"), "bashful");
+	assert_name("/usr/bin/javac", "javac", ARGV("javac\0Main.java\0"), "javac");
+	assert_name("/usr/bin/node-gyp", "node-gyp", ARGV("node-gyp\0build\0"), "node-gyp");
+}
+
+static void test_tool_name_shell_script(void **state)
+{
+	(void)state;
+	assert_name("/bin/bash", "bash", ARGV("bash\0script.sh\0"), "script.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0/opt/ci/run-tests.sh\0--fast\0"),
+		    "run-tests.sh");
+	assert_name("/bin/sh", "sh", ARGV("sh\0-e\0./build.sh\0"), "build.sh");
+	assert_name("/usr/bin/dash", "dash", ARGV("dash\0-x\0/etc/init.d/foo\0start\0"), "foo");
+	assert_name("/usr/bin/zsh", "zsh", ARGV("zsh\0-f\0setup.zsh\0"), "setup.zsh");
+	assert_name("/bin/ksh", "ksh", ARGV("ksh\0job.ksh\0"), "job.ksh");
+	assert_name("/bin/mksh", "mksh", ARGV("mksh\0job.sh\0"), "job.sh");
+	assert_name("/bin/ash", "ash", ARGV("ash\0job.sh\0"), "job.sh");
+}
+
+static void test_tool_name_shell_options_with_arguments(void **state)
+{
+	(void)state;
+	/* -o and -O take the next word, also inside a cluster */
+	assert_name("/bin/bash", "bash", ARGV("bash\0-euo\0pipefail\0deploy.sh\0"), "deploy.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-o\0errexit\0+o\0xtrace\0a.sh\0"), "a.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-O\0extglob\0b.sh\0"), "b.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0--rcfile\0/etc/rc\0c.sh\0"), "c.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0--norc\0--posix\0d.sh\0"), "d.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0--\0-weird.sh\0"), "-weird.sh");
+	assert_name("/bin/sh", "sh", ARGV("sh\0-\0e.sh\0"), "e.sh");
+}
+
+static void test_tool_name_shell_inline_or_stdin_keeps_shell(void **state)
+{
+	(void)state;
+	assert_name("/bin/bash", "bash", ARGV("bash\0-c\0echo hi; ./x.sh\0"), "bash");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-lc\0make\0"), "bash");
+	assert_name("/bin/sh", "sh", ARGV("sh\0-ec\0true\0name\0"), "sh");
+	assert_name("/bin/sh", "sh", ARGV("sh\0-s\0arg1\0"), "sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0"), "bash");
+	assert_name("/bin/bash", "bash", ARGV("-bash\0"), "bash");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-x\0"), "bash");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-o\0"), "bash");
+}
+
+static void test_tool_name_python_module(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/python3", "python3",
+		    ARGV("python3\0-m\0http.server\0"
+			 "8000\0"),
+		    "http.server");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-mpip\0install\0x\0"), "pip");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-Bm\0pytest\0-q\0"), "pytest");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-m\0"), "python3");
+}
+
+static void test_tool_name_python_script(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-W\0ignore\0tool.py\0"),
+		    "tool.py");
+	assert_name("/usr/bin/python3.11", "python3.11", ARGV("python3.11\0/opt/x/y.py\0"), "y.py");
+	assert_name("/usr/bin/python3", "python3",
+		    ARGV("python3\0-u\0-Wignore\0-X\0dev\0-OO\0/srv/app.py\0--port\0"
+			 "1\0"),
+		    "app.py");
+	assert_name("/usr/bin/python3", "python3",
+		    ARGV("python3\0--check-hash-based-pycs\0never\0s.py\0"), "s.py");
+	assert_name("/usr/bin/python2.7", "python2.7", ARGV("python\0-Q\0new\0old.py\0"), "old.py");
+	assert_name("/usr/bin/python", "python", ARGV("python\0--\0t.py\0"), "t.py");
+	assert_name("/usr/bin/pypy3", "pypy3", ARGV("pypy3\0bench.py\0"), "bench.py");
+	assert_name("/usr/bin/pypy3.10", "pypy3.10", ARGV("pypy3.10\0bench.py\0"), "bench.py");
+}
+
+static void test_tool_name_python_inline_keeps_interpreter(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-c\0import x.py\0"), "python3");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-Ic\0print(1)\0"), "python3");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-\0a.py\0"), "python3");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0"), "python3");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-u\0"), "python3");
+}
+
+static void test_tool_name_node(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/node", "node", ARGV("node\0--require\0x\0app.js\0"), "app.js");
+	assert_name("/usr/bin/node", "node", ARGV("node\0-r\0dotenv/config\0srv/app.js\0"),
+		    "app.js");
+	assert_name("/usr/bin/node", "node",
+		    ARGV("node\0--max-old-space-size=4096\0--import\0tsx\0main.mjs\0"), "main.mjs");
+	assert_name("/usr/bin/nodejs", "nodejs", ARGV("nodejs\0inspect\0dbg.js\0"), "dbg.js");
+	assert_name("/usr/bin/node", "node", ARGV("node\0-e\0require('./x.js')\0"), "node");
+	assert_name("/usr/bin/node", "node", ARGV("node\0--eval=1\0"), "node");
+	assert_name("/usr/bin/node", "node",
+		    ARGV("node\0--eval\0"
+			 "1\0"),
+		    "node");
+	assert_name("/usr/bin/node", "node",
+		    ARGV("node\0-pe\0"
+			 "1+1\0"),
+		    "node");
+	assert_name("/usr/bin/node", "node", ARGV("node\0"), "node");
+}
+
+static void test_tool_name_perl(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-e\0print 1\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-lne\0print\0file.txt\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-i.bak\0-pe\0s/a/b/\0f\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-w\0-I\0lib\0script.pl\0"), "script.pl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-Mstrict\0-d:NYTProf\0p.pl\0"), "p.pl");
+	assert_name("/usr/bin/perl5.36.0", "perl5.36.0", ARGV("perl5.36.0\0x.pl\0"), "x.pl");
+}
+
+static void test_tool_name_ruby(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0-I\0lib\0app.rb\0"), "app.rb");
+	assert_name("/usr/bin/ruby3.2", "ruby3.2", ARGV("ruby3.2\0-rjson\0x.rb\0"), "x.rb");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0--disable\0gems\0y.rb\0"), "y.rb");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0-W0\0z.rb\0"), "z.rb");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0-e\0puts 1\0"), "ruby");
+}
+
+static void test_tool_name_java(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/java", "java", ARGV("java\0-jar\0/opt/app.jar\0--serve\0"),
+		    "app.jar");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-cp\0a.jar\0com.Main\0"), "com.Main");
+	assert_name("/usr/lib/jvm/bin/java", "java",
+		    ARGV("java\0-Xmx1g\0-Dx=y\0-classpath\0a:b\0com.example.Server\0run\0"),
+		    "com.example.Server");
+	assert_name("/usr/bin/java", "java", ARGV("java\0--class-path\0c.jar\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0--class-path=c.jar\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-m\0app.core/app.core.Main\0"),
+		    "app.core");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-version\0"), "java");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-cp\0"), "java");
+}
+
+static void test_tool_name_busybox(void **state)
+{
+	(void)state;
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0sh\0-e\0x.sh\0"), "x.sh");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0wget\0-q\0url\0"), "wget");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0sh\0"), "sh");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0--list\0"), "busybox");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0"), "busybox");
+}
+
+static void test_tool_name_shebang_uses_script(void **state)
+{
+	(void)state;
+	/* the kernel exec'd the script: filename is the script, argv[0] the interpreter */
+	assert_name("./tool.py", "tool.py", ARGV("/usr/bin/python3\0./tool.py\0"), "tool.py");
+	assert_name("/opt/bin/sync", "sync", ARGV("/usr/bin/env\0python3\0/opt/bin/sync\0"),
+		    "sync");
+	assert_name("/usr/local/bin/deploy.sh", "deploy.sh",
+		    ARGV("/bin/bash\0-e\0/usr/local/bin/deploy.sh\0prod\0"), "deploy.sh");
+}
+
+static void test_tool_name_truncated_argv(void **state)
+{
+	(void)state;
+	/* the last word lost its NUL and its end: it is used as far as it goes */
+	assert_name("/bin/bash", "bash", ARGV("bash\0/opt/scripts/deploy.sh"), "deploy.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0/opt/scripts/depl"), "depl");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-m\0http.ser"), "http.ser");
+	/* cut inside the interpreter's options: no script seen */
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-W"), "python3");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-cp\0/very/long/class:pa"), "java");
+	assert_name("/bin/bash", "bash", ARGV("bash\0/opt/"), "opt");
+	/* a single word without NUL */
+	assert_name("", "x", ARGV("/usr/bin/rsync"), "rsync");
+}
+
+static void test_tool_name_empty_filename_falls_back(void **state)
+{
+	(void)state;
+	assert_name("", "cron", NULL, 0, "cron");
+	assert_name(NULL, "cron", NULL, 0, "cron");
+	assert_name("", "sshd", ARGV("/usr/sbin/sshd\0-D\0"), "sshd");
+	assert_name("", "bash", ARGV("-bash\0"), "bash");
+	/* argv[0] of an interpreter still leads to its script */
+	assert_name("", "python3", ARGV("python3\0/srv/job.py\0"), "job.py");
+	assert_name("", "python3", ARGV("\0/srv/job.py\0"), "job.py"); /* via comm */
+	/* comm is used as it is: kernel-style names keep their slash */
+	assert_name("", "kworker/0:1", NULL, 0, "kworker/0:1");
+	assert_name("/", "", NULL, 0, "unknown");
+	assert_name("", "", ARGV("\0\0"), "unknown");
+	assert_name(NULL, NULL, NULL, 0, "unknown");
+	assert_name("/usr/bin/", "x", NULL, 0, "bin");
+}
+
+static void test_tool_name_comm_read_at_most_16_bytes(void **state)
+{
+	char comm[16];
+	char out[TOOL_NAME_MAX];
+
+	(void)state;
+	memset(comm, 'c', sizeof(comm)); /* no NUL at all: must not read past 16 bytes */
+	tool__name("", comm, NULL, 0, out, sizeof(out));
+	assert_string_equal(out, "cccccccccccccccc");
+}
+
+static void test_tool_name_long_name_truncated_at_utf8_boundary(void **state)
+{
+	char path[256], want[TOOL_NAME_MAX], out[TOOL_NAME_MAX];
+
+	(void)state;
+	/* plain ASCII: cut to 63 bytes */
+	memset(path, 'a', 100);
+	path[100] = '\0';
+	memset(want, 'a', TOOL_NAME_MAX - 1);
+	want[TOOL_NAME_MAX - 1] = '\0';
+	assert_name(path, "a", NULL, 0, want);
+
+	/* 62 bytes + a 2-byte "é" would need 64: the whole sequence is dropped */
+	memset(path, 'a', 62);
+	strcpy(path + 62, "\xc3\xa9tail");
+	want[62] = '\0';
+	assert_name(path, "a", NULL, 0, want);
+
+	/* 61 bytes + "é" is exactly 63 */
+	memset(path, 'a', 61);
+	strcpy(path + 61, "\xc3\xa9tail");
+	memcpy(want, path, 63);
+	want[63] = '\0';
+	assert_name(path, "a", NULL, 0, want);
+	name_of(path, "a", NULL, 0, out, sizeof(out));
+	assert_int_equal(strlen(out), 63);
+
+	/* a 4-byte emoji straddling the limit goes as a whole */
+	memset(path, 'b', 60);
+	strcpy(path + 60, "\xf0\x9f\x9a\x80");
+	memset(want, 'b', 60);
+	want[60] = '\0';
+	assert_name(path, "b", NULL, 0, want);
+
+	/* invalid bytes stand alone and may be cut anywhere */
+	memset(path, 'c', 62);
+	strcpy(path + 62, "\xff\xfe\xfd");
+	memcpy(want, path, 63);
+	want[63] = '\0';
+	assert_name(path, "c", NULL, 0, want);
+
+	/* small buffers */
+	name_of("/bin/\xe2\x82\xac\xe2\x82\xac", "x", NULL, 0, out, 4);
+	assert_string_equal(out, "\xe2\x82\xac");
+	name_of("/bin/\xe2\x82\xac\xe2\x82\xac", "x", NULL, 0, out, 3);
+	assert_string_equal(out, "");
+	name_of("/bin/tool", "x", NULL, 0, out, 1);
+	assert_string_equal(out, "");
+	out[0] = 'Z';
+	tool__name("/bin/tool", "x", NULL, 0, out, 0);
+	assert_int_equal(out[0], 'Z');
+}
+
+/* xorshift: deterministic junk */
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void test_tool_name_hostile_input_stays_bounded(void **state)
+{
+	static const char *const interpreters[] = {
+	    "/bin/bash",     "/usr/bin/python3", "/usr/bin/node", "/usr/bin/perl",
+	    "/usr/bin/ruby", "/usr/bin/java",	 "/bin/busybox",  ""};
+	size_t args_size = 1 << 20, i, round;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	char *args = malloc(args_size);
+	char out[TOOL_NAME_MAX + 8];
+
+	(void)state;
+	assert_non_null(args);
+	for (round = 0; round < 64; round++) {
+		size_t size = round % 2 ? args_size : (size_t)(next_random(&seed) % 4096);
+		const char *filename = interpreters[round % 8];
+
+		for (i = 0; i < size; i++) {
+			uint64_t r = next_random(&seed);
+
+			/* mostly option-like and control bytes, some NULs, no NUL at the end */
+			args[i] = (char)(r % 5 == 0 ? '-' : r % 7 == 0 ? '\0' : (r >> 8) & 0xff);
+		}
+		if (size)
+			args[size - 1] = 'x';
+		memset(out, 'X', sizeof(out));
+		tool__name(filename, "comm", args, size, out, TOOL_NAME_MAX);
+		assert_true(strlen(out) > 0);
+		assert_true(strlen(out) < TOOL_NAME_MAX);
+		assert_int_equal(out[TOOL_NAME_MAX], 'X'); /* nothing written past out_size */
+	}
+	/* one huge script word without NUL */
+	memcpy(args, "sh\0", 3);
+	memset(args + 3, '/', args_size / 2 - 3);
+	memset(args + args_size / 2, 'z', args_size / 2);
+	tool__name("/bin/sh", "sh", args, args_size, out, TOOL_NAME_MAX);
+	assert_int_equal(strlen(out), TOOL_NAME_MAX - 1);
+	assert_int_equal(out[0], 'z');
+	free(args);
+}
+
+static void test_tool_table_ids_dense_in_first_appearance_order(void **state)
+{
+	struct tool_table *t = tool_table__new(10);
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(tool_table__count(t), 1);
+	assert_int_equal(tool_table__intern(t, "make"), 1);
+	assert_int_equal(tool_table__intern(t, "gcc"), 2);
+	assert_int_equal(tool_table__intern(t, "make"), 1);
+	assert_int_equal(tool_table__intern(t, "ld"), 3);
+	assert_int_equal(tool_table__count(t), 4);
+	assert_string_equal(tool_table__name(t, 1), "make");
+	assert_string_equal(tool_table__name(t, 2), "gcc");
+	assert_string_equal(tool_table__name(t, 3), "ld");
+	assert_null(tool_table__name(t, 4));
+	assert_null(tool_table__name(t, UINT_MAX));
+	assert_int_equal(tool_table__lookup(t, "gcc"), 2);
+	assert_int_equal(tool_table__lookup(t, "clang"), -1);
+	assert_int_equal(tool_table__overflows(t), 0);
+	tool_table__free(t);
+}
+
+static void test_tool_table_other_is_id_zero(void **state)
+{
+	struct tool_table *t = tool_table__new(2);
+
+	(void)state;
+	assert_non_null(t);
+	assert_string_equal(tool_table__name(t, TOOL_OTHER_ID), "other");
+	assert_int_equal(tool_table__intern(t, "other"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__lookup(t, "other"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__intern(t, NULL), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__lookup(t, NULL), -1);
+	assert_int_equal(tool_table__overflows(t), 0);
+	assert_int_equal(tool_table__count(t), 1);
+	/* "other" does not use up a slot */
+	assert_int_equal(tool_table__intern(t, "a"), 1);
+	assert_int_equal(tool_table__intern(t, "b"), 2);
+	tool_table__free(t);
+}
+
+static void test_tool_table_cap_sends_new_names_to_other(void **state)
+{
+	struct tool_table *t = tool_table__new(3);
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(tool_table__intern(t, "a"), 1);
+	assert_int_equal(tool_table__intern(t, "b"), 2);
+	assert_int_equal(tool_table__intern(t, "c"), 3);
+	assert_int_equal(tool_table__intern(t, "d"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__overflows(t), 1);
+	/* names already held keep their ids */
+	assert_int_equal(tool_table__intern(t, "a"), 1);
+	assert_int_equal(tool_table__intern(t, "c"), 3);
+	assert_int_equal(tool_table__overflows(t), 1);
+	/* every call for an untracked name counts */
+	assert_int_equal(tool_table__intern(t, "d"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__intern(t, "e"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__overflows(t), 3);
+	assert_int_equal(tool_table__intern(t, "other"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__overflows(t), 3);
+	assert_int_equal(tool_table__count(t), 4);
+	assert_int_equal(tool_table__lookup(t, "d"), -1);
+	assert_null(tool_table__name(t, 4));
+	tool_table__free(t);
+}
+
+static void test_tool_table_zero_cap_tracks_nothing(void **state)
+{
+	struct tool_table *t = tool_table__new(0);
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(tool_table__intern(t, "a"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__overflows(t), 1);
+	assert_int_equal(tool_table__count(t), 1);
+	tool_table__free(t);
+}
+
+static void test_tool_table_keeps_own_copy(void **state)
+{
+	struct tool_table *t = tool_table__new(4);
+	char name[] = "rsync";
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(tool_table__intern(t, name), 1);
+	name[0] = 'x';
+	assert_string_equal(tool_table__name(t, 1), "rsync");
+	assert_int_equal(tool_table__lookup(t, "rsync"), 1);
+	assert_int_equal(tool_table__lookup(t, name), -1);
+	assert_int_equal(tool_table__intern(t, ""), 2); /* empty is a name like any other */
+	tool_table__free(t);
+}
+
+static void test_tool_table_rejects_bad_cap(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(tool_table__new((unsigned int)INT_MAX + 1));
+	assert_int_equal(errno, EINVAL);
+	tool_table__free(NULL);
+}
+
+#define MANY_NAMES 100000
+
+static void test_tool_table_100k_names(void **state)
+{
+	struct tool_table *t = tool_table__new(MANY_NAMES);
+	char name[32];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < MANY_NAMES; i++) {
+		snprintf(name, sizeof(name), "tool-%u", i);
+		assert_int_equal(tool_table__intern(t, name), i + 1);
+	}
+	assert_int_equal(tool_table__count(t), MANY_NAMES + 1);
+	for (i = 0; i < MANY_NAMES; i++) {
+		snprintf(name, sizeof(name), "tool-%u", i);
+		assert_int_equal(tool_table__intern(t, name), i + 1);
+		assert_int_equal(tool_table__lookup(t, name), (int)i + 1);
+	}
+	for (i = 1; i <= MANY_NAMES; i += 9973) {
+		snprintf(name, sizeof(name), "tool-%u", i - 1);
+		assert_string_equal(tool_table__name(t, i), name);
+	}
+	assert_int_equal(tool_table__overflows(t), 0);
+	assert_int_equal(tool_table__intern(t, "one-too-many"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__overflows(t), 1);
+	assert_int_equal(tool_table__lookup(t, "tool-100000"), -1);
+	tool_table__free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tool_name_plain_binary),
+	    cmocka_unit_test(test_tool_name_lookalike_is_not_interpreter),
+	    cmocka_unit_test(test_tool_name_shell_script),
+	    cmocka_unit_test(test_tool_name_shell_options_with_arguments),
+	    cmocka_unit_test(test_tool_name_shell_inline_or_stdin_keeps_shell),
+	    cmocka_unit_test(test_tool_name_python_module),
+	    cmocka_unit_test(test_tool_name_python_script),
+	    cmocka_unit_test(test_tool_name_python_inline_keeps_interpreter),
+	    cmocka_unit_test(test_tool_name_node),
+	    cmocka_unit_test(test_tool_name_perl),
+	    cmocka_unit_test(test_tool_name_ruby),
+	    cmocka_unit_test(test_tool_name_java),
+	    cmocka_unit_test(test_tool_name_busybox),
+	    cmocka_unit_test(test_tool_name_shebang_uses_script),
+	    cmocka_unit_test(test_tool_name_truncated_argv),
+	    cmocka_unit_test(test_tool_name_empty_filename_falls_back),
+	    cmocka_unit_test(test_tool_name_comm_read_at_most_16_bytes),
+	    cmocka_unit_test(test_tool_name_long_name_truncated_at_utf8_boundary),
+	    cmocka_unit_test(test_tool_name_hostile_input_stays_bounded),
+	    cmocka_unit_test(test_tool_table_ids_dense_in_first_appearance_order),
+	    cmocka_unit_test(test_tool_table_other_is_id_zero),
+	    cmocka_unit_test(test_tool_table_cap_sends_new_names_to_other),
+	    cmocka_unit_test(test_tool_table_zero_cap_tracks_nothing),
+	    cmocka_unit_test(test_tool_table_keeps_own_copy),
+	    cmocka_unit_test(test_tool_table_rejects_bad_cap),
+	    cmocka_unit_test(test_tool_table_100k_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

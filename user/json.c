@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "json.h"
+
+void json__append_string(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, plain = 0, seq;
+	char esc[7];
+
+	strbuf__putc(sb, '"');
+	/* bytes [plain, i) need no escaping and are copied in one go */
+	while (i < len) {
+		const char *replacement = NULL;
+
+		if (u[i] >= 0x80) {
+			seq = utf8__seq_len(u + i, len - i);
+			if (seq) {
+				i += seq;
+				continue;
+			}
+			replacement = "\\ufffd";
+		} else if (u[i] == '"') {
+			replacement = "\\\"";
+		} else if (u[i] == '\\') {
+			replacement = "\\\\";
+		} else if (u[i] == '\n') {
+			replacement = "\\n";
+		} else if (u[i] == '\r') {
+			replacement = "\\r";
+		} else if (u[i] == '\t') {
+			replacement = "\\t";
+		} else if (u[i] == '\b') {
+			replacement = "\\b";
+		} else if (u[i] == '\f') {
+			replacement = "\\f";
+		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[u[i] >> 4];
+			esc[5] = hex[u[i] & 0xf];
+			esc[6] = '\0';
+			replacement = esc;
+		} else {
+			i++;
+			continue;
+		}
+		if (i > plain)
+			strbuf__append(sb, s + plain, i - plain);
+		strbuf__puts(sb, replacement);
+		plain = ++i;
+	}
+	if (i > plain)
+		strbuf__append(sb, s + plain, i - plain);
+	strbuf__putc(sb, '"');
+}
+
+void json__append_string0(struct strbuf *sb, const char *s)
+{
+	json__append_string(sb, s ? s : "", s ? strlen(s) : 0);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Tool names: process -> tool name rules and the capped table of tracked names, pure. */
+#ifndef TOOLWATCH_TOOLS_H
+#define TOOLWATCH_TOOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOOL_NAME_MAX	  64 /* bytes of a tool name, NUL included */
+#define TOOL_OTHER_ID	  0  /* id of "other": names beyond the cap */
+#define TOOL_OTHER_NAME	  "other"
+#define TOOL_UNKNOWN_NAME "unknown"
+
+/*
+ * Writes the tool name of one execution into out (always NUL terminated when out_size > 0).
+ *
+ * filename is the path the kernel exec'd (may be empty or NULL), comm the task comm (NUL
+ * terminated, at most 16 bytes are read), args the first args_size bytes of argv as copied
+ * from the process: words separated by NULs, the last one possibly cut short without its
+ * NUL. No byte beyond args_size is read.
+ *
+ * The name is the basename of filename; if that is empty, the basename of argv[0] (without
+ * the leading '-' of a login shell); if that is empty, comm; if that is empty, "unknown".
+ * When that name is a known interpreter (see tools.c: shells, python*, pypy*, node, perl*,
+ * ruby*, java, busybox), the name is instead the basename of the script the interpreter
+ * runs, found by skipping the interpreter's options (with their arguments) and `--`:
+ * `python -m mod` gives mod, `java -jar x.jar` gives x.jar and `java cls` gives cls,
+ * `busybox applet` gives applet. Inline code (`-c`, `-e`, `--eval`, `-p`), standard
+ * input (`-`, `sh -s`) or no script at all keep the interpreter's name.
+ *
+ * The result is cut to out_size - 1 bytes without splitting a well-formed UTF-8 sequence;
+ * other bytes (control characters, invalid UTF-8) are kept as they are: escaping them is
+ * the exposition's job.
+ */
+void tool__name(const char *filename, const char *comm, const char *args, size_t args_size,
+		char *out, size_t out_size);
+
+struct tool_table;
+
+/*
+ * A table that gives each distinct tool name a small dense id: 1..max_tools in order of
+ * first appearance, 0 for "other". max_tools may be 0 (everything is "other") and at most
+ * INT_MAX. Memory grows with the names actually seen, not with max_tools. Returns NULL and
+ * sets errno (EINVAL, ENOMEM) on failure.
+ */
+struct tool_table *tool_table__new(unsigned int max_tools);
+
+/* Frees the table and its names; NULL is a no-op. */
+void tool_table__free(struct tool_table *t);
+
+/*
+ * The id of name, adding it if new; the table keeps its own copy. Returns TOOL_OTHER_ID
+ * for the literal name "other" and for a NULL name (neither counted), and for a new name
+ * that cannot be tracked because the table already holds max_tools names or memory ran
+ * out: each such call counts one overflow. O(1) on average.
+ */
+unsigned int tool_table__intern(struct tool_table *t, const char *name);
+
+/* The id of name (0 for "other") or -1 when the table does not hold it. */
+int tool_table__lookup(const struct tool_table *t, const char *name);
+
+/* The name of id ("other" for 0), or NULL when id is not in use. Valid until free. */
+const char *tool_table__name(const struct tool_table *t, unsigned int id);
+
+/* Number of ids in use, 0 ("other") included: ids are 0..count-1. */
+unsigned int tool_table__count(const struct tool_table *t);
+
+/* Number of intern calls that returned "other" for a name that could not be tracked. */
+uint64_t tool_table__overflows(const struct tool_table *t);
+
+#endif /* TOOLWATCH_TOOLS_H */
