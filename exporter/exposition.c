@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exposition.h"
+
+void exposition__escape_label(struct strbuf *out, const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t n = strlen(value);
+
+	while (n) {
+		size_t len = utf8__seq_len(p, n);
+
+		if (!len) {
+			strbuf__puts(out, "\xef\xbf\xbd");
+			len = 1;
+		} else if (*p == '\\') {
+			strbuf__puts(out, "\\\\");
+		} else if (*p == '"') {
+			strbuf__puts(out, "\\\"");
+		} else if (*p == '\n') {
+			strbuf__puts(out, "\\n");
+		} else {
+			strbuf__append(out, p, len);
+		}
+		p += len;
+		n -= len;
+	}
+}
+
+void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals)
+{
+	uint64_t scale = 1, frac;
+	char digits[24];
+	int i;
+
+	for (unsigned int d = 0; d < decimals; d++)
+		scale *= 10;
+	strbuf__appendf(out, "%" PRIu64, v / scale);
+	frac = v % scale;
+	if (!frac)
+		return;
+	snprintf(digits, sizeof(digits), "%0*" PRIu64, (int)decimals, frac);
+	for (i = (int)strlen(digits) - 1; i > 0 && digits[i] == '0'; i--)
+		digits[i] = '\0';
+	strbuf__putc(out, '.');
+	strbuf__puts(out, digits);
+}
+
+static unsigned int layout_decimals(const struct hist_layout *layout)
+{
+	unsigned int d = 0;
+
+	for (double s = layout->unit_scale; s >= 10; s /= 10)
+		d++;
+	return d;
+}
+
+static void family(struct strbuf *out, const char *name, const char *type, const char *help)
+{
+	strbuf__appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void tool_label(struct strbuf *out, const char *name, const char *tool)
+{
+	strbuf__appendf(out, "%s{tool=\"", name);
+	exposition__escape_label(out, tool);
+	strbuf__putc(out, '"');
+}
+
+static void tool_counter(struct strbuf *out, const char *name, const char *tool, uint64_t v)
+{
+	tool_label(out, name, tool);
+	strbuf__appendf(out, "} %" PRIu64 "\n", v);
+}
+
+static void histogram(struct strbuf *out, const char *name, const char *tool,
+		      const struct hist *h, const struct hist_layout *layout)
+{
+	unsigned int decimals = layout_decimals(layout);
+	uint64_t cumulative = 0;
+
+	for (unsigned int i = 0; i < layout->nr_bounds; i++) {
+		cumulative += h->counts[i];
+		strbuf__appendf(out, "%s_bucket{tool=\"", name);
+		exposition__escape_label(out, tool);
+		strbuf__puts(out, "\",le=\"");
+		exposition__decimal(out, layout->bounds[i], decimals);
+		strbuf__appendf(out, "\"} %" PRIu64 "\n", cumulative);
+	}
+	strbuf__appendf(out, "%s_bucket{tool=\"", name);
+	exposition__escape_label(out, tool);
+	strbuf__appendf(out, "\",le=\"+Inf\"} %" PRIu64 "\n", h->count);
+	strbuf__appendf(out, "%s_sum{tool=\"", name);
+	exposition__escape_label(out, tool);
+	strbuf__puts(out, "\"} ");
+	exposition__decimal(out, h->sum, decimals);
+	strbuf__putc(out, '\n');
+	strbuf__appendf(out, "%s_count{tool=\"", name);
+	exposition__escape_label(out, tool);
+	strbuf__appendf(out, "\"} %" PRIu64 "\n", h->count);
+}
+
+/* A per-tool counter or gauge family whose value is one field of tool_stats. */
+static void tool_family(struct strbuf *out, const struct snapshot *s, const char *name,
+			const char *type, const char *help, size_t offset)
+{
+	family(out, name, type, help);
+	for (size_t i = 0; i < s->nr_tools; i++) {
+		const char *p = (const char *)&s->tools[i].stats + offset;
+		uint64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		tool_counter(out, name, s->tools[i].name, v);
+	}
+}
+
+static void render_tools(const struct snapshot *s, struct strbuf *out)
+{
+	family(out, "tool_execution_duration_seconds", "histogram",
+	       "Wall-clock time from exec to exit of fully observed executions.");
+	for (size_t i = 0; i < s->nr_tools; i++)
+		histogram(out, "tool_execution_duration_seconds", s->tools[i].name,
+			  &s->tools[i].stats.duration, &hist_duration_layout);
+	tool_family(out, s, "tool_executions_total", "counter", "Executions that ended.",
+		    offsetof(struct tool_stats, executions));
+	tool_family(out, s, "tool_execution_success_total", "counter",
+		    "Executions that exited with status 0.",
+		    offsetof(struct tool_stats, successes));
+	family(out, "tool_execution_failure_total", "counter",
+	       "Executions that failed, by how they failed.");
+	for (size_t i = 0; i < s->nr_tools; i++) {
+		for (int t = 0; t < ERROR_TYPE_MAX; t++) {
+			tool_label(out, "tool_execution_failure_total", s->tools[i].name);
+			strbuf__appendf(out, ",error_type=\"%s\"} %" PRIu64 "\n",
+					error_type__name(t), s->tools[i].stats.failures[t]);
+		}
+	}
+	tool_family(out, s, "tool_running", "gauge", "Executions running now.",
+		    offsetof(struct tool_stats, running));
+}
+
+static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v)
+{
+	family(out, name, "gauge", help);
+	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v)
+{
+	family(out, name, "counter", help);
+	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+static void render_agent(const struct snapshot *s, const char *version, struct strbuf *out)
+{
+	const struct agent_stats *a = &s->agent;
+	uint64_t partial = 0;
+
+	family(out, "toolwatch_build_info", "gauge", "Build information; the value is 1.");
+	strbuf__puts(out, "toolwatch_build_info{version=\"");
+	exposition__escape_label(out, version);
+	strbuf__puts(out, "\"} 1\n");
+
+	family(out, "toolwatch_events_total", "counter",
+	       "Records received from the kernel, by type.");
+	strbuf__appendf(out, "toolwatch_events_total{type=\"exec\"} %" PRIu64 "\n", a->events_exec);
+	strbuf__appendf(out, "toolwatch_events_total{type=\"exit\"} %" PRIu64 "\n", a->events_exit);
+	strbuf__appendf(out, "toolwatch_events_total{type=\"exec_fail\"} %" PRIu64 "\n",
+			a->events_exec_fail);
+
+	family(out, "toolwatch_events_lost_total", "counter",
+	       "Events dropped before aggregation, by reason.");
+	for (unsigned int i = 0; i < a->nr_lost; i++)
+		strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"%s\"} %" PRIu64 "\n",
+				a->lost[i].label, a->lost[i].value);
+	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"malformed\"} %" PRIu64 "\n",
+			a->events_malformed);
+	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"exit_unseen\"} %" PRIu64 "\n",
+			a->exits_lost);
+
+	counter1(out, "toolwatch_exits_unmatched_total",
+		 "Exits whose exec record was lost; the tool was named from the task comm.",
+		 a->exits_unmatched);
+	counter1(out, "toolwatch_tools_overflow_total",
+		 "Executions counted under tool=\"other\" because --tools.max was reached.",
+		 a->tools_overflow);
+	gauge1(out, "toolwatch_tools_tracked", "Distinct tool names tracked, \"other\" included.",
+	       s->nr_tools);
+	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
+	       a->inflight);
+	for (size_t i = 0; i < s->nr_tools; i++)
+		partial += s->tools[i].stats.partial;
+	counter1(out, "toolwatch_partial_executions_total",
+		 "Ended executions that started before the agent (not in duration histograms).",
+		 partial);
+
+	family(out, "toolwatch_probe_enabled", "gauge",
+	       "Whether a probe family is attached (1) or disabled (0).");
+	for (unsigned int i = 0; i < s->nr_probes; i++)
+		strbuf__appendf(out, "toolwatch_probe_enabled{probe=\"%s\"} %d\n",
+				s->probes[i].name, s->probes[i].enabled);
+
+	if (!s->prog_stats_enabled)
+		return;
+	family(out, "toolwatch_bpf_program_run_seconds_total", "counter",
+	       "Time spent in each BPF program (kernel.bpf_stats_enabled=1).");
+	for (unsigned int i = 0; i < s->nr_progs; i++) {
+		strbuf__appendf(out, "toolwatch_bpf_program_run_seconds_total{program=\"%s\"} ",
+				s->progs[i].name);
+		exposition__decimal(out, s->progs[i].run_ns, 9);
+		strbuf__putc(out, '\n');
+	}
+	family(out, "toolwatch_bpf_program_runs_total", "counter",
+	       "Runs of each BPF program (kernel.bpf_stats_enabled=1).");
+	for (unsigned int i = 0; i < s->nr_progs; i++)
+		strbuf__appendf(out, "toolwatch_bpf_program_runs_total{program=\"%s\"} %" PRIu64 "\n",
+				s->progs[i].name, s->progs[i].run_count);
+}
+
+void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
+{
+	render_tools(s, out);
+	render_agent(s, version, out);
+}

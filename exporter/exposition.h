@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Prometheus text exposition (format 0.0.4) of a snapshot, pure. */
+#ifndef TOOLWATCH_EXPOSITION_H
+#define TOOLWATCH_EXPOSITION_H
+
+#include <stdint.h>
+
+#include "registry.h"
+#include "strbuf.h"
+
+#define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Appends every metric family of the snapshot to out, HELP and TYPE first. */
+void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out);
+
+/*
+ * Appends a label value escaped for the text format: backslash, double quote and newline
+ * are escaped; each byte of an ill-formed UTF-8 sequence becomes U+FFFD.
+ */
+void exposition__escape_label(struct strbuf *out, const char *value);
+
+/* Appends v / 10^decimals as an exact decimal number, without trailing zeros. */
+void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals);
+
+#endif /* TOOLWATCH_EXPOSITION_H */

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumer.h"
+#include "tools.h"
+
+struct inflight {
+	uint32_t tgid; /* 0: empty slot (pid 0 never execs) */
+	unsigned int tool_id;
+	uint64_t start_ns;
+	uint32_t flags;
+	struct tw_usage credited; /* usage already added to the tool's counters */
+	char *path;		  /* keep_args only */
+	char *args;
+	size_t args_size;
+};
+
+struct consumer {
+	struct consumer_config cfg;
+	struct inflight *slots;
+	size_t cap; /* power of two */
+	size_t used;
+};
+
+#define INITIAL_SLOTS 1024
+
+static size_t slot_of(const struct consumer *c, uint32_t tgid)
+{
+	return (size_t)((tgid * 0x9E3779B1u) & (c->cap - 1));
+}
+
+static struct inflight *inflight_find(struct consumer *c, uint32_t tgid)
+{
+	for (size_t i = slot_of(c, tgid);; i = (i + 1) & (c->cap - 1)) {
+		if (c->slots[i].tgid == tgid)
+			return &c->slots[i];
+		if (!c->slots[i].tgid)
+			return NULL;
+	}
+}
+
+static int inflight_grow(struct consumer *c)
+{
+	struct inflight *old = c->slots;
+	size_t old_cap = c->cap;
+
+	c->slots = calloc(old_cap * 2, sizeof(*c->slots));
+	if (!c->slots) {
+		c->slots = old;
+		return -ENOMEM;
+	}
+	c->cap = old_cap * 2;
+	for (size_t i = 0; i < old_cap; i++) {
+		size_t j;
+
+		if (!old[i].tgid)
+			continue;
+		for (j = slot_of(c, old[i].tgid); c->slots[j].tgid; j = (j + 1) & (c->cap - 1))
+			;
+		c->slots[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Returns an empty entry for tgid (which must not be present), or NULL. */
+static struct inflight *inflight_insert(struct consumer *c, uint32_t tgid)
+{
+	size_t i;
+
+	if ((c->used + 1) * 2 > c->cap && inflight_grow(c))
+		return NULL;
+	for (i = slot_of(c, tgid); c->slots[i].tgid; i = (i + 1) & (c->cap - 1))
+		;
+	memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	c->slots[i].tgid = tgid;
+	c->used++;
+	return &c->slots[i];
+}
+
+/* Removes e by backward-shift deletion, keeping probe chains intact. */
+static void inflight_remove(struct consumer *c, struct inflight *e)
+{
+	size_t i = (size_t)(e - c->slots), j = i;
+
+	free(e->path);
+	free(e->args);
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & (c->cap - 1);
+		if (!c->slots[j].tgid)
+			break;
+		home = slot_of(c, c->slots[j].tgid);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			c->slots[i] = c->slots[j];
+			i = j;
+		}
+	}
+	memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	c->used--;
+}
+
+struct consumer *consumer__new(const struct consumer_config *cfg)
+{
+	struct consumer *c;
+
+	if (!cfg->registry) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->cap = INITIAL_SLOTS;
+	c->slots = calloc(c->cap, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void consumer__free(struct consumer *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++) {
+		free(c->slots[i].path);
+		free(c->slots[i].args);
+	}
+	free(c->slots);
+	free(c);
+}
+
+size_t consumer__inflight(const struct consumer *c)
+{
+	return c->used;
+}
+
+/* Copies a fixed-size kernel string into a NUL-terminated buffer. */
+static void copy_str(char *dst, size_t dst_size, const char *src, size_t src_size)
+{
+	size_t n = strnlen(src, src_size);
+
+	if (n >= dst_size)
+		n = dst_size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void emit(struct consumer *c, const struct exec_event *ev)
+{
+	if (c->cfg.sink)
+		c->cfg.sink(ev, c->cfg.sink_ctx);
+}
+
+/* Ends e (if any) without an exit record: e.g. its exit was lost before a new exec. */
+static void drop_running(struct consumer *c, struct inflight *e)
+{
+	registry__agent(c->cfg.registry)->exits_lost++;
+	registry__stopped(c->cfg.registry, e->tool_id);
+	inflight_remove(c, e);
+}
+
+static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
+	size_t args_size = rec->args_size < TW_ARGS_LEN ? rec->args_size : TW_ARGS_LEN;
+	struct inflight *e;
+	struct exec_event ev = {};
+
+	registry__agent(r)->events_exec++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
+	tool__name(path, comm, rec->args, args_size, name, sizeof(name));
+
+	e = inflight_find(c, rec->tgid);
+	if (e)
+		drop_running(c, e);
+	e = inflight_insert(c, rec->tgid);
+	ev.tool_id = registry__tool_id(r, name);
+	if (e) {
+		e->tool_id = ev.tool_id;
+		e->start_ns = rec->start_ns;
+		e->flags = rec->flags;
+		if (c->cfg.keep_args) {
+			e->path = strdup(path);
+			e->args = args_size ? malloc(args_size) : NULL;
+			if (e->args) {
+				memcpy(e->args, rec->args, args_size);
+				e->args_size = args_size;
+			}
+		}
+		registry__started(r, e->tool_id);
+	}
+
+	ev.kind = EXEC_EVENT_START;
+	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
+	ev.tgid = rec->tgid;
+	ev.ppid = rec->ppid;
+	ev.uid = rec->uid;
+	ev.cgroup_id = rec->cgroup_id;
+	ev.start_ns = rec->start_ns;
+	ev.flags = rec->flags;
+	ev.success = true;
+	ev.comm = comm;
+	ev.filename = path;
+	ev.args = rec->args;
+	ev.args_size = args_size;
+	emit(c, &ev);
+}
+
+static void usage_add(struct tool_stats *s, const struct tw_usage *u, const struct tw_usage *done)
+{
+	/* counters only ever grow: a reading below what was credited adds nothing */
+#define CREDIT(field, dst)                                                                         \
+	do {                                                                                       \
+		if (u->field > done->field)                                                        \
+			(dst) += u->field - done->field;                                           \
+	} while (0)
+	CREDIT(cpu_user_ns, s->cpu_ns[MODE_USER]);
+	CREDIT(cpu_system_ns, s->cpu_ns[MODE_SYSTEM]);
+	CREDIT(net_tx_bytes, s->net_bytes[DIR_TX]);
+	CREDIT(net_rx_bytes, s->net_bytes[DIR_RX]);
+	CREDIT(disk_read_bytes, s->disk_bytes[DIR_READ]);
+	CREDIT(disk_write_bytes, s->disk_bytes[DIR_WRITE]);
+	CREDIT(tcp_connects, s->tcp_connects);
+	CREDIT(tcp_retransmits, s->tcp_retransmits);
+#undef CREDIT
+}
+
+static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], name[TOOL_NAME_MAX];
+	struct tw_usage none = {};
+	const struct tw_usage *credited = &none;
+	struct exec_event ev = {};
+	struct tool_stats *s;
+	struct inflight *e;
+
+	registry__agent(r)->events_exit++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	e = inflight_find(c, rec->tgid);
+	if (e && e->start_ns != rec->start_ns) {
+		/* a stale entry: that execution's exit was lost */
+		drop_running(c, e);
+		e = NULL;
+	}
+	if (e) {
+		ev.tool_id = e->tool_id;
+		credited = &e->credited;
+	} else {
+		registry__agent(r)->exits_unmatched++;
+		tool__name("", comm, NULL, 0, name, sizeof(name));
+		ev.tool_id = registry__tool_id(r, name);
+	}
+
+	s = registry__stats(r, ev.tool_id);
+	ev.kind = EXEC_EVENT_END;
+	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
+	ev.tgid = rec->tgid;
+	ev.ppid = rec->ppid;
+	ev.uid = rec->uid;
+	ev.cgroup_id = rec->cgroup_id;
+	ev.start_ns = rec->start_ns;
+	ev.end_ns = rec->end_ns;
+	ev.status = rec->exit_code;
+	ev.flags = rec->flags | (e ? e->flags : 0);
+	ev.success = execution__classify(rec->exit_code, ev.flags, &ev.error);
+	ev.comm = comm;
+	ev.usage = &rec->usage;
+	if (e) {
+		ev.filename = e->path;
+		ev.args = e->args;
+		ev.args_size = e->args_size;
+	}
+	if (s) {
+		s->executions++;
+		if (ev.success)
+			s->successes++;
+		else
+			s->failures[ev.error]++;
+		if (ev.flags & TW_F_PARTIAL)
+			s->partial++;
+		else
+			hist__add(&s->duration, &hist_duration_layout,
+				  rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0);
+		if (rec->usage.peak_rss_bytes)
+			hist__add(&s->peak_memory, &hist_memory_layout,
+				  rec->usage.peak_rss_bytes);
+		usage_add(s, &rec->usage, credited);
+	}
+	emit(c, &ev);
+	if (e) {
+		registry__stopped(r, e->tool_id);
+		inflight_remove(c, e);
+	}
+}
+
+static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
+	struct exec_event ev = {};
+	struct tool_stats *s;
+
+	registry__agent(r)->events_exec_fail++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
+	/* name the program that could not start, not the process that tried */
+	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
+	ev.tool_id = registry__tool_id(r, name);
+	s = registry__stats(r, ev.tool_id);
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_EXEC_FAILED]++;
+	}
+	ev.kind = EXEC_EVENT_FAIL;
+	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
+	ev.tgid = rec->tgid;
+	ev.ppid = rec->ppid;
+	ev.uid = rec->uid;
+	ev.cgroup_id = rec->cgroup_id;
+	ev.start_ns = ev.end_ns = rec->ts_ns;
+	ev.error = ERROR_EXEC_FAILED;
+	ev.exec_errno = rec->error;
+	ev.comm = comm;
+	ev.filename = path;
+	emit(c, &ev);
+}
+
+int consumer__handle(struct consumer *c, const void *data, size_t size)
+{
+	struct agent_stats *agent = registry__agent(c->cfg.registry);
+	__u32 type;
+
+	if (size < sizeof(type)) {
+		agent->events_malformed++;
+		return 0;
+	}
+	memcpy(&type, data, sizeof(type));
+	switch (type) {
+	case TW_REC_EXEC:
+		if (size < sizeof(struct tw_exec_rec))
+			break;
+		handle_exec(c, data);
+		return 0;
+	case TW_REC_EXIT:
+		if (size < sizeof(struct tw_exit_rec))
+			break;
+		handle_exit(c, data);
+		return 0;
+	case TW_REC_EXEC_FAIL:
+		if (size < sizeof(struct tw_exec_fail_rec))
+			break;
+		handle_exec_fail(c, data);
+		return 0;
+	default:
+		break;
+	}
+	agent->events_malformed++;
+	return 0;
+}
+
+size_t consumer__reconcile(struct consumer *c,
+			   bool (*alive)(uint32_t tgid, uint64_t start_ns, void *ctx), void *ctx)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < c->cap;) {
+		struct inflight *e = &c->slots[i];
+
+		if (e->tgid && !alive(e->tgid, e->start_ns, ctx)) {
+			/* removal may shift a later entry into slot i: look at it again */
+			drop_running(c, e);
+			dropped++;
+			continue;
+		}
+		i++;
+	}
+	return dropped;
+}
+
+void consumer__for_each_running(struct consumer *c,
+				void (*fn)(uint32_t tgid, uint64_t start_ns, unsigned int tool_id,
+					   struct tw_usage *credited, void *ctx),
+				void *ctx)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].tgid)
+			fn(c->slots[i].tgid, c->slots[i].start_ns, c->slots[i].tool_id,
+			   &c->slots[i].credited, ctx);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Turns kernel records into executions: matches exits to their execs, names tools, feeds
+ * the registry and an optional sink (trace output). Pure: records in, state updates out.
+ */
+#ifndef TOOLWATCH_CONSUMER_H
+#define TOOLWATCH_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "toolwatch.h"
+#include "registry.h"
+
+enum exec_event_kind {
+	EXEC_EVENT_START, /* an execution started (or was found running) */
+	EXEC_EVENT_END,	  /* an execution ended */
+	EXEC_EVENT_FAIL,  /* exec failed: a failed execution with no duration */
+};
+
+/* One execution as the sink sees it; pointers valid during the callback only. */
+struct exec_event {
+	enum exec_event_kind kind;
+	const char *tool;
+	unsigned int tool_id;
+	uint32_t tgid, ppid, uid;
+	uint64_t cgroup_id;
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end_ns 0 for START */
+	uint32_t status;	   /* wait(2) status (END) */
+	uint32_t flags;		   /* TW_F_* */
+	bool success;
+	enum error_type error; /* when !success */
+	int exec_errno;	       /* FAIL: positive errno */
+	const char *comm;
+	const char *filename;	 /* START/FAIL; END when args are kept */
+	const char *args;	 /* NUL-separated argv, or NULL when not kept */
+	size_t args_size;
+	const struct tw_usage *usage; /* END: resources, NULL otherwise */
+};
+
+typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);
+
+struct consumer_config {
+	struct registry *registry; /* required */
+	bool keep_args;		   /* remember argv and path until the end (trace mode) */
+	consumer_sink_fn sink;	   /* optional */
+	void *sink_ctx;
+};
+
+struct consumer;
+
+/* NULL + errno on failure. */
+struct consumer *consumer__new(const struct consumer_config *cfg);
+/* NULL-safe. */
+void consumer__free(struct consumer *c);
+
+/*
+ * Handles one record of size bytes (a ring-buffer sample or an iterator record).
+ * Malformed records are counted in the registry's agent stats and dropped. Returns 0.
+ */
+int consumer__handle(struct consumer *c, const void *data, size_t size);
+
+/* Executions currently tracked as running. */
+size_t consumer__inflight(const struct consumer *c);
+
+/*
+ * Drops running executions for which alive() returns false (their exit record was lost),
+ * counting each in lost_exits. Returns the number dropped.
+ */
+size_t consumer__reconcile(struct consumer *c, bool (*alive)(uint32_t tgid, uint64_t start_ns,
+							     void *ctx),
+			   void *ctx);
+
+/* Running executions, for live resource readings: calls fn for each. */
+void consumer__for_each_running(struct consumer *c,
+				void (*fn)(uint32_t tgid, uint64_t start_ns, unsigned int tool_id,
+					   struct tw_usage *credited, void *ctx),
+				void *ctx);
+
+#endif /* TOOLWATCH_CONSUMER_H */

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "toolwatch.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define MAX_FAMILY_PROGS 6
+
+struct loader {
+	struct toolwatch_bpf *skel;
+	struct loader_config cfg;
+	bool enabled[PROBE_MAX];
+	struct bpf_link *links[PROBE_MAX][MAX_FAMILY_PROGS];
+};
+
+static const char *const probe_names[PROBE_MAX] = {
+	[PROBE_EXEC] = "exec",
+	[PROBE_EXEC_FAILED] = "exec_failed",
+	[PROBE_TASK_ITER] = "task_iter",
+};
+
+static const char *const lost_names[TW_LOST_MAX] = {
+	[TW_LOST_RINGBUF_EXEC] = "ringbuf_full_exec",
+	[TW_LOST_RINGBUF_EXIT] = "ringbuf_full_exit",
+	[TW_LOST_RINGBUF_FAIL] = "ringbuf_full_exec_fail",
+	[TW_LOST_EXECS_FULL] = "execs_map_full",
+	[TW_LOST_PENDING_FULL] = "exec_pending_map_full",
+	[TW_LOST_OWNERS_FULL] = "owners_map_full",
+};
+
+const char *probe__name(enum probe p)
+{
+	return (unsigned int)p < PROBE_MAX ? probe_names[p] : "unknown";
+}
+
+const char *loader__lost_name(unsigned int reason)
+{
+	return reason < TW_LOST_MAX ? lost_names[reason] : "unknown";
+}
+
+int probe__parse_list(const char *list, bool disabled[PROBE_MAX], char *bad, size_t bad_size)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int found = -1;
+
+		for (int i = 0; i < PROBE_MAX; i++)
+			if (strlen(probe_names[i]) == len && !strncmp(p, probe_names[i], len))
+				found = i;
+		if (found < 0 || found == PROBE_EXEC) {
+			snprintf(bad, bad_size, "%.*s", (int)len, p);
+			return -EINVAL;
+		}
+		if (len)
+			disabled[found] = true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* libbpf's own messages, one level quieter than ours */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	if (level == LIBBPF_DEBUG && log_level < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_level < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_WARN && log_level < LOG_INFO)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log__print(level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "libbpf: %s", msg);
+	return 0;
+}
+
+/* Syscall tracepoints need tracefs; mount it where libbpf looks if nobody did. */
+static bool tracefs_ready(void)
+{
+	if (!access(TRACEFS "/events", F_OK) || !access(DEBUGFS_TRACING "/events", F_OK))
+		return true;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
+		pr_warn("cannot mount tracefs on '%s': %s", TRACEFS, strerror(errno));
+		return false;
+	}
+	pr_info("mounted tracefs on '%s'", TRACEFS);
+	return true;
+}
+
+static bool tracepoint_exists(const char *category, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s", category, name);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), DEBUGFS_TRACING "/events/%s/%s", category, name);
+	return !access(path, F_OK);
+}
+
+/* Programs of a family, for the current kernel flavour (BTF or raw tracepoints). */
+static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool btf,
+				 struct bpf_program **out)
+{
+	unsigned int n = 0;
+
+	switch (p) {
+	case PROBE_EXEC:
+		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
+		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
+		break;
+	case PROBE_EXEC_FAILED:
+		out[n++] = skel->progs.handle_execve_enter;
+		out[n++] = skel->progs.handle_execveat_enter;
+		out[n++] = skel->progs.handle_execve_exit;
+		out[n++] = skel->progs.handle_execveat_exit;
+		break;
+	case PROBE_TASK_ITER:
+		out[n++] = skel->progs.dump_task;
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+static void configure(struct toolwatch_bpf *skel, const struct loader_config *cfg,
+		      const bool want[PROBE_MAX], bool btf)
+{
+	struct bpf_program *prog, *progs[MAX_FAMILY_PROGS];
+
+	skel->rodata->targ_tgid = cfg->filter.tgid;
+	skel->rodata->targ_ppid = cfg->filter.ppid;
+	skel->rodata->targ_uid_set = cfg->filter.uid_set;
+	skel->rodata->targ_uid = cfg->filter.uid;
+	skel->rodata->targ_cgroup_id = cfg->filter.cgroup_id;
+	skel->rodata->targ_min_duration_ns = cfg->filter.min_duration_ns;
+	skel->rodata->targ_failed_only = cfg->filter.failed_only;
+	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
+
+	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
+	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
+	bpf_map__set_max_entries(skel->maps.owners, cfg->max_processes);
+
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (int p = 0; p < PROBE_MAX; p++) {
+		unsigned int n;
+
+		if (!want[p])
+			continue;
+		n = family_progs(skel, p, btf, progs);
+		for (unsigned int i = 0; i < n; i++)
+			bpf_program__set_autoload(progs[i], true);
+	}
+}
+
+/* Least important first: what a failed load gives up, in turn. */
+static const enum probe shed_order[] = { PROBE_TASK_ITER, PROBE_EXEC_FAILED };
+
+static int load(struct loader *l, bool want[PROBE_MAX], bool btf)
+{
+	int err;
+
+	for (unsigned int round = 0;; round++) {
+		l->skel = toolwatch_bpf__open();
+		if (!l->skel)
+			return -errno;
+		configure(l->skel, &l->cfg, want, btf);
+		err = toolwatch_bpf__load(l->skel);
+		if (!err)
+			return 0;
+		toolwatch_bpf__destroy(l->skel);
+		l->skel = NULL;
+		/* give up the next optional family and retry */
+		while (round < sizeof(shed_order) / sizeof(shed_order[0]) && !want[shed_order[round]])
+			round++;
+		if (round >= sizeof(shed_order) / sizeof(shed_order[0]))
+			return err;
+		pr_warn("probe '%s' disabled: loading BPF programs failed: %s",
+			probe__name(shed_order[round]), strerror(-err));
+		want[shed_order[round]] = false;
+	}
+}
+
+static int attach(struct loader *l, bool btf)
+{
+	struct bpf_program *progs[MAX_FAMILY_PROGS];
+
+	for (int p = 0; p < PROBE_MAX; p++) {
+		unsigned int n;
+
+		if (!l->enabled[p] || p == PROBE_TASK_ITER)
+			continue;
+		n = family_progs(l->skel, p, btf, progs);
+		for (unsigned int i = 0; i < n; i++) {
+			struct bpf_link *link = bpf_program__attach(progs[i]);
+			int err = -errno;
+
+			if (link) {
+				l->links[p][i] = link;
+				continue;
+			}
+			if (p == PROBE_EXEC) {
+				pr_err("cannot attach '%s': %s", bpf_program__name(progs[i]),
+				       strerror(-err));
+				return err;
+			}
+			pr_warn("probe '%s' disabled: cannot attach '%s': %s", probe__name(p),
+				bpf_program__name(progs[i]), strerror(-err));
+			for (unsigned int j = 0; j < i; j++) {
+				bpf_link__destroy(l->links[p][j]);
+				l->links[p][j] = NULL;
+			}
+			l->enabled[p] = false;
+			break;
+		}
+	}
+	return 0;
+}
+
+struct loader *loader__open(const struct loader_config *cfg)
+{
+	bool btf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	struct loader *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return NULL;
+	l->cfg = *cfg;
+	libbpf_set_print(libbpf_print);
+
+	for (int p = 0; p < PROBE_MAX; p++)
+		l->enabled[p] = !cfg->disable[p];
+	if (cfg->disable[PROBE_EXEC_FAILED])
+		pr_info("probe 'exec_failed' disabled by --probe.disable");
+	if (l->enabled[PROBE_EXEC_FAILED] &&
+	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
+		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "
+			"not available (needs tracefs and CONFIG_FTRACE_SYSCALLS)");
+		l->enabled[PROBE_EXEC_FAILED] = false;
+	}
+	if (!btf)
+		pr_info("no kernel BTF at /sys/kernel/btf/vmlinux: using raw tracepoints");
+
+	err = load(l, l->enabled, btf);
+	if (err) {
+		pr_err("cannot load BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	err = attach(l, btf);
+	if (err)
+		goto fail;
+	return l;
+fail:
+	loader__close(l);
+	errno = -err;
+	return NULL;
+}
+
+void loader__close(struct loader *l)
+{
+	if (!l)
+		return;
+	for (int p = 0; p < PROBE_MAX; p++)
+		for (int i = 0; i < MAX_FAMILY_PROGS; i++)
+			bpf_link__destroy(l->links[p][i]);
+	toolwatch_bpf__destroy(l->skel);
+	free(l);
+}
+
+bool loader__probe_enabled(const struct loader *l, enum probe p)
+{
+	return (unsigned int)p < PROBE_MAX && l->enabled[p];
+}
+
+int loader__events_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+/* Reads a whole small /proc file; returns bytes read or -1. */
+static ssize_t read_proc(int pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n;
+}
+
+static void fill_from_proc(struct tw_exec_rec *rec)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", rec->tgid);
+	n = readlink(path, rec->filename, sizeof(rec->filename) - 1);
+	rec->filename[n > 0 ? n : 0] = '\0';
+	n = read_proc((int)rec->tgid, "cmdline", rec->args, sizeof(rec->args));
+	rec->args_size = n > 0 ? (__u32)n : 0;
+}
+
+int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
+		       void *ctx)
+{
+	static char buf[64 * sizeof(struct tw_exec_rec)];
+	struct bpf_link *link;
+	size_t have = 0;
+	int fd, err = 0;
+
+	if (!l->enabled[PROBE_TASK_ITER])
+		return -EOPNOTSUPP;
+	link = bpf_program__attach_iter(l->skel->progs.dump_task, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out_link;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		for (; have - off >= sizeof(struct tw_exec_rec); off += sizeof(struct tw_exec_rec)) {
+			struct tw_exec_rec rec;
+
+			memcpy(&rec, buf + off, sizeof(rec));
+			fill_from_proc(&rec);
+			fn(&rec, sizeof(rec), ctx);
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	close(fd);
+out_link:
+	bpf_link__destroy(link);
+	return err;
+}
+
+void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])
+{
+	for (int i = 0; i < TW_LOST_MAX; i++)
+		lost[i] = __atomic_load_n(&l->skel->bss->lost[i], __ATOMIC_RELAXED);
+}
+
+bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns)
+{
+	struct tw_exec_state st;
+
+	if (bpf_map__lookup_elem(l->skel->maps.execs, &tgid, sizeof(tgid), &st, sizeof(st), 0))
+		return false;
+	return st.start_ns == start_ns;
+}
+
+unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *out,
+				unsigned int max)
+{
+	struct bpf_program *prog;
+	unsigned int n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || n >= max || !bpf_program__autoload(prog))
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		out[n].name = bpf_program__name(prog);
+		out[n].run_ns = info.run_time_ns;
+		out[n].run_count = info.run_cnt;
+		n++;
+	}
+	return n;
+}
+
+void loader__probes(const struct loader *l, struct snapshot *s)
+{
+	s->nr_probes = 0;
+	for (int p = 0; p < PROBE_MAX && p < SNAPSHOT_MAX_PROBES; p++) {
+		s->probes[s->nr_probes].name = probe_names[p];
+		s->probes[s->nr_probes].enabled = l->enabled[p];
+		s->nr_probes++;
+	}
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Probes the kernel, opens, configures, loads and attaches the BPF programs, degrading
+ * per probe family. The only code besides the ring-buffer glue that touches the skeleton.
+ */
+#ifndef TOOLWATCH_LOADER_H
+#define TOOLWATCH_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "toolwatch.h"
+#include "registry.h"
+
+/* Probe families: each can be disabled on purpose or fail alone. */
+enum probe {
+	PROBE_EXEC,	   /* sched_process_exec/exit: the core, never optional */
+	PROBE_EXEC_FAILED, /* syscalls:sys_{enter,exit}_execve{,at} */
+	PROBE_TASK_ITER,   /* iter/task: processes running before the agent */
+	PROBE_MAX,
+};
+
+/* Name of a probe family as in toolwatch_probe_enabled{probe} and --probe.disable. */
+const char *probe__name(enum probe p);
+/* Parses a comma-separated list of probe names into disabled[]; -EINVAL on an unknown name
+ * (its text copied into bad, NUL terminated). "exec" cannot be disabled. */
+int probe__parse_list(const char *list, bool disabled[PROBE_MAX], char *bad, size_t bad_size);
+
+struct loader_filter {
+	uint32_t tgid;
+	uint32_t ppid;
+	bool uid_set;
+	uint32_t uid;
+	uint64_t cgroup_id;
+	uint64_t min_duration_ns;
+	bool failed_only;
+};
+
+struct loader_config {
+	uint64_t ringbuf_bytes;	 /* power of two, >= page size */
+	uint32_t max_processes;	 /* entries of the in-flight maps */
+	uint64_t wakeup_bytes;	 /* 0: wake the consumer per record */
+	bool disable[PROBE_MAX]; /* disabled on purpose */
+	struct loader_filter filter;
+};
+
+struct loader;
+
+/* Loads and attaches; NULL + errno when even the core cannot run (reason logged). */
+struct loader *loader__open(const struct loader_config *cfg);
+/* Detaches and frees everything; NULL-safe. */
+void loader__close(struct loader *l);
+
+bool loader__probe_enabled(const struct loader *l, enum probe p);
+/* The ring buffer map fd. */
+int loader__events_fd(const struct loader *l);
+/*
+ * Runs the task iterator: fn gets one tw_exec_rec per process running now (TW_F_PARTIAL),
+ * with filename and argv filled in from /proc where readable. 0 or -errno.
+ */
+int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
+		       void *ctx);
+/* Copies the kernel's drop counters (indexed by enum tw_lost_reason). */
+void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX]);
+/* Label of a tw_lost_reason for toolwatch_events_lost_total{reason}. */
+const char *loader__lost_name(unsigned int reason);
+/* True while the kernel still tracks the execution (tgid, start_ns). */
+bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns);
+/* Run time and count of each attached program (needs kernel.bpf_stats_enabled). */
+unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *out,
+				unsigned int max);
+/* Fills the probe table of a snapshot. */
+void loader__probes(const struct loader *l, struct snapshot *s);
+
+#endif /* TOOLWATCH_LOADER_H */

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/* toolwatch: command dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+#include "options.h"
+
+int main(int argc, char **argv)
+{
+	struct agent_options opts;
+	char err[512];
+	int first = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		first = 2;
+	agent_options__init(&opts);
+	switch (agent_options__parse(&opts, argc - first, argv + first, err, sizeof(err))) {
+	case OPTIONS_HELP:
+		fputs(agent_usage, stdout);
+		return 0;
+	case OPTIONS_VERSION:
+		printf("toolwatch %s\n", TOOLWATCH_VERSION);
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "toolwatch: %s\n(see 'toolwatch --help')\n", err);
+		return 2;
+	case OPTIONS_OK:
+		break;
+	}
+	log_level = opts.log_level;
+	return agent__run(&opts);
+}

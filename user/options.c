@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "options.h"
+#include "parse.h"
+
+const char agent_usage[] =
+	"usage: toolwatch [agent] [flags]\n"
+	"\n"
+	"Traces every program execution on the host with eBPF and serves per-tool\n"
+	"Prometheus metrics.\n"
+	"\n"
+	"flags:\n"
+	"  --web.listen-address=ADDR  address to serve /metrics on (default :9477)\n"
+	"  --tools.max=N              distinct tool names tracked; the rest are\n"
+	"                             counted as tool=\"other\" (default 500)\n"
+	"  --probe.disable=LIST       probe families to leave off: exec_failed,task_iter\n"
+	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 8MiB)\n"
+	"  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
+	"  --bpf.stats                enable BPF run-time statistics while running\n"
+	"  --log.level=LEVEL          error, warn, info or debug (default info)\n"
+	"  -h, --help                 show this help\n"
+	"  --version                  print the version\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  toolwatch                               # serve on :9477\n"
+	"  toolwatch --web.listen-address=127.0.0.1:9477 --tools.max=2000\n"
+	"  toolwatch --probe.disable=exec_failed --log.level=debug\n"
+	"  toolwatch trace --help                  # ad-hoc tracing\n";
+
+void agent_options__init(struct agent_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->listen_port = 9477;
+	o->tools_max = 500;
+	o->log_level = LOG_INFO;
+	o->ringbuf_bytes = 8 << 20;
+	o->max_processes = 32768;
+}
+
+struct flag {
+	const char *name;
+	bool boolean;
+	int (*set)(struct agent_options *o, const char *value, char *err, size_t err_size);
+};
+
+static int set_listen(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_listen_address(v, o->listen_host, sizeof(o->listen_host), &o->listen_port)) {
+		snprintf(err, n, "invalid --web.listen-address '%s': want [HOST]:PORT", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_tools_max(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+
+	if (parse_u64(v, 1, 1000000, &x)) {
+		snprintf(err, n, "invalid --tools.max '%s': want 1..1000000", v);
+		return -EINVAL;
+	}
+	o->tools_max = (unsigned int)x;
+	return 0;
+}
+
+static int set_probe_disable(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	char bad[64];
+
+	if (probe__parse_list(v, o->disable, bad, sizeof(bad))) {
+		snprintf(err, n, "invalid --probe.disable: '%s' is not an optional probe", bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_ringbuf(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+
+	if (parse_size_bytes(v, &x) || x < 4096 || x > (1ULL << 30) || (x & (x - 1))) {
+		snprintf(err, n, "invalid --bpf.ringbuf-size '%s': want a power of two, 4KiB..1GiB",
+			 v);
+		return -EINVAL;
+	}
+	o->ringbuf_bytes = x;
+	return 0;
+}
+
+static int set_max_processes(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+
+	if (parse_u64(v, 64, 4194304, &x)) {
+		snprintf(err, n, "invalid --bpf.max-processes '%s': want 64..4194304", v);
+		return -EINVAL;
+	}
+	o->max_processes = (uint32_t)x;
+	return 0;
+}
+
+static int set_bpf_stats(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_bool(v, &o->bpf_stats)) {
+		snprintf(err, n, "invalid --bpf.stats '%s': want true or false", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_log_level(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	if (log__parse_level(v, &o->log_level)) {
+		snprintf(err, n, "invalid --log.level '%s': want error, warn, info or debug", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct flag agent_flags[] = {
+	{ "web.listen-address", false, set_listen },
+	{ "tools.max", false, set_tools_max },
+	{ "probe.disable", false, set_probe_disable },
+	{ "bpf.ringbuf-size", false, set_ringbuf },
+	{ "bpf.max-processes", false, set_max_processes },
+	{ "bpf.stats", true, set_bpf_stats },
+	{ "log.level", false, set_log_level },
+};
+
+enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv,
+					 char *err, size_t err_size)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *name, *value, *eq;
+		const struct flag *f = NULL;
+		size_t name_len;
+
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return OPTIONS_HELP;
+		if (!strcmp(arg, "--version"))
+			return OPTIONS_VERSION;
+		if (strncmp(arg, "--", 2) || !arg[2]) {
+			snprintf(err, err_size, "unexpected argument '%s'", arg);
+			return OPTIONS_ERROR;
+		}
+		name = arg + 2;
+		eq = strchr(name, '=');
+		name_len = eq ? (size_t)(eq - name) : strlen(name);
+		for (size_t k = 0; k < sizeof(agent_flags) / sizeof(agent_flags[0]); k++)
+			if (strlen(agent_flags[k].name) == name_len &&
+			    !strncmp(agent_flags[k].name, name, name_len))
+				f = &agent_flags[k];
+		if (!f) {
+			snprintf(err, err_size, "unknown flag '--%.*s'", (int)name_len, name);
+			return OPTIONS_ERROR;
+		}
+		if (eq) {
+			value = eq + 1;
+		} else if (f->boolean) {
+			value = "true";
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			snprintf(err, err_size, "flag '--%s' needs a value", f->name);
+			return OPTIONS_ERROR;
+		}
+		if (f->set(o, value, err, err_size))
+			return OPTIONS_ERROR;
+	}
+	return OPTIONS_OK;
+}
