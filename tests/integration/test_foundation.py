@@ -1,0 +1,428 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Executions are traced and counted exactly; /metrics is valid; the agent behaves."""
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+
+from lib import Agent, Skip, http_get
+
+
+def register(r):
+    @r.test
+    def test_success_counted_exactly(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        res = ctx.work.spawn(50, [tool, "0"])
+        assert res["ok"] == 50, res
+        m = ctx.agent.wait_value("tool_executions_total", 50, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 50
+        assert m.get("tool_execution_success_total", tool=name) == 50
+        for et in ("exit_code", "signal", "core_dump", "exec_failed", "oom_kill"):
+            assert m.get("tool_execution_failure_total", tool=name, error_type=et) == 0, et
+        assert m.get("tool_execution_duration_seconds_count", tool=name) == 50
+        assert m.get("tool_running", tool=name) == 0
+
+    @r.test
+    def test_nonzero_exit_is_exit_code_failure(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        ctx.work.spawn(20, [tool, "3"])
+        m = ctx.agent.wait_value("tool_executions_total", 20, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 20
+        assert m.get("tool_execution_success_total", tool=name) == 0
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 20
+        assert m.get("tool_execution_failure_total", tool=name, error_type="signal") == 0
+
+    @r.test
+    def test_killed_by_signal(ctx):
+        tool = ctx.work.tool("tw_signal")
+        name = os.path.basename(tool)
+        ctx.work.spawn(5, [tool, "9"])   # SIGKILL
+        ctx.work.spawn(3, [tool, "15"])  # SIGTERM
+        m = ctx.agent.wait_value("tool_executions_total", 8, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 8
+        assert m.get("tool_execution_failure_total", tool=name, error_type="signal") == 8
+        assert m.get("tool_execution_failure_total", tool=name, error_type="core_dump") == 0
+
+    @r.test
+    def test_core_dump(ctx):
+        tool = ctx.work.tool("tw_signal")
+        name = os.path.basename(tool)
+        cores = signals = 0
+        cwd = tempfile.mkdtemp(prefix="twcore.")
+        try:
+            for _ in range(3):
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        os.chdir(cwd)
+                        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                                                  resource.RLIM_INFINITY))
+                        os.execv(tool, [tool, "11"])  # SIGSEGV
+                    finally:
+                        os._exit(127)
+                _, status = os.waitpid(pid, 0)
+                assert os.WIFSIGNALED(status), status
+                if os.WCOREDUMP(status):
+                    cores += 1
+                else:
+                    signals += 1
+        finally:
+            shutil.rmtree(cwd, ignore_errors=True)
+        if not cores:
+            pattern = open("/proc/sys/kernel/core_pattern").read().strip()
+            raise Skip("kernel wrote no core dump (core_pattern %r)" % pattern)
+        m = ctx.agent.wait_value("tool_executions_total", 3, tool=name)
+        assert m.get("tool_execution_failure_total", tool=name, error_type="core_dump") == cores
+        assert m.get("tool_execution_failure_total", tool=name, error_type="signal") == signals
+
+    @r.test
+    def test_failed_exec_of_missing_file(ctx):
+        name = "twmissing_%d" % os.getpid()
+        missing = os.path.join(ctx.work.dir, "nodir", name)
+        res = ctx.work.spawn(10, [missing])
+        assert res["failed"] == 10, res
+        m = ctx.agent.wait_value("tool_executions_total", 10, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 10
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exec_failed") == 10
+        assert m.get("tool_execution_duration_seconds_count", tool=name) == 0
+
+    @r.test
+    def test_failed_exec_permission_denied(ctx):
+        path = os.path.join(ctx.work.dir, "twnoexec_%d" % os.getpid())
+        with open(path, "w") as f:
+            f.write("not a program\n")
+        os.chmod(path, 0o644)
+        name = os.path.basename(path)
+        ctx.work.spawn(4, [path])
+        m = ctx.agent.wait_value("tool_executions_total", 4, tool=name)
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exec_failed") == 4
+
+    @r.test
+    def test_path_search_counts_one_execution(ctx):
+        # env(1) searches PATH with execvp: two failed attempts, then success
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        path = "/nonexistent/a:/nonexistent/b:" + ctx.work.dir
+        for _ in range(5):
+            subprocess.run(["/usr/bin/env", "PATH=" + path, name, "0"], check=True)
+        m = ctx.agent.wait_value("tool_executions_total", 5, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 5
+        assert m.get("tool_execution_success_total", tool=name) == 5
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exec_failed") == 0
+
+    @r.test
+    def test_exec_twice_ends_first_execution(ctx):
+        shell = ctx.work.tool_from("/bin/dash", "twsh_%d" % os.getpid())
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        for _ in range(3):
+            subprocess.run([shell, "-c", "exec %s 4" % tool])
+        sh = os.path.basename(shell)
+        m = ctx.agent.wait_value("tool_executions_total", 3, tool=name)
+        assert m.get("tool_executions_total", tool=sh) == 3
+        assert m.get("tool_execution_success_total", tool=sh) == 3
+        assert m.get("tool_executions_total", tool=name) == 3
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 3
+
+    @r.test
+    def test_two_ms_program(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        res = ctx.work.spawn(100, [tool, "0", "2"])
+        m = ctx.agent.wait_value("tool_executions_total", 100, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 100
+        # each run sleeps 2 ms: nothing may land at or below 1 ms
+        assert m.get("tool_execution_duration_seconds_bucket", tool=name, le="0.001") == 0
+        total = m.get("tool_execution_duration_seconds_sum", tool=name)
+        assert 100 * 0.002 <= total <= res["sum_ns"] / 1e9, (total, res)
+
+    @r.test
+    def test_duration_sum_within_5_percent(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        res = ctx.work.spawn(20, [tool, "0", "50"])
+        m = ctx.agent.wait_value("tool_executions_total", 20, tool=name)
+        total = m.get("tool_execution_duration_seconds_sum", tool=name)
+        measured = res["sum_ns"] / 1e9
+        assert abs(total - measured) <= 0.05 * measured, (total, measured)
+        assert m.get("tool_execution_duration_seconds_bucket", tool=name, le="0.05") == 0
+        assert m.get("tool_execution_duration_seconds_bucket", tool=name, le="0.1") == 20
+
+    @r.test
+    def test_fork_without_exec_is_not_an_execution(ctx):
+        tool = ctx.work.tool("tw_fork")
+        name = os.path.basename(tool)
+        subprocess.run([tool, "5"], check=True)
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        time.sleep(0.2)
+        m = ctx.agent.scrape()
+        assert m.get("tool_executions_total", tool=name) == 1
+        assert m.get("tool_execution_success_total", tool=name) == 1
+        assert m.get("tool_running", tool=name) == 0
+
+    @r.test
+    def test_multithreaded_program_is_one_execution(ctx):
+        tool = ctx.work.tool("tw_threads")
+        name = os.path.basename(tool)
+        subprocess.run([tool, "8", "0", "join"], check=True)
+        rc = subprocess.run([tool, "8", "5", "leader-first"]).returncode
+        assert rc == 5, rc
+        m = ctx.agent.wait_value("tool_executions_total", 2, tool=name)
+        time.sleep(0.2)
+        m = ctx.agent.scrape()
+        assert m.get("tool_executions_total", tool=name) == 2
+        assert m.get("tool_execution_success_total", tool=name) == 1
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 1
+        assert m.get("tool_running", tool=name) == 0
+
+    @r.test
+    def test_same_program_1000_times(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        before = ctx.agent.scrape()
+        cpu0 = agent_cpu_seconds(ctx.agent.proc.pid)
+        res = ctx.work.spawn(1000, [tool, "0", "1"])
+        m = ctx.agent.wait_value("tool_executions_total", 1000, tool=name)
+        cpu1 = agent_cpu_seconds(ctx.agent.proc.pid)
+        assert m.get("tool_executions_total", tool=name) == 1000
+        assert m.get("tool_execution_success_total", tool=name) == 1000
+        assert m.get("tool_execution_duration_seconds_count", tool=name) == 1000
+        total = m.get("tool_execution_duration_seconds_sum", tool=name)
+        assert 1000 * 0.001 <= total <= res["sum_ns"] / 1e9, (total, res)
+        lost = sum(v for (n, _), v in m.samples.items() if n == "toolwatch_events_lost_total")
+        lost0 = sum(v for (n, _), v in before.samples.items()
+                    if n == "toolwatch_events_lost_total")
+        assert lost == lost0, "events lost during 1000 runs: %s" % (lost - lost0)
+        print("  agent CPU for 1000 executions: %.3f s, RSS %d KiB"
+              % (cpu1 - cpu0, agent_rss_kib(ctx.agent.proc.pid)))
+
+    @r.test
+    def test_promtool_check_metrics(ctx):
+        if not shutil.which("promtool"):
+            raise Skip("promtool not installed (make deps)")
+        text = ctx.agent.scrape().text
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+            (p.returncode, p.stdout, p.stderr)
+
+    @r.test
+    def test_http_endpoints(ctx):
+        status, headers, body = http_get(ctx.agent.url + "/metrics")
+        assert status == 200
+        assert headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"), headers
+        assert b"# TYPE tool_execution_duration_seconds histogram" in body
+        status, headers, body = http_get(ctx.agent.url + "/")
+        assert status == 200 and b'href="/metrics"' in body
+        assert http_get(ctx.agent.url + "/healthz")[0] == 200
+        assert http_get(ctx.agent.url + "/nope")[0] == 404
+        status, headers, _ = http_get(ctx.agent.url + "/metrics", method="POST", data=b"x=1")
+        assert status == 405 and "GET" in headers.get("Allow", ""), (status, headers)
+        assert http_get(ctx.agent.url + "/metrics", method="HEAD")[0] == 200
+
+    @r.test
+    def test_histogram_buckets_cumulative_and_end_in_count(ctx):
+        m = ctx.agent.scrape()
+        by_tool = {}
+        for (name, labels), v in m.samples.items():
+            if name == "tool_execution_duration_seconds_bucket":
+                d = dict(labels)
+                le = float("inf") if d["le"] == "+Inf" else float(d["le"])
+                by_tool.setdefault(d["tool"], []).append((le, v))
+        assert by_tool
+        for tool, buckets in by_tool.items():
+            buckets.sort()
+            values = [v for _, v in buckets]
+            assert values == sorted(values), tool
+            assert buckets[-1][0] == float("inf")
+            assert values[-1] == m.get("tool_execution_duration_seconds_count", tool=tool)
+            assert buckets[-2][0] >= 600, "buckets must reach 10 minutes"
+            assert buckets[0][0] <= 0.0001
+
+    @r.test
+    def test_hostile_tool_name(ctx):
+        stem = b'tw"q\\b\nl\xff_%d' % os.getpid()
+        path = os.path.join(ctx.work.dir.encode(), stem)
+        shutil.copy(os.path.join(ctx.work.helpers, "tw_exit"), path)
+        os.chmod(path, 0o755)
+        ctx.work.spawn(2, [path.decode("utf-8", "surrogateescape")])
+        expected = stem.decode("utf-8", "replace")  # \xff becomes U+FFFD
+        m = ctx.agent.wait_value("tool_executions_total", 2, tool=expected)
+        assert m.get("tool_executions_total", tool=expected) == 2, sorted(m.tools())[:20]
+        assert 'tool="tw\\"q\\\\b\\nl\ufffd_' in m.text
+        if shutil.which("promtool"):
+            p = subprocess.run(["promtool", "check", "metrics"], input=m.text,
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stdout + p.stderr
+
+    @r.test
+    def test_processes_running_before_start_are_partial(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        early = subprocess.Popen([tool, "0", "1500"])
+        agent = Agent(ctx.binary).start()
+        try:
+            m = agent.scrape()
+            assert m.get("tool_running", tool=name) == 1
+            early.wait()
+            m = agent.wait_value("tool_executions_total", 1, tool=name)
+            assert m.get("tool_executions_total", tool=name) == 1
+            assert m.get("tool_execution_success_total", tool=name) == 1
+            # its exec was not observed: no made-up duration
+            assert m.get("tool_execution_duration_seconds_count", tool=name) == 0
+            assert m.get("toolwatch_partial_executions_total") >= 1
+            assert m.get("tool_running", tool=name) == 0
+        finally:
+            early.kill()
+            assert agent.stop() == 0
+
+    @r.test
+    def test_tools_max_caps_names_into_other(ctx):
+        agent = Agent(ctx.binary, ["--tools.max=3"]).start()
+        try:
+            before = agent.scrape()
+            tools = [ctx.work.tool("tw_exit") for _ in range(6)]
+            for t in tools:
+                ctx.work.spawn(1, [t, "0"])
+            time.sleep(0.3)
+            m = agent.scrape()
+            assert m.get("toolwatch_tools_tracked") <= 4  # 3 names + "other"
+            named = sum(m.get("tool_executions_total", tool=os.path.basename(t)) for t in tools)
+            other = m.get("tool_executions_total", tool="other") - \
+                before.get("tool_executions_total", tool="other")
+            assert named + other >= 6, (named, other)
+            assert other >= 3, other
+            assert m.get("toolwatch_tools_overflow_total") >= 3
+        finally:
+            assert agent.stop() == 0
+
+    @r.test
+    def test_bad_flags_exit_2_naming_the_flag(ctx):
+        cases = [["--tools.max=abc"], ["--web.listen-address=nope"], ["--bogus"],
+                 ["--log.level=loud"], ["--probe.disable=exec"], ["--bpf.ringbuf-size=3000"],
+                 ["--tools.max"]]
+        for args in cases:
+            p = subprocess.run([ctx.binary] + args, capture_output=True, text=True, timeout=10)
+            flag = args[0].split("=")[0]
+            assert p.returncode == 2, (args, p.returncode, p.stderr)
+            assert flag in p.stderr, (args, p.stderr)
+        p = subprocess.run([ctx.binary, "--help"], capture_output=True, text=True)
+        assert p.returncode == 0 and "EXAMPLES" in p.stdout
+
+    @r.test
+    def test_port_in_use_is_a_clear_error(ctx):
+        p = subprocess.run([ctx.binary, "--web.listen-address=127.0.0.1:%d" % ctx.agent.port],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert "cannot listen" in p.stderr, p.stderr
+        assert_no_leftover_programs(exclude=ctx.agent)
+
+    @r.test
+    def test_sigterm_detaches_everything(ctx):
+        agent = Agent(ctx.binary).start()
+        assert bpf_program_names() & TOOLWATCH_PROGRAMS
+        assert agent.stop() == 0
+        assert "shutting down" in agent.read_log()
+        # the long-running agent of the suite still holds its own programs: compare ids
+        assert_no_leftover_programs(exclude=ctx.agent)
+
+    @r.test
+    def test_prometheus_server_histogram_quantile(ctx):
+        if not shutil.which("prometheus"):
+            raise Skip("prometheus not installed (make deps)")
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        tmp = tempfile.mkdtemp(prefix="twprom.")
+        port = __import__("lib").free_port()
+        cfg = os.path.join(tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: toolwatch\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:%d']\n" % ctx.agent.port)
+        prom = subprocess.Popen(["prometheus", "--config.file=" + cfg,
+                                 "--storage.tsdb.path=" + os.path.join(tmp, "data"),
+                                 "--web.listen-address=127.0.0.1:%d" % port],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        load = subprocess.Popen(["/bin/sh", "-c", "while :; do %s 0 3; done" % tool])
+        try:
+            query = ('histogram_quantile(0.95, rate(tool_execution_duration_seconds_bucket'
+                     '{tool="%s"}[1m]))' % name)
+            deadline = time.time() + 60
+            result = None
+            while time.time() < deadline:
+                time.sleep(1)
+                url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (
+                    port, __import__("urllib.parse").parse.quote(query))
+                try:
+                    status, _, body = http_get(url, timeout=3)
+                except OSError:
+                    continue
+                if status != 200:
+                    continue
+                data = json.loads(body)["data"]["result"]
+                if data and data[0]["value"][1] not in ("NaN",):
+                    result = data
+                    break
+            assert result, "no histogram_quantile series for %s within 60s" % name
+            p95 = float(result[0]["value"][1])
+            assert 0.003 <= p95 <= 0.025, p95  # runs sleep 3 ms
+        finally:
+            load.kill()
+            prom.terminate()
+            prom.wait(timeout=30)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "handle_execve_en", "handle_execve_ex"}
+
+
+def bpf_programs():
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return json.loads(out)
+
+
+def bpf_program_names():
+    return {p.get("name", "") for p in bpf_programs()}
+
+
+def agent_prog_ids(agent):
+    """Ids of BPF programs whose fds the agent process holds."""
+    ids = set()
+    fd_dir = "/proc/%d/fdinfo" % agent.proc.pid
+    for fd in os.listdir(fd_dir):
+        try:
+            with open(os.path.join(fd_dir, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def assert_no_leftover_programs(exclude=None):
+    keep = agent_prog_ids(exclude) if exclude else set()
+    left = [p for p in bpf_programs()
+            if p.get("name") in TOOLWATCH_PROGRAMS and p["id"] not in keep]
+    assert not left, "BPF programs left behind: %s" % left
+
+
+def agent_cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def agent_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
