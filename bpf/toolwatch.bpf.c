@@ -29,6 +29,7 @@ const volatile __u64 targ_min_duration_ns = 0;
 const volatile bool targ_failed_only = false;
 /* Wake the consumer only once this much data waits; it polls on a timer otherwise. */
 const volatile __u64 wakeup_bytes = 0;
+const volatile __u64 page_size = 4096;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -81,6 +82,51 @@ struct {
 	__type(value, __u32);
 } owners SEC(".maps");
 
+/* socket -> execution that connect()ed it, to charge its retransmits */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} sock_owners SEC(".maps");
+
+/* wakeup time of runnable tasks, for run-queue latency */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} wakeup_ts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_log2_hist);
+} runq_hist SEC(".maps");
+
+/* request -> issue time, for block I/O latency */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u64);
+} block_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TW_BLOCK_MAX);
+	__type(key, __u32);
+	__type(value, struct tw_log2_hist);
+} block_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TW_HOST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} host_counts SEC(".maps");
+
 /* scratch for values too big for the BPF stack */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -95,6 +141,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending_fail);
 } fail_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_sample_rec);
+} sample_scratch SEC(".maps");
 
 static __always_inline void count_lost(int reason)
 {
@@ -150,6 +203,184 @@ static __always_inline bool status_failed(__u32 status)
 	return (status & 0x7f) || (status >> 8);
 }
 
+
+/* Resident set of an address space in bytes (file + anon + shmem pages). */
+static __always_inline __u64 mm_rss_bytes(struct mm_struct *mm)
+{
+	__s64 pages;
+
+	if (!mm)
+		return 0;
+	pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	return pages > 0 ? (__u64)pages * page_size : 0;
+}
+
+/* Peak resident set of a process that is exiting: its image's high-water mark. */
+static __always_inline __u64 peak_rss_bytes(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 hiwater, now;
+
+	if (!mm) /* mm already dropped: the group's maxrss (getrusage's ru_maxrss) */
+		return BPF_CORE_READ(task, signal, maxrss) * page_size;
+	hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_size;
+	now = mm_rss_bytes(mm);
+	return hiwater > now ? hiwater : now;
+}
+
+static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)
+{
+	r->cpu_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
+	r->utime_ns += BPF_CORE_READ(t, utime);
+	r->stime_ns += BPF_CORE_READ(t, stime);
+	r->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
+	r->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
+}
+
+/* The group's exited threads (folded into signal_struct when they are released). */
+static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
+{
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+
+	r->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime);
+	r->utime_ns += BPF_CORE_READ(sig, utime);
+	r->stime_ns += BPF_CORE_READ(sig, stime);
+	r->read_bytes += BPF_CORE_READ(sig, ioac.read_bytes);
+	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
+}
+
+static __always_inline __u64 sat_sub(__u64 a, __u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
+static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
+{
+	r->cpu_ns = sat_sub(r->cpu_ns, base->cpu_ns);
+	r->utime_ns = sat_sub(r->utime_ns, base->utime_ns);
+	r->stime_ns = sat_sub(r->stime_ns, base->stime_ns);
+	r->read_bytes = sat_sub(r->read_bytes, base->read_bytes);
+	r->write_bytes = sat_sub(r->write_bytes, base->write_bytes);
+}
+
+/* Splits exact run time in the ratio of the sampled utime:stime (cputime_adjust). */
+static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_usage *u)
+{
+	__u64 ut = r->utime_ns, st = r->stime_ns, cpu = r->cpu_ns, frac, user;
+
+	if (!st) {
+		user = cpu;
+	} else if (!ut) {
+		user = 0;
+	} else {
+		/* 16-bit fraction; scale the ticks down so ut << 16 cannot overflow */
+		for (int i = 0; i < 24 && ut + st > (1ULL << 46); i++) {
+			ut >>= 1;
+			st >>= 1;
+		}
+		frac = (ut << 16) / (ut + st ? ut + st : 1);
+		user = (cpu >> 16) * frac + (((cpu & 0xffff) * frac) >> 16);
+	}
+	u->cpu_user_ns = user;
+	u->cpu_system_ns = cpu - user;
+}
+
+/* What the thread group whose last thread is exiting used, since base. */
+static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
+					struct tw_usage *u)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct tw_raw_usage r = {};
+
+	raw_add_signal(&r, task);
+	raw_add_thread(&r, task);
+	/* a leader that exited first stays unreleased (a zombie) until now */
+	if (leader != task)
+		raw_add_thread(&r, leader);
+	if (base)
+		raw_sub(&r, base);
+	split_cpu(&r, u);
+	u->disk_read_bytes = r.read_bytes;
+	u->disk_write_bytes = r.write_bytes;
+	u->peak_rss_bytes = peak_rss_bytes(task);
+}
+
+/* Adds a finished child's usage into its owner's execution. */
+static __always_inline void usage_roll_up(struct tw_usage *dst, const struct tw_usage *src)
+{
+	__sync_fetch_and_add(&dst->cpu_user_ns, src->cpu_user_ns);
+	__sync_fetch_and_add(&dst->cpu_system_ns, src->cpu_system_ns);
+	__sync_fetch_and_add(&dst->disk_read_bytes, src->disk_read_bytes);
+	__sync_fetch_and_add(&dst->disk_write_bytes, src->disk_write_bytes);
+	if (src->peak_rss_bytes > dst->peak_rss_bytes)
+		dst->peak_rss_bytes = src->peak_rss_bytes;
+}
+
+/* The execution the current process belongs to: its own, or its forking ancestor's. */
+static __always_inline struct tw_exec_state *exec_of(__u32 tgid)
+{
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+	__u32 *owner;
+
+	if (st)
+		return st;
+	owner = bpf_map_lookup_elem(&owners, &tgid);
+	return owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
+}
+
+static __always_inline struct tw_exec_state *current_exec(void)
+{
+	return exec_of(bpf_get_current_pid_tgid() >> 32);
+}
+
+static __always_inline void host_count(__u32 counter)
+{
+	__u64 *v = bpf_map_lookup_elem(&host_counts, &counter);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+/* floor(log2(v)) without loops (bits.bpf.h style); 0 for v == 0 */
+static __always_inline __u32 log2_u32(__u32 v)
+{
+	__u32 r, shift;
+
+	r = (v > 0xFFFF) << 4;
+	v >>= r;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 hi = v >> 32;
+
+	return hi ? log2_u32(hi) + 32 : log2_u32((__u32)v);
+}
+
+static __always_inline void log2_hist_add(struct tw_log2_hist *h, __u64 v)
+{
+	__u32 slot = log2_u64(v);
+
+	if (slot >= TW_LOG2_SLOTS)
+		slot = TW_LOG2_SLOTS - 1;
+	h->slots[slot]++;
+	h->count++;
+	h->sum_ns += v;
+}
+
 static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, struct tw_exec_state *st,
 				      __u64 now, __u32 status, __u32 flags)
 {
@@ -175,7 +406,17 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, stru
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	rec->usage = st->usage;
+	group_usage(task, &st->base, &rec->usage);
+	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
+	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
+	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;
+	rec->usage.disk_write_bytes += st->usage.disk_write_bytes;
+	if (st->usage.peak_rss_bytes > rec->usage.peak_rss_bytes)
+		rec->usage.peak_rss_bytes = st->usage.peak_rss_bytes;
+	rec->usage.net_tx_bytes = st->usage.net_tx_bytes;
+	rec->usage.net_rx_bytes = st->usage.net_rx_bytes;
+	rec->usage.tcp_connects = st->usage.tcp_connects;
+	rec->usage.tcp_retransmits = st->usage.tcp_retransmits;
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 
@@ -231,6 +472,8 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		return 0;
 
 	fresh.start_ns = now;
+	raw_add_signal(&fresh.base, task);
+	raw_add_thread(&fresh.base, task);
 	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;
@@ -289,11 +532,21 @@ static __always_inline int on_exit(struct task_struct *task)
 		emit_exec_fail(task, tgid, p);
 		bpf_map_delete_elem(&exec_pending, &tgid);
 	}
-	bpf_map_delete_elem(&owners, &tgid);
 
 	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (!st)
+	if (!st) {
+		/* a child that never exec'd: its usage rolls up to its owner's execution */
+		__u32 *owner = bpf_map_lookup_elem(&owners, &tgid);
+		struct tw_exec_state *ost = owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
+		struct tw_usage u = {};
+
+		if (ost) {
+			group_usage(task, NULL, &u);
+			usage_roll_up(&ost->usage, &u);
+		}
+		bpf_map_delete_elem(&owners, &tgid);
 		return 0;
+	}
 	status = group_exit_status(task);
 	emit_exit(task, tgid, st, bpf_ktime_get_ns(), status, 0);
 	bpf_map_delete_elem(&execs, &tgid);
@@ -445,6 +698,256 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->args_size = 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
 	rec->filename[0] = '\0';
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	return 0;
+}
+
+/* Forked children that do not exec belong to the forking execution. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	__u32 owner = ptgid, *up;
+
+	/* threads share their process's execution */
+	if (BPF_CORE_READ(child, pid) != ctgid)
+		return 0;
+	if (!bpf_map_lookup_elem(&execs, &ptgid)) {
+		up = bpf_map_lookup_elem(&owners, &ptgid);
+		if (!up)
+			return 0;
+		owner = *up;
+	}
+	if (bpf_map_update_elem(&owners, &ctgid, &owner, BPF_ANY))
+		count_lost(TW_LOST_OWNERS_FULL);
+	return 0;
+}
+
+static __always_inline bool inet_family(struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	return family == 2 /* AF_INET */ || family == 10 /* AF_INET6 */;
+}
+
+/* Socket payload bytes, summed in the kernel per execution (never one record per send). */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
+{
+	struct tw_exec_state *st;
+
+	if (ret <= 0 || !inet_family(sk))
+		return 0;
+	st = current_exec();
+	if (st)
+		__sync_fetch_and_add(&st->usage.net_tx_bytes, (__u64)ret);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
+{
+	struct tw_exec_state *st;
+
+	if (ret <= 0 || !inet_family(sk))
+		return 0;
+	st = current_exec();
+	if (st)
+		__sync_fetch_and_add(&st->usage.net_rx_bytes, (__u64)ret);
+	return 0;
+}
+
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define IPPROTO_TCP 6
+
+/* Active TCP opens (connect() moves CLOSE -> SYN_SENT in the caller's context). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk;
+	__u32 tgid;
+	struct tw_exec_state *st;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&sock_owners, &key);
+		return 0;
+	}
+	if (newstate != TCP_SYN_SENT)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	st = exec_of(tgid);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->usage.tcp_connects, 1);
+	bpf_map_update_elem(&sock_owners, &key, &tgid, BPF_ANY);
+	return 0;
+}
+
+/* Retransmits run in softirq context: charge the socket's connecting execution. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_tcp_retransmit, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct tw_exec_state *st;
+	__u32 *tgid;
+
+	host_count(TW_HOST_TCP_RETRANSMITS);
+	tgid = bpf_map_lookup_elem(&sock_owners, &key);
+	st = tgid ? exec_of(*tgid) : NULL;
+	if (st)
+		__sync_fetch_and_add(&st->usage.tcp_retransmits, 1);
+	return 0;
+}
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(handle_oom_victim, struct task_struct *victim)
+{
+	__u32 tgid = BPF_CORE_READ(victim, tgid);
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+
+	host_count(TW_HOST_OOM_KILLS);
+	if (st)
+		st->flags |= TW_F_OOM_KILLED; /* only exec writes flags otherwise */
+	return 0;
+}
+
+/* Run-queue latency: wakeup (or preemption) to running, as runqlat measures it. */
+static __always_inline void mark_runnable(struct task_struct *p)
+{
+	__u64 *ts = bpf_task_storage_get(&wakeup_ts, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(handle_wakeup, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(handle_wakeup_new, struct task_struct *p)
+{
+	mark_runnable(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct tw_log2_hist *h;
+	__u32 zero = 0;
+	__u64 *ts, now;
+
+	/* a preempted task is runnable again from now */
+	if (BPF_CORE_READ(prev, __state) == 0 /* TASK_RUNNING */)
+		mark_runnable(prev);
+	ts = bpf_task_storage_get(&wakeup_ts, next, 0, 0);
+	if (!ts || !*ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	h = bpf_map_lookup_elem(&runq_hist, &zero);
+	if (h && now > *ts)
+		log2_hist_add(h, now - *ts);
+	*ts = 0;
+	return 0;
+}
+
+/* Block I/O latency, issue to completion, per operation. */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(handle_block_issue, struct request *rq)
+{
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
+
+	if (bpf_map_update_elem(&block_start, &key, &now, BPF_ANY))
+		count_lost(TW_LOST_BLOCK_FULL);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(handle_block_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq, *start, now;
+	struct tw_log2_hist *h;
+	__u32 op;
+
+	start = bpf_map_lookup_elem(&block_start, &key);
+	if (!start)
+		return 0;
+	now = bpf_ktime_get_ns();
+	switch (BPF_CORE_READ(rq, cmd_flags) & 0xff /* REQ_OP_MASK */) {
+	case 0:
+		op = TW_BLOCK_READ;
+		break;
+	case 1:
+		op = TW_BLOCK_WRITE;
+		break;
+	case 2:
+		op = TW_BLOCK_FLUSH;
+		break;
+	case 3:
+		op = TW_BLOCK_DISCARD;
+		break;
+	default:
+		op = TW_BLOCK_OTHER;
+		break;
+	}
+	h = bpf_map_lookup_elem(&block_hist, &op);
+	if (h && now > *start)
+		log2_hist_add(h, now - *start);
+	bpf_map_delete_elem(&block_start, &key);
+	return 0;
+}
+
+/*
+ * Live usage of running executions: one tw_sample_rec per task that belongs to one,
+ * written to the iterator's output; the agent sums them per execution.
+ */
+SEC("iter/task")
+int sample_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tw_sample_rec *rec;
+	struct tw_exec_state *st;
+	__u32 tgid, exec_tgid, zero = 0, *owner;
+	bool leader;
+
+	if (!task || (task->flags & PF_KTHREAD))
+		return 0;
+	tgid = exec_tgid = task->tgid;
+	st = bpf_map_lookup_elem(&execs, &tgid);
+	if (!st) {
+		owner = bpf_map_lookup_elem(&owners, &tgid);
+		if (!owner)
+			return 0;
+		exec_tgid = *owner;
+		st = bpf_map_lookup_elem(&execs, &exec_tgid);
+		if (!st)
+			return 0;
+	}
+	rec = bpf_map_lookup_elem(&sample_scratch, &zero);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->type = TW_REC_SAMPLE;
+	rec->exec_tgid = exec_tgid;
+	rec->start_ns = st->start_ns;
+	raw_add_thread(&rec->raw, task);
+	leader = task->pid == tgid;
+	if (leader) {
+		raw_add_signal(&rec->raw, task);
+		rec->rss_bytes = mm_rss_bytes(task->mm);
+	}
+	if (leader && tgid == exec_tgid) {
+		raw_sub(&rec->raw, &st->base);
+		rec->usage = st->usage;
+		rec->is_exec_leader = 1;
+	}
 	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
 	return 0;
 }

@@ -16,6 +16,7 @@ enum tw_record_type {
 	TW_REC_EXEC = 1,      /* an execution started (or was found running) */
 	TW_REC_EXIT = 2,      /* an execution ended */
 	TW_REC_EXEC_FAIL = 3, /* a process gave up exec'ing: every attempt failed */
+	TW_REC_SAMPLE = 4,    /* live usage of one task of a running execution (iterator) */
 	TW_REC_MAX,
 };
 
@@ -35,7 +36,33 @@ enum tw_lost_reason {
 	TW_LOST_EXECS_FULL,       /* execs map full: execution not tracked */
 	TW_LOST_PENDING_FULL,     /* exec_pending map full: failed exec not tracked */
 	TW_LOST_OWNERS_FULL,      /* owners map full: forked child not rolled up */
+	TW_LOST_BLOCK_FULL,       /* block_start map full: an I/O not timed */
 	TW_LOST_MAX,
+};
+
+/* Host histograms kept in the kernel: log2 slots of nanoseconds. */
+#define TW_LOG2_SLOTS 40
+struct tw_log2_hist {
+	__u64 slots[TW_LOG2_SLOTS]; /* slot s counts values in [2^s, 2^(s+1)) ns; 0 also in 0 */
+	__u64 count;
+	__u64 sum_ns;
+};
+
+/* Index of the block I/O latency histograms (per-CPU array block_hist). */
+enum tw_block_op {
+	TW_BLOCK_READ = 0,
+	TW_BLOCK_WRITE,
+	TW_BLOCK_FLUSH,
+	TW_BLOCK_DISCARD,
+	TW_BLOCK_OTHER,
+	TW_BLOCK_MAX,
+};
+
+/* Host counters (per-CPU array host_counts). */
+enum tw_host_counter {
+	TW_HOST_TCP_RETRANSMITS = 0,
+	TW_HOST_OOM_KILLS,
+	TW_HOST_MAX,
 };
 
 struct tw_exec_rec {
@@ -52,11 +79,15 @@ struct tw_exec_rec {
 	char args[TW_ARGS_LEN];
 };
 
-/* Resources consumed by one execution, its threads and its children that did not exec. */
+/*
+ * Resources consumed by one execution, its threads and its children that did not exec.
+ * CPU time is the scheduler's exact run time, split into user and system in the ratio
+ * of the kernel's tick-sampled utime/stime, as getrusage(2) does.
+ */
 struct tw_usage {
 	__u64 cpu_user_ns;
 	__u64 cpu_system_ns;
-	__u64 peak_rss_bytes;
+	__u64 peak_rss_bytes; /* the largest resident set of any of its processes */
 	__u64 net_tx_bytes;
 	__u64 net_rx_bytes;
 	__u64 disk_read_bytes;
@@ -65,12 +96,39 @@ struct tw_usage {
 	__u32 tcp_retransmits;
 };
 
+/* A thread group's own counters as the kernel keeps them (before the user/system split). */
+struct tw_raw_usage {
+	__u64 cpu_ns;	/* sum_exec_runtime */
+	__u64 utime_ns; /* tick-sampled */
+	__u64 stime_ns;
+	__u64 read_bytes; /* task_io_accounting: storage reads */
+	__u64 write_bytes;
+};
+
 /* Value of the execs map (tgid -> running execution); read by the agent for live usage. */
 struct tw_exec_state {
 	__u64 start_ns;
 	__u32 flags;
 	__u32 pad;
-	struct tw_usage usage;
+	struct tw_usage usage; /* exited children, network and TCP so far */
+	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
+};
+
+/*
+ * Live usage of one task belonging to a running execution, written by the sampling
+ * iterator: the agent sums the records of an execution. Thread-group leaders include
+ * their group's exited threads; the execution's own leader also includes usage (minus
+ * base) from its tw_exec_state, so the sum equals what the exit record would say now.
+ */
+struct tw_sample_rec {
+	__u32 type; /* TW_REC_SAMPLE */
+	__u32 exec_tgid;
+	__u64 start_ns;		 /* of the execution, to match it */
+	__u64 rss_bytes;	 /* group leaders: resident set now; else 0 */
+	struct tw_raw_usage raw; /* this task (leaders: + exited threads), leader: - base */
+	struct tw_usage usage;	 /* execution leader only: its tw_exec_state usage */
+	__u32 is_exec_leader;
+	__u32 pad;
 };
 
 struct tw_exit_rec {

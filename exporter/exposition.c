@@ -76,31 +76,69 @@ static void tool_counter(struct strbuf *out, const char *name, const char *tool,
 	strbuf__appendf(out, "} %" PRIu64 "\n", v);
 }
 
-static void histogram(struct strbuf *out, const char *name, const char *tool,
+/* One histogram series; label is NULL or a name whose value (escaped here) is value. */
+static void histogram(struct strbuf *out, const char *name, const char *label, const char *value,
 		      const struct hist *h, const struct hist_layout *layout)
 {
 	unsigned int decimals = layout_decimals(layout);
 	uint64_t cumulative = 0;
 
+#define LABELS(extra_sep)                                                                          \
+	do {                                                                                       \
+		strbuf__putc(out, '{');                                                            \
+		if (label) {                                                                       \
+			strbuf__appendf(out, "%s=\"", label);                                      \
+			exposition__escape_label(out, value);                                      \
+			strbuf__appendf(out, "\"%s", extra_sep);                                  \
+		}                                                                                  \
+	} while (0)
 	for (unsigned int i = 0; i < layout->nr_bounds; i++) {
 		cumulative += h->counts[i];
-		strbuf__appendf(out, "%s_bucket{tool=\"", name);
-		exposition__escape_label(out, tool);
-		strbuf__puts(out, "\",le=\"");
+		strbuf__appendf(out, "%s_bucket", name);
+		LABELS(",");
+		strbuf__puts(out, "le=\"");
 		exposition__decimal(out, layout->bounds[i], decimals);
 		strbuf__appendf(out, "\"} %" PRIu64 "\n", cumulative);
 	}
-	strbuf__appendf(out, "%s_bucket{tool=\"", name);
-	exposition__escape_label(out, tool);
-	strbuf__appendf(out, "\",le=\"+Inf\"} %" PRIu64 "\n", h->count);
-	strbuf__appendf(out, "%s_sum{tool=\"", name);
-	exposition__escape_label(out, tool);
-	strbuf__puts(out, "\"} ");
+	strbuf__appendf(out, "%s_bucket", name);
+	LABELS(",");
+	strbuf__appendf(out, "le=\"+Inf\"} %" PRIu64 "\n", h->count);
+	strbuf__appendf(out, "%s_sum", name);
+	if (label) {
+		LABELS("");
+		strbuf__putc(out, '}');
+	}
+	strbuf__putc(out, ' ');
 	exposition__decimal(out, h->sum, decimals);
 	strbuf__putc(out, '\n');
-	strbuf__appendf(out, "%s_count{tool=\"", name);
-	exposition__escape_label(out, tool);
-	strbuf__appendf(out, "\"} %" PRIu64 "\n", h->count);
+	strbuf__appendf(out, "%s_count", name);
+	if (label) {
+		LABELS("");
+		strbuf__putc(out, '}');
+	}
+	strbuf__appendf(out, " %" PRIu64 "\n", h->count);
+#undef LABELS
+}
+
+/* A per-tool counter whose value is a pair of tool_stats fields, split by one label. */
+static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *name,
+		      const char *help, const char *label, const char *v0, const char *v1,
+		      size_t offset, double scale)
+{
+	family(out, name, "counter", help);
+	for (size_t i = 0; i < s->nr_tools; i++) {
+		const uint64_t *pair = (const uint64_t *)((const char *)&s->tools[i].stats + offset);
+
+		for (int k = 0; k < 2; k++) {
+			tool_label(out, name, s->tools[i].name);
+			strbuf__appendf(out, ",%s=\"%s\"} ", label, k ? v1 : v0);
+			if (scale == 1e9)
+				exposition__decimal(out, pair[k], 9);
+			else
+				strbuf__appendf(out, "%" PRIu64, pair[k]);
+			strbuf__putc(out, '\n');
+		}
+	}
 }
 
 /* A per-tool counter or gauge family whose value is one field of tool_stats. */
@@ -117,12 +155,14 @@ static void tool_family(struct strbuf *out, const struct snapshot *s, const char
 	}
 }
 
+static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v);
+
 static void render_tools(const struct snapshot *s, struct strbuf *out)
 {
 	family(out, "tool_execution_duration_seconds", "histogram",
 	       "Wall-clock time from exec to exit of fully observed executions.");
 	for (size_t i = 0; i < s->nr_tools; i++)
-		histogram(out, "tool_execution_duration_seconds", s->tools[i].name,
+		histogram(out, "tool_execution_duration_seconds", "tool", s->tools[i].name,
 			  &s->tools[i].stats.duration, &hist_duration_layout);
 	tool_family(out, s, "tool_executions_total", "counter", "Executions that ended.",
 		    offsetof(struct tool_stats, executions));
@@ -140,6 +180,54 @@ static void render_tools(const struct snapshot *s, struct strbuf *out)
 	}
 	tool_family(out, s, "tool_running", "gauge", "Executions running now.",
 		    offsetof(struct tool_stats, running));
+
+	family(out, "tool_peak_memory_bytes", "histogram",
+	       "Peak resident set size of each ended execution.");
+	for (size_t i = 0; i < s->nr_tools; i++)
+		histogram(out, "tool_peak_memory_bytes", "tool", s->tools[i].name,
+			  &s->tools[i].stats.peak_memory, &hist_memory_layout);
+	tool_family(out, s, "tool_memory_usage_bytes", "gauge",
+		    "Resident set size of the running executions, summed.",
+		    offsetof(struct tool_stats, memory_bytes));
+	tool_pair(out, s, "tool_cpu_seconds_total", "CPU time of executions and their children.",
+		  "mode", "user", "system", offsetof(struct tool_stats, cpu_ns), 1e9);
+	tool_pair(out, s, "tool_disk_bytes_total", "Bytes read from and written to storage.",
+		  "direction", "read", "write", offsetof(struct tool_stats, disk_bytes), 1);
+	if (snapshot__probe_enabled(s, "net"))
+		tool_pair(out, s, "tool_network_bytes_total",
+			  "Socket payload bytes sent and received (IPv4/IPv6).", "direction", "tx",
+			  "rx", offsetof(struct tool_stats, net_bytes), 1);
+	if (snapshot__probe_enabled(s, "tcp")) {
+		tool_family(out, s, "tool_tcp_connections_total", "counter",
+			    "TCP connections opened with connect().",
+			    offsetof(struct tool_stats, tcp_connects));
+		tool_family(out, s, "tool_tcp_retransmits_total", "counter",
+			    "TCP retransmits on connections the tool opened.",
+			    offsetof(struct tool_stats, tcp_retransmits));
+	}
+}
+
+static void render_host(const struct snapshot *s, struct strbuf *out)
+{
+	if (snapshot__probe_enabled(s, "runqlat")) {
+		family(out, "toolwatch_runqueue_latency_seconds", "histogram",
+		       "Time runnable tasks waited for a CPU (log2 resolution).");
+		histogram(out, "toolwatch_runqueue_latency_seconds", NULL, NULL, &s->host.runqueue,
+			  &hist_latency_layout);
+	}
+	if (snapshot__probe_enabled(s, "blockio")) {
+		family(out, "toolwatch_block_io_latency_seconds", "histogram",
+		       "Block device request latency, issue to completion (log2 resolution).");
+		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++)
+			histogram(out, "toolwatch_block_io_latency_seconds", "op",
+				  block_op__name(op), &s->host.block[op], &hist_latency_layout);
+	}
+	if (snapshot__probe_enabled(s, "tcp"))
+		counter1(out, "toolwatch_tcp_retransmits_total", "TCP retransmits on the host.",
+			 s->host.tcp_retransmits);
+	if (snapshot__probe_enabled(s, "oom"))
+		counter1(out, "toolwatch_oom_kills_total", "Processes chosen by the OOM killer.",
+			 s->host.oom_kills);
 }
 
 static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v)
@@ -223,5 +311,6 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	render_tools(s, out);
+	render_host(s, out);
 	render_agent(s, version, out);
 }

@@ -25,6 +25,7 @@
 #define RECONCILE_EVERY_TICKS 10     /* drop executions whose exit was lost */
 #define SNAPSHOT_WAIT_MS 250	     /* a scrape waits this long for a fresh snapshot */
 #define STALL_NS (5ULL * 1000000000) /* /healthz fails past this without a loop turn */
+#define SAMPLE_MIN_GAP_NS 200000000ULL /* live usage read at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -36,6 +37,7 @@ struct agent {
 	struct hub hub;
 	bool hub_ready;
 	uint64_t heartbeat_ns; /* written by the loop, read by the HTTP thread */
+	uint64_t sampled_ns;
 	unsigned long ticks;
 };
 
@@ -61,6 +63,23 @@ static void on_task(const void *rec, size_t size, void *ctx)
 	consumer__handle(a->consumer, rec, size);
 }
 
+/* Reads live usage of running executions (rate limited) and the host histograms. */
+static void sample_live(struct agent *a)
+{
+	uint64_t now = now_ns();
+	int err;
+
+	if (now - a->sampled_ns < SAMPLE_MIN_GAP_NS)
+		return;
+	a->sampled_ns = now;
+	consumer__begin_samples(a->consumer);
+	err = loader__sample(a->loader, on_task, a);
+	if (err && err != -EOPNOTSUPP)
+		pr_debug("cannot sample running executions: %s", strerror(-err));
+	consumer__end_samples(a->consumer);
+	loader__host(a->loader, registry__host(a->registry));
+}
+
 static bool loop_healthy(void *ctx)
 {
 	struct agent *a = ctx;
@@ -75,9 +94,11 @@ static bool exec_alive(uint32_t tgid, uint64_t start_ns, void *ctx)
 
 static void publish(struct agent *a, uint64_t gen)
 {
-	struct snapshot *s = registry__snapshot(a->registry, now_ns());
 	uint64_t lost[TW_LOST_MAX];
+	struct snapshot *s;
 
+	sample_live(a);
+	s = registry__snapshot(a->registry, now_ns());
 	if (!s) {
 		pr_warn("cannot build snapshot: %s", strerror(errno));
 		return;
@@ -100,6 +121,7 @@ static void tick(struct agent *a)
 	size_t dropped;
 
 	a->ticks++;
+	sample_live(a);
 	if (a->ticks % RECONCILE_EVERY_TICKS == 0) {
 		dropped = consumer__reconcile(a->consumer, exec_alive, a->loader);
 		if (dropped)

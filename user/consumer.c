@@ -6,12 +6,30 @@
 #include "consumer.h"
 #include "tools.h"
 
+/* Cumulative usage in the units the tools' counters use. */
+struct usage_totals {
+	uint64_t cpu_ns[2];
+	uint64_t net_bytes[2];
+	uint64_t disk_bytes[2];
+	uint64_t tcp_connects;
+	uint64_t tcp_retransmits;
+};
+
+/* The latest live reading of one execution, summed over its tasks. */
+struct live {
+	struct tw_raw_usage raw;
+	struct tw_usage usage;
+	uint64_t rss_bytes;
+	bool seen;
+};
+
 struct inflight {
 	uint32_t tgid; /* 0: empty slot (pid 0 never execs) */
 	unsigned int tool_id;
 	uint64_t start_ns;
 	uint32_t flags;
-	struct tw_usage credited; /* usage already added to the tool's counters */
+	struct usage_totals credited; /* already added to the tool's counters */
+	struct live live;
 	char *path;		  /* keep_args only */
 	char *args;
 	size_t args_size;
@@ -25,6 +43,8 @@ struct consumer {
 };
 
 #define INITIAL_SLOTS 1024
+
+static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec);
 
 static size_t slot_of(const struct consumer *c, uint32_t tgid)
 {
@@ -216,20 +236,46 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	emit(c, &ev);
 }
 
-static void usage_add(struct tool_stats *s, const struct tw_usage *u, const struct tw_usage *done)
+void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
+		uint64_t *system)
 {
-	/* counters only ever grow: a reading below what was credited adds nothing */
+	if (!stime)
+		*user = cpu_ns;
+	else if (!utime)
+		*user = 0;
+	else
+		*user = (uint64_t)((unsigned __int128)cpu_ns * utime / ((unsigned __int128)utime + stime));
+	*system = cpu_ns - *user;
+}
+
+static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
+{
+	t->cpu_ns[MODE_USER] = u->cpu_user_ns;
+	t->cpu_ns[MODE_SYSTEM] = u->cpu_system_ns;
+	t->net_bytes[DIR_TX] = u->net_tx_bytes;
+	t->net_bytes[DIR_RX] = u->net_rx_bytes;
+	t->disk_bytes[DIR_READ] = u->disk_read_bytes;
+	t->disk_bytes[DIR_WRITE] = u->disk_write_bytes;
+	t->tcp_connects = u->tcp_connects;
+	t->tcp_retransmits = u->tcp_retransmits;
+}
+
+/* Adds to s what grew in now since done, and records it as done: counters never shrink. */
+static void credit(struct tool_stats *s, const struct usage_totals *now, struct usage_totals *done)
+{
 #define CREDIT(field, dst)                                                                         \
 	do {                                                                                       \
-		if (u->field > done->field)                                                        \
-			(dst) += u->field - done->field;                                           \
+		if (now->field > done->field) {                                                    \
+			(dst) += now->field - done->field;                                         \
+			done->field = now->field;                                                  \
+		}                                                                                  \
 	} while (0)
-	CREDIT(cpu_user_ns, s->cpu_ns[MODE_USER]);
-	CREDIT(cpu_system_ns, s->cpu_ns[MODE_SYSTEM]);
-	CREDIT(net_tx_bytes, s->net_bytes[DIR_TX]);
-	CREDIT(net_rx_bytes, s->net_bytes[DIR_RX]);
-	CREDIT(disk_read_bytes, s->disk_bytes[DIR_READ]);
-	CREDIT(disk_write_bytes, s->disk_bytes[DIR_WRITE]);
+	CREDIT(cpu_ns[MODE_USER], s->cpu_ns[MODE_USER]);
+	CREDIT(cpu_ns[MODE_SYSTEM], s->cpu_ns[MODE_SYSTEM]);
+	CREDIT(net_bytes[DIR_TX], s->net_bytes[DIR_TX]);
+	CREDIT(net_bytes[DIR_RX], s->net_bytes[DIR_RX]);
+	CREDIT(disk_bytes[DIR_READ], s->disk_bytes[DIR_READ]);
+	CREDIT(disk_bytes[DIR_WRITE], s->disk_bytes[DIR_WRITE]);
 	CREDIT(tcp_connects, s->tcp_connects);
 	CREDIT(tcp_retransmits, s->tcp_retransmits);
 #undef CREDIT
@@ -239,8 +285,8 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
 	char comm[TW_COMM_LEN + 1], name[TOOL_NAME_MAX];
-	struct tw_usage none = {};
-	const struct tw_usage *credited = &none;
+	struct usage_totals none = {}, final;
+	struct usage_totals *credited = &none;
 	struct exec_event ev = {};
 	struct tool_stats *s;
 	struct inflight *e;
@@ -295,7 +341,8 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 		if (rec->usage.peak_rss_bytes)
 			hist__add(&s->peak_memory, &hist_memory_layout,
 				  rec->usage.peak_rss_bytes);
-		usage_add(s, &rec->usage, credited);
+		totals_from_usage(&final, &rec->usage);
+		credit(s, &final, credited);
 	}
 	emit(c, &ev);
 	if (e) {
@@ -362,6 +409,11 @@ int consumer__handle(struct consumer *c, const void *data, size_t size)
 			break;
 		handle_exec_fail(c, data);
 		return 0;
+	case TW_REC_SAMPLE:
+		if (size < sizeof(struct tw_sample_rec))
+			break;
+		handle_sample(c, data);
+		return 0;
 	default:
 		break;
 	}
@@ -388,13 +440,55 @@ size_t consumer__reconcile(struct consumer *c,
 	return dropped;
 }
 
-void consumer__for_each_running(struct consumer *c,
-				void (*fn)(uint32_t tgid, uint64_t start_ns, unsigned int tool_id,
-					   struct tw_usage *credited, void *ctx),
-				void *ctx)
+void consumer__begin_samples(struct consumer *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].tgid)
-			fn(c->slots[i].tgid, c->slots[i].start_ns, c->slots[i].tool_id,
-			   &c->slots[i].credited, ctx);
+		memset(&c->slots[i].live, 0, sizeof(c->slots[i].live));
+}
+
+static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec)
+{
+	struct inflight *e = inflight_find(c, rec->exec_tgid);
+	struct live *l;
+
+	if (!e || e->start_ns != rec->start_ns)
+		return; /* ended meanwhile: its exit record settles it */
+	l = &e->live;
+	l->seen = true;
+	l->raw.cpu_ns += rec->raw.cpu_ns;
+	l->raw.utime_ns += rec->raw.utime_ns;
+	l->raw.stime_ns += rec->raw.stime_ns;
+	l->raw.read_bytes += rec->raw.read_bytes;
+	l->raw.write_bytes += rec->raw.write_bytes;
+	l->rss_bytes += rec->rss_bytes;
+	if (rec->is_exec_leader)
+		l->usage = rec->usage;
+}
+
+void consumer__end_samples(struct consumer *c)
+{
+	struct registry *r = c->cfg.registry;
+
+	registry__clear_memory(r);
+	for (size_t i = 0; i < c->cap; i++) {
+		struct inflight *e = &c->slots[i];
+		struct tool_stats *s;
+		struct usage_totals now;
+		uint64_t user, sys;
+
+		if (!e->tgid || !e->live.seen)
+			continue;
+		s = registry__stats(r, e->tool_id);
+		if (!s)
+			continue;
+		totals_from_usage(&now, &e->live.usage);
+		cpu__split(e->live.raw.cpu_ns, e->live.raw.utime_ns, e->live.raw.stime_ns, &user,
+			   &sys);
+		now.cpu_ns[MODE_USER] += user;
+		now.cpu_ns[MODE_SYSTEM] += sys;
+		now.disk_bytes[DIR_READ] += e->live.raw.read_bytes;
+		now.disk_bytes[DIR_WRITE] += e->live.raw.write_bytes;
+		credit(s, &now, &e->credited);
+		s->memory_bytes += e->live.rss_bytes;
+	}
 }

@@ -73,10 +73,17 @@ size_t consumer__reconcile(struct consumer *c, bool (*alive)(uint32_t tgid, uint
 							     void *ctx),
 			   void *ctx);
 
-/* Running executions, for live resource readings: calls fn for each. */
-void consumer__for_each_running(struct consumer *c,
-				void (*fn)(uint32_t tgid, uint64_t start_ns, unsigned int tool_id,
-					   struct tw_usage *credited, void *ctx),
-				void *ctx);
+/*
+ * Live usage: begin_samples forgets the previous reading, each TW_REC_SAMPLE record given
+ * to consumer__handle adds one task's counters to its execution, end_samples credits what
+ * grew since the last reading to the tools' counters and recomputes their memory gauges.
+ * Counters never go down; an execution's exit record settles its exact total.
+ */
+void consumer__begin_samples(struct consumer *c);
+void consumer__end_samples(struct consumer *c);
+
+/* CPU split as the kernel does it: run time in the ratio utime:stime (all user if stime 0). */
+void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
+		uint64_t *system);
 
 #endif /* TOOLWATCH_CONSUMER_H */

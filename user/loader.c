@@ -31,6 +31,13 @@ static const char *const probe_names[PROBE_MAX] = {
 	[PROBE_EXEC] = "exec",
 	[PROBE_EXEC_FAILED] = "exec_failed",
 	[PROBE_TASK_ITER] = "task_iter",
+	[PROBE_FORK] = "fork",
+	[PROBE_NET] = "net",
+	[PROBE_TCP] = "tcp",
+	[PROBE_OOM] = "oom",
+	[PROBE_RUNQLAT] = "runqlat",
+	[PROBE_BLOCKIO] = "blockio",
+	[PROBE_SAMPLER] = "sampler",
 };
 
 static const char *const lost_names[TW_LOST_MAX] = {
@@ -40,6 +47,7 @@ static const char *const lost_names[TW_LOST_MAX] = {
 	[TW_LOST_EXECS_FULL] = "execs_map_full",
 	[TW_LOST_PENDING_FULL] = "exec_pending_map_full",
 	[TW_LOST_OWNERS_FULL] = "owners_map_full",
+	[TW_LOST_BLOCK_FULL] = "block_start_map_full",
 };
 
 const char *probe__name(enum probe p)
@@ -136,6 +144,32 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_TASK_ITER:
 		out[n++] = skel->progs.dump_task;
 		break;
+	case PROBE_FORK:
+		out[n++] = skel->progs.handle_fork;
+		break;
+	case PROBE_NET:
+		out[n++] = skel->progs.handle_sock_send;
+		out[n++] = skel->progs.handle_sock_recv;
+		break;
+	case PROBE_TCP:
+		out[n++] = skel->progs.handle_tcp_state;
+		out[n++] = skel->progs.handle_tcp_retransmit;
+		break;
+	case PROBE_OOM:
+		out[n++] = skel->progs.handle_oom_victim;
+		break;
+	case PROBE_RUNQLAT:
+		out[n++] = skel->progs.handle_wakeup;
+		out[n++] = skel->progs.handle_wakeup_new;
+		out[n++] = skel->progs.handle_switch;
+		break;
+	case PROBE_BLOCKIO:
+		out[n++] = skel->progs.handle_block_issue;
+		out[n++] = skel->progs.handle_block_done;
+		break;
+	case PROBE_SAMPLER:
+		out[n++] = skel->progs.sample_task;
+		break;
 	default:
 		break;
 	}
@@ -155,6 +189,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->targ_min_duration_ns = cfg->filter.min_duration_ns;
 	skel->rodata->targ_failed_only = cfg->filter.failed_only;
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
@@ -174,7 +209,9 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 }
 
 /* Least important first: what a failed load gives up, in turn. */
-static const enum probe shed_order[] = { PROBE_TASK_ITER, PROBE_EXEC_FAILED };
+static const enum probe shed_order[] = { PROBE_RUNQLAT, PROBE_BLOCKIO, PROBE_OOM,
+					 PROBE_TCP,	PROBE_NET,     PROBE_SAMPLER,
+					 PROBE_TASK_ITER, PROBE_FORK,  PROBE_EXEC_FAILED };
 
 static int load(struct loader *l, bool want[PROBE_MAX], bool btf)
 {
@@ -208,7 +245,7 @@ static int attach(struct loader *l, bool btf)
 	for (int p = 0; p < PROBE_MAX; p++) {
 		unsigned int n;
 
-		if (!l->enabled[p] || p == PROBE_TASK_ITER)
+		if (!l->enabled[p] || p == PROBE_TASK_ITER || p == PROBE_SAMPLER)
 			continue;
 		n = family_progs(l->skel, p, btf, progs);
 		for (unsigned int i = 0; i < n; i++) {
@@ -250,8 +287,9 @@ struct loader *loader__open(const struct loader_config *cfg)
 
 	for (int p = 0; p < PROBE_MAX; p++)
 		l->enabled[p] = !cfg->disable[p];
-	if (cfg->disable[PROBE_EXEC_FAILED])
-		pr_info("probe 'exec_failed' disabled by --probe.disable");
+	for (int p = 0; p < PROBE_MAX; p++)
+		if (cfg->disable[p])
+			pr_info("probe '%s' disabled by --probe.disable", probe_names[p]);
 	if (l->enabled[PROBE_EXEC_FAILED] &&
 	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
 		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "
@@ -325,17 +363,16 @@ static void fill_from_proc(struct tw_exec_rec *rec)
 	rec->args_size = n > 0 ? (__u32)n : 0;
 }
 
-int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
-		       void *ctx)
+/* Runs an iterator program whose output is a sequence of fixed-size records. */
+static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
+		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
 	static char buf[64 * sizeof(struct tw_exec_rec)];
 	struct bpf_link *link;
 	size_t have = 0;
 	int fd, err = 0;
 
-	if (!l->enabled[PROBE_TASK_ITER])
-		return -EOPNOTSUPP;
-	link = bpf_program__attach_iter(l->skel->progs.dump_task, NULL);
+	link = bpf_program__attach_iter(prog, NULL);
 	if (!link)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -356,12 +393,16 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		for (; have - off >= sizeof(struct tw_exec_rec); off += sizeof(struct tw_exec_rec)) {
-			struct tw_exec_rec rec;
+		for (; have - off >= rec_size; off += rec_size) {
+			union {
+				struct tw_exec_rec exec;
+				struct tw_sample_rec sample;
+			} rec;
 
-			memcpy(&rec, buf + off, sizeof(rec));
-			fill_from_proc(&rec);
-			fn(&rec, sizeof(rec), ctx);
+			memcpy(&rec, buf + off, rec_size);
+			if (fill)
+				fill_from_proc(&rec.exec);
+			fn(&rec, rec_size, ctx);
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
@@ -370,6 +411,76 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 out_link:
 	bpf_link__destroy(link);
 	return err;
+}
+
+int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
+		       void *ctx)
+{
+	if (!l->enabled[PROBE_TASK_ITER])
+		return -EOPNOTSUPP;
+	return run_iter(l->skel->progs.dump_task, sizeof(struct tw_exec_rec), true, fn, ctx);
+}
+
+int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
+		   void *ctx)
+{
+	if (!l->enabled[PROBE_SAMPLER])
+		return -EOPNOTSUPP;
+	return run_iter(l->skel->progs.sample_task, sizeof(struct tw_sample_rec), false, fn, ctx);
+}
+
+/* Sums one entry of a per-CPU array of tw_log2_hist over all CPUs. */
+static void read_log2(const struct loader *l, struct bpf_map *map, __u32 key, struct hist *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct tw_log2_hist *v, sum = {};
+
+	if (ncpus <= 0)
+		return;
+	v = calloc((size_t)ncpus, sizeof(*v));
+	if (!v)
+		return;
+	if (!bpf_map__lookup_elem(map, &key, sizeof(key), v, (size_t)ncpus * sizeof(*v), 0)) {
+		for (int c = 0; c < ncpus; c++) {
+			for (int i = 0; i < TW_LOG2_SLOTS; i++)
+				sum.slots[i] += v[c].slots[i];
+			sum.count += v[c].count;
+			sum.sum_ns += v[c].sum_ns;
+		}
+		hist__from_log2(out, &hist_latency_layout, (const uint64_t *)sum.slots, TW_LOG2_SLOTS, sum.count,
+				sum.sum_ns);
+	}
+	free(v);
+}
+
+static uint64_t read_counter(const struct loader *l, __u32 key)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t total = 0;
+	__u64 *v;
+
+	if (ncpus <= 0)
+		return 0;
+	v = calloc((size_t)ncpus, sizeof(*v));
+	if (!v)
+		return 0;
+	if (!bpf_map__lookup_elem(l->skel->maps.host_counts, &key, sizeof(key), v,
+				  (size_t)ncpus * sizeof(*v), 0))
+		for (int c = 0; c < ncpus; c++)
+			total += v[c];
+	free(v);
+	return total;
+}
+
+void loader__host(const struct loader *l, struct host_stats *h)
+{
+	if (l->enabled[PROBE_RUNQLAT])
+		read_log2(l, l->skel->maps.runq_hist, 0, &h->runqueue);
+	if (l->enabled[PROBE_BLOCKIO])
+		for (__u32 op = 0; op < TW_BLOCK_MAX && op < HOST_BLOCK_OPS; op++)
+			read_log2(l, l->skel->maps.block_hist, op, &h->block[op]);
+	h->tcp_retransmits = read_counter(l, TW_HOST_TCP_RETRANSMITS);
+	h->oom_kills = read_counter(l, TW_HOST_OOM_KILLS);
 }
 
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])

@@ -19,6 +19,13 @@ enum probe {
 	PROBE_EXEC,	   /* sched_process_exec/exit: the core, never optional */
 	PROBE_EXEC_FAILED, /* syscalls:sys_{enter,exit}_execve{,at} */
 	PROBE_TASK_ITER,   /* iter/task: processes running before the agent */
+	PROBE_FORK,	   /* sched_process_fork: children roll up to their execution */
+	PROBE_NET,	   /* sock:sock_send_length/sock_recv_length */
+	PROBE_TCP,	   /* sock:inet_sock_set_state, tcp:tcp_retransmit_skb */
+	PROBE_OOM,	   /* oom:mark_victim */
+	PROBE_RUNQLAT,	   /* sched_wakeup/wakeup_new/switch: run-queue latency */
+	PROBE_BLOCKIO,	   /* block:block_rq_issue/complete: block I/O latency */
+	PROBE_SAMPLER,	   /* iter/task: live CPU, RSS and disk of running executions */
 	PROBE_MAX,
 };
 
@@ -73,5 +80,13 @@ unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *ou
 				unsigned int max);
 /* Fills the probe table of a snapshot. */
 void loader__probes(const struct loader *l, struct snapshot *s);
+/*
+ * Runs the sampling iterator: fn gets one tw_sample_rec per task of a running execution.
+ * 0 or -errno (-EOPNOTSUPP when the sampler probe is off).
+ */
+int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
+		   void *ctx);
+/* Reads the kernel's host histograms and counters (summed over CPUs) into h. */
+void loader__host(const struct loader *l, struct host_stats *h);
 
 #endif /* TOOLWATCH_LOADER_H */

@@ -12,7 +12,37 @@ struct registry {
 	size_t nr_stats;	  /* ids that have a slot */
 	size_t cap_stats;
 	struct agent_stats agent;
+	struct host_stats host;
 };
+
+static const char *const block_op_names[HOST_BLOCK_OPS] = { "read", "write", "flush", "discard",
+							     "other" };
+
+const char *block_op__name(unsigned int op)
+{
+	return op < HOST_BLOCK_OPS ? block_op_names[op] : "other";
+}
+
+void hist__from_log2(struct hist *h, const struct hist_layout *layout, const uint64_t *slots,
+		     unsigned int nr_slots, uint64_t count, uint64_t sum)
+{
+	memset(h, 0, sizeof(*h));
+	for (unsigned int s = 0; s < nr_slots; s++) {
+		uint64_t top = s >= 63 ? UINT64_MAX : (2ULL << s) - 1; /* largest value in slot */
+
+		h->counts[hist_layout__bucket(layout, top)] += slots[s];
+	}
+	h->count = count;
+	h->sum = sum;
+}
+
+bool snapshot__probe_enabled(const struct snapshot *s, const char *name)
+{
+	for (unsigned int i = 0; i < s->nr_probes; i++)
+		if (!strcmp(s->probes[i].name, name))
+			return s->probes[i].enabled;
+	return false;
+}
 
 static const char *const error_type_names[ERROR_TYPE_MAX] = {
 	[ERROR_EXIT_CODE] = "exit_code", [ERROR_SIGNAL] = "signal",
@@ -113,6 +143,17 @@ struct agent_stats *registry__agent(struct registry *r)
 	return &r->agent;
 }
 
+struct host_stats *registry__host(struct registry *r)
+{
+	return &r->host;
+}
+
+void registry__clear_memory(struct registry *r)
+{
+	for (size_t i = 0; i < r->nr_stats; i++)
+		r->stats[i].memory_bytes = 0;
+}
+
 void registry__started(struct registry *r, unsigned int id)
 {
 	struct tool_stats *s = registry__stats(r, id);
@@ -151,6 +192,7 @@ struct snapshot *registry__snapshot(const struct registry *r, uint64_t now_ns)
 		s->tools[i].stats = r->stats[i];
 	}
 	s->agent = r->agent;
+	s->host = r->host;
 	s->agent.tools_overflow = tool_table__overflows(r->tools);
 	return s;
 }

@@ -50,6 +50,28 @@ struct tool_stats {
 	uint64_t tcp_retransmits;
 };
 
+#define HOST_BLOCK_OPS 5 /* read, write, flush, discard, other (enum tw_block_op) */
+#define HOST_LOG2_SLOTS 40
+
+/* Host-level figures read from the kernel (cumulative since the agent started). */
+struct host_stats {
+	struct hist runqueue;		     /* hist_latency_layout, ns */
+	struct hist block[HOST_BLOCK_OPS];   /* hist_latency_layout, ns */
+	uint64_t tcp_retransmits;
+	uint64_t oom_kills;
+};
+
+/* Label value of a block operation index ("read", "write", ...). */
+const char *block_op__name(unsigned int op);
+
+/*
+ * Converts kernel log2 slots (slot s counts values in [2^s, 2^(s+1)) ns) into a histogram
+ * of layout (bounds ascending, in ns): each slot lands in the first bucket whose bound is
+ * at least 2^(s+1) - 1, so bucket counts are never understated.
+ */
+void hist__from_log2(struct hist *h, const struct hist_layout *layout, const uint64_t *slots,
+		     unsigned int nr_slots, uint64_t count, uint64_t sum);
+
 struct snapshot_tool {
 	const char *name; /* owned by the tool table: names are never freed while it lives */
 	struct tool_stats stats;
@@ -100,7 +122,11 @@ struct snapshot {
 	struct snapshot_prog progs[SNAPSHOT_MAX_PROGS];
 	unsigned int nr_progs;
 	bool prog_stats_enabled;
+	struct host_stats host;
 };
+
+/* Whether the probe family named name is enabled in s (false when unknown). */
+bool snapshot__probe_enabled(const struct snapshot *s, const char *name);
 
 struct registry;
 struct tool_table;
@@ -118,6 +144,10 @@ const struct tool_table *registry__tools(const struct registry *r);
 struct tool_stats *registry__stats(struct registry *r, unsigned int id);
 /* Agent self statistics, owned by the registry. */
 struct agent_stats *registry__agent(struct registry *r);
+/* Host statistics, owned by the registry (the loop refreshes them). */
+struct host_stats *registry__host(struct registry *r);
+/* Zeroes every tool's memory gauge (before summing a new live sample). */
+void registry__clear_memory(struct registry *r);
 
 /* An execution of tool id started (running gauge). */
 void registry__started(struct registry *r, unsigned int id);
