@@ -16,8 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import Agent, Runner, Workdir  # noqa: E402
 
 import test_foundation  # noqa: E402
+import test_resources  # noqa: E402
 
-MODULES = [test_foundation]
+MODULES = [test_foundation, test_resources]
 
 
 class Context:

@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What each tool consumed, against ground truth the workloads measure themselves."""
+
+import os
+import subprocess
+import time
+
+from lib import Agent, Skip, free_port
+
+
+def run_out(argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def start_sink(ctx, port):
+    sink = ctx.work.tool("tw_net")
+    proc = subprocess.Popen([sink, "sink", str(port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return sink, proc
+
+
+def register(r):
+    @r.test
+    def test_peak_memory_matches_ru_maxrss(ctx):
+        tool = ctx.work.tool("tw_mem")
+        name = os.path.basename(tool)
+        maxrss = int(run_out([tool, "64"]))
+        m = ctx.agent.wait_value("tool_peak_memory_bytes_count", 1, tool=name)
+        peak = m.get("tool_peak_memory_bytes_sum", tool=name)
+        print("  peak %d vs ru_maxrss %d (%+.2f%%)" % (peak, maxrss, 100.0 * (peak - maxrss) / maxrss))
+        assert abs(peak - maxrss) <= 0.05 * maxrss, (peak, maxrss)
+        assert peak >= 64 << 20
+        # 64 MiB + a little lands in the (64 MiB, 128 MiB] bucket
+        assert m.get("tool_peak_memory_bytes_bucket", tool=name, le=str(64 << 20)) == 0
+        assert m.get("tool_peak_memory_bytes_bucket", tool=name, le=str(128 << 20)) == 1
+
+    @r.test
+    def test_memory_usage_of_running_execution(ctx):
+        tool = ctx.work.tool("tw_mem")
+        name = os.path.basename(tool)
+        proc = subprocess.Popen([tool, "48", "2500"], stdout=subprocess.PIPE)
+        try:
+            deadline = time.time() + 2
+            seen = 0
+            while time.time() < deadline and seen < 48 << 20:
+                time.sleep(0.25)
+                seen = ctx.agent.scrape().get("tool_memory_usage_bytes", tool=name)
+            assert seen >= 48 << 20, seen
+            assert seen <= 60 << 20, seen
+        finally:
+            proc.wait()
+        time.sleep(0.3)
+        m = ctx.agent.scrape()
+        assert m.get("tool_memory_usage_bytes", tool=name) == 0
+        assert m.get("tool_running", tool=name) == 0
+
+    @r.test
+    def test_user_cpu_within_10_percent(ctx):
+        tool = ctx.work.tool("tw_cpu")
+        name = os.path.basename(tool)
+        utime = int(run_out([tool, "300"])) / 1e9
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        user = m.get("tool_cpu_seconds_total", tool=name, mode="user")
+        system = m.get("tool_cpu_seconds_total", tool=name, mode="system")
+        print("  user %.4fs system %.4fs vs ru_utime %.4fs (%+.2f%%)"
+              % (user, system, utime, 100.0 * (user - utime) / utime))
+        assert abs(user - utime) <= 0.10 * utime, (user, system, utime)
+        assert 0.29 <= user + system <= 0.40, (user, system)
+
+    @r.test
+    def test_network_bytes_exact_over_loopback(ctx):
+        port = free_port()
+        sink, sinkproc = start_sink(ctx, port)
+        sender = ctx.work.tool("tw_net")
+        subprocess.run([sender, "send", str(port), "10000000"], check=True)
+        got = int(sinkproc.stdout.readline())
+        sinkproc.wait()
+        assert got == 10000000
+        s_name, k_name = os.path.basename(sender), os.path.basename(sink)
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=k_name)
+        tx = m.get("tool_network_bytes_total", tool=s_name, direction="tx")
+        rx = m.get("tool_network_bytes_total", tool=k_name, direction="rx")
+        print("  tx %d rx %d for 10000000 bytes" % (tx, rx))
+        assert 10000000 <= tx <= 10100000, tx
+        assert 10000000 <= rx <= 10100000, rx
+        assert m.get("tool_tcp_connections_total", tool=s_name) == 1
+        assert m.get("tool_tcp_connections_total", tool=k_name) == 0
+
+    @r.test
+    def test_forked_child_bytes_roll_up_to_parent(ctx):
+        port = free_port()
+        sink, sinkproc = start_sink(ctx, port)
+        sender = ctx.work.tool("tw_net")
+        subprocess.run([sender, "send-fork", str(port), "3000000"], check=True)
+        assert int(sinkproc.stdout.readline()) == 3000000
+        sinkproc.wait()
+        name = os.path.basename(sender)
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        assert m.get("tool_executions_total", tool=name) == 1
+        tx = m.get("tool_network_bytes_total", tool=name, direction="tx")
+        assert 3000000 <= tx <= 3030000, tx
+
+    @r.test
+    def test_wrapper_script_child_is_its_own_tool(ctx):
+        # a shell wrapper runs a sender: the bytes belong to the sender, visible by name
+        port = free_port()
+        sink, sinkproc = start_sink(ctx, port)
+        wrapper = ctx.work.tool_from("/bin/dash", "twwrap_%d" % os.getpid())
+        sender = ctx.work.tool("tw_net")
+        subprocess.run([wrapper, "-c", "%s send %d 10000000; true" % (sender, port)],
+                       check=True)
+        assert int(sinkproc.stdout.readline()) == 10000000
+        sinkproc.wait()
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=os.path.basename(sender))
+        w, s = os.path.basename(wrapper), os.path.basename(sender)
+        assert m.get("tool_network_bytes_total", tool=s, direction="tx") >= 10000000
+        assert m.get("tool_network_bytes_total", tool=w, direction="tx") == 0
+
+    @r.test
+    def test_disk_write_bytes_within_2_percent(ctx):
+        tool = ctx.work.tool("tw_disk")
+        name = os.path.basename(tool)
+        path = os.path.join("/var/tmp", "twdisk_%d" % os.getpid())
+        subprocess.run([tool, path, "50"], check=True)
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        want = 50 << 20
+        wrote = m.get("tool_disk_bytes_total", tool=name, direction="write")
+        read = m.get("tool_disk_bytes_total", tool=name, direction="read")
+        print("  disk write %d read %d for %d bytes" % (wrote, read, want))
+        assert abs(wrote - want) <= 0.02 * want, wrote
+        assert abs(read - want) <= 0.02 * want, read
+
+    @r.test
+    def test_daemon_counters_rise_while_running(ctx):
+        port = free_port()
+        sink, sinkproc = start_sink(ctx, port)
+        sender = ctx.work.tool("tw_net")
+        name = os.path.basename(sender)
+        proc = subprocess.Popen([sender, "rate", str(port), "1000000", "8"])
+        try:
+            time.sleep(1.5)
+            a = ctx.agent.scrape().get("tool_network_bytes_total", tool=name, direction="tx")
+            time.sleep(3)
+            b = ctx.agent.scrape().get("tool_network_bytes_total", tool=name, direction="tx")
+            assert ctx.agent.scrape().get("tool_running", tool=name) == 1
+            # ~1 MB/s over 3 s, read at most ~1 s late at either end
+            assert 1500000 <= b - a <= 4500000, (a, b)
+        finally:
+            proc.kill()
+            proc.wait()
+            sinkproc.kill()
+            sinkproc.wait()
+
+    @r.test
+    def test_oom_kill_counts_as_oom_kill(ctx):
+        cg = "/sys/fs/cgroup/memory"
+        unified = "/sys/fs/cgroup/unified"
+        tool = ctx.work.tool("tw_mem")
+        name = os.path.basename(tool)
+        path = None
+        if os.path.exists(os.path.join(cg, "memory.limit_in_bytes")):
+            path = os.path.join(cg, "twoom_%d" % os.getpid())
+            os.mkdir(path)
+            limit_file = "memory.limit_in_bytes"
+        elif os.path.exists(os.path.join(unified, "cgroup.controllers")) and \
+                "memory" in open(os.path.join(unified, "cgroup.controllers")).read():
+            path = os.path.join(unified, "twoom_%d" % os.getpid())
+            os.mkdir(path)
+            limit_file = "memory.max"
+        else:
+            raise Skip("no memory cgroup controller to confine an OOM kill")
+        try:
+            with open(os.path.join(path, limit_file), "w") as f:
+                f.write(str(32 << 20))
+            swap = os.path.join(path, "memory.memsw.limit_in_bytes")
+            if os.path.exists(swap):
+                try:
+                    with open(swap, "w") as f:
+                        f.write(str(32 << 20))
+                except OSError:
+                    pass
+
+            def enter():
+                with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+
+            p = subprocess.run([tool, "256"], preexec_fn=enter, capture_output=True)
+            assert p.returncode == -9, p.returncode
+            m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+            assert m.get("tool_execution_failure_total", tool=name, error_type="oom_kill") == 1
+            assert m.get("tool_execution_failure_total", tool=name, error_type="signal") == 0
+            assert m.get("toolwatch_oom_kills_total") >= 1
+        finally:
+            time.sleep(0.2)
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+
+    @r.test
+    def test_host_latency_histograms(ctx):
+        subprocess.run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do :; done"], check=True)
+        tool = ctx.work.tool("tw_disk")
+        subprocess.run([tool, os.path.join("/var/tmp", "twblk_%d" % os.getpid()), "4"],
+                       check=True)
+        m = ctx.agent.scrape()
+        assert m.get("toolwatch_runqueue_latency_seconds_count") > 0
+        assert m.get("toolwatch_block_io_latency_seconds_count", op="write") > 0
+        assert m.get("toolwatch_block_io_latency_seconds_count", op="read") > 0
+        assert m.get("toolwatch_probe_enabled", probe="runqlat") == 1
+
+    @r.test
+    def test_disabled_probe_degrades_cleanly(ctx):
+        agent = Agent(ctx.binary, ["--probe.disable=net,runqlat"]).start()
+        try:
+            assert "probe 'net' disabled" in agent.read_log()
+            tool = ctx.work.tool("tw_exit")
+            name = os.path.basename(tool)
+            ctx.work.spawn(3, [tool, "0"])
+            m = agent.wait_value("tool_executions_total", 3, tool=name)
+            assert m.get("tool_executions_total", tool=name) == 3
+            assert m.get("toolwatch_probe_enabled", probe="net") == 0
+            assert m.get("toolwatch_probe_enabled", probe="runqlat") == 0
+            assert m.get("toolwatch_probe_enabled", probe="tcp") == 1
+            assert "tool_network_bytes_total" not in m.text
+            assert "toolwatch_runqueue_latency_seconds" not in m.text
+        finally:
+            assert agent.stop() == 0
