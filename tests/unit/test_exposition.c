@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exposition.h"
+
+static char *escape(const char *in)
+{
+	static struct strbuf sb;
+
+	strbuf__reset(&sb);
+	exposition__escape_label(&sb, in);
+	strbuf__putc(&sb, '\0');
+	return sb.buf;
+}
+
+static void test_escape_plain_passes_through(void **state)
+{
+	assert_string_equal(escape("curl"), "curl");
+	assert_string_equal(escape("h\xc3\xa9llo \xe2\x82\xac"), "h\xc3\xa9llo \xe2\x82\xac");
+}
+
+static void test_escape_quotes_backslashes_newlines(void **state)
+{
+	assert_string_equal(escape("a\"b"), "a\\\"b");
+	assert_string_equal(escape("a\\b"), "a\\\\b");
+	assert_string_equal(escape("a\nb"), "a\\nb");
+	assert_string_equal(escape("\"\\\n"), "\\\"\\\\\\n");
+}
+
+static void test_escape_invalid_utf8_becomes_replacement(void **state)
+{
+	/* a stray byte, a truncated sequence, an overlong NUL and a surrogate */
+	assert_string_equal(escape("a\xff" "b"), "a\xef\xbf\xbd" "b");
+	assert_string_equal(escape("x\xe2\x82"), "x\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(escape("\xc0\x80"), "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(escape("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+static void test_decimal_is_exact(void **state)
+{
+	struct strbuf sb = {};
+
+	exposition__decimal(&sb, 100000, 9);
+	strbuf__putc(&sb, ' ');
+	exposition__decimal(&sb, 2500000000000ULL, 9);
+	strbuf__putc(&sb, ' ');
+	exposition__decimal(&sb, 187091787, 9);
+	strbuf__putc(&sb, ' ');
+	exposition__decimal(&sb, 0, 9);
+	strbuf__putc(&sb, ' ');
+	exposition__decimal(&sb, 65536, 0);
+	assert_string_equal(sb.buf, "0.0001 2500 0.187091787 0 65536");
+	strbuf__free(&sb);
+}
+
+static struct snapshot *one_tool_snapshot(const char *name)
+{
+	static struct snapshot_tool tools[2];
+	static struct snapshot s;
+
+	memset(tools, 0, sizeof(tools));
+	memset(&s, 0, sizeof(s));
+	tools[0].name = "other";
+	tools[1].name = name;
+	hist__add(&tools[1].stats.duration, &hist_duration_layout, 2000000);  /* 2 ms */
+	hist__add(&tools[1].stats.duration, &hist_duration_layout, 40000000); /* 40 ms */
+	tools[1].stats.executions = 3;
+	tools[1].stats.successes = 1;
+	tools[1].stats.failures[ERROR_EXIT_CODE] = 1;
+	tools[1].stats.failures[ERROR_EXEC_FAILED] = 1;
+	tools[1].stats.running = 2;
+	s.tools = tools;
+	s.nr_tools = 2;
+	s.probes[0].name = "exec";
+	s.probes[0].enabled = true;
+	s.nr_probes = 1;
+	return &s;
+}
+
+static void test_render_golden_histogram_lines(void **state)
+{
+	struct strbuf out = {};
+	const char *golden =
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.001\"} 0\n"
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.0025\"} 1\n"
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.005\"} 1\n"
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.01\"} 1\n"
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.025\"} 1\n"
+		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.05\"} 2\n";
+	const char *tail = "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"2500\"} 2\n"
+			   "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"+Inf\"} 2\n"
+			   "tool_execution_duration_seconds_sum{tool=\"t\"} 0.042\n"
+			   "tool_execution_duration_seconds_count{tool=\"t\"} 2\n";
+
+	exposition__render(one_tool_snapshot("t"), "1.2.3", &out);
+	assert_non_null(strstr(out.buf, "# HELP tool_execution_duration_seconds "));
+	assert_non_null(strstr(out.buf, "# TYPE tool_execution_duration_seconds histogram\n"));
+	assert_non_null(strstr(out.buf, golden));
+	assert_non_null(strstr(out.buf, tail));
+	strbuf__free(&out);
+}
+
+static void test_render_golden_counters(void **state)
+{
+	struct strbuf out = {};
+
+	exposition__render(one_tool_snapshot("t"), "1.2.3", &out);
+	assert_non_null(strstr(out.buf, "# TYPE tool_executions_total counter\n"
+					 "tool_executions_total{tool=\"other\"} 0\n"
+					 "tool_executions_total{tool=\"t\"} 3\n"));
+	assert_non_null(strstr(out.buf, "tool_execution_success_total{tool=\"t\"} 1\n"));
+	assert_non_null(strstr(out.buf,
+			       "tool_execution_failure_total{tool=\"t\",error_type=\"exit_code\"} 1\n"
+			       "tool_execution_failure_total{tool=\"t\",error_type=\"signal\"} 0\n"
+			       "tool_execution_failure_total{tool=\"t\",error_type=\"core_dump\"} 0\n"
+			       "tool_execution_failure_total{tool=\"t\",error_type=\"exec_failed\"} 1\n"
+			       "tool_execution_failure_total{tool=\"t\",error_type=\"oom_kill\"} 0\n"));
+	assert_non_null(strstr(out.buf, "# TYPE tool_running gauge\n"));
+	assert_non_null(strstr(out.buf, "tool_running{tool=\"t\"} 2\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_build_info{version=\"1.2.3\"} 1\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_probe_enabled{probe=\"exec\"} 1\n"));
+	/* families of probes that are not enabled are left out rather than shown as zero */
+	assert_null(strstr(out.buf, "tool_network_bytes_total"));
+	assert_null(strstr(out.buf, "toolwatch_runqueue_latency_seconds"));
+	strbuf__free(&out);
+}
+
+static void test_render_hostile_tool_name(void **state)
+{
+	struct strbuf out = {};
+
+	exposition__render(one_tool_snapshot("a\"b\\c\nd\xff"), "v", &out);
+	assert_non_null(strstr(out.buf, "tool_executions_total{tool=\"a\\\"b\\\\c\\nd\xef\xbf\xbd\"} 3\n"));
+	/* no raw newline inside a label anywhere: every line is a comment or a sample */
+	for (char *line = out.buf; *line;) {
+		char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		assert_true(line[0] == '#' || (line[0] >= 'a' && line[0] <= 'z'));
+		line = nl + 1;
+	}
+	strbuf__free(&out);
+}
+
+static void test_render_every_histogram_ends_with_count(void **state)
+{
+	struct strbuf out = {};
+	char *p;
+
+	exposition__render(one_tool_snapshot("t"), "v", &out);
+	p = strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"+Inf\"} 0\n"
+			    "tool_peak_memory_bytes_sum{tool=\"t\"} 0\n"
+			    "tool_peak_memory_bytes_count{tool=\"t\"} 0\n");
+	assert_non_null(p);
+	assert_non_null(strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"65536\"} 0\n"));
+	assert_non_null(strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"68719476736\"} 0\n"));
+	strbuf__free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape_plain_passes_through),
+		cmocka_unit_test(test_escape_quotes_backslashes_newlines),
+		cmocka_unit_test(test_escape_invalid_utf8_becomes_replacement),
+		cmocka_unit_test(test_decimal_is_exact),
+		cmocka_unit_test(test_render_golden_histogram_lines),
+		cmocka_unit_test(test_render_golden_counters),
+		cmocka_unit_test(test_render_hostile_tool_name),
+		cmocka_unit_test(test_render_every_histogram_ends_with_count),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+static enum options_result parse(struct agent_options *o, char *err, int argc, ...)
+{
+	char *argv[16];
+	va_list ap;
+
+	va_start(ap, argc);
+	for (int i = 0; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	agent_options__init(o);
+	err[0] = '\0';
+	return agent_options__parse(o, argc, argv, err, 256);
+}
+
+static void test_options_defaults(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 0), OPTIONS_OK);
+	assert_string_equal(o.listen_host, "");
+	assert_int_equal(o.listen_port, 9477);
+	assert_int_equal(o.tools_max, 500);
+	assert_int_equal(o.ringbuf_bytes, 8 << 20);
+	assert_false(o.bpf_stats);
+	for (int p = 0; p < PROBE_MAX; p++)
+		assert_false(o.disable[p]);
+}
+
+static void test_options_equals_and_separate_values(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 4, "--web.listen-address=127.0.0.1:9100", "--tools.max",
+			       "2000", "--bpf.stats"),
+			 OPTIONS_OK);
+	assert_string_equal(o.listen_host, "127.0.0.1");
+	assert_int_equal(o.listen_port, 9100);
+	assert_int_equal(o.tools_max, 2000);
+	assert_true(o.bpf_stats);
+	assert_int_equal(parse(&o, err, 1, "--bpf.stats=false"), OPTIONS_OK);
+	assert_false(o.bpf_stats);
+}
+
+static void test_options_probe_disable_list(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 1, "--probe.disable=net,runqlat"), OPTIONS_OK);
+	assert_true(o.disable[PROBE_NET]);
+	assert_true(o.disable[PROBE_RUNQLAT]);
+	assert_false(o.disable[PROBE_TCP]);
+	assert_int_equal(parse(&o, err, 1, "--probe.disable=exec"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--probe.disable"));
+	assert_int_equal(parse(&o, err, 1, "--probe.disable=net,bogus"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "bogus"));
+}
+
+static void test_options_bad_values_name_the_flag(void **state)
+{
+	const char *bad[][2] = {
+		{ "--tools.max=0", "--tools.max" },
+		{ "--tools.max=12x", "--tools.max" },
+		{ "--web.listen-address=9477", "--web.listen-address" },
+		{ "--bpf.ringbuf-size=3000", "--bpf.ringbuf-size" },
+		{ "--bpf.ringbuf-size=2GiB", "--bpf.ringbuf-size" },
+		{ "--bpf.max-processes=1", "--bpf.max-processes" },
+		{ "--log.level=verbose", "--log.level" },
+		{ "--bpf.stats=maybe", "--bpf.stats" },
+		{ "--nope", "--nope" },
+		{ "--tools.max", "--tools.max" },
+		{ "stray", "stray" },
+	};
+	struct agent_options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&o, err, 1, bad[i][0]), OPTIONS_ERROR);
+		assert_non_null(strstr(err, bad[i][1]));
+	}
+}
+
+static void test_options_help_and_version(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 2, "--tools.max=5", "--help"), OPTIONS_HELP);
+	assert_int_equal(parse(&o, err, 1, "-h"), OPTIONS_HELP);
+	assert_int_equal(parse(&o, err, 1, "--version"), OPTIONS_VERSION);
+	assert_non_null(strstr(agent_usage, "EXAMPLES"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options_defaults),
+		cmocka_unit_test(test_options_equals_and_separate_values),
+		cmocka_unit_test(test_options_probe_disable_list),
+		cmocka_unit_test(test_options_bad_values_name_the_flag),
+		cmocka_unit_test(test_options_help_and_version),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
