@@ -19,7 +19,7 @@ const char agent_usage[] =
 	"  --probe.disable=LIST       probe families to leave off (comma separated):\n"
 	"                             exec_failed, task_iter, fork, net, tcp, oom,\n"
 	"                             runqlat, blockio, sampler\n"
-	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 8MiB)\n"
+	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
 	"  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
 	"  --bpf.stats                enable BPF run-time statistics while running\n"
 	"  --log.level=LEVEL          error, warn, info or debug (default info)\n"
@@ -38,7 +38,7 @@ void agent_options__init(struct agent_options *o)
 	o->listen_port = 9477;
 	o->tools_max = 500;
 	o->log_level = LOG_INFO;
-	o->ringbuf_bytes = 8 << 20;
+	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
 }
 

@@ -31,7 +31,7 @@ static void test_options_defaults(void **state)
 	assert_string_equal(o.listen_host, "");
 	assert_int_equal(o.listen_port, 9477);
 	assert_int_equal(o.tools_max, 500);
-	assert_int_equal(o.ringbuf_bytes, 8 << 20);
+	assert_int_equal(o.ringbuf_bytes, 4 << 20);
 	assert_false(o.bpf_stats);
 	for (int p = 0; p < PROBE_MAX; p++)
 		assert_false(o.disable[p]);
