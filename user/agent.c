@@ -63,12 +63,13 @@ static void on_task(const void *rec, size_t size, void *ctx)
 	consumer__handle(a->consumer, rec, size);
 }
 
-/* Reads live usage of running executions (rate limited) and the host histograms. */
+/* Reads the host histograms and (rate limited) live usage of running executions. */
 static void sample_live(struct agent *a)
 {
 	uint64_t now = now_ns();
 	int err;
 
+	loader__host(a->loader, registry__host(a->registry));
 	if (now - a->sampled_ns < SAMPLE_MIN_GAP_NS)
 		return;
 	a->sampled_ns = now;
@@ -77,7 +78,6 @@ static void sample_live(struct agent *a)
 	if (err && err != -EOPNOTSUPP)
 		pr_debug("cannot sample running executions: %s", strerror(-err));
 	consumer__end_samples(a->consumer);
-	loader__host(a->loader, registry__host(a->registry));
 }
 
 static bool loop_healthy(void *ctx)

@@ -213,24 +213,45 @@ static const enum probe shed_order[] = { PROBE_RUNQLAT, PROBE_BLOCKIO, PROBE_OOM
 					 PROBE_TCP,	PROBE_NET,     PROBE_SAMPLER,
 					 PROBE_TASK_ITER, PROBE_FORK,  PROBE_EXEC_FAILED };
 
-static int load(struct loader *l, bool want[PROBE_MAX], bool btf)
+static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 {
 	int err;
 
-	for (unsigned int round = 0;; round++) {
-		l->skel = toolwatch_bpf__open();
-		if (!l->skel)
-			return -errno;
-		configure(l->skel, &l->cfg, want, btf);
-		err = toolwatch_bpf__load(l->skel);
-		if (!err)
-			return 0;
+	l->skel = toolwatch_bpf__open();
+	if (!l->skel)
+		return -errno;
+	configure(l->skel, &l->cfg, want, btf);
+	err = toolwatch_bpf__load(l->skel);
+	if (err) {
 		toolwatch_bpf__destroy(l->skel);
 		l->skel = NULL;
-		/* give up the next optional family and retry */
-		while (round < sizeof(shed_order) / sizeof(shed_order[0]) && !want[shed_order[round]])
+	}
+	return err;
+}
+
+/*
+ * Loads what is wanted, BTF-typed tracepoints first and raw ones for the core if those
+ * are refused; gives up optional families one at a time until the rest loads.
+ */
+static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
+{
+	const unsigned int nr_shed = sizeof(shed_order) / sizeof(shed_order[0]);
+	int err;
+
+	for (unsigned int round = 0;; round++) {
+		err = *btf ? try_load(l, want, true) : -ENOTSUP;
+		if (!err)
+			return 0;
+		if (!try_load(l, want, false)) {
+			if (*btf)
+				pr_warn("BTF tracepoints refused (%s): using raw tracepoints",
+					strerror(-err));
+			*btf = false;
+			return 0;
+		}
+		while (round < nr_shed && !want[shed_order[round]])
 			round++;
-		if (round >= sizeof(shed_order) / sizeof(shed_order[0]))
+		if (round >= nr_shed)
 			return err;
 		pr_warn("probe '%s' disabled: loading BPF programs failed: %s",
 			probe__name(shed_order[round]), strerror(-err));
@@ -299,7 +320,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 	if (!btf)
 		pr_info("no kernel BTF at /sys/kernel/btf/vmlinux: using raw tracepoints");
 
-	err = load(l, l->enabled, btf);
+	err = load(l, l->enabled, &btf);
 	if (err) {
 		pr_err("cannot load BPF programs: %s", strerror(-err));
 		goto fail;
