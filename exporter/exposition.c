@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "anomaly.h"
 #include "exposition.h"
 
 void exposition__escape_label(struct strbuf *out, const char *value)
@@ -308,9 +309,58 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 				s->progs[i].name, s->progs[i].run_count);
 }
 
+/* One anomaly family over tools (host = false) or the host. */
+static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool host,
+			   const char *suffix, const char *type, const char *help)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_%s", host ? "host" : "tool", suffix);
+	family(out, name, type, help);
+	for (size_t i = 0; i < s->nr_anomalies; i++) {
+		const struct snapshot_anomaly *a = &s->anomalies[i];
+		enum anomaly_kind kind = (enum anomaly_kind)a->kind;
+
+		if (host != !a->tool)
+			continue;
+		/* NEW_TOOL has no baseline to deviate from */
+		if (!strcmp(suffix, "anomaly_deviation_ratio") && kind == ANOMALY_NEW_TOOL)
+			continue;
+		strbuf__appendf(out, "%s{", name);
+		if (!host) {
+			strbuf__puts(out, "tool=\"");
+			exposition__escape_label(out, a->tool);
+			strbuf__puts(out, "\",");
+		}
+		strbuf__appendf(out, "kind=\"%s\"", anomaly_kind__name(kind));
+		if (!strcmp(suffix, "anomaly"))
+			strbuf__appendf(out, ",severity=\"%s\"} %d\n", anomaly_kind__severity(kind),
+					a->active);
+		else if (!strcmp(suffix, "anomalies_total"))
+			strbuf__appendf(out, "} %" PRIu64 "\n", a->raised_total);
+		else
+			strbuf__appendf(out, "} %.6g\n", a->deviation_ratio);
+	}
+}
+
+static void render_anomalies(const struct snapshot *s, struct strbuf *out)
+{
+	if (!s->anomaly_enabled)
+		return;
+	for (int host = 0; host < 2; host++) {
+		anomaly_family(out, s, host, "anomaly", "gauge",
+			       "1 while an anomaly of this kind is flagged against the baseline.");
+		anomaly_family(out, s, host, "anomaly_deviation_ratio", "gauge",
+			       "Current window's figure divided by the baseline's.");
+		anomaly_family(out, s, host, "anomalies_total", "counter",
+			       "Times an anomaly of this kind was raised.");
+	}
+}
+
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	render_tools(s, out);
 	render_host(s, out);
+	render_anomalies(s, out);
 	render_agent(s, version, out);
 }

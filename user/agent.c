@@ -19,6 +19,8 @@
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
+#include "state.h"
+#include "windows.h"
 
 #define POLL_INTERVAL_MS 100	     /* ring buffer drained at least this often */
 #define TICK_INTERVAL_MS 1000	     /* periodic work */
@@ -39,6 +41,11 @@ struct agent {
 	uint64_t heartbeat_ns; /* written by the loop, read by the HTTP thread */
 	uint64_t sampled_ns;
 	unsigned long ticks;
+	struct anomaly_detector *detector;
+	struct windows *windows;
+	uint64_t next_window_ns;
+	uint64_t next_save_ns;
+	uint64_t cpu_busy, cpu_total; /* /proc/stat at the last window close */
 };
 
 static uint64_t now_ns(void)
@@ -110,18 +117,87 @@ static void publish(struct agent *a, uint64_t gen)
 		s->agent.nr_lost++;
 	}
 	loader__probes(a->loader, s);
+	if (windows__snapshot(a->detector, s))
+		pr_warn("snapshot without anomalies: out of memory");
 	s->prog_stats_enabled = a->opts->bpf_stats;
 	if (s->prog_stats_enabled)
 		s->nr_progs = loader__prog_stats(a->loader, s->progs, SNAPSHOT_MAX_PROGS);
 	hub__publish(&a->hub, s, gen);
 }
 
+/* Host CPU utilisation since the previous call (0..1), or -1 when unknown. */
+static double host_cpu_utilisation(struct agent *a)
+{
+	unsigned long long v[8] = {};
+	uint64_t busy, total;
+	double util = -1;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) != 8) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	busy = total - v[3] - v[4]; /* minus idle and iowait */
+	if (a->cpu_total && total > a->cpu_total)
+		util = (double)(busy - a->cpu_busy) / (double)(total - a->cpu_total);
+	a->cpu_busy = busy;
+	a->cpu_total = total;
+	return util;
+}
+
+static int log_change(const struct anomaly_state *st, void *ctx)
+{
+	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g",
+		st->active ? "raised" : "cleared", st->tool ? st->tool : "(host)",
+		anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind),
+		st->deviation_ratio);
+	return 0;
+}
+
+static void save_state(struct agent *a)
+{
+	int err = state__save(a->detector, a->opts->state_dir);
+
+	if (err)
+		pr_warn("cannot save baselines under '%s': %s", a->opts->state_dir,
+			strerror(-err));
+}
+
+static void close_window(struct agent *a, uint64_t now)
+{
+	uint64_t dropped;
+	int n;
+
+	n = windows__close(a->windows, a->registry, a->detector, host_cpu_utilisation(a),
+			   (int64_t)time(NULL));
+	if (n < 0)
+		pr_warn("cannot close anomaly window: %s", strerror(-n));
+	dropped = anomaly__for_each_change(a->detector, log_change, NULL);
+	if (dropped)
+		pr_warn("%llu anomaly changes not logged", (unsigned long long)dropped);
+	a->next_window_ns += a->opts->anomaly.window_ns;
+	if (a->next_window_ns <= now) /* the loop stalled: skip, don't replay windows */
+		a->next_window_ns = now + a->opts->anomaly.window_ns;
+}
+
 static void tick(struct agent *a)
 {
+	uint64_t now = now_ns();
 	size_t dropped;
 
 	a->ticks++;
 	sample_live(a);
+	if (now >= a->next_window_ns)
+		close_window(a, now);
+	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
+		save_state(a);
+		a->next_save_ns = now + a->opts->state_save_interval_ns;
+	}
 	if (a->ticks % RECONCILE_EVERY_TICKS == 0) {
 		dropped = consumer__reconcile(a->consumer, exec_alive, a->loader);
 		if (dropped)
@@ -210,6 +286,7 @@ int agent__run(const struct agent_options *o)
 	struct consumer_config ccfg = {};
 	struct http_config hcfg = {};
 	int stats_fd = -1, sig_fd = -1, status = 1, err;
+	char why[512];
 	sigset_t mask;
 
 	memcpy(lcfg.disable, o->disable, sizeof(lcfg.disable));
@@ -224,9 +301,24 @@ int agent__run(const struct agent_options *o)
 		goto cleanup;
 	}
 
+	a.detector = anomaly__new(&o->anomaly);
+	if (!a.detector) {
+		pr_err("cannot create the anomaly detector: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = state__load(a.detector, o->state_dir, why, sizeof(why));
+	if (!err)
+		pr_info("loaded baselines of %zu tools (%llu windows old) from '%s'",
+			anomaly__nr_tools(a.detector),
+			(unsigned long long)anomaly__age_windows(a.detector), o->state_dir);
+	else if (err == -ENOENT)
+		pr_info("no saved baselines under '%s': learning from scratch", o->state_dir);
+	else
+		pr_warn("ignoring saved baselines: %s", why);
+	a.windows = windows__new();
 	a.registry = registry__new(o->tools_max);
 	ccfg.registry = a.registry;
-	a.consumer = a.registry ? consumer__new(&ccfg) : NULL;
+	a.consumer = a.registry && a.windows ? consumer__new(&ccfg) : NULL;
 	if (!a.consumer) {
 		pr_err("cannot allocate the registry: %s", strerror(errno));
 		goto cleanup;
@@ -273,8 +365,12 @@ int agent__run(const struct agent_options *o)
 	pr_info("listening on '%s:%u', version %s", o->listen_host, o->listen_port,
 		TOOLWATCH_VERSION);
 
+	a.next_window_ns = now_ns() + o->anomaly.window_ns;
+	a.next_save_ns = now_ns() + o->state_save_interval_ns;
+	host_cpu_utilisation(&a);
 	err = event_loop(&a, sig_fd);
 	status = err ? 1 : 0;
+	save_state(&a);
 cleanup:
 	http__stop(a.http);
 	ring_buffer__free(a.rb);
@@ -283,6 +379,8 @@ cleanup:
 		hub__destroy(&a.hub);
 	consumer__free(a.consumer);
 	registry__free(a.registry);
+	windows__free(a.windows);
+	anomaly__free(a.detector);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	if (sig_fd >= 0)

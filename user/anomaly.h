@@ -10,16 +10,33 @@
  *
  * | kind                | severity | anomalous window when (defaults)                       |
  * |---------------------|----------|--------------------------------------------------------|
- * | LATENCY_DEGRADATION | high     | window p95 duration > 1.5 x baseline p95               |
- * | STATISTICAL_OUTLIER | medium   | |window mean duration - baseline median| > 3 sigma,     |
- * |                     |          | sigma = max(1.4826 x MAD, 2% of the median, 1us)       |
- * | FAILURE_RATE        | critical | failures / executions > 5% with >= 20 executions       |
+ * | LATENCY_DEGRADATION | high     | window p95 duration > 1.5 x baseline p95, significant  |
+ * | STATISTICAL_OUTLIER | medium   | ln(window mean duration) more than 3 sigma from the    |
+ * |                     |          | baseline median of ln(window means), sigma = 1.4826 x  |
+ * |                     |          | MAD, at least ln(1.02) (and ~1 us): both directions    |
+ * | FAILURE_RATE        | critical | failures / executions > 5%, >= 20 executions,          |
+ * |                     |          | significant                                            |
  * | CPU_SPIKE (tool)    | medium   | CPU s per execution > 1.3 x baseline p90 and at least  |
  * |                     |          | 5 ms above it                                          |
  * | CPU_SPIKE (host)    | medium   | utilisation > 1.3 x baseline p90 and >= 0.5            |
- * | MEMORY_SPIKE        | medium   | window p95 peak memory > 1.5 x baseline p95            |
+ * | MEMORY_SPIKE        | medium   | window p95 peak memory > 1.5 x baseline p95,           |
+ * |                     |          | significant                                            |
  * | NEW_TOOL            | info     | a tool never seen appears after the learning period    |
  * |                     |          | (24h of detector age); stays raised for 1h             |
+ *
+ * "Significant" is a binomial test on the window's executions, because the plain rules
+ * fire on noise (measured on synthetic steady workloads: a p95 of 20 executions of a
+ * log-normal sigma 0.6 tool exceeds 1.5 x p95 in 0.6% of windows; 2 failures of 20, 10%,
+ * happen in 1.7% of the windows of a tool failing 1% of the time). p95 rules: the share of
+ * window samples above 1.5 x baseline p95 must be improbable (p < tail_alpha) for samples
+ * drawn from the baseline, which has its own share above it. FAILURE_RATE: the failures
+ * must be improbable (p < failure_alpha) at a rate of exactly 5%: 4 of 20 fire, 3 do not.
+ * A real shift (10 ms -> 50 ms) passes both with as few as 3 executions. alpha 1 turns a
+ * test off. Durations are judged in log space for STATISTICAL_OUTLIER because they are
+ * skewed to the right: a linear band fires on the long side. A 3-sigma band is crossed by
+ * chance in 0.27% of windows, so STATISTICAL_OUTLIER waits for 3 windows in a row
+ * (outlier_raise_after): with 2, steady synthetic tools raised it about once per 25,000
+ * windows; with 3, not once in 2,250,000 (9 workload shapes, sparse and heavy-tailed).
  *
  * Baselines, with bounded memory independent of the span. The span is the time constant
  * of an exponential decay: a window's weight falls by e^-(age/span), so a window `span`
@@ -30,8 +47,9 @@
  * 128 windows (Efraimidis-Spirakis weighted sampling with forward decay, seeded PRNG so
  * runs are reproducible): a uniform sample of the decayed window distribution from which
  * median, MAD and p90 are exact order statistics. 7d of 1m windows is 10,080 windows; the
- * detector keeps 128 of them per statistic. Memory per tool is ~5 KiB, plus 24 hourly
- * baselines of ~2 KiB each with `seasonal` (~50 KiB per tool).
+ * detector keeps 128 of them per statistic (48 in an hour-of-day baseline). Memory per
+ * tool is ~5 KiB, ~56 KiB with `seasonal` (24 hourly baselines of ~2 KiB); the state
+ * file holds about as much.
  *
  * Trust: a baseline is used only once it has learned >= min_windows windows and
  * >= min_samples executions (for the host: windows only). Before the tool's duration
@@ -41,24 +59,27 @@
  * day (UTC, from the window's last second); a window is judged against its hour's baseline
  * once that is trusted, against the global one until then.
  *
- * Poisoning: a window updates a baseline only when none of the kinds judged from it is
- * anomalous in that window or raised (a baseline still learning takes every window). So a
- * flag stays raised while the anomaly lasts. An anomaly lasting `relearn_after_ns`
- * (default 24h) is taken as the new normal: the baselines behind the kind restart
- * learning, the flag then clears after clear_after windows and nothing fires from them
+ * Poisoning: while a flag is raised, windows do not update the baselines it is judged
+ * from (a baseline still learning takes every window; with `seasonal`, an hour's baseline
+ * learns its hour even while the global one flags it). So a flag stays raised while the
+ * anomaly lasts. Lone anomalous windows are learned: they are the tail of normal
+ * behaviour, and leaving them out shrinks the learned tail until normal windows fire. An anomaly
+ * lasting `relearn_after_ns` (default 24h) is taken as the new normal: the baselines behind the
+ * kind restart learning, the flag then clears after clear_after windows and nothing fires from them
  * until they are trusted again.
  *
- * Empty windows (executions == 0, or no samples for a statistic): not evaluated, not
- * learned; they neither extend nor break a run of anomalous windows (so K anomalous
+ * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
+ * learned. They neither extend nor break a run of anomalous windows (so K anomalous
  * windows of a tool that runs every 10 minutes still raise) and count as clean for
- * clearing (a flag on a tool that stopped running clears). A window that cannot be
- * evaluated because its baseline is not trusted, or has fewer than failure_min_executions
- * executions for FAILURE_RATE, is treated the same way.
+ * clearing (a flag on a tool that stopped running clears). A window that cannot be judged
+ * for a kind (baseline not trusted, fewer than failure_min_executions) counts the same
+ * way for that kind, but is still learned.
  *
- * deviation_ratio = current / baseline of the last evaluated window: p95 / baseline p95
- * (LATENCY, MEMORY), mean / baseline median (OUTLIER), failure rate / threshold
- * (FAILURE_RATE), value / baseline p90 (CPU_SPIKE). Always finite, in [0, 1e6]: 1 when
- * both are 0, 1e6 when only the baseline is 0. NEW_TOOL has no baseline: its ratio is 0.
+ * deviation_ratio = current / baseline of the last judged window: p95 / baseline p95
+ * (LATENCY, MEMORY), mean / baseline median of window means (OUTLIER), failure rate /
+ * failure_rate (FAILURE_RATE), value / baseline p90 (CPU_SPIKE). Always finite, in
+ * [0, 1e6]: 1 when both are 0, 1e6 when only the baseline is 0. NEW_TOOL has no
+ * baseline: its ratio is 0.
  */
 #ifndef TOOLWATCH_ANOMALY_H
 #define TOOLWATCH_ANOMALY_H
@@ -71,7 +92,7 @@
 #include "strbuf.h"
 
 #define ANOMALY_TOOL_NAME_MAX 256 /* including the NUL */
-#define ANOMALY_RATIO_MAX 1e6	  /* deviation_ratio is clamped to [0, ANOMALY_RATIO_MAX] */
+#define ANOMALY_RATIO_MAX     1e6 /* deviation_ratio is clamped to [0, ANOMALY_RATIO_MAX] */
 
 enum anomaly_kind {
 	ANOMALY_LATENCY_DEGRADATION,
@@ -94,21 +115,25 @@ struct anomaly_config {
 	uint64_t baseline_ns; /* 7 d: decay time constant of the baselines */
 	bool seasonal;	      /* false: also keep hour-of-day baselines */
 
-	uint32_t min_windows; /* 60: windows a baseline needs before it is trusted */
-	uint64_t min_samples; /* 100: executions a baseline needs before it is trusted */
-	uint32_t raise_after; /* 2: consecutive anomalous windows that raise a flag */
-	uint32_t clear_after; /* 3: consecutive clean windows that clear it */
+	uint32_t min_windows;	      /* 60: windows a baseline needs before it is trusted */
+	uint64_t min_samples;	      /* 100: executions a baseline needs before it is trusted */
+	uint32_t raise_after;	      /* 2: consecutive anomalous windows that raise a flag */
+	uint32_t outlier_raise_after; /* 3: the same for STATISTICAL_OUTLIER (see above) */
+	uint32_t clear_after;	      /* 3: consecutive clean windows that clear it */
 
-	double latency_ratio;	       /* 1.5: window p95 duration vs baseline p95 */
-	double outlier_sigmas;	       /* 3.0: robust standard deviations of the window mean */
-	double outlier_min_sigma;      /* 0.02: floor of sigma as a fraction of the median */
-	double failure_rate;	       /* 0.05: failures / executions */
+	double latency_ratio;	  /* 1.5: window p95 duration vs baseline p95 */
+	double outlier_sigmas;	  /* 3.0: robust standard deviations of the window mean */
+	double outlier_min_sigma; /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
+	double tail_alpha;	  /* 0.001: significance of the p95 rules (LATENCY,
+				   * MEMORY); 1 disables the test */
+	double failure_rate;	  /* 0.05: failures / executions */
 	uint64_t failure_min_executions; /* 20: executions a window needs for FAILURE_RATE */
-	double cpu_ratio;	       /* 1.3: CPU seconds per execution vs baseline p90 */
-	double cpu_min_excess_s;       /* 0.005: and at least this far above the p90 */
-	double host_cpu_ratio;	       /* 1.3: host utilisation vs baseline p90 */
+	double failure_alpha;		 /* 0.05: significance of FAILURE_RATE; 1 disables */
+	double cpu_ratio;		 /* 1.3: CPU seconds per execution vs baseline p90 */
+	double cpu_min_excess_s;	 /* 0.005: and at least this far above the p90 */
+	double host_cpu_ratio;		 /* 1.3: host utilisation vs baseline p90 */
 	double host_cpu_min_utilisation; /* 0.5: and at least this utilisation (0..1) */
-	double memory_ratio;	       /* 1.5: window p95 peak memory vs baseline p95 */
+	double memory_ratio;		 /* 1.5: window p95 peak memory vs baseline p95 */
 
 	uint64_t new_tool_learning_ns; /* 24 h: detector age before NEW_TOOL can fire */
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */

@@ -343,6 +343,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 				  rec->usage.peak_rss_bytes);
 		totals_from_usage(&final, &rec->usage);
 		credit(s, &final, credited);
+		s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
 	}
 	emit(c, &ev);
 	if (e) {

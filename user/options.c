@@ -22,6 +22,20 @@ const char agent_usage[] =
 	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
 	"  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
 	"  --bpf.stats                enable BPF run-time statistics while running\n"
+	"  --anomaly.window=D         anomaly window (default 1m)\n"
+	"  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"
+	"  --anomaly.seasonal         also learn hour-of-day baselines\n"
+	"  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"
+	"  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"
+	"  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"
+	"  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"
+	"  --anomaly.new-tool-learning=D  quiet period before NEW_TOOL fires (default 24h)\n"
+	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"
+	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"
+	"                             (default 24h; 0 never)\n"
+	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
+	"  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
+	"  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
 	"  --log.level=LEVEL          error, warn, info or debug (default info)\n"
 	"  -h, --help                 show this help\n"
 	"  --version                  print the version\n"
@@ -40,6 +54,9 @@ void agent_options__init(struct agent_options *o)
 	o->log_level = LOG_INFO;
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
+	anomaly_config__init(&o->anomaly);
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
+	o->state_save_interval_ns = 300ULL * 1000000000ULL;
 }
 
 struct flag {
@@ -123,7 +140,139 @@ static int set_log_level(struct agent_options *o, const char *v, char *err, size
 	return 0;
 }
 
+/* Duration flags: where the value goes and the least it may be. */
+static int set_duration(const char *flag, const char *v, uint64_t min_ns, uint64_t *dst,
+			char *err, size_t n)
+{
+	uint64_t ns;
+
+	if (parse_duration_ns(v, &ns) || ns < min_ns) {
+		snprintf(err, n, "invalid --%s '%s': want a duration like 500ms, 2m, 7d%s", flag, v,
+			 min_ns ? " (at least 1s)" : "");
+		return -EINVAL;
+	}
+	*dst = ns;
+	return 0;
+}
+
+static int set_count(const char *flag, const char *v, uint64_t min, uint64_t max, uint64_t *dst,
+		     char *err, size_t n)
+{
+	if (parse_u64(v, min, max, dst)) {
+		snprintf(err, n, "invalid --%s '%s': want %llu..%llu", flag, v,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define SECOND_NS 1000000000ULL
+
+static int set_window(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("anomaly.window", v, SECOND_NS, &o->anomaly.window_ns, err, n);
+}
+
+static int set_baseline(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("anomaly.baseline", v, SECOND_NS, &o->anomaly.baseline_ns, err, n);
+}
+
+static int set_seasonal(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_bool(v, &o->anomaly.seasonal)) {
+		snprintf(err, n, "invalid --anomaly.seasonal '%s': want true or false", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_min_windows(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+	int ret = set_count("anomaly.min-windows", v, 1, 1000000, &x, err, n);
+
+	o->anomaly.min_windows = ret ? o->anomaly.min_windows : (uint32_t)x;
+	return ret;
+}
+
+static int set_min_samples(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_count("anomaly.min-samples", v, 1, 1000000000, &o->anomaly.min_samples, err, n);
+}
+
+static int set_raise_after(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+	int ret = set_count("anomaly.raise-after", v, 1, 1000, &x, err, n);
+
+	o->anomaly.raise_after = ret ? o->anomaly.raise_after : (uint32_t)x;
+	return ret;
+}
+
+static int set_clear_after(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+	int ret = set_count("anomaly.clear-after", v, 1, 1000, &x, err, n);
+
+	o->anomaly.clear_after = ret ? o->anomaly.clear_after : (uint32_t)x;
+	return ret;
+}
+
+static int set_new_tool_learning(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("anomaly.new-tool-learning", v, 0, &o->anomaly.new_tool_learning_ns,
+			    err, n);
+}
+
+static int set_new_tool_hold(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("anomaly.new-tool-hold", v, 0, &o->anomaly.new_tool_hold_ns, err, n);
+}
+
+static int set_relearn_after(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("anomaly.relearn-after", v, 0, &o->anomaly.relearn_after_ns, err, n);
+}
+
+static int set_anomaly_max_tools(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	uint64_t x;
+	int ret = set_count("anomaly.max-tools", v, 1, 1000000, &x, err, n);
+
+	o->anomaly.max_tools = ret ? o->anomaly.max_tools : (uint32_t)x;
+	return ret;
+}
+
+static int set_state_dir(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	if (!v[0] || strlen(v) >= sizeof(o->state_dir)) {
+		snprintf(err, n, "invalid --state.dir: want a directory path");
+		return -EINVAL;
+	}
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
+	return 0;
+}
+
+static int set_save_interval(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	return set_duration("state.save-interval", v, 0, &o->state_save_interval_ns, err, n);
+}
+
 static const struct flag agent_flags[] = {
+	{ "anomaly.window", false, set_window },
+	{ "anomaly.baseline", false, set_baseline },
+	{ "anomaly.seasonal", true, set_seasonal },
+	{ "anomaly.min-windows", false, set_min_windows },
+	{ "anomaly.min-samples", false, set_min_samples },
+	{ "anomaly.raise-after", false, set_raise_after },
+	{ "anomaly.clear-after", false, set_clear_after },
+	{ "anomaly.new-tool-learning", false, set_new_tool_learning },
+	{ "anomaly.new-tool-hold", false, set_new_tool_hold },
+	{ "anomaly.relearn-after", false, set_relearn_after },
+	{ "anomaly.max-tools", false, set_anomaly_max_tools },
+	{ "state.dir", false, set_state_dir },
+	{ "state.save-interval", false, set_save_interval },
 	{ "web.listen-address", false, set_listen },
 	{ "tools.max", false, set_tools_max },
 	{ "probe.disable", false, set_probe_disable },

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anomaly.h"
 #include "loader.h"
 #include "log.h"
 
@@ -22,6 +23,9 @@ struct agent_options {
 	uint32_t max_processes;
 	bool bpf_stats;
 	bool disable[PROBE_MAX];
+	struct anomaly_config anomaly;
+	char state_dir[OPTIONS_PATH_MAX];
+	uint64_t state_save_interval_ns; /* 0: only at exit */
 };
 
 enum options_result {

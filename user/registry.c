@@ -207,6 +207,9 @@ void snapshot__put(struct snapshot *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	for (size_t i = 0; i < s->nr_anomalies; i++)
+		free(s->anomalies[i].tool);
+	free(s->anomalies);
 	free(s->tools);
 	free(s);
 }

@@ -48,6 +48,16 @@ struct tool_stats {
 	uint64_t disk_bytes[2]; /* DIR_READ, DIR_WRITE */
 	uint64_t tcp_connects;
 	uint64_t tcp_retransmits;
+	uint64_t cpu_ns_ended; /* CPU of ended executions (anomaly windows), not exported */
+};
+
+/* One (tool, kind) pair of the anomaly detector; tool NULL for the host. */
+struct snapshot_anomaly {
+	char *tool; /* owned by the snapshot */
+	int kind;   /* enum anomaly_kind */
+	bool active;
+	double deviation_ratio;
+	uint64_t raised_total;
 };
 
 #define HOST_BLOCK_OPS 5 /* read, write, flush, discard, other (enum tw_block_op) */
@@ -123,6 +133,9 @@ struct snapshot {
 	unsigned int nr_progs;
 	bool prog_stats_enabled;
 	struct host_stats host;
+	struct snapshot_anomaly *anomalies; /* owned; freed with the snapshot */
+	size_t nr_anomalies;
+	bool anomaly_enabled;
 };
 
 /* Whether the probe family named name is enabled in s (false when unknown). */

@@ -86,10 +86,13 @@ class Metrics:
 class Agent:
     """The real agent, started as a child process on a free loopback port."""
 
-    def __init__(self, binary, args=(), log_path=None):
+    def __init__(self, binary, args=(), log_path=None, state_dir=None):
         self.binary = binary
         self.port = free_port()
-        self.args = ["--web.listen-address=127.0.0.1:%d" % self.port] + list(args)
+        # never touch the host's /var/lib/toolwatch from a test
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="twstate.")
+        self.args = ["--web.listen-address=127.0.0.1:%d" % self.port,
+                     "--state.dir=" + self.state_dir] + list(args)
         self.log_path = log_path or tempfile.mktemp(prefix="toolwatch-agent-", suffix=".log")
         self.proc = None
 

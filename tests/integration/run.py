@@ -18,7 +18,9 @@ from lib import Agent, Runner, Workdir  # noqa: E402
 import test_foundation  # noqa: E402
 import test_resources  # noqa: E402
 
-MODULES = [test_foundation, test_resources]
+import test_anomaly  # noqa: E402
+
+MODULES = [test_foundation, test_resources, test_anomaly]
 
 
 class Context:
