@@ -723,9 +723,10 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* Hot paths read BTF-typed arguments directly (one load) instead of probe-reading. */
 static __always_inline bool inet_family(struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
 	return family == 2 /* AF_INET */ || family == 10 /* AF_INET6 */;
 }
@@ -845,7 +846,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	__u64 *ts, now;
 
 	/* a preempted task is runnable again from now */
-	if (BPF_CORE_READ(prev, __state) == 0 /* TASK_RUNNING */)
+	if (prev->__state == 0 /* TASK_RUNNING */)
 		mark_runnable(prev);
 	ts = bpf_task_storage_get(&wakeup_ts, next, 0, 0);
 	if (!ts || !*ts)
