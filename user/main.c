@@ -6,6 +6,14 @@
 #include "agent.h"
 #include "log.h"
 #include "options.h"
+#include "trace.h"
+
+static const char commands_usage[] =
+	"\n"
+	"COMMANDS:\n"
+	"  agent    the daemon (the default; flags above)\n"
+	"  trace    ad-hoc tracing of executions, execsnoop/exitsnoop style, with\n"
+	"           filters, JSON Lines and per-tool summaries: toolwatch trace --help\n";
 
 int main(int argc, char **argv)
 {
@@ -13,12 +21,15 @@ int main(int argc, char **argv)
 	char err[512];
 	int first = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "trace"))
+		return trace__main(argc - 2, argv + 2);
 	if (argc > 1 && !strcmp(argv[1], "agent"))
 		first = 2;
 	agent_options__init(&opts);
 	switch (agent_options__parse(&opts, argc - first, argv + first, err, sizeof(err))) {
 	case OPTIONS_HELP:
 		fputs(agent_usage, stdout);
+		fputs(commands_usage, stdout);
 		return 0;
 	case OPTIONS_VERSION:
 		printf("toolwatch %s\n", TOOLWATCH_VERSION);

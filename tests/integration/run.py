@@ -17,10 +17,10 @@ from lib import Agent, Runner, Workdir  # noqa: E402
 
 import test_foundation  # noqa: E402
 import test_resources  # noqa: E402
-
 import test_anomaly  # noqa: E402
+import test_trace  # noqa: E402
 
-MODULES = [test_foundation, test_resources, test_anomaly]
+MODULES = [test_foundation, test_resources, test_anomaly, test_trace]
 
 
 class Context:

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "trace_options.h"
+
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S  1000000000ULL
+#define MAX_ARGS  32
+
+static char err[512];
+
+/* Parses a NULL-terminated list of flags into o (defaults first). */
+static enum options_result parse_list(struct trace_options *o, const char *const *args)
+{
+	char *argv[MAX_ARGS];
+	int argc = 0;
+
+	while (args[argc]) {
+		assert_true(argc < MAX_ARGS);
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	trace_options__init(o);
+	err[0] = '\0';
+	return trace_options__parse(o, argc, argv, err, sizeof(err));
+}
+
+#define PARSE(o, ...) parse_list(o, (const char *const[]){__VA_ARGS__, NULL})
+
+/* The flags must be refused with a message that names flag. */
+#define REJECT(flag, ...)                                                                          \
+	do {                                                                                       \
+		struct trace_options o_;                                                           \
+		if (PARSE(&o_, __VA_ARGS__) != OPTIONS_ERROR)                                      \
+			fail_msg("accepted: %s", #__VA_ARGS__);                                    \
+		if (!strstr(err, flag))                                                            \
+			fail_msg("message '%s' does not name '%s'", err, flag);                    \
+		assert_null(strchr(err, '\n'));                                                    \
+	} while (0)
+
+static void test_trace_options_defaults(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	assert_int_equal(parse_list(&o, (const char *const[]){NULL}), OPTIONS_OK);
+	assert_int_equal(o.events, TRACE_EVENT_EXIT);
+	assert_int_equal(o.filter.tgid, 0);
+	assert_int_equal(o.filter.ppid, 0);
+	assert_false(o.filter.uid_set);
+	assert_int_equal(o.filter.min_duration_ns, 0);
+	assert_false(o.filter.failed_only);
+	assert_int_equal(o.duration_ns, 0);
+	assert_int_equal(o.interval_ns, 0);
+	assert_false(o.json);
+	assert_false(o.summary);
+	assert_false(o.wide);
+	assert_string_equal(o.comm, "");
+	assert_string_equal(o.tool, "");
+	assert_string_equal(o.cgroup_path, "");
+}
+
+static void test_trace_options_every_flag(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--pid", "42", "--ppid=7", "--uid", "0", "--comm", "make",
+			       "--tool=py*", "--cgroup", "system.slice/cron.service",
+			       "--min-duration", "10ms", "--failed", "--events", "exec,exit",
+			       "--duration=1.5s", "--json", "-w"),
+			 OPTIONS_OK);
+	assert_int_equal(o.filter.tgid, 42);
+	assert_int_equal(o.filter.ppid, 7);
+	assert_true(o.filter.uid_set);
+	assert_int_equal(o.filter.uid, 0);
+	assert_string_equal(o.comm, "make");
+	assert_string_equal(o.tool, "py*");
+	assert_string_equal(o.cgroup_path, "system.slice/cron.service");
+	assert_int_equal(o.filter.min_duration_ns, 10 * NS_PER_MS);
+	assert_true(o.filter.failed_only);
+	assert_int_equal(o.events, TRACE_EVENT_EXEC | TRACE_EVENT_EXIT);
+	assert_int_equal(o.duration_ns, 1500 * NS_PER_MS);
+	assert_true(o.json);
+	assert_true(o.wide);
+	assert_false(o.summary);
+
+	assert_int_equal(PARSE(&o, "--summary", "--wide", "--interval", "2m"), OPTIONS_OK);
+	assert_true(o.summary);
+	assert_true(o.wide);
+	assert_int_equal(o.interval_ns, 120 * NS_PER_S);
+}
+
+static void test_trace_options_durations(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t ns;
+	} cases[] = {
+	    {"500us", 500000ULL},   {"10ms", 10 * NS_PER_MS}, {"1.5s", 1500 * NS_PER_MS},
+	    {"2m", 120 * NS_PER_S}, {"1h", 3600 * NS_PER_S},  {"1m30s", 90 * NS_PER_S},
+	    {"250ns", 250},
+	};
+	struct trace_options o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(
+		    PARSE(&o, "--duration", cases[i].text, "--min-duration", cases[i].text),
+		    OPTIONS_OK);
+		assert_int_equal(o.duration_ns, cases[i].ns);
+		assert_int_equal(o.filter.min_duration_ns, cases[i].ns);
+	}
+	/* zero is "no filter" for --min-duration, but no run at all for --duration */
+	assert_int_equal(PARSE(&o, "--min-duration=0"), OPTIONS_OK);
+	assert_int_equal(o.filter.min_duration_ns, 0);
+	REJECT("--duration", "--duration=0");
+	REJECT("--interval", "--interval=0");
+	REJECT("--interval", "--interval=500us");
+}
+
+static void test_trace_options_rejects_garbage(void **state)
+{
+	(void)state;
+	REJECT("--duration", "--duration", "5");
+	REJECT("--duration", "--duration=5 s");
+	REJECT("--duration", "--duration=-1s");
+	REJECT("--duration", "--duration=1.s");
+	REJECT("--duration", "--duration=abc");
+	REJECT("--duration", "--duration=");
+	REJECT("--duration", "--duration=99999999999999999h");
+	REJECT("--min-duration", "--min-duration", "10 ms");
+	REJECT("--min-duration", "--min-duration=1x");
+	REJECT("--interval", "--interval=soon");
+	REJECT("--pid", "--pid=0");
+	REJECT("--pid", "--pid=-1");
+	REJECT("--pid", "--pid=12a");
+	REJECT("--pid", "--pid=4194305");
+	REJECT("--pid", "--pid=0x10");
+	REJECT("--ppid", "--ppid=");
+	REJECT("--ppid", "--ppid= 1");
+	REJECT("--uid", "--uid=root");
+	REJECT("--uid", "--uid=4294967295");
+	REJECT("--uid", "--uid=-5");
+	REJECT("--comm", "--comm=");
+	REJECT("--tool", "--tool=");
+	REJECT("--cgroup", "--cgroup=");
+	REJECT("--events", "--events=");
+	REJECT("--events", "--events=exec,,exit");
+	REJECT("--events", "--events=exec,");
+	REJECT("--events", "--events=bogus");
+	REJECT("bogus", "--events=exit,bogus");
+	REJECT("--json", "--json=maybe");
+	REJECT("--failed", "--failed=2");
+}
+
+static void test_trace_options_unknown_and_malformed_flags(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	REJECT("--bogus", "--bogus");
+	REJECT("--bogus", "--bogus=1");
+	REJECT("-x", "-x");
+	REJECT("-p", "-p", "1");
+	REJECT("--PID", "--PID=1");
+	REJECT("'pid'", "pid");
+	REJECT("'-'", "-");
+	REJECT("'1234'", "--json", "1234");
+	REJECT("--", "--");
+	REJECT("--web.listen-address", "--web.listen-address=:9477");
+	/* a value flag at the end without its value */
+	REJECT("--pid", "--pid");
+	REJECT("--events", "--json", "--events");
+	/* help wins over what follows, not over an error before it */
+	assert_int_equal(PARSE(&o, "--json", "-h", "--bogus"), OPTIONS_HELP);
+	assert_int_equal(PARSE(&o, "--help"), OPTIONS_HELP);
+	REJECT("--bogus", "--bogus", "--help");
+}
+
+static void test_trace_options_conflicts(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	/* two filters of one kind: and? or? refused */
+	REJECT("--pid", "--pid=1", "--pid=2");
+	REJECT("--tool", "--tool=a", "--tool", "b");
+	REJECT("--duration", "--duration=1s", "--duration=2s");
+	REJECT("--events", "--events=exec", "--events=exit");
+	/* repeating a switch is harmless */
+	assert_int_equal(PARSE(&o, "--json", "--json", "-w", "--wide"), OPTIONS_OK);
+	assert_true(o.json);
+	/* --interval implies --summary; a switch can be turned off explicitly */
+	assert_int_equal(PARSE(&o, "--interval=1s", "--summary=false"), OPTIONS_OK);
+	assert_true(o.summary);
+	assert_int_equal(PARSE(&o, "--json=false", "--failed=no"), OPTIONS_OK);
+	assert_false(o.json);
+	assert_false(o.filter.failed_only);
+}
+
+static void test_trace_options_comm_cut_to_kernel_length(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--comm=systemd-journald"), OPTIONS_OK);
+	assert_string_equal(o.comm, "systemd-journal"); /* what the kernel keeps: 15 bytes */
+	assert_int_equal(PARSE(&o, "--comm=systemd-journ*ld"), OPTIONS_OK);
+	assert_string_equal(o.comm, "systemd-journ*ld"); /* a pattern is left alone */
+}
+
+static void test_trace_events_parse(void **state)
+{
+	unsigned int mask = 0;
+	char bad[32];
+
+	(void)state;
+	assert_int_equal(trace_events__parse("exit", &mask, bad, sizeof(bad)), 0);
+	assert_int_equal(mask, TRACE_EVENT_EXIT);
+	assert_int_equal(trace_events__parse("net,mem,anomaly,exec", &mask, bad, sizeof(bad)), 0);
+	assert_int_equal(mask, TRACE_EVENT_NET | TRACE_EVENT_MEM | TRACE_EVENT_ANOMALY |
+				   TRACE_EVENT_EXEC);
+	assert_int_equal(trace_events__parse("all", &mask, bad, sizeof(bad)), 0);
+	assert_int_equal(mask, TRACE_EVENT_ALL);
+	assert_int_equal(trace_events__parse("exit,exit", &mask, bad, sizeof(bad)), 0);
+	assert_int_equal(mask, TRACE_EVENT_EXIT);
+
+	mask = 99;
+	assert_int_equal(trace_events__parse("exec,Exit", &mask, bad, sizeof(bad)), -EINVAL);
+	assert_string_equal(bad, "Exit");
+	assert_int_equal(mask, 99);
+	assert_int_equal(trace_events__parse(",exec", &mask, bad, sizeof(bad)), -EINVAL);
+	assert_string_equal(bad, "");
+	assert_int_equal(trace_events__parse("", &mask, bad, sizeof(bad)), -EINVAL);
+	assert_int_equal(trace_events__parse("exec ", &mask, bad, sizeof(bad)), -EINVAL);
+
+	assert_string_equal(trace_event__name(TRACE_EVENT_EXEC), "exec");
+	assert_string_equal(trace_event__name(TRACE_EVENT_ANOMALY), "anomaly");
+	assert_string_equal(trace_event__name(3), "?");
+}
+
+static struct exec_event event(enum exec_event_kind kind)
+{
+	struct exec_event ev = {
+	    .kind = kind,
+	    .tool = "make",
+	    .comm = "make",
+	    .tgid = 100,
+	    .ppid = 10,
+	    .uid = 1000,
+	    .cgroup_id = 77,
+	    .start_ns = 1 * NS_PER_S,
+	    .end_ns = 1 * NS_PER_S + 20 * NS_PER_MS,
+	    .success = true,
+	};
+	if (kind == EXEC_EVENT_FAIL) {
+		ev.success = false;
+		ev.error = ERROR_EXEC_FAILED;
+		ev.exec_errno = ENOENT;
+		ev.end_ns = ev.start_ns;
+	}
+	return ev;
+}
+
+static void test_trace_options_match_user_space_filters(void **state)
+{
+	struct trace_options o;
+	struct exec_event ev = event(EXEC_EVENT_END);
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--comm=ma*"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	ev.comm = "cc1";
+	assert_false(trace_options__match(&o, &ev));
+	assert_int_equal(PARSE(&o, "--tool=make"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	ev.tool = "gmake";
+	assert_false(trace_options__match(&o, &ev));
+	ev.tool = NULL;
+	assert_false(trace_options__match(&o, &ev));
+	assert_int_equal(PARSE(&o, "--tool=python[0-9]*"), OPTIONS_OK);
+	ev.tool = "python3.11";
+	assert_true(trace_options__match(&o, &ev));
+}
+
+static void test_trace_options_match_outcome_filters(void **state)
+{
+	struct trace_options o;
+	struct exec_event start = event(EXEC_EVENT_START), end = event(EXEC_EVENT_END);
+	struct exec_event fail = event(EXEC_EVENT_FAIL);
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--min-duration=10ms"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &start)); /* outcome not known yet */
+	assert_true(trace_options__match(&o, &end));   /* 20ms */
+	end.end_ns = end.start_ns + 9 * NS_PER_MS;
+	assert_false(trace_options__match(&o, &end));
+	end.end_ns = end.start_ns + 10 * NS_PER_MS; /* at least D: D itself is in */
+	assert_true(trace_options__match(&o, &end));
+	assert_false(trace_options__match(&o, &fail)); /* never ran */
+
+	assert_int_equal(PARSE(&o, "--failed"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &start));
+	assert_false(trace_options__match(&o, &end));
+	end.success = false;
+	end.status = 3 << 8;
+	assert_true(trace_options__match(&o, &end));
+	assert_true(trace_options__match(&o, &fail));
+}
+
+static void test_trace_options_match_refilters_failed_execs(void **state)
+{
+	struct trace_options o;
+	struct exec_event fail = event(EXEC_EVENT_FAIL), end = event(EXEC_EVENT_END);
+
+	(void)state;
+	/* the kernel reports failed execs unfiltered: user space does it */
+	assert_int_equal(PARSE(&o, "--pid=100", "--ppid=10", "--uid=1000"), OPTIONS_OK);
+	o.filter.cgroup_id = 77;
+	assert_true(trace_options__match(&o, &fail));
+	fail.tgid = 101;
+	assert_false(trace_options__match(&o, &fail));
+	fail = event(EXEC_EVENT_FAIL);
+	fail.ppid = 11;
+	assert_false(trace_options__match(&o, &fail));
+	fail = event(EXEC_EVENT_FAIL);
+	fail.uid = 0;
+	assert_false(trace_options__match(&o, &fail));
+	fail = event(EXEC_EVENT_FAIL);
+	fail.cgroup_id = 1;
+	assert_false(trace_options__match(&o, &fail));
+	/* an execution keeps what it matched at exec: a reparented child still shows */
+	end.ppid = 1;
+	assert_true(trace_options__match(&o, &end));
+}
+
+static void test_trace_options_shows_selected_events(void **state)
+{
+	struct trace_options o;
+	struct exec_event start = event(EXEC_EVENT_START), end = event(EXEC_EVENT_END);
+	struct exec_event fail = event(EXEC_EVENT_FAIL);
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--json"), OPTIONS_OK);
+	assert_false(trace_options__shows(&o, &start));
+	assert_true(trace_options__shows(&o, &end));
+	assert_true(trace_options__shows(&o, &fail));
+	assert_int_equal(PARSE(&o, "--events=exec"), OPTIONS_OK);
+	assert_true(trace_options__shows(&o, &start));
+	assert_false(trace_options__shows(&o, &end));
+	assert_true(trace_options__shows(&o, &fail));
+	assert_int_equal(PARSE(&o, "--events=net,mem"), OPTIONS_OK);
+	assert_false(trace_options__shows(&o, &start));
+	assert_false(trace_options__shows(&o, &end));
+	assert_false(trace_options__shows(&o, &fail));
+}
+
+static void test_cgroup2_mount_point_from_mountinfo(void **state)
+{
+	static const char hybrid[] =
+	    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+	    "30 22 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+	    "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+	    "32 30 0:28 / /sys/fs/cgroup/cpu rw shared:11 - cgroup cgroup rw,cpu\n";
+	static const char unified[] =
+	    "25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 "
+	    "rw,nsdelegate\n";
+	static const char escaped[] = "40 1 0:30 / /mnt/my\\040cgroups rw - cgroup2 none rw";
+	static const char none[] = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+				   "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup2 rw,cpu\n";
+	char out[64];
+
+	(void)state;
+	assert_int_equal(cgroup2__mount_point(hybrid, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/unified");
+	assert_int_equal(cgroup2__mount_point(unified, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
+	assert_int_equal(cgroup2__mount_point(escaped, out, sizeof(out)), 0);
+	assert_string_equal(out, "/mnt/my cgroups");
+	assert_int_equal(cgroup2__mount_point(none, out, sizeof(out)), -ENOENT);
+	assert_int_equal(cgroup2__mount_point("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(cgroup2__mount_point(hybrid, out, 8), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_trace_options_defaults),
+	    cmocka_unit_test(test_trace_options_every_flag),
+	    cmocka_unit_test(test_trace_options_durations),
+	    cmocka_unit_test(test_trace_options_rejects_garbage),
+	    cmocka_unit_test(test_trace_options_unknown_and_malformed_flags),
+	    cmocka_unit_test(test_trace_options_conflicts),
+	    cmocka_unit_test(test_trace_options_comm_cut_to_kernel_length),
+	    cmocka_unit_test(test_trace_events_parse),
+	    cmocka_unit_test(test_trace_options_match_user_space_filters),
+	    cmocka_unit_test(test_trace_options_match_outcome_filters),
+	    cmocka_unit_test(test_trace_options_match_refilters_failed_execs),
+	    cmocka_unit_test(test_trace_options_shows_selected_events),
+	    cmocka_unit_test(test_cgroup2_mount_point_from_mountinfo),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line flags of `toolwatch trace` and its user-space filters; pure. */
+#ifndef TOOLWATCH_TRACE_OPTIONS_H
+#define TOOLWATCH_TRACE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consumer.h"
+#include "loader.h"
+#include "options.h"
+
+#define TRACE_NAME_MAX	      256	 /* --comm / --tool pattern, NUL included */
+#define TRACE_PATH_MAX	      4096	 /* --cgroup path, NUL included */
+#define TRACE_PID_MAX	      4194304	 /* the kernel's PID_MAX_LIMIT */
+#define TRACE_INTERVAL_MIN_NS 1000000ULL /* --interval below 1ms is a busy loop */
+
+/* What --events selects, as bits. */
+enum trace_event_bit {
+	TRACE_EVENT_EXEC = 1u << 0,    /* a line per execution start */
+	TRACE_EVENT_EXIT = 1u << 1,    /* a line per finished execution (failed execs too) */
+	TRACE_EVENT_NET = 1u << 2,     /* per-connection lines */
+	TRACE_EVENT_MEM = 1u << 3,     /* memory events */
+	TRACE_EVENT_ANOMALY = 1u << 4, /* anomaly flags */
+	TRACE_EVENT_ALL = (1u << 5) - 1,
+};
+
+struct trace_options {
+	struct loader_filter filter;	  /* pid, ppid, uid, min duration, failed (kernel) */
+	char comm[TRACE_NAME_MAX];	  /* "" = any; fnmatch(3) pattern */
+	char tool[TRACE_NAME_MAX];	  /* "" = any; fnmatch(3) pattern */
+	char cgroup_path[TRACE_PATH_MAX]; /* "" = any; resolved to filter.cgroup_id by the caller */
+	unsigned int events;		  /* TRACE_EVENT_* */
+	uint64_t duration_ns;		  /* 0 = until a signal */
+	uint64_t interval_ns;		  /* 0 = no periodic summary */
+	bool json;
+	bool summary; /* also set by --interval */
+	bool wide;
+};
+
+/* Fills o with the defaults: no filter, --events exit, text lines until Ctrl-C. */
+void trace_options__init(struct trace_options *o);
+
+/*
+ * Parses argv[0..argc) (the flags after `trace`) into o, which holds defaults already.
+ * Accepts --flag=value and --flag value; booleans also bare or =true/false; -w and -h.
+ * Rejects unknown flags, positional arguments, bad values and a value flag given twice,
+ * with one line in err naming the flag (OPTIONS_ERROR: exit status 2).
+ */
+enum options_result trace_options__parse(struct trace_options *o, int argc, char **argv, char *err,
+					 size_t err_size);
+
+/*
+ * Parses a comma-separated --events list (exec, exit, net, mem, anomaly, all) into a
+ * TRACE_EVENT_* mask. Returns 0, or -EINVAL for an empty list, an empty item or an
+ * unknown name (the offending item copied into bad, NUL terminated).
+ */
+int trace_events__parse(const char *list, unsigned int *mask, char *bad, size_t bad_size);
+
+/* Name of one TRACE_EVENT_* bit as spelled in --events ("?" for anything else). */
+const char *trace_event__name(unsigned int bit);
+
+/*
+ * True when ev passes the filters of o. User space applies --comm and --tool to every
+ * event; the kernel filters (pid, ppid, uid, cgroup) again to failed execs, which the
+ * kernel reports unfiltered; --min-duration drops failed execs (they never ran) and
+ * --failed keeps them. Execution starts pass --min-duration and --failed: their outcome
+ * is not known yet.
+ */
+bool trace_options__match(const struct trace_options *o, const struct exec_event *ev);
+
+/* True when --events asks for lines of this kind of event (failed execs: exec or exit). */
+bool trace_options__shows(const struct trace_options *o, const struct exec_event *ev);
+
+/*
+ * Finds the first cgroup2 mount point in the text of /proc/self/mountinfo and copies it
+ * (octal escapes such as \040 decoded) into out. Returns 0, -ENOENT when there is none,
+ * -ENAMETOOLONG when it does not fit in out_size.
+ */
+int cgroup2__mount_point(const char *mountinfo, char *out, size_t out_size);
+
+/* Usage text of `toolwatch trace`. */
+extern const char trace_usage[];
+
+#endif /* TOOLWATCH_TRACE_OPTIONS_H */
