@@ -10,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include "toolwatch.h"
 
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define EACCES 13
@@ -30,6 +31,10 @@ const volatile bool targ_failed_only = false;
 /* Wake the consumer only once this much data waits; it polls on a timer otherwise. */
 const volatile __u64 wakeup_bytes = 0;
 const volatile __u64 page_size = 4096;
+/* sched_switch also measures run-queue latency (probe runqlat) */
+const volatile bool runqlat_enabled = true;
+/* exits wait for the task's last switch (handle_switch attached); else emitted at once */
+const volatile bool defer_exits = true;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -81,6 +86,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } owners SEC(".maps");
+
+/*
+ * An exit waiting for the task's last context switch, where its run time is final (the
+ * scheduler only folds the last stretch into sum_exec_runtime when it switches away).
+ */
+struct exit_pending {
+	struct tw_exit_rec rec;	    /* complete but for CPU time */
+	struct tw_raw_usage raw;    /* the group's own counters at exit, minus base */
+	__u64 rolled_user_ns;	    /* CPU of exited children, already split */
+	__u64 rolled_system_ns;
+	__u64 thread_cpu_ns;	    /* the exiting thread's sum_exec_runtime at exit */
+	__u32 owner;		    /* child roll-up: the owner's tgid; 0: an execution's end */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exit_pending);
+} exits_pending SEC(".maps");
 
 /* socket -> execution that connect()ed it, to charge its retransmits */
 struct {
@@ -217,13 +243,16 @@ static __always_inline __u64 mm_rss_bytes(struct mm_struct *mm)
 	return pages > 0 ? (__u64)pages * page_size : 0;
 }
 
-/* Peak resident set of a process that is exiting: its image's high-water mark. */
-static __always_inline __u64 peak_rss_bytes(struct task_struct *task)
+/*
+ * Peak resident set of a process image that is ending: its high-water mark. At an exec
+ * the old image is gone already; the kernel folded its mark into the group's maxrss.
+ */
+static __always_inline __u64 peak_rss_bytes(struct task_struct *task, bool reexec)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	__u64 hiwater, now;
 
-	if (!mm) /* mm already dropped: the group's maxrss (getrusage's ru_maxrss) */
+	if (!mm || reexec) /* the group's maxrss (getrusage's ru_maxrss) */
 		return BPF_CORE_READ(task, signal, maxrss) * page_size;
 	hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_size;
 	now = mm_rss_bytes(mm);
@@ -287,9 +316,9 @@ static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_us
 	u->cpu_system_ns = cpu - user;
 }
 
-/* What the thread group whose last thread is exiting used, since base. */
+/* What the thread group whose last thread is exiting used, since base; raw as well. */
 static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
-					struct tw_usage *u)
+					bool reexec, struct tw_usage *u, struct tw_raw_usage *raw)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	struct tw_raw_usage r = {};
@@ -304,7 +333,9 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 	split_cpu(&r, u);
 	u->disk_read_bytes = r.read_bytes;
 	u->disk_write_bytes = r.write_bytes;
-	u->peak_rss_bytes = peak_rss_bytes(task);
+	u->peak_rss_bytes = peak_rss_bytes(task, reexec);
+	if (raw)
+		*raw = r;
 }
 
 /* Adds a finished child's usage into its owner's execution. */
@@ -381,21 +412,18 @@ static __always_inline void log2_hist_add(struct tw_log2_hist *h, __u64 v)
 	h->sum_ns += v;
 }
 
-static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, struct tw_exec_state *st,
-				      __u64 now, __u32 status, __u32 flags)
+/* Trace-mode filters known only at the end. */
+static __always_inline bool exit_filtered_out(struct tw_exec_state *st, __u64 now, __u32 status)
 {
-	struct tw_exit_rec *rec;
-
-	/* trace-mode filters known only at the end */
 	if (targ_min_duration_ns && now - st->start_ns < targ_min_duration_ns)
-		return;
-	if (targ_failed_only && !status_failed(status) && !(st->flags & TW_F_OOM_KILLED))
-		return;
-	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost(TW_LOST_RINGBUF_EXIT);
-		return;
-	}
+		return true;
+	return targ_failed_only && !status_failed(status) && !(st->flags & TW_F_OOM_KILLED);
+}
+
+static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struct *task,
+				      __u32 tgid, struct tw_exec_state *st, __u64 now,
+				      __u32 status, __u32 flags, struct tw_raw_usage *raw)
+{
 	rec->type = TW_REC_EXIT;
 	rec->tgid = tgid;
 	rec->ppid = task_ppid(task);
@@ -406,7 +434,7 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, stru
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	group_usage(task, &st->base, &rec->usage);
+	group_usage(task, &st->base, flags & TW_F_REEXEC, &rec->usage, raw);
 	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
 	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;
@@ -417,14 +445,57 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, stru
 	rec->usage.net_rx_bytes = st->usage.net_rx_bytes;
 	rec->usage.tcp_connects = st->usage.tcp_connects;
 	rec->usage.tcp_retransmits = st->usage.tcp_retransmits;
+}
+
+/* Emits the end of an execution now (an exec replacing it, or no storage to defer). */
+static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, struct tw_exec_state *st,
+				      __u64 now, __u32 status, __u32 flags)
+{
+	struct tw_exit_rec *rec;
+
+	if (exit_filtered_out(st, now, status))
+		return;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(TW_LOST_RINGBUF_EXIT);
+		return;
+	}
+	fill_exit(rec, task, tgid, st, now, status, flags, NULL);
 	bpf_ringbuf_submit(rec, rb_flags());
+}
+
+/* Ends an execution at its last thread's exit; emitted at that thread's last switch. */
+static __always_inline void defer_exit(struct task_struct *task, __u32 tgid,
+				       struct tw_exec_state *st, __u64 now, __u32 status)
+{
+	struct exit_pending *p;
+
+	if (!defer_exits) {
+		emit_exit(task, tgid, st, now, status, 0);
+		return;
+	}
+	if (exit_filtered_out(st, now, status))
+		return;
+	p = bpf_task_storage_get(&exits_pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		emit_exit(task, tgid, st, now, status, 0);
+		return;
+	}
+	fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw);
+	p->rolled_user_ns = st->usage.cpu_user_ns;
+	p->rolled_system_ns = st->usage.cpu_system_ns;
+	p->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	p->owner = 0;
 }
 
 static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 					   struct pending_fail *p)
 {
 	struct tw_exec_fail_rec *rec;
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
 
+	if (exec_filtered_out(tgid, task_ppid(task), uid, bpf_get_current_cgroup_id()))
+		return;
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count_lost(TW_LOST_RINGBUF_FAIL);
@@ -433,7 +504,7 @@ static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 	rec->type = TW_REC_EXEC_FAIL;
 	rec->tgid = tgid;
 	rec->ppid = task_ppid(task);
-	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->uid = uid;
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->ts_ns = p->ts_ns;
 	rec->error = p->error;
@@ -541,14 +612,26 @@ static __always_inline int on_exit(struct task_struct *task)
 		struct tw_usage u = {};
 
 		if (ost) {
-			group_usage(task, NULL, &u);
+			struct exit_pending *pend;
+
+			group_usage(task, NULL, false, &u, NULL);
 			usage_roll_up(&ost->usage, &u);
+			/* the last stretch of CPU follows at the final switch */
+			pend = defer_exits ? bpf_task_storage_get(&exits_pending, task, 0,
+								  BPF_LOCAL_STORAGE_GET_F_CREATE) :
+					     NULL;
+			if (pend) {
+				pend->owner = *owner;
+				pend->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+				pend->raw.utime_ns = u.cpu_user_ns;
+				pend->raw.stime_ns = u.cpu_system_ns;
+			}
 		}
 		bpf_map_delete_elem(&owners, &tgid);
 		return 0;
 	}
 	status = group_exit_status(task);
-	emit_exit(task, tgid, st, bpf_ktime_get_ns(), status, 0);
+	defer_exit(task, tgid, st, bpf_ktime_get_ns(), status);
 	bpf_map_delete_elem(&execs, &tgid);
 	return 0;
 }
@@ -838,6 +921,47 @@ int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
+#define TASK_DEAD 0x80
+
+/* The exiting task's last switch: its run time is final; emit its pending exit. */
+static __always_inline void finish_exit(struct task_struct *prev)
+{
+	struct exit_pending *p = bpf_task_storage_get(&exits_pending, prev, 0, 0);
+	struct tw_exec_state *ost;
+	struct tw_exit_rec *rec;
+	struct tw_usage u = {};
+	__u64 delta;
+
+	if (!p)
+		return;
+	delta = prev->se.sum_exec_runtime - p->thread_cpu_ns;
+	if (p->owner) {
+		/* a child's last stretch, in the ratio of its user:system time */
+		ost = bpf_map_lookup_elem(&execs, &p->owner);
+		if (ost && delta < (1ULL << 40)) {
+			p->raw.cpu_ns = delta;
+			split_cpu(&p->raw, &u);
+			__sync_fetch_and_add(&ost->usage.cpu_user_ns, u.cpu_user_ns);
+			__sync_fetch_and_add(&ost->usage.cpu_system_ns, u.cpu_system_ns);
+		}
+		goto out;
+	}
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(TW_LOST_RINGBUF_EXIT);
+		goto out;
+	}
+	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
+	if (delta < (1ULL << 40))
+		p->raw.cpu_ns += delta;
+	split_cpu(&p->raw, &u);
+	rec->usage.cpu_user_ns = u.cpu_user_ns + p->rolled_user_ns;
+	rec->usage.cpu_system_ns = u.cpu_system_ns + p->rolled_system_ns;
+	bpf_ringbuf_submit(rec, rb_flags());
+out:
+	bpf_task_storage_delete(&exits_pending, prev);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -845,6 +969,10 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	__u32 zero = 0;
 	__u64 *ts, now;
 
+	if ((prev->__state & TASK_DEAD) && (prev->flags & PF_EXITING))
+		finish_exit(prev);
+	if (!runqlat_enabled)
+		return 0;
 	/* a preempted task is runnable again from now */
 	if (prev->__state == 0 /* TASK_RUNNING */)
 		mark_runnable(prev);

@@ -134,6 +134,9 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_EXEC:
 		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
 		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
+		/* exits are emitted at the last context switch, where CPU time is final */
+		if (btf)
+			out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_EXEC_FAILED:
 		out[n++] = skel->progs.handle_execve_enter;
@@ -158,10 +161,9 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_OOM:
 		out[n++] = skel->progs.handle_oom_victim;
 		break;
-	case PROBE_RUNQLAT:
+	case PROBE_RUNQLAT: /* with the core's sched_switch program */
 		out[n++] = skel->progs.handle_wakeup;
 		out[n++] = skel->progs.handle_wakeup_new;
-		out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_BLOCKIO:
 		out[n++] = skel->progs.handle_block_issue;
@@ -190,6 +192,8 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->targ_failed_only = cfg->filter.failed_only;
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
+	skel->rodata->runqlat_enabled = want[PROBE_RUNQLAT] && btf;
+	skel->rodata->defer_exits = btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
@@ -242,6 +246,9 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 		err = *btf ? try_load(l, want, true) : -ENOTSUP;
 		if (!err)
 			return 0;
+		/* no privilege: shedding families would not help */
+		if (err == -EPERM)
+			return err;
 		if (!try_load(l, want, false)) {
 			if (*btf)
 				pr_warn("BTF tracepoints refused (%s): using raw tracepoints",
@@ -322,7 +329,8 @@ struct loader *loader__open(const struct loader_config *cfg)
 
 	err = load(l, l->enabled, &btf);
 	if (err) {
-		pr_err("cannot load BPF programs: %s", strerror(-err));
+		pr_err("cannot load BPF programs: %s%s", strerror(-err),
+		       err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "");
 		goto fail;
 	}
 	err = attach(l, btf);

@@ -321,16 +321,17 @@ def register(r):
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 1, (p.returncode, p.stderr)
         assert "cannot listen" in p.stderr, p.stderr
-        assert_no_leftover_programs(exclude=ctx.agent)
+        assert_no_leftover_programs()
 
     @r.test
     def test_sigterm_detaches_everything(ctx):
         agent = Agent(ctx.binary).start()
-        assert bpf_program_names() & TOOLWATCH_PROGRAMS
+        held = held_prog_ids(agent.proc.pid)
+        names = {p.get("name") for p in bpf_programs() if p["id"] in held}
+        assert TOOLWATCH_PROGRAMS <= names, names
         assert agent.stop() == 0
         assert "shutting down" in agent.read_log()
-        # the long-running agent of the suite still holds its own programs: compare ids
-        assert_no_leftover_programs(exclude=ctx.agent)
+        assert_no_leftover_programs(held)
 
     @r.test
     def test_prometheus_server_histogram_quantile(ctx):
@@ -379,7 +380,8 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "handle_execve_en", "handle_execve_ex"}
+TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "handle_execve_enter", "handle_execve_exit",
+                      "handle_switch", "handle_sock_send", "dump_task", "sample_task"}
 
 
 def bpf_programs():
@@ -392,11 +394,15 @@ def bpf_program_names():
     return {p.get("name", "") for p in bpf_programs()}
 
 
-def agent_prog_ids(agent):
-    """Ids of BPF programs whose fds the agent process holds."""
+def held_prog_ids(pid):
+    """Ids of BPF programs a process holds (program fds, and links' programs)."""
     ids = set()
-    fd_dir = "/proc/%d/fdinfo" % agent.proc.pid
-    for fd in os.listdir(fd_dir):
+    fd_dir = "/proc/%d/fdinfo" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return ids
+    for fd in fds:
         try:
             with open(os.path.join(fd_dir, fd)) as f:
                 for line in f:
@@ -407,11 +413,29 @@ def agent_prog_ids(agent):
     return ids
 
 
-def assert_no_leftover_programs(exclude=None):
-    keep = agent_prog_ids(exclude) if exclude else set()
-    left = [p for p in bpf_programs()
-            if p.get("name") in TOOLWATCH_PROGRAMS and p["id"] not in keep]
+def orphan_toolwatch_programs():
+    """toolwatch programs that no process holds: what a crashed or careless exit leaves.
+    Other agents running on the host (their programs are held) do not count."""
+    held = set()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            held |= held_prog_ids(int(pid))
+    return [p for p in bpf_programs()
+            if p.get("name") in TOOLWATCH_PROGRAMS and p["id"] not in held]
+
+
+def assert_no_leftover_programs(held_before=()):
+    """No program the process held is still loaded, and no toolwatch program is orphaned."""
+    deadline = time.time() + 5  # links are released as the process's files close
+    while True:
+        alive = {p["id"] for p in bpf_programs()}
+        left = sorted(set(held_before) & alive)
+        orphans = orphan_toolwatch_programs()
+        if (not left and not orphans) or time.time() > deadline:
+            break
+        time.sleep(0.1)
     assert not left, "BPF programs left behind: %s" % left
+    assert not orphans, "orphaned toolwatch programs: %s" % orphans
 
 
 def agent_cpu_seconds(pid):
