@@ -19,14 +19,17 @@
 
 #include <bpf/libbpf.h>
 
+#include "anomaly.h"
 #include "consumer.h"
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
+#include "state.h"
 #include "strbuf.h"
 #include "trace.h"
 #include "trace_format.h"
 #include "trace_options.h"
+#include "windows.h"
 
 #define POLL_INTERVAL_MS	100	       /* ring buffer drained at least this often */
 #define RECONCILE_INTERVAL_NS	10000000000ULL /* drop executions whose exit was lost */
@@ -59,6 +62,8 @@ struct tracer {
 	uint64_t period_start_ns; /* CLOCK_MONOTONIC start of the summary period */
 	uint64_t lost_reported;	  /* records lost, as last told */
 	uint64_t lost_reported_ns;
+	struct anomaly_detector *detector; /* --events anomaly */
+	struct windows *windows;
 	int write_err; /* first error writing stdout */
 	bool summary_oom;
 	bool summaries_printed;
@@ -175,6 +180,25 @@ static void print_summary(struct tracer *t)
 }
 
 /* Tells on stderr how many records the kernel dropped since the last time it told. */
+static int print_anomaly(const struct anomaly_state *st, void *ctx)
+{
+	struct tracer *t = ctx;
+
+	strbuf__reset(&t->out);
+	trace_format__anomaly(&t->out, &t->clock, clock_ns(CLOCK_REALTIME), st->tool,
+			      anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind),
+			      st->active, st->deviation_ratio, st->raised_total, t->o->json);
+	emit(t, &t->out);
+	return 0;
+}
+
+/* Judges the window that just ended against the baselines; prints flags that changed. */
+static void close_anomaly_window(struct tracer *t)
+{
+	windows__close(t->windows, t->registry, t->detector, -1, (int64_t)time(NULL));
+	anomaly__for_each_change(t->detector, print_anomaly, t);
+}
+
 static void report_lost(struct tracer *t, bool force)
 {
 	uint64_t lost[TW_LOST_MAX], total = 0, now = clock_ns(CLOCK_MONOTONIC);
@@ -231,7 +255,7 @@ static int timer_new(uint64_t ns, uint64_t interval_ns)
 static int event_loop(struct tracer *t, int sig_fd)
 {
 	const struct trace_options *o = t->o;
-	int epfd, end_fd = -1, interval_fd = -1, err = 0;
+	int epfd, end_fd = -1, interval_fd = -1, window_fd = -1, err = 0;
 	uint64_t next_reconcile = clock_ns(CLOCK_MONOTONIC) + RECONCILE_INTERVAL_NS;
 	bool running = true;
 
@@ -254,9 +278,17 @@ static int event_loop(struct tracer *t, int sig_fd)
 			goto out;
 		}
 	}
+	if (t->detector) {
+		window_fd = timer_new(o->anomaly_window_ns, o->anomaly_window_ns);
+		if (window_fd < 0) {
+			err = window_fd;
+			goto out;
+		}
+	}
 	if ((err = add_fd(epfd, ring_buffer__epoll_fd(t->rb))) || (err = add_fd(epfd, sig_fd)) ||
 	    (end_fd >= 0 && (err = add_fd(epfd, end_fd))) ||
-	    (interval_fd >= 0 && (err = add_fd(epfd, interval_fd))))
+	    (interval_fd >= 0 && (err = add_fd(epfd, interval_fd))) ||
+	    (window_fd >= 0 && (err = add_fd(epfd, window_fd))))
 		goto out;
 
 	while (running && !t->write_err) {
@@ -283,6 +315,9 @@ static int event_loop(struct tracer *t, int sig_fd)
 			} else if (evs[i].data.fd == interval_fd &&
 				   read(interval_fd, &expirations, sizeof(expirations)) > 0) {
 				print_summary(t);
+			} else if (evs[i].data.fd == window_fd &&
+				   read(window_fd, &expirations, sizeof(expirations)) > 0) {
+				close_anomaly_window(t);
 			}
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
@@ -297,6 +332,8 @@ static int event_loop(struct tracer *t, int sig_fd)
 	if (!err && ring_buffer__consume(t->rb) < 0)
 		err = -EIO;
 out:
+	if (window_fd >= 0)
+		close(window_fd);
 	if (interval_fd >= 0)
 		close(interval_fd);
 	if (end_fd >= 0)
@@ -434,11 +471,35 @@ static void note_unavailable_events(unsigned int events)
 			PREFIX "--events mem: not available yet: the kernel programs emit "
 			       "no memory events (OOM kills end with status 'oom'; peak RSS is in "
 			       "-w and --json output)\n");
-	if (events & TRACE_EVENT_ANOMALY)
+}
+
+/* --events anomaly: the agent's saved baselines, judged on this trace's own windows. */
+static int anomaly_start(struct tracer *t)
+{
+	struct anomaly_config cfg;
+	char why[512];
+	int err;
+
+	anomaly_config__init(&cfg);
+	cfg.window_ns = t->o->anomaly_window_ns;
+	if (t->o->anomaly_min_windows)
+		cfg.min_windows = (uint32_t)t->o->anomaly_min_windows;
+	if (t->o->anomaly_min_samples)
+		cfg.min_samples = t->o->anomaly_min_samples;
+	t->detector = anomaly__new(&cfg);
+	t->windows = windows__new();
+	if (!t->detector || !t->windows)
+		return -ENOMEM;
+	err = state__load(t->detector, t->o->state_dir, why, sizeof(why));
+	if (err)
 		fprintf(stderr,
-			PREFIX "--events anomaly: not available in trace: anomaly flags "
-			       "need the baselines the agent learns over days (tool_anomaly on "
-			       "/metrics)\n");
+			PREFIX "--events anomaly: no usable baselines (%s): flags need a "
+			       "trusted baseline, so none will show until one is learned\n",
+			why);
+	else
+		fprintf(stderr, PREFIX "--events anomaly: baselines of %zu tools from '%s'\n",
+			anomaly__nr_tools(t->detector), t->o->state_dir);
+	return 0;
 }
 
 static void print_ready(const struct trace_options *o)
@@ -542,6 +603,10 @@ int trace__main(int argc, char **argv)
 		t.layout.measured |= TRACE_MEASURE_NET;
 	if (loader__probe_enabled(t.loader, PROBE_TCP))
 		t.layout.measured |= TRACE_MEASURE_TCP;
+	if ((o.events & TRACE_EVENT_ANOMALY) && anomaly_start(&t)) {
+		fprintf(stderr, PREFIX "cannot allocate: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
 	t.rb = ring_buffer__new(loader__events_fd(t.loader), on_sample, &t, NULL);
 	if (!t.rb) {
 		fprintf(stderr, PREFIX "cannot create ring buffer: %s\n", strerror(errno));
@@ -573,6 +638,8 @@ cleanup:
 	ring_buffer__free(t.rb);
 	loader__close(t.loader);
 	trace_summary__free(t.summary);
+	windows__free(t.windows);
+	anomaly__free(t.detector);
 	consumer__free(t.consumer);
 	registry__free(t.registry);
 	strbuf__free(&t.out);

@@ -1125,3 +1125,37 @@ void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
 	}
 	free(r);
 }
+
+void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
+			   const char *tool, const char *kind, const char *severity, bool active,
+			   double ratio, uint64_t raised_total, bool json)
+{
+	struct jw w = {.sb = sb, .first = true};
+	char when[16];
+
+	if (!json) {
+		trace_format__local_time(when, sizeof(when), wall_ns, c->utc_offset_s);
+		strbuf__appendf(sb, "%s ANOMALY %s %s %s ratio=%.3g ", when,
+				active ? "raised" : "cleared", kind, severity, ratio);
+		/* the name last: it may be long and holds anything */
+		if (tool) {
+			strbuf__puts(sb, "tool=");
+			trace_format__text(sb, tool, strlen(tool), false, false, 256);
+		} else {
+			strbuf__puts(sb, "host");
+		}
+		strbuf__putc(sb, '\n');
+		return;
+	}
+	strbuf__putc(sb, '{');
+	jw_time(&w, "time", true, wall_ns);
+	jw_str(&w, "event", "anomaly");
+	jw_str(&w, "tool", tool);
+	jw_str(&w, "kind", kind);
+	jw_str(&w, "severity", severity);
+	jw_str(&w, "state", active ? "raised" : "cleared");
+	jw_key(&w, "deviation_ratio");
+	strbuf__appendf(sb, "%.6g", ratio);
+	jw_u64(&w, "raised_total", raised_total);
+	strbuf__puts(sb, "}\n");
+}

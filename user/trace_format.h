@@ -131,6 +131,16 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev);
 
+/*
+ * One line for an anomaly flag that was raised or cleared, at wall time wall_ns: text
+ * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a JSON object with event
+ * "anomaly", tool (null for the host), kind, severity, state ("raised"/"cleared"),
+ * deviation_ratio and raised_total. Ends with a newline.
+ */
+void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
+			   const char *tool, const char *kind, const char *severity, bool active,
+			   double ratio, uint64_t raised_total, bool json);
+
 /* Slot of v in a log2 histogram: 0 holds 0 and 1, slot i >= 1 holds [2^i, 2^(i+1)). */
 unsigned int trace_log2__slot(uint64_t v);
 

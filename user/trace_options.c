@@ -58,6 +58,8 @@ void trace_options__init(struct trace_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->events = TRACE_EVENT_EXIT;
+	o->anomaly_window_ns = 60 * 1000000000ULL;
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 }
 
 const char *trace_event__name(unsigned int bit)
@@ -281,7 +283,50 @@ static int set_wide(struct trace_options *o, const char *v, char *err, size_t n)
 	return set_bool("wide", &o->wide, v, err, n);
 }
 
+static int set_anomaly_window(struct trace_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_duration_flag("anomaly.window", v, 1, &o->anomaly_window_ns, err, n))
+		return -EINVAL;
+	if (o->anomaly_window_ns < 1000000000ULL) {
+		snprintf(err, n, "invalid --anomaly.window '%s': want at least 1s", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_min_windows(struct trace_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_u64(v, 1, 1000000, &o->anomaly_min_windows)) {
+		snprintf(err, n, "invalid --anomaly.min-windows '%s': want 1..1000000", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_min_samples(struct trace_options *o, const char *v, char *err, size_t n)
+{
+	if (parse_u64(v, 1, 1000000000, &o->anomaly_min_samples)) {
+		snprintf(err, n, "invalid --anomaly.min-samples '%s': want 1..1000000000", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_state_dir(struct trace_options *o, const char *v, char *err, size_t n)
+{
+	if (!v[0] || strlen(v) >= sizeof(o->state_dir)) {
+		snprintf(err, n, "invalid --state.dir: want a directory path");
+		return -EINVAL;
+	}
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
+	return 0;
+}
+
 static const struct flag trace_flags[] = {
+    {"anomaly.window", 0, false, set_anomaly_window},
+    {"anomaly.min-windows", 0, false, set_min_windows},
+    {"anomaly.min-samples", 0, false, set_min_samples},
+    {"state.dir", 0, false, set_state_dir},
     {"pid", 0, false, set_pid},
     {"ppid", 0, false, set_ppid},
     {"uid", 0, false, set_uid},

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Baselines learned by the real agent, anomaly flags raised and cleared, persistence."""
 
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -90,6 +93,9 @@ def register(r):
                 lp.join()
             assert agent.stop() == 0
         assert os.path.exists(os.path.join(agent.state_dir, "baselines.v1"))
+        # flags all cleared at this save: keep a copy for the trace below
+        recovered = tempfile.mkdtemp(prefix="twstate.")
+        shutil.copy(os.path.join(agent.state_dir, "baselines.v1"), recovered)
 
         # restart on the same state: the baseline is there, no re-learning period
         agent2 = Agent(ctx.binary, FLAGS, state_dir=agent.state_dir).start()
@@ -106,6 +112,31 @@ def register(r):
             lp.stop = True
             lp.join()
             assert agent2.stop() == 0
+
+        # toolwatch trace judges its own windows against the same saved baselines
+        state = os.path.join(recovered, "baselines.v1")
+        before = open(state, "rb").read()
+        trace = subprocess.Popen(
+            [ctx.binary, "trace", "--events", "anomaly", "--json", "--duration", "12s",
+             "--state.dir=" + recovered] + [f for f in FLAGS if "save" not in f],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        lp = Loop(ctx.work, slow, 50)
+        lp.start()
+        try:
+            out, err = trace.communicate(timeout=30)
+        finally:
+            lp.stop = True
+            lp.join()
+        assert trace.returncode == 0, err
+        assert "baselines of" in err, err
+        events = [json.loads(line) for line in out.splitlines()]
+        # learning from scratch would take 8 windows (16 s), longer than the trace ran
+        raised = [e for e in events if e["event"] == "anomaly" and e["tool"] == s_name and
+                  e["kind"] == "LATENCY_DEGRADATION" and e["state"] == "raised"]
+        assert raised, (events, err)
+        assert raised[0]["severity"] == "high" and raised[0]["deviation_ratio"] > 1.5, raised
+        assert open(state, "rb").read() == before, "trace must not write the agent's state"
 
     @r.test
     def test_corrupt_state_file_is_ignored(ctx):
