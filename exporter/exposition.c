@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "anomaly.h"
@@ -35,19 +36,23 @@ void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals)
 {
 	uint64_t scale = 1, frac;
 	char digits[24];
-	int i;
+	int len;
 
-	for (unsigned int d = 0; d < decimals; d++)
+	for (unsigned int d = 0; d < decimals && d < 19; d++)
 		scale *= 10;
-	strbuf__appendf(out, "%" PRIu64, v / scale);
+	strbuf__put_u64(out, v / scale);
 	frac = v % scale;
 	if (!frac)
 		return;
-	snprintf(digits, sizeof(digits), "%0*" PRIu64, (int)decimals, frac);
-	for (i = (int)strlen(digits) - 1; i > 0 && digits[i] == '0'; i--)
-		digits[i] = '\0';
+	/* the fraction's digits, zero-padded on the left, trailing zeros dropped */
+	for (len = (int)decimals; len > 0; len--) {
+		digits[len - 1] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	for (len = (int)decimals; len > 1 && digits[len - 1] == '0'; len--)
+		;
 	strbuf__putc(out, '.');
-	strbuf__puts(out, digits);
+	strbuf__append(out, digits, (size_t)len);
 }
 
 static unsigned int layout_decimals(const struct hist_layout *layout)
@@ -64,65 +69,113 @@ static void family(struct strbuf *out, const char *name, const char *type, const
 	strbuf__appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* name{tool="<tool>" with the tool's label value already escaped */
 static void tool_label(struct strbuf *out, const char *name, const char *tool)
 {
-	strbuf__appendf(out, "%s{tool=\"", name);
-	exposition__escape_label(out, tool);
+	strbuf__puts(out, name);
+	strbuf__puts(out, "{tool=\"");
+	strbuf__puts(out, tool);
 	strbuf__putc(out, '"');
 }
 
 static void tool_counter(struct strbuf *out, const char *name, const char *tool, uint64_t v)
 {
 	tool_label(out, name, tool);
-	strbuf__appendf(out, "} %" PRIu64 "\n", v);
+	strbuf__puts(out, "} ");
+	strbuf__put_u64(out, v);
+	strbuf__putc(out, '\n');
 }
 
-/* One histogram series; label is NULL or a name whose value (escaped here) is value. */
+/* name{label="value" or name{ ; value already escaped */
+static void open_labels(struct strbuf *out, const char *name, const char *suffix,
+			const char *label, const char *value)
+{
+	strbuf__puts(out, name);
+	strbuf__puts(out, suffix);
+	strbuf__putc(out, '{');
+	if (label) {
+		strbuf__puts(out, label);
+		strbuf__puts(out, "=\"");
+		strbuf__puts(out, value);
+		strbuf__putc(out, '"');
+	}
+}
+
+/* The le="..." strings of a layout, formatted once per thread and layout. */
+static const char *le_string(const struct hist_layout *layout, unsigned int i, size_t *len)
+{
+	static __thread struct {
+		const struct hist_layout *layout;
+		char text[HIST_MAX_BOUNDS + 1][32];
+		size_t len[HIST_MAX_BOUNDS + 1];
+	} cache[4];
+	unsigned int slot;
+
+	for (slot = 0; slot < 4 && cache[slot].layout && cache[slot].layout != layout; slot++)
+		;
+	if (slot == 4)
+		slot = 0; /* more layouts than slots: reuse the first */
+	if (cache[slot].layout != layout) {
+		unsigned int decimals = layout_decimals(layout);
+
+		for (unsigned int b = 0; b <= layout->nr_bounds; b++) {
+			struct strbuf tmp = {};
+
+			if (b < layout->nr_bounds)
+				exposition__decimal(&tmp, layout->bounds[b], decimals);
+			else
+				strbuf__puts(&tmp, "+Inf");
+			cache[slot].len[b] = tmp.oom ? 0 : tmp.len < 31 ? tmp.len : 31;
+			if (cache[slot].len[b])
+				memcpy(cache[slot].text[b], tmp.buf, cache[slot].len[b]);
+			strbuf__free(&tmp);
+		}
+		cache[slot].layout = layout;
+	}
+	*len = cache[slot].len[i];
+	return cache[slot].text[i];
+}
+
+/* One histogram series; label is NULL or a name whose (escaped) value is value. */
 static void histogram(struct strbuf *out, const char *name, const char *label, const char *value,
 		      const struct hist *h, const struct hist_layout *layout)
 {
 	unsigned int decimals = layout_decimals(layout);
+	struct strbuf prefix = {};
 	uint64_t cumulative = 0;
 
-#define LABELS(extra_sep)                                                                          \
-	do {                                                                                       \
-		strbuf__putc(out, '{');                                                            \
-		if (label) {                                                                       \
-			strbuf__appendf(out, "%s=\"", label);                                      \
-			exposition__escape_label(out, value);                                      \
-			strbuf__appendf(out, "\"%s", extra_sep);                                  \
-		}                                                                                  \
-	} while (0)
-	for (unsigned int i = 0; i < layout->nr_bounds; i++) {
+	open_labels(&prefix, name, "_bucket", label, value);
+	strbuf__puts(&prefix, label ? ",le=\"" : "le=\"");
+	if (prefix.oom) {
+		out->oom = true;
+		return;
+	}
+	for (unsigned int i = 0; i <= layout->nr_bounds; i++) {
+		size_t len;
+		const char *le = le_string(layout, i, &len);
+
 		cumulative += h->counts[i];
-		strbuf__appendf(out, "%s_bucket", name);
-		LABELS(",");
-		strbuf__puts(out, "le=\"");
-		exposition__decimal(out, layout->bounds[i], decimals);
-		strbuf__appendf(out, "\"} %" PRIu64 "\n", cumulative);
+		strbuf__append(out, prefix.buf, prefix.len);
+		strbuf__append(out, le, len);
+		strbuf__append(out, "\"} ", 3);
+		/* +Inf is the count itself */
+		strbuf__put_u64(out, i < layout->nr_bounds ? cumulative : h->count);
+		strbuf__putc(out, '\n');
 	}
-	strbuf__appendf(out, "%s_bucket", name);
-	LABELS(",");
-	strbuf__appendf(out, "le=\"+Inf\"} %" PRIu64 "\n", h->count);
-	strbuf__appendf(out, "%s_sum", name);
-	if (label) {
-		LABELS("");
-		strbuf__putc(out, '}');
-	}
-	strbuf__putc(out, ' ');
+	strbuf__free(&prefix);
+	open_labels(out, name, "_sum", label, value);
+	strbuf__puts(out, "} ");
 	exposition__decimal(out, h->sum, decimals);
 	strbuf__putc(out, '\n');
-	strbuf__appendf(out, "%s_count", name);
-	if (label) {
-		LABELS("");
-		strbuf__putc(out, '}');
-	}
-	strbuf__appendf(out, " %" PRIu64 "\n", h->count);
-#undef LABELS
+	open_labels(out, name, "_count", label, value);
+	strbuf__puts(out, "} ");
+	strbuf__put_u64(out, h->count);
+	strbuf__putc(out, '\n');
 }
 
 /* A per-tool counter whose value is a pair of tool_stats fields, split by one label. */
-static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *name,
+static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *const *esc,
+		      const char *name,
 		      const char *help, const char *label, const char *v0, const char *v1,
 		      size_t offset, double scale)
 {
@@ -131,7 +184,7 @@ static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *
 		const uint64_t *pair = (const uint64_t *)((const char *)&s->tools[i].stats + offset);
 
 		for (int k = 0; k < 2; k++) {
-			tool_label(out, name, s->tools[i].name);
+			tool_label(out, name, esc[i]);
 			strbuf__appendf(out, ",%s=\"%s\"} ", label, k ? v1 : v0);
 			if (scale == 1e9)
 				exposition__decimal(out, pair[k], 9);
@@ -143,7 +196,8 @@ static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *
 }
 
 /* A per-tool counter or gauge family whose value is one field of tool_stats. */
-static void tool_family(struct strbuf *out, const struct snapshot *s, const char *name,
+static void tool_family(struct strbuf *out, const struct snapshot *s, const char *const *esc,
+			const char *name,
 			const char *type, const char *help, size_t offset)
 {
 	family(out, name, type, help);
@@ -152,57 +206,57 @@ static void tool_family(struct strbuf *out, const struct snapshot *s, const char
 		uint64_t v;
 
 		memcpy(&v, p, sizeof(v));
-		tool_counter(out, name, s->tools[i].name, v);
+		tool_counter(out, name, esc[i], v);
 	}
 }
 
 static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v);
 
-static void render_tools(const struct snapshot *s, struct strbuf *out)
+static void render_tools(const struct snapshot *s, const char *const *esc, struct strbuf *out)
 {
 	family(out, "tool_execution_duration_seconds", "histogram",
 	       "Wall-clock time from exec to exit of fully observed executions.");
 	for (size_t i = 0; i < s->nr_tools; i++)
-		histogram(out, "tool_execution_duration_seconds", "tool", s->tools[i].name,
+		histogram(out, "tool_execution_duration_seconds", "tool", esc[i],
 			  &s->tools[i].stats.duration, &hist_duration_layout);
-	tool_family(out, s, "tool_executions_total", "counter", "Executions that ended.",
+	tool_family(out, s, esc, "tool_executions_total", "counter", "Executions that ended.",
 		    offsetof(struct tool_stats, executions));
-	tool_family(out, s, "tool_execution_success_total", "counter",
+	tool_family(out, s, esc, "tool_execution_success_total", "counter",
 		    "Executions that exited with status 0.",
 		    offsetof(struct tool_stats, successes));
 	family(out, "tool_execution_failure_total", "counter",
 	       "Executions that failed, by how they failed.");
 	for (size_t i = 0; i < s->nr_tools; i++) {
 		for (int t = 0; t < ERROR_TYPE_MAX; t++) {
-			tool_label(out, "tool_execution_failure_total", s->tools[i].name);
+			tool_label(out, "tool_execution_failure_total", esc[i]);
 			strbuf__appendf(out, ",error_type=\"%s\"} %" PRIu64 "\n",
 					error_type__name(t), s->tools[i].stats.failures[t]);
 		}
 	}
-	tool_family(out, s, "tool_running", "gauge", "Executions running now.",
+	tool_family(out, s, esc, "tool_running", "gauge", "Executions running now.",
 		    offsetof(struct tool_stats, running));
 
 	family(out, "tool_peak_memory_bytes", "histogram",
 	       "Peak resident set size of each ended execution.");
 	for (size_t i = 0; i < s->nr_tools; i++)
-		histogram(out, "tool_peak_memory_bytes", "tool", s->tools[i].name,
+		histogram(out, "tool_peak_memory_bytes", "tool", esc[i],
 			  &s->tools[i].stats.peak_memory, &hist_memory_layout);
-	tool_family(out, s, "tool_memory_usage_bytes", "gauge",
+	tool_family(out, s, esc, "tool_memory_usage_bytes", "gauge",
 		    "Resident set size of the running executions, summed.",
 		    offsetof(struct tool_stats, memory_bytes));
-	tool_pair(out, s, "tool_cpu_seconds_total", "CPU time of executions and their children.",
+	tool_pair(out, s, esc, "tool_cpu_seconds_total", "CPU time of executions and their children.",
 		  "mode", "user", "system", offsetof(struct tool_stats, cpu_ns), 1e9);
-	tool_pair(out, s, "tool_disk_bytes_total", "Bytes read from and written to storage.",
+	tool_pair(out, s, esc, "tool_disk_bytes_total", "Bytes read from and written to storage.",
 		  "direction", "read", "write", offsetof(struct tool_stats, disk_bytes), 1);
 	if (snapshot__probe_enabled(s, "net"))
-		tool_pair(out, s, "tool_network_bytes_total",
+		tool_pair(out, s, esc, "tool_network_bytes_total",
 			  "Socket payload bytes sent and received (IPv4/IPv6).", "direction", "tx",
 			  "rx", offsetof(struct tool_stats, net_bytes), 1);
 	if (snapshot__probe_enabled(s, "tcp")) {
-		tool_family(out, s, "tool_tcp_connections_total", "counter",
+		tool_family(out, s, esc, "tool_tcp_connections_total", "counter",
 			    "TCP connections opened with connect().",
 			    offsetof(struct tool_stats, tcp_connects));
-		tool_family(out, s, "tool_tcp_retransmits_total", "counter",
+		tool_family(out, s, esc, "tool_tcp_retransmits_total", "counter",
 			    "TCP retransmits on connections the tool opened.",
 			    offsetof(struct tool_stats, tcp_retransmits));
 	}
@@ -359,8 +413,28 @@ static void render_anomalies(const struct snapshot *s, struct strbuf *out)
 
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
-	render_tools(s, out);
+	struct strbuf arena = {};
+	const char **esc = calloc(s->nr_tools ? s->nr_tools : 1, sizeof(*esc));
+	size_t *off = calloc(s->nr_tools ? s->nr_tools : 1, sizeof(*off));
+
+	/* each name is escaped once, not once per series */
+	for (size_t i = 0; esc && off && i < s->nr_tools; i++) {
+		off[i] = arena.len;
+		exposition__escape_label(&arena, s->tools[i].name);
+		strbuf__putc(&arena, '\0');
+	}
+	if (!esc || !off || arena.oom) {
+		out->oom = true;
+		goto out;
+	}
+	for (size_t i = 0; i < s->nr_tools; i++)
+		esc[i] = arena.buf + off[i];
+	render_tools(s, esc, out);
 	render_host(s, out);
 	render_anomalies(s, out);
 	render_agent(s, version, out);
+out:
+	strbuf__free(&arena);
+	free(esc);
+	free(off);
 }

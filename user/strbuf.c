@@ -11,6 +11,8 @@ static bool strbuf__grow(struct strbuf *sb, size_t extra)
 	size_t need, cap;
 	char *buf;
 
+	if (sb->len + extra < sb->cap && !sb->oom && extra < sb->cap)
+		return true; /* the common case: it fits */
 	if (sb->oom)
 		return false;
 	if (extra > (size_t)-1 / 2 - sb->len)
@@ -51,19 +53,44 @@ void strbuf__putc(struct strbuf *sb, char c)
 	strbuf__append(sb, &c, 1);
 }
 
+void strbuf__put_u64(struct strbuf *sb, uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	strbuf__append(sb, buf + i, sizeof(buf) - i);
+}
+
 void strbuf__appendf(struct strbuf *sb, const char *fmt, ...)
 {
+	size_t room;
 	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !strbuf__grow(sb, (size_t)n))
+	/* one pass when it fits, which is nearly always */
+	if (!strbuf__grow(sb, 64))
 		return;
+	room = sb->cap - sb->len;
 	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(sb->buf + sb->len, room, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		sb->buf[sb->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= room) {
+		if (!strbuf__grow(sb, (size_t)n)) {
+			sb->buf[sb->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	sb->len += (size_t)n;
 }
 

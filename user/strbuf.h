@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Zero-initialise to use. On allocation failure `oom` is set and later appends are no-ops. */
 struct strbuf {
@@ -20,6 +21,8 @@ void strbuf__append(struct strbuf *sb, const void *data, size_t len);
 void strbuf__puts(struct strbuf *sb, const char *s);
 /* Appends one byte. */
 void strbuf__putc(struct strbuf *sb, char c);
+/* Appends v in decimal (faster than appendf on hot paths). */
+void strbuf__put_u64(struct strbuf *sb, uint64_t v);
 /* Appends printf-formatted text. */
 void strbuf__appendf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Empties the buffer, keeping its memory. */
