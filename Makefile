@@ -109,6 +109,11 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The benchmark's floor: empty programs on the agent's tracepoints (tests/bench/).
+$(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
@@ -144,7 +149,7 @@ test-asan: deps
 		LDFLAGS='-fsanitize=address,undefined' test-integration
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
 		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
 

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * floor: loads bpf/floor.bpf.c (empty programs on the agent's tracepoints), attaches each
+ * program on its own, prints one line per program and "ready", then waits for SIGINT or
+ * SIGTERM. A program whose tracepoint this kernel lacks is reported and left out.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "floor.skel.h"
+
+#define MAX_PROGS 64
+
+static const char usage[] =
+    "usage: floor [--stats] [-v]\n"
+    "\n"
+    "Attaches empty BPF programs to the tracepoints toolwatch uses and waits for\n"
+    "SIGINT/SIGTERM. Prints 'attached SECTION', 'missing SECTION', 'failed SECTION: ERR',\n"
+    "then 'ready N/M'.\n"
+    "\n"
+    "  --stats  enable kernel BPF run-time statistics while running\n"
+    "  -v       show libbpf's messages\n"
+    "\n"
+    "EXAMPLES:\n"
+    "  floor            # hold the floor until Ctrl-C\n"
+    "  floor --stats    # then: bpftool prog show\n";
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Does this kernel have the tracepoint a program's section names? */
+static bool target_exists(const struct btf *vmlinux, const char *sec)
+{
+	char name[256];
+	const char *tp;
+
+	if (!strncmp(sec, "tp_btf/", 7)) {
+		snprintf(name, sizeof(name), "btf_trace_%s", sec + 7);
+		return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+	}
+	if (!strncmp(sec, "tp/", 3)) {
+		tp = sec + 3;
+		snprintf(name, sizeof(name), "/sys/kernel/tracing/events/%s", tp);
+		if (!access(name, F_OK))
+			return true;
+		snprintf(name, sizeof(name), "/sys/kernel/debug/tracing/events/%s", tp);
+		return !access(name, F_OK);
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_link *links[MAX_PROGS] = {};
+	struct floor_bpf *skel = NULL;
+	struct btf *vmlinux = NULL;
+	struct bpf_program *prog;
+	int err = 0, stats_fd = -1, sig, total = 0, attached = 0, n = 0;
+	sigset_t mask;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--stats")) {
+			stats_fd = -2;
+		} else if (!strcmp(argv[i], "-v")) {
+			verbose = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "floor: unexpected argument '%s'\n%s", argv[i], usage);
+			return 2;
+		}
+	}
+	libbpf_set_print(libbpf_print);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if (stats_fd == -2) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			err = -errno;
+			fprintf(stderr, "floor: cannot enable BPF statistics: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	}
+	skel = floor_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "floor: cannot open skeleton: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		total++;
+		if (!target_exists(vmlinux, bpf_program__section_name(prog))) {
+			printf("missing %s\n", bpf_program__section_name(prog));
+			bpf_program__set_autoload(prog, false);
+		}
+	}
+	err = floor_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "floor: cannot load programs: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		if (!bpf_program__autoload(prog) || n >= MAX_PROGS)
+			continue;
+		links[n] = bpf_program__attach(prog);
+		if (!links[n]) {
+			printf("failed %s: %s\n", bpf_program__section_name(prog), strerror(errno));
+			continue;
+		}
+		printf("attached %s\n", bpf_program__section_name(prog));
+		attached++;
+		n++;
+	}
+	printf("ready %d/%d\n", attached, total);
+	fflush(stdout);
+
+	sigwait(&mask, &sig);
+cleanup:
+	for (int i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
+	floor_bpf__destroy(skel);
+	btf__free(vmlinux);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	return err ? 1 : 0;
+}
