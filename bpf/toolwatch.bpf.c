@@ -39,8 +39,9 @@ const volatile bool defer_exits = true;
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
 
+/* the user pointer of the path an execve in progress was given (read only if it fails) */
 struct exec_try {
-	char filename[TW_PATH_LEN];
+	__u64 filename;
 };
 
 struct pending_fail {
@@ -101,12 +102,47 @@ struct exit_pending {
 	__u32 pad;
 };
 
+/* all zeroes: the initial value of a new exits_pending entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exit_pending);
+} pending_scratch SEC(".maps");
+
+/* tid of an exiting thread -> its exit; preallocated: no allocation on the exit path */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct exit_pending);
+} exits_pending SEC(".maps");
+
+static __always_inline struct exit_pending *pending_new(struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid), zero = 0;
+	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero);
+
+	if (!blank || bpf_map_update_elem(&exits_pending, &tid, blank, BPF_ANY))
+		return NULL; /* full: the caller emits at once instead */
+	return bpf_map_lookup_elem(&exits_pending, &tid);
+}
+
+/*
+ * Socket bytes of a thread, counted in its own storage (no hash lookup, no atomics on the
+ * send/recv path) and folded into its execution when the thread exits or execs.
+ */
+struct net_acc {
+	__u64 tx;
+	__u64 rx;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct exit_pending);
-} exits_pending SEC(".maps");
+	__type(value, struct net_acc);
+} net_accs SEC(".maps");
 
 /* socket -> execution that connect()ed it, to charge its retransmits */
 struct {
@@ -361,9 +397,23 @@ static __always_inline struct tw_exec_state *exec_of(__u32 tgid)
 	return owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
 }
 
-static __always_inline struct tw_exec_state *current_exec(void)
+/* Moves a thread's socket byte counts into its execution (BTF-typed task only). */
+static __always_inline void fold_net(struct task_struct *task, __u32 tgid)
 {
-	return exec_of(bpf_get_current_pid_tgid() >> 32);
+	struct tw_exec_state *st;
+	struct net_acc *a;
+
+	if (!defer_exits) /* raw tracepoints: no task storage, and no net probe either */
+		return;
+	a = bpf_task_storage_get(&net_accs, task, 0, 0);
+	if (!a)
+		return;
+	st = exec_of(tgid);
+	if (st) {
+		__sync_fetch_and_add(&st->usage.net_tx_bytes, a->tx);
+		__sync_fetch_and_add(&st->usage.net_rx_bytes, a->rx);
+	}
+	bpf_task_storage_delete(&net_accs, task);
 }
 
 static __always_inline void host_count(__u32 counter)
@@ -476,7 +526,7 @@ static __always_inline void defer_exit(struct task_struct *task, __u32 tgid,
 	}
 	if (exit_filtered_out(st, now, status))
 		return;
-	p = bpf_task_storage_get(&exits_pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p = pending_new(task);
 	if (!p) {
 		emit_exit(task, tgid, st, now, status, 0);
 		return;
@@ -533,6 +583,8 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	bpf_map_delete_elem(&exec_pending, &tgid);
 	bpf_map_delete_elem(&owners, &tgid);
 
+	/* bytes moved before the exec belong to the image that moved them */
+	fold_net(task, tgid);
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st) {
@@ -593,10 +645,12 @@ static __always_inline int on_exit(struct task_struct *task)
 
 	if (is_kthread(task))
 		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	/* every thread's socket bytes go to its execution as it ends */
+	fold_net(task, tgid);
 	/* only the last thread of the group ends the process */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
 
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p) {
@@ -617,9 +671,7 @@ static __always_inline int on_exit(struct task_struct *task)
 			group_usage(task, NULL, false, &u, NULL);
 			usage_roll_up(&ost->usage, &u);
 			/* the last stretch of CPU follows at the final switch */
-			pend = defer_exits ? bpf_task_storage_get(&exits_pending, task, 0,
-								  BPF_LOCAL_STORAGE_GET_F_CREATE) :
-					     NULL;
+			pend = defer_exits ? pending_new(task) : NULL;
 			if (pend) {
 				pend->owner = *owner;
 				pend->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
@@ -664,16 +716,10 @@ int BPF_PROG(handle_exit_raw, struct task_struct *p)
 static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_try *t;
-	static const struct exec_try empty = {};
+	struct exec_try t = { .filename = (__u64)filename };
 
-	if (bpf_map_update_elem(&exec_tries, &tid, &empty, BPF_ANY)) {
+	if (bpf_map_update_elem(&exec_tries, &tid, &t, BPF_ANY))
 		count_lost(TW_LOST_PENDING_FULL);
-		return 0;
-	}
-	t = bpf_map_lookup_elem(&exec_tries, &tid);
-	if (t)
-		bpf_probe_read_user_str(t->filename, sizeof(t->filename), filename);
 	return 0;
 }
 
@@ -707,7 +753,9 @@ static __always_inline int on_execve_exit(long ret)
 		fresh->ts_ns = now;
 		fresh->error = err;
 		fresh->attempts = 1;
-		__builtin_memcpy(fresh->filename, t->filename, sizeof(fresh->filename));
+		/* a failed execve left the caller's memory as it was: read the path now */
+		bpf_probe_read_user_str(fresh->filename, sizeof(fresh->filename),
+					(const void *)t->filename);
 		if (bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_ANY))
 			count_lost(TW_LOST_PENDING_FULL);
 		goto out;
@@ -717,7 +765,7 @@ static __always_inline int on_execve_exit(long ret)
 	p->attempts++;
 	if (!(p->error == EACCES && (err == ENOENT || err == ENOTDIR))) {
 		p->error = err;
-		__builtin_memcpy(p->filename, t->filename, sizeof(p->filename));
+		bpf_probe_read_user_str(p->filename, sizeof(p->filename), (const void *)t->filename);
 	}
 out:
 	bpf_map_delete_elem(&exec_tries, &tid);
@@ -815,29 +863,35 @@ static __always_inline bool inet_family(struct sock *sk)
 }
 
 /* Socket payload bytes, summed in the kernel per execution (never one record per send). */
+static __always_inline struct net_acc *current_net_acc(void)
+{
+	return bpf_task_storage_get(&net_accs, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
 {
-	struct tw_exec_state *st;
+	struct net_acc *a;
 
 	if (ret <= 0 || !inet_family(sk))
 		return 0;
-	st = current_exec();
-	if (st)
-		__sync_fetch_and_add(&st->usage.net_tx_bytes, (__u64)ret);
+	a = current_net_acc();
+	if (a)
+		a->tx += (__u64)ret; /* the thread's own storage: it runs on one CPU at a time */
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
 {
-	struct tw_exec_state *st;
+	struct net_acc *a;
 
 	if (ret <= 0 || !inet_family(sk))
 		return 0;
-	st = current_exec();
-	if (st)
-		__sync_fetch_and_add(&st->usage.net_rx_bytes, (__u64)ret);
+	a = current_net_acc();
+	if (a)
+		a->rx += (__u64)ret;
 	return 0;
 }
 
@@ -926,7 +980,8 @@ int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 /* The exiting task's last switch: its run time is final; emit its pending exit. */
 static __always_inline void finish_exit(struct task_struct *prev)
 {
-	struct exit_pending *p = bpf_task_storage_get(&exits_pending, prev, 0, 0);
+	__u32 tid = prev->pid;
+	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &tid);
 	struct tw_exec_state *ost;
 	struct tw_exit_rec *rec;
 	struct tw_usage u = {};
@@ -959,7 +1014,7 @@ static __always_inline void finish_exit(struct task_struct *prev)
 	rec->usage.cpu_system_ns = u.cpu_system_ns + p->rolled_system_ns;
 	bpf_ringbuf_submit(rec, rb_flags());
 out:
-	bpf_task_storage_delete(&exits_pending, prev);
+	bpf_map_delete_elem(&exits_pending, &tid);
 }
 
 SEC("tp_btf/sched_switch")
@@ -1043,6 +1098,7 @@ int sample_task(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	struct tw_sample_rec *rec;
 	struct tw_exec_state *st;
+	struct net_acc *acc;
 	__u32 tgid, exec_tgid, zero = 0, *owner;
 	bool leader;
 
@@ -1067,6 +1123,11 @@ int sample_task(struct bpf_iter__task *ctx)
 	rec->exec_tgid = exec_tgid;
 	rec->start_ns = st->start_ns;
 	raw_add_thread(&rec->raw, task);
+	acc = bpf_task_storage_get(&net_accs, task, 0, 0);
+	if (acc) {
+		rec->net_tx_bytes = acc->tx;
+		rec->net_rx_bytes = acc->rx;
+	}
 	leader = task->pid == tgid;
 	if (leader) {
 		raw_add_signal(&rec->raw, task);

@@ -127,6 +127,8 @@ struct tw_sample_rec {
 	__u64 rss_bytes;	 /* group leaders: resident set now; else 0 */
 	struct tw_raw_usage raw; /* this task (leaders: + exited threads), leader: - base */
 	struct tw_usage usage;	 /* execution leader only: its tw_exec_state usage */
+	__u64 net_tx_bytes;	 /* this thread's socket bytes not yet folded into usage */
+	__u64 net_rx_bytes;
 	__u32 is_exec_leader;
 	__u32 pad;
 };

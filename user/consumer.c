@@ -20,6 +20,7 @@ struct live {
 	struct tw_raw_usage raw;
 	struct tw_usage usage;
 	uint64_t rss_bytes;
+	uint64_t net_bytes[2]; /* threads' bytes not yet folded into usage */
 	bool seen;
 };
 
@@ -28,6 +29,7 @@ struct inflight {
 	unsigned int tool_id;
 	uint64_t start_ns;
 	uint32_t flags;
+	bool suspect; /* the kernel did not know it at the last reconcile */
 	struct usage_totals credited; /* already added to the tool's counters */
 	struct live live;
 	char *path;		  /* keep_args only */
@@ -431,11 +433,22 @@ size_t consumer__reconcile(struct consumer *c,
 		struct inflight *e = &c->slots[i];
 
 		if (e->tgid && !alive(e->tgid, e->start_ns, ctx)) {
+			/*
+			 * Its exit record may be on its way (the kernel forgets an execution
+			 * as it emits the record): only a second miss in a row drops it.
+			 */
+			if (!e->suspect) {
+				e->suspect = true;
+				i++;
+				continue;
+			}
 			/* removal may shift a later entry into slot i: look at it again */
 			drop_running(c, e);
 			dropped++;
 			continue;
 		}
+		if (e->tgid)
+			e->suspect = false;
 		i++;
 	}
 	return dropped;
@@ -462,6 +475,8 @@ static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec)
 	l->raw.read_bytes += rec->raw.read_bytes;
 	l->raw.write_bytes += rec->raw.write_bytes;
 	l->rss_bytes += rec->rss_bytes;
+	l->net_bytes[DIR_TX] += rec->net_tx_bytes;
+	l->net_bytes[DIR_RX] += rec->net_rx_bytes;
 	if (rec->is_exec_leader)
 		l->usage = rec->usage;
 }
@@ -489,6 +504,8 @@ void consumer__end_samples(struct consumer *c)
 		now.cpu_ns[MODE_SYSTEM] += sys;
 		now.disk_bytes[DIR_READ] += e->live.raw.read_bytes;
 		now.disk_bytes[DIR_WRITE] += e->live.raw.write_bytes;
+		now.net_bytes[DIR_TX] += e->live.net_bytes[DIR_TX];
+		now.net_bytes[DIR_RX] += e->live.net_bytes[DIR_RX];
 		credit(s, &now, &e->credited);
 		s->memory_bytes += e->live.rss_bytes;
 	}

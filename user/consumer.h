@@ -66,8 +66,8 @@ int consumer__handle(struct consumer *c, const void *data, size_t size);
 size_t consumer__inflight(const struct consumer *c);
 
 /*
- * Drops running executions for which alive() returns false (their exit record was lost),
- * counting each in lost_exits. Returns the number dropped.
+ * Drops running executions for which alive() returned false at this call and the previous
+ * one (their exit record was lost), counting each in exits_lost. Returns the number dropped.
  */
 size_t consumer__reconcile(struct consumer *c, bool (*alive)(uint32_t tgid, uint64_t start_ns,
 							     void *ctx),

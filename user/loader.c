@@ -254,7 +254,7 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 				pr_warn("BTF tracepoints refused (%s): using raw tracepoints",
 					strerror(-err));
 			*btf = false;
-			return 0;
+			goto raw;
 		}
 		while (round < nr_shed && !want[shed_order[round]])
 			round++;
@@ -264,6 +264,16 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 			probe__name(shed_order[round]), strerror(-err));
 		want[shed_order[round]] = false;
 	}
+raw:
+	/* thread socket counts are folded in at exit from task storage, BTF-typed only */
+	if (want[PROBE_NET]) {
+		pr_warn("probe 'net' disabled: needs BTF-typed tracepoints");
+		want[PROBE_NET] = false;
+		toolwatch_bpf__destroy(l->skel);
+		l->skel = NULL;
+		return try_load(l, want, false);
+	}
+	return 0;
 }
 
 static int attach(struct loader *l, bool btf)
@@ -304,7 +314,8 @@ static int attach(struct loader *l, bool btf)
 
 struct loader *loader__open(const struct loader_config *cfg)
 {
-	bool btf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	/* TOOLWATCH_FORCE_RAW_TP=1 takes the fallback path on purpose (tests) */
+	bool btf = !access("/sys/kernel/btf/vmlinux", R_OK) && !getenv("TOOLWATCH_FORCE_RAW_TP");
 	struct loader *l = calloc(1, sizeof(*l));
 	int err;
 
@@ -317,7 +328,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 		l->enabled[p] = !cfg->disable[p];
 	for (int p = 0; p < PROBE_MAX; p++)
 		if (cfg->disable[p])
-			pr_info("probe '%s' disabled by --probe.disable", probe_names[p]);
+			pr_info("probe '%s' off (flags or default)", probe_names[p]);
 	if (l->enabled[PROBE_EXEC_FAILED] &&
 	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
 		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "
@@ -325,7 +336,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 		l->enabled[PROBE_EXEC_FAILED] = false;
 	}
 	if (!btf)
-		pr_info("no kernel BTF at /sys/kernel/btf/vmlinux: using raw tracepoints");
+		pr_info("using raw tracepoints (no kernel BTF, or TOOLWATCH_FORCE_RAW_TP)");
 
 	err = load(l, l->enabled, &btf);
 	if (err) {

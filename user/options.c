@@ -18,7 +18,9 @@ const char agent_usage[] =
 	"                             counted as tool=\"other\" (default 500)\n"
 	"  --probe.disable=LIST       probe families to leave off (comma separated):\n"
 	"                             exec_failed, task_iter, fork, net, tcp, oom,\n"
-	"                             runqlat, blockio, sampler\n"
+	"                             blockio, sampler\n"
+	"  --probe.enable=LIST        families that are off by default: runqlat\n"
+	"                             (run-queue latency; hooks every context switch)\n"
 	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
 	"  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
 	"  --bpf.stats                enable BPF run-time statistics while running\n"
@@ -54,6 +56,8 @@ void agent_options__init(struct agent_options *o)
 	o->log_level = LOG_INFO;
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
+	/* run-queue latency hooks every wakeup and context switch: opt in */
+	o->disable[PROBE_RUNQLAT] = true;
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;
@@ -94,6 +98,21 @@ static int set_probe_disable(struct agent_options *o, const char *v, char *err, 
 		snprintf(err, n, "invalid --probe.disable: '%s' is not an optional probe", bad);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int set_probe_enable(struct agent_options *o, const char *v, char *err, size_t n)
+{
+	bool enable[PROBE_MAX] = {};
+	char bad[64];
+
+	if (probe__parse_list(v, enable, bad, sizeof(bad))) {
+		snprintf(err, n, "invalid --probe.enable: '%s' is not an optional probe", bad);
+		return -EINVAL;
+	}
+	for (int p = 0; p < PROBE_MAX; p++)
+		if (enable[p])
+			o->disable[p] = false;
 	return 0;
 }
 
@@ -276,6 +295,7 @@ static const struct flag agent_flags[] = {
 	{ "web.listen-address", false, set_listen },
 	{ "tools.max", false, set_tools_max },
 	{ "probe.disable", false, set_probe_disable },
+	{ "probe.enable", false, set_probe_enable },
 	{ "bpf.ringbuf-size", false, set_ringbuf },
 	{ "bpf.max-processes", false, set_max_processes },
 	{ "bpf.stats", true, set_bpf_stats },

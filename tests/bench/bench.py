@@ -255,7 +255,9 @@ class FloorMode(Mode):
     def start(self):
         if not os.access(self.binary, os.X_OK):
             raise Unavailable("no %s (make %s)" % (self.binary, self.binary))
-        self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []),
+        # the agent's default leaves run-queue latency (probe runqlat) off
+        skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new"]
+        self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) + skips,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
         for line in self.proc.stdout:

@@ -21,13 +21,14 @@
 #define MAX_PROGS 64
 
 static const char usage[] =
-    "usage: floor [--stats] [-v]\n"
+    "usage: floor [--stats] [--skip TRACEPOINT]... [-v]\n"
     "\n"
     "Attaches empty BPF programs to the tracepoints toolwatch uses and waits for\n"
     "SIGINT/SIGTERM. Prints 'attached SECTION', 'missing SECTION', 'failed SECTION: ERR',\n"
     "then 'ready N/M'.\n"
     "\n"
     "  --stats  enable kernel BPF run-time statistics while running\n"
+    "  --skip   leave this tracepoint off, as the agent's defaults do\n"
     "  -v       show libbpf's messages\n"
     "\n"
     "EXAMPLES:\n"
@@ -35,6 +36,22 @@ static const char usage[] =
     "  floor --stats    # then: bpftool prog show\n";
 
 static bool verbose;
+
+#define MAX_SKIPS 16
+static const char *skips[MAX_SKIPS];
+static int nr_skips;
+
+/* Is the program's tracepoint one the agent leaves off by default (--skip NAME)? */
+static bool skipped(const char *sec)
+{
+	const char *tp = strrchr(sec, '/');
+
+	tp = tp ? tp + 1 : sec;
+	for (int i = 0; i < nr_skips; i++)
+		if (!strcmp(tp, skips[i]))
+			return true;
+	return false;
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -76,6 +93,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--stats")) {
 			stats_fd = -2;
+		} else if (!strcmp(argv[i], "--skip") && i + 1 < argc && nr_skips < MAX_SKIPS) {
+			skips[nr_skips++] = argv[++i];
 		} else if (!strcmp(argv[i], "-v")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -111,7 +130,10 @@ int main(int argc, char **argv)
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		total++;
-		if (!target_exists(vmlinux, bpf_program__section_name(prog))) {
+		if (skipped(bpf_program__section_name(prog))) {
+			printf("skipped %s\n", bpf_program__section_name(prog));
+			bpf_program__set_autoload(prog, false);
+		} else if (!target_exists(vmlinux, bpf_program__section_name(prog))) {
 			printf("missing %s\n", bpf_program__section_name(prog));
 			bpf_program__set_autoload(prog, false);
 		}

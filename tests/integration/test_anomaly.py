@@ -68,11 +68,12 @@ def register(r):
             # the slow tool now takes ~50 ms, the flaky one fails 20% of its runs
             loops[0].sleep_ms = 50
             loops[1].fail_every = 5
+            changed = time.time()
             delay = wait_flag(agent, s_name, "LATENCY_DEGRADATION", 1, 3 * WINDOW_S + 3)
             print("  LATENCY_DEGRADATION raised %.1fs (%.1f windows) after the change"
                   % (delay, delay / WINDOW_S))
-            delay = wait_flag(agent, f_name, "FAILURE_RATE", 1, 4 * WINDOW_S + 3)
-            print("  FAILURE_RATE raised %.1fs after the change" % delay)
+            wait_flag(agent, f_name, "FAILURE_RATE", 1, 4 * WINDOW_S + 3)
+            print("  FAILURE_RATE raised within %.1fs of the change" % (time.time() - changed))
             m = agent.scrape()
             assert m.get("tool_anomalies_total", tool=s_name, kind="LATENCY_DEGRADATION") >= 1
             assert m.get("tool_anomaly_deviation_ratio", tool=s_name,

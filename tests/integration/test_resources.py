@@ -212,21 +212,51 @@ def register(r):
 
     @r.test
     def test_host_latency_histograms(ctx):
-        subprocess.run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do :; done"], check=True)
-        tool = ctx.work.tool("tw_disk")
-        subprocess.run([tool, os.path.join("/var/tmp", "twblk_%d" % os.getpid()), "4"],
-                       check=True)
-        m = ctx.agent.scrape()
-        assert m.get("toolwatch_runqueue_latency_seconds_count") > 0
-        assert m.get("toolwatch_block_io_latency_seconds_count", op="write") > 0
-        assert m.get("toolwatch_block_io_latency_seconds_count", op="read") > 0
-        assert m.get("toolwatch_probe_enabled", probe="runqlat") == 1
+        # run-queue latency is opt-in: off in the suite's agent, on here
+        assert ctx.agent.scrape().get("toolwatch_probe_enabled", probe="runqlat") == 0
+        assert "toolwatch_runqueue_latency_seconds" not in ctx.agent.scrape().text
+        agent = Agent(ctx.binary, ["--probe.enable=runqlat"]).start()
+        try:
+            subprocess.run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do :; done"],
+                           check=True)
+            tool = ctx.work.tool("tw_disk")
+            subprocess.run([tool, os.path.join("/var/tmp", "twblk_%d" % os.getpid()), "4"],
+                           check=True)
+            m = agent.scrape()
+            assert m.get("toolwatch_probe_enabled", probe="runqlat") == 1
+            assert m.get("toolwatch_runqueue_latency_seconds_count") > 0
+            assert m.get("toolwatch_block_io_latency_seconds_count", op="write") > 0
+            assert m.get("toolwatch_block_io_latency_seconds_count", op="read") > 0
+        finally:
+            assert agent.stop() == 0
+
+    @r.test
+    def test_raw_tracepoint_fallback(ctx):
+        # the path taken where BTF-typed tracepoints are refused, forced on purpose
+        agent = Agent(ctx.binary)
+        os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
+        try:
+            agent.start()
+        finally:
+            del os.environ["TOOLWATCH_FORCE_RAW_TP"]
+        try:
+            assert "using raw tracepoints" in agent.read_log()
+            tool = ctx.work.tool("tw_exit")
+            name = os.path.basename(tool)
+            ctx.work.spawn(7, [tool, "2"])
+            m = agent.wait_value("tool_executions_total", 7, tool=name)
+            assert m.get("tool_executions_total", tool=name) == 7
+            assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 7
+            assert m.get("toolwatch_probe_enabled", probe="exec") == 1
+            assert m.get("toolwatch_probe_enabled", probe="net") == 0
+        finally:
+            assert agent.stop() == 0
 
     @r.test
     def test_disabled_probe_degrades_cleanly(ctx):
         agent = Agent(ctx.binary, ["--probe.disable=net,runqlat"]).start()
         try:
-            assert "probe 'net' disabled" in agent.read_log()
+            assert "probe 'net' off" in agent.read_log()
             tool = ctx.work.tool("tw_exit")
             name = os.path.basename(tool)
             ctx.work.spawn(3, [tool, "0"])

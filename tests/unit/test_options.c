@@ -34,7 +34,7 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.ringbuf_bytes, 4 << 20);
 	assert_false(o.bpf_stats);
 	for (int p = 0; p < PROBE_MAX; p++)
-		assert_false(o.disable[p]);
+		assert_true(o.disable[p] == (p == PROBE_RUNQLAT)); /* runqlat is opt-in */
 }
 
 static void test_options_equals_and_separate_values(void **state)
@@ -62,6 +62,10 @@ static void test_options_probe_disable_list(void **state)
 	assert_true(o.disable[PROBE_NET]);
 	assert_true(o.disable[PROBE_RUNQLAT]);
 	assert_false(o.disable[PROBE_TCP]);
+	assert_int_equal(parse(&o, err, 1, "--probe.enable=runqlat"), OPTIONS_OK);
+	assert_false(o.disable[PROBE_RUNQLAT]);
+	assert_int_equal(parse(&o, err, 1, "--probe.enable=nope"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--probe.enable"));
 	assert_int_equal(parse(&o, err, 1, "--probe.disable=exec"), OPTIONS_ERROR);
 	assert_non_null(strstr(err, "--probe.disable"));
 	assert_int_equal(parse(&o, err, 1, "--probe.disable=net,bogus"), OPTIONS_ERROR);
