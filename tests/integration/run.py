@@ -19,8 +19,9 @@ import test_foundation  # noqa: E402
 import test_resources  # noqa: E402
 import test_anomaly  # noqa: E402
 import test_trace  # noqa: E402
+import test_deploy  # noqa: E402
 
-MODULES = [test_foundation, test_resources, test_anomaly, test_trace]
+MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy]
 
 
 class Context:
