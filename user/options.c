@@ -265,11 +265,10 @@ static int set_anomaly_max_tools(struct agent_options *o, const char *v, char *e
 
 static int set_state_dir(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	if (!v[0] || strlen(v) >= sizeof(o->state_dir)) {
+	if (parse_path(v, o->state_dir, sizeof(o->state_dir))) {
 		snprintf(err, n, "invalid --state.dir: want a directory path");
 		return -EINVAL;
 	}
-	snprintf(o->state_dir, sizeof(o->state_dir), "%s", v);
 	return 0;
 }
 

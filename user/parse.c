@@ -282,3 +282,15 @@ int parse_bool(const char *s, bool *out)
 	}
 	return -EINVAL;
 }
+
+int parse_path(const char *s, char *out, size_t out_size)
+{
+	size_t len = strlen(s);
+
+	if (!len)
+		return -EINVAL;
+	if (len >= out_size)
+		return -ENAMETOOLONG;
+	memcpy(out, s, len + 1);
+	return 0;
+}

@@ -45,4 +45,10 @@ int parse_listen_address(const char *s, char *host, size_t host_size, uint16_t *
 /* Parses true/yes/1 and false/no/0 (words in any case). Returns 0 or -EINVAL. */
 int parse_bool(const char *s, bool *out);
 
+/*
+ * Copies a path flag's value into out: -EINVAL when it is empty, -ENAMETOOLONG when it
+ * does not fit out_size with its NUL. out is unchanged on failure.
+ */
+int parse_path(const char *s, char *out, size_t out_size);
+
 #endif /* TOOLWATCH_PARSE_H */

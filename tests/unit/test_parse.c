@@ -318,6 +318,17 @@ static void test_parse_bool_words(void **state)
 	assert_int_equal(parse_bool(NULL, &b), -EINVAL);
 }
 
+static void test_parse_path_bounds(void **state)
+{
+	char out[8] = "keep";
+
+	assert_int_equal(parse_path("", out, sizeof(out)), -EINVAL);
+	assert_int_equal(parse_path("/var/lib", out, sizeof(out)), -ENAMETOOLONG);
+	assert_string_equal(out, "keep");
+	assert_int_equal(parse_path("/tmp/x", out, sizeof(out)), 0);
+	assert_string_equal(out, "/tmp/x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_listen_address_rejects_bad),
 	    cmocka_unit_test(test_parse_listen_address_host_must_fit),
 	    cmocka_unit_test(test_parse_bool_words),
+		cmocka_unit_test(test_parse_path_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
