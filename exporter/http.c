@@ -13,7 +13,6 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
-	uint64_t requests;
 };
 
 static const char landing_page[] =
@@ -85,7 +84,6 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 		*upload_data_size = 0; /* bodies are ignored */
 		return MHD_YES;
 	}
-	__atomic_add_fetch(&srv->requests, 1, __ATOMIC_RELAXED);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return respond_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 				      "method not allowed\n");
@@ -158,9 +156,4 @@ void http__stop(struct http_server *srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
-}
-
-uint64_t http__requests(const struct http_server *srv)
-{
-	return __atomic_load_n(&srv->requests, __ATOMIC_RELAXED);
 }

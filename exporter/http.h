@@ -24,7 +24,5 @@ struct http_server;
 struct http_server *http__start(const struct http_config *cfg);
 /* Stops serving and frees; NULL-safe. */
 void http__stop(struct http_server *srv);
-/* Requests answered so far, by outcome: for self metrics. */
-uint64_t http__requests(const struct http_server *srv);
 
 #endif /* TOOLWATCH_HTTP_H */
