@@ -42,6 +42,7 @@ __u64 lost[TW_LOST_MAX] = {};
 /* the user pointer of the path an execve in progress was given (read only if it fails) */
 struct exec_try {
 	__u64 filename;
+	__u64 peak_rss_bytes; /* of the image about to be replaced, if the exec succeeds */
 };
 
 struct pending_fail {
@@ -167,9 +168,9 @@ struct {
 	__type(value, struct tw_log2_hist);
 } runq_hist SEC(".maps");
 
-/* request -> issue time, for block I/O latency */
+/* request -> issue time, for block I/O latency (LRU: a request never completed ages out) */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u64);
 	__type(value, __u64);
@@ -497,9 +498,12 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->usage.tcp_retransmits = st->usage.tcp_retransmits;
 }
 
-/* Emits the end of an execution now (an exec replacing it, or no storage to defer). */
+/*
+ * Emits the end of an execution now (an exec replacing it, or no room to defer). peak,
+ * when not 0, is the ending image's peak RSS measured before it was replaced.
+ */
 static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, struct tw_exec_state *st,
-				      __u64 now, __u32 status, __u32 flags)
+				      __u64 now, __u32 status, __u32 flags, __u64 peak)
 {
 	struct tw_exit_rec *rec;
 
@@ -511,6 +515,9 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, stru
 		return;
 	}
 	fill_exit(rec, task, tgid, st, now, status, flags, NULL);
+	if (peak)
+		rec->usage.peak_rss_bytes = peak > st->usage.peak_rss_bytes ? peak :
+									   st->usage.peak_rss_bytes;
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 
@@ -521,14 +528,14 @@ static __always_inline void defer_exit(struct task_struct *task, __u32 tgid,
 	struct exit_pending *p;
 
 	if (!defer_exits) {
-		emit_exit(task, tgid, st, now, status, 0);
+		emit_exit(task, tgid, st, now, status, 0, 0);
 		return;
 	}
 	if (exit_filtered_out(st, now, status))
 		return;
 	p = pending_new(task);
 	if (!p) {
-		emit_exit(task, tgid, st, now, status, 0);
+		emit_exit(task, tgid, st, now, status, 0, 0);
 		return;
 	}
 	fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw);
@@ -573,22 +580,28 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct tw_exec_state fresh = {}, *st;
+	struct exec_try *try;
 	struct tw_exec_rec *rec;
 	struct mm_struct *mm;
+	__u64 old_peak;
 	unsigned long arg_start, arg_end;
 	__u64 size;
+
+	/* bytes moved before the exec belong to the image (or owner) that moved them */
+	fold_net(task, tgid);
+	/* the replaced image's peak, measured at execve entry while it still existed */
+	try = bpf_map_lookup_elem(&exec_tries, &old_pid);
+	old_peak = try ? try->peak_rss_bytes : 0;
 
 	/* a successful exec ends any failed attempts and the fork-child status */
 	bpf_map_delete_elem(&exec_tries, &old_pid);
 	bpf_map_delete_elem(&exec_pending, &tgid);
 	bpf_map_delete_elem(&owners, &tgid);
 
-	/* bytes moved before the exec belong to the image that moved them */
-	fold_net(task, tgid);
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st) {
-		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC);
+		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak);
 		bpf_map_delete_elem(&execs, &tgid);
 	}
 	if (exec_filtered_out(tgid, ppid, uid, cgid))
@@ -717,6 +730,10 @@ static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_try t = { .filename = (__u64)filename };
+	struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+	__u64 hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_size, now = mm_rss_bytes(mm);
+
+	t.peak_rss_bytes = hiwater > now ? hiwater : now;
 
 	if (bpf_map_update_elem(&exec_tries, &tid, &t, BPF_ANY))
 		count_lost(TW_LOST_PENDING_FULL);
@@ -810,6 +827,9 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
 		return 0;
+	/* a group that is all dead (a zombie waiting for its parent) has no exit left */
+	if (task->signal->live.counter == 0)
+		return 0;
 	tgid = task->tgid;
 	fresh.start_ns = task->start_time;
 	fresh.flags = TW_F_PARTIAL;
@@ -882,12 +902,15 @@ int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+#define MSG_PEEK 2
+
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
-	if (ret <= 0 || !inet_family(sk))
+	/* peeked bytes are received again later: count them once */
+	if (ret <= 0 || (flags & MSG_PEEK) || !inet_family(sk))
 		return 0;
 	a = current_net_acc();
 	if (a)

@@ -427,30 +427,39 @@ int consumer__handle(struct consumer *c, const void *data, size_t size)
 size_t consumer__reconcile(struct consumer *c,
 			   bool (*alive)(uint32_t tgid, uint64_t start_ns, void *ctx), void *ctx)
 {
-	size_t dropped = 0;
+	uint32_t *doomed;
+	size_t n = 0, dropped = 0;
 
-	for (size_t i = 0; i < c->cap;) {
+	/*
+	 * Decide first, remove after: removal shifts entries, which could bring one already
+	 * looked at under the scan again. An execution the kernel no longer knows may have
+	 * its exit record on the way: only a second miss in a row drops it.
+	 */
+	doomed = malloc((c->used ? c->used : 1) * sizeof(*doomed));
+	if (!doomed)
+		return 0;
+	for (size_t i = 0; i < c->cap; i++) {
 		struct inflight *e = &c->slots[i];
 
-		if (e->tgid && !alive(e->tgid, e->start_ns, ctx)) {
-			/*
-			 * Its exit record may be on its way (the kernel forgets an execution
-			 * as it emits the record): only a second miss in a row drops it.
-			 */
-			if (!e->suspect) {
-				e->suspect = true;
-				i++;
-				continue;
-			}
-			/* removal may shift a later entry into slot i: look at it again */
+		if (!e->tgid)
+			continue;
+		if (alive(e->tgid, e->start_ns, ctx)) {
+			e->suspect = false;
+		} else if (!e->suspect) {
+			e->suspect = true;
+		} else if (n < c->used) {
+			doomed[n++] = e->tgid;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct inflight *e = inflight_find(c, doomed[k]);
+
+		if (e) {
 			drop_running(c, e);
 			dropped++;
-			continue;
 		}
-		if (e->tgid)
-			e->suspect = false;
-		i++;
 	}
+	free(doomed);
 	return dropped;
 }
 

@@ -283,6 +283,19 @@ def register(r):
             assert agent.stop() == 0
 
     @r.test
+    def test_zombie_at_start_is_not_running(ctx):
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        zombie = subprocess.Popen([tool, "0"])
+        time.sleep(0.3)  # exited, not yet reaped: a zombie
+        agent = Agent(ctx.binary).start()
+        try:
+            assert agent.scrape().get("tool_running", tool=name) == 0
+        finally:
+            zombie.wait()
+            assert agent.stop() == 0
+
+    @r.test
     def test_tools_max_caps_names_into_other(ctx):
         agent = Agent(ctx.binary, ["--tools.max=3"]).start()
         try:

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Test workload: tw_cpu MS: spins in user space for MS ms of CPU time, prints ru_utime ns. */
+/*
+ * Test workload: tw_cpu MS [total]: spins in user space for MS ms of CPU time, then prints
+ * its own ru_utime in ns (with "total": ru_utime + ru_stime).
+ */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -20,6 +24,9 @@ int main(int argc, char **argv)
 		used = ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	} while (used < target);
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%lld\n", ru.ru_utime.tv_sec * 1000000000LL + ru.ru_utime.tv_usec * 1000LL);
+	used = ru.ru_utime.tv_sec * 1000000000LL + ru.ru_utime.tv_usec * 1000LL;
+	if (argc > 2 && !strcmp(argv[2], "total"))
+		used += ru.ru_stime.tv_sec * 1000000000LL + ru.ru_stime.tv_usec * 1000LL;
+	printf("%lld\n", used);
 	return 0;
 }

@@ -4,6 +4,7 @@
  *   tw_net sink PORT             accept one connection, read to EOF, print bytes read
  *   tw_net send PORT BYTES       connect, write exactly BYTES, close
  *   tw_net send-fork PORT BYTES  the same from a forked child that never execs
+ *   tw_net send-fork-exec PORT BYTES  the same from a forked child that then execs true
  *   tw_net rate PORT BPS SECS    send BPS bytes per second for SECS seconds
  */
 #include <arpa/inet.h>
@@ -70,10 +71,11 @@ int main(int argc, char **argv)
 		printf("%lld\n", total);
 		return 0;
 	}
-	if (!strcmp(argv[1], "send") || !strcmp(argv[1], "send-fork")) {
+	if (!strcmp(argv[1], "send") || !strncmp(argv[1], "send-fork", 9)) {
 		long long n = atoll(argv[3]);
+		int then_exec = !strcmp(argv[1], "send-fork-exec");
 
-		if (!strcmp(argv[1], "send-fork")) {
+		if (!strncmp(argv[1], "send-fork", 9)) {
 			pid_t pid = fork();
 
 			if (pid > 0) {
@@ -87,6 +89,10 @@ int main(int argc, char **argv)
 
 		send_all(fd, n);
 		close(fd);
+		if (then_exec) {
+			execl("/bin/true", "true", (char *)NULL);
+			return 1;
+		}
 		return 0;
 	}
 	if (!strcmp(argv[1], "rate")) {
