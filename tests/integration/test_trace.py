@@ -499,8 +499,14 @@ def own_programs(pid):
 
 def assert_detached(progs):
     """None of these programs, nor a link to one, is left in the kernel. Compared by id:
-    agents and traces of other test runs may be running meanwhile."""
-    left = {p["id"] for p in bpf_programs()} & set(progs)
+    agents and traces of other test runs may be running meanwhile. The kernel frees a
+    program asynchronously after its last reference goes: allow it a few seconds."""
+    deadline = time.time() + 5
+    while True:
+        left = {p["id"] for p in bpf_programs()} & set(progs)
+        if not left or time.time() > deadline:
+            break
+        time.sleep(0.1)
     assert not left, "BPF programs left behind: %s" % {i: progs[i] for i in left}
     out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
                          check=True).stdout
