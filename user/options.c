@@ -69,6 +69,29 @@ struct flag {
 	int (*set)(struct agent_options *o, const char *value, char *err, size_t err_size);
 };
 
+static int set_count(const char *flag, const char *v, uint64_t min, uint64_t max, uint64_t *dst,
+		     char *err, size_t n)
+{
+	if (parse_u64(v, min, max, dst)) {
+		snprintf(err, n, "invalid --%s '%s': want %llu..%llu", flag, v,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A bounded count into a 32-bit field; the field is unchanged on error. */
+static int set_u32(const char *flag, const char *v, uint32_t min, uint32_t max, uint32_t *dst,
+		   char *err, size_t n)
+{
+	uint64_t x;
+	int ret = set_count(flag, v, min, max, &x, err, n);
+
+	if (!ret)
+		*dst = (uint32_t)x;
+	return ret;
+}
+
 static int set_listen(struct agent_options *o, const char *v, char *err, size_t n)
 {
 	if (parse_listen_address(v, o->listen_host, sizeof(o->listen_host), &o->listen_port)) {
@@ -80,14 +103,7 @@ static int set_listen(struct agent_options *o, const char *v, char *err, size_t 
 
 static int set_tools_max(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-
-	if (parse_u64(v, 1, 1000000, &x)) {
-		snprintf(err, n, "invalid --tools.max '%s': want 1..1000000", v);
-		return -EINVAL;
-	}
-	o->tools_max = (unsigned int)x;
-	return 0;
+	return set_u32("tools.max", v, 1, 1000000, &o->tools_max, err, n);
 }
 
 static int set_probe_disable(struct agent_options *o, const char *v, char *err, size_t n)
@@ -131,14 +147,7 @@ static int set_ringbuf(struct agent_options *o, const char *v, char *err, size_t
 
 static int set_max_processes(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-
-	if (parse_u64(v, 64, 4194304, &x)) {
-		snprintf(err, n, "invalid --bpf.max-processes '%s': want 64..4194304", v);
-		return -EINVAL;
-	}
-	o->max_processes = (uint32_t)x;
-	return 0;
+	return set_u32("bpf.max-processes", v, 64, 4194304, &o->max_processes, err, n);
 }
 
 static int set_bpf_stats(struct agent_options *o, const char *v, char *err, size_t n)
@@ -174,17 +183,6 @@ static int set_duration(const char *flag, const char *v, uint64_t min_ns, uint64
 	return 0;
 }
 
-static int set_count(const char *flag, const char *v, uint64_t min, uint64_t max, uint64_t *dst,
-		     char *err, size_t n)
-{
-	if (parse_u64(v, min, max, dst)) {
-		snprintf(err, n, "invalid --%s '%s': want %llu..%llu", flag, v,
-			 (unsigned long long)min, (unsigned long long)max);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 #define SECOND_NS 1000000000ULL
 
 static int set_window(struct agent_options *o, const char *v, char *err, size_t n)
@@ -208,11 +206,7 @@ static int set_seasonal(struct agent_options *o, const char *v, char *err, size_
 
 static int set_min_windows(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-	int ret = set_count("anomaly.min-windows", v, 1, 1000000, &x, err, n);
-
-	o->anomaly.min_windows = ret ? o->anomaly.min_windows : (uint32_t)x;
-	return ret;
+	return set_u32("anomaly.min-windows", v, 1, 1000000, &o->anomaly.min_windows, err, n);
 }
 
 static int set_min_samples(struct agent_options *o, const char *v, char *err, size_t n)
@@ -222,20 +216,12 @@ static int set_min_samples(struct agent_options *o, const char *v, char *err, si
 
 static int set_raise_after(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-	int ret = set_count("anomaly.raise-after", v, 1, 1000, &x, err, n);
-
-	o->anomaly.raise_after = ret ? o->anomaly.raise_after : (uint32_t)x;
-	return ret;
+	return set_u32("anomaly.raise-after", v, 1, 1000, &o->anomaly.raise_after, err, n);
 }
 
 static int set_clear_after(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-	int ret = set_count("anomaly.clear-after", v, 1, 1000, &x, err, n);
-
-	o->anomaly.clear_after = ret ? o->anomaly.clear_after : (uint32_t)x;
-	return ret;
+	return set_u32("anomaly.clear-after", v, 1, 1000, &o->anomaly.clear_after, err, n);
 }
 
 static int set_new_tool_learning(struct agent_options *o, const char *v, char *err, size_t n)
@@ -256,11 +242,7 @@ static int set_relearn_after(struct agent_options *o, const char *v, char *err, 
 
 static int set_anomaly_max_tools(struct agent_options *o, const char *v, char *err, size_t n)
 {
-	uint64_t x;
-	int ret = set_count("anomaly.max-tools", v, 1, 1000000, &x, err, n);
-
-	o->anomaly.max_tools = ret ? o->anomaly.max_tools : (uint32_t)x;
-	return ret;
+	return set_u32("anomaly.max-tools", v, 1, 1000000, &o->anomaly.max_tools, err, n);
 }
 
 static int set_state_dir(struct agent_options *o, const char *v, char *err, size_t n)

@@ -17,7 +17,7 @@
 struct agent_options {
 	char listen_host[OPTIONS_HOST_MAX]; /* "" = every address */
 	uint16_t listen_port;
-	unsigned int tools_max;
+	uint32_t tools_max;
 	enum log_level log_level;
 	uint64_t ringbuf_bytes;
 	uint32_t max_processes;
