@@ -112,7 +112,7 @@ static void publish(struct agent *a, uint64_t gen)
 	}
 	loader__lost(a->loader, lost);
 	for (unsigned int i = 0; i < TW_LOST_MAX && i < SNAPSHOT_MAX_LOST; i++) {
-		s->agent.lost[i].label = loader__lost_name(i);
+		s->agent.lost[i].label = lost_reason__name(i);
 		s->agent.lost[i].value = lost[i];
 		s->agent.nr_lost++;
 	}

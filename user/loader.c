@@ -27,63 +27,6 @@ struct loader {
 	struct bpf_link *links[PROBE_MAX][MAX_FAMILY_PROGS];
 };
 
-static const char *const probe_names[PROBE_MAX] = {
-	[PROBE_EXEC] = "exec",
-	[PROBE_EXEC_FAILED] = "exec_failed",
-	[PROBE_TASK_ITER] = "task_iter",
-	[PROBE_FORK] = "fork",
-	[PROBE_NET] = "net",
-	[PROBE_TCP] = "tcp",
-	[PROBE_OOM] = "oom",
-	[PROBE_RUNQLAT] = "runqlat",
-	[PROBE_BLOCKIO] = "blockio",
-	[PROBE_SAMPLER] = "sampler",
-};
-
-static const char *const lost_names[TW_LOST_MAX] = {
-	[TW_LOST_RINGBUF_EXEC] = "ringbuf_full_exec",
-	[TW_LOST_RINGBUF_EXIT] = "ringbuf_full_exit",
-	[TW_LOST_RINGBUF_FAIL] = "ringbuf_full_exec_fail",
-	[TW_LOST_EXECS_FULL] = "execs_map_full",
-	[TW_LOST_PENDING_FULL] = "exec_pending_map_full",
-	[TW_LOST_OWNERS_FULL] = "owners_map_full",
-	[TW_LOST_BLOCK_FULL] = "block_start_map_full",
-};
-
-const char *probe__name(enum probe p)
-{
-	return (unsigned int)p < PROBE_MAX ? probe_names[p] : "unknown";
-}
-
-const char *loader__lost_name(unsigned int reason)
-{
-	return reason < TW_LOST_MAX ? lost_names[reason] : "unknown";
-}
-
-int probe__parse_list(const char *list, bool disabled[PROBE_MAX], char *bad, size_t bad_size)
-{
-	const char *p = list;
-
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int found = -1;
-
-		for (int i = 0; i < PROBE_MAX; i++)
-			if (strlen(probe_names[i]) == len && !strncmp(p, probe_names[i], len))
-				found = i;
-		if (found < 0 || found == PROBE_EXEC) {
-			snprintf(bad, bad_size, "%.*s", (int)len, p);
-			return -EINVAL;
-		}
-		if (len)
-			disabled[found] = true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 /* libbpf's own messages, one level quieter than ours */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -328,7 +271,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 		l->enabled[p] = !cfg->disable[p];
 	for (int p = 0; p < PROBE_MAX; p++)
 		if (cfg->disable[p])
-			pr_info("probe '%s' off (flags or default)", probe_names[p]);
+			pr_info("probe '%s' off (flags or default)", probe__name(p));
 	if (l->enabled[PROBE_EXEC_FAILED] &&
 	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
 		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "
@@ -565,7 +508,7 @@ void loader__probes(const struct loader *l, struct snapshot *s)
 {
 	s->nr_probes = 0;
 	for (int p = 0; p < PROBE_MAX && p < SNAPSHOT_MAX_PROBES; p++) {
-		s->probes[s->nr_probes].name = probe_names[p];
+		s->probes[s->nr_probes].name = probe__name(p);
 		s->probes[s->nr_probes].enabled = l->enabled[p];
 		s->nr_probes++;
 	}

@@ -12,28 +12,8 @@
 
 #include <linux/types.h>
 #include "toolwatch.h"
+#include "probes.h"
 #include "registry.h"
-
-/* Probe families: each can be disabled on purpose or fail alone. */
-enum probe {
-	PROBE_EXEC,	   /* sched_process_exec/exit: the core, never optional */
-	PROBE_EXEC_FAILED, /* syscalls:sys_{enter,exit}_execve{,at} */
-	PROBE_TASK_ITER,   /* iter/task: processes running before the agent */
-	PROBE_FORK,	   /* sched_process_fork: children roll up to their execution */
-	PROBE_NET,	   /* sock:sock_send_length/sock_recv_length */
-	PROBE_TCP,	   /* sock:inet_sock_set_state, tcp:tcp_retransmit_skb */
-	PROBE_OOM,	   /* oom:mark_victim */
-	PROBE_RUNQLAT,	   /* sched_wakeup/wakeup_new/switch: run-queue latency */
-	PROBE_BLOCKIO,	   /* block:block_rq_issue/complete: block I/O latency */
-	PROBE_SAMPLER,	   /* iter/task: live CPU, RSS and disk of running executions */
-	PROBE_MAX,
-};
-
-/* Name of a probe family as in toolwatch_probe_enabled{probe} and --probe.disable. */
-const char *probe__name(enum probe p);
-/* Parses a comma-separated list of probe names into disabled[]; -EINVAL on an unknown name
- * (its text copied into bad, NUL terminated). "exec" cannot be disabled. */
-int probe__parse_list(const char *list, bool disabled[PROBE_MAX], char *bad, size_t bad_size);
 
 struct loader_filter {
 	uint32_t tgid;
@@ -71,8 +51,6 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 		       void *ctx);
 /* Copies the kernel's drop counters (indexed by enum tw_lost_reason). */
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX]);
-/* Label of a tw_lost_reason for toolwatch_events_lost_total{reason}. */
-const char *loader__lost_name(unsigned int reason);
 /* True while the kernel still tracks the execution (tgid, start_ns). */
 bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns);
 /* Run time and count of each attached program (needs kernel.bpf_stats_enabled). */

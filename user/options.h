@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "anomaly.h"
-#include "loader.h"
+#include "probes.h"
 #include "log.h"
 
 #define OPTIONS_HOST_MAX 256

@@ -210,7 +210,7 @@ static void report_lost(struct tracer *t, bool force)
 		total += lost[i];
 		if (lost[i] && used < sizeof(detail)) {
 			int n = snprintf(detail + used, sizeof(detail) - used, "%s%s %" PRIu64,
-					 used ? ", " : "", loader__lost_name(i), lost[i]);
+					 used ? ", " : "", lost_reason__name(i), lost[i]);
 			used += n > 0 ? (size_t)n : 0;
 		}
 	}
