@@ -7,14 +7,29 @@
 #include "log.h"
 
 enum log_level log_level = LOG_INFO;
+static enum log_style log_style = LOG_STYLE_DAEMON;
+static const char *log_prefix = "toolwatch";
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+/* a notice is info to log readers: --log.level has no "notice" */
+static const char *const level_names[] = {
+	[LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_NOTICE] = "info",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+void log__setup(enum log_level level, enum log_style style, const char *prefix)
+{
+	log_level = level;
+	log_style = style;
+	log_prefix = prefix ? prefix : "toolwatch";
+}
 
 int log__parse_level(const char *s, enum log_level *out)
 {
-	for (unsigned int i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (!strcmp(s, level_names[i])) {
-			*out = (enum log_level)i;
+	static const enum log_level parsed[] = { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+	for (unsigned int i = 0; i < sizeof(parsed) / sizeof(parsed[0]); i++) {
+		if (!strcmp(s, level_names[parsed[i]])) {
+			*out = parsed[i];
 			return 0;
 		}
 	}
@@ -35,5 +50,8 @@ void log__print(enum log_level level, const char *fmt, ...)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	fprintf(stderr, "toolwatch: level=%s %s\n", level_names[level], msg);
+	if (log_style == LOG_STYLE_CLI)
+		fprintf(stderr, "%s: %s\n", log_prefix, msg);
+	else
+		fprintf(stderr, "%s: level=%s %s\n", log_prefix, level_names[level], msg);
 }
