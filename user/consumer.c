@@ -386,41 +386,43 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 	emit(c, &ev);
 }
 
-int consumer__handle(struct consumer *c, const void *data, size_t size)
+/* The size a record of this type has at least, 0 for an unknown type. */
+static size_t record_min_size(__u32 type)
 {
-	struct agent_stats *agent = registry__agent(c->cfg.registry);
-	__u32 type;
-
-	if (size < sizeof(type)) {
-		agent->events_malformed++;
-		return 0;
-	}
-	memcpy(&type, data, sizeof(type));
 	switch (type) {
 	case TW_REC_EXEC:
-		if (size < sizeof(struct tw_exec_rec))
-			break;
-		handle_exec(c, data);
-		return 0;
+		return sizeof(struct tw_exec_rec);
 	case TW_REC_EXIT:
-		if (size < sizeof(struct tw_exit_rec))
-			break;
-		handle_exit(c, data);
-		return 0;
+		return sizeof(struct tw_exit_rec);
 	case TW_REC_EXEC_FAIL:
-		if (size < sizeof(struct tw_exec_fail_rec))
-			break;
-		handle_exec_fail(c, data);
-		return 0;
+		return sizeof(struct tw_exec_fail_rec);
 	case TW_REC_SAMPLE:
-		if (size < sizeof(struct tw_sample_rec))
-			break;
-		handle_sample(c, data);
-		return 0;
+		return sizeof(struct tw_sample_rec);
 	default:
-		break;
+		return 0;
 	}
-	agent->events_malformed++;
+}
+
+int consumer__handle(struct consumer *c, const void *data, size_t size)
+{
+	__u32 type = 0;
+	size_t min;
+
+	if (size >= sizeof(type))
+		memcpy(&type, data, sizeof(type));
+	min = record_min_size(type);
+	if (!min || size < min) {
+		registry__agent(c->cfg.registry)->events_malformed++;
+		return 0;
+	}
+	if (type == TW_REC_EXEC)
+		handle_exec(c, data);
+	else if (type == TW_REC_EXIT)
+		handle_exit(c, data);
+	else if (type == TW_REC_EXEC_FAIL)
+		handle_exec_fail(c, data);
+	else
+		handle_sample(c, data);
 	return 0;
 }
 
