@@ -183,6 +183,12 @@ static bool after_turn(void *ctx)
 	return true;
 }
 
+/* SIGHUP: nothing the agent reads at start can be reloaded yet; say so and go on. */
+static void on_hangup(void *ctx)
+{
+	pr_info("nothing to reload: flags take effect at the next start");
+}
+
 /* The detector, with the baselines saved under --state.dir when they are usable. */
 static int detector_start(struct agent *a)
 {
@@ -220,6 +226,7 @@ static int tracing_start(struct agent *a)
 		},
 		.tools_max = o->tools_max,
 		.after_turn = after_turn,
+		.on_hangup = on_hangup,
 		.ctx = a,
 	};
 	int err;
@@ -282,14 +289,13 @@ int agent__run(const struct agent_options *o)
 	struct agent a = { .opts = o };
 	int stats_fd = -1, status = 1, err;
 
-	if (detector_start(&a))
-		goto cleanup;
 	if (o->bpf_stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (stats_fd < 0)
 			pr_warn("cannot enable BPF run-time statistics: %s", strerror(errno));
 	}
-	if (tracing_start(&a) || serving_start(&a))
+	/* the runtime blocks the signals first: from here on they end the loop cleanly */
+	if (tracing_start(&a) || detector_start(&a) || serving_start(&a))
 		goto cleanup;
 	err = runtime__every(a.rt, TICK_INTERVAL_NS, TICK_INTERVAL_NS, tick);
 	if (err) {

@@ -78,16 +78,17 @@ static int add_watch(struct runtime *rt, int fd, bool owned, runtime_fn fn)
 	return 0;
 }
 
+/* Signals that would otherwise end the process without the caller's clean-up. */
+static const int handled[] = { SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP };
+
 static int setup_signals(struct runtime *rt)
 {
 	sigset_t mask;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (rt->cfg.stop_on_hangup)
-		sigaddset(&mask, SIGHUP);
+	for (unsigned int i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&mask, handled[i]);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	rt->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	return rt->sig_fd < 0 ? -errno : 0;
@@ -206,8 +207,14 @@ static void on_signal(struct runtime *rt)
 {
 	struct signalfd_siginfo si;
 
-	if (read(rt->sig_fd, &si, sizeof(si)) == sizeof(si))
-		pr_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+	if (read(rt->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP && rt->cfg.on_hangup) {
+		pr_info("received %s, reloading", strsignal((int)si.ssi_signo));
+		rt->cfg.on_hangup(rt->cfg.ctx);
+		return;
+	}
+	pr_info("received %s, shutting down", strsignal((int)si.ssi_signo));
 	rt->running = false;
 }
 

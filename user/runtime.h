@@ -34,7 +34,8 @@ struct runtime_config {
 	unsigned int tools_max;	 /* tool names tracked by the registry */
 	bool keep_args;		 /* the consumer keeps argv and path until the end */
 	consumer_sink_fn sink;	 /* optional: every start, end and failed exec */
-	bool stop_on_hangup;	 /* SIGHUP ends the loop like SIGINT and SIGTERM */
+	/* SIGHUP: calls this (reload what is reloadable) when set, else ends the loop */
+	runtime_fn on_hangup;
 	/* optional: after every turn of the loop; false ends it (e.g. stdout is gone) */
 	bool (*after_turn)(void *ctx);
 	void *ctx; /* passed to every callback */
@@ -43,7 +44,8 @@ struct runtime_config {
 struct runtime;
 
 /*
- * Blocks the signals, creates the registry and consumer, loads and attaches the programs
+ * Blocks the signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR1 and SIGUSR2 end the loop, SIGHUP
+ * too unless on_hangup is set; SIGPIPE is ignored), creates the registry and consumer, loads and attaches the programs
  * and opens the ring buffer. NULL + errno on failure, the reason logged.
  */
 struct runtime *runtime__new(const struct runtime_config *cfg);

@@ -325,7 +325,6 @@ static int tracing_start(struct tracer *t)
 		.tools_max = TRACE_NAMES_MAX,
 		.keep_args = true,
 		.sink = on_event,
-		.stop_on_hangup = true,
 		.after_turn = after_turn,
 		.ctx = t,
 	};
