@@ -49,8 +49,8 @@ static void list_names(const char *const *names, char *out, size_t out_size)
 
 	out[0] = '\0';
 	for (unsigned int i = 0; names[i] && i < LIST_NAMES_MAX && used < out_size; i++)
-		used += (size_t)snprintf(out + used, out_size - used, "%s%s", i ? ", " : "",
-					 names[i]);
+		used +=
+		    (size_t)snprintf(out + used, out_size - used, "%s%s", i ? ", " : "", names[i]);
 	if (used < out_size)
 		snprintf(out + used, out_size - used, " or all");
 }
@@ -62,8 +62,8 @@ static void format_duration(uint64_t ns, char *out, size_t out_size)
 		const char *unit;
 		uint64_t ns;
 	} units[] = {
-		{ "d", 86400000000000ULL }, { "h", 3600000000000ULL }, { "m", 60000000000ULL },
-		{ "s", 1000000000ULL },	    { "ms", 1000000ULL },      { "us", 1000ULL },
+	    {"d", 86400000000000ULL}, {"h", 3600000000000ULL}, {"m", 60000000000ULL},
+	    {"s", 1000000000ULL},     {"ms", 1000000ULL},      {"us", 1000ULL},
 	};
 	size_t i = 0;
 
@@ -79,7 +79,7 @@ static void format_duration(uint64_t ns, char *out, size_t out_size)
 /* The largest binary unit that divides bytes exactly: "4KiB", "1GiB", "3000B". */
 static void format_size(uint64_t bytes, char *out, size_t out_size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	unsigned int i = 0;
 
 	while (bytes && !(bytes & 1023) && i + 1 < sizeof(units) / sizeof(units[0])) {
@@ -190,14 +190,14 @@ static int set_value(const struct flag *f, void *opts, const char *value, bool f
 		}
 		format_size(f->min, lo, sizeof(lo));
 		format_size(max_of(f), hi, sizeof(hi));
-		snprintf(why, n, "want %s, %s..%s", f->want ? f->want : "a size such as 64KiB or 4MiB",
-			 lo, hi);
+		snprintf(why, n, "want %s, %s..%s",
+			 f->want ? f->want : "a size such as 64KiB or 4MiB", lo, hi);
 		return -EINVAL;
 	case FLAG_STRING:
 		if (!parse_path(value, dst, f->size))
 			return 0;
-		snprintf(why, n, "want %s%s1..%zu bytes", f->want ? f->want : "", f->want ? ", " : "",
-			 f->size - 1);
+		snprintf(why, n, "want %s%s1..%zu bytes", f->want ? f->want : "",
+			 f->want ? ", " : "", f->size - 1);
 		return -EINVAL;
 	case FLAG_LIST:
 		if (!flag_list__parse(f->names, value, &mask, bad, sizeof(bad))) {
@@ -207,15 +207,16 @@ static int set_value(const struct flag *f, void *opts, const char *value, bool f
 			return 0;
 		}
 		list_names(f->names, names, sizeof(names));
-		snprintf(why, n, "%s%s%swant a list of %s", bad[0] ? "unknown item '" : "empty item; ",
-			 bad, bad[0] ? "'; " : "", names);
+		snprintf(why, n, "%s%s%swant a list of %s",
+			 bad[0] ? "unknown item '" : "empty item; ", bad, bad[0] ? "'; " : "",
+			 names);
 		return -EINVAL;
 	case FLAG_CUSTOM:
 		why[0] = '\0';
 		if (!f->set(opts, value, why, n))
 			return 0;
 		if (!why[0])
-			snprintf(why, n, "%s", f->want ? f->want : "bad value");
+			snprintf(why, n, "want %s", f->want ? f->want : "another value");
 		return -EINVAL;
 	}
 	snprintf(why, n, "flag table gives it an unknown kind");

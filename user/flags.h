@@ -32,8 +32,8 @@ enum flag_kind {
 };
 
 struct flag {
-	const char *name;  /* long name, without the leading "--" */
-	char short_name;   /* one-letter alias (-w), 0 for none */
+	const char *name; /* long name, without the leading "--" */
+	char short_name;  /* one-letter alias (-w), 0 for none */
 	enum flag_kind kind;
 	size_t offset;	   /* of the field in the options struct (not FLAG_CUSTOM) */
 	size_t size;	   /* of that field: checked against the kind; capacity of a string */
@@ -49,7 +49,7 @@ struct flag {
 };
 
 /* Offset and size of member of type, for a struct flag initializer. */
-#define FLAG_FIELD(type, member) \
+#define FLAG_FIELD(type, member)                                                                   \
 	.offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
 #define FLAGS_MAX 64 /* flags in one table */
@@ -57,8 +57,8 @@ struct flag {
 /* One command line's flags. */
 struct flag_set {
 	const struct flag *flags;
-	size_t count;	   /* at most FLAGS_MAX */
-	bool has_version;  /* --version is a flag (OPTIONS_VERSION) */
+	size_t count;	  /* at most FLAGS_MAX */
+	bool has_version; /* --version is a flag (OPTIONS_VERSION) */
 };
 
 /*
