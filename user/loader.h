@@ -15,15 +15,7 @@
 #include "probes.h"
 #include "registry.h"
 
-struct loader_filter {
-	uint32_t tgid;
-	uint32_t ppid;
-	bool uid_set;
-	uint32_t uid;
-	uint64_t cgroup_id;
-	uint64_t min_duration_ns;
-	bool failed_only;
-};
+#include "filter.h"
 
 struct loader_config {
 	uint64_t ringbuf_bytes;	 /* power of two, >= page size */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "anomaly.h"
+#include "flags.h"
 #include "probes.h"
 #include "log.h"
 
@@ -28,19 +29,14 @@ struct agent_options {
 	uint64_t state_save_interval_ns; /* 0: only at exit */
 };
 
-enum options_result {
-	OPTIONS_OK = 0,
-	OPTIONS_HELP = 1,    /* --help given: print usage, exit 0 */
-	OPTIONS_VERSION = 2, /* --version given */
-	OPTIONS_ERROR = -1,  /* err holds one line naming the flag: exit 2 */
-};
-
 /* Fills o with the documented defaults. */
 void agent_options__init(struct agent_options *o);
 
 /*
  * Parses argv[0..argc) (flags only, no program or command name) into o, which holds
- * defaults already. Accepts --flag=value and --flag value; booleans also bare.
+ * defaults already, with flags__parse(): --flag=value, --flag value, bare switches,
+ * -h/--help, --version; every refusal (unknown, repeated, positional, missing or bad
+ * value) is one line in err naming the flag and OPTIONS_ERROR (exit status 2).
  */
 enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv,
 					 char *err, size_t err_size);

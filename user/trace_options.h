@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Command-line flags of `toolwatch trace` and its user-space filters; pure. */
+/*
+ * Command-line flags of `toolwatch trace` (trace_options.c) and its user-space filters
+ * (trace_filter.c); pure.
+ */
 #ifndef TOOLWATCH_TRACE_OPTIONS_H
 #define TOOLWATCH_TRACE_OPTIONS_H
 
@@ -8,7 +11,7 @@
 #include <stdint.h>
 
 #include "consumer.h"
-#include "loader.h"
+#include "filter.h"
 #include "options.h"
 
 #define TRACE_NAME_MAX	      256	 /* --comm / --tool pattern, NUL included */
@@ -47,10 +50,11 @@ struct trace_options {
 void trace_options__init(struct trace_options *o);
 
 /*
- * Parses argv[0..argc) (the flags after `trace`) into o, which holds defaults already.
- * Accepts --flag=value and --flag value; booleans also bare or =true/false; -w and -h.
- * Rejects unknown flags, positional arguments, bad values and a value flag given twice,
- * with one line in err naming the flag (OPTIONS_ERROR: exit status 2).
+ * Parses argv[0..argc) (the flags after `trace`) into o, which holds defaults already,
+ * with flags__parse() as the agent does: --flag=value and --flag value; booleans also bare
+ * or =true/false; -w and -h (no --version). Rejects unknown flags, positional arguments,
+ * bad values and a value flag given twice, with one line in err naming the flag
+ * (OPTIONS_ERROR: exit status 2). --interval implies --summary.
  */
 enum options_result trace_options__parse(struct trace_options *o, int argc, char **argv, char *err,
 					 size_t err_size);

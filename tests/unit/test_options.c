@@ -96,6 +96,62 @@ static void test_options_bad_values_name_the_flag(void **state)
 	}
 }
 
+static void test_options_repeated_flag_refused(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	/* one value flag given twice: refused as trace does, not "the last wins" */
+	assert_int_equal(parse(&o, err, 2, "--tools.max=5", "--tools.max=6"), OPTIONS_ERROR);
+	assert_string_equal(err, "flag '--tools.max' given twice");
+	assert_int_equal(parse(&o, err, 3, "--web.listen-address=:1", "--web.listen-address",
+			       ":2"),
+			 OPTIONS_ERROR);
+	assert_string_equal(err, "flag '--web.listen-address' given twice");
+	assert_int_equal(parse(&o, err, 2, "--probe.disable=net", "--probe.disable=tcp"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--probe.disable"));
+	/* a switch may repeat; different flags of one family are fine */
+	assert_int_equal(parse(&o, err, 3, "--bpf.stats", "--bpf.stats=false", "--bpf.stats"),
+			 OPTIONS_OK);
+	assert_true(o.bpf_stats);
+	assert_int_equal(parse(&o, err, 2, "--probe.disable=net", "--probe.enable=runqlat"),
+			 OPTIONS_OK);
+}
+
+static void test_options_every_flag(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 14, "--bpf.ringbuf-size=64KiB", "--bpf.max-processes=64",
+			       "--anomaly.window=30s", "--anomaly.baseline=1d", "--anomaly.seasonal",
+			       "--anomaly.min-windows=3", "--anomaly.min-samples=4",
+			       "--anomaly.raise-after=5", "--anomaly.clear-after=6",
+			       "--anomaly.new-tool-learning=1h", "--anomaly.new-tool-hold=0",
+			       "--anomaly.relearn-after=2h", "--anomaly.max-tools=7",
+			       "--log.level=debug"),
+			 OPTIONS_OK);
+	assert_int_equal(o.ringbuf_bytes, 64 << 10);
+	assert_int_equal(o.max_processes, 64);
+	assert_int_equal(o.anomaly.window_ns, 30000000000ULL);
+	assert_int_equal(o.anomaly.baseline_ns, 86400000000000ULL);
+	assert_true(o.anomaly.seasonal);
+	assert_int_equal(o.anomaly.min_windows, 3);
+	assert_int_equal(o.anomaly.min_samples, 4);
+	assert_int_equal(o.anomaly.raise_after, 5);
+	assert_int_equal(o.anomaly.clear_after, 6);
+	assert_int_equal(o.anomaly.new_tool_learning_ns, 3600000000000ULL);
+	assert_int_equal(o.anomaly.new_tool_hold_ns, 0);
+	assert_int_equal(o.anomaly.relearn_after_ns, 7200000000000ULL);
+	assert_int_equal(o.anomaly.max_tools, 7);
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_int_equal(parse(&o, err, 3, "--state.dir=/tmp/tw", "--state.save-interval", "1m"),
+			 OPTIONS_OK);
+	assert_string_equal(o.state_dir, "/tmp/tw");
+	assert_int_equal(o.state_save_interval_ns, 60000000000ULL);
+}
+
 static void test_options_help_and_version(void **state)
 {
 	struct agent_options o;
@@ -114,6 +170,8 @@ int main(void)
 		cmocka_unit_test(test_options_equals_and_separate_values),
 		cmocka_unit_test(test_options_probe_disable_list),
 		cmocka_unit_test(test_options_bad_values_name_the_flag),
+		cmocka_unit_test(test_options_repeated_flag_refused),
+		cmocka_unit_test(test_options_every_flag),
 		cmocka_unit_test(test_options_help_and_version),
 	};
 

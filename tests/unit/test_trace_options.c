@@ -207,6 +207,39 @@ static void test_trace_options_conflicts(void **state)
 	assert_false(o.filter.failed_only);
 }
 
+/* Both command lines refuse alike: the same line for the same mistake on a shared flag. */
+static void test_trace_options_errors_shaped_as_the_agents(void **state)
+{
+	static const char *const cases[][3] = {
+	    {"--bogus", NULL, "unknown flag '--bogus'"},
+	    {"stray", NULL, "unexpected argument 'stray'"},
+	    {"--state.dir=/a", "--state.dir=/b", "flag '--state.dir' given twice"},
+	    {"--anomaly.min-samples", NULL, "flag '--anomaly.min-samples' needs a value"},
+	    {"--anomaly.min-windows=0", NULL, "invalid --anomaly.min-windows '0': want 1..1000000"},
+	    {"--anomaly.window=5", NULL,
+	     "invalid --anomaly.window '5': want a duration such as 500us, 10ms, 1.5s, 2m or 1h "
+	     "(at least 1s)"},
+	};
+	char agent_err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[2] = {(char *)cases[i][0], (char *)cases[i][1]};
+		int argc = cases[i][1] ? 2 : 1;
+		struct agent_options a;
+		struct trace_options t;
+
+		agent_options__init(&a);
+		trace_options__init(&t);
+		assert_int_equal(agent_options__parse(&a, argc, argv, agent_err, sizeof(agent_err)),
+				 OPTIONS_ERROR);
+		assert_int_equal(trace_options__parse(&t, argc, argv, err, sizeof(err)),
+				 OPTIONS_ERROR);
+		assert_string_equal(agent_err, cases[i][2]);
+		assert_string_equal(err, cases[i][2]);
+	}
+}
+
 static void test_trace_options_comm_cut_to_kernel_length(void **state)
 {
 	struct trace_options o;
@@ -400,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_options_rejects_garbage),
 	    cmocka_unit_test(test_trace_options_unknown_and_malformed_flags),
 	    cmocka_unit_test(test_trace_options_conflicts),
+	    cmocka_unit_test(test_trace_options_errors_shaped_as_the_agents),
 	    cmocka_unit_test(test_trace_options_comm_cut_to_kernel_length),
 	    cmocka_unit_test(test_trace_events_parse),
 	    cmocka_unit_test(test_trace_options_match_user_space_filters),

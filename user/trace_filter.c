@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The user-space side of `toolwatch trace` filters, and where cgroup2 is mounted; pure. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <string.h>
+
+#include "trace_options.h"
+
+/* fnmatch(3) of a pattern against a possibly NULL name. */
+static bool name_matches(const char *pattern, const char *name)
+{
+	return fnmatch(pattern, name ? name : "", 0) == 0;
+}
+
+bool trace_options__match(const struct trace_options *o, const struct exec_event *ev)
+{
+	const struct loader_filter *f = &o->filter;
+
+	if (o->comm[0] && !name_matches(o->comm, ev->comm))
+		return false;
+	if (o->tool[0] && !name_matches(o->tool, ev->tool))
+		return false;
+	switch (ev->kind) {
+	case EXEC_EVENT_START:
+		return true;
+	case EXEC_EVENT_END:
+		/* the kernel already did; cheap to repeat, and exact for any record */
+		if (f->min_duration_ns &&
+		    (ev->end_ns < ev->start_ns || ev->end_ns - ev->start_ns < f->min_duration_ns))
+			return false;
+		return !f->failed_only || !ev->success;
+	case EXEC_EVENT_FAIL:
+		if (f->tgid && f->tgid != ev->tgid)
+			return false;
+		if (f->ppid && f->ppid != ev->ppid)
+			return false;
+		if (f->uid_set && f->uid != ev->uid)
+			return false;
+		if (f->cgroup_id && f->cgroup_id != ev->cgroup_id)
+			return false;
+		return !f->min_duration_ns;
+	}
+	return false;
+}
+
+bool trace_options__shows(const struct trace_options *o, const struct exec_event *ev)
+{
+	switch (ev->kind) {
+	case EXEC_EVENT_START:
+		return o->events & TRACE_EVENT_EXEC;
+	case EXEC_EVENT_END:
+		return o->events & TRACE_EVENT_EXIT;
+	case EXEC_EVENT_FAIL:
+		return o->events & (TRACE_EVENT_EXEC | TRACE_EVENT_EXIT);
+	}
+	return false;
+}
+
+/* Copies a mountinfo field of len bytes into out, decoding \NNN octal escapes. */
+static int copy_mountinfo_field(const char *s, size_t len, char *out, size_t out_size)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		}
+		if (j + 1 >= out_size)
+			return -ENAMETOOLONG;
+		out[j++] = c;
+	}
+	out[j] = '\0';
+	return 0;
+}
+
+int cgroup2__mount_point(const char *mountinfo, char *out, size_t out_size)
+{
+	const char *line = mountinfo;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n'), *p = line, *mnt = NULL, *sep;
+		size_t line_len = end ? (size_t)(end - line) : strlen(line), mnt_len = 0;
+		int field = 0;
+
+		/* id parent major:minor root MOUNT_POINT options [optional...] - FSTYPE ... */
+		while (p < line + line_len) {
+			size_t len = strcspn(p, " \n");
+
+			if (len > (size_t)(line + line_len - p))
+				len = (size_t)(line + line_len - p);
+			if (field == 4) {
+				mnt = p;
+				mnt_len = len;
+			}
+			field++;
+			p += len;
+			while (p < line + line_len && *p == ' ')
+				p++;
+		}
+		sep = mnt ? strstr(mnt, " - ") : NULL;
+		if (sep && sep < line + line_len && !strncmp(sep + 3, "cgroup2 ", 8))
+			return copy_mountinfo_field(mnt, mnt_len, out, out_size);
+		line = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
