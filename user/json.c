@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
 #include <string.h>
 
 #include "json.h"
@@ -59,4 +60,57 @@ void json__append_string(struct strbuf *sb, const char *s, size_t len)
 void json__append_string0(struct strbuf *sb, const char *s)
 {
 	json__append_string(sb, s ? s : "", s ? strlen(s) : 0);
+}
+
+void json_object__begin(struct json_object *o, struct strbuf *sb)
+{
+	o->sb = sb;
+	o->first = true;
+	strbuf__putc(sb, '{');
+}
+
+void json_object__end(struct json_object *o)
+{
+	strbuf__putc(o->sb, '}');
+}
+
+void json_object__key(struct json_object *o, const char *key)
+{
+	if (!o->first)
+		strbuf__putc(o->sb, ',');
+	o->first = false;
+	strbuf__putc(o->sb, '"');
+	strbuf__puts(o->sb, key);
+	strbuf__puts(o->sb, "\":");
+}
+
+void json_object__string(struct json_object *o, const char *key, const char *s)
+{
+	json_object__key(o, key);
+	if (s)
+		json__append_string0(o->sb, s);
+	else
+		strbuf__puts(o->sb, "null");
+}
+
+void json_object__u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object__key(o, key);
+	strbuf__appendf(o->sb, "%" PRIu64, v);
+}
+
+void json_object__u64_or_null(struct json_object *o, const char *key, bool known, uint64_t v)
+{
+	if (known) {
+		json_object__u64(o, key, v);
+		return;
+	}
+	json_object__key(o, key);
+	strbuf__puts(o->sb, "null");
+}
+
+void json_object__bool(struct json_object *o, const char *key, bool v)
+{
+	json_object__key(o, key);
+	strbuf__puts(o->sb, v ? "true" : "false");
 }
