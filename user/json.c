@@ -7,6 +7,9 @@
 void json__append_string(struct strbuf *sb, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	/* escaped by name: \" \\ \n \r \t \b \f */
+	static const char named_bytes[] = "\"\\\n\r\t\b\f", named_letters[] = "\"\\nrtbf";
+	const char *named;
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, plain = 0, seq;
 	char esc[7];
@@ -23,29 +26,20 @@ void json__append_string(struct strbuf *sb, const char *s, size_t len)
 				continue;
 			}
 			replacement = "\\ufffd";
-		} else if (u[i] == '"') {
-			replacement = "\\\"";
-		} else if (u[i] == '\\') {
-			replacement = "\\\\";
-		} else if (u[i] == '\n') {
-			replacement = "\\n";
-		} else if (u[i] == '\r') {
-			replacement = "\\r";
-		} else if (u[i] == '\t') {
-			replacement = "\\t";
-		} else if (u[i] == '\b') {
-			replacement = "\\b";
-		} else if (u[i] == '\f') {
-			replacement = "\\f";
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+		} else if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\') {
+			i++;
+			continue;
+		} else if (u[i] && (named = strchr(named_bytes, u[i]))) {
+			esc[0] = '\\';
+			esc[1] = named_letters[named - named_bytes];
+			esc[2] = '\0';
+			replacement = esc;
+		} else {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[u[i] >> 4];
 			esc[5] = hex[u[i] & 0xf];
 			esc[6] = '\0';
 			replacement = esc;
-		} else {
-			i++;
-			continue;
 		}
 		if (i > plain)
 			strbuf__append(sb, s + plain, i - plain);

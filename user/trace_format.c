@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -425,6 +426,38 @@ void trace_format__end_line(struct strbuf *sb, size_t line_start)
 	strbuf__putc(sb, '\n');
 }
 
+void trace_cell__usage_titles(struct strbuf *sb, size_t cpu_width)
+{
+	static const char *const titles[] = {"MAXRSS", "NET_TX", "NET_RX", "DISK_R", "DISK_W"};
+
+	trace_cell__right(sb, "CPU", cpu_width);
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		trace_cell__right(sb, titles[i], COL_BYTES);
+}
+
+void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int measured,
+		       size_t cpu_width)
+{
+	static const struct tw_usage none;
+	uint64_t cpu;
+	bool m;
+
+	if (!u) {
+		u = &none;
+		measured = 0;
+	}
+	cpu = u->cpu_user_ns + u->cpu_system_ns;
+	trace_cell__duration(sb, measured & TRACE_MEASURE_CPU,
+			     cpu < u->cpu_user_ns ? UINT64_MAX : cpu, cpu_width);
+	trace_cell__bytes(sb, measured & TRACE_MEASURE_MEMORY, u->peak_rss_bytes, COL_BYTES);
+	m = measured & TRACE_MEASURE_NET;
+	trace_cell__bytes(sb, m, u->net_tx_bytes, COL_BYTES);
+	trace_cell__bytes(sb, m, u->net_rx_bytes, COL_BYTES);
+	m = measured & TRACE_MEASURE_DISK;
+	trace_cell__bytes(sb, m, u->disk_read_bytes, COL_BYTES);
+	trace_cell__bytes(sb, m, u->disk_write_bytes, COL_BYTES);
+}
+
 /* Columns before ARGS, separators included. */
 static size_t fixed_cols(const struct trace_layout *l)
 {
@@ -446,14 +479,8 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 		trace_cell__right(sb, "UID", COL_UID);
 	trace_cell__right(sb, "DURATION", COL_DURATION);
 	trace_cell__left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide) {
-		trace_cell__right(sb, "CPU", COL_CPU);
-		trace_cell__right(sb, "MAXRSS", COL_BYTES);
-		trace_cell__right(sb, "NET_TX", COL_BYTES);
-		trace_cell__right(sb, "NET_RX", COL_BYTES);
-		trace_cell__right(sb, "DISK_R", COL_BYTES);
-		trace_cell__right(sb, "DISK_W", COL_BYTES);
-	}
+	if (l->wide)
+		trace_cell__usage_titles(sb, COL_CPU);
 	strbuf__puts(sb, "ARGS");
 	trace_format__end_line(sb, start);
 }
@@ -461,6 +488,12 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 static uint64_t event_time_ns(const struct exec_event *ev)
 {
 	return ev->kind == EXEC_EVENT_START ? ev->start_ns : ev->end_ns;
+}
+
+/* The usage figures an event carries: only ends of executions have them. */
+static const struct tw_usage *end_usage(const struct exec_event *ev)
+{
+	return ev->kind == EXEC_EVENT_END ? ev->usage : NULL;
 }
 
 bool trace_format__has_duration(const struct exec_event *ev)
@@ -472,10 +505,8 @@ bool trace_format__has_duration(const struct exec_event *ev)
 void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev)
 {
-	const struct tw_usage *u = ev->usage;
 	size_t start = sb->len, fixed = fixed_cols(l), args_cols;
 	char buf[64];
-	bool m;
 
 	trace_format__local_time(buf, sizeof(buf), trace_clock__wall_ns(c, event_time_ns(ev)),
 				 c->utc_offset_s);
@@ -489,18 +520,8 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 			     COL_DURATION);
 	trace_format__status(buf, sizeof(buf), ev);
 	trace_cell__left(sb, buf, l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide) {
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_CPU);
-		trace_cell__duration(sb, m, m ? u->cpu_user_ns + u->cpu_system_ns : 0, COL_CPU);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_MEMORY);
-		trace_cell__bytes(sb, m, m ? u->peak_rss_bytes : 0, COL_BYTES);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_NET);
-		trace_cell__bytes(sb, m, m ? u->net_tx_bytes : 0, COL_BYTES);
-		trace_cell__bytes(sb, m, m ? u->net_rx_bytes : 0, COL_BYTES);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_DISK);
-		trace_cell__bytes(sb, m, m ? u->disk_read_bytes : 0, COL_BYTES);
-		trace_cell__bytes(sb, m, m ? u->disk_write_bytes : 0, COL_BYTES);
-	}
+	if (l->wide)
+		trace_cell__usage(sb, end_usage(ev), l->measured, COL_CPU);
 	/* a long cell above pushed ARGS right: it still ends at the terminal's edge */
 	fixed = sb->len - start > fixed ? sb->len - start : fixed;
 	if (l->wide)
@@ -549,26 +570,43 @@ static void json_argv(struct json_object *w, const char *args, size_t len)
 	strbuf__putc(w->sb, ']');
 }
 
-static void json_usage(struct json_object *w, unsigned int measured, const struct exec_event *ev)
+/* The usage figures of JSON objects, in their order, but for the 32-bit TCP counters. */
+static const struct usage_member {
+	const char *key; /* NULL: the peak RSS, named by the caller */
+	unsigned int what;
+	size_t offset;
+} usage_members[] = {
+    {NULL, TRACE_MEASURE_MEMORY, offsetof(struct tw_usage, peak_rss_bytes)},
+    {"cpu_user_ns", TRACE_MEASURE_CPU, offsetof(struct tw_usage, cpu_user_ns)},
+    {"cpu_system_ns", TRACE_MEASURE_CPU, offsetof(struct tw_usage, cpu_system_ns)},
+    {"net_tx_bytes", TRACE_MEASURE_NET, offsetof(struct tw_usage, net_tx_bytes)},
+    {"net_rx_bytes", TRACE_MEASURE_NET, offsetof(struct tw_usage, net_rx_bytes)},
+    {"disk_read_bytes", TRACE_MEASURE_DISK, offsetof(struct tw_usage, disk_read_bytes)},
+    {"disk_write_bytes", TRACE_MEASURE_DISK, offsetof(struct tw_usage, disk_write_bytes)},
+};
+
+void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
+			      unsigned int measured, const char *rss_key, bool tcp)
 {
 	static const struct tw_usage none;
-	const struct tw_usage *u = ev->usage ? ev->usage : &none;
 	bool m;
 
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_MEMORY);
-	json_object__u64_or_null(w, "peak_rss_bytes", m, u->peak_rss_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_CPU);
-	json_object__u64_or_null(w, "cpu_user_ns", m, u->cpu_user_ns);
-	json_object__u64_or_null(w, "cpu_system_ns", m, u->cpu_system_ns);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_NET);
-	json_object__u64_or_null(w, "net_tx_bytes", m, u->net_tx_bytes);
-	json_object__u64_or_null(w, "net_rx_bytes", m, u->net_rx_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_DISK);
-	json_object__u64_or_null(w, "disk_read_bytes", m, u->disk_read_bytes);
-	json_object__u64_or_null(w, "disk_write_bytes", m, u->disk_write_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_TCP);
-	json_object__u64_or_null(w, "tcp_connects", m, u->tcp_connects);
-	json_object__u64_or_null(w, "tcp_retransmits", m, u->tcp_retransmits);
+	if (!u) {
+		u = &none;
+		measured = 0;
+	}
+	for (size_t i = 0; i < sizeof(usage_members) / sizeof(usage_members[0]); i++) {
+		const struct usage_member *f = &usage_members[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)u + f->offset, sizeof(v));
+		json_object__u64_or_null(o, f->key ? f->key : rss_key, measured & f->what, v);
+	}
+	if (!tcp)
+		return;
+	m = measured & TRACE_MEASURE_TCP;
+	json_object__u64_or_null(o, "tcp_connects", m, u->tcp_connects);
+	json_object__u64_or_null(o, "tcp_retransmits", m, u->tcp_retransmits);
 }
 
 void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
@@ -610,7 +648,7 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 			   : NULL);
 		json_object__u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
 		json_object__bool(&w, "reexec", ev->flags & TW_F_REEXEC);
-		json_usage(&w, l->measured, ev);
+		trace_format__json_usage(&w, end_usage(ev), l->measured, "peak_rss_bytes", true);
 	}
 	json_object__string(&w, "filename", ev->filename && ev->filename[0] ? ev->filename : NULL);
 	json_argv(&w, ev->args, ev->args ? ev->args_size : 0);

@@ -131,9 +131,9 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 
 /*
  * One line for an anomaly flag that was raised or cleared, at wall time wall_ns: text
- * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a JSON object with event
- * "anomaly", tool (null for the host), kind, severity, state ("raised"/"cleared"),
- * deviation_ratio and raised_total. Ends with a newline.
+ * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a
+ * JSON object with event "anomaly", tool (null for the host), kind, severity, state
+ * ("raised"/"cleared"), deviation_ratio and raised_total. Ends with a newline.
  */
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
@@ -168,12 +168,31 @@ void trace_cell__duration(struct strbuf *sb, bool known, uint64_t ns, size_t wid
 /* A name escaped for the terminal (trace_format__text), cut to width unless wide. */
 void trace_cell__name(struct strbuf *sb, const char *s, size_t width, bool wide);
 
+/* Titles of the wide usage columns: CPU (cpu_width) MAXRSS NET_TX NET_RX DISK_R DISK_W. */
+void trace_cell__usage_titles(struct strbuf *sb, size_t cpu_width);
+/*
+ * The cells of u under those titles: CPU time (user + system, saturating), peak RSS, each
+ * direction of network and disk bytes; "-" for the figures not in measured
+ * (TRACE_MEASURE_*), and for all of them when u is NULL.
+ */
+void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int measured,
+		       size_t cpu_width);
+
 /* Ends the line that starts at sb offset line_start: trailing spaces dropped, newline. */
 void trace_format__end_line(struct strbuf *sb, size_t line_start);
 
 /* A member key of o: wall_ns in RFC 3339 UTC (trace_format__utc_time), null when unknown. */
 void trace_format__json_time(struct json_object *o, const char *key, bool known,
 			     uint64_t wall_ns);
+
+/*
+ * The usage members of u in o: rss_key (the peak RSS), cpu_user_ns, cpu_system_ns,
+ * net_tx_bytes, net_rx_bytes, disk_read_bytes, disk_write_bytes and, when tcp,
+ * tcp_connects and tcp_retransmits; null for the figures not in measured
+ * (TRACE_MEASURE_*), and for all of them when u is NULL.
+ */
+void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
+			      unsigned int measured, const char *rss_key, bool tcp);
 
 /* The summaries were declared here before trace_summary.h: their users need no new include. */
 #include "trace_summary.h"

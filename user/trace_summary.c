@@ -36,14 +36,13 @@ struct trace_summary *trace_summary__new(unsigned int max_tools)
 {
 	struct trace_summary *s = calloc(1, sizeof(*s));
 
-	if (!s)
-		return NULL;
-	s->max_tools = max_tools;
-	s->tools = tool_table__new(max_tools);
-	if (!s->tools) {
-		free(s);
+	if (s)
+		s->tools = tool_table__new(max_tools);
+	if (!s || !s->tools) {
+		free(s); /* errno is calloc's or tool_table__new's */
 		return NULL;
 	}
+	s->max_tools = max_tools;
 	return s;
 }
 
@@ -99,6 +98,21 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
+static void add_usage(struct trace_tool_stats *t, const struct tw_usage *u)
+{
+	struct tw_usage *sum = &t->usage;
+
+	t->has_usage = true;
+	if (u->peak_rss_bytes > sum->peak_rss_bytes)
+		sum->peak_rss_bytes = u->peak_rss_bytes;
+	sum->cpu_user_ns = sat_add(sum->cpu_user_ns, u->cpu_user_ns);
+	sum->cpu_system_ns = sat_add(sum->cpu_system_ns, u->cpu_system_ns);
+	sum->net_tx_bytes = sat_add(sum->net_tx_bytes, u->net_tx_bytes);
+	sum->net_rx_bytes = sat_add(sum->net_rx_bytes, u->net_rx_bytes);
+	sum->disk_read_bytes = sat_add(sum->disk_read_bytes, u->disk_read_bytes);
+	sum->disk_write_bytes = sat_add(sum->disk_write_bytes, u->disk_write_bytes);
+}
+
 int trace_summary__add(struct trace_summary *s, const struct exec_event *ev)
 {
 	struct trace_tool_stats *t;
@@ -131,19 +145,8 @@ int trace_summary__add(struct trace_summary *s, const struct exec_event *ev)
 		t->log2_us[hist_log2__slot(ns / NS_PER_US)]++;
 		t->fine[hist_fine__bucket(ns)]++;
 	}
-	if (ev->kind == EXEC_EVENT_END && ev->usage) {
-		const struct tw_usage *u = ev->usage;
-
-		t->has_usage = true;
-		if (u->peak_rss_bytes > t->max_peak_rss_bytes)
-			t->max_peak_rss_bytes = u->peak_rss_bytes;
-		t->cpu_user_ns = sat_add(t->cpu_user_ns, u->cpu_user_ns);
-		t->cpu_system_ns = sat_add(t->cpu_system_ns, u->cpu_system_ns);
-		t->net_tx_bytes = sat_add(t->net_tx_bytes, u->net_tx_bytes);
-		t->net_rx_bytes = sat_add(t->net_rx_bytes, u->net_rx_bytes);
-		t->disk_read_bytes = sat_add(t->disk_read_bytes, u->disk_read_bytes);
-		t->disk_write_bytes = sat_add(t->disk_write_bytes, u->disk_write_bytes);
-	}
+	if (ev->kind == EXEC_EVENT_END && ev->usage)
+		add_usage(t, ev->usage);
 	return 0;
 }
 
@@ -214,12 +217,7 @@ static void summary_table_header(struct strbuf *sb, bool wide)
 	trace_cell__right(sb, "P99", SUM_DURATION);
 	if (wide) {
 		trace_cell__right(sb, "MAX", SUM_DURATION);
-		trace_cell__right(sb, "CPU", SUM_DURATION);
-		trace_cell__right(sb, "MAXRSS", SUM_BYTES);
-		trace_cell__right(sb, "NET_TX", SUM_BYTES);
-		trace_cell__right(sb, "NET_RX", SUM_BYTES);
-		trace_cell__right(sb, "DISK_R", SUM_BYTES);
-		trace_cell__right(sb, "DISK_W", SUM_BYTES);
+		trace_cell__usage_titles(sb, SUM_DURATION);
 	} else {
 		trace_cell__right(sb, "MAXRSS", SUM_BYTES);
 		trace_cell__right(sb, "NET", SUM_BYTES);
@@ -228,22 +226,19 @@ static void summary_table_header(struct strbuf *sb, bool wide)
 	trace_format__end_line(sb, start);
 }
 
-/* True when the tool has usage figures `what` and the kernel measures them. */
-static bool stats_measured(const struct trace_tool_stats *t, unsigned int measured,
-			   unsigned int what)
+/* The tool's usage figures, NULL when none of its executions had them. */
+static const struct tw_usage *stats_usage(const struct trace_tool_stats *t)
 {
-	return t->has_usage && (measured & what) == what;
+	return t->has_usage ? &t->usage : NULL;
 }
 
 static void summary_table_row(struct strbuf *sb, const struct ranked *r,
 			      const struct trace_summary_view *v)
 {
 	const struct trace_tool_stats *t = r->t;
+	const struct tw_usage *u = &t->usage;
+	unsigned int measured = t->has_usage ? v->measured : 0;
 	bool timed = t->timed, wide = v->wide;
-	bool cpu = stats_measured(t, v->measured, TRACE_MEASURE_CPU);
-	bool mem = stats_measured(t, v->measured, TRACE_MEASURE_MEMORY);
-	bool net = stats_measured(t, v->measured, TRACE_MEASURE_NET);
-	bool disk = stats_measured(t, v->measured, TRACE_MEASURE_DISK);
 	size_t start = sb->len;
 
 	trace_cell__name(sb, r->name, wide ? SUM_TOOL_WIDE : SUM_TOOL, wide);
@@ -254,18 +249,14 @@ static void summary_table_row(struct strbuf *sb, const struct ranked *r,
 	trace_cell__duration(sb, timed, trace_stats__quantile(t, 0.99), SUM_DURATION);
 	if (wide) {
 		trace_cell__duration(sb, timed, t->max_ns, SUM_DURATION);
-		trace_cell__duration(sb, cpu, sat_add(t->cpu_user_ns, t->cpu_system_ns),
-				     SUM_DURATION);
-		trace_cell__bytes(sb, mem, t->max_peak_rss_bytes, SUM_BYTES);
-		trace_cell__bytes(sb, net, t->net_tx_bytes, SUM_BYTES);
-		trace_cell__bytes(sb, net, t->net_rx_bytes, SUM_BYTES);
-		trace_cell__bytes(sb, disk, t->disk_read_bytes, SUM_BYTES);
-		trace_cell__bytes(sb, disk, t->disk_write_bytes, SUM_BYTES);
+		trace_cell__usage(sb, stats_usage(t), v->measured, SUM_DURATION);
 	} else {
-		trace_cell__bytes(sb, mem, t->max_peak_rss_bytes, SUM_BYTES);
-		trace_cell__bytes(sb, net, sat_add(t->net_tx_bytes, t->net_rx_bytes), SUM_BYTES);
-		trace_cell__bytes(sb, disk, sat_add(t->disk_read_bytes, t->disk_write_bytes),
+		trace_cell__bytes(sb, measured & TRACE_MEASURE_MEMORY, u->peak_rss_bytes,
 				  SUM_BYTES);
+		trace_cell__bytes(sb, measured & TRACE_MEASURE_NET,
+				  sat_add(u->net_tx_bytes, u->net_rx_bytes), SUM_BYTES);
+		trace_cell__bytes(sb, measured & TRACE_MEASURE_DISK,
+				  sat_add(u->disk_read_bytes, u->disk_write_bytes), SUM_BYTES);
 	}
 	trace_format__end_line(sb, start);
 }
@@ -317,7 +308,7 @@ void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
 	for (size_t i = 0; i < n; i++) {
 		const struct trace_tool_stats *t = r[i].t;
 		struct json_object w, inner;
-		bool timed = t->timed, m;
+		bool timed = t->timed;
 		int last = -1;
 
 		json_object__begin(&w, sb);
@@ -347,17 +338,8 @@ void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
 		for (int k = 0; k <= last; k++)
 			strbuf__appendf(sb, "%s%" PRIu64, k ? "," : "", t->log2_us[k]);
 		strbuf__putc(sb, ']');
-		m = stats_measured(t, v->measured, TRACE_MEASURE_MEMORY);
-		json_object__u64_or_null(&w, "max_peak_rss_bytes", m, t->max_peak_rss_bytes);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_CPU);
-		json_object__u64_or_null(&w, "cpu_user_ns", m, t->cpu_user_ns);
-		json_object__u64_or_null(&w, "cpu_system_ns", m, t->cpu_system_ns);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_NET);
-		json_object__u64_or_null(&w, "net_tx_bytes", m, t->net_tx_bytes);
-		json_object__u64_or_null(&w, "net_rx_bytes", m, t->net_rx_bytes);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_DISK);
-		json_object__u64_or_null(&w, "disk_read_bytes", m, t->disk_read_bytes);
-		json_object__u64_or_null(&w, "disk_write_bytes", m, t->disk_write_bytes);
+		trace_format__json_usage(&w, stats_usage(t), v->measured, "max_peak_rss_bytes",
+					 false);
 		json_object__end(&w);
 		strbuf__putc(sb, '\n');
 	}

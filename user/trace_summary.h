@@ -35,10 +35,8 @@ struct trace_tool_stats {
 	uint64_t log2_us[HIST_LOG2_SLOTS]; /* durations in microseconds, drawn */
 	uint64_t fine[HIST_FINE_BUCKETS];  /* durations in ns (hist_fine__bucket): percentiles */
 	bool has_usage;			   /* some execution ended with usage figures */
-	uint64_t max_peak_rss_bytes;
-	uint64_t cpu_user_ns, cpu_system_ns;
-	uint64_t net_tx_bytes, net_rx_bytes;
-	uint64_t disk_read_bytes, disk_write_bytes;
+	struct tw_usage
+	    usage; /* of those: sums (saturating), peak_rss_bytes the largest, no tcp_* */
 };
 
 /*

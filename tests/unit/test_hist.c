@@ -132,13 +132,20 @@ static void test_hist_log2_slots(void **state)
 
 static void test_hist_log2_slot_edges(void **state)
 {
+	static const struct {
+		unsigned int slot;
+		uint64_t low, high;
+	} edges[] = {
+		{ 0, 0, 1 },
+		{ 10, 1024, 2047 },
+		{ 63, 1ULL << 63, UINT64_MAX },
+	};
+
 	(void)state;
-	assert_int_equal(hist_log2__low(0), 0);
-	assert_int_equal(hist_log2__high(0), 1);
-	assert_int_equal(hist_log2__low(10), 1024);
-	assert_int_equal(hist_log2__high(10), 2047);
-	assert_true(hist_log2__low(63) == 1ULL << 63);
-	assert_true(hist_log2__high(63) == UINT64_MAX);
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		assert_true(hist_log2__low(edges[i].slot) == edges[i].low);
+		assert_true(hist_log2__high(edges[i].slot) == edges[i].high);
+	}
 	for (unsigned int i = 0; i < HIST_LOG2_SLOTS; i++) {
 		assert_int_equal(hist_log2__slot(hist_log2__low(i)), i);
 		assert_int_equal(hist_log2__slot(hist_log2__high(i)), i);

@@ -126,6 +126,16 @@ static void test_trace_summary_counts_failures_and_bounds_memory(void **state)
 	trace_summary__free(s);
 }
 
+/* The start of a usecs histogram whose slots up to 32 -> 63 are empty. */
+#define USECS_TITLE_AND_EMPTY_0_TO_63                                                              \
+	"     usecs               : count    distribution\n" \
+	"         0 -> 1          : 0        |                                        |\n" \
+	"         2 -> 3          : 0        |                                        |\n" \
+	"         4 -> 7          : 0        |                                        |\n" \
+	"         8 -> 15         : 0        |                                        |\n" \
+	"        16 -> 31         : 0        |                                        |\n" \
+	"        32 -> 63         : 0        |                                        |\n"
+
 static void test_trace_summary_text_golden(void **state)
 {
 	struct trace_summary *s = trace_summary__new(10);
@@ -157,13 +167,7 @@ static void test_trace_summary_text_golden(void **state)
 	    "22:13:30.000 summary of 10.0s: 4 executions, 1 failed, 2 tools\n"
 	    "\n"
 	    "tool = gcc\n"
-	    "     usecs               : count    distribution\n"
-	    "         0 -> 1          : 0        |                                        |\n"
-	    "         2 -> 3          : 0        |                                        |\n"
-	    "         4 -> 7          : 0        |                                        |\n"
-	    "         8 -> 15         : 0        |                                        |\n"
-	    "        16 -> 31         : 0        |                                        |\n"
-	    "        32 -> 63         : 0        |                                        |\n"
+	    USECS_TITLE_AND_EMPTY_0_TO_63
 	    "        64 -> 127        : 0        |                                        |\n"
 	    "       128 -> 255        : 0        |                                        |\n"
 	    "       256 -> 511        : 0        |                                        |\n"
@@ -172,13 +176,7 @@ static void test_trace_summary_text_golden(void **state)
 	    "      2048 -> 4095       : 3        |****************************************|\n"
 	    "\n"
 	    "tool = ls\n"
-	    "     usecs               : count    distribution\n"
-	    "         0 -> 1          : 0        |                                        |\n"
-	    "         2 -> 3          : 0        |                                        |\n"
-	    "         4 -> 7          : 0        |                                        |\n"
-	    "         8 -> 15         : 0        |                                        |\n"
-	    "        16 -> 31         : 0        |                                        |\n"
-	    "        32 -> 63         : 0        |                                        |\n"
+	    USECS_TITLE_AND_EMPTY_0_TO_63
 	    "        64 -> 127        : 1        |****************************************|\n"
 	    "\n"
 	    "TOOL                   COUNT   FAIL     P50     P95     P99 MAXRSS    NET   DISK\n"
