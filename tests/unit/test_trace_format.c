@@ -57,6 +57,17 @@ static struct exec_event make_event(void)
 	return ev;
 }
 
+/* make_event() of another tool and argv. */
+static struct exec_event event_with_args(const char *tool, const char *args, size_t args_size)
+{
+	struct exec_event ev = make_event();
+
+	ev.tool = tool;
+	ev.args = args;
+	ev.args_size = args_size;
+	return ev;
+}
+
 static void assert_duration(uint64_t ns, const char *want)
 {
 	char buf[16];
@@ -301,18 +312,23 @@ static char *render_line(const struct trace_layout *l, const struct exec_event *
 	return sb.buf;
 }
 
+static void assert_header(const struct trace_layout *l, const char *want)
+{
+	struct strbuf sb = {0};
+
+	trace_format__header(&sb, l);
+	assert_string_equal(sb.buf, want);
+	strbuf__free(&sb);
+}
+
 static void test_trace_format_header_and_line_golden(void **state)
 {
 	struct exec_event ev = make_event();
-	struct strbuf sb = {0};
 	char *line;
 
 	(void)state;
-	trace_format__header(&sb, &narrow);
-	assert_string_equal(sb.buf,
-			    "TIME         TOOL             PID    PPID DURATION STATUS       "
-			    "ARGS\n");
-	strbuf__free(&sb);
+	assert_header(&narrow, "TIME         TOOL             PID    PPID DURATION STATUS       "
+			       "ARGS\n");
 	line = render_line(&narrow, &ev);
 	assert_string_equal(line, "22:13:21.001 make            4242       1   1.20ms ok           "
 				  "make -j8 all\n");
@@ -379,14 +395,10 @@ static void test_trace_format_line_fits_terminal(void **state)
 
 static void test_trace_format_line_hostile_names_stay_on_one_line(void **state)
 {
-	struct exec_event ev = make_event();
-	char *line;
+	struct exec_event ev = event_with_args("t\nx\x1b", "a\nb\0\x1b[31m\0", 10);
+	char *line = render_line(&narrow, &ev);
 
 	(void)state;
-	ev.tool = "t\nx\x1b";
-	ev.args = "a\nb\0\x1b[31m\0";
-	ev.args_size = 10;
-	line = render_line(&narrow, &ev);
 	assert_int_equal(strchr(line, '\n') - line, strlen(line) - 1);
 	assert_null(strchr(line, '\x1b'));
 	assert_non_null(strstr(line, "t\\nx\\x1b"));
@@ -404,16 +416,12 @@ static void test_trace_format_wide_line_golden(void **state)
 	    .disk_write_bytes = 1ULL << 30,
 	};
 	struct exec_event ev = make_event();
-	struct strbuf sb = {0};
 	char *line;
 
 	(void)state;
-	trace_format__header(&sb, &wide);
-	assert_string_equal(sb.buf,
-			    "TIME         TOOL                     PID    PPID    UID DURATION "
-			    "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
-			    "ARGS\n");
-	strbuf__free(&sb);
+	assert_header(&wide, "TIME         TOOL                     PID    PPID    UID DURATION "
+			     "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
+			     "ARGS\n");
 	ev.usage = &u;
 	line = render_line(&wide, &ev);
 	assert_string_equal(line,
@@ -547,17 +555,15 @@ static void test_trace_format_json_failed_exec_and_start(void **state)
 
 static void test_trace_format_json_hostile_argv(void **state)
 {
-	struct exec_event ev = make_event();
+	/* quotes, backslashes, control bytes, an escape sequence, invalid UTF-8, an empty
+	 * word and a last word cut short without its NUL */
+	struct exec_event ev = event_with_args(
+	    "t\"o\\ol\n", "say \"hi\"\0C:\\x\0\x1b[2J\x7f\0\xc3(\xe2\x82\xac\0\0cut", 30);
 	char *json;
 
 	(void)state;
-	ev.tool = "t\"o\\ol\n";
 	ev.comm = "c\x01";
 	ev.filename = "/tmp/\xff\xfe";
-	/* quotes, backslashes, control bytes, an escape sequence, invalid UTF-8, an empty
-	 * word and a last word cut short without its NUL */
-	ev.args = "say \"hi\"\0C:\\x\0\x1b[2J\x7f\0\xc3(\xe2\x82\xac\0\0cut";
-	ev.args_size = 30;
 	json = render_json(&ev);
 	assert_non_null(strstr(json, "\"tool\":\"t\\\"o\\\\ol\\n\",\"comm\":\"c\\u0001\","));
 	assert_non_null(strstr(json, "\"filename\":\"/tmp/\\ufffd\\ufffd\","));

@@ -128,12 +128,12 @@ static void test_trace_summary_counts_failures_and_bounds_memory(void **state)
 
 /* The start of a usecs histogram whose slots up to 32 -> 63 are empty. */
 #define USECS_TITLE_AND_EMPTY_0_TO_63                                                              \
-	"     usecs               : count    distribution\n" \
-	"         0 -> 1          : 0        |                                        |\n" \
-	"         2 -> 3          : 0        |                                        |\n" \
-	"         4 -> 7          : 0        |                                        |\n" \
-	"         8 -> 15         : 0        |                                        |\n" \
-	"        16 -> 31         : 0        |                                        |\n" \
+	"     usecs               : count    distribution\n"                                       \
+	"         0 -> 1          : 0        |                                        |\n"         \
+	"         2 -> 3          : 0        |                                        |\n"         \
+	"         4 -> 7          : 0        |                                        |\n"         \
+	"         8 -> 15         : 0        |                                        |\n"         \
+	"        16 -> 31         : 0        |                                        |\n"         \
 	"        32 -> 63         : 0        |                                        |\n"
 
 static void test_trace_summary_text_golden(void **state)
@@ -166,8 +166,7 @@ static void test_trace_summary_text_golden(void **state)
 	    sb.buf,
 	    "22:13:30.000 summary of 10.0s: 4 executions, 1 failed, 2 tools\n"
 	    "\n"
-	    "tool = gcc\n"
-	    USECS_TITLE_AND_EMPTY_0_TO_63
+	    "tool = gcc\n" USECS_TITLE_AND_EMPTY_0_TO_63
 	    "        64 -> 127        : 0        |                                        |\n"
 	    "       128 -> 255        : 0        |                                        |\n"
 	    "       256 -> 511        : 0        |                                        |\n"
@@ -175,8 +174,7 @@ static void test_trace_summary_text_golden(void **state)
 	    "      1024 -> 2047       : 0        |                                        |\n"
 	    "      2048 -> 4095       : 3        |****************************************|\n"
 	    "\n"
-	    "tool = ls\n"
-	    USECS_TITLE_AND_EMPTY_0_TO_63
+	    "tool = ls\n" USECS_TITLE_AND_EMPTY_0_TO_63
 	    "        64 -> 127        : 1        |****************************************|\n"
 	    "\n"
 	    "TOOL                   COUNT   FAIL     P50     P95     P99 MAXRSS    NET   DISK\n"
