@@ -5,6 +5,10 @@
 #define MS (1000ULL * US)
 #define S (1000ULL * MS)
 
+#define FINE_SUB_BITS 3 /* HIST_FINE_SUB == 1 << FINE_SUB_BITS */
+
+_Static_assert(HIST_FINE_SUB == 1 << FINE_SUB_BITS, "HIST_FINE_SUB must be 2^FINE_SUB_BITS");
+
 const struct hist_layout hist_duration_layout = {
 	.nr_bounds = 23,
 	.bounds = { 100 * US, 250 * US, 500 * US, 1 * MS,   2500 * US, 5 * MS,	 10 * MS, 25 * MS,
@@ -13,21 +17,18 @@ const struct hist_layout hist_duration_layout = {
 	.unit_scale = 1e9,
 };
 
+/* Four rising powers of two from 2^e. */
+#define POW2_4(e) 1ULL << (e), 1ULL << ((e) + 1), 1ULL << ((e) + 2), 1ULL << ((e) + 3)
+
 const struct hist_layout hist_memory_layout = {
 	.nr_bounds = 21,
-	.bounds = { 1ULL << 16, 1ULL << 17, 1ULL << 18, 1ULL << 19, 1ULL << 20, 1ULL << 21,
-		    1ULL << 22, 1ULL << 23, 1ULL << 24, 1ULL << 25, 1ULL << 26, 1ULL << 27,
-		    1ULL << 28, 1ULL << 29, 1ULL << 30, 1ULL << 31, 1ULL << 32, 1ULL << 33,
-		    1ULL << 34, 1ULL << 35, 1ULL << 36 },
+	.bounds = { POW2_4(16), POW2_4(20), POW2_4(24), POW2_4(28), POW2_4(32), 1ULL << 36 },
 	.unit_scale = 1,
 };
 
 const struct hist_layout hist_latency_layout = {
 	.nr_bounds = 26,
-	.bounds = { 1ULL << 10, 1ULL << 11, 1ULL << 12, 1ULL << 13, 1ULL << 14, 1ULL << 15,
-		    1ULL << 16, 1ULL << 17, 1ULL << 18, 1ULL << 19, 1ULL << 20, 1ULL << 21,
-		    1ULL << 22, 1ULL << 23, 1ULL << 24, 1ULL << 25, 1ULL << 26, 1ULL << 27,
-		    1ULL << 28, 1ULL << 29, 1ULL << 30, 1ULL << 31, 1ULL << 32, 1ULL << 33,
+	.bounds = { POW2_4(10), POW2_4(14), POW2_4(18), POW2_4(22), POW2_4(26), POW2_4(30),
 		    1ULL << 34, 1ULL << 35 },
 	.unit_scale = 1e9,
 };
@@ -92,4 +93,87 @@ double hist__quantile(const struct hist *h, const struct hist_layout *layout, do
 		lower = upper;
 	}
 	return (double)layout->bounds[layout->nr_bounds - 1];
+}
+
+unsigned int hist_log2__slot(uint64_t v)
+{
+	return v < 2 ? 0 : 63 - (unsigned int)__builtin_clzll(v);
+}
+
+uint64_t hist_log2__low(unsigned int slot)
+{
+	return slot ? 1ULL << slot : 0;
+}
+
+uint64_t hist_log2__high(unsigned int slot)
+{
+	return slot >= 63 ? UINT64_MAX : (2ULL << slot) - 1;
+}
+
+unsigned int hist_fine__bucket(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < 2 * HIST_FINE_SUB)
+		return (unsigned int)v;
+	e = 63 - (unsigned int)__builtin_clzll(v); /* >= FINE_SUB_BITS + 1 */
+	return 2 * HIST_FINE_SUB + (e - FINE_SUB_BITS - 1) * HIST_FINE_SUB +
+	       (unsigned int)((v >> (e - FINE_SUB_BITS)) & (HIST_FINE_SUB - 1));
+}
+
+/* Smallest value of fine bucket b and the number of values it holds. */
+static void fine_bounds(unsigned int b, uint64_t *lower, uint64_t *width)
+{
+	unsigned int e, sub;
+
+	if (b < 2 * HIST_FINE_SUB) {
+		*lower = b;
+		*width = 1;
+		return;
+	}
+	e = (b - 2 * HIST_FINE_SUB) / HIST_FINE_SUB + FINE_SUB_BITS + 1;
+	sub = (b - 2 * HIST_FINE_SUB) % HIST_FINE_SUB;
+	*lower = (uint64_t)(HIST_FINE_SUB + sub) << (e - FINE_SUB_BITS);
+	*width = 1ULL << (e - FINE_SUB_BITS);
+}
+
+/*
+ * Not hist__quantile(): percentiles printed for people must be exact when all values are
+ * equal (a 3ms tool shows P50 3.00ms), so the rank is the nearest rank and the bucket is
+ * narrowed to the exact min and max, which struct hist does not keep.
+ */
+uint64_t hist_fine__quantile(const uint64_t *counts, uint64_t n, uint64_t min, uint64_t max,
+			     double q)
+{
+	uint64_t rank, seen = 0, lower, width, lo, hi;
+	double v;
+
+	if (!n)
+		return 0;
+	if (q <= 0)
+		return min;
+	if (q >= 1)
+		return max;
+	/* nearest rank: the smallest value with at least q of them at or below it */
+	rank = (uint64_t)(q * (double)n + 0.999999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	for (unsigned int b = 0; b < HIST_FINE_BUCKETS; b++) {
+		uint64_t c = counts[b];
+
+		if (!c || seen + c < rank) {
+			seen += c;
+			continue;
+		}
+		fine_bounds(b, &lower, &width);
+		/* the bucket narrowed to what was seen: exact when all values are equal */
+		hi = lower + width - 1 < max ? lower + width - 1 : max;
+		lo = lower > min ? lower : min;
+		/* the k-th of c values spread evenly over [lo, hi] */
+		v = (double)lo + (double)(hi - lo) * ((double)(rank - seen) - 0.5) / (double)c;
+		return (uint64_t)(v + 0.5);
+	}
+	return max;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Fixed-bucket histograms (Prometheus style), pure. */
+/*
+ * Histogram maths, pure: fixed-bucket histograms (Prometheus style), log2 slots (as the
+ * kernel keeps them and BCC draws them) and log-linear buckets for percentiles.
+ */
 #ifndef TOOLWATCH_HIST_H
 #define TOOLWATCH_HIST_H
 
@@ -46,5 +49,36 @@ void hist__delta(struct hist *dst, const struct hist *a, const struct hist *b);
  * the +Inf bucket returns the highest finite bound.
  */
 double hist__quantile(const struct hist *h, const struct hist_layout *layout, double q);
+
+#define HIST_LOG2_SLOTS 64 /* log2 slots that hold any uint64_t */
+
+/* Slot of v in a log2 histogram: 0 holds 0 and 1, slot i >= 1 holds [2^i, 2^(i+1)). */
+unsigned int hist_log2__slot(uint64_t v);
+
+/* Smallest value of log2 slot i (< HIST_LOG2_SLOTS): 0 for slot 0. */
+uint64_t hist_log2__low(unsigned int slot);
+
+/* Largest value of log2 slot i (< HIST_LOG2_SLOTS): UINT64_MAX for the last one. */
+uint64_t hist_log2__high(unsigned int slot);
+
+/*
+ * Log-linear ("fine") buckets of any uint64_t: one per value below 2 * HIST_FINE_SUB, then
+ * HIST_FINE_SUB equal buckets per power of two, so a bucket is at most 12.5% wide. Too many
+ * for a struct hist_layout (HIST_MAX_BOUNDS): a plain array of HIST_FINE_BUCKETS counts.
+ */
+#define HIST_FINE_SUB	  8
+#define HIST_FINE_BUCKETS (2 * HIST_FINE_SUB + (64 - 4) * HIST_FINE_SUB)
+
+/* Fine bucket of v: rising with v, 0 for 0, HIST_FINE_BUCKETS - 1 for UINT64_MAX. */
+unsigned int hist_fine__bucket(uint64_t v);
+
+/*
+ * The q-quantile of n values counted in fine buckets (counts[HIST_FINE_BUCKETS]) whose
+ * smallest is min and largest max: min for q <= 0, max for q >= 1, else the bucket of the
+ * nearest-rank value, narrowed to [min, max] and interpolated linearly (off by at most one
+ * bucket width, 12.5%; exact when all values are equal). 0 when n is 0.
+ */
+uint64_t hist_fine__quantile(const uint64_t *counts, uint64_t n, uint64_t min, uint64_t max,
+			     double q);
 
 #endif /* TOOLWATCH_HIST_H */

@@ -2,25 +2,22 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "hist.h"
 #include "json.h"
-#include "tools.h"
 #include "trace_format.h"
 
 #define NS_PER_US	1000ULL
 #define NS_PER_MS	1000000ULL
 #define NS_PER_S	1000000000ULL
 #define SECONDS_PER_DAY 86400LL
-#define FINE_SUB_BITS	3 /* TRACE_FINE_SUB == 1 << FINE_SUB_BITS */
 #define ELLIPSIS	"..."
 #define ELLIPSIS_COLS	3
 #define STARS_MAX	40
-
-_Static_assert(TRACE_FINE_SUB == 1 << FINE_SUB_BITS, "TRACE_FINE_SUB must be 2^FINE_SUB_BITS");
 
 /* Column widths of the text lines. */
 #define COL_TIME	12
@@ -33,13 +30,6 @@ _Static_assert(TRACE_FINE_SUB == 1 << FINE_SUB_BITS, "TRACE_FINE_SUB must be 2^F
 #define COL_STATUS_WIDE 19
 #define COL_CPU		7
 #define COL_BYTES	6
-
-/* Column widths of the summary table. */
-#define SUM_TOOL      20
-#define SUM_TOOL_WIDE 28
-#define SUM_COUNT     7
-#define SUM_FAIL      6
-#define SUM_DURATION  7
 
 uint64_t trace_clock__wall_ns(const struct trace_clock *c, uint64_t mono_ns)
 {
@@ -379,8 +369,7 @@ static void pad(struct strbuf *sb, size_t n)
 	}
 }
 
-/* A left-aligned cell of plain ASCII text and the space after it. */
-static void cell_left(struct strbuf *sb, const char *s, size_t width)
+void trace_cell__left(struct strbuf *sb, const char *s, size_t width)
 {
 	size_t n = strlen(s);
 
@@ -388,8 +377,7 @@ static void cell_left(struct strbuf *sb, const char *s, size_t width)
 	pad(sb, n < width ? width - n + 1 : 1);
 }
 
-/* A right-aligned cell of plain ASCII text and the space after it. */
-static void cell_right(struct strbuf *sb, const char *s, size_t width)
+void trace_cell__right(struct strbuf *sb, const char *s, size_t width)
 {
 	size_t n = strlen(s);
 
@@ -398,45 +386,76 @@ static void cell_right(struct strbuf *sb, const char *s, size_t width)
 	strbuf__putc(sb, ' ');
 }
 
-static void cell_u64(struct strbuf *sb, uint64_t v, size_t width)
+void trace_cell__u64(struct strbuf *sb, uint64_t v, size_t width)
 {
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	cell_right(sb, buf, width);
+	trace_cell__right(sb, buf, width);
 }
 
-static void cell_bytes(struct strbuf *sb, bool measured, uint64_t v, size_t width)
+void trace_cell__bytes(struct strbuf *sb, bool measured, uint64_t v, size_t width)
 {
 	char buf[16] = "-";
 
 	if (measured)
 		trace_format__bytes(buf, sizeof(buf), v);
-	cell_right(sb, buf, width);
+	trace_cell__right(sb, buf, width);
 }
 
-static void cell_duration(struct strbuf *sb, bool known, uint64_t ns, size_t width)
+void trace_cell__duration(struct strbuf *sb, bool known, uint64_t ns, size_t width)
 {
 	char buf[16] = "-";
 
 	if (known)
 		trace_format__duration(buf, sizeof(buf), ns);
-	cell_right(sb, buf, width);
+	trace_cell__right(sb, buf, width);
 }
 
-/* An escaped name cut to width (unless wide) and padded to it, then a space. */
-static void cell_name(struct strbuf *sb, const char *s, size_t width, bool wide)
+void trace_cell__name(struct strbuf *sb, const char *s, size_t width, bool wide)
 {
 	size_t cols = text0(sb, s, wide ? SIZE_MAX : width);
 
 	pad(sb, cols < width ? width - cols + 1 : 1);
 }
 
-static void end_line(struct strbuf *sb, size_t line_start)
+void trace_format__end_line(struct strbuf *sb, size_t line_start)
 {
 	while (sb->len > line_start && sb->buf[sb->len - 1] == ' ')
 		sb->len--;
 	strbuf__putc(sb, '\n');
+}
+
+void trace_cell__usage_titles(struct strbuf *sb, size_t cpu_width)
+{
+	static const char *const titles[] = {"MAXRSS", "NET_TX", "NET_RX", "DISK_R", "DISK_W"};
+
+	trace_cell__right(sb, "CPU", cpu_width);
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		trace_cell__right(sb, titles[i], COL_BYTES);
+}
+
+void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int measured,
+		       size_t cpu_width)
+{
+	static const struct tw_usage none;
+	uint64_t cpu;
+	bool m;
+
+	if (!u) {
+		u = &none;
+		measured = 0;
+	}
+	cpu = u->cpu_user_ns + u->cpu_system_ns;
+	trace_cell__duration(sb, measured & TRACE_MEASURE_CPU,
+			     cpu < u->cpu_user_ns ? UINT64_MAX : cpu, cpu_width);
+	trace_cell__bytes(sb, measured & TRACE_MEASURE_MEMORY, u->peak_rss_bytes, COL_BYTES);
+	m = measured & TRACE_MEASURE_NET;
+	trace_cell__bytes(sb, m, u->net_tx_bytes, COL_BYTES);
+	trace_cell__bytes(sb, m, u->net_rx_bytes, COL_BYTES);
+	m = measured & TRACE_MEASURE_DISK;
+	trace_cell__bytes(sb, m, u->disk_read_bytes, COL_BYTES);
+	trace_cell__bytes(sb, m, u->disk_write_bytes, COL_BYTES);
 }
 
 /* Columns before ARGS, separators included. */
@@ -452,24 +471,18 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 {
 	size_t start = sb->len;
 
-	cell_left(sb, "TIME", COL_TIME);
-	cell_left(sb, "TOOL", l->wide ? COL_TOOL_WIDE : COL_TOOL);
-	cell_right(sb, "PID", COL_PID);
-	cell_right(sb, "PPID", COL_PID);
+	trace_cell__left(sb, "TIME", COL_TIME);
+	trace_cell__left(sb, "TOOL", l->wide ? COL_TOOL_WIDE : COL_TOOL);
+	trace_cell__right(sb, "PID", COL_PID);
+	trace_cell__right(sb, "PPID", COL_PID);
 	if (l->wide)
-		cell_right(sb, "UID", COL_UID);
-	cell_right(sb, "DURATION", COL_DURATION);
-	cell_left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide) {
-		cell_right(sb, "CPU", COL_CPU);
-		cell_right(sb, "MAXRSS", COL_BYTES);
-		cell_right(sb, "NET_TX", COL_BYTES);
-		cell_right(sb, "NET_RX", COL_BYTES);
-		cell_right(sb, "DISK_R", COL_BYTES);
-		cell_right(sb, "DISK_W", COL_BYTES);
-	}
+		trace_cell__right(sb, "UID", COL_UID);
+	trace_cell__right(sb, "DURATION", COL_DURATION);
+	trace_cell__left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
+	if (l->wide)
+		trace_cell__usage_titles(sb, COL_CPU);
 	strbuf__puts(sb, "ARGS");
-	end_line(sb, start);
+	trace_format__end_line(sb, start);
 }
 
 static uint64_t event_time_ns(const struct exec_event *ev)
@@ -477,7 +490,13 @@ static uint64_t event_time_ns(const struct exec_event *ev)
 	return ev->kind == EXEC_EVENT_START ? ev->start_ns : ev->end_ns;
 }
 
-static bool has_duration(const struct exec_event *ev)
+/* The usage figures an event carries: only ends of executions have them. */
+static const struct tw_usage *end_usage(const struct exec_event *ev)
+{
+	return ev->kind == EXEC_EVENT_END ? ev->usage : NULL;
+}
+
+bool trace_format__has_duration(const struct exec_event *ev)
 {
 	return ev->kind == EXEC_EVENT_END && !(ev->flags & TW_F_PARTIAL) &&
 	       ev->end_ns >= ev->start_ns;
@@ -486,34 +505,23 @@ static bool has_duration(const struct exec_event *ev)
 void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev)
 {
-	const struct tw_usage *u = ev->usage;
 	size_t start = sb->len, fixed = fixed_cols(l), args_cols;
 	char buf[64];
-	bool m;
 
 	trace_format__local_time(buf, sizeof(buf), trace_clock__wall_ns(c, event_time_ns(ev)),
 				 c->utc_offset_s);
-	cell_left(sb, buf, COL_TIME);
-	cell_name(sb, ev->tool, l->wide ? COL_TOOL_WIDE : COL_TOOL, l->wide);
-	cell_u64(sb, ev->tgid, COL_PID);
-	cell_u64(sb, ev->ppid, COL_PID);
+	trace_cell__left(sb, buf, COL_TIME);
+	trace_cell__name(sb, ev->tool, l->wide ? COL_TOOL_WIDE : COL_TOOL, l->wide);
+	trace_cell__u64(sb, ev->tgid, COL_PID);
+	trace_cell__u64(sb, ev->ppid, COL_PID);
 	if (l->wide)
-		cell_u64(sb, ev->uid, COL_UID);
-	cell_duration(sb, has_duration(ev), ev->end_ns - ev->start_ns, COL_DURATION);
+		trace_cell__u64(sb, ev->uid, COL_UID);
+	trace_cell__duration(sb, trace_format__has_duration(ev), ev->end_ns - ev->start_ns,
+			     COL_DURATION);
 	trace_format__status(buf, sizeof(buf), ev);
-	cell_left(sb, buf, l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide) {
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_CPU);
-		cell_duration(sb, m, m ? u->cpu_user_ns + u->cpu_system_ns : 0, COL_CPU);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_MEMORY);
-		cell_bytes(sb, m, m ? u->peak_rss_bytes : 0, COL_BYTES);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_NET);
-		cell_bytes(sb, m, m ? u->net_tx_bytes : 0, COL_BYTES);
-		cell_bytes(sb, m, m ? u->net_rx_bytes : 0, COL_BYTES);
-		m = trace_format__measured(ev, l->measured, TRACE_MEASURE_DISK);
-		cell_bytes(sb, m, m ? u->disk_read_bytes : 0, COL_BYTES);
-		cell_bytes(sb, m, m ? u->disk_write_bytes : 0, COL_BYTES);
-	}
+	trace_cell__left(sb, buf, l->wide ? COL_STATUS_WIDE : COL_STATUS);
+	if (l->wide)
+		trace_cell__usage(sb, end_usage(ev), l->measured, COL_CPU);
 	/* a long cell above pushed ARGS right: it still ends at the terminal's edge */
 	fixed = sb->len - start > fixed ? sb->len - start : fixed;
 	if (l->wide)
@@ -523,75 +531,28 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 	else
 		args_cols = TRACE_ARGS_MIN_COLS;
 	trace_format__argv(sb, ev, args_cols);
-	end_line(sb, start);
+	trace_format__end_line(sb, start);
 }
 
-/* JSON object writer: commas between members. */
-struct jw {
-	struct strbuf *sb;
-	bool first;
-};
-
-static void jw_key(struct jw *w, const char *key)
-{
-	if (!w->first)
-		strbuf__putc(w->sb, ',');
-	w->first = false;
-	strbuf__putc(w->sb, '"');
-	strbuf__puts(w->sb, key);
-	strbuf__puts(w->sb, "\":");
-}
-
-static void jw_str(struct jw *w, const char *key, const char *s)
-{
-	jw_key(w, key);
-	if (s)
-		json__append_string0(w->sb, s);
-	else
-		strbuf__puts(w->sb, "null");
-}
-
-static void jw_u64(struct jw *w, const char *key, uint64_t v)
-{
-	jw_key(w, key);
-	strbuf__appendf(w->sb, "%" PRIu64, v);
-}
-
-/* A number, or null when not known. */
-static void jw_u64_or_null(struct jw *w, const char *key, bool known, uint64_t v)
-{
-	if (known) {
-		jw_u64(w, key, v);
-		return;
-	}
-	jw_key(w, key);
-	strbuf__puts(w->sb, "null");
-}
-
-static void jw_bool(struct jw *w, const char *key, bool v)
-{
-	jw_key(w, key);
-	strbuf__puts(w->sb, v ? "true" : "false");
-}
-
-static void jw_time(struct jw *w, const char *key, bool known, uint64_t wall_ns)
+void trace_format__json_time(struct json_object *w, const char *key, bool known,
+			     uint64_t wall_ns)
 {
 	char buf[40];
 
 	if (!known) {
-		jw_str(w, key, NULL);
+		json_object__string(w, key, NULL);
 		return;
 	}
 	trace_format__utc_time(buf, sizeof(buf), wall_ns);
-	jw_str(w, key, buf);
+	json_object__string(w, key, buf);
 }
 
 /* argv as an array of strings split at NULs; a last word without its NUL is kept. */
-static void jw_argv(struct jw *w, const char *args, size_t len)
+static void json_argv(struct json_object *w, const char *args, size_t len)
 {
 	size_t p = 0;
 
-	jw_key(w, "argv");
+	json_object__key(w, "argv");
 	if (!args) {
 		strbuf__puts(w->sb, "null");
 		return;
@@ -609,79 +570,92 @@ static void jw_argv(struct jw *w, const char *args, size_t len)
 	strbuf__putc(w->sb, ']');
 }
 
-static void jw_usage(struct jw *w, unsigned int measured, const struct exec_event *ev)
+/* The usage figures of JSON objects, in their order, but for the 32-bit TCP counters. */
+static const struct usage_member {
+	const char *key; /* NULL: the peak RSS, named by the caller */
+	unsigned int what;
+	size_t offset;
+} usage_members[] = {
+    {NULL, TRACE_MEASURE_MEMORY, offsetof(struct tw_usage, peak_rss_bytes)},
+    {"cpu_user_ns", TRACE_MEASURE_CPU, offsetof(struct tw_usage, cpu_user_ns)},
+    {"cpu_system_ns", TRACE_MEASURE_CPU, offsetof(struct tw_usage, cpu_system_ns)},
+    {"net_tx_bytes", TRACE_MEASURE_NET, offsetof(struct tw_usage, net_tx_bytes)},
+    {"net_rx_bytes", TRACE_MEASURE_NET, offsetof(struct tw_usage, net_rx_bytes)},
+    {"disk_read_bytes", TRACE_MEASURE_DISK, offsetof(struct tw_usage, disk_read_bytes)},
+    {"disk_write_bytes", TRACE_MEASURE_DISK, offsetof(struct tw_usage, disk_write_bytes)},
+};
+
+void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
+			      unsigned int measured, const char *rss_key, bool tcp)
 {
 	static const struct tw_usage none;
-	const struct tw_usage *u = ev->usage ? ev->usage : &none;
 	bool m;
 
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_MEMORY);
-	jw_u64_or_null(w, "peak_rss_bytes", m, u->peak_rss_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_CPU);
-	jw_u64_or_null(w, "cpu_user_ns", m, u->cpu_user_ns);
-	jw_u64_or_null(w, "cpu_system_ns", m, u->cpu_system_ns);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_NET);
-	jw_u64_or_null(w, "net_tx_bytes", m, u->net_tx_bytes);
-	jw_u64_or_null(w, "net_rx_bytes", m, u->net_rx_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_DISK);
-	jw_u64_or_null(w, "disk_read_bytes", m, u->disk_read_bytes);
-	jw_u64_or_null(w, "disk_write_bytes", m, u->disk_write_bytes);
-	m = trace_format__measured(ev, measured, TRACE_MEASURE_TCP);
-	jw_u64_or_null(w, "tcp_connects", m, u->tcp_connects);
-	jw_u64_or_null(w, "tcp_retransmits", m, u->tcp_retransmits);
+	if (!u) {
+		u = &none;
+		measured = 0;
+	}
+	for (size_t i = 0; i < sizeof(usage_members) / sizeof(usage_members[0]); i++) {
+		const struct usage_member *f = &usage_members[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)u + f->offset, sizeof(v));
+		json_object__u64_or_null(o, f->key ? f->key : rss_key, measured & f->what, v);
+	}
+	if (!tcp)
+		return;
+	m = measured & TRACE_MEASURE_TCP;
+	json_object__u64_or_null(o, "tcp_connects", m, u->tcp_connects);
+	json_object__u64_or_null(o, "tcp_retransmits", m, u->tcp_retransmits);
 }
 
 void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev)
 {
-	struct jw w = {.sb = sb, .first = true};
+	struct json_object w;
 	bool end = ev->kind != EXEC_EVENT_START, signalled, exited;
 	char status[64], tmp[32];
 
-	strbuf__putc(sb, '{');
-	jw_time(&w, "time", true, trace_clock__wall_ns(c, event_time_ns(ev)));
-	jw_str(&w, "event", end ? "exit" : "exec");
-	jw_str(&w, "tool", ev->tool);
-	jw_str(&w, "comm", ev->comm);
-	jw_u64(&w, "pid", ev->tgid);
-	jw_u64(&w, "ppid", ev->ppid);
-	jw_u64(&w, "uid", ev->uid);
-	jw_u64(&w, "cgroup_id", ev->cgroup_id);
+	json_object__begin(&w, sb);
+	trace_format__json_time(&w, "time", true, trace_clock__wall_ns(c, event_time_ns(ev)));
+	json_object__string(&w, "event", end ? "exit" : "exec");
+	json_object__string(&w, "tool", ev->tool);
+	json_object__string(&w, "comm", ev->comm);
+	json_object__u64(&w, "pid", ev->tgid);
+	json_object__u64(&w, "ppid", ev->ppid);
+	json_object__u64(&w, "uid", ev->uid);
+	json_object__u64(&w, "cgroup_id", ev->cgroup_id);
 	if (end) {
-		bool timed = has_duration(ev);
+		bool timed = trace_format__has_duration(ev);
 
-		jw_time(&w, "start_time", ev->kind == EXEC_EVENT_END,
+		trace_format__json_time(&w, "start_time", ev->kind == EXEC_EVENT_END,
 			trace_clock__wall_ns(c, ev->start_ns));
-		jw_u64_or_null(&w, "duration_ns", timed, timed ? ev->end_ns - ev->start_ns : 0);
+		json_object__u64_or_null(&w, "duration_ns", timed, timed ? ev->end_ns - ev->start_ns : 0);
 		trace_format__status(status, sizeof(status), ev);
-		jw_str(&w, "status", trace_format__status_kind(ev));
-		jw_str(&w, "status_text", status);
+		json_object__string(&w, "status", trace_format__status_kind(ev));
+		json_object__string(&w, "status_text", status);
 		exited = ev->kind == EXEC_EVENT_END && !(ev->status & 0x7f);
 		signalled = ev->kind == EXEC_EVENT_END && (ev->status & 0x7f);
-		jw_u64_or_null(&w, "exit_code", exited, (ev->status >> 8) & 0xff);
-		jw_str(&w, "signal",
+		json_object__u64_or_null(&w, "exit_code", exited, (ev->status >> 8) & 0xff);
+		json_object__string(&w, "signal",
 		       signalled
 			   ? trace_format__signal_name((int)(ev->status & 0x7f), tmp, sizeof(tmp))
 			   : NULL);
-		jw_bool(&w, "core_dumped", signalled && (ev->status & 0x80));
-		jw_str(&w, "error",
+		json_object__bool(&w, "core_dumped", signalled && (ev->status & 0x80));
+		json_object__string(&w, "error",
 		       ev->kind == EXEC_EVENT_FAIL
 			   ? trace_format__errno_name(ev->exec_errno, tmp, sizeof(tmp))
 			   : NULL);
-		jw_u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
-		jw_bool(&w, "reexec", ev->flags & TW_F_REEXEC);
-		jw_usage(&w, l->measured, ev);
+		json_object__u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
+		json_object__bool(&w, "reexec", ev->flags & TW_F_REEXEC);
+		trace_format__json_usage(&w, end_usage(ev), l->measured, "peak_rss_bytes", true);
 	}
-	jw_str(&w, "filename", ev->filename && ev->filename[0] ? ev->filename : NULL);
-	jw_argv(&w, ev->args, ev->args ? ev->args_size : 0);
-	jw_bool(&w, "argv_truncated", ev->flags & TW_F_ARGS_TRUNC);
-	jw_bool(&w, "partial", ev->flags & TW_F_PARTIAL);
-	strbuf__puts(sb, "}\n");
-}
-
-unsigned int trace_log2__slot(uint64_t v)
-{
-	return v < 2 ? 0 : 63 - (unsigned int)__builtin_clzll(v);
+	json_object__string(&w, "filename", ev->filename && ev->filename[0] ? ev->filename : NULL);
+	json_argv(&w, ev->args, ev->args ? ev->args_size : 0);
+	json_object__bool(&w, "argv_truncated", ev->flags & TW_F_ARGS_TRUNC);
+	json_object__bool(&w, "partial", ev->flags & TW_F_PARTIAL);
+	json_object__end(&w);
+	strbuf__putc(sb, '\n');
 }
 
 static void stars(struct strbuf *sb, uint64_t val, uint64_t val_max, unsigned int width)
@@ -716,421 +690,19 @@ void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr
 	nstars = idx_max <= 32 ? STARS_MAX : STARS_MAX / 2;
 	width = idx_max <= 32 ? 10 : 20;
 	for (int i = 0; i <= idx_max; i++) {
-		uint64_t low = i ? 1ULL << i : 0;
-		uint64_t high = i == 63 ? UINT64_MAX : (1ULL << (i + 1)) - 1;
-
-		strbuf__appendf(sb, "%*" PRIu64 " -> %-*" PRIu64 " : %-8" PRIu64 " |", width, low,
-				width, high, slots[i]);
+		strbuf__appendf(sb, "%*" PRIu64 " -> %-*" PRIu64 " : %-8" PRIu64 " |", width,
+				hist_log2__low((unsigned int)i), width, hist_log2__high((unsigned int)i),
+				slots[i]);
 		stars(sb, slots[i], val_max, nstars);
 		strbuf__puts(sb, "|\n");
 	}
-}
-
-unsigned int trace_fine__bucket(uint64_t ns)
-{
-	unsigned int e;
-
-	if (ns < 2 * TRACE_FINE_SUB)
-		return (unsigned int)ns;
-	e = 63 - (unsigned int)__builtin_clzll(ns); /* >= FINE_SUB_BITS + 1 */
-	return 2 * TRACE_FINE_SUB + (e - FINE_SUB_BITS - 1) * TRACE_FINE_SUB +
-	       (unsigned int)((ns >> (e - FINE_SUB_BITS)) & (TRACE_FINE_SUB - 1));
-}
-
-/* Smallest value of bucket b and the number of values it holds. */
-static void fine_bounds(unsigned int b, uint64_t *lower, uint64_t *width)
-{
-	unsigned int e, sub;
-
-	if (b < 2 * TRACE_FINE_SUB) {
-		*lower = b;
-		*width = 1;
-		return;
-	}
-	e = (b - 2 * TRACE_FINE_SUB) / TRACE_FINE_SUB + FINE_SUB_BITS + 1;
-	sub = (b - 2 * TRACE_FINE_SUB) % TRACE_FINE_SUB;
-	*lower = (uint64_t)(TRACE_FINE_SUB + sub) << (e - FINE_SUB_BITS);
-	*width = 1ULL << (e - FINE_SUB_BITS);
-}
-
-uint64_t trace_stats__quantile(const struct trace_tool_stats *t, double q)
-{
-	uint64_t rank, seen = 0, lower, width, lo, hi;
-	double v;
-
-	if (!t->timed)
-		return 0;
-	if (q <= 0)
-		return t->min_ns;
-	if (q >= 1)
-		return t->max_ns;
-	/* nearest rank: the smallest sample with at least q of them at or below it */
-	rank = (uint64_t)(q * (double)t->timed + 0.999999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > t->timed)
-		rank = t->timed;
-	for (unsigned int b = 0; b < TRACE_FINE_BUCKETS; b++) {
-		uint64_t c = t->fine[b];
-
-		if (!c || seen + c < rank) {
-			seen += c;
-			continue;
-		}
-		fine_bounds(b, &lower, &width);
-		/* the bucket narrowed to what was seen: exact when all samples are equal */
-		hi = lower + width - 1 < t->max_ns ? lower + width - 1 : t->max_ns;
-		lo = lower > t->min_ns ? lower : t->min_ns;
-		/* the k-th of c samples spread evenly over [lo, hi] */
-		v = (double)lo + (double)(hi - lo) * ((double)(rank - seen) - 0.5) / (double)c;
-		return (uint64_t)(v + 0.5);
-	}
-	return t->max_ns;
-}
-
-struct trace_summary {
-	unsigned int max_tools;
-	struct tool_table *tools;
-	struct trace_tool_stats **stats; /* by tool id; NULL until a tool is seen */
-	size_t nr_stats;
-	uint64_t count, failures;
-};
-
-struct trace_summary *trace_summary__new(unsigned int max_tools)
-{
-	struct trace_summary *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->max_tools = max_tools;
-	s->tools = tool_table__new(max_tools);
-	if (!s->tools) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-void trace_summary__free(struct trace_summary *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->nr_stats; i++)
-		free(s->stats[i]);
-	free(s->stats);
-	tool_table__free(s->tools);
-	free(s);
-}
-
-void trace_summary__reset(struct trace_summary *s)
-{
-	struct tool_table *fresh = tool_table__new(s->max_tools);
-
-	for (size_t i = 0; i < s->nr_stats; i++) {
-		free(s->stats[i]);
-		s->stats[i] = NULL;
-	}
-	/* new names: the cap counts the tools of one period, not of every period */
-	if (fresh) {
-		tool_table__free(s->tools);
-		s->tools = fresh;
-	}
-	s->count = s->failures = 0;
-}
-
-static struct trace_tool_stats *stats_of(struct trace_summary *s, unsigned int id)
-{
-	if (id >= s->nr_stats) {
-		size_t n = s->nr_stats ? s->nr_stats : 16;
-		struct trace_tool_stats **grown;
-
-		while (n <= id)
-			n *= 2;
-		grown = realloc(s->stats, n * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		memset(grown + s->nr_stats, 0, (n - s->nr_stats) * sizeof(*grown));
-		s->stats = grown;
-		s->nr_stats = n;
-	}
-	if (!s->stats[id])
-		s->stats[id] = calloc(1, sizeof(*s->stats[id]));
-	return s->stats[id];
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a + b < a ? UINT64_MAX : a + b;
-}
-
-int trace_summary__add(struct trace_summary *s, const struct exec_event *ev)
-{
-	struct trace_tool_stats *t;
-	enum error_type type = ERROR_EXEC_FAILED;
-	bool ok = false;
-
-	if (ev->kind == EXEC_EVENT_START)
-		return 0;
-	t = stats_of(s, tool_table__intern(s->tools, ev->tool ? ev->tool : TOOL_UNKNOWN_NAME));
-	if (!t)
-		return -ENOMEM;
-	if (ev->kind == EXEC_EVENT_END)
-		ok = end_classify(ev, &type);
-	t->count++;
-	s->count++;
-	if (!ok) {
-		t->failures++;
-		t->failures_by_type[type]++;
-		s->failures++;
-	}
-	if (has_duration(ev)) {
-		uint64_t ns = ev->end_ns - ev->start_ns;
-
-		if (!t->timed || ns < t->min_ns)
-			t->min_ns = ns;
-		if (ns > t->max_ns)
-			t->max_ns = ns;
-		t->timed++;
-		t->sum_ns = sat_add(t->sum_ns, ns);
-		t->log2_us[trace_log2__slot(ns / NS_PER_US)]++;
-		t->fine[trace_fine__bucket(ns)]++;
-	}
-	if (ev->kind == EXEC_EVENT_END && ev->usage) {
-		const struct tw_usage *u = ev->usage;
-
-		t->has_usage = true;
-		if (u->peak_rss_bytes > t->max_peak_rss_bytes)
-			t->max_peak_rss_bytes = u->peak_rss_bytes;
-		t->cpu_user_ns = sat_add(t->cpu_user_ns, u->cpu_user_ns);
-		t->cpu_system_ns = sat_add(t->cpu_system_ns, u->cpu_system_ns);
-		t->net_tx_bytes = sat_add(t->net_tx_bytes, u->net_tx_bytes);
-		t->net_rx_bytes = sat_add(t->net_rx_bytes, u->net_rx_bytes);
-		t->disk_read_bytes = sat_add(t->disk_read_bytes, u->disk_read_bytes);
-		t->disk_write_bytes = sat_add(t->disk_write_bytes, u->disk_write_bytes);
-	}
-	return 0;
-}
-
-const struct trace_tool_stats *trace_summary__tool(const struct trace_summary *s, const char *tool)
-{
-	int id = tool_table__lookup(s->tools, tool);
-
-	if (id < 0 || (size_t)id >= s->nr_stats)
-		return NULL;
-	return s->stats[id];
-}
-
-uint64_t trace_summary__count(const struct trace_summary *s)
-{
-	return s->count;
-}
-
-struct ranked {
-	const char *name;
-	const struct trace_tool_stats *t;
-};
-
-static int ranked_cmp(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->t->count != y->t->count)
-		return x->t->count > y->t->count ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* Tools with executions, busiest first; *n set. NULL when none (or no memory). */
-static struct ranked *rank_tools(const struct trace_summary *s, size_t *n)
-{
-	struct ranked *r = NULL;
-
-	*n = 0;
-	for (size_t i = 0; i < s->nr_stats; i++)
-		if (s->stats[i] && s->stats[i]->count)
-			(*n)++;
-	if (!*n || !(r = calloc(*n, sizeof(*r)))) {
-		*n = 0;
-		return NULL;
-	}
-	*n = 0;
-	for (size_t i = 0; i < s->nr_stats; i++) {
-		if (!s->stats[i] || !s->stats[i]->count)
-			continue;
-		r[*n].name = tool_table__name(s->tools, (unsigned int)i);
-		if (!r[*n].name)
-			r[*n].name = TOOL_UNKNOWN_NAME;
-		r[*n].t = s->stats[i];
-		(*n)++;
-	}
-	qsort(r, *n, sizeof(*r), ranked_cmp);
-	return r;
-}
-
-static void summary_table_header(struct strbuf *sb, bool wide)
-{
-	size_t start = sb->len;
-
-	cell_left(sb, "TOOL", wide ? SUM_TOOL_WIDE : SUM_TOOL);
-	cell_right(sb, "COUNT", SUM_COUNT);
-	cell_right(sb, "FAIL", SUM_FAIL);
-	cell_right(sb, "P50", SUM_DURATION);
-	cell_right(sb, "P95", SUM_DURATION);
-	cell_right(sb, "P99", SUM_DURATION);
-	if (wide) {
-		cell_right(sb, "MAX", SUM_DURATION);
-		cell_right(sb, "CPU", SUM_DURATION);
-		cell_right(sb, "MAXRSS", COL_BYTES);
-		cell_right(sb, "NET_TX", COL_BYTES);
-		cell_right(sb, "NET_RX", COL_BYTES);
-		cell_right(sb, "DISK_R", COL_BYTES);
-		cell_right(sb, "DISK_W", COL_BYTES);
-	} else {
-		cell_right(sb, "MAXRSS", COL_BYTES);
-		cell_right(sb, "NET", COL_BYTES);
-		cell_right(sb, "DISK", COL_BYTES);
-	}
-	end_line(sb, start);
-}
-
-/* True when the tool has usage figures `what` and the kernel measures them. */
-static bool stats_measured(const struct trace_tool_stats *t, unsigned int measured,
-			   unsigned int what)
-{
-	return t->has_usage && (measured & what) == what;
-}
-
-static void summary_table_row(struct strbuf *sb, const struct ranked *r,
-			      const struct trace_summary_view *v)
-{
-	const struct trace_tool_stats *t = r->t;
-	bool timed = t->timed, wide = v->wide;
-	bool cpu = stats_measured(t, v->measured, TRACE_MEASURE_CPU);
-	bool mem = stats_measured(t, v->measured, TRACE_MEASURE_MEMORY);
-	bool net = stats_measured(t, v->measured, TRACE_MEASURE_NET);
-	bool disk = stats_measured(t, v->measured, TRACE_MEASURE_DISK);
-	size_t start = sb->len;
-
-	cell_name(sb, r->name, wide ? SUM_TOOL_WIDE : SUM_TOOL, wide);
-	cell_u64(sb, t->count, SUM_COUNT);
-	cell_u64(sb, t->failures, SUM_FAIL);
-	cell_duration(sb, timed, trace_stats__quantile(t, 0.50), SUM_DURATION);
-	cell_duration(sb, timed, trace_stats__quantile(t, 0.95), SUM_DURATION);
-	cell_duration(sb, timed, trace_stats__quantile(t, 0.99), SUM_DURATION);
-	if (wide) {
-		cell_duration(sb, timed, t->max_ns, SUM_DURATION);
-		cell_duration(sb, cpu, sat_add(t->cpu_user_ns, t->cpu_system_ns), SUM_DURATION);
-		cell_bytes(sb, mem, t->max_peak_rss_bytes, COL_BYTES);
-		cell_bytes(sb, net, t->net_tx_bytes, COL_BYTES);
-		cell_bytes(sb, net, t->net_rx_bytes, COL_BYTES);
-		cell_bytes(sb, disk, t->disk_read_bytes, COL_BYTES);
-		cell_bytes(sb, disk, t->disk_write_bytes, COL_BYTES);
-	} else {
-		cell_bytes(sb, mem, t->max_peak_rss_bytes, COL_BYTES);
-		cell_bytes(sb, net, sat_add(t->net_tx_bytes, t->net_rx_bytes), COL_BYTES);
-		cell_bytes(sb, disk, sat_add(t->disk_read_bytes, t->disk_write_bytes), COL_BYTES);
-	}
-	end_line(sb, start);
-}
-
-void trace_summary__text(const struct trace_summary *s, struct strbuf *sb,
-			 const struct trace_summary_view *v)
-{
-	char when[16], period[16];
-	struct ranked *r;
-	size_t n, drawn = 0;
-
-	trace_format__local_time(when, sizeof(when), v->wall_ns, v->utc_offset_s);
-	trace_format__duration(period, sizeof(period), v->period_ns);
-	r = rank_tools(s, &n);
-	strbuf__appendf(sb,
-			"%s summary of %s: %" PRIu64 " executions, %" PRIu64 " failed, %zu %s\n",
-			when, period, s->count, s->failures, n, n == 1 ? "tool" : "tools");
-	if (!n) {
-		strbuf__puts(sb, "no executions\n");
-		free(r);
-		return;
-	}
-	for (size_t i = 0; i < n && drawn < TRACE_SUMMARY_HISTS; i++) {
-		if (!r[i].t->timed)
-			continue;
-		strbuf__puts(sb, "\ntool = ");
-		text0(sb, r[i].name, SIZE_MAX);
-		strbuf__putc(sb, '\n');
-		trace_log2__print(sb, r[i].t->log2_us, TRACE_LOG2_SLOTS, "usecs");
-		drawn++;
-	}
-	if (drawn == TRACE_SUMMARY_HISTS && n > drawn)
-		strbuf__appendf(sb, "\n(histograms of the %u busiest tools of %zu)\n",
-				TRACE_SUMMARY_HISTS, n);
-	strbuf__putc(sb, '\n');
-	summary_table_header(sb, v->wide);
-	for (size_t i = 0; i < n; i++)
-		summary_table_row(sb, &r[i], v);
-	free(r);
-}
-
-void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
-			 const struct trace_summary_view *v)
-{
-	struct ranked *r;
-	size_t n;
-
-	r = rank_tools(s, &n);
-	for (size_t i = 0; i < n; i++) {
-		const struct trace_tool_stats *t = r[i].t;
-		struct jw w = {.sb = sb, .first = true};
-		bool timed = t->timed, m;
-		int last = -1;
-
-		strbuf__putc(sb, '{');
-		jw_time(&w, "time", true, v->wall_ns);
-		jw_str(&w, "event", "summary");
-		jw_u64(&w, "period_ns", v->period_ns);
-		jw_str(&w, "tool", r[i].name);
-		jw_u64(&w, "count", t->count);
-		jw_u64(&w, "failures", t->failures);
-		jw_key(&w, "failures_by_type");
-		{
-			struct jw inner = {.sb = sb, .first = true};
-
-			strbuf__putc(sb, '{');
-			for (int e = 0; e < ERROR_TYPE_MAX; e++)
-				jw_u64(&inner, error_type__name(e), t->failures_by_type[e]);
-			strbuf__putc(sb, '}');
-		}
-		jw_u64_or_null(&w, "duration_p50_ns", timed, trace_stats__quantile(t, 0.50));
-		jw_u64_or_null(&w, "duration_p95_ns", timed, trace_stats__quantile(t, 0.95));
-		jw_u64_or_null(&w, "duration_p99_ns", timed, trace_stats__quantile(t, 0.99));
-		jw_u64_or_null(&w, "duration_max_ns", timed, t->max_ns);
-		jw_key(&w, "duration_log2_us");
-		for (int k = 0; k < TRACE_LOG2_SLOTS; k++)
-			if (t->log2_us[k])
-				last = k;
-		strbuf__putc(sb, '[');
-		for (int k = 0; k <= last; k++)
-			strbuf__appendf(sb, "%s%" PRIu64, k ? "," : "", t->log2_us[k]);
-		strbuf__putc(sb, ']');
-		m = stats_measured(t, v->measured, TRACE_MEASURE_MEMORY);
-		jw_u64_or_null(&w, "max_peak_rss_bytes", m, t->max_peak_rss_bytes);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_CPU);
-		jw_u64_or_null(&w, "cpu_user_ns", m, t->cpu_user_ns);
-		jw_u64_or_null(&w, "cpu_system_ns", m, t->cpu_system_ns);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_NET);
-		jw_u64_or_null(&w, "net_tx_bytes", m, t->net_tx_bytes);
-		jw_u64_or_null(&w, "net_rx_bytes", m, t->net_rx_bytes);
-		m = stats_measured(t, v->measured, TRACE_MEASURE_DISK);
-		jw_u64_or_null(&w, "disk_read_bytes", m, t->disk_read_bytes);
-		jw_u64_or_null(&w, "disk_write_bytes", m, t->disk_write_bytes);
-		strbuf__puts(sb, "}\n");
-	}
-	free(r);
 }
 
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
 			   double ratio, uint64_t raised_total, bool json)
 {
-	struct jw w = {.sb = sb, .first = true};
+	struct json_object w;
 	char when[16];
 
 	if (!json) {
@@ -1147,15 +719,16 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 		strbuf__putc(sb, '\n');
 		return;
 	}
-	strbuf__putc(sb, '{');
-	jw_time(&w, "time", true, wall_ns);
-	jw_str(&w, "event", "anomaly");
-	jw_str(&w, "tool", tool);
-	jw_str(&w, "kind", kind);
-	jw_str(&w, "severity", severity);
-	jw_str(&w, "state", active ? "raised" : "cleared");
-	jw_key(&w, "deviation_ratio");
+	json_object__begin(&w, sb);
+	trace_format__json_time(&w, "time", true, wall_ns);
+	json_object__string(&w, "event", "anomaly");
+	json_object__string(&w, "tool", tool);
+	json_object__string(&w, "kind", kind);
+	json_object__string(&w, "severity", severity);
+	json_object__string(&w, "state", active ? "raised" : "cleared");
+	json_object__key(&w, "deviation_ratio");
 	strbuf__appendf(sb, "%.6g", ratio);
-	jw_u64(&w, "raised_total", raised_total);
-	strbuf__puts(sb, "}\n");
+	json_object__u64(&w, "raised_total", raised_total);
+	json_object__end(&w);
+	strbuf__putc(sb, '\n');
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `toolwatch trace` prints, pure: text lines, JSON Lines, status words, human units,
- * log2 histograms drawn like BCC's runqlat and per-tool summaries. Strings in, strings out.
+ * table cells, anomaly lines and log2 histograms drawn like BCC's runqlat. Strings in,
+ * strings out. Per-tool summaries (aggregation) are trace_summary.h.
  */
 #ifndef TOOLWATCH_TRACE_FORMAT_H
 #define TOOLWATCH_TRACE_FORMAT_H
@@ -11,15 +12,12 @@
 #include <stdint.h>
 
 #include "consumer.h"
+#include "json.h"
 #include "registry.h"
 #include "strbuf.h"
 
 #define TRACE_WIDTH_DEFAULT 80 /* columns when stdout is not a terminal */
 #define TRACE_ARGS_MIN_COLS 8  /* argv keeps this much even on a narrow terminal */
-#define TRACE_LOG2_SLOTS    64 /* log2 histogram slots: any uint64_t value */
-#define TRACE_FINE_SUB	    8  /* linear sub-buckets per power of two (percentiles) */
-#define TRACE_FINE_BUCKETS  (2 * TRACE_FINE_SUB + (64 - 4) * TRACE_FINE_SUB)
-#define TRACE_SUMMARY_HISTS 10 /* tools whose histogram a summary draws (busiest first) */
 
 /* Converts the kernel's CLOCK_MONOTONIC timestamps to wall-clock time. */
 struct trace_clock {
@@ -133,97 +131,70 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 
 /*
  * One line for an anomaly flag that was raised or cleared, at wall time wall_ns: text
- * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a JSON object with event
- * "anomaly", tool (null for the host), kind, severity, state ("raised"/"cleared"),
- * deviation_ratio and raised_total. Ends with a newline.
+ * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a
+ * JSON object with event "anomaly", tool (null for the host), kind, severity, state
+ * ("raised"/"cleared"), deviation_ratio and raised_total. Ends with a newline.
  */
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
 			   double ratio, uint64_t raised_total, bool json);
 
-/* Slot of v in a log2 histogram: 0 holds 0 and 1, slot i >= 1 holds [2^i, 2^(i+1)). */
-unsigned int trace_log2__slot(uint64_t v);
-
 /*
- * Appends a log2 histogram as BCC's print_log2_hist draws it (runqlat): a title line with
- * unit ("usecs"), then one "low -> high : count |stars|" line per slot from 0 to the last
- * non-empty one, 40 stars for the largest count (20 when slots above 32 are drawn).
- * Appends nothing when every slot is empty.
+ * Appends a log2 histogram (slots as hist_log2__slot() counts them) as BCC's
+ * print_log2_hist draws it (runqlat): a title line with unit ("usecs"), then one
+ * "low -> high : count |stars|" line per slot from 0 to the last non-empty one, 40 stars
+ * for the largest count (20 when slots above 32 are drawn). Appends nothing when every slot
+ * is empty.
  */
 void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr_slots,
 		       const char *unit);
 
-/* Aggregates of one tool over a summary period. Bounded: no per-execution samples. */
-struct trace_tool_stats {
-	uint64_t count;	   /* finished executions, failed execs included */
-	uint64_t failures; /* of count */
-	uint64_t failures_by_type[ERROR_TYPE_MAX];
-	uint64_t timed; /* executions with a duration: not failed execs */
-	uint64_t min_ns, max_ns, sum_ns;
-	uint64_t log2_us[TRACE_LOG2_SLOTS]; /* durations in microseconds, drawn */
-	uint64_t fine[TRACE_FINE_BUCKETS];  /* durations in ns, 8 per power of two: percentiles */
-	bool has_usage;			    /* some execution ended with usage figures */
-	uint64_t max_peak_rss_bytes;
-	uint64_t cpu_user_ns, cpu_system_ns;
-	uint64_t net_tx_bytes, net_rx_bytes;
-	uint64_t disk_read_bytes, disk_write_bytes;
-};
-
-/* Bucket of a duration (ns) in trace_tool_stats.fine. */
-unsigned int trace_fine__bucket(uint64_t ns);
+/* True when ev is the end of an execution whose whole duration was observed. */
+bool trace_format__has_duration(const struct exec_event *ev);
 
 /*
- * The q-quantile of a tool's durations in ns: min_ns for q <= 0, max_ns for q >= 1, else
- * the bucket of the nearest-rank sample, narrowed to [min_ns, max_ns] and interpolated
- * linearly (off by at most one bucket width, 12.5%). 0 without durations.
+ * Table cells for the text output: each appends its text padded to width, then one space.
+ * Left-aligned plain ASCII text.
  */
-uint64_t trace_stats__quantile(const struct trace_tool_stats *t, double q);
+void trace_cell__left(struct strbuf *sb, const char *s, size_t width);
+/* Right-aligned plain ASCII text. */
+void trace_cell__right(struct strbuf *sb, const char *s, size_t width);
+/* v in decimal, right-aligned. */
+void trace_cell__u64(struct strbuf *sb, uint64_t v, size_t width);
+/* trace_format__bytes() of v right-aligned, "-" when not measured. */
+void trace_cell__bytes(struct strbuf *sb, bool measured, uint64_t v, size_t width);
+/* trace_format__duration() of ns right-aligned, "-" when not known. */
+void trace_cell__duration(struct strbuf *sb, bool known, uint64_t ns, size_t width);
+/* A name escaped for the terminal (trace_format__text), cut to width unless wide. */
+void trace_cell__name(struct strbuf *sb, const char *s, size_t width, bool wide);
 
-struct trace_summary;
+/* Titles of the wide usage columns: CPU (cpu_width) MAXRSS NET_TX NET_RX DISK_R DISK_W. */
+void trace_cell__usage_titles(struct strbuf *sb, size_t cpu_width);
+/*
+ * The cells of u under those titles: CPU time (user + system, saturating), peak RSS, each
+ * direction of network and disk bytes; "-" for the figures not in measured
+ * (TRACE_MEASURE_*), and for all of them when u is NULL.
+ */
+void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int measured,
+		       size_t cpu_width);
 
-/* A summary of at most max_tools tool names (the rest as "other"); NULL + errno. */
-struct trace_summary *trace_summary__new(unsigned int max_tools);
-/* NULL-safe. */
-void trace_summary__free(struct trace_summary *s);
+/* Ends the line that starts at sb offset line_start: trailing spaces dropped, newline. */
+void trace_format__end_line(struct strbuf *sb, size_t line_start);
 
-/* Adds one finished execution (END or FAIL; START is ignored). 0 or -ENOMEM (dropped). */
-int trace_summary__add(struct trace_summary *s, const struct exec_event *ev);
-
-/* Forgets everything added (a new --interval period). */
-void trace_summary__reset(struct trace_summary *s);
-
-/* The stats of one tool, or NULL when nothing of it was added. */
-const struct trace_tool_stats *trace_summary__tool(const struct trace_summary *s, const char *tool);
-
-/* Finished executions added since the last reset. */
-uint64_t trace_summary__count(const struct trace_summary *s);
-
-/* How a summary is labelled. */
-struct trace_summary_view {
-	uint64_t wall_ns;   /* when it is printed */
-	uint64_t period_ns; /* how long it covers */
-	long utc_offset_s;
-	bool wide;	       /* separate net/disk directions, CPU and max duration columns */
-	unsigned int measured; /* TRACE_MEASURE_*: the others show as "-" and null */
-};
+/* A member key of o: wall_ns in RFC 3339 UTC (trace_format__utc_time), null when unknown. */
+void trace_format__json_time(struct json_object *o, const char *key, bool known,
+			     uint64_t wall_ns);
 
 /*
- * Appends the summary as text: a header line (time, period, totals), log2 histograms of
- * duration in usecs for the TRACE_SUMMARY_HISTS busiest tools, then a table with one line
- * per tool, busiest first: TOOL COUNT FAIL P50 P95 P99 MAXRSS NET DISK (wide: CPU, MAX and
- * each direction apart). "no executions" when nothing was added.
+ * The usage members of u in o: rss_key (the peak RSS), cpu_user_ns, cpu_system_ns,
+ * net_tx_bytes, net_rx_bytes, disk_read_bytes, disk_write_bytes and, when tcp,
+ * tcp_connects and tcp_retransmits; null for the figures not in measured
+ * (TRACE_MEASURE_*), and for all of them when u is NULL.
  */
-void trace_summary__text(const struct trace_summary *s, struct strbuf *sb,
-			 const struct trace_summary_view *v);
+void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
+			      unsigned int measured, const char *rss_key, bool tcp);
 
-/*
- * Appends one JSON object per tool, busiest first (event "summary"): time, period_ns,
- * tool, count, failures, failures_by_type (object), duration_p50_ns, duration_p95_ns,
- * duration_p99_ns, duration_max_ns, duration_log2_us (array: slot i counts durations in
- * [2^i, 2^(i+1)) us, slot 0 also 0), max_peak_rss_bytes, cpu_user_ns, cpu_system_ns,
- * net_tx_bytes, net_rx_bytes, disk_read_bytes, disk_write_bytes (null: not measured).
- */
-void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
-			 const struct trace_summary_view *v);
+/* The summaries were declared here before trace_summary.h: their users need no new include. */
+#include "trace_summary.h"
 
 #endif /* TOOLWATCH_TRACE_FORMAT_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -116,6 +117,76 @@ static void test_hist_from_log2_never_understates(void **state)
 	assert_int_equal(h.sum, 5000);
 }
 
+static void test_hist_log2_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(hist_log2__slot(0), 0);
+	assert_int_equal(hist_log2__slot(1), 0);
+	assert_int_equal(hist_log2__slot(2), 1);
+	assert_int_equal(hist_log2__slot(3), 1);
+	assert_int_equal(hist_log2__slot(4), 2);
+	assert_int_equal(hist_log2__slot(1023), 9);
+	assert_int_equal(hist_log2__slot(1024), 10);
+	assert_int_equal(hist_log2__slot(UINT64_MAX), 63);
+}
+
+static void test_hist_log2_slot_edges(void **state)
+{
+	static const struct {
+		unsigned int slot;
+		uint64_t low, high;
+	} edges[] = {
+		{ 0, 0, 1 },
+		{ 10, 1024, 2047 },
+		{ 63, 1ULL << 63, UINT64_MAX },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		assert_true(hist_log2__low(edges[i].slot) == edges[i].low);
+		assert_true(hist_log2__high(edges[i].slot) == edges[i].high);
+	}
+	for (unsigned int i = 0; i < HIST_LOG2_SLOTS; i++) {
+		assert_int_equal(hist_log2__slot(hist_log2__low(i)), i);
+		assert_int_equal(hist_log2__slot(hist_log2__high(i)), i);
+	}
+}
+
+static void test_hist_fine_buckets_ordered(void **state)
+{
+	unsigned int prev = 0;
+
+	(void)state;
+	for (uint64_t v = 0; v < 100000; v++) {
+		unsigned int b = hist_fine__bucket(v);
+
+		assert_true(b >= prev && b <= prev + 1);
+		prev = b;
+	}
+	assert_int_equal(hist_fine__bucket(UINT64_MAX), HIST_FINE_BUCKETS - 1);
+	assert_int_equal(hist_fine__bucket(15), 15);
+	assert_int_equal(hist_fine__bucket(16), 16);
+	assert_int_equal(hist_fine__bucket(17), 16);
+	assert_int_equal(hist_fine__bucket(18), 17);
+}
+
+static void test_hist_fine_quantile_narrows_to_min_max(void **state)
+{
+	uint64_t counts[HIST_FINE_BUCKETS] = {0};
+
+	(void)state;
+	assert_int_equal(hist_fine__quantile(counts, 0, 0, 0, 0.5), 0);
+	counts[hist_fine__bucket(3 * MS)] = 7;
+	assert_int_equal(hist_fine__quantile(counts, 7, 3 * MS, 3 * MS, 0.5), 3 * MS);
+	assert_int_equal(hist_fine__quantile(counts, 7, 3 * MS, 3 * MS, 0.99), 3 * MS);
+	counts[hist_fine__bucket(5 * MS)] = 3;
+	assert_int_equal(hist_fine__quantile(counts, 10, 3 * MS, 5 * MS, 0), 3 * MS);
+	assert_int_equal(hist_fine__quantile(counts, 10, 3 * MS, 5 * MS, 1), 5 * MS);
+	/* within one bucket width (12.5%) below the largest value */
+	assert_in_range(hist_fine__quantile(counts, 10, 3 * MS, 5 * MS, 0.95), 5 * MS * 7 / 8,
+			5 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +199,10 @@ int main(void)
 		cmocka_unit_test(test_hist_quantile_interpolates),
 		cmocka_unit_test(test_hist_delta_and_merge),
 		cmocka_unit_test(test_hist_from_log2_never_understates),
+		cmocka_unit_test(test_hist_log2_slots),
+		cmocka_unit_test(test_hist_log2_slot_edges),
+		cmocka_unit_test(test_hist_fine_buckets_ordered),
+		cmocka_unit_test(test_hist_fine_quantile_narrows_to_min_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

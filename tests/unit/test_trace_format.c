@@ -57,6 +57,17 @@ static struct exec_event make_event(void)
 	return ev;
 }
 
+/* make_event() of another tool and argv. */
+static struct exec_event event_with_args(const char *tool, const char *args, size_t args_size)
+{
+	struct exec_event ev = make_event();
+
+	ev.tool = tool;
+	ev.args = args;
+	ev.args_size = args_size;
+	return ev;
+}
+
 static void assert_duration(uint64_t ns, const char *want)
 {
 	char buf[16];
@@ -301,18 +312,23 @@ static char *render_line(const struct trace_layout *l, const struct exec_event *
 	return sb.buf;
 }
 
+static void assert_header(const struct trace_layout *l, const char *want)
+{
+	struct strbuf sb = {0};
+
+	trace_format__header(&sb, l);
+	assert_string_equal(sb.buf, want);
+	strbuf__free(&sb);
+}
+
 static void test_trace_format_header_and_line_golden(void **state)
 {
 	struct exec_event ev = make_event();
-	struct strbuf sb = {0};
 	char *line;
 
 	(void)state;
-	trace_format__header(&sb, &narrow);
-	assert_string_equal(sb.buf,
-			    "TIME         TOOL             PID    PPID DURATION STATUS       "
-			    "ARGS\n");
-	strbuf__free(&sb);
+	assert_header(&narrow, "TIME         TOOL             PID    PPID DURATION STATUS       "
+			       "ARGS\n");
 	line = render_line(&narrow, &ev);
 	assert_string_equal(line, "22:13:21.001 make            4242       1   1.20ms ok           "
 				  "make -j8 all\n");
@@ -379,14 +395,10 @@ static void test_trace_format_line_fits_terminal(void **state)
 
 static void test_trace_format_line_hostile_names_stay_on_one_line(void **state)
 {
-	struct exec_event ev = make_event();
-	char *line;
+	struct exec_event ev = event_with_args("t\nx\x1b", "a\nb\0\x1b[31m\0", 10);
+	char *line = render_line(&narrow, &ev);
 
 	(void)state;
-	ev.tool = "t\nx\x1b";
-	ev.args = "a\nb\0\x1b[31m\0";
-	ev.args_size = 10;
-	line = render_line(&narrow, &ev);
 	assert_int_equal(strchr(line, '\n') - line, strlen(line) - 1);
 	assert_null(strchr(line, '\x1b'));
 	assert_non_null(strstr(line, "t\\nx\\x1b"));
@@ -404,16 +416,12 @@ static void test_trace_format_wide_line_golden(void **state)
 	    .disk_write_bytes = 1ULL << 30,
 	};
 	struct exec_event ev = make_event();
-	struct strbuf sb = {0};
 	char *line;
 
 	(void)state;
-	trace_format__header(&sb, &wide);
-	assert_string_equal(sb.buf,
-			    "TIME         TOOL                     PID    PPID    UID DURATION "
-			    "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
-			    "ARGS\n");
-	strbuf__free(&sb);
+	assert_header(&wide, "TIME         TOOL                     PID    PPID    UID DURATION "
+			     "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
+			     "ARGS\n");
 	ev.usage = &u;
 	line = render_line(&wide, &ev);
 	assert_string_equal(line,
@@ -547,17 +555,15 @@ static void test_trace_format_json_failed_exec_and_start(void **state)
 
 static void test_trace_format_json_hostile_argv(void **state)
 {
-	struct exec_event ev = make_event();
+	/* quotes, backslashes, control bytes, an escape sequence, invalid UTF-8, an empty
+	 * word and a last word cut short without its NUL */
+	struct exec_event ev = event_with_args(
+	    "t\"o\\ol\n", "say \"hi\"\0C:\\x\0\x1b[2J\x7f\0\xc3(\xe2\x82\xac\0\0cut", 30);
 	char *json;
 
 	(void)state;
-	ev.tool = "t\"o\\ol\n";
 	ev.comm = "c\x01";
 	ev.filename = "/tmp/\xff\xfe";
-	/* quotes, backslashes, control bytes, an escape sequence, invalid UTF-8, an empty
-	 * word and a last word cut short without its NUL */
-	ev.args = "say \"hi\"\0C:\\x\0\x1b[2J\x7f\0\xc3(\xe2\x82\xac\0\0cut";
-	ev.args_size = 30;
 	json = render_json(&ev);
 	assert_non_null(strstr(json, "\"tool\":\"t\\\"o\\\\ol\\n\",\"comm\":\"c\\u0001\","));
 	assert_non_null(strstr(json, "\"filename\":\"/tmp/\\ufffd\\ufffd\","));
@@ -570,32 +576,19 @@ static void test_trace_format_json_hostile_argv(void **state)
 	free(json);
 }
 
-static void test_trace_log2_slots(void **state)
-{
-	(void)state;
-	assert_int_equal(trace_log2__slot(0), 0);
-	assert_int_equal(trace_log2__slot(1), 0);
-	assert_int_equal(trace_log2__slot(2), 1);
-	assert_int_equal(trace_log2__slot(3), 1);
-	assert_int_equal(trace_log2__slot(4), 2);
-	assert_int_equal(trace_log2__slot(1023), 9);
-	assert_int_equal(trace_log2__slot(1024), 10);
-	assert_int_equal(trace_log2__slot(UINT64_MAX), 63);
-}
-
 static void test_trace_log2_print_like_runqlat(void **state)
 {
-	uint64_t slots[TRACE_LOG2_SLOTS] = {0};
+	uint64_t slots[HIST_LOG2_SLOTS] = {0};
 	struct strbuf sb = {0};
 
 	(void)state;
-	trace_log2__print(&sb, slots, TRACE_LOG2_SLOTS, "usecs");
+	trace_log2__print(&sb, slots, HIST_LOG2_SLOTS, "usecs");
 	assert_int_equal(sb.len, 0); /* nothing to draw */
 	slots[0] = 1;
 	slots[2] = 4;
 	slots[3] = 8;
 	slots[4] = 2;
-	trace_log2__print(&sb, slots, TRACE_LOG2_SLOTS, "usecs");
+	trace_log2__print(&sb, slots, HIST_LOG2_SLOTS, "usecs");
 	assert_string_equal(
 	    sb.buf,
 	    "     usecs               : count    distribution\n"
@@ -609,13 +602,13 @@ static void test_trace_log2_print_like_runqlat(void **state)
 
 static void test_trace_log2_print_wide_range(void **state)
 {
-	uint64_t slots[TRACE_LOG2_SLOTS] = {0};
+	uint64_t slots[HIST_LOG2_SLOTS] = {0};
 	struct strbuf sb = {0};
 	const char *last;
 
 	(void)state;
 	slots[63] = 3;
-	trace_log2__print(&sb, slots, TRACE_LOG2_SLOTS, "nsecs");
+	trace_log2__print(&sb, slots, HIST_LOG2_SLOTS, "nsecs");
 	/* beyond slot 32 BCC widens the numbers and halves the stars */
 	{
 		static const char title[] =
@@ -630,219 +623,6 @@ static void test_trace_log2_print_wide_range(void **state)
 	assert_string_equal(last, " 9223372036854775808 -> 18446744073709551615 : 3        "
 				  "|********************|\n");
 	strbuf__free(&sb);
-}
-
-static void test_trace_fine_buckets_ordered(void **state)
-{
-	unsigned int prev = 0;
-
-	(void)state;
-	for (uint64_t v = 0; v < 100000; v++) {
-		unsigned int b = trace_fine__bucket(v);
-
-		assert_true(b >= prev && b <= prev + 1);
-		prev = b;
-	}
-	assert_int_equal(trace_fine__bucket(UINT64_MAX), TRACE_FINE_BUCKETS - 1);
-	assert_int_equal(trace_fine__bucket(15), 15);
-	assert_int_equal(trace_fine__bucket(16), 16);
-	assert_int_equal(trace_fine__bucket(17), 16);
-	assert_int_equal(trace_fine__bucket(18), 17);
-}
-
-static struct exec_event timed_event(const char *tool, uint64_t ns, uint32_t status)
-{
-	struct exec_event ev = make_event();
-
-	ev.tool = tool;
-	ev.end_ns = ev.start_ns + ns;
-	ev.status = status;
-	ev.success = !status;
-	return ev;
-}
-
-static void assert_near(uint64_t got, uint64_t want, double tolerance)
-{
-	double d = (double)got - (double)want;
-
-	if (d < 0)
-		d = -d;
-	if (d > tolerance * (double)want)
-		fail_msg("got %llu, want %llu +- %.1f%%", (unsigned long long)got,
-			 (unsigned long long)want, tolerance * 100);
-}
-
-static void test_trace_summary_percentiles(void **state)
-{
-	struct trace_summary *s = trace_summary__new(100);
-	const struct trace_tool_stats *t;
-
-	(void)state;
-	assert_non_null(s);
-	/* 1ms, 2ms, ... 100ms: p50 = 50ms, p95 = 95ms, p99 = 99ms */
-	for (uint64_t i = 1; i <= 100; i++) {
-		struct exec_event ev = timed_event("steps", i * NS_PER_MS, 0);
-
-		assert_int_equal(trace_summary__add(s, &ev), 0);
-	}
-	t = trace_summary__tool(s, "steps");
-	assert_non_null(t);
-	assert_int_equal(t->count, 100);
-	assert_int_equal(t->timed, 100);
-	assert_int_equal(t->min_ns, 1 * NS_PER_MS);
-	assert_int_equal(t->max_ns, 100 * NS_PER_MS);
-	assert_near(trace_stats__quantile(t, 0.50), 50 * NS_PER_MS, 0.07);
-	assert_near(trace_stats__quantile(t, 0.95), 95 * NS_PER_MS, 0.07);
-	assert_near(trace_stats__quantile(t, 0.99), 99 * NS_PER_MS, 0.07);
-	assert_int_equal(trace_stats__quantile(t, 1.0), 100 * NS_PER_MS);
-	assert_int_equal(trace_stats__quantile(t, 0.0), 1 * NS_PER_MS);
-
-	/* all equal: every percentile is that value exactly (clamped to min/max) */
-	for (int i = 0; i < 50; i++) {
-		struct exec_event ev = timed_event("flat", 2100 * NS_PER_US, 0);
-
-		trace_summary__add(s, &ev);
-	}
-	t = trace_summary__tool(s, "flat");
-	assert_int_equal(trace_stats__quantile(t, 0.5), 2100 * NS_PER_US);
-	assert_int_equal(trace_stats__quantile(t, 0.99), 2100 * NS_PER_US);
-	assert_null(trace_summary__tool(s, "absent"));
-	trace_summary__free(s);
-}
-
-static void test_trace_summary_counts_failures_and_bounds_memory(void **state)
-{
-	struct trace_summary *s = trace_summary__new(2);
-	struct exec_event ev;
-	const struct trace_tool_stats *t;
-
-	(void)state;
-	ev = timed_event("a", NS_PER_MS, 3 << 8);
-	trace_summary__add(s, &ev);
-	ev = timed_event("a", NS_PER_MS, SIGKILL);
-	trace_summary__add(s, &ev);
-	ev = timed_event("a", NS_PER_MS, 0);
-	ev.kind = EXEC_EVENT_START; /* starts are not counted */
-	trace_summary__add(s, &ev);
-	ev = make_event();
-	ev.kind = EXEC_EVENT_FAIL;
-	ev.tool = "a";
-	trace_summary__add(s, &ev);
-	t = trace_summary__tool(s, "a");
-	assert_int_equal(t->count, 3);
-	assert_int_equal(t->failures, 3);
-	assert_int_equal(t->timed, 2); /* a failed exec has no duration */
-	assert_int_equal(t->failures_by_type[ERROR_EXIT_CODE], 1);
-	assert_int_equal(t->failures_by_type[ERROR_SIGNAL], 1);
-	assert_int_equal(t->failures_by_type[ERROR_EXEC_FAILED], 1);
-	/* beyond the cap, names share "other" */
-	ev = timed_event("b", NS_PER_MS, 0);
-	trace_summary__add(s, &ev);
-	ev = timed_event("c", NS_PER_MS, 0);
-	trace_summary__add(s, &ev);
-	ev = timed_event("d", NS_PER_MS, 0);
-	trace_summary__add(s, &ev);
-	assert_int_equal(trace_summary__tool(s, "other")->count, 2);
-	assert_int_equal(trace_summary__count(s), 6);
-	trace_summary__reset(s);
-	assert_int_equal(trace_summary__count(s), 0);
-	assert_null(trace_summary__tool(s, "a"));
-	ev = timed_event("e", NS_PER_MS, 0);
-	trace_summary__add(s, &ev);
-	assert_int_equal(trace_summary__tool(s, "e")->count, 1); /* a new period, new names */
-	trace_summary__free(s);
-}
-
-static void test_trace_summary_text_golden(void **state)
-{
-	struct trace_summary *s = trace_summary__new(10);
-	struct trace_summary_view v = {
-	    .wall_ns = (EPOCH_S + 10) * NS_PER_S,
-	    .period_ns = 10 * NS_PER_S,
-	    .measured = TRACE_MEASURE_ALL,
-	};
-	struct tw_usage u = {.cpu_user_ns = 1, .peak_rss_bytes = 2 << 20, .net_tx_bytes = 1024};
-	struct strbuf sb = {0};
-	struct exec_event ev;
-
-	(void)state;
-	trace_summary__text(s, &sb, &v);
-	assert_string_equal(sb.buf,
-			    "22:13:30.000 summary of 10.0s: 0 executions, 0 failed, 0 tools\n"
-			    "no executions\n");
-	strbuf__reset(&sb);
-	for (int i = 0; i < 3; i++) {
-		ev = timed_event("gcc", 3 * NS_PER_MS, i == 2 ? 1 << 8 : 0);
-		ev.usage = &u;
-		trace_summary__add(s, &ev);
-	}
-	ev = timed_event("ls", 100 * NS_PER_US, 0);
-	trace_summary__add(s, &ev);
-	trace_summary__text(s, &sb, &v);
-	assert_string_equal(
-	    sb.buf,
-	    "22:13:30.000 summary of 10.0s: 4 executions, 1 failed, 2 tools\n"
-	    "\n"
-	    "tool = gcc\n"
-	    "     usecs               : count    distribution\n"
-	    "         0 -> 1          : 0        |                                        |\n"
-	    "         2 -> 3          : 0        |                                        |\n"
-	    "         4 -> 7          : 0        |                                        |\n"
-	    "         8 -> 15         : 0        |                                        |\n"
-	    "        16 -> 31         : 0        |                                        |\n"
-	    "        32 -> 63         : 0        |                                        |\n"
-	    "        64 -> 127        : 0        |                                        |\n"
-	    "       128 -> 255        : 0        |                                        |\n"
-	    "       256 -> 511        : 0        |                                        |\n"
-	    "       512 -> 1023       : 0        |                                        |\n"
-	    "      1024 -> 2047       : 0        |                                        |\n"
-	    "      2048 -> 4095       : 3        |****************************************|\n"
-	    "\n"
-	    "tool = ls\n"
-	    "     usecs               : count    distribution\n"
-	    "         0 -> 1          : 0        |                                        |\n"
-	    "         2 -> 3          : 0        |                                        |\n"
-	    "         4 -> 7          : 0        |                                        |\n"
-	    "         8 -> 15         : 0        |                                        |\n"
-	    "        16 -> 31         : 0        |                                        |\n"
-	    "        32 -> 63         : 0        |                                        |\n"
-	    "        64 -> 127        : 1        |****************************************|\n"
-	    "\n"
-	    "TOOL                   COUNT   FAIL     P50     P95     P99 MAXRSS    NET   DISK\n"
-	    "gcc                        3      1  3.00ms  3.00ms  3.00ms   2.0M   3.0K      0\n"
-	    "ls                         1      0   100us   100us   100us      -      -      -\n");
-	strbuf__free(&sb);
-	trace_summary__free(s);
-}
-
-static void test_trace_summary_json(void **state)
-{
-	struct trace_summary *s = trace_summary__new(10);
-	struct trace_summary_view v = {
-	    .wall_ns = EPOCH_S * NS_PER_S,
-	    .period_ns = NS_PER_S,
-	    .measured = TRACE_MEASURE_ALL,
-	};
-	struct strbuf sb = {0};
-	struct exec_event ev;
-
-	(void)state;
-	trace_summary__json(s, &sb, &v);
-	assert_int_equal(sb.len, 0);
-	ev = timed_event("x\"y", 5 * NS_PER_US, SIGKILL);
-	trace_summary__add(s, &ev);
-	trace_summary__json(s, &sb, &v);
-	assert_string_equal(
-	    sb.buf, "{\"time\":\"2023-11-14T22:13:20.000000000Z\",\"event\":\"summary\","
-		    "\"period_ns\":1000000000,\"tool\":\"x\\\"y\",\"count\":1,\"failures\":1,"
-		    "\"failures_by_type\":{\"exit_code\":0,\"signal\":1,\"core_dump\":0,"
-		    "\"exec_failed\":0,\"oom_kill\":0},\"duration_p50_ns\":5000,"
-		    "\"duration_p95_ns\":5000,\"duration_p99_ns\":5000,\"duration_max_ns\":5000,"
-		    "\"duration_log2_us\":[0,0,1],\"max_peak_rss_bytes\":null,\"cpu_user_ns\":null,"
-		    "\"cpu_system_ns\":null,\"net_tx_bytes\":null,\"net_rx_bytes\":null,"
-		    "\"disk_read_bytes\":null,\"disk_write_bytes\":null}\n");
-	strbuf__free(&sb);
-	trace_summary__free(s);
 }
 
 static void test_trace_anomaly_line_golden(void **state)
@@ -883,14 +663,8 @@ int main(void)
 	    cmocka_unit_test(test_trace_format_json_exit_golden),
 	    cmocka_unit_test(test_trace_format_json_failed_exec_and_start),
 	    cmocka_unit_test(test_trace_format_json_hostile_argv),
-	    cmocka_unit_test(test_trace_log2_slots),
 	    cmocka_unit_test(test_trace_log2_print_like_runqlat),
 	    cmocka_unit_test(test_trace_log2_print_wide_range),
-	    cmocka_unit_test(test_trace_fine_buckets_ordered),
-	    cmocka_unit_test(test_trace_summary_percentiles),
-	    cmocka_unit_test(test_trace_summary_counts_failures_and_bounds_memory),
-	    cmocka_unit_test(test_trace_summary_text_golden),
-	    cmocka_unit_test(test_trace_summary_json),
 	    cmocka_unit_test(test_trace_anomaly_line_golden),
 	};
 
