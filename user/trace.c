@@ -22,6 +22,7 @@
 #include "trace.h"
 #include "trace_format.h"
 #include "trace_options.h"
+#include "trace_summary.h"
 #include "windows.h"
 
 #define LOST_REPORT_INTERVAL_NS NS_PER_S /* at most one "records lost" line a second */

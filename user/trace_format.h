@@ -194,7 +194,5 @@ void trace_format__json_time(struct json_object *o, const char *key, bool known,
 void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
 			      unsigned int measured, const char *rss_key, bool tcp);
 
-/* The summaries were declared here before trace_summary.h: their users need no new include. */
-#include "trace_summary.h"
 
 #endif /* TOOLWATCH_TRACE_FORMAT_H */
