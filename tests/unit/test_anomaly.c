@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "anomaly.h"
+#include "baseline_codec.h"
 
 #define T0  1699920000LL /* 2023-11-14 00:00:00 UTC */
 #define MS  1e6		 /* ns */

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "anomaly.h"
+#include "baseline_codec.h"
 
 /* --- records written by an earlier encoder --- */
 
