@@ -12,8 +12,7 @@
 
 #include <cmocka.h>
 
-#include "anomaly.h"
-#include "baseline_codec.h"
+#include "anomaly_sim.h"
 
 /* --- records written by an earlier encoder --- */
 
@@ -213,12 +212,260 @@ static void test_baseline_codec_crc_is_zlib_crc32(void **state)
 	}
 }
 
+/* --- round trips and bad input --- */
+/* A detector with something in every part of its state. */
+static struct anomaly_detector *busy_detector(bool seasonal, struct sim *s)
+{
+	struct load slow = steady;
+	struct anomaly_config cfg;
+
+	anomaly_config__init(&cfg);
+	cfg.seasonal = seasonal;
+	cfg.min_windows = 10;
+	cfg.max_tools = 3;
+	cfg.new_tool_learning_ns = 5 * cfg.window_ns;
+	sim_init(s, &cfg, 21);
+	sim_feed(s, "alpha", &steady, 20);
+	sim_feed(s, "beta", &steady, 20);
+	sim_feed(s, "gamma", &steady, 20);
+	sim_feed(s, "delta", &steady, 20); /* evicts alpha: remembered by name */
+	slow.median_ns = 40 * MS;
+	slow.failure_p = 0.3;
+	sim_feed(s, "delta", &slow, 3);
+	feed_host(s->d, &s->rng, 0.2, 0.02, 20, &s->now);
+	return s->d;
+}
+
+static void test_anomaly_persistence_round_trip(void **state)
+{
+	struct strbuf a = {0}, b = {0}, c = {0};
+	struct anomaly_detector *restored;
+	struct sim s, s2;
+
+	for (int seasonal = 0; seasonal < 2; seasonal++) {
+		busy_detector(seasonal, &s);
+		assert_int_equal(anomaly__nr_tools(s.d), 3);
+		assert_true(is_active(s.d, "delta", ANOMALY_LATENCY_DEGRADATION));
+		assert_true(is_active(s.d, "delta", ANOMALY_NEW_TOOL));
+		serialize(s.d, &a);
+
+		restored = busy_detector(seasonal, &s2); /* same config, different state */
+		sim_feed(&s2, "epsilon", &steady, 3);
+		assert_int_equal(anomaly__deserialize(restored, a.buf, a.len), 0);
+		serialize(restored, &b);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.buf, b.buf, a.len);
+		assert_int_equal(anomaly__nr_tools(restored), 3);
+		assert_true(is_active(restored, "delta", ANOMALY_LATENCY_DEGRADATION));
+		assert_int_equal(raised(restored, "delta", ANOMALY_FAILURE_RATE),
+				 raised(s.d, "delta", ANOMALY_FAILURE_RATE));
+
+		/* both go on identically (PRNG state included) */
+		s2.now = s.now;
+		s2.rng = s.rng;
+		sim_feed(&s, "beta", &steady, 30);
+		sim_feed(&s2, "beta", &steady, 30);
+		/* alpha was forgotten but is known: not a new tool */
+		sim_feed(&s, "alpha", &steady, 1);
+		sim_feed(&s2, "alpha", &steady, 1);
+		assert_int_equal(raised(restored, "alpha", ANOMALY_NEW_TOOL), 0);
+		serialize(s.d, &a);
+		serialize(restored, &c);
+		assert_int_equal(a.len, c.len);
+		assert_memory_equal(a.buf, c.buf, a.len);
+		anomaly__free(s.d);
+		anomaly__free(restored);
+	}
+	strbuf__free(&a);
+	strbuf__free(&b);
+	strbuf__free(&c);
+}
+
+static void test_anomaly_seasonal_config_change_keeps_baselines(void **state)
+{
+	struct anomaly_config cfg;
+	struct anomaly_detector *other;
+	struct strbuf sb = {0};
+	struct sim s;
+
+	for (int seasonal = 0; seasonal < 2; seasonal++) {
+		busy_detector(seasonal, &s);
+		serialize(s.d, &sb);
+		anomaly__free(s.d);
+		anomaly_config__init(&cfg);
+		cfg.min_windows = 10;
+		cfg.max_tools = 2; /* fewer than in the file: least recently active go */
+		cfg.seasonal = !seasonal;
+		other = anomaly__new(&cfg);
+		assert_non_null(other);
+		assert_int_equal(anomaly__deserialize(other, sb.buf, sb.len), 0);
+		assert_int_equal(anomaly__nr_tools(other), 2);
+		assert_true(is_active(other, "delta", ANOMALY_LATENCY_DEGRADATION));
+		s.d = other;
+		sim_feed(&s, "delta", &steady, 5);
+		assert_all_finite(other);
+		anomaly__free(other);
+	}
+	strbuf__free(&sb);
+}
+static void fix_crc(char *buf, size_t len)
+{
+	uint32_t crc = ref_crc32(buf, len - 4);
+
+	for (int i = 0; i < 4; i++)
+		buf[len - 4 + i] = (char)(crc >> (8 * i));
+}
+
+static void test_anomaly_deserialize_rejects_bad_input(void **state)
+{
+	static const char foreign[] = "# HELP tool_executions_total Finished executions.\n";
+	struct strbuf good = {0}, before = {0}, after = {0};
+	struct anomaly_config cfg;
+	struct anomaly_detector *d, *other;
+	char *buf;
+	struct sim s;
+	int err;
+
+	busy_detector(false, &s);
+	serialize(s.d, &good);
+	anomaly__free(s.d);
+	assert_int_equal(ref_crc32("123456789", 9), 0xcbf43926);
+	assert_int_equal(ref_crc32(good.buf, good.len - 4),
+			 (uint32_t)(uint8_t)good.buf[good.len - 4] |
+			     (uint32_t)(uint8_t)good.buf[good.len - 3] << 8 |
+			     (uint32_t)(uint8_t)good.buf[good.len - 2] << 16 |
+			     (uint32_t)(uint8_t)good.buf[good.len - 1] << 24);
+
+	d = busy_detector(false, &s);
+	sim_feed(&s, "zeta", &steady, 2);
+	serialize(d, &before);
+
+	assert_int_equal(anomaly__deserialize(d, NULL, 0), -EPROTO);
+	assert_int_equal(anomaly__deserialize(d, foreign, sizeof(foreign) - 1), -EPROTO);
+	assert_int_equal(anomaly__deserialize(d, "", 0), -EPROTO);
+
+	/* every truncation */
+	for (size_t len = 0; len < good.len; len++) {
+		err = anomaly__deserialize(d, good.buf, len);
+		assert_true(err == -EPROTO || err == -EBADMSG);
+	}
+	/* every byte with one bit flipped */
+	buf = malloc(good.len + 16);
+	assert_non_null(buf);
+	for (size_t i = 0; i < good.len; i++) {
+		memcpy(buf, good.buf, good.len);
+		buf[i] ^= (char)(1u << (i % 8));
+		err = anomaly__deserialize(d, buf, good.len);
+		assert_true(err == -EPROTO || err == -EBADMSG || err == -EPROTONOSUPPORT);
+	}
+	/* trailing garbage */
+	memcpy(buf, good.buf, good.len);
+	memset(buf + good.len, 0, 16);
+	assert_int_equal(anomaly__deserialize(d, buf, good.len + 16), -EBADMSG);
+	/* another version, with a valid checksum */
+	memcpy(buf, good.buf, good.len);
+	buf[8] = 2;
+	fix_crc(buf, good.len);
+	assert_int_equal(anomaly__deserialize(d, buf, good.len), -EPROTONOSUPPORT);
+	/* unknown header flag, valid checksum */
+	memcpy(buf, good.buf, good.len);
+	buf[12] |= 0x80;
+	fix_crc(buf, good.len);
+	assert_int_equal(anomaly__deserialize(d, buf, good.len), -EBADMSG);
+	/* a ratio set to NaN (the host's first flag) */
+	memcpy(buf, good.buf, good.len);
+	memset(buf + 40 + 25 + 8 + 1 + 1 + 4 + 4 + 8 + 8, 0xff, 8);
+	fix_crc(buf, good.len);
+	assert_int_equal(anomaly__deserialize(d, buf, good.len), -EBADMSG);
+
+	serialize(d, &after);
+	assert_int_equal(before.len, after.len);
+	assert_memory_equal(before.buf, after.buf, before.len); /* untouched */
+
+	/* learned with another window length or span */
+	anomaly_config__init(&cfg);
+	cfg.window_ns = 2000000000ULL;
+	other = anomaly__new(&cfg);
+	assert_non_null(other);
+	assert_int_equal(anomaly__deserialize(other, good.buf, good.len), -ESTALE);
+	anomaly__free(other);
+	anomaly_config__init(&cfg);
+	cfg.baseline_ns = 30ULL * 86400 * 1000000000ULL;
+	other = anomaly__new(&cfg);
+	assert_non_null(other);
+	assert_int_equal(anomaly__deserialize(other, good.buf, good.len), -ESTALE);
+	anomaly__free(other);
+
+	free(buf);
+	anomaly__free(d);
+	strbuf__free(&good);
+	strbuf__free(&before);
+	strbuf__free(&after);
+}
+
+/* Mutations behind a valid checksum reach the parser: it must never crash or over-read. */
+static void test_anomaly_deserialize_survives_mutations(void **state)
+{
+	struct strbuf good = {0}, sb = {0};
+	struct anomaly_detector *d;
+	struct trng r = {31337};
+	size_t accepted = 0;
+	char *buf;
+	struct sim s;
+
+	for (int seasonal = 0; seasonal < 2; seasonal++) {
+		busy_detector(seasonal, &s);
+		serialize(s.d, &good);
+		anomaly__free(s.d);
+		buf = malloc(good.len);
+		assert_non_null(buf);
+		d = busy_detector(seasonal, &s);
+		for (int i = 0; i < 3000; i++) {
+			int n = 1 + (int)(trng_next(&r) % 4);
+			size_t len = good.len;
+
+			memcpy(buf, good.buf, good.len);
+			for (int j = 0; j < n; j++) {
+				size_t at = 40 + trng_next(&r) % (good.len - 44);
+
+				buf[at] = (char)(i % 3 ? trng_next(&r) : (uint8_t)buf[at] ^ 0xff);
+			}
+			if (i % 10 == 0) /* also a shorter payload with a consistent header */
+				len = 44 + trng_next(&r) % (good.len - 44);
+			if (len != good.len) {
+				uint64_t payload = len - 44;
+
+				for (int b = 0; b < 8; b++)
+					buf[32 + b] = (char)(payload >> (8 * b));
+			}
+			fix_crc(buf, len);
+			if (anomaly__deserialize(d, buf, len))
+				continue;
+			accepted++;
+			/* whatever was accepted is usable */
+			sim_feed(&s, "delta", &steady, 1);
+			assert_all_finite(d);
+			strbuf__reset(&sb);
+			assert_int_equal(anomaly__serialize(d, &sb), 0);
+		}
+		free(buf);
+		anomaly__free(d);
+	}
+	print_message("mutated records accepted (valid values): %zu of 6000\n", accepted);
+	strbuf__free(&good);
+	strbuf__free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_baseline_codec_reads_v1_empty),
 	    cmocka_unit_test(test_baseline_codec_reads_v1_busy),
 	    cmocka_unit_test(test_baseline_codec_crc_is_zlib_crc32),
+	    cmocka_unit_test(test_anomaly_persistence_round_trip),
+	    cmocka_unit_test(test_anomaly_seasonal_config_change_keeps_baselines),
+	    cmocka_unit_test(test_anomaly_deserialize_rejects_bad_input),
+	    cmocka_unit_test(test_anomaly_deserialize_survives_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
