@@ -270,18 +270,28 @@ static void test_anomaly_latency_sparse_tool(void **state)
 	anomaly__free(s.d);
 }
 
+/*
+ * tool learns the steady load for 80 windows (ratio ~1); kind is raised on the 2nd window
+ * of shifted (ratio > 2) and cleared on the 3rd steady window after it.
+ */
+static void assert_raises_and_clears(struct sim *s, const char *tool, const struct load *shifted,
+				     enum anomaly_kind kind)
+{
+	sim_feed(s, tool, &steady, 80);
+	assert_float_equal(ratio(s->d, tool, kind), 1.0, 0.1);
+	assert_int_equal(windows_until(s, tool, shifted, kind, true, 10), 2);
+	assert_true(ratio(s->d, tool, kind) > 2);
+	assert_int_equal(windows_until(s, tool, &steady, kind, false, 10), 3);
+}
+
 static void test_anomaly_cpu_spike_fires_and_clears(void **state)
 {
 	struct load hot = steady, tiny = steady;
 	struct sim s;
 
 	sim_init(&s, NULL, 5);
-	sim_feed(&s, "gzip", &steady, 80);
-	assert_float_equal(ratio(s.d, "gzip", ANOMALY_CPU_SPIKE), 1.0, 0.1);
 	hot.cpu_s = 3 * steady.cpu_s;
-	assert_int_equal(windows_until(&s, "gzip", &hot, ANOMALY_CPU_SPIKE, true, 10), 2);
-	assert_true(ratio(s.d, "gzip", ANOMALY_CPU_SPIKE) > 2);
-	assert_int_equal(windows_until(&s, "gzip", &steady, ANOMALY_CPU_SPIKE, false, 10), 3);
+	assert_raises_and_clears(&s, "gzip", &hot, ANOMALY_CPU_SPIKE);
 
 	/* 5x of almost nothing (0.1 ms -> 0.5 ms) stays under the 5 ms excess floor */
 	tiny.cpu_s = 0.0001;
@@ -301,12 +311,8 @@ static void test_anomaly_memory_spike_fires_and_clears(void **state)
 	struct sim s;
 
 	sim_init(&s, NULL, 6);
-	sim_feed(&s, "java", &steady, 80);
-	assert_float_equal(ratio(s.d, "java", ANOMALY_MEMORY_SPIKE), 1.0, 0.1);
 	fat.mem_bytes = 4 * steady.mem_bytes;
-	assert_int_equal(windows_until(&s, "java", &fat, ANOMALY_MEMORY_SPIKE, true, 10), 2);
-	assert_true(ratio(s.d, "java", ANOMALY_MEMORY_SPIKE) > 2);
-	assert_int_equal(windows_until(&s, "java", &steady, ANOMALY_MEMORY_SPIKE, false, 10), 3);
+	assert_raises_and_clears(&s, "java", &fat, ANOMALY_MEMORY_SPIKE);
 
 	/* no memory metrics: no memory baseline, nothing reported */
 	none.mem_bytes = 0;
