@@ -148,12 +148,12 @@ static void test_baseline_codec_reads_v1_busy(void **state)
 		struct state_cursor c = {.seasonal = seasonal};
 		struct anomaly_detector *d;
 
+		/* make_baselines' trust gates decide what is reported; the rest of its config
+		 * (max_tools 5, learning period) changes nothing a record holds */
 		anomaly_config__init(&cfg);
 		cfg.seasonal = seasonal;
 		cfg.min_windows = 10;
 		cfg.min_samples = 50;
-		cfg.max_tools = 5;
-		cfg.new_tool_learning_ns = 20 * cfg.window_ns;
 		d = decode_file(files[seasonal], &cfg);
 		assert_int_equal(anomaly__nr_tools(d), 5);
 		assert_int_equal(anomaly__age_windows(d), 42);
