@@ -2,7 +2,8 @@
 /*
  * Baselines and anomaly flags. The approach (decayed histograms and decayed reservoir
  * samples, trust gates, hysteresis, poisoning guard, seasonality) is described in
- * anomaly.h; this file adds the why of the less obvious choices.
+ * anomaly.h; this file adds the why of the less obvious choices. The statistics are in
+ * stats.c, the tool table in anomaly_tools.c, the save format in baseline_codec.c.
  */
 #include <errno.h>
 #include <math.h>

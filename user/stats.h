@@ -28,8 +28,10 @@ struct rsample {
 	double key;
 };
 
-/* A weighted reservoir sample of at most cap values (cap <= RESERVOIR_CAP_MAX); s is the
- * caller's storage for cap samples. */
+/*
+ * A weighted reservoir sample of at most cap values (cap <= RESERVOIR_CAP_MAX); s is the
+ * caller's storage for cap samples.
+ */
 struct reservoir {
 	uint32_t n;
 	uint32_t cap;
