@@ -89,7 +89,6 @@
 #include <stdint.h>
 
 #include "hist.h"
-#include "strbuf.h"
 
 #define ANOMALY_TOOL_NAME_MAX 256 /* including the NUL */
 #define ANOMALY_RATIO_MAX     1e6 /* deviation_ratio is clamped to [0, ANOMALY_RATIO_MAX] */
@@ -223,25 +222,5 @@ size_t anomaly__nr_tools(const struct anomaly_detector *d);
 
 /* The detector's age: distinct windows observed since it started learning (persisted). */
 uint64_t anomaly__age_windows(const struct anomaly_detector *d);
-
-/*
- * Appends the learned state (age, tools, baselines, flags and counters; not the change
- * list) to out. Format, little-endian: 8-byte magic "\x89TWBASE\n", u32 version (1),
- * u32 flags (bit 0: hour-of-day baselines present), u64 window_ns, u64 baseline_ns,
- * u64 payload length, payload, u32 CRC-32 (IEEE, as zlib's crc32) of everything before it.
- * Returns 0, or -ENOMEM (out->oom) with out possibly holding a partial record.
- */
-int anomaly__serialize(const struct anomaly_detector *d, struct strbuf *out);
-
-/*
- * Replaces d's learned state by the one serialised in data (the change list is kept).
- * Validates everything and never reads outside data. Hour-of-day baselines are dropped or
- * start empty when the file and d's config disagree on `seasonal`; tools beyond max_tools
- * are forgotten, least recently active first. Returns 0, or on failure leaves d untouched
- * and returns: -EPROTO not a baselines record (magic), -EPROTONOSUPPORT another version,
- * -EBADMSG truncated, checksum mismatch or malformed content, -ESTALE learned with
- * another window_ns or baseline_ns, -ENOMEM.
- */
-int anomaly__deserialize(struct anomaly_detector *d, const void *data, size_t len);
 
 #endif /* TOOLWATCH_ANOMALY_H */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "baseline_codec.h"
 #include "state.h"
 #include "strbuf.h"
 

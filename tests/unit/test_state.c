@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "anomaly.h"
+#include "baseline_codec.h"
 #include "state.h"
 
 #define T0 1699920000LL
