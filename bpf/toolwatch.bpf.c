@@ -790,25 +790,25 @@ out:
 }
 
 SEC("tp/syscalls/sys_enter_execve")
-int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+int execve_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_execve_enter((const char *)ctx->args[0]);
 }
 
 SEC("tp/syscalls/sys_enter_execveat")
-int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+int execveat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_execve_enter((const char *)ctx->args[1]);
 }
 
 SEC("tp/syscalls/sys_exit_execve")
-int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+int execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_execve_exit(ctx->ret);
 }
 
 SEC("tp/syscalls/sys_exit_execveat")
-int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_execve_exit(ctx->ret);
 }
@@ -890,7 +890,7 @@ static __always_inline struct net_acc *current_net_acc(void)
 }
 
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(handle_sock_tx, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
@@ -905,7 +905,7 @@ int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
 #define MSG_PEEK 2
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(handle_sock_rx, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
@@ -924,7 +924,7 @@ int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
 
 /* Active TCP opens (connect() moves CLOSE -> SYN_SENT in the caller's context). */
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+int BPF_PROG(handle_sk_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	__u64 key = (__u64)sk;
 	__u32 tgid;
@@ -949,7 +949,7 @@ int BPF_PROG(handle_tcp_state, const struct sock *sk, const int oldstate, const 
 
 /* Retransmits run in softirq context: charge the socket's connecting execution. */
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(handle_tcp_retransmit, const struct sock *sk)
+int BPF_PROG(handle_retrans, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct tw_exec_state *st;
@@ -964,7 +964,7 @@ int BPF_PROG(handle_tcp_retransmit, const struct sock *sk)
 }
 
 SEC("tp_btf/mark_victim")
-int BPF_PROG(handle_oom_victim, struct task_struct *victim)
+int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 {
 	__u32 tgid = BPF_CORE_READ(victim, tgid);
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
@@ -992,7 +992,7 @@ int BPF_PROG(handle_wakeup, struct task_struct *p)
 }
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(handle_wakeup_new, struct task_struct *p)
+int BPF_PROG(handle_wake_new, struct task_struct *p)
 {
 	mark_runnable(p);
 	return 0;
@@ -1067,7 +1067,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 
 /* Block I/O latency, issue to completion, per operation. */
 SEC("tp_btf/block_rq_issue")
-int BPF_PROG(handle_block_issue, struct request *rq)
+int BPF_PROG(handle_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
 
@@ -1077,7 +1077,7 @@ int BPF_PROG(handle_block_issue, struct request *rq)
 }
 
 SEC("tp_btf/block_rq_complete")
-int BPF_PROG(handle_block_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+int BPF_PROG(handle_rq_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
 	__u64 key = (__u64)rq, *start, now;
 	struct tw_log2_hist *h;
