@@ -35,12 +35,16 @@ BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS    := $(wildcard bpf/*.h)
+SKEL        := $(OUTPUT)/toolwatch.skel.h
 
 # Every user-space source except main.c goes into one archive: unit tests link it and pull
 # in only the (pure) objects they reference.
 LIB_SRCS    := $(filter-out user/main.c,$(wildcard user/*.c exporter/*.c))
 LIB_OBJS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 MAIN_OBJ    := $(OUTPUT)/obj/user/main.o
+# Only the objects that include the agent's skeleton wait for it (and rebuild with it).
+SKEL_OBJS   := $(patsubst %.c,$(OUTPUT)/obj/%.o,\
+               $(shell grep -l '"toolwatch.skel.h"' $(LIB_SRCS) user/main.c 2>/dev/null))
 LIB         := $(OUTPUT)/libtoolwatch.a
 BIN         := $(OUTPUT)/toolwatch
 
@@ -49,9 +53,12 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(HELPER_SRCS))
 
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
+                         tests/unit/*.c tests/integration/helpers/*.c)
+
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
-.PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format
+.PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
+	format-check
 
 all: $(BIN)
 
@@ -67,6 +74,7 @@ help:
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
+	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
 
@@ -89,17 +97,23 @@ deps:
 $(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+# Static pattern rules: BPF objects and skeletons are real targets, never deleted as
+# intermediates (a deleted skeleton would rebuild the loader on the next make).
+$(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+$(SKELS): $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
+# Header dependencies come from the -MMD .d files after the first build; the skeleton is
+# generated, so its users name it here to wait for it on a clean (parallel) build.
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SKEL_OBJS): $(SKEL)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -158,8 +172,10 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h tests/unit/*.c \
-		tests/integration/helpers/*.c
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(OUTPUT) build-asan

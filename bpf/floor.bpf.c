@@ -4,6 +4,8 @@
  * that floor vs none is the price of the hooks themselves and agent vs floor is the price
  * of what the agent does in them. Keep this list equal to bpf/toolwatch.bpf.c's attach
  * points; tests/bench/bench.py compares both at run time and reports any difference.
+ * Names are floor_ plus the agent's hook (ve: execve, vat: execveat), at most 15 characters
+ * like the kernel's: bench.py matches the two by tracepoint, not by name.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,108 +14,108 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* executions */
 SEC("tp_btf/sched_process_exec")
-int floor_sched_process_exec(void *ctx)
+int floor_exec(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
-int floor_sched_process_exit(void *ctx)
+int floor_exit(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
-int floor_sched_process_fork(void *ctx)
+int floor_fork(void *ctx)
 {
 	return 0;
 }
 
 /* failed execs */
 SEC("tp/syscalls/sys_enter_execve")
-int floor_sys_enter_execve(void *ctx)
+int floor_ve_enter(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_execveat")
-int floor_sys_enter_execveat(void *ctx)
+int floor_vat_enter(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_execve")
-int floor_sys_exit_execve(void *ctx)
+int floor_ve_exit(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_execveat")
-int floor_sys_exit_execveat(void *ctx)
+int floor_vat_exit(void *ctx)
 {
 	return 0;
 }
 
 /* network */
 SEC("tp_btf/sock_send_length")
-int floor_sock_send_length(void *ctx)
+int floor_sock_tx(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
-int floor_sock_recv_length(void *ctx)
+int floor_sock_rx(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int floor_inet_sock_set_state(void *ctx)
+int floor_sk_state(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int floor_tcp_retransmit_skb(void *ctx)
+int floor_retrans(void *ctx)
 {
 	return 0;
 }
 
 /* memory */
 SEC("tp_btf/mark_victim")
-int floor_mark_victim(void *ctx)
+int floor_oom_kill(void *ctx)
 {
 	return 0;
 }
 
 /* scheduler */
 SEC("tp_btf/sched_wakeup")
-int floor_sched_wakeup(void *ctx)
+int floor_wakeup(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
-int floor_sched_wakeup_new(void *ctx)
+int floor_wake_new(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
-int floor_sched_switch(void *ctx)
+int floor_switch(void *ctx)
 {
 	return 0;
 }
 
 /* block I/O */
 SEC("tp_btf/block_rq_issue")
-int floor_block_rq_issue(void *ctx)
+int floor_rq_issue(void *ctx)
 {
 	return 0;
 }
 
 SEC("tp_btf/block_rq_complete")
-int floor_block_rq_complete(void *ctx)
+int floor_rq_done(void *ctx)
 {
 	return 0;
 }

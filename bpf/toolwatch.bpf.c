@@ -3,16 +3,18 @@
  * Kernel side of toolwatch: one record per execution start, end and failed exec, with the
  * in-flight state in bounded hash maps. Built only on tracepoints (tp_btf with raw_tp
  * fallbacks for the sched events, tp/syscalls for failed execs) and a task iterator.
+ * Helpers that do not touch this file's maps live in maps.bpf.h, task.bpf.h, usage.bpf.h
+ * and bits.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "toolwatch.h"
+#include "maps.bpf.h"
+#include "task.bpf.h"
+#include "usage.bpf.h"
 
-#define PF_EXITING 0x00000004
-#define PF_KTHREAD 0x00200000
-#define SIGNAL_GROUP_EXIT 0x00000004
 #define EACCES 13
 #define ENOENT 2
 #define ENOTDIR 20
@@ -124,9 +126,9 @@ static __always_inline struct exit_pending *pending_new(struct task_struct *task
 	__u32 tid = BPF_CORE_READ(task, pid), zero = 0;
 	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero);
 
-	if (!blank || bpf_map_update_elem(&exits_pending, &tid, blank, BPF_ANY))
-		return NULL; /* full: the caller emits at once instead */
-	return bpf_map_lookup_elem(&exits_pending, &tid);
+	if (!blank)
+		return NULL;
+	return map_update_lookup(&exits_pending, &tid, blank); /* NULL if full: emit at once */
 }
 
 /*
@@ -227,16 +229,6 @@ static __always_inline __u64 rb_flags(void)
 		       BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline bool is_kthread(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
-}
-
-static __always_inline __u32 task_ppid(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, real_parent, tgid);
-}
-
 /* Filters known at exec time: an execution that fails them is never tracked. */
 static __always_inline bool exec_filtered_out(__u32 tgid, __u32 ppid, __u32 uid, __u64 cgid)
 {
@@ -249,141 +241,6 @@ static __always_inline bool exec_filtered_out(__u32 tgid, __u32 ppid, __u32 uid,
 	if (targ_cgroup_id && targ_cgroup_id != cgid)
 		return true;
 	return false;
-}
-
-/* wait(2) status of the thread group whose last thread is exiting */
-static __always_inline __u32 group_exit_status(struct task_struct *task)
-{
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
-		return BPF_CORE_READ(sig, group_exit_code);
-	return BPF_CORE_READ(task, group_leader, exit_code);
-}
-
-static __always_inline bool status_failed(__u32 status)
-{
-	return (status & 0x7f) || (status >> 8);
-}
-
-
-/* Resident set of an address space in bytes (file + anon + shmem pages). */
-static __always_inline __u64 mm_rss_bytes(struct mm_struct *mm)
-{
-	__s64 pages;
-
-	if (!mm)
-		return 0;
-	pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
-		BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
-		BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
-	return pages > 0 ? (__u64)pages * page_size : 0;
-}
-
-/*
- * Peak resident set of a process image that is ending: its high-water mark. At an exec
- * the old image is gone already; the kernel folded its mark into the group's maxrss.
- */
-static __always_inline __u64 peak_rss_bytes(struct task_struct *task, bool reexec)
-{
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	__u64 hiwater, now;
-
-	if (!mm || reexec) /* the group's maxrss (getrusage's ru_maxrss) */
-		return BPF_CORE_READ(task, signal, maxrss) * page_size;
-	hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_size;
-	now = mm_rss_bytes(mm);
-	return hiwater > now ? hiwater : now;
-}
-
-static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)
-{
-	r->cpu_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
-	r->utime_ns += BPF_CORE_READ(t, utime);
-	r->stime_ns += BPF_CORE_READ(t, stime);
-	r->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
-	r->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
-}
-
-/* The group's exited threads (folded into signal_struct when they are released). */
-static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
-{
-	struct signal_struct *sig = BPF_CORE_READ(t, signal);
-
-	r->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime);
-	r->utime_ns += BPF_CORE_READ(sig, utime);
-	r->stime_ns += BPF_CORE_READ(sig, stime);
-	r->read_bytes += BPF_CORE_READ(sig, ioac.read_bytes);
-	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
-}
-
-static __always_inline __u64 sat_sub(__u64 a, __u64 b)
-{
-	return a > b ? a - b : 0;
-}
-
-static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
-{
-	r->cpu_ns = sat_sub(r->cpu_ns, base->cpu_ns);
-	r->utime_ns = sat_sub(r->utime_ns, base->utime_ns);
-	r->stime_ns = sat_sub(r->stime_ns, base->stime_ns);
-	r->read_bytes = sat_sub(r->read_bytes, base->read_bytes);
-	r->write_bytes = sat_sub(r->write_bytes, base->write_bytes);
-}
-
-/* Splits exact run time in the ratio of the sampled utime:stime (cputime_adjust). */
-static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_usage *u)
-{
-	__u64 ut = r->utime_ns, st = r->stime_ns, cpu = r->cpu_ns, frac, user;
-
-	if (!st) {
-		user = cpu;
-	} else if (!ut) {
-		user = 0;
-	} else {
-		/* 16-bit fraction; scale the ticks down so ut << 16 cannot overflow */
-		for (int i = 0; i < 24 && ut + st > (1ULL << 46); i++) {
-			ut >>= 1;
-			st >>= 1;
-		}
-		frac = (ut << 16) / (ut + st ? ut + st : 1);
-		user = (cpu >> 16) * frac + (((cpu & 0xffff) * frac) >> 16);
-	}
-	u->cpu_user_ns = user;
-	u->cpu_system_ns = cpu - user;
-}
-
-/* What the thread group whose last thread is exiting used, since base; raw as well. */
-static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
-					bool reexec, struct tw_usage *u, struct tw_raw_usage *raw)
-{
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct tw_raw_usage r = {};
-
-	raw_add_signal(&r, task);
-	raw_add_thread(&r, task);
-	/* a leader that exited first stays unreleased (a zombie) until now */
-	if (leader != task)
-		raw_add_thread(&r, leader);
-	if (base)
-		raw_sub(&r, base);
-	split_cpu(&r, u);
-	u->disk_read_bytes = r.read_bytes;
-	u->disk_write_bytes = r.write_bytes;
-	u->peak_rss_bytes = peak_rss_bytes(task, reexec);
-	if (raw)
-		*raw = r;
-}
-
-/* Adds a finished child's usage into its owner's execution. */
-static __always_inline void usage_roll_up(struct tw_usage *dst, const struct tw_usage *src)
-{
-	__sync_fetch_and_add(&dst->cpu_user_ns, src->cpu_user_ns);
-	__sync_fetch_and_add(&dst->cpu_system_ns, src->cpu_system_ns);
-	__sync_fetch_and_add(&dst->disk_read_bytes, src->disk_read_bytes);
-	__sync_fetch_and_add(&dst->disk_write_bytes, src->disk_write_bytes);
-	if (src->peak_rss_bytes > dst->peak_rss_bytes)
-		dst->peak_rss_bytes = src->peak_rss_bytes;
 }
 
 /* The execution the current process belongs to: its own, or its forking ancestor's. */
@@ -417,52 +274,6 @@ static __always_inline void fold_net(struct task_struct *task, __u32 tgid)
 	bpf_task_storage_delete(&net_accs, task);
 }
 
-static __always_inline void host_count(__u32 counter)
-{
-	__u64 *v = bpf_map_lookup_elem(&host_counts, &counter);
-
-	if (v)
-		*v += 1; /* per-CPU slot: no atomics needed */
-}
-
-/* floor(log2(v)) without loops (bits.bpf.h style); 0 for v == 0 */
-static __always_inline __u32 log2_u32(__u32 v)
-{
-	__u32 r, shift;
-
-	r = (v > 0xFFFF) << 4;
-	v >>= r;
-	shift = (v > 0xFF) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xF) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
-}
-
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 hi = v >> 32;
-
-	return hi ? log2_u32(hi) + 32 : log2_u32((__u32)v);
-}
-
-static __always_inline void log2_hist_add(struct tw_log2_hist *h, __u64 v)
-{
-	__u32 slot = log2_u64(v);
-
-	if (slot >= TW_LOG2_SLOTS)
-		slot = TW_LOG2_SLOTS - 1;
-	h->slots[slot]++;
-	h->count++;
-	h->sum_ns += v;
-}
-
 /* Trace-mode filters known only at the end. */
 static __always_inline bool exit_filtered_out(struct tw_exec_state *st, __u64 now, __u32 status)
 {
@@ -485,7 +296,7 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	group_usage(task, &st->base, flags & TW_F_REEXEC, &rec->usage, raw);
+	group_usage(task, &st->base, flags & TW_F_REEXEC, page_size, &rec->usage, raw);
 	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
 	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;
@@ -681,7 +492,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		if (ost) {
 			struct exit_pending *pend;
 
-			group_usage(task, NULL, false, &u, NULL);
+			group_usage(task, NULL, false, page_size, &u, NULL);
 			usage_roll_up(&ost->usage, &u);
 			/* the last stretch of CPU follows at the final switch */
 			pend = defer_exits ? pending_new(task) : NULL;
@@ -731,9 +542,8 @@ static __always_inline int on_execve_enter(const char *filename)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_try t = { .filename = (__u64)filename };
 	struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
-	__u64 hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_size, now = mm_rss_bytes(mm);
 
-	t.peak_rss_bytes = hiwater > now ? hiwater : now;
+	t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
 
 	if (bpf_map_update_elem(&exec_tries, &tid, &t, BPF_ANY))
 		count_lost(TW_LOST_PENDING_FULL);
@@ -790,25 +600,25 @@ out:
 }
 
 SEC("tp/syscalls/sys_enter_execve")
-int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+int execve_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_execve_enter((const char *)ctx->args[0]);
 }
 
 SEC("tp/syscalls/sys_enter_execveat")
-int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+int execveat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return on_execve_enter((const char *)ctx->args[1]);
 }
 
 SEC("tp/syscalls/sys_exit_execve")
-int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+int execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_execve_exit(ctx->ret);
 }
 
 SEC("tp/syscalls/sys_exit_execveat")
-int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_execve_exit(ctx->ret);
 }
@@ -890,7 +700,7 @@ static __always_inline struct net_acc *current_net_acc(void)
 }
 
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(handle_sock_tx, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
@@ -905,7 +715,7 @@ int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
 #define MSG_PEEK 2
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(handle_sock_rx, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
@@ -924,7 +734,7 @@ int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
 
 /* Active TCP opens (connect() moves CLOSE -> SYN_SENT in the caller's context). */
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+int BPF_PROG(handle_sk_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	__u64 key = (__u64)sk;
 	__u32 tgid;
@@ -949,13 +759,13 @@ int BPF_PROG(handle_tcp_state, const struct sock *sk, const int oldstate, const 
 
 /* Retransmits run in softirq context: charge the socket's connecting execution. */
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(handle_tcp_retransmit, const struct sock *sk)
+int BPF_PROG(handle_retrans, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct tw_exec_state *st;
 	__u32 *tgid;
 
-	host_count(TW_HOST_TCP_RETRANSMITS);
+	map_percpu_inc(&host_counts, TW_HOST_TCP_RETRANSMITS);
 	tgid = bpf_map_lookup_elem(&sock_owners, &key);
 	st = tgid ? exec_of(*tgid) : NULL;
 	if (st)
@@ -964,12 +774,12 @@ int BPF_PROG(handle_tcp_retransmit, const struct sock *sk)
 }
 
 SEC("tp_btf/mark_victim")
-int BPF_PROG(handle_oom_victim, struct task_struct *victim)
+int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 {
 	__u32 tgid = BPF_CORE_READ(victim, tgid);
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
 
-	host_count(TW_HOST_OOM_KILLS);
+	map_percpu_inc(&host_counts, TW_HOST_OOM_KILLS);
 	if (st)
 		st->flags |= TW_F_OOM_KILLED; /* only exec writes flags otherwise */
 	return 0;
@@ -992,13 +802,11 @@ int BPF_PROG(handle_wakeup, struct task_struct *p)
 }
 
 SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(handle_wakeup_new, struct task_struct *p)
+int BPF_PROG(handle_wake_new, struct task_struct *p)
 {
 	mark_runnable(p);
 	return 0;
 }
-
-#define TASK_DEAD 0x80
 
 /* The exiting task's last switch: its run time is final; emit its pending exit. */
 static __always_inline void finish_exit(struct task_struct *prev)
@@ -1067,7 +875,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 
 /* Block I/O latency, issue to completion, per operation. */
 SEC("tp_btf/block_rq_issue")
-int BPF_PROG(handle_block_issue, struct request *rq)
+int BPF_PROG(handle_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
 
@@ -1077,7 +885,7 @@ int BPF_PROG(handle_block_issue, struct request *rq)
 }
 
 SEC("tp_btf/block_rq_complete")
-int BPF_PROG(handle_block_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+int BPF_PROG(handle_rq_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
 	__u64 key = (__u64)rq, *start, now;
 	struct tw_log2_hist *h;
@@ -1154,7 +962,7 @@ int sample_task(struct bpf_iter__task *ctx)
 	leader = task->pid == tgid;
 	if (leader) {
 		raw_add_signal(&rec->raw, task);
-		rec->rss_bytes = mm_rss_bytes(task->mm);
+		rec->rss_bytes = mm_rss_bytes(task->mm, page_size);
 	}
 	if (leader && tgid == exec_tgid) {
 		raw_sub(&rec->raw, &st->base);

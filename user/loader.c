@@ -82,10 +82,10 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 			out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_EXEC_FAILED:
-		out[n++] = skel->progs.handle_execve_enter;
-		out[n++] = skel->progs.handle_execveat_enter;
-		out[n++] = skel->progs.handle_execve_exit;
-		out[n++] = skel->progs.handle_execveat_exit;
+		out[n++] = skel->progs.execve_enter;
+		out[n++] = skel->progs.execveat_enter;
+		out[n++] = skel->progs.execve_exit;
+		out[n++] = skel->progs.execveat_exit;
 		break;
 	case PROBE_TASK_ITER:
 		out[n++] = skel->progs.dump_task;
@@ -94,23 +94,23 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		out[n++] = skel->progs.handle_fork;
 		break;
 	case PROBE_NET:
-		out[n++] = skel->progs.handle_sock_send;
-		out[n++] = skel->progs.handle_sock_recv;
+		out[n++] = skel->progs.handle_sock_tx;
+		out[n++] = skel->progs.handle_sock_rx;
 		break;
 	case PROBE_TCP:
-		out[n++] = skel->progs.handle_tcp_state;
-		out[n++] = skel->progs.handle_tcp_retransmit;
+		out[n++] = skel->progs.handle_sk_state;
+		out[n++] = skel->progs.handle_retrans;
 		break;
 	case PROBE_OOM:
-		out[n++] = skel->progs.handle_oom_victim;
+		out[n++] = skel->progs.handle_oom_kill;
 		break;
 	case PROBE_RUNQLAT: /* with the core's sched_switch program */
 		out[n++] = skel->progs.handle_wakeup;
-		out[n++] = skel->progs.handle_wakeup_new;
+		out[n++] = skel->progs.handle_wake_new;
 		break;
 	case PROBE_BLOCKIO:
-		out[n++] = skel->progs.handle_block_issue;
-		out[n++] = skel->progs.handle_block_done;
+		out[n++] = skel->progs.handle_rq_issue;
+		out[n++] = skel->progs.handle_rq_done;
 		break;
 	case PROBE_SAMPLER:
 		out[n++] = skel->progs.sample_task;

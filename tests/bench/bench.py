@@ -1121,14 +1121,16 @@ class Bench:
                                              verdict(le(fr["p99_ms"],
                                                         TARGETS["freshness_p99_ms"]))))
         if r.get("bpf_ns_per_event"):
-            fl = r.get("bpf_ns_per_event_floor", {})
+            # the floor's empty program on each tracepoint (program name -> tracepoint)
+            fl = {self.prog_tp.get(p, p): ns
+                  for p, ns in r.get("bpf_ns_per_event_floor", {}).items()}
             self.out("BPF cost from kernel stats (%s)" % r.get("bpf_stats_source"))
             self.out("  %-22s %-20s %7s %6s %9s" % ("program", "tracepoint", "ns/ev", "empty",
                                                    "events"))
             for prog, ns in sorted(r["bpf_ns_per_event"].items(), key=lambda kv: -kv[1]):
                 tp = self.prog_tp.get(prog, "(not a tracepoint)")
                 self.out("  %-22s %-20s %7.0f %6s %9d" % (
-                    prog, tp, ns, f(fl.get("floor_" + tp), "%.0f"), r["bpf_events"].get(prog, 0)))
+                    prog, tp, ns, f(fl.get(tp), "%.0f"), r["bpf_events"].get(prog, 0)))
             per = r.get("bpf_per_unit", {})
             for w, base, key in (("exec_storm", "exec_storm", "none_cpu_us_per_exec"),
                                  ("tcp_pingpong", "tcp_pingpong", "none_cpu_us_per_round_trip"),

@@ -393,8 +393,8 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "handle_execve_enter", "handle_execve_exit",
-                      "handle_switch", "handle_sock_send", "dump_task", "sample_task"}
+TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_enter", "execve_exit",
+                      "handle_switch", "handle_sock_tx", "dump_task", "sample_task"}
 
 
 def bpf_programs():

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Readers of task_struct, signal_struct and mm_struct fields through CO-RE, for any
+ * task pointer (probe-read, so raw tracepoints may use them too). Include after vmlinux.h.
+ */
+#ifndef TASK_BPF_H
+#define TASK_BPF_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* include/linux/sched.h and sched/signal.h: not in vmlinux.h (macros) */
+#define PF_EXITING	  0x00000004
+#define PF_KTHREAD	  0x00200000
+#define SIGNAL_GROUP_EXIT 0x00000004
+#define TASK_DEAD	  0x80
+
+static __always_inline bool is_kthread(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+}
+
+static __always_inline __u32 task_ppid(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, real_parent, tgid);
+}
+
+/* wait(2) status of the thread group whose last thread is exiting */
+static __always_inline __u32 group_exit_status(struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
+		return BPF_CORE_READ(sig, group_exit_code);
+	return BPF_CORE_READ(task, group_leader, exit_code);
+}
+
+/* a wait(2) status of a signal death or a non-zero exit code */
+static __always_inline bool status_failed(__u32 status)
+{
+	return (status & 0x7f) || (status >> 8);
+}
+
+/* Resident set of an address space in bytes (file + anon + shmem pages); 0 for no mm. */
+static __always_inline __u64 mm_rss_bytes(struct mm_struct *mm, __u64 page_bytes)
+{
+	__s64 pages;
+
+	if (!mm)
+		return 0;
+	pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	return pages > 0 ? (__u64)pages * page_bytes : 0;
+}
+
+/* Largest resident set of an address space so far: its high-water mark, or now if larger. */
+static __always_inline __u64 mm_peak_rss_bytes(struct mm_struct *mm, __u64 page_bytes)
+{
+	__u64 hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_bytes;
+	__u64 now = mm_rss_bytes(mm, page_bytes);
+
+	return hiwater > now ? hiwater : now;
+}
+
+/*
+ * Peak resident set of a process image that is ending: its high-water mark. At an exec
+ * the old image is gone already; the kernel folded its mark into the group's maxrss.
+ */
+static __always_inline __u64 peak_rss_bytes(struct task_struct *task, bool reexec, __u64 page_bytes)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+	if (!mm || reexec) /* the group's maxrss (getrusage's ru_maxrss) */
+		return BPF_CORE_READ(task, signal, maxrss) * page_bytes;
+	return mm_peak_rss_bytes(mm, page_bytes);
+}
+
+#endif /* TASK_BPF_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Resource usage of tasks and thread groups as toolwatch accounts it: the kernel's raw
+ * counters (struct tw_raw_usage), their difference from a base, and the exact run time
+ * split into user and system (struct tw_usage). Include after vmlinux.h.
+ */
+#ifndef USAGE_BPF_H
+#define USAGE_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "bits.bpf.h"
+#include "task.bpf.h"
+#include "toolwatch.h"
+
+/* One thread's own counters (the group's exited threads are in its signal_struct). */
+static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)
+{
+	r->cpu_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
+	r->utime_ns += BPF_CORE_READ(t, utime);
+	r->stime_ns += BPF_CORE_READ(t, stime);
+	r->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
+	r->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
+}
+
+/* The group's exited threads (folded into signal_struct when they are released). */
+static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
+{
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+
+	r->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime);
+	r->utime_ns += BPF_CORE_READ(sig, utime);
+	r->stime_ns += BPF_CORE_READ(sig, stime);
+	r->read_bytes += BPF_CORE_READ(sig, ioac.read_bytes);
+	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
+}
+
+static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
+{
+	r->cpu_ns = sat_sub(r->cpu_ns, base->cpu_ns);
+	r->utime_ns = sat_sub(r->utime_ns, base->utime_ns);
+	r->stime_ns = sat_sub(r->stime_ns, base->stime_ns);
+	r->read_bytes = sat_sub(r->read_bytes, base->read_bytes);
+	r->write_bytes = sat_sub(r->write_bytes, base->write_bytes);
+}
+
+/* Splits exact run time in the ratio of the sampled utime:stime (cputime_adjust). */
+static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_usage *u)
+{
+	__u64 ut = r->utime_ns, st = r->stime_ns, cpu = r->cpu_ns, frac, user;
+
+	if (!st) {
+		user = cpu;
+	} else if (!ut) {
+		user = 0;
+	} else {
+		/* 16-bit fraction; scale the ticks down so ut << 16 cannot overflow */
+		for (int i = 0; i < 24 && ut + st > (1ULL << 46); i++) {
+			ut >>= 1;
+			st >>= 1;
+		}
+		frac = (ut << 16) / (ut + st ? ut + st : 1);
+		user = (cpu >> 16) * frac + (((cpu & 0xffff) * frac) >> 16);
+	}
+	u->cpu_user_ns = user;
+	u->cpu_system_ns = cpu - user;
+}
+
+/* What the thread group whose last thread is exiting used, since base; raw as well. */
+static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
+					bool reexec, __u64 page_bytes, struct tw_usage *u,
+					struct tw_raw_usage *raw)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct tw_raw_usage r = {};
+
+	raw_add_signal(&r, task);
+	raw_add_thread(&r, task);
+	/* a leader that exited first stays unreleased (a zombie) until now */
+	if (leader != task)
+		raw_add_thread(&r, leader);
+	if (base)
+		raw_sub(&r, base);
+	split_cpu(&r, u);
+	u->disk_read_bytes = r.read_bytes;
+	u->disk_write_bytes = r.write_bytes;
+	u->peak_rss_bytes = peak_rss_bytes(task, reexec, page_bytes);
+	if (raw)
+		*raw = r;
+}
+
+/* Adds a finished child's usage into its owner's execution. */
+static __always_inline void usage_roll_up(struct tw_usage *dst, const struct tw_usage *src)
+{
+	__sync_fetch_and_add(&dst->cpu_user_ns, src->cpu_user_ns);
+	__sync_fetch_and_add(&dst->cpu_system_ns, src->cpu_system_ns);
+	__sync_fetch_and_add(&dst->disk_read_bytes, src->disk_read_bytes);
+	__sync_fetch_and_add(&dst->disk_write_bytes, src->disk_write_bytes);
+	if (src->peak_rss_bytes > dst->peak_rss_bytes)
+		dst->peak_rss_bytes = src->peak_rss_bytes;
+}
+
+#endif /* USAGE_BPF_H */
