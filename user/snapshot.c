@@ -4,27 +4,27 @@
 #include "snapshot.h"
 
 static const char *const error_type_names[ERROR_TYPE_MAX] = {
-	[ERROR_EXIT_CODE] = "exit_code",     [ERROR_SIGNAL] = "signal",
-	[ERROR_CORE_DUMP] = "core_dump",     [ERROR_EXEC_FAILED] = "exec_failed",
-	[ERROR_OOM_KILL] = "oom_kill",
+    [ERROR_EXIT_CODE] = "exit_code", [ERROR_SIGNAL] = "signal",
+    [ERROR_CORE_DUMP] = "core_dump", [ERROR_EXEC_FAILED] = "exec_failed",
+    [ERROR_OOM_KILL] = "oom_kill",
 };
 
-static const char *const block_op_names[HOST_BLOCK_OPS] = { "read", "write", "flush", "discard",
-							     "other" };
+static const char *const block_op_names[HOST_BLOCK_OPS] = {"read", "write", "flush", "discard",
+							   "other"};
 
 static const char *const kind_names[ANOMALY_KIND_MAX] = {
-	[ANOMALY_LATENCY_DEGRADATION] = "LATENCY_DEGRADATION",
-	[ANOMALY_STATISTICAL_OUTLIER] = "STATISTICAL_OUTLIER",
-	[ANOMALY_FAILURE_RATE] = "FAILURE_RATE",
-	[ANOMALY_CPU_SPIKE] = "CPU_SPIKE",
-	[ANOMALY_MEMORY_SPIKE] = "MEMORY_SPIKE",
-	[ANOMALY_NEW_TOOL] = "NEW_TOOL",
+    [ANOMALY_LATENCY_DEGRADATION] = "LATENCY_DEGRADATION",
+    [ANOMALY_STATISTICAL_OUTLIER] = "STATISTICAL_OUTLIER",
+    [ANOMALY_FAILURE_RATE] = "FAILURE_RATE",
+    [ANOMALY_CPU_SPIKE] = "CPU_SPIKE",
+    [ANOMALY_MEMORY_SPIKE] = "MEMORY_SPIKE",
+    [ANOMALY_NEW_TOOL] = "NEW_TOOL",
 };
 
 static const char *const kind_severities[ANOMALY_KIND_MAX] = {
-	[ANOMALY_LATENCY_DEGRADATION] = "high", [ANOMALY_STATISTICAL_OUTLIER] = "medium",
-	[ANOMALY_FAILURE_RATE] = "critical",	[ANOMALY_CPU_SPIKE] = "medium",
-	[ANOMALY_MEMORY_SPIKE] = "medium",	[ANOMALY_NEW_TOOL] = "info",
+    [ANOMALY_LATENCY_DEGRADATION] = "high", [ANOMALY_STATISTICAL_OUTLIER] = "medium",
+    [ANOMALY_FAILURE_RATE] = "critical",    [ANOMALY_CPU_SPIKE] = "medium",
+    [ANOMALY_MEMORY_SPIKE] = "medium",	    [ANOMALY_NEW_TOOL] = "info",
 };
 
 const char *error_type__name(enum error_type type)

@@ -110,7 +110,7 @@ struct snapshot_anomaly {
 };
 
 #define SNAPSHOT_MAX_PROGS 32
-#define SNAPSHOT_MAX_LOST 16
+#define SNAPSHOT_MAX_LOST  16
 
 /* An immutable, reference-counted view of everything /metrics shows. */
 struct snapshot {
