@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly.h"
 #include "exposition.h"
+#include "probes.h"
+#include "snapshot.h"
+#include "strbuf.h"
 
 void exposition__escape_label(struct strbuf *out, const char *value)
 {
@@ -248,11 +250,11 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 		  "mode", "user", "system", offsetof(struct tool_stats, cpu_ns), 1e9);
 	tool_pair(out, s, esc, "tool_disk_bytes_total", "Bytes read from and written to storage.",
 		  "direction", "read", "write", offsetof(struct tool_stats, disk_bytes), 1);
-	if (snapshot__probe_enabled(s, "net"))
+	if (s->probe_enabled[PROBE_NET])
 		tool_pair(out, s, esc, "tool_network_bytes_total",
 			  "Socket payload bytes sent and received (IPv4/IPv6).", "direction", "tx",
 			  "rx", offsetof(struct tool_stats, net_bytes), 1);
-	if (snapshot__probe_enabled(s, "tcp")) {
+	if (s->probe_enabled[PROBE_TCP]) {
 		tool_family(out, s, esc, "tool_tcp_connections_total", "counter",
 			    "TCP connections opened with connect().",
 			    offsetof(struct tool_stats, tcp_connects));
@@ -264,23 +266,23 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 
 static void render_host(const struct snapshot *s, struct strbuf *out)
 {
-	if (snapshot__probe_enabled(s, "runqlat")) {
+	if (s->probe_enabled[PROBE_RUNQLAT]) {
 		family(out, "toolwatch_runqueue_latency_seconds", "histogram",
 		       "Time runnable tasks waited for a CPU (log2 resolution).");
 		histogram(out, "toolwatch_runqueue_latency_seconds", NULL, NULL, &s->host.runqueue,
 			  &hist_latency_layout);
 	}
-	if (snapshot__probe_enabled(s, "blockio")) {
+	if (s->probe_enabled[PROBE_BLOCKIO]) {
 		family(out, "toolwatch_block_io_latency_seconds", "histogram",
 		       "Block device request latency, issue to completion (log2 resolution).");
 		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++)
 			histogram(out, "toolwatch_block_io_latency_seconds", "op",
 				  block_op__name(op), &s->host.block[op], &hist_latency_layout);
 	}
-	if (snapshot__probe_enabled(s, "tcp"))
+	if (s->probe_enabled[PROBE_TCP])
 		counter1(out, "toolwatch_tcp_retransmits_total", "TCP retransmits on the host.",
 			 s->host.tcp_retransmits);
-	if (snapshot__probe_enabled(s, "oom"))
+	if (s->probe_enabled[PROBE_OOM])
 		counter1(out, "toolwatch_oom_kills_total", "Processes chosen by the OOM killer.",
 			 s->host.oom_kills);
 }
@@ -316,9 +318,9 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 
 	family(out, "toolwatch_events_lost_total", "counter",
 	       "Events dropped before aggregation, by reason.");
-	for (unsigned int i = 0; i < a->nr_lost; i++)
+	for (unsigned int i = 0; i < s->nr_lost; i++)
 		strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"%s\"} %" PRIu64 "\n",
-				a->lost[i].label, a->lost[i].value);
+				lost_reason__name(i), s->lost[i]);
 	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"malformed\"} %" PRIu64 "\n",
 			a->events_malformed);
 	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"exit_unseen\"} %" PRIu64 "\n",
@@ -342,9 +344,9 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 
 	family(out, "toolwatch_probe_enabled", "gauge",
 	       "Whether a probe family is attached (1) or disabled (0).");
-	for (unsigned int i = 0; i < s->nr_probes; i++)
-		strbuf__appendf(out, "toolwatch_probe_enabled{probe=\"%s\"} %d\n",
-				s->probes[i].name, s->probes[i].enabled);
+	for (int p = 0; p < PROBE_MAX; p++)
+		strbuf__appendf(out, "toolwatch_probe_enabled{probe=\"%s\"} %d\n", probe__name(p),
+				s->probe_enabled[p]);
 
 	if (!s->prog_stats_enabled)
 		return;
@@ -363,9 +365,17 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 				s->progs[i].name, s->progs[i].run_count);
 }
 
+/* The three anomaly families, each over tools and over the host. */
+enum anomaly_metric {
+	METRIC_FLAG,	/* *_anomaly */
+	METRIC_RATIO,	/* *_anomaly_deviation_ratio */
+	METRIC_RAISED,	/* *_anomalies_total */
+};
+
 /* One anomaly family over tools (host = false) or the host. */
 static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool host,
-			   const char *suffix, const char *type, const char *help)
+			   enum anomaly_metric metric, const char *suffix, const char *type,
+			   const char *help)
 {
 	char name[64];
 
@@ -373,12 +383,11 @@ static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool ho
 	family(out, name, type, help);
 	for (size_t i = 0; i < s->nr_anomalies; i++) {
 		const struct snapshot_anomaly *a = &s->anomalies[i];
-		enum anomaly_kind kind = (enum anomaly_kind)a->kind;
 
 		if (host != !a->tool)
 			continue;
 		/* NEW_TOOL has no baseline to deviate from */
-		if (!strcmp(suffix, "anomaly_deviation_ratio") && kind == ANOMALY_NEW_TOOL)
+		if (metric == METRIC_RATIO && a->kind == ANOMALY_NEW_TOOL)
 			continue;
 		strbuf__appendf(out, "%s{", name);
 		if (!host) {
@@ -386,14 +395,19 @@ static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool ho
 			exposition__escape_label(out, a->tool);
 			strbuf__puts(out, "\",");
 		}
-		strbuf__appendf(out, "kind=\"%s\"", anomaly_kind__name(kind));
-		if (!strcmp(suffix, "anomaly"))
-			strbuf__appendf(out, ",severity=\"%s\"} %d\n", anomaly_kind__severity(kind),
-					a->active);
-		else if (!strcmp(suffix, "anomalies_total"))
-			strbuf__appendf(out, "} %" PRIu64 "\n", a->raised_total);
-		else
+		strbuf__appendf(out, "kind=\"%s\"", anomaly_kind__name(a->kind));
+		switch (metric) {
+		case METRIC_FLAG:
+			strbuf__appendf(out, ",severity=\"%s\"} %d\n",
+					anomaly_kind__severity(a->kind), a->active);
+			break;
+		case METRIC_RATIO:
 			strbuf__appendf(out, "} %.6g\n", a->deviation_ratio);
+			break;
+		case METRIC_RAISED:
+			strbuf__appendf(out, "} %" PRIu64 "\n", a->raised_total);
+			break;
+		}
 	}
 }
 
@@ -402,11 +416,11 @@ static void render_anomalies(const struct snapshot *s, struct strbuf *out)
 	if (!s->anomaly_enabled)
 		return;
 	for (int host = 0; host < 2; host++) {
-		anomaly_family(out, s, host, "anomaly", "gauge",
+		anomaly_family(out, s, host, METRIC_FLAG, "anomaly", "gauge",
 			       "1 while an anomaly of this kind is flagged against the baseline.");
-		anomaly_family(out, s, host, "anomaly_deviation_ratio", "gauge",
+		anomaly_family(out, s, host, METRIC_RATIO, "anomaly_deviation_ratio", "gauge",
 			       "Current window's figure divided by the baseline's.");
-		anomaly_family(out, s, host, "anomalies_total", "counter",
+		anomaly_family(out, s, host, METRIC_RAISED, "anomalies_total", "counter",
 			       "Times an anomaly of this kind was raised.");
 	}
 }

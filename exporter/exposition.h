@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "registry.h"
+#include "snapshot.h"
 #include "strbuf.h"
 
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "registry.h"
 #include "runtime.h"
+#include "snapshot.h"
 #include "state.h"
 #include "windows.h"
 
@@ -82,12 +83,9 @@ static void publish(struct agent *a, uint64_t gen)
 		return;
 	}
 	loader__lost(a->loader, lost);
-	for (unsigned int i = 0; i < TW_LOST_MAX && i < SNAPSHOT_MAX_LOST; i++) {
-		s->agent.lost[i].label = lost_reason__name(i);
-		s->agent.lost[i].value = lost[i];
-		s->agent.nr_lost++;
-	}
-	loader__probes(a->loader, s);
+	for (unsigned int i = 0; i < TW_LOST_MAX && i < SNAPSHOT_MAX_LOST; i++)
+		s->lost[s->nr_lost++] = lost[i];
+	loader__probes_enabled(a->loader, s->probe_enabled);
 	if (windows__snapshot(a->detector, s))
 		pr_warn("snapshot without anomalies: out of memory");
 	s->prog_stats_enabled = a->opts->bpf_stats;

@@ -32,35 +32,6 @@ enum verdict {
 	VERDICT_ANOMALOUS,
 };
 
-static const char *const kind_names[ANOMALY_KIND_MAX] = {
-    [ANOMALY_LATENCY_DEGRADATION] = "LATENCY_DEGRADATION",
-    [ANOMALY_STATISTICAL_OUTLIER] = "STATISTICAL_OUTLIER",
-    [ANOMALY_FAILURE_RATE] = "FAILURE_RATE",
-    [ANOMALY_CPU_SPIKE] = "CPU_SPIKE",
-    [ANOMALY_MEMORY_SPIKE] = "MEMORY_SPIKE",
-    [ANOMALY_NEW_TOOL] = "NEW_TOOL",
-};
-
-static const char *const kind_severities[ANOMALY_KIND_MAX] = {
-    [ANOMALY_LATENCY_DEGRADATION] = "high", [ANOMALY_STATISTICAL_OUTLIER] = "medium",
-    [ANOMALY_FAILURE_RATE] = "critical",    [ANOMALY_CPU_SPIKE] = "medium",
-    [ANOMALY_MEMORY_SPIKE] = "medium",	    [ANOMALY_NEW_TOOL] = "info",
-};
-
-const char *anomaly_kind__name(enum anomaly_kind k)
-{
-	if ((unsigned int)k >= ANOMALY_KIND_MAX)
-		return "UNKNOWN";
-	return kind_names[k];
-}
-
-const char *anomaly_kind__severity(enum anomaly_kind k)
-{
-	if ((unsigned int)k >= ANOMALY_KIND_MAX)
-		return "unknown";
-	return kind_severities[k];
-}
-
 void anomaly_config__init(struct anomaly_config *cfg)
 {
 	*cfg = (struct anomaly_config){

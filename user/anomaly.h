@@ -89,24 +89,10 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "snapshot.h"
 
 #define ANOMALY_TOOL_NAME_MAX 256 /* including the NUL */
 #define ANOMALY_RATIO_MAX     1e6 /* deviation_ratio is clamped to [0, ANOMALY_RATIO_MAX] */
-
-enum anomaly_kind {
-	ANOMALY_LATENCY_DEGRADATION,
-	ANOMALY_STATISTICAL_OUTLIER,
-	ANOMALY_FAILURE_RATE,
-	ANOMALY_CPU_SPIKE,
-	ANOMALY_MEMORY_SPIKE,
-	ANOMALY_NEW_TOOL,
-	ANOMALY_KIND_MAX,
-};
-
-/* The kind label: "LATENCY_DEGRADATION" ... "NEW_TOOL"; "UNKNOWN" out of range. */
-const char *anomaly_kind__name(enum anomaly_kind k);
-/* The severity label: high, medium, critical, medium, medium, info; "unknown" out of range. */
-const char *anomaly_kind__severity(enum anomaly_kind k);
 
 /* Tunables; anomaly_config__init() sets the defaults shown. Durations in ns. */
 struct anomaly_config {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
 #include "hist.h"
 
 #define US 1000ULL
@@ -176,4 +178,17 @@ uint64_t hist_fine__quantile(const uint64_t *counts, uint64_t n, uint64_t min, u
 		return (uint64_t)(v + 0.5);
 	}
 	return max;
+}
+
+void hist__from_log2(struct hist *h, const struct hist_layout *layout, const uint64_t *slots,
+		     unsigned int nr_slots, uint64_t count, uint64_t sum)
+{
+	memset(h, 0, sizeof(*h));
+	for (unsigned int s = 0; s < nr_slots; s++) {
+		uint64_t top = s >= 63 ? UINT64_MAX : (2ULL << s) - 1; /* largest value in slot */
+
+		h->counts[hist_layout__bucket(layout, top)] += slots[s];
+	}
+	h->count = count;
+	h->sum = sum;
 }

@@ -81,4 +81,12 @@ unsigned int hist_fine__bucket(uint64_t v);
 uint64_t hist_fine__quantile(const uint64_t *counts, uint64_t n, uint64_t min, uint64_t max,
 			     double q);
 
+/*
+ * Converts kernel log2 slots (slot s counts values in [2^s, 2^(s+1)) ns) into a histogram
+ * of layout (bounds ascending, in ns): each slot lands in the first bucket whose bound is
+ * at least 2^(s+1) - 1, so bucket counts are never understated.
+ */
+void hist__from_log2(struct hist *h, const struct hist_layout *layout, const uint64_t *slots,
+		     unsigned int nr_slots, uint64_t count, uint64_t sum);
+
 #endif /* TOOLWATCH_HIST_H */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "registry.h"
+#include "snapshot.h"
 
 struct hub {
 	pthread_mutex_t lock;

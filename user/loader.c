@@ -313,6 +313,11 @@ bool loader__probe_enabled(const struct loader *l, enum probe p)
 	return (unsigned int)p < PROBE_MAX && l->enabled[p];
 }
 
+void loader__probes_enabled(const struct loader *l, bool out[PROBE_MAX])
+{
+	memcpy(out, l->enabled, sizeof(l->enabled));
+}
+
 int loader__events_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
@@ -502,14 +507,4 @@ unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *ou
 		n++;
 	}
 	return n;
-}
-
-void loader__probes(const struct loader *l, struct snapshot *s)
-{
-	s->nr_probes = 0;
-	for (int p = 0; p < PROBE_MAX && p < SNAPSHOT_MAX_PROBES; p++) {
-		s->probes[s->nr_probes].name = probe__name(p);
-		s->probes[s->nr_probes].enabled = l->enabled[p];
-		s->nr_probes++;
-	}
 }

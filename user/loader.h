@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include "toolwatch.h"
 #include "probes.h"
-#include "registry.h"
+#include "snapshot.h"
 
 #include "filter.h"
 
@@ -32,7 +32,10 @@ struct loader *loader__open(const struct loader_config *cfg);
 /* Detaches and frees everything; NULL-safe. */
 void loader__close(struct loader *l);
 
+/* Whether probe family p is loaded and attached. */
 bool loader__probe_enabled(const struct loader *l, enum probe p);
+/* Copies which probe families are loaded and attached, indexed by enum probe. */
+void loader__probes_enabled(const struct loader *l, bool out[PROBE_MAX]);
 /* The ring buffer map fd. */
 int loader__events_fd(const struct loader *l);
 /*
@@ -45,11 +48,12 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX]);
 /* True while the kernel still tracks the execution (tgid, start_ns). */
 bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns);
-/* Run time and count of each attached program (needs kernel.bpf_stats_enabled). */
+/*
+ * Run time and count of each loaded program (needs kernel.bpf_stats_enabled), at most max
+ * of them into out; returns how many. Names live as long as the loader.
+ */
 unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *out,
 				unsigned int max);
-/* Fills the probe table of a snapshot. */
-void loader__probes(const struct loader *l, struct snapshot *s);
 /*
  * Runs the sampling iterator: fn gets one tw_sample_rec per task of a running execution.
  * 0 or -errno (-EOPNOTSUPP when the sampler probe is off).

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
 #include "registry.h"
 #include "tools.h"
+#include "toolwatch.h"
 
 struct registry {
 	struct tool_table *tools;
@@ -15,50 +18,9 @@ struct registry {
 	struct host_stats host;
 };
 
-static const char *const block_op_names[HOST_BLOCK_OPS] = { "read", "write", "flush", "discard",
-							     "other" };
-
-const char *block_op__name(unsigned int op)
-{
-	return op < HOST_BLOCK_OPS ? block_op_names[op] : "other";
-}
-
-void hist__from_log2(struct hist *h, const struct hist_layout *layout, const uint64_t *slots,
-		     unsigned int nr_slots, uint64_t count, uint64_t sum)
-{
-	memset(h, 0, sizeof(*h));
-	for (unsigned int s = 0; s < nr_slots; s++) {
-		uint64_t top = s >= 63 ? UINT64_MAX : (2ULL << s) - 1; /* largest value in slot */
-
-		h->counts[hist_layout__bucket(layout, top)] += slots[s];
-	}
-	h->count = count;
-	h->sum = sum;
-}
-
-bool snapshot__probe_enabled(const struct snapshot *s, const char *name)
-{
-	for (unsigned int i = 0; i < s->nr_probes; i++)
-		if (!strcmp(s->probes[i].name, name))
-			return s->probes[i].enabled;
-	return false;
-}
-
-static const char *const error_type_names[ERROR_TYPE_MAX] = {
-	[ERROR_EXIT_CODE] = "exit_code", [ERROR_SIGNAL] = "signal",
-	[ERROR_CORE_DUMP] = "core_dump", [ERROR_EXEC_FAILED] = "exec_failed",
-	[ERROR_OOM_KILL] = "oom_kill",
-};
-
-const char *error_type__name(enum error_type type)
-{
-	return (unsigned int)type < ERROR_TYPE_MAX ? error_type_names[type] : "unknown";
-}
-
 bool execution__classify(uint32_t status, uint32_t flags, enum error_type *type)
 {
-	/* TW_F_OOM_KILLED, spelled out to keep this file free of the BPF ABI */
-	if (flags & (1u << 2)) {
+	if (flags & TW_F_OOM_KILLED) {
 		*type = ERROR_OOM_KILL;
 		return false;
 	}
@@ -175,18 +137,11 @@ void registry__stopped(struct registry *r, unsigned int id)
 
 struct snapshot *registry__snapshot(const struct registry *r, uint64_t now_ns)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot *s = snapshot__new(r->nr_stats);
 
 	if (!s)
 		return NULL;
-	s->tools = calloc(r->nr_stats ? r->nr_stats : 1, sizeof(*s->tools));
-	if (!s->tools) {
-		free(s);
-		return NULL;
-	}
-	s->refs = 1;
 	s->taken_ns = now_ns;
-	s->nr_tools = r->nr_stats;
 	for (size_t i = 0; i < r->nr_stats; i++) {
 		s->tools[i].name = tool_table__name(r->tools, (unsigned int)i);
 		s->tools[i].stats = r->stats[i];
@@ -195,21 +150,4 @@ struct snapshot *registry__snapshot(const struct registry *r, uint64_t now_ns)
 	s->host = r->host;
 	s->agent.tools_overflow = tool_table__overflows(r->tools);
 	return s;
-}
-
-struct snapshot *snapshot__get(struct snapshot *s)
-{
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
-}
-
-void snapshot__put(struct snapshot *s)
-{
-	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL))
-		return;
-	for (size_t i = 0; i < s->nr_anomalies; i++)
-		free(s->anomalies[i].tool);
-	free(s->anomalies);
-	free(s->tools);
-	free(s);
 }

@@ -10,6 +10,7 @@
 
 #include "anomaly.h"
 #include "registry.h"
+#include "snapshot.h"
 
 struct windows;
 

@@ -76,9 +76,7 @@ static struct snapshot *one_tool_snapshot(const char *name)
 	tools[1].stats.running = 2;
 	s.tools = tools;
 	s.nr_tools = 2;
-	s.probes[0].name = "exec";
-	s.probes[0].enabled = true;
-	s.nr_probes = 1;
+	s.probe_enabled[PROBE_EXEC] = true;
 	return &s;
 }
 

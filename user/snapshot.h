@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The immutable, reference-counted snapshot /metrics renders, its parts and the label
+ * tables of its enums. Pure: no libbpf, no I/O. The event loop builds a snapshot, then
+ * only reads it; any thread may hold a reference.
+ */
+#ifndef TOOLWATCH_SNAPSHOT_H
+#define TOOLWATCH_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "probes.h"
+
+enum error_type {
+	ERROR_EXIT_CODE, /* exited with a non-zero code */
+	ERROR_SIGNAL,	 /* killed by a signal, no core */
+	ERROR_CORE_DUMP, /* killed by a signal, core dumped */
+	ERROR_EXEC_FAILED,
+	ERROR_OOM_KILL,
+	ERROR_TYPE_MAX,
+};
+
+/* Label value of an error type ("exit_code", "signal", ...); "unknown" out of range. */
+const char *error_type__name(enum error_type type);
+
+enum { DIR_TX, DIR_RX };
+enum { DIR_READ, DIR_WRITE };
+enum { MODE_USER, MODE_SYSTEM };
+
+/* One tool's cumulative figures: the registry mutates them, a snapshot copies them. */
+struct tool_stats {
+	struct hist duration;	 /* hist_duration_layout, fully observed executions */
+	struct hist peak_memory; /* hist_memory_layout */
+	uint64_t executions;	 /* ended executions, partial ones included */
+	uint64_t successes;
+	uint64_t failures[ERROR_TYPE_MAX];
+	uint64_t partial;	/* ended executions that started before the agent */
+	uint64_t running;	/* gauge */
+	uint64_t memory_bytes;	/* gauge: RSS of running executions */
+	uint64_t cpu_ns[2];	/* MODE_* */
+	uint64_t net_bytes[2];	/* DIR_TX, DIR_RX */
+	uint64_t disk_bytes[2]; /* DIR_READ, DIR_WRITE */
+	uint64_t tcp_connects;
+	uint64_t tcp_retransmits;
+	uint64_t cpu_ns_ended; /* CPU of ended executions (anomaly windows), not exported */
+};
+
+struct snapshot_tool {
+	const char *name; /* owned by the tool table: names are never freed while it lives */
+	struct tool_stats stats;
+};
+
+#define HOST_BLOCK_OPS 5 /* read, write, flush, discard, other (enum tw_block_op) */
+
+/* Label value of a block operation index ("read", "write", ...); "other" out of range. */
+const char *block_op__name(unsigned int op);
+
+/* Host-level figures read from the kernel (cumulative since the agent started). */
+struct host_stats {
+	struct hist runqueue;		   /* hist_latency_layout, ns */
+	struct hist block[HOST_BLOCK_OPS]; /* hist_latency_layout, ns */
+	uint64_t tcp_retransmits;
+	uint64_t oom_kills;
+};
+
+/* The agent's own counters, kept by the registry. */
+struct agent_stats {
+	uint64_t events_exec;
+	uint64_t events_exit;
+	uint64_t events_exec_fail;
+	uint64_t events_malformed; /* records too short or of unknown type: dropped */
+	uint64_t exits_unmatched;  /* exits whose start record never arrived: named by comm */
+	uint64_t exits_lost;	   /* running executions whose exit record never arrived */
+	uint64_t tools_overflow;
+	uint64_t inflight;
+};
+
+/* Run time and count of one BPF program. */
+struct snapshot_prog {
+	const char *name; /* skeleton program name: lives as long as the loader */
+	uint64_t run_ns;
+	uint64_t run_count;
+};
+
+enum anomaly_kind {
+	ANOMALY_LATENCY_DEGRADATION,
+	ANOMALY_STATISTICAL_OUTLIER,
+	ANOMALY_FAILURE_RATE,
+	ANOMALY_CPU_SPIKE,
+	ANOMALY_MEMORY_SPIKE,
+	ANOMALY_NEW_TOOL,
+	ANOMALY_KIND_MAX,
+};
+
+/* The kind label: "LATENCY_DEGRADATION" ... "NEW_TOOL"; "UNKNOWN" out of range. */
+const char *anomaly_kind__name(enum anomaly_kind k);
+/* The severity label: high, medium, critical, medium, medium, info; "unknown" out of range. */
+const char *anomaly_kind__severity(enum anomaly_kind k);
+
+/* One (tool, kind) pair of the anomaly detector; tool NULL for the host. */
+struct snapshot_anomaly {
+	char *tool; /* owned by the snapshot */
+	enum anomaly_kind kind;
+	bool active;
+	double deviation_ratio;
+	uint64_t raised_total;
+};
+
+#define SNAPSHOT_MAX_PROGS 32
+#define SNAPSHOT_MAX_LOST  16
+
+/* An immutable, reference-counted view of everything /metrics shows. */
+struct snapshot {
+	int refs;
+	uint64_t taken_ns;
+	size_t nr_tools;
+	struct snapshot_tool *tools; /* owned; freed with the snapshot */
+	struct agent_stats agent;
+	uint64_t lost[SNAPSHOT_MAX_LOST]; /* kernel drop counters, by lost_reason__name() index */
+	unsigned int nr_lost;
+	bool probe_enabled[PROBE_MAX];
+	struct snapshot_prog progs[SNAPSHOT_MAX_PROGS];
+	unsigned int nr_progs;
+	bool prog_stats_enabled;
+	struct host_stats host;
+	struct snapshot_anomaly *anomalies; /* owned; freed with the snapshot */
+	size_t nr_anomalies;
+	bool anomaly_enabled;
+};
+
+/*
+ * A zeroed snapshot with refs = 1 and room for nr_tools tools (nr_tools set, their names
+ * and stats left to the caller). NULL + errno on allocation failure.
+ */
+struct snapshot *snapshot__new(size_t nr_tools);
+/* Takes one more reference. */
+struct snapshot *snapshot__get(struct snapshot *s);
+/* Drops a reference; frees on the last one. NULL-safe. Safe from any thread. */
+void snapshot__put(struct snapshot *s);
+
+#endif /* TOOLWATCH_SNAPSHOT_H */
