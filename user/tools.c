@@ -49,18 +49,14 @@ static bool span__eq(struct span w, const char *s)
 	return w.len == n && !memcmp(w.p, s, n);
 }
 
+/* w is one of the words of list (NULL terminated; NULL is empty). */
 static bool span__in(struct span w, const char *const *list)
 {
-	for (; *list; list++) {
+	for (; list && *list; list++) {
 		if (span__eq(w, *list))
 			return true;
 	}
 	return false;
-}
-
-static bool span__has(struct span w, char c)
-{
-	return memchr(w.p, c, w.len) != NULL;
 }
 
 /* A long option `--x`, without its `=value` when it has one. */
@@ -101,295 +97,8 @@ static bool option_argument(struct argv_iter *it, struct span w, size_t i, struc
 	return argv_iter__next(it, arg);
 }
 
-/*
- * Each interpreter's argv scanner starts after argv[0] and returns true with the word that
- * names what runs (script, module, main class, applet), or false to keep the interpreter's
- * name (inline code, standard input, no script).
- */
-
-static const char *const shell_long_with_argument[] = {
-    "--rcfile",
-    "--init-file",
-    "--emulate",
-    NULL,
-};
-
-/* sh, bash, dash, zsh, ksh, mksh, ash, hush: -o/-O/+o/+O take a word; -c and -s: no script. */
-static bool shell__script(struct argv_iter *it, struct span *out)
-{
-	struct span w, skipped;
-	unsigned int takes;
-	size_t i;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "--") || span__eq(w, "-"))
-			return argv_iter__next(it, out);
-		if (span__is_long(w)) {
-			if (!span__has(w, '=') && span__in(w, shell_long_with_argument) &&
-			    !argv_iter__next(it, &skipped))
-				return false;
-			continue;
-		}
-		if (!span__is_short(w, true)) {
-			*out = w;
-			return true;
-		}
-		takes = 0;
-		for (i = 1; i < w.len; i++) {
-			if (w.p[0] == '-' && (w.p[i] == 'c' || w.p[i] == 's'))
-				return false;
-			if (w.p[i] == 'o' || w.p[i] == 'O')
-				takes++;
-		}
-		while (takes--) {
-			if (!argv_iter__next(it, &skipped))
-				return false;
-		}
-	}
-	return false;
-}
-
-static const char *const python_long_with_argument[] = {
-    "--check-hash-based-pycs",
-    NULL,
-};
-
-/* python*, pypy*: -W/-X/-Q take an argument, -m mod names the module, -c is inline code. */
-static bool python__script(struct argv_iter *it, struct span *out)
-{
-	struct span w, arg;
-	size_t i;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "-"))
-			return false;
-		if (span__eq(w, "--"))
-			return argv_iter__next(it, out);
-		if (span__is_long(w)) {
-			if (!span__has(w, '=') && span__in(w, python_long_with_argument) &&
-			    !argv_iter__next(it, &arg))
-				return false;
-			continue;
-		}
-		if (!span__is_short(w, false)) {
-			*out = w;
-			return true;
-		}
-		for (i = 1; i < w.len; i++) {
-			if (!strchr("cmWXQ", w.p[i]))
-				continue;
-			if (!option_argument(it, w, i, &arg) || w.p[i] == 'c')
-				return false;
-			if (w.p[i] == 'm') {
-				*out = arg;
-				return true;
-			}
-			break;
-		}
-	}
-	return false;
-}
-
-static const char *const node_long_inline[] = {
-    "--eval",
-    "--print",
-    NULL,
-};
-
-static const char *const node_long_with_argument[] = {
-    "--require",
-    "--import",
-    "--loader",
-    "--experimental-loader",
-    "--conditions",
-    "--input-type",
-    "--title",
-    "--env-file",
-    "--watch-path",
-    "--inspect-port",
-    "--debug-port",
-    "--cpu-prof-dir",
-    "--cpu-prof-name",
-    "--heap-prof-dir",
-    "--heap-prof-name",
-    "--heapsnapshot-signal",
-    "--diagnostic-dir",
-    "--report-dir",
-    "--report-directory",
-    "--report-filename",
-    "--report-signal",
-    "--redirect-warnings",
-    "--disable-warning",
-    "--icu-data-dir",
-    "--openssl-config",
-    "--tls-keylog",
-    "--unhandled-rejections",
-    "--dns-result-order",
-    "--experimental-policy",
-    "--policy-integrity",
-    "--secure-heap",
-    "--secure-heap-min",
-    "--trace-event-categories",
-    "--trace-event-file-pattern",
-    "--use-largepages",
-    "--stack-trace-limit",
-    "--run",
-    NULL,
-};
-
-/* node, nodejs: -r/-C take an argument, -e/-p/--eval/--print are inline code. */
-static bool node__script(struct argv_iter *it, struct span *out)
-{
-	struct span w, arg, name;
-	bool first_positional = true;
-	size_t i;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "-"))
-			return false;
-		if (span__eq(w, "--"))
-			return argv_iter__next(it, out);
-		if (span__is_long(w)) {
-			name = w;
-			if (span__has(w, '='))
-				name.len = (size_t)((const char *)memchr(w.p, '=', w.len) - w.p);
-			if (span__in(name, node_long_inline))
-				return false;
-			if (name.len == w.len && span__in(w, node_long_with_argument) &&
-			    !argv_iter__next(it, &arg))
-				return false;
-			continue;
-		}
-		if (span__is_short(w, false)) {
-			for (i = 1; i < w.len; i++) {
-				if (w.p[i] == 'e' || w.p[i] == 'p')
-					return false;
-				if (w.p[i] == 'r' || w.p[i] == 'C') {
-					if (!option_argument(it, w, i, &arg))
-						return false;
-					break;
-				}
-			}
-			continue;
-		}
-		/* `node inspect app.js` runs the debugger on app.js */
-		if (first_positional && span__eq(w, "inspect")) {
-			first_positional = false;
-			continue;
-		}
-		*out = w;
-		return true;
-	}
-	return false;
-}
-
-/* perl*: -e/-E are inline code, -I takes an argument, -M -m -i -x -d -D -C -V eat the word. */
-static bool perl__script(struct argv_iter *it, struct span *out)
-{
-	struct span w, arg;
-	size_t i;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "-"))
-			return false;
-		if (span__eq(w, "--"))
-			return argv_iter__next(it, out);
-		if (span__is_long(w))
-			continue;
-		if (!span__is_short(w, false)) {
-			*out = w;
-			return true;
-		}
-		for (i = 1; i < w.len; i++) {
-			char c = w.p[i];
-
-			if (c == 'e' || c == 'E')
-				return false;
-			if (c == 'I') {
-				if (!option_argument(it, w, i, &arg))
-					return false;
-				break;
-			}
-			if (strchr("MmixdDCV", c))
-				break;
-			if (c == '0') {
-				while (i + 1 < w.len &&
-				       strchr("0123456789abcdefABCDEFx", w.p[i + 1]))
-					i++;
-			} else if (c == 'l') {
-				while (i + 1 < w.len && w.p[i + 1] >= '0' && w.p[i + 1] <= '7')
-					i++;
-			}
-		}
-	}
-	return false;
-}
-
-static const char *const ruby_long_with_argument[] = {
-    "--enable", "--disable", "--encoding", "--external-encoding", "--internal-encoding",
-    "--dump",	NULL,
-};
-
-/* ruby*: -e is inline code, -I -r -C -E take an argument, -x -F -i -K -T -W -0 eat the word. */
-static bool ruby__script(struct argv_iter *it, struct span *out)
-{
-	struct span w, arg;
-	size_t i;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "-"))
-			return false;
-		if (span__eq(w, "--"))
-			return argv_iter__next(it, out);
-		if (span__is_long(w)) {
-			if (!span__has(w, '=') && span__in(w, ruby_long_with_argument) &&
-			    !argv_iter__next(it, &arg))
-				return false;
-			continue;
-		}
-		if (!span__is_short(w, false)) {
-			*out = w;
-			return true;
-		}
-		for (i = 1; i < w.len; i++) {
-			char c = w.p[i];
-
-			if (c == 'e')
-				return false;
-			if (strchr("IrCE", c)) {
-				if (!option_argument(it, w, i, &arg))
-					return false;
-				break;
-			}
-			if (strchr("xFiKTW0", c))
-				break;
-		}
-	}
-	return false;
-}
-
-static const char *const java_with_argument[] = {
-    "-cp",
-    "-classpath",
-    "--class-path",
-    "-p",
-    "--module-path",
-    "--upgrade-module-path",
-    "--add-modules",
-    "--limit-modules",
-    "--add-reads",
-    "--add-exports",
-    "--add-opens",
-    "--patch-module",
-    "--enable-native-access",
-    "--source",
-    "-d",
-    "--describe-module",
-    NULL,
-};
-
 /* The module of `mod[/mainclass]`. */
-static struct span java__module(struct span w)
+static struct span span__module(struct span w)
 {
 	const char *slash = memchr(w.p, '/', w.len);
 
@@ -398,74 +107,208 @@ static struct span java__module(struct span w)
 	return w;
 }
 
-/* java: `-jar x.jar` -> the jar, `-m mod[/cls]` -> mod, otherwise the main class (or file). */
-static bool java__script(struct argv_iter *it, struct span *out)
+static bool letter__in(char c, const char *set)
 {
-	struct span w, arg;
-
-	while (argv_iter__next(it, &w)) {
-		if (span__eq(w, "-jar"))
-			return argv_iter__next(it, out);
-		if (span__eq(w, "-m") || span__eq(w, "--module")) {
-			if (!argv_iter__next(it, &arg))
-				return false;
-			*out = java__module(arg);
-			return true;
-		}
-		if (w.len > 9 && !memcmp(w.p, "--module=", 9)) {
-			arg.p = w.p + 9;
-			arg.len = w.len - 9;
-			*out = java__module(arg);
-			return true;
-		}
-		if (w.len && (w.p[0] == '-' || w.p[0] == '@')) {
-			if (span__in(w, java_with_argument) && !argv_iter__next(it, &arg))
-				return false;
-			continue;
-		}
-		*out = w;
-		return true;
-	}
-	return false;
+	return set && c && strchr(set, c);
 }
 
-static const char *const busybox_shells[] = {
-    "sh", "ash", "hush", "bash", NULL,
+struct interpreter;
+
+/* How an interpreter writes its options. */
+enum option_style {
+	/* clusters `-abc` (and `+abc`), long `--name[=value]`; `--` ends the options */
+	OPTIONS_GETOPT,
+	/* whole words starting with '-' or '@' (java -cp, -jar, @argfile), no `--` */
+	OPTIONS_WORDS,
+	/* none: the first word runs, and an option there means nothing does (busybox applet) */
+	OPTIONS_NONE,
 };
 
-/* busybox: `busybox applet args` -> the applet, or the script when the applet is a shell. */
-static bool busybox__script(struct argv_iter *it, struct span *out)
-{
-	struct span applet, script;
+/* An option letter followed by optional digits of its own: perl -0777, -l0. */
+struct digits_option {
+	char letter;
+	const char *digits;
+};
 
-	if (!argv_iter__next(it, &applet))
-		return false;
-	applet = span__basename(applet);
-	if (!applet.len || applet.p[0] == '-')
-		return false;
-	*out = applet;
-	if (span__in(applet, busybox_shells) && shell__script(it, &script))
-		*out = script;
-	return true;
-}
+/*
+ * How an interpreter's argv, from argv[1] on, is read to find what it runs: the script,
+ * module, main class or applet. The first plain word runs unless an option said otherwise.
+ * Letter sets are strings, word lists NULL terminated; NULL is empty. Long options are
+ * matched on what precedes their '=' (`--name=value` carries its value; java's
+ * single-dash words never do); unknown options take no value.
+ */
+struct argv_rules {
+	enum option_style style;
+	bool plus_clusters;	/* `+o` is a cluster too; its inline letters are mere flags */
+	bool dash_ends_options; /* `-` ends the options (sh), rather than being standard input */
+	/* letters in a cluster, by what they take */
+	const char *inline_letters;    /* inline code or standard input: nothing runs (-c, -e) */
+	const char *value_letters;     /* a value: the rest of the word, else the next word */
+	const char *runs_letters;      /* a value, as above, that names what runs (python -m) */
+	const char *rest_letters;      /* the rest of the word, even empty (perl -Mstrict, -i) */
+	const char *next_word_letters; /* the next word; the cluster goes on (sh -euo pipefail) */
+	const struct digits_option *digits; /* ended by an entry whose letter is 0 */
+	/* long options, and in OPTIONS_WORDS every option */
+	const char *const *long_inline;
+	const char *const *long_value;	     /* `--name value` or `--name=value` */
+	const char *const *long_runs;	     /* a value, as above, that names what runs */
+	const char *const *long_runs_module; /* a value `mod[/mainclass]`: mod runs (java -m) */
+	const char *subcommand; /* a first plain word that is not what runs (node inspect) */
+	/*
+	 * When what runs is an interpreter of this table (ended by a NULL name), what that one
+	 * runs instead, by its own rules: busybox's shells. A launcher (env) would point here
+	 * at interpreters[].
+	 */
+	const struct interpreter *then;
+};
 
 struct interpreter {
 	const char *name;
 	bool versioned; /* also matches name + [0-9][0-9.]*: python3.11, perl5.36.0 */
-	bool (*script)(struct argv_iter *it, struct span *out);
+	const struct argv_rules *rules;
+};
+
+/* sh, bash, dash, zsh, ksh, mksh, ash, hush */
+static const struct argv_rules shell_rules = {
+    .style = OPTIONS_GETOPT,
+    .plus_clusters = true,
+    .dash_ends_options = true,
+    .inline_letters = "cs",
+    .next_word_letters = "oO",
+    .long_value = (const char *const[]){"--rcfile", "--init-file", "--emulate", NULL},
+};
+
+/* python*, pypy* */
+static const struct argv_rules python_rules = {
+    .style = OPTIONS_GETOPT,
+    .inline_letters = "c",
+    .value_letters = "WXQ",
+    .runs_letters = "m",
+    .long_value = (const char *const[]){"--check-hash-based-pycs", NULL},
+};
+
+/* node, nodejs */
+static const struct argv_rules node_rules = {
+    .style = OPTIONS_GETOPT,
+    .inline_letters = "ep",
+    .value_letters = "rC",
+    .long_inline = (const char *const[]){"--eval", "--print", NULL},
+    .long_value =
+	(const char *const[]){
+	    "--require",
+	    "--import",
+	    "--loader",
+	    "--experimental-loader",
+	    "--conditions",
+	    "--input-type",
+	    "--title",
+	    "--env-file",
+	    "--watch-path",
+	    "--inspect-port",
+	    "--debug-port",
+	    "--cpu-prof-dir",
+	    "--cpu-prof-name",
+	    "--heap-prof-dir",
+	    "--heap-prof-name",
+	    "--heapsnapshot-signal",
+	    "--diagnostic-dir",
+	    "--report-dir",
+	    "--report-directory",
+	    "--report-filename",
+	    "--report-signal",
+	    "--redirect-warnings",
+	    "--disable-warning",
+	    "--icu-data-dir",
+	    "--openssl-config",
+	    "--tls-keylog",
+	    "--unhandled-rejections",
+	    "--dns-result-order",
+	    "--experimental-policy",
+	    "--policy-integrity",
+	    "--secure-heap",
+	    "--secure-heap-min",
+	    "--trace-event-categories",
+	    "--trace-event-file-pattern",
+	    "--use-largepages",
+	    "--stack-trace-limit",
+	    "--run",
+	    NULL,
+	},
+    .subcommand = "inspect",
+};
+
+/* perl* */
+static const struct argv_rules perl_rules = {
+    .style = OPTIONS_GETOPT,
+    .inline_letters = "eE",
+    .value_letters = "I",
+    .rest_letters = "MmixdDCV",
+    .digits = (const struct digits_option[]){{'0', "0123456789abcdefABCDEFx"},
+					     {'l', "01234567"},
+					     {0, NULL}},
+};
+
+/* ruby* */
+static const struct argv_rules ruby_rules = {
+    .style = OPTIONS_GETOPT,
+    .inline_letters = "e",
+    .value_letters = "IrCE",
+    .rest_letters = "xFiKTW0",
+    .long_value =
+	(const char *const[]){"--enable", "--disable", "--encoding", "--external-encoding",
+			      "--internal-encoding", "--dump", NULL},
+};
+
+/* java: `-jar x.jar` runs the jar, `-m mod[/cls]` the module, otherwise the main class */
+static const struct argv_rules java_rules = {
+    .style = OPTIONS_WORDS,
+    .long_value =
+	(const char *const[]){
+	    "-cp",
+	    "-classpath",
+	    "--class-path",
+	    "-p",
+	    "--module-path",
+	    "--upgrade-module-path",
+	    "--add-modules",
+	    "--limit-modules",
+	    "--add-reads",
+	    "--add-exports",
+	    "--add-opens",
+	    "--patch-module",
+	    "--enable-native-access",
+	    "--source",
+	    "-d",
+	    "--describe-module",
+	    NULL,
+	},
+    .long_runs = (const char *const[]){"-jar", NULL},
+    .long_runs_module = (const char *const[]){"-m", "--module", NULL},
+};
+
+/* The applets of busybox that run a script of their own. */
+static const struct interpreter busybox_shells[] = {
+    {"sh", false, &shell_rules},   {"ash", false, &shell_rules}, {"hush", false, &shell_rules},
+    {"bash", false, &shell_rules}, {NULL, false, NULL},
+};
+
+/* busybox: `busybox applet args` runs the applet, `busybox sh x.sh` the script */
+static const struct argv_rules busybox_rules = {
+    .style = OPTIONS_NONE,
+    .then = busybox_shells,
 };
 
 static const struct interpreter interpreters[] = {
-    {"sh", false, shell__script},	 {"bash", false, shell__script},
-    {"rbash", false, shell__script},	 {"dash", false, shell__script},
-    {"zsh", false, shell__script},	 {"ash", false, shell__script},
-    {"ksh", false, shell__script},	 {"ksh93", false, shell__script},
-    {"mksh", false, shell__script},	 {"pdksh", false, shell__script},
-    {"hush", false, shell__script},	 {"python", true, python__script},
-    {"pypy", true, python__script},	 {"node", false, node__script},
-    {"nodejs", false, node__script},	 {"perl", true, perl__script},
-    {"ruby", true, ruby__script},	 {"java", false, java__script},
-    {"busybox", false, busybox__script},
+    {"sh", false, &shell_rules},	{"bash", false, &shell_rules},
+    {"rbash", false, &shell_rules},	{"dash", false, &shell_rules},
+    {"zsh", false, &shell_rules},	{"ash", false, &shell_rules},
+    {"ksh", false, &shell_rules},	{"ksh93", false, &shell_rules},
+    {"mksh", false, &shell_rules},	{"pdksh", false, &shell_rules},
+    {"hush", false, &shell_rules},	{"python", true, &python_rules},
+    {"pypy", true, &python_rules},	{"node", false, &node_rules},
+    {"nodejs", false, &node_rules},	{"perl", true, &perl_rules},
+    {"ruby", true, &ruby_rules},	{"java", false, &java_rules},
+    {"busybox", false, &busybox_rules}, {NULL, false, NULL},
 };
 
 static bool interpreter__matches(const struct interpreter *interp, struct span name)
@@ -485,15 +328,171 @@ static bool interpreter__matches(const struct interpreter *interp, struct span n
 	return true;
 }
 
-static const struct interpreter *interpreter__find(struct span name)
+/* The first entry of table (ended by a NULL name) that matches name, or NULL. */
+static const struct interpreter *interpreter__find(const struct interpreter *table,
+						   struct span name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(interpreters) / sizeof(interpreters[0]); i++) {
-		if (interpreter__matches(&interpreters[i], name))
-			return &interpreters[i];
+	for (; table->name; table++) {
+		if (interpreter__matches(table, name))
+			return table;
 	}
 	return NULL;
+}
+
+/* What one argv word told the walk: read on, this names what runs, or nothing runs. */
+enum walk {
+	WALK_ON,
+	WALK_FOUND,
+	WALK_NONE,
+};
+
+/* A long option (or an OPTIONS_WORDS option) w, whose value may be the next word. */
+static enum walk long_option(const struct argv_rules *r, struct argv_iter *it, struct span w,
+			     struct span *out)
+{
+	const char *eq = NULL;
+	struct span name = w, value;
+	bool module;
+
+	if (w.len > 2 && w.p[0] == '-' && w.p[1] == '-')
+		eq = memchr(w.p, '=', w.len);
+	if (eq) {
+		name.len = (size_t)(eq - w.p);
+		value.p = eq + 1;
+		value.len = w.len - name.len - 1;
+	}
+	if (span__in(name, r->long_inline))
+		return WALK_NONE;
+	if (span__in(name, r->long_value))
+		return eq || argv_iter__next(it, &value) ? WALK_ON : WALK_NONE;
+	module = span__in(name, r->long_runs_module);
+	if (!module && !span__in(name, r->long_runs))
+		return WALK_ON;
+	if (eq && !value.len) /* `--module=` names nothing */
+		return WALK_ON;
+	if (!eq && !argv_iter__next(it, &value))
+		return WALK_NONE;
+	*out = module ? span__module(value) : value;
+	return WALK_FOUND;
+}
+
+/* How many letters after w.p[i] are the digits of that option letter (perl -0777). */
+static size_t digits_after(const struct digits_option *d, struct span w, size_t i)
+{
+	size_t n = 0;
+
+	for (; d && d->letter; d++) {
+		if (d->letter != w.p[i])
+			continue;
+		while (i + 1 + n < w.len && letter__in(w.p[i + 1 + n], d->digits))
+			n++;
+		break;
+	}
+	return n;
+}
+
+/* A cluster of option letters w: `-abc`, or `+abc` where plus_clusters. */
+static enum walk short_options(const struct argv_rules *r, struct argv_iter *it, struct span w,
+			       struct span *out)
+{
+	unsigned int next_words = 0;
+	struct span value;
+	size_t i;
+
+	for (i = 1; i < w.len; i++) {
+		char c = w.p[i];
+
+		if (letter__in(c, r->inline_letters)) {
+			if (w.p[0] == '-')
+				return WALK_NONE;
+		} else if (letter__in(c, r->next_word_letters)) {
+			next_words++;
+		} else if (letter__in(c, r->value_letters) || letter__in(c, r->runs_letters)) {
+			if (!option_argument(it, w, i, &value))
+				return WALK_NONE;
+			if (!letter__in(c, r->runs_letters))
+				break;
+			*out = value;
+			return WALK_FOUND;
+		} else if (letter__in(c, r->rest_letters)) {
+			break;
+		} else {
+			i += digits_after(r->digits, w, i);
+		}
+	}
+	while (next_words--) {
+		if (!argv_iter__next(it, &value))
+			return WALK_NONE;
+	}
+	return WALK_ON;
+}
+
+/* The first word, as busybox reads it: an applet, unless it is an option. */
+static bool first_word(struct argv_iter *it, struct span *out)
+{
+	struct span w;
+
+	if (!argv_iter__next(it, &w))
+		return false;
+	*out = span__basename(w);
+	return out->len && out->p[0] != '-';
+}
+
+/* w is an option read as a whole word: a long one, or any in OPTIONS_WORDS. */
+static bool rules__is_whole_option(const struct argv_rules *r, struct span w)
+{
+	if (r->style == OPTIONS_WORDS)
+		return w.len && (w.p[0] == '-' || w.p[0] == '@');
+	return span__is_long(w);
+}
+
+/* Reads argv on from it by r: true with the word that names what runs, false if none does. */
+static bool rules__find(const struct argv_rules *r, struct argv_iter *it, struct span *out)
+{
+	bool getopt_style = r->style == OPTIONS_GETOPT, subcommand_seen = false;
+	enum walk step;
+	struct span w;
+
+	if (r->style == OPTIONS_NONE)
+		return first_word(it, out);
+	while (argv_iter__next(it, &w)) {
+		if (getopt_style &&
+		    (span__eq(w, "--") || (r->dash_ends_options && span__eq(w, "-"))))
+			return argv_iter__next(it, out);
+		if (getopt_style && span__eq(w, "-"))
+			return false; /* standard input */
+		if (rules__is_whole_option(r, w)) {
+			step = long_option(r, it, w, out);
+		} else if (getopt_style && span__is_short(w, r->plus_clusters)) {
+			step = short_options(r, it, w, out);
+		} else if (r->subcommand && !subcommand_seen && span__eq(w, r->subcommand)) {
+			subcommand_seen = true;
+			step = WALK_ON;
+		} else {
+			*out = w;
+			step = WALK_FOUND;
+		}
+		if (step != WALK_ON)
+			return step == WALK_FOUND;
+	}
+	return false;
+}
+
+/* What runs by r; when that is an interpreter r->then knows, what that one runs. */
+static bool rules__script(const struct argv_rules *r, struct argv_iter *it, struct span *out)
+{
+	const struct interpreter *next;
+	struct span script;
+
+	if (!rules__find(r, it, out))
+		return false;
+	for (; r->then; r = next->rules) {
+		next = interpreter__find(r->then, span__basename(*out));
+		if (!next || !rules__find(next->rules, it, &script))
+			break;
+		*out = script;
+	}
+	return true;
 }
 
 /* Copies name into out, cut to out_size - 1 bytes on a UTF-8 sequence boundary. */
@@ -539,8 +538,8 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 		name.p = comm;
 		name.len = strnlen(comm, COMM_LEN);
 	}
-	interp = name.len ? interpreter__find(name) : NULL;
-	if (interp && interp->script(&it, &script)) {
+	interp = name.len ? interpreter__find(interpreters, name) : NULL;
+	if (interp && rules__script(interp->rules, &it, &script)) {
 		script = span__basename(script);
 		if (script.len)
 			name = script;

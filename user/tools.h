@@ -12,21 +12,27 @@
 #define TOOL_UNKNOWN_NAME "unknown"
 
 /*
- * Writes the tool name of one execution into out (always NUL terminated when out_size > 0).
+ * Writes the tool name of one execution into out (always NUL terminated when out_size > 0;
+ * nothing is written when out is NULL or out_size is 0).
  *
- * filename is the path the kernel exec'd (may be empty or NULL), comm the task comm (NUL
- * terminated, at most 16 bytes are read), args the first args_size bytes of argv as copied
- * from the process: words separated by NULs, the last one possibly cut short without its
- * NUL. No byte beyond args_size is read.
+ * filename is the path the kernel exec'd (may be empty or NULL), comm the task comm (may be
+ * NULL; at most 16 bytes are read, so it need not be NUL terminated), args the first
+ * args_size bytes of argv as copied from the process (NULL when there are none): words
+ * separated by NULs, the last one possibly cut short without its NUL. No byte beyond
+ * args_size is read.
  *
  * The name is the basename of filename; if that is empty, the basename of argv[0] (without
- * the leading '-' of a login shell); if that is empty, comm; if that is empty, "unknown".
- * When that name is a known interpreter (see tools.c: shells, python*, pypy*, node, perl*,
- * ruby*, java, busybox), the name is instead the basename of the script the interpreter
- * runs, found by skipping the interpreter's options (with their arguments) and `--`:
- * `python -m mod` gives mod, `java -jar x.jar` gives x.jar and `java cls` gives cls,
- * `busybox applet` gives applet. Inline code (`-c`, `-e`, `--eval`, `-p`), standard
- * input (`-`, `sh -s`) or no script at all keep the interpreter's name.
+ * the leading '-' of a login shell); if that is empty, comm as it is; if that is empty,
+ * "unknown". When that name is a known interpreter (the table in tools.c: sh, bash, rbash,
+ * dash, zsh, ash, ksh, ksh93, mksh, pdksh, hush, node, nodejs, java, busybox, and python,
+ * pypy, perl, ruby alone or followed by a version such as python3.11 or perl5.36.0), the
+ * name is instead the basename of what the interpreter runs, found by skipping its options
+ * (with their arguments) up to the first other word or the one after `--`:
+ * `python -m mod` gives mod, `java -jar x.jar` gives x.jar, `java -m mod/cls` gives mod and
+ * `java cls` gives cls, `node inspect x.js` gives x.js, `busybox applet` gives applet and
+ * `busybox sh x.sh` gives x.sh. Inline code (`-c`, `-e`, `-E`, `--eval`, `-p`, `--print`),
+ * standard input (`-`, except for shells where `sh - x.sh` runs x.sh; `sh -s`), no script
+ * at all, or a script whose basename is empty keep the interpreter's name.
  *
  * The result is cut to out_size - 1 bytes without splitting a well-formed UTF-8 sequence;
  * other bytes (control characters, invalid UTF-8) are kept as they are: escaping them is
@@ -56,7 +62,7 @@ void tool_table__free(struct tool_table *t);
  */
 unsigned int tool_table__intern(struct tool_table *t, const char *name);
 
-/* The id of name (0 for "other") or -1 when the table does not hold it. */
+/* The id of name (0 for "other") or -1 when the table does not hold it or name is NULL. */
 int tool_table__lookup(const struct tool_table *t, const char *name);
 
 /* The name of id ("other" for 0), or NULL when id is not in use. Valid until free. */

@@ -224,6 +224,81 @@ static void test_tool_name_busybox(void **state)
 	assert_name("/bin/busybox", "busybox", ARGV("busybox\0"), "busybox");
 }
 
+static void test_tool_name_long_option_value_after_equals(void **state)
+{
+	(void)state;
+	/* `--name=value` carries its value: the next word is the script */
+	assert_name("/bin/bash", "bash", ARGV("bash\0--rcfile=/etc/rc\0c.sh\0"), "c.sh");
+	assert_name("/usr/bin/python3", "python3",
+		    ARGV("python3\0--check-hash-based-pycs=never\0s.py\0"), "s.py");
+	assert_name("/usr/bin/node", "node", ARGV("node\0--require=x\0app.js\0"), "app.js");
+	assert_name("/usr/bin/node", "node", ARGV("node\0--print=1\0"), "node");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0--disable=gems\0y.rb\0"), "y.rb");
+	/* unknown long options take no value */
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0--unknown\0p.pl\0"), "p.pl");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0--\0"), "python3");
+}
+
+static void test_tool_name_shell_option_clusters(void **state)
+{
+	(void)state;
+	/* each o/O of a cluster takes the next word */
+	assert_name("/bin/bash", "bash", ARGV("bash\0-oO\0errexit\0extglob\0x.sh\0"), "x.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-oO\0errexit\0"), "bash");
+	/* c and s only in a '-' cluster: `+c` is a flag */
+	assert_name("/bin/bash", "bash", ARGV("bash\0+c\0y.sh\0"), "y.sh");
+	assert_name("/bin/bash", "bash", ARGV("bash\0-oc\0pipefail\0z.sh\0"), "bash");
+	assert_name("/bin/bash", "bash", ARGV("bash\0--rcfile\0"), "bash");
+	assert_name("/bin/rbash", "rbash", ARGV("rbash\0r.sh\0"), "r.sh");
+	assert_name("/bin/ksh93", "ksh93", ARGV("ksh93\0k.sh\0"), "k.sh");
+}
+
+static void test_tool_name_option_values_of_each_interpreter(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-m\0a/b\0"), "b");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0-W\0"), "python3");
+	assert_name("/usr/bin/node", "node", ARGV("node\0-rdotenv/config\0a.js\0"), "a.js");
+	assert_name("/usr/bin/node", "node", ARGV("node\0-\0a.js\0"), "node");
+	assert_name("/usr/bin/node", "node", ARGV("node\0inspect\0inspect\0"), "inspect");
+	assert_name("/usr/bin/node", "node", ARGV("node\0--print\0"), "node");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0777\0-ne\0print\0f\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0777\0s.pl\0"), "s.pl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-l0\0t.pl\0"), "t.pl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-E\0say 1\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-Ilib\0-x\0u.pl\0"), "u.pl");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0-Eutf-8\0-x\0v.rb\0"), "v.rb");
+	assert_name("/usr/bin/ruby", "ruby", ARGV("ruby\0-\0w.rb\0"), "ruby");
+}
+
+static void test_tool_name_java_words(void **state)
+{
+	(void)state;
+	assert_name("/usr/bin/java", "java", ARGV("java\0--module=app.core/app.Main\0"),
+		    "app.core");
+	/* `--module=` names nothing; single-dash words never carry `=value` */
+	assert_name("/usr/bin/java", "java", ARGV("java\0--module=\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-m=x\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-jar=x\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-jar\0"), "java");
+	assert_name("/usr/bin/java", "java", ARGV("java\0--module\0"), "java");
+	/* argument files and `--` are options; -jar keeps the jar's path whole */
+	assert_name("/usr/bin/java", "java", ARGV("java\0@opts\0--\0Main\0"), "Main");
+	assert_name("/usr/bin/java", "java", ARGV("java\0-jar\0lib/a/app.jar\0"), "app.jar");
+}
+
+static void test_tool_name_busybox_shells_only(void **state)
+{
+	(void)state;
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0/bin/ash\0x.sh\0"), "x.sh");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0hush\0-c\0true\0"), "hush");
+	/* dash is no busybox applet: its arguments are not read */
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0dash\0x.sh\0"), "dash");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0python3\0x.py\0"), "python3");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0-\0sh\0"), "busybox");
+	assert_name("/bin/busybox", "busybox", ARGV("busybox\0/\0"), "busybox");
+}
+
 static void test_tool_name_shebang_uses_script(void **state)
 {
 	(void)state;
@@ -534,6 +609,11 @@ int main(void)
 	    cmocka_unit_test(test_tool_name_ruby),
 	    cmocka_unit_test(test_tool_name_java),
 	    cmocka_unit_test(test_tool_name_busybox),
+	    cmocka_unit_test(test_tool_name_long_option_value_after_equals),
+	    cmocka_unit_test(test_tool_name_shell_option_clusters),
+	    cmocka_unit_test(test_tool_name_option_values_of_each_interpreter),
+	    cmocka_unit_test(test_tool_name_java_words),
+	    cmocka_unit_test(test_tool_name_busybox_shells_only),
 	    cmocka_unit_test(test_tool_name_shebang_uses_script),
 	    cmocka_unit_test(test_tool_name_truncated_argv),
 	    cmocka_unit_test(test_tool_name_empty_filename_falls_back),
