@@ -57,7 +57,8 @@ HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(HELPER_SRCS))
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
-                         tests/unit/*.c tests/integration/helpers/*.c)
+                         tests/unit/*.c tests/unit/*.h tests/unit/data/*.c \
+                         tests/integration/helpers/*.c tests/bench/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
@@ -85,7 +86,7 @@ help:
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev
+            libclang-rt-14-dev clang-format
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
