@@ -15,9 +15,9 @@
 #include "task.bpf.h"
 #include "usage.bpf.h"
 
-#define EACCES 13
-#define ENOENT 2
-#define ENOTDIR 20
+#define EACCES		13
+#define ENOENT		2
+#define ENOTDIR		20
 #define PENDING_FOLD_NS 1000000000ULL /* failed execs closer than this fold into one */
 
 char LICENSE[] SEC("license") = "GPL";
@@ -96,12 +96,12 @@ struct {
  * scheduler only folds the last stretch into sum_exec_runtime when it switches away).
  */
 struct exit_pending {
-	struct tw_exit_rec rec;	    /* complete but for CPU time */
-	struct tw_raw_usage raw;    /* the group's own counters at exit, minus base */
-	__u64 rolled_user_ns;	    /* CPU of exited children, already split */
+	struct tw_exit_rec rec;	 /* complete but for CPU time */
+	struct tw_raw_usage raw; /* the group's own counters at exit, minus base */
+	__u64 rolled_user_ns;	 /* CPU of exited children, already split */
 	__u64 rolled_system_ns;
-	__u64 thread_cpu_ns;	    /* the exiting thread's sum_exec_runtime at exit */
-	__u32 owner;		    /* child roll-up: the owner's tgid; 0: an execution's end */
+	__u64 thread_cpu_ns; /* the exiting thread's sum_exec_runtime at exit */
+	__u32 owner;	     /* child roll-up: the owner's tgid; 0: an execution's end */
 	__u32 pad;
 };
 
@@ -224,9 +224,8 @@ static __always_inline __u64 rb_flags(void)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
 }
 
 /* Filters known at exec time: an execution that fails them is never tracked. */
@@ -282,9 +281,9 @@ static __always_inline bool exit_filtered_out(struct tw_exec_state *st, __u64 no
 	return targ_failed_only && !status_failed(status) && !(st->flags & TW_F_OOM_KILLED);
 }
 
-static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struct *task,
-				      __u32 tgid, struct tw_exec_state *st, __u64 now,
-				      __u32 status, __u32 flags, struct tw_raw_usage *raw)
+static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struct *task, __u32 tgid,
+				      struct tw_exec_state *st, __u64 now, __u32 status,
+				      __u32 flags, struct tw_raw_usage *raw)
 {
 	rec->type = TW_REC_EXIT;
 	rec->tgid = tgid;
@@ -313,8 +312,9 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
  * Emits the end of an execution now (an exec replacing it, or no room to defer). peak,
  * when not 0, is the ending image's peak RSS measured before it was replaced.
  */
-static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, struct tw_exec_state *st,
-				      __u64 now, __u32 status, __u32 flags, __u64 peak)
+static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
+				      struct tw_exec_state *st, __u64 now, __u32 status,
+				      __u32 flags, __u64 peak)
 {
 	struct tw_exit_rec *rec;
 
@@ -327,8 +327,8 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid, stru
 	}
 	fill_exit(rec, task, tgid, st, now, status, flags, NULL);
 	if (peak)
-		rec->usage.peak_rss_bytes = peak > st->usage.peak_rss_bytes ? peak :
-									   st->usage.peak_rss_bytes;
+		rec->usage.peak_rss_bytes =
+		    peak > st->usage.peak_rss_bytes ? peak : st->usage.peak_rss_bytes;
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 
@@ -540,7 +540,7 @@ int BPF_PROG(handle_exit_raw, struct task_struct *p)
 static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_try t = { .filename = (__u64)filename };
+	struct exec_try t = {.filename = (__u64)filename};
 	struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
 
 	t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
@@ -592,7 +592,8 @@ static __always_inline int on_execve_exit(long ret)
 	p->attempts++;
 	if (!(p->error == EACCES && (err == ENOENT || err == ENOTDIR))) {
 		p->error = err;
-		bpf_probe_read_user_str(p->filename, sizeof(p->filename), (const void *)t->filename);
+		bpf_probe_read_user_str(p->filename, sizeof(p->filename),
+					(const void *)t->filename);
 	}
 out:
 	bpf_map_delete_elem(&exec_tries, &tid);
@@ -729,8 +730,8 @@ int BPF_PROG(handle_sock_rx, struct sock *sk, int ret, int flags)
 }
 
 #define TCP_SYN_SENT 2
-#define TCP_CLOSE 7
-#define IPPROTO_TCP 6
+#define TCP_CLOSE    7
+#define IPPROTO_TCP  6
 
 /* Active TCP opens (connect() moves CLOSE -> SYN_SENT in the caller's context). */
 SEC("tp_btf/inet_sock_set_state")

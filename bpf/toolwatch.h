@@ -22,8 +22,8 @@ enum tw_record_type {
 
 /* tw_exec_rec.flags / tw_exit_rec.flags */
 enum tw_exec_flags {
-	TW_F_PARTIAL = 1 << 0,    /* running before the agent started: exec not observed */
-	TW_F_REEXEC = 1 << 1,     /* ended because the process exec'd again */
+	TW_F_PARTIAL = 1 << 0,	  /* running before the agent started: exec not observed */
+	TW_F_REEXEC = 1 << 1,	  /* ended because the process exec'd again */
 	TW_F_OOM_KILLED = 1 << 2, /* chosen as victim by the OOM killer */
 	TW_F_ARGS_TRUNC = 1 << 3, /* argv longer than TW_ARGS_LEN */
 };
@@ -31,12 +31,12 @@ enum tw_exec_flags {
 /* Indices into the kernel's lost[] counter array (reasons an event was dropped). */
 enum tw_lost_reason {
 	TW_LOST_RINGBUF_EXEC = 0, /* ring buffer full: exec record */
-	TW_LOST_RINGBUF_EXIT,     /* ring buffer full: exit record */
-	TW_LOST_RINGBUF_FAIL,     /* ring buffer full: exec-failure record */
-	TW_LOST_EXECS_FULL,       /* execs map full: execution not tracked */
-	TW_LOST_PENDING_FULL,     /* exec_pending map full: failed exec not tracked */
-	TW_LOST_OWNERS_FULL,      /* owners map full: forked child not rolled up */
-	TW_LOST_BLOCK_FULL,       /* block_start map full: an I/O not timed */
+	TW_LOST_RINGBUF_EXIT,	  /* ring buffer full: exit record */
+	TW_LOST_RINGBUF_FAIL,	  /* ring buffer full: exec-failure record */
+	TW_LOST_EXECS_FULL,	  /* execs map full: execution not tracked */
+	TW_LOST_PENDING_FULL,	  /* exec_pending map full: failed exec not tracked */
+	TW_LOST_OWNERS_FULL,	  /* owners map full: forked child not rolled up */
+	TW_LOST_BLOCK_FULL,	  /* block_start map full: an I/O not timed */
 	TW_LOST_MAX,
 };
 
@@ -110,7 +110,7 @@ struct tw_exec_state {
 	__u64 start_ns;
 	__u32 flags;
 	__u32 pad;
-	struct tw_usage usage; /* exited children, network and TCP so far */
+	struct tw_usage usage;	  /* exited children, network and TCP so far */
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
 };
 
@@ -139,8 +139,8 @@ struct tw_exit_rec {
 	__u32 ppid;
 	__u32 uid;
 	__u64 cgroup_id;
-	__u64 start_ns; /* as in the matching tw_exec_rec */
-	__u64 end_ns;	/* CLOCK_MONOTONIC */
+	__u64 start_ns;	 /* as in the matching tw_exec_rec */
+	__u64 end_ns;	 /* CLOCK_MONOTONIC */
 	__u32 exit_code; /* wait(2) status: code << 8 | core 0x80 | signal */
 	__u32 flags;
 	char comm[TW_COMM_LEN];

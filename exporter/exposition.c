@@ -89,8 +89,8 @@ static void tool_counter(struct strbuf *out, const char *name, const char *tool,
 }
 
 /* name{label="value" or name{ ; value already escaped */
-static void open_labels(struct strbuf *out, const char *name, const char *suffix,
-			const char *label, const char *value)
+static void open_labels(struct strbuf *out, const char *name, const char *suffix, const char *label,
+			const char *value)
 {
 	strbuf__puts(out, name);
 	strbuf__puts(out, suffix);
@@ -177,13 +177,13 @@ static void histogram(struct strbuf *out, const char *name, const char *label, c
 
 /* A per-tool counter whose value is a pair of tool_stats fields, split by one label. */
 static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *const *esc,
-		      const char *name,
-		      const char *help, const char *label, const char *v0, const char *v1,
-		      size_t offset, double scale)
+		      const char *name, const char *help, const char *label, const char *v0,
+		      const char *v1, size_t offset, double scale)
 {
 	family(out, name, "counter", help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
-		const uint64_t *pair = (const uint64_t *)((const char *)&s->tools[i].stats + offset);
+		const uint64_t *pair =
+		    (const uint64_t *)((const char *)&s->tools[i].stats + offset);
 
 		for (int k = 0; k < 2; k++) {
 			tool_label(out, name, esc[i]);
@@ -199,8 +199,7 @@ static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *
 
 /* A per-tool counter or gauge family whose value is one field of tool_stats. */
 static void tool_family(struct strbuf *out, const struct snapshot *s, const char *const *esc,
-			const char *name,
-			const char *type, const char *help, size_t offset)
+			const char *name, const char *type, const char *help, size_t offset)
 {
 	family(out, name, type, help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
@@ -246,8 +245,9 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 	tool_family(out, s, esc, "tool_memory_usage_bytes", "gauge",
 		    "Resident set size of the running executions, summed.",
 		    offsetof(struct tool_stats, memory_bytes));
-	tool_pair(out, s, esc, "tool_cpu_seconds_total", "CPU time of executions and their children.",
-		  "mode", "user", "system", offsetof(struct tool_stats, cpu_ns), 1e9);
+	tool_pair(out, s, esc, "tool_cpu_seconds_total",
+		  "CPU time of executions and their children.", "mode", "user", "system",
+		  offsetof(struct tool_stats, cpu_ns), 1e9);
 	tool_pair(out, s, esc, "tool_disk_bytes_total", "Bytes read from and written to storage.",
 		  "direction", "read", "write", offsetof(struct tool_stats, disk_bytes), 1);
 	if (s->probe_enabled[PROBE_NET])
@@ -361,15 +361,16 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	family(out, "toolwatch_bpf_program_runs_total", "counter",
 	       "Runs of each BPF program (kernel.bpf_stats_enabled=1).");
 	for (unsigned int i = 0; i < s->nr_progs; i++)
-		strbuf__appendf(out, "toolwatch_bpf_program_runs_total{program=\"%s\"} %" PRIu64 "\n",
+		strbuf__appendf(out,
+				"toolwatch_bpf_program_runs_total{program=\"%s\"} %" PRIu64 "\n",
 				s->progs[i].name, s->progs[i].run_count);
 }
 
 /* The three anomaly families, each over tools and over the host. */
 enum anomaly_metric {
-	METRIC_FLAG,	/* *_anomaly */
-	METRIC_RATIO,	/* *_anomaly_deviation_ratio */
-	METRIC_RAISED,	/* *_anomalies_total */
+	METRIC_FLAG,   /* *_anomaly */
+	METRIC_RATIO,  /* *_anomaly_deviation_ratio */
+	METRIC_RAISED, /* *_anomalies_total */
 };
 
 /* One anomaly family over tools (host = false) or the host. */

@@ -16,10 +16,10 @@ struct http_server {
 };
 
 static const char landing_page[] =
-	"<!DOCTYPE html>\n<html><head><title>toolwatch</title></head><body>\n"
-	"<h1>toolwatch</h1>\n<p>eBPF monitor of tool executions.</p>\n<ul>\n"
-	"<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
-	"<li><a href=\"/healthz\">/healthz</a>: health</li>\n</ul>\n</body></html>\n";
+    "<!DOCTYPE html>\n<html><head><title>toolwatch</title></head><body>\n"
+    "<h1>toolwatch</h1>\n<p>eBPF monitor of tool executions.</p>\n<ul>\n"
+    "<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
+    "<li><a href=\"/healthz\">/healthz</a>: health</li>\n</ul>\n</body></html>\n";
 
 static enum MHD_Result respond_static(struct MHD_Connection *conn, unsigned int status,
 				      const char *type, const char *body)
@@ -116,7 +116,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
 
 struct http_server *http__start(const struct http_config *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	struct addrinfo *res = NULL;
 	char port[8];
@@ -137,8 +137,8 @@ struct http_server *http__start(const struct http_config *cfg)
 			errno = err == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
 			return NULL;
 		}
-		srv->daemon = start_daemon(srv, res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0,
-					   res->ai_addr);
+		srv->daemon =
+		    start_daemon(srv, res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0, res->ai_addr);
 		freeaddrinfo(res);
 	}
 	if (!srv->daemon) {

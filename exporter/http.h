@@ -12,9 +12,9 @@ struct http_config {
 	const char *host; /* "" or NULL: every address (IPv6 dual stack, else IPv4) */
 	uint16_t port;
 	const char *version;
-	struct hub *hub;		 /* source of snapshots */
-	unsigned int snapshot_wait_ms;	 /* how long a scrape waits for a fresh one */
-	bool (*healthy)(void *ctx);	 /* /healthz: true while the event loop is alive */
+	struct hub *hub;	       /* source of snapshots */
+	unsigned int snapshot_wait_ms; /* how long a scrape waits for a fresh one */
+	bool (*healthy)(void *ctx);    /* /healthz: true while the event loop is alive */
 	void *ctx;
 };
 

@@ -19,10 +19,10 @@
 #include "state.h"
 #include "windows.h"
 
-#define TICK_INTERVAL_NS NS_PER_S	     /* periodic work */
-#define SNAPSHOT_WAIT_MS 250		     /* a scrape waits this long for a fresh snapshot */
-#define STALL_NS	 (5ULL * NS_PER_S)   /* /healthz fails past this without a loop turn */
-#define SAMPLE_MIN_GAP_NS 200000000ULL	     /* live usage read at most this often */
+#define TICK_INTERVAL_NS  NS_PER_S	    /* periodic work */
+#define SNAPSHOT_WAIT_MS  250		    /* a scrape waits this long for a fresh snapshot */
+#define STALL_NS	  (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
+#define SAMPLE_MIN_GAP_NS 200000000ULL	    /* live usage read at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -133,8 +133,7 @@ static void save_state(struct agent *a)
 	int err = state__save(a->detector, a->opts->state_dir);
 
 	if (err)
-		pr_warn("cannot save baselines under '%s': %s", a->opts->state_dir,
-			strerror(-err));
+		pr_warn("cannot save baselines under '%s': %s", a->opts->state_dir, strerror(-err));
 }
 
 static void close_window(struct agent *a, uint64_t now)
@@ -217,15 +216,16 @@ static int tracing_start(struct agent *a)
 {
 	const struct agent_options *o = a->opts;
 	struct runtime_config rcfg = {
-		.loader = {
-			.ringbuf_bytes = o->ringbuf_bytes,
-			.max_processes = o->max_processes,
-			.wakeup_bytes = o->ringbuf_bytes / 16,
+	    .loader =
+		{
+		    .ringbuf_bytes = o->ringbuf_bytes,
+		    .max_processes = o->max_processes,
+		    .wakeup_bytes = o->ringbuf_bytes / 16,
 		},
-		.tools_max = o->tools_max,
-		.after_turn = after_turn,
-		.on_hangup = on_hangup,
-		.ctx = a,
+	    .tools_max = o->tools_max,
+	    .after_turn = after_turn,
+	    .on_hangup = on_hangup,
+	    .ctx = a,
 	};
 	int err;
 
@@ -248,13 +248,13 @@ static int serving_start(struct agent *a)
 {
 	const struct agent_options *o = a->opts;
 	struct http_config hcfg = {
-		.host = o->listen_host,
-		.port = o->listen_port,
-		.version = TOOLWATCH_VERSION,
-		.hub = &a->hub,
-		.snapshot_wait_ms = SNAPSHOT_WAIT_MS,
-		.healthy = loop_healthy,
-		.ctx = a,
+	    .host = o->listen_host,
+	    .port = o->listen_port,
+	    .version = TOOLWATCH_VERSION,
+	    .hub = &a->hub,
+	    .snapshot_wait_ms = SNAPSHOT_WAIT_MS,
+	    .healthy = loop_healthy,
+	    .ctx = a,
 	};
 	int err = hub__init(&a->hub);
 
@@ -284,7 +284,7 @@ static int serving_start(struct agent *a)
 
 int agent__run(const struct agent_options *o)
 {
-	struct agent a = { .opts = o };
+	struct agent a = {.opts = o};
 	int stats_fd = -1, status = 1, err;
 
 	if (o->bpf_stats) {

@@ -437,7 +437,7 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 					continue;
 				dhist__add(&b->duration, ws->duration_w, d->age, span);
 				reservoir__add(&b->mean_duration, ws->log_mean_duration, d->age,
-					      span, &d->rng);
+					       span, &d->rng);
 				b->samples[g] =
 				    sat_add64(b->samples[g], count_of(ws->nr_durations));
 				break;
@@ -445,7 +445,7 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 				if (!ws->executions)
 					continue;
 				reservoir__add(&b->cpu, ws->cpu_per_execution, d->age, span,
-					      &d->rng);
+					       &d->rng);
 				b->samples[g] = sat_add64(b->samples[g], ws->executions);
 				break;
 			case GROUP_MEMORY:
@@ -502,7 +502,7 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 		    judge_above(rate > cfg->failure_rate &&
 				(cfg->failure_alpha >= 1 ||
 				 stats_binomial_tail((double)w->failures, (double)w->executions,
-					       cfg->failure_rate) < cfg->failure_alpha));
+						     cfg->failure_rate) < cfg->failure_alpha));
 	}
 	b = judge_baseline(d, t, GROUP_CPU, hour);
 	if (b && ws->executions && b->cpu.n) {

@@ -109,4 +109,3 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 	strbuf__free(&path);
 	return e;
 }
-

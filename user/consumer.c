@@ -29,10 +29,10 @@ struct inflight {
 	unsigned int tool_id;
 	uint64_t start_ns;
 	uint32_t flags;
-	bool suspect; /* the kernel did not know it at the last reconcile */
+	bool suspect;		      /* the kernel did not know it at the last reconcile */
 	struct usage_totals credited; /* already added to the tool's counters */
 	struct live live;
-	char *path;		  /* keep_args only */
+	char *path; /* keep_args only */
 	char *args;
 	size_t args_size;
 };
@@ -238,15 +238,15 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	emit(c, &ev);
 }
 
-void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
-		uint64_t *system)
+void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user, uint64_t *system)
 {
 	if (!stime)
 		*user = cpu_ns;
 	else if (!utime)
 		*user = 0;
 	else
-		*user = (uint64_t)((unsigned __int128)cpu_ns * utime / ((unsigned __int128)utime + stime));
+		*user = (uint64_t)((unsigned __int128)cpu_ns * utime /
+				   ((unsigned __int128)utime + stime));
 	*system = cpu_ns - *user;
 }
 
@@ -341,8 +341,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 			hist__add(&s->duration, &hist_duration_layout,
 				  rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0);
 		if (rec->usage.peak_rss_bytes)
-			hist__add(&s->peak_memory, &hist_memory_layout,
-				  rec->usage.peak_rss_bytes);
+			hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
 		totals_from_usage(&final, &rec->usage);
 		credit(s, &final, credited);
 		s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;

@@ -34,8 +34,8 @@ struct exec_event {
 	enum error_type error; /* when !success */
 	int exec_errno;	       /* FAIL: positive errno */
 	const char *comm;
-	const char *filename;	 /* START/FAIL; END when args are kept */
-	const char *args;	 /* NUL-separated argv, or NULL when not kept */
+	const char *filename; /* START/FAIL; END when args are kept */
+	const char *args;     /* NUL-separated argv, or NULL when not kept */
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
 };
@@ -69,9 +69,8 @@ size_t consumer__inflight(const struct consumer *c);
  * Drops running executions for which alive() returned false at this call and the previous
  * one (their exit record was lost), counting each in exits_lost. Returns the number dropped.
  */
-size_t consumer__reconcile(struct consumer *c, bool (*alive)(uint32_t tgid, uint64_t start_ns,
-							     void *ctx),
-			   void *ctx);
+size_t consumer__reconcile(struct consumer *c,
+			   bool (*alive)(uint32_t tgid, uint64_t start_ns, void *ctx), void *ctx);
 
 /*
  * Live usage: begin_samples forgets the previous reading, each TW_REC_SAMPLE record given
@@ -83,7 +82,6 @@ void consumer__begin_samples(struct consumer *c);
 void consumer__end_samples(struct consumer *c);
 
 /* CPU split as the kernel does it: run time in the ratio utime:stime (all user if stime 0). */
-void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
-		uint64_t *system);
+void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user, uint64_t *system);
 
 #endif /* TOOLWATCH_CONSUMER_H */

@@ -5,34 +5,34 @@
 
 #define US 1000ULL
 #define MS (1000ULL * US)
-#define S (1000ULL * MS)
+#define S  (1000ULL * MS)
 
 #define FINE_SUB_BITS 3 /* HIST_FINE_SUB == 1 << FINE_SUB_BITS */
 
 _Static_assert(HIST_FINE_SUB == 1 << FINE_SUB_BITS, "HIST_FINE_SUB must be 2^FINE_SUB_BITS");
 
 const struct hist_layout hist_duration_layout = {
-	.nr_bounds = 23,
-	.bounds = { 100 * US, 250 * US, 500 * US, 1 * MS,   2500 * US, 5 * MS,	 10 * MS, 25 * MS,
-		    50 * MS,  100 * MS, 250 * MS, 500 * MS, 1 * S,     2500 * MS, 5 * S,	 10 * S,
-		    25 * S,   50 * S,	100 * S,  250 * S,  500 * S,   1000 * S,  2500 * S },
-	.unit_scale = 1e9,
+    .nr_bounds = 23,
+    .bounds = {100 * US, 250 * US, 500 * US, 1 * MS,   2500 * US, 5 * MS,    10 * MS, 25 * MS,
+	       50 * MS,	 100 * MS, 250 * MS, 500 * MS, 1 * S,	  2500 * MS, 5 * S,   10 * S,
+	       25 * S,	 50 * S,   100 * S,  250 * S,  500 * S,	  1000 * S,  2500 * S},
+    .unit_scale = 1e9,
 };
 
 /* Four rising powers of two from 2^e. */
 #define POW2_4(e) 1ULL << (e), 1ULL << ((e) + 1), 1ULL << ((e) + 2), 1ULL << ((e) + 3)
 
 const struct hist_layout hist_memory_layout = {
-	.nr_bounds = 21,
-	.bounds = { POW2_4(16), POW2_4(20), POW2_4(24), POW2_4(28), POW2_4(32), 1ULL << 36 },
-	.unit_scale = 1,
+    .nr_bounds = 21,
+    .bounds = {POW2_4(16), POW2_4(20), POW2_4(24), POW2_4(28), POW2_4(32), 1ULL << 36},
+    .unit_scale = 1,
 };
 
 const struct hist_layout hist_latency_layout = {
-	.nr_bounds = 26,
-	.bounds = { POW2_4(10), POW2_4(14), POW2_4(18), POW2_4(22), POW2_4(26), POW2_4(30),
-		    1ULL << 34, 1ULL << 35 },
-	.unit_scale = 1e9,
+    .nr_bounds = 26,
+    .bounds = {POW2_4(10), POW2_4(14), POW2_4(18), POW2_4(22), POW2_4(26), POW2_4(30), 1ULL << 34,
+	       1ULL << 35},
+    .unit_scale = 1e9,
 };
 
 unsigned int hist_layout__bucket(const struct hist_layout *layout, uint64_t v)

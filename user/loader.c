@@ -16,8 +16,8 @@
 #include "log.h"
 #include "toolwatch.skel.h"
 
-#define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define TRACEFS		 "/sys/kernel/tracing"
+#define DEBUGFS_TRACING	 "/sys/kernel/debug/tracing"
 #define MAX_FAMILY_PROGS 6
 
 struct loader {
@@ -142,8 +142,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
 	bpf_map__set_max_entries(skel->maps.owners, cfg->max_processes);
 
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	for (int p = 0; p < PROBE_MAX; p++) {
 		unsigned int n;
 
@@ -156,9 +155,9 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 }
 
 /* Least important first: what a failed load gives up, in turn. */
-static const enum probe shed_order[] = { PROBE_RUNQLAT, PROBE_BLOCKIO, PROBE_OOM,
-					 PROBE_TCP,	PROBE_NET,     PROBE_SAMPLER,
-					 PROBE_TASK_ITER, PROBE_FORK,  PROBE_EXEC_FAILED };
+static const enum probe shed_order[] = {PROBE_RUNQLAT,	 PROBE_BLOCKIO, PROBE_OOM,
+					PROBE_TCP,	 PROBE_NET,	PROBE_SAMPLER,
+					PROBE_TASK_ITER, PROBE_FORK,	PROBE_EXEC_FAILED};
 
 static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 {
@@ -409,8 +408,7 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 	return run_iter(l->skel->progs.dump_task, sizeof(struct tw_exec_rec), true, fn, ctx);
 }
 
-int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
-		   void *ctx)
+int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
 	if (!l->enabled[PROBE_SAMPLER])
 		return -EOPNOTSUPP;
@@ -435,8 +433,8 @@ static void read_log2(const struct loader *l, struct bpf_map *map, __u32 key, st
 			sum.count += v[c].count;
 			sum.sum_ns += v[c].sum_ns;
 		}
-		hist__from_log2(out, &hist_latency_layout, (const uint64_t *)sum.slots, TW_LOG2_SLOTS, sum.count,
-				sum.sum_ns);
+		hist__from_log2(out, &hist_latency_layout, (const uint64_t *)sum.slots,
+				TW_LOG2_SLOTS, sum.count, sum.sum_ns);
 	}
 	free(v);
 }
@@ -486,13 +484,13 @@ bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns
 	return st.start_ns == start_ns;
 }
 
-unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *out,
-				unsigned int max)
+unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *out, unsigned int max)
 {
 	struct bpf_program *prog;
 	unsigned int n = 0;
 
-	bpf_object__for_each_program(prog, l->skel->obj) {
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);

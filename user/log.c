@@ -12,8 +12,8 @@ static const char *log_prefix = "toolwatch";
 
 /* a notice is info to log readers: --log.level has no "notice" */
 static const char *const level_names[] = {
-	[LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_NOTICE] = "info",
-	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+    [LOG_ERROR] = "error", [LOG_WARN] = "warn",	  [LOG_NOTICE] = "info",
+    [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
 void log__setup(enum log_level level, enum log_style style, const char *prefix)
@@ -25,7 +25,7 @@ void log__setup(enum log_level level, enum log_style style, const char *prefix)
 
 int log__parse_level(const char *s, enum log_level *out)
 {
-	static const enum log_level parsed[] = { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+	static const enum log_level parsed[] = {LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG};
 
 	for (unsigned int i = 0; i < sizeof(parsed) / sizeof(parsed[0]); i++) {
 		if (!strcmp(s, level_names[parsed[i]])) {

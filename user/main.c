@@ -9,11 +9,11 @@
 #include "trace.h"
 
 static const char commands_usage[] =
-	"\n"
-	"COMMANDS:\n"
-	"  agent    the daemon (the default; flags above)\n"
-	"  trace    ad-hoc tracing of executions, execsnoop/exitsnoop style, with\n"
-	"           filters, JSON Lines and per-tool summaries: toolwatch trace --help\n";
+    "\n"
+    "COMMANDS:\n"
+    "  agent    the daemon (the default; flags above)\n"
+    "  trace    ad-hoc tracing of executions, execsnoop/exitsnoop style, with\n"
+    "           filters, JSON Lines and per-tool summaries: toolwatch trace --help\n";
 
 int main(int argc, char **argv)
 {

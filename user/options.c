@@ -8,46 +8,46 @@
 #include "parse.h"
 
 const char agent_usage[] =
-	"usage: toolwatch [agent] [flags]\n"
-	"\n"
-	"Traces every program execution on the host with eBPF and serves per-tool\n"
-	"Prometheus metrics.\n"
-	"\n"
-	"flags:\n"
-	"  --web.listen-address=ADDR  address to serve /metrics on (default :9477)\n"
-	"  --tools.max=N              distinct tool names tracked; the rest are\n"
-	"                             counted as tool=\"other\" (default 500)\n"
-	"  --probe.disable=LIST       probe families to leave off (comma separated):\n"
-	"                             exec_failed, task_iter, fork, net, tcp, oom,\n"
-	"                             blockio, sampler\n"
-	"  --probe.enable=LIST        families that are off by default: runqlat\n"
-	"                             (run-queue latency; hooks every context switch)\n"
-	"  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
-	"  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
-	"  --bpf.stats                enable BPF run-time statistics while running\n"
-	"  --anomaly.window=D         anomaly window (default 1m)\n"
-	"  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"
-	"  --anomaly.seasonal         also learn hour-of-day baselines\n"
-	"  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"
-	"  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"
-	"  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"
-	"  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"
-	"  --anomaly.new-tool-learning=D  quiet period before NEW_TOOL fires (default 24h)\n"
-	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"
-	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"
-	"                             (default 24h; 0 never)\n"
-	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
-	"  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
-	"  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
-	"  --log.level=LEVEL          error, warn, info or debug (default info)\n"
-	"  -h, --help                 show this help\n"
-	"  --version                  print the version\n"
-	"\n"
-	"EXAMPLES:\n"
-	"  toolwatch                               # serve on :9477\n"
-	"  toolwatch --web.listen-address=127.0.0.1:9477 --tools.max=2000\n"
-	"  toolwatch --probe.disable=exec_failed --log.level=debug\n"
-	"  toolwatch trace --help                  # ad-hoc tracing\n";
+    "usage: toolwatch [agent] [flags]\n"
+    "\n"
+    "Traces every program execution on the host with eBPF and serves per-tool\n"
+    "Prometheus metrics.\n"
+    "\n"
+    "flags:\n"
+    "  --web.listen-address=ADDR  address to serve /metrics on (default :9477)\n"
+    "  --tools.max=N              distinct tool names tracked; the rest are\n"
+    "                             counted as tool=\"other\" (default 500)\n"
+    "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
+    "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
+    "                             blockio, sampler\n"
+    "  --probe.enable=LIST        families that are off by default: runqlat\n"
+    "                             (run-queue latency; hooks every context switch)\n"
+    "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
+    "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
+    "  --bpf.stats                enable BPF run-time statistics while running\n"
+    "  --anomaly.window=D         anomaly window (default 1m)\n"
+    "  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"
+    "  --anomaly.seasonal         also learn hour-of-day baselines\n"
+    "  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"
+    "  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"
+    "  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"
+    "  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"
+    "  --anomaly.new-tool-learning=D  quiet period before NEW_TOOL fires (default 24h)\n"
+    "  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"
+    "  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"
+    "                             (default 24h; 0 never)\n"
+    "  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
+    "  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
+    "  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
+    "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
+    "  -h, --help                 show this help\n"
+    "  --version                  print the version\n"
+    "\n"
+    "EXAMPLES:\n"
+    "  toolwatch                               # serve on :9477\n"
+    "  toolwatch --web.listen-address=127.0.0.1:9477 --tools.max=2000\n"
+    "  toolwatch --probe.disable=exec_failed --log.level=debug\n"
+    "  toolwatch trace --help                  # ad-hoc tracing\n";
 
 void agent_options__init(struct agent_options *o)
 {
@@ -135,39 +135,37 @@ static int set_log_level(void *opts, const char *v, char *why, size_t n)
 #define AT(member) FLAG_FIELD(struct agent_options, member)
 
 static const struct flag agent_flags[] = {
-	{ "web.listen-address", .kind = FLAG_CUSTOM, .set = set_listen },
-	{ "tools.max", .kind = FLAG_U32, AT(tools_max), .min = 1, .max = 1000000 },
-	{ "probe.disable", .kind = FLAG_CUSTOM, .set = set_probe_disable },
-	{ "probe.enable", .kind = FLAG_CUSTOM, .set = set_probe_enable },
-	{ "bpf.ringbuf-size", .kind = FLAG_CUSTOM, .set = set_ringbuf },
-	{ "bpf.max-processes", .kind = FLAG_U32, AT(max_processes), .min = 64, .max = 4194304 },
-	{ "bpf.stats", .kind = FLAG_BOOL, AT(bpf_stats) },
-	{ "anomaly.window", .kind = FLAG_DURATION, AT(anomaly.window_ns), .min = SECOND_NS },
-	{ "anomaly.baseline", .kind = FLAG_DURATION, AT(anomaly.baseline_ns), .min = SECOND_NS },
-	{ "anomaly.seasonal", .kind = FLAG_BOOL, AT(anomaly.seasonal) },
-	{ "anomaly.min-windows", .kind = FLAG_U32, AT(anomaly.min_windows), .min = 1,
-	  .max = 1000000 },
-	{ "anomaly.min-samples", .kind = FLAG_U64, AT(anomaly.min_samples), .min = 1,
-	  .max = 1000000000 },
-	{ "anomaly.raise-after", .kind = FLAG_U32, AT(anomaly.raise_after), .min = 1, .max = 1000 },
-	{ "anomaly.clear-after", .kind = FLAG_U32, AT(anomaly.clear_after), .min = 1, .max = 1000 },
-	{ "anomaly.new-tool-learning", .kind = FLAG_DURATION, AT(anomaly.new_tool_learning_ns) },
-	{ "anomaly.new-tool-hold", .kind = FLAG_DURATION, AT(anomaly.new_tool_hold_ns) },
-	{ "anomaly.relearn-after", .kind = FLAG_DURATION, AT(anomaly.relearn_after_ns) },
-	{ "anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000 },
-	{ "state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path" },
-	{ "state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns) },
-	{ "log.level", .kind = FLAG_CUSTOM, .set = set_log_level },
+    {"web.listen-address", .kind = FLAG_CUSTOM, .set = set_listen},
+    {"tools.max", .kind = FLAG_U32, AT(tools_max), .min = 1, .max = 1000000},
+    {"probe.disable", .kind = FLAG_CUSTOM, .set = set_probe_disable},
+    {"probe.enable", .kind = FLAG_CUSTOM, .set = set_probe_enable},
+    {"bpf.ringbuf-size", .kind = FLAG_CUSTOM, .set = set_ringbuf},
+    {"bpf.max-processes", .kind = FLAG_U32, AT(max_processes), .min = 64, .max = 4194304},
+    {"bpf.stats", .kind = FLAG_BOOL, AT(bpf_stats)},
+    {"anomaly.window", .kind = FLAG_DURATION, AT(anomaly.window_ns), .min = SECOND_NS},
+    {"anomaly.baseline", .kind = FLAG_DURATION, AT(anomaly.baseline_ns), .min = SECOND_NS},
+    {"anomaly.seasonal", .kind = FLAG_BOOL, AT(anomaly.seasonal)},
+    {"anomaly.min-windows", .kind = FLAG_U32, AT(anomaly.min_windows), .min = 1, .max = 1000000},
+    {"anomaly.min-samples", .kind = FLAG_U64, AT(anomaly.min_samples), .min = 1, .max = 1000000000},
+    {"anomaly.raise-after", .kind = FLAG_U32, AT(anomaly.raise_after), .min = 1, .max = 1000},
+    {"anomaly.clear-after", .kind = FLAG_U32, AT(anomaly.clear_after), .min = 1, .max = 1000},
+    {"anomaly.new-tool-learning", .kind = FLAG_DURATION, AT(anomaly.new_tool_learning_ns)},
+    {"anomaly.new-tool-hold", .kind = FLAG_DURATION, AT(anomaly.new_tool_hold_ns)},
+    {"anomaly.relearn-after", .kind = FLAG_DURATION, AT(anomaly.relearn_after_ns)},
+    {"anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000},
+    {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
+    {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
+    {"log.level", .kind = FLAG_CUSTOM, .set = set_log_level},
 };
 
 static const struct flag_set agent_flag_set = {
-	.flags = agent_flags,
-	.count = sizeof(agent_flags) / sizeof(agent_flags[0]),
-	.has_version = true,
+    .flags = agent_flags,
+    .count = sizeof(agent_flags) / sizeof(agent_flags[0]),
+    .has_version = true,
 };
 
-enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv,
-					 char *err, size_t err_size)
+enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv, char *err,
+					 size_t err_size)
 {
 	return flags__parse(&agent_flag_set, o, argc, argv, err, err_size);
 }

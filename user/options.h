@@ -38,8 +38,8 @@ void agent_options__init(struct agent_options *o);
  * -h/--help, --version; every refusal (unknown, repeated, positional, missing or bad
  * value) is one line in err naming the flag and OPTIONS_ERROR (exit status 2).
  */
-enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv,
-					 char *err, size_t err_size);
+enum options_result agent_options__parse(struct agent_options *o, int argc, char **argv, char *err,
+					 size_t err_size);
 
 /* Usage text of `toolwatch agent`. */
 extern const char agent_usage[];

@@ -9,26 +9,23 @@
 #include "toolwatch.h"
 
 static const char *const probe_names[PROBE_MAX] = {
-	[PROBE_EXEC] = "exec",
-	[PROBE_EXEC_FAILED] = "exec_failed",
-	[PROBE_TASK_ITER] = "task_iter",
-	[PROBE_FORK] = "fork",
-	[PROBE_NET] = "net",
-	[PROBE_TCP] = "tcp",
-	[PROBE_OOM] = "oom",
-	[PROBE_RUNQLAT] = "runqlat",
-	[PROBE_BLOCKIO] = "blockio",
-	[PROBE_SAMPLER] = "sampler",
+    [PROBE_EXEC] = "exec",
+    [PROBE_EXEC_FAILED] = "exec_failed",
+    [PROBE_TASK_ITER] = "task_iter",
+    [PROBE_FORK] = "fork",
+    [PROBE_NET] = "net",
+    [PROBE_TCP] = "tcp",
+    [PROBE_OOM] = "oom",
+    [PROBE_RUNQLAT] = "runqlat",
+    [PROBE_BLOCKIO] = "blockio",
+    [PROBE_SAMPLER] = "sampler",
 };
 
 static const char *const lost_names[TW_LOST_MAX] = {
-	[TW_LOST_RINGBUF_EXEC] = "ringbuf_full_exec",
-	[TW_LOST_RINGBUF_EXIT] = "ringbuf_full_exit",
-	[TW_LOST_RINGBUF_FAIL] = "ringbuf_full_exec_fail",
-	[TW_LOST_EXECS_FULL] = "execs_map_full",
-	[TW_LOST_PENDING_FULL] = "exec_pending_map_full",
-	[TW_LOST_OWNERS_FULL] = "owners_map_full",
-	[TW_LOST_BLOCK_FULL] = "block_start_map_full",
+    [TW_LOST_RINGBUF_EXEC] = "ringbuf_full_exec",      [TW_LOST_RINGBUF_EXIT] = "ringbuf_full_exit",
+    [TW_LOST_RINGBUF_FAIL] = "ringbuf_full_exec_fail", [TW_LOST_EXECS_FULL] = "execs_map_full",
+    [TW_LOST_PENDING_FULL] = "exec_pending_map_full",  [TW_LOST_OWNERS_FULL] = "owners_map_full",
+    [TW_LOST_BLOCK_FULL] = "block_start_map_full",
 };
 
 const char *probe__name(enum probe p)

@@ -14,7 +14,7 @@
 #include "registry.h"
 #include "runtime.h"
 
-#define POLL_INTERVAL_MS      100	     /* ring buffer drained at least this often */
+#define POLL_INTERVAL_MS      100	      /* ring buffer drained at least this often */
 #define RECONCILE_INTERVAL_NS (10 * NS_PER_S) /* drop executions whose exit was lost */
 #define RUNTIME_MAX_WATCHES   8
 
@@ -59,7 +59,7 @@ static bool exec_alive(uint32_t tgid, uint64_t start_ns, void *ctx)
 
 static int epoll_add(int epfd, int fd, unsigned int index)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = index };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = index};
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
@@ -74,12 +74,12 @@ static int add_watch(struct runtime *rt, int fd, bool owned, runtime_fn fn)
 	err = epoll_add(rt->epfd, fd, rt->nr_watches);
 	if (err)
 		return err;
-	rt->watches[rt->nr_watches++] = (struct watch){ .fd = fd, .owned = owned, .fn = fn };
+	rt->watches[rt->nr_watches++] = (struct watch){.fd = fd, .owned = owned, .fn = fn};
 	return 0;
 }
 
 /* Signals that would otherwise end the process without the caller's clean-up. */
-static const int handled[] = { SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP };
+static const int handled[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
 
 static int setup_signals(struct runtime *rt)
 {
@@ -97,9 +97,9 @@ static int setup_signals(struct runtime *rt)
 struct runtime *runtime__new(const struct runtime_config *cfg)
 {
 	struct consumer_config ccfg = {
-		.keep_args = cfg->keep_args,
-		.sink = cfg->sink,
-		.sink_ctx = cfg->ctx,
+	    .keep_args = cfg->keep_args,
+	    .sink = cfg->sink,
+	    .sink_ctx = cfg->ctx,
 	};
 	struct runtime *rt = calloc(1, sizeof(*rt));
 	int err;
@@ -172,10 +172,10 @@ void runtime__free(struct runtime *rt)
 int runtime__every(struct runtime *rt, uint64_t first_ns, uint64_t interval_ns, runtime_fn fn)
 {
 	struct itimerspec its = {
-		.it_value = { .tv_sec = (time_t)(first_ns / NS_PER_S),
-			      .tv_nsec = (long)(first_ns % NS_PER_S) },
-		.it_interval = { .tv_sec = (time_t)(interval_ns / NS_PER_S),
-				 .tv_nsec = (long)(interval_ns % NS_PER_S) },
+	    .it_value = {.tv_sec = (time_t)(first_ns / NS_PER_S),
+			 .tv_nsec = (long)(first_ns % NS_PER_S)},
+	    .it_interval = {.tv_sec = (time_t)(interval_ns / NS_PER_S),
+			    .tv_nsec = (long)(interval_ns % NS_PER_S)},
 	};
 	int fd, err;
 

@@ -31,9 +31,9 @@ typedef void (*runtime_fn)(void *ctx);
 
 struct runtime_config {
 	struct loader_config loader;
-	unsigned int tools_max;	 /* tool names tracked by the registry */
-	bool keep_args;		 /* the consumer keeps argv and path until the end */
-	consumer_sink_fn sink;	 /* optional: every start, end and failed exec */
+	unsigned int tools_max; /* tool names tracked by the registry */
+	bool keep_args;		/* the consumer keeps argv and path until the end */
+	consumer_sink_fn sink;	/* optional: every start, end and failed exec */
 	/* SIGHUP: calls this (reload what is reloadable) when set, else ends the loop */
 	runtime_fn on_hangup;
 	/* optional: after every turn of the loop; false ends it (e.g. stdout is gone) */
@@ -45,8 +45,8 @@ struct runtime;
 
 /*
  * Blocks the signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR1 and SIGUSR2 end the loop, SIGHUP
- * too unless on_hangup is set; SIGPIPE is ignored), creates the registry and consumer, loads and attaches the programs
- * and opens the ring buffer. NULL + errno on failure, the reason logged.
+ * too unless on_hangup is set; SIGPIPE is ignored), creates the registry and consumer, loads and
+ * attaches the programs and opens the ring buffer. NULL + errno on failure, the reason logged.
  */
 struct runtime *runtime__new(const struct runtime_config *cfg);
 /* Detaches and frees everything; NULL-safe. */

@@ -292,8 +292,8 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 	case OPTIONS_OK:
 		break;
 	}
-	if (o->cgroup_path[0] && cgroup__resolve(o->cgroup_path, &o->filter.cgroup_id, msg,
-						  sizeof(msg))) {
+	if (o->cgroup_path[0] &&
+	    cgroup__resolve(o->cgroup_path, &o->filter.cgroup_id, msg, sizeof(msg))) {
 		pr_err("%s", msg);
 		return 2;
 	}
@@ -310,24 +310,26 @@ static int tracing_start(struct tracer *t)
 {
 	const struct trace_options *o = t->o;
 	struct runtime_config rcfg = {
-		.loader = {
-			.ringbuf_bytes = TRACE_RINGBUF_BYTES,
-			.max_processes = TRACE_MAX_PROCESSES,
-			.wakeup_bytes = 0, /* wake per record: lines show up as things happen */
-			.filter = o->filter,
-			/* agent-only: executions from before the start, live samples, host */
-			.disable = {
-				[PROBE_TASK_ITER] = true,
-				[PROBE_SAMPLER] = true,
-				[PROBE_RUNQLAT] = true,
-				[PROBE_BLOCKIO] = true,
+	    .loader =
+		{
+		    .ringbuf_bytes = TRACE_RINGBUF_BYTES,
+		    .max_processes = TRACE_MAX_PROCESSES,
+		    .wakeup_bytes = 0, /* wake per record: lines show up as things happen */
+		    .filter = o->filter,
+		    /* agent-only: executions from before the start, live samples, host */
+		    .disable =
+			{
+			    [PROBE_TASK_ITER] = true,
+			    [PROBE_SAMPLER] = true,
+			    [PROBE_RUNQLAT] = true,
+			    [PROBE_BLOCKIO] = true,
 			},
 		},
-		.tools_max = TRACE_NAMES_MAX,
-		.keep_args = true,
-		.sink = on_event,
-		.after_turn = after_turn,
-		.ctx = t,
+	    .tools_max = TRACE_NAMES_MAX,
+	    .keep_args = true,
+	    .sink = on_event,
+	    .after_turn = after_turn,
+	    .ctx = t,
 	};
 	struct loader *l;
 	int err;
@@ -355,8 +357,8 @@ static int tracing_start(struct tracer *t)
 	if ((o->duration_ns && (err = runtime__every(t->rt, o->duration_ns, 0, end_of_duration))) ||
 	    (o->interval_ns &&
 	     (err = runtime__every(t->rt, o->interval_ns, o->interval_ns, print_summary))) ||
-	    (t->detector && (err = runtime__every(t->rt, o->anomaly_window_ns,
-						  o->anomaly_window_ns, close_anomaly_window)))) {
+	    (t->detector && (err = runtime__every(t->rt, o->anomaly_window_ns, o->anomaly_window_ns,
+						  close_anomaly_window)))) {
 		pr_err("cannot create timer: %s", strerror(-err));
 		return err;
 	}
@@ -366,7 +368,7 @@ static int tracing_start(struct tracer *t)
 int trace__main(int argc, char **argv)
 {
 	struct trace_options o;
-	struct tracer t = { .o = &o };
+	struct tracer t = {.o = &o};
 	int status = 1, err;
 
 	/* the loader's progress notes are agent talk; its warnings still matter here */

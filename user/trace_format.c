@@ -534,8 +534,7 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 	trace_format__end_line(sb, start);
 }
 
-void trace_format__json_time(struct json_object *w, const char *key, bool known,
-			     uint64_t wall_ns)
+void trace_format__json_time(struct json_object *w, const char *key, bool known, uint64_t wall_ns)
 {
 	char buf[40];
 
@@ -629,8 +628,9 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 		bool timed = trace_format__has_duration(ev);
 
 		trace_format__json_time(&w, "start_time", ev->kind == EXEC_EVENT_END,
-			trace_clock__wall_ns(c, ev->start_ns));
-		json_object__u64_or_null(&w, "duration_ns", timed, timed ? ev->end_ns - ev->start_ns : 0);
+					trace_clock__wall_ns(c, ev->start_ns));
+		json_object__u64_or_null(&w, "duration_ns", timed,
+					 timed ? ev->end_ns - ev->start_ns : 0);
 		trace_format__status(status, sizeof(status), ev);
 		json_object__string(&w, "status", trace_format__status_kind(ev));
 		json_object__string(&w, "status_text", status);
@@ -638,14 +638,14 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 		signalled = ev->kind == EXEC_EVENT_END && (ev->status & 0x7f);
 		json_object__u64_or_null(&w, "exit_code", exited, (ev->status >> 8) & 0xff);
 		json_object__string(&w, "signal",
-		       signalled
-			   ? trace_format__signal_name((int)(ev->status & 0x7f), tmp, sizeof(tmp))
-			   : NULL);
+				    signalled ? trace_format__signal_name((int)(ev->status & 0x7f),
+									  tmp, sizeof(tmp))
+					      : NULL);
 		json_object__bool(&w, "core_dumped", signalled && (ev->status & 0x80));
 		json_object__string(&w, "error",
-		       ev->kind == EXEC_EVENT_FAIL
-			   ? trace_format__errno_name(ev->exec_errno, tmp, sizeof(tmp))
-			   : NULL);
+				    ev->kind == EXEC_EVENT_FAIL
+					? trace_format__errno_name(ev->exec_errno, tmp, sizeof(tmp))
+					: NULL);
 		json_object__u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
 		json_object__bool(&w, "reexec", ev->flags & TW_F_REEXEC);
 		trace_format__json_usage(&w, end_usage(ev), l->measured, "peak_rss_bytes", true);
@@ -691,8 +691,8 @@ void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr
 	width = idx_max <= 32 ? 10 : 20;
 	for (int i = 0; i <= idx_max; i++) {
 		strbuf__appendf(sb, "%*" PRIu64 " -> %-*" PRIu64 " : %-8" PRIu64 " |", width,
-				hist_log2__low((unsigned int)i), width, hist_log2__high((unsigned int)i),
-				slots[i]);
+				hist_log2__low((unsigned int)i), width,
+				hist_log2__high((unsigned int)i), slots[i]);
 		stars(sb, slots[i], val_max, nstars);
 		strbuf__puts(sb, "|\n");
 	}

@@ -182,8 +182,7 @@ void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int
 void trace_format__end_line(struct strbuf *sb, size_t line_start);
 
 /* A member key of o: wall_ns in RFC 3339 UTC (trace_format__utc_time), null when unknown. */
-void trace_format__json_time(struct json_object *o, const char *key, bool known,
-			     uint64_t wall_ns);
+void trace_format__json_time(struct json_object *o, const char *key, bool known, uint64_t wall_ns);
 
 /*
  * The usage members of u in o: rss_key (the peak RSS), cpu_user_ns, cpu_system_ns,
@@ -193,6 +192,5 @@ void trace_format__json_time(struct json_object *o, const char *key, bool known,
  */
 void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
 			      unsigned int measured, const char *rss_key, bool tcp);
-
 
 #endif /* TOOLWATCH_TRACE_FORMAT_H */

@@ -92,32 +92,30 @@ static int set_uid(void *opts, const char *v, char *why, size_t n)
 #define AT(member) FLAG_FIELD(struct trace_options, member)
 
 static const struct flag trace_flags[] = {
-	/* kernel filters */
-	{"pid", .kind = FLAG_U32, AT(filter.tgid), .min = 1, .max = TRACE_PID_MAX,
-	 .want = "a process id"},
-	{"ppid", .kind = FLAG_U32, AT(filter.ppid), .min = 1, .max = TRACE_PID_MAX,
-	 .want = "a process id"},
-	{"uid", .kind = FLAG_CUSTOM, .set = set_uid},
-	{"cgroup", .kind = FLAG_STRING, AT(cgroup_path), .want = "a cgroup v2 directory path"},
-	{"min-duration", .kind = FLAG_DURATION, AT(filter.min_duration_ns)},
-	{"failed", .kind = FLAG_BOOL, AT(filter.failed_only)},
-	/* user-space filters */
-	{"comm", .kind = FLAG_STRING, AT(comm), .want = "a task name or pattern"},
-	{"tool", .kind = FLAG_STRING, AT(tool), .want = "a tool name or pattern"},
-	/* output */
-	{"events", .kind = FLAG_LIST, AT(events), .names = event_names},
-	{"wide", 'w', .kind = FLAG_BOOL, AT(wide)},
-	{"json", .kind = FLAG_BOOL, AT(json)},
-	{"summary", .kind = FLAG_BOOL, AT(summary)},
-	{"interval", .kind = FLAG_DURATION, AT(interval_ns), .min = TRACE_INTERVAL_MIN_NS},
-	{"duration", .kind = FLAG_DURATION, AT(duration_ns), .min = 1},
-	/* --events anomaly judges windows against the agent's saved baselines */
-	{"anomaly.window", .kind = FLAG_DURATION, AT(anomaly_window_ns), .min = 1000000000ULL},
-	{"anomaly.min-windows", .kind = FLAG_U64, AT(anomaly_min_windows), .min = 1,
-	 .max = 1000000},
-	{"anomaly.min-samples", .kind = FLAG_U64, AT(anomaly_min_samples), .min = 1,
-	 .max = 1000000000},
-	{"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
+    /* kernel filters */
+    {"pid", .kind = FLAG_U32, AT(filter.tgid), .min = 1, .max = TRACE_PID_MAX,
+     .want = "a process id"},
+    {"ppid", .kind = FLAG_U32, AT(filter.ppid), .min = 1, .max = TRACE_PID_MAX,
+     .want = "a process id"},
+    {"uid", .kind = FLAG_CUSTOM, .set = set_uid},
+    {"cgroup", .kind = FLAG_STRING, AT(cgroup_path), .want = "a cgroup v2 directory path"},
+    {"min-duration", .kind = FLAG_DURATION, AT(filter.min_duration_ns)},
+    {"failed", .kind = FLAG_BOOL, AT(filter.failed_only)},
+    /* user-space filters */
+    {"comm", .kind = FLAG_STRING, AT(comm), .want = "a task name or pattern"},
+    {"tool", .kind = FLAG_STRING, AT(tool), .want = "a tool name or pattern"},
+    /* output */
+    {"events", .kind = FLAG_LIST, AT(events), .names = event_names},
+    {"wide", 'w', .kind = FLAG_BOOL, AT(wide)},
+    {"json", .kind = FLAG_BOOL, AT(json)},
+    {"summary", .kind = FLAG_BOOL, AT(summary)},
+    {"interval", .kind = FLAG_DURATION, AT(interval_ns), .min = TRACE_INTERVAL_MIN_NS},
+    {"duration", .kind = FLAG_DURATION, AT(duration_ns), .min = 1},
+    /* --events anomaly judges windows against the agent's saved baselines */
+    {"anomaly.window", .kind = FLAG_DURATION, AT(anomaly_window_ns), .min = 1000000000ULL},
+    {"anomaly.min-windows", .kind = FLAG_U64, AT(anomaly_min_windows), .min = 1, .max = 1000000},
+    {"anomaly.min-samples", .kind = FLAG_U64, AT(anomaly_min_samples), .min = 1, .max = 1000000000},
+    {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
 };
 
 static const struct flag_set trace_flag_set = {

@@ -40,9 +40,9 @@ struct trace_options {
 	bool json;
 	bool summary; /* also set by --interval */
 	bool wide;
-	uint64_t anomaly_window_ns;	 /* --events anomaly: window, as the agent's */
-	uint64_t anomaly_min_windows;	 /* 0: the detector's default */
-	uint64_t anomaly_min_samples;	 /* 0: the detector's default */
+	uint64_t anomaly_window_ns;	/* --events anomaly: window, as the agent's */
+	uint64_t anomaly_min_windows;	/* 0: the detector's default */
+	uint64_t anomaly_min_samples;	/* 0: the detector's default */
 	char state_dir[TRACE_PATH_MAX]; /* --events anomaly: the agent's saved baselines */
 };
 

@@ -87,7 +87,7 @@ int windows__close(struct windows *w, const struct registry *r, struct anomaly_d
 			observed++;
 	}
 	if (host_cpu >= 0) {
-		struct anomaly_host_window hw = { .cpu_utilisation = host_cpu > 1 ? 1 : host_cpu };
+		struct anomaly_host_window hw = {.cpu_utilisation = host_cpu > 1 ? 1 : host_cpu};
 
 		anomaly__observe_host(d, &hw, now_unix_s);
 	}
@@ -131,7 +131,7 @@ nomem:
 
 int windows__snapshot(const struct anomaly_detector *d, struct snapshot *s)
 {
-	struct copy_ctx c = { .s = s };
+	struct copy_ctx c = {.s = s};
 
 	anomaly__for_each(d, copy_one, &c);
 	s->anomaly_enabled = true;

@@ -25,7 +25,8 @@ static void sink(const struct exec_event *ev, void *ctx)
 	if (ev->kind != EXEC_EVENT_START)
 		f->ends++;
 	f->last = *ev;
-	snprintf(f->last_filename, sizeof(f->last_filename), "%s", ev->filename ? ev->filename : "");
+	snprintf(f->last_filename, sizeof(f->last_filename), "%s",
+		 ev->filename ? ev->filename : "");
 }
 
 static int setup(void **state)
@@ -56,7 +57,7 @@ static int teardown(void **state)
 static void exec_rec(struct fixture *f, uint32_t tgid, uint64_t start, const char *path,
 		     uint32_t flags)
 {
-	struct tw_exec_rec rec = { .type = TW_REC_EXEC, .tgid = tgid, .start_ns = start };
+	struct tw_exec_rec rec = {.type = TW_REC_EXEC, .tgid = tgid, .start_ns = start};
 
 	rec.flags = flags;
 	strncpy(rec.filename, path, sizeof(rec.filename) - 1);
@@ -67,7 +68,7 @@ static void exec_rec(struct fixture *f, uint32_t tgid, uint64_t start, const cha
 static void exit_rec(struct fixture *f, uint32_t tgid, uint64_t start, uint64_t end,
 		     uint32_t status, uint32_t flags, const struct tw_usage *u)
 {
-	struct tw_exit_rec rec = { .type = TW_REC_EXIT, .tgid = tgid, .start_ns = start };
+	struct tw_exit_rec rec = {.type = TW_REC_EXIT, .tgid = tgid, .start_ns = start};
 
 	rec.end_ns = end;
 	rec.exit_code = status;
@@ -131,7 +132,7 @@ static void test_consumer_classifies_failures(void **state)
 static void test_consumer_exec_failure_names_the_missing_program(void **state)
 {
 	struct fixture *f = *state;
-	struct tw_exec_fail_rec rec = { .type = TW_REC_EXEC_FAIL, .tgid = 7, .error = 2 };
+	struct tw_exec_fail_rec rec = {.type = TW_REC_EXEC_FAIL, .tgid = 7, .error = 2};
 	struct tool_stats *s;
 
 	strcpy(rec.filename, "/opt/missing/frob");
@@ -183,8 +184,8 @@ static void test_consumer_stale_entry_counts_lost_exit(void **state)
 static void test_consumer_malformed_records_counted(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t junk[2] = { 99, 0 };
-	struct tw_exit_rec rec = { .type = TW_REC_EXIT };
+	uint32_t junk[2] = {99, 0};
+	struct tw_exit_rec rec = {.type = TW_REC_EXIT};
 
 	consumer__handle(f->c, junk, sizeof(junk));
 	consumer__handle(f->c, junk, 2);
@@ -195,7 +196,7 @@ static void test_consumer_malformed_records_counted(void **state)
 static void sample(struct fixture *f, uint32_t tgid, uint64_t start, uint64_t cpu, uint64_t rss,
 		   uint64_t tx)
 {
-	struct tw_sample_rec rec = { .type = TW_REC_SAMPLE, .exec_tgid = tgid, .start_ns = start };
+	struct tw_sample_rec rec = {.type = TW_REC_SAMPLE, .exec_tgid = tgid, .start_ns = start};
 
 	rec.raw.cpu_ns = cpu;
 	rec.rss_bytes = rss;
@@ -207,7 +208,7 @@ static void sample(struct fixture *f, uint32_t tgid, uint64_t start, uint64_t cp
 static void test_consumer_live_samples_credit_then_exit_settles(void **state)
 {
 	struct fixture *f = *state;
-	struct tw_usage final = { .cpu_user_ns = 900, .net_tx_bytes = 5000 };
+	struct tw_usage final = {.cpu_user_ns = 900, .net_tx_bytes = 5000};
 	struct tool_stats *s;
 
 	exec_rec(f, 300, 1, "/usr/bin/daemon", 0);
@@ -274,23 +275,23 @@ static void test_cpu_split_like_cputime_adjust(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_consumer_exec_then_exit_counts_duration, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_classifies_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_exec_failure_names_the_missing_program,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_partial_execution_has_no_duration,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_unmatched_exit_named_by_comm, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_stale_entry_counts_lost_exit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_malformed_records_counted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_live_samples_credit_then_exit_settles,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_consumer_reconcile_drops_dead, setup, teardown),
-		cmocka_unit_test(test_cpu_split_like_cputime_adjust),
+	    cmocka_unit_test_setup_teardown(test_consumer_exec_then_exit_counts_duration, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_classifies_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_exec_failure_names_the_missing_program,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_partial_execution_has_no_duration, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_unmatched_exit_named_by_comm, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_stale_entry_counts_lost_exit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_malformed_records_counted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_live_samples_credit_then_exit_settles,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_reconcile_drops_dead, setup, teardown),
+	    cmocka_unit_test(test_cpu_split_like_cputime_adjust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

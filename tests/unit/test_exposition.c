@@ -35,7 +35,10 @@ static void test_escape_quotes_backslashes_newlines(void **state)
 static void test_escape_invalid_utf8_becomes_replacement(void **state)
 {
 	/* a stray byte, a truncated sequence, an overlong NUL and a surrogate */
-	assert_string_equal(escape("a\xff" "b"), "a\xef\xbf\xbd" "b");
+	assert_string_equal(escape("a\xff"
+				   "b"),
+			    "a\xef\xbf\xbd"
+			    "b");
 	assert_string_equal(escape("x\xe2\x82"), "x\xef\xbf\xbd\xef\xbf\xbd");
 	assert_string_equal(escape("\xc0\x80"), "\xef\xbf\xbd\xef\xbf\xbd");
 	assert_string_equal(escape("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
@@ -83,13 +86,12 @@ static struct snapshot *one_tool_snapshot(const char *name)
 static void test_render_golden_histogram_lines(void **state)
 {
 	struct strbuf out = {};
-	const char *golden =
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.001\"} 0\n"
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.0025\"} 1\n"
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.005\"} 1\n"
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.01\"} 1\n"
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.025\"} 1\n"
-		"tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.05\"} 2\n";
+	const char *golden = "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.001\"} 0\n"
+			     "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.0025\"} 1\n"
+			     "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.005\"} 1\n"
+			     "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.01\"} 1\n"
+			     "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.025\"} 1\n"
+			     "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"0.05\"} 2\n";
 	const char *tail = "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"2500\"} 2\n"
 			   "tool_execution_duration_seconds_bucket{tool=\"t\",le=\"+Inf\"} 2\n"
 			   "tool_execution_duration_seconds_sum{tool=\"t\"} 0.042\n"
@@ -109,15 +111,15 @@ static void test_render_golden_counters(void **state)
 
 	exposition__render(one_tool_snapshot("t"), "1.2.3", &out);
 	assert_non_null(strstr(out.buf, "# TYPE tool_executions_total counter\n"
-					 "tool_executions_total{tool=\"other\"} 0\n"
-					 "tool_executions_total{tool=\"t\"} 3\n"));
+					"tool_executions_total{tool=\"other\"} 0\n"
+					"tool_executions_total{tool=\"t\"} 3\n"));
 	assert_non_null(strstr(out.buf, "tool_execution_success_total{tool=\"t\"} 1\n"));
-	assert_non_null(strstr(out.buf,
-			       "tool_execution_failure_total{tool=\"t\",error_type=\"exit_code\"} 1\n"
-			       "tool_execution_failure_total{tool=\"t\",error_type=\"signal\"} 0\n"
-			       "tool_execution_failure_total{tool=\"t\",error_type=\"core_dump\"} 0\n"
-			       "tool_execution_failure_total{tool=\"t\",error_type=\"exec_failed\"} 1\n"
-			       "tool_execution_failure_total{tool=\"t\",error_type=\"oom_kill\"} 0\n"));
+	assert_non_null(strstr(
+	    out.buf, "tool_execution_failure_total{tool=\"t\",error_type=\"exit_code\"} 1\n"
+		     "tool_execution_failure_total{tool=\"t\",error_type=\"signal\"} 0\n"
+		     "tool_execution_failure_total{tool=\"t\",error_type=\"core_dump\"} 0\n"
+		     "tool_execution_failure_total{tool=\"t\",error_type=\"exec_failed\"} 1\n"
+		     "tool_execution_failure_total{tool=\"t\",error_type=\"oom_kill\"} 0\n"));
 	assert_non_null(strstr(out.buf, "# TYPE tool_running gauge\n"));
 	assert_non_null(strstr(out.buf, "tool_running{tool=\"t\"} 2\n"));
 	assert_non_null(strstr(out.buf, "toolwatch_build_info{version=\"1.2.3\"} 1\n"));
@@ -133,7 +135,8 @@ static void test_render_hostile_tool_name(void **state)
 	struct strbuf out = {};
 
 	exposition__render(one_tool_snapshot("a\"b\\c\nd\xff"), "v", &out);
-	assert_non_null(strstr(out.buf, "tool_executions_total{tool=\"a\\\"b\\\\c\\nd\xef\xbf\xbd\"} 3\n"));
+	assert_non_null(
+	    strstr(out.buf, "tool_executions_total{tool=\"a\\\"b\\\\c\\nd\xef\xbf\xbd\"} 3\n"));
 	/* no raw newline inside a label anywhere: every line is a comment or a sample */
 	for (char *line = out.buf; *line;) {
 		char *nl = strchr(line, '\n');
@@ -155,22 +158,24 @@ static void test_render_every_histogram_ends_with_count(void **state)
 			    "tool_peak_memory_bytes_sum{tool=\"t\"} 0\n"
 			    "tool_peak_memory_bytes_count{tool=\"t\"} 0\n");
 	assert_non_null(p);
-	assert_non_null(strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"65536\"} 0\n"));
-	assert_non_null(strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"68719476736\"} 0\n"));
+	assert_non_null(
+	    strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"65536\"} 0\n"));
+	assert_non_null(
+	    strstr(out.buf, "tool_peak_memory_bytes_bucket{tool=\"t\",le=\"68719476736\"} 0\n"));
 	strbuf__free(&out);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape_plain_passes_through),
-		cmocka_unit_test(test_escape_quotes_backslashes_newlines),
-		cmocka_unit_test(test_escape_invalid_utf8_becomes_replacement),
-		cmocka_unit_test(test_decimal_is_exact),
-		cmocka_unit_test(test_render_golden_histogram_lines),
-		cmocka_unit_test(test_render_golden_counters),
-		cmocka_unit_test(test_render_hostile_tool_name),
-		cmocka_unit_test(test_render_every_histogram_ends_with_count),
+	    cmocka_unit_test(test_escape_plain_passes_through),
+	    cmocka_unit_test(test_escape_quotes_backslashes_newlines),
+	    cmocka_unit_test(test_escape_invalid_utf8_becomes_replacement),
+	    cmocka_unit_test(test_decimal_is_exact),
+	    cmocka_unit_test(test_render_golden_histogram_lines),
+	    cmocka_unit_test(test_render_golden_counters),
+	    cmocka_unit_test(test_render_hostile_tool_name),
+	    cmocka_unit_test(test_render_every_histogram_ends_with_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,8 +36,8 @@ static void test_hist_bucket_overflow_goes_to_inf(void **state)
 
 static void test_hist_layouts_rise_and_cover_ranges(void **state)
 {
-	const struct hist_layout *ls[] = { &hist_duration_layout, &hist_memory_layout,
-					   &hist_latency_layout };
+	const struct hist_layout *ls[] = {&hist_duration_layout, &hist_memory_layout,
+					  &hist_latency_layout};
 
 	for (unsigned int k = 0; k < 3; k++)
 		for (unsigned int i = 1; i < ls[k]->nr_bounds; i++)
@@ -136,9 +136,9 @@ static void test_hist_log2_slot_edges(void **state)
 		unsigned int slot;
 		uint64_t low, high;
 	} edges[] = {
-		{ 0, 0, 1 },
-		{ 10, 1024, 2047 },
-		{ 63, 1ULL << 63, UINT64_MAX },
+	    {0, 0, 1},
+	    {10, 1024, 2047},
+	    {63, 1ULL << 63, UINT64_MAX},
 	};
 
 	(void)state;
@@ -190,19 +190,19 @@ static void test_hist_fine_quantile_narrows_to_min_max(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hist_bucket_zero_goes_to_first),
-		cmocka_unit_test(test_hist_bucket_exact_bound_is_inclusive),
-		cmocka_unit_test(test_hist_bucket_overflow_goes_to_inf),
-		cmocka_unit_test(test_hist_layouts_rise_and_cover_ranges),
-		cmocka_unit_test(test_hist_add_counts_and_sums),
-		cmocka_unit_test(test_hist_sum_saturates),
-		cmocka_unit_test(test_hist_quantile_interpolates),
-		cmocka_unit_test(test_hist_delta_and_merge),
-		cmocka_unit_test(test_hist_from_log2_never_understates),
-		cmocka_unit_test(test_hist_log2_slots),
-		cmocka_unit_test(test_hist_log2_slot_edges),
-		cmocka_unit_test(test_hist_fine_buckets_ordered),
-		cmocka_unit_test(test_hist_fine_quantile_narrows_to_min_max),
+	    cmocka_unit_test(test_hist_bucket_zero_goes_to_first),
+	    cmocka_unit_test(test_hist_bucket_exact_bound_is_inclusive),
+	    cmocka_unit_test(test_hist_bucket_overflow_goes_to_inf),
+	    cmocka_unit_test(test_hist_layouts_rise_and_cover_ranges),
+	    cmocka_unit_test(test_hist_add_counts_and_sums),
+	    cmocka_unit_test(test_hist_sum_saturates),
+	    cmocka_unit_test(test_hist_quantile_interpolates),
+	    cmocka_unit_test(test_hist_delta_and_merge),
+	    cmocka_unit_test(test_hist_from_log2_never_understates),
+	    cmocka_unit_test(test_hist_log2_slots),
+	    cmocka_unit_test(test_hist_log2_slot_edges),
+	    cmocka_unit_test(test_hist_fine_buckets_ordered),
+	    cmocka_unit_test(test_hist_fine_quantile_narrows_to_min_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,17 +75,17 @@ static void test_options_probe_disable_list(void **state)
 static void test_options_bad_values_name_the_flag(void **state)
 {
 	const char *bad[][2] = {
-		{ "--tools.max=0", "--tools.max" },
-		{ "--tools.max=12x", "--tools.max" },
-		{ "--web.listen-address=9477", "--web.listen-address" },
-		{ "--bpf.ringbuf-size=3000", "--bpf.ringbuf-size" },
-		{ "--bpf.ringbuf-size=2GiB", "--bpf.ringbuf-size" },
-		{ "--bpf.max-processes=1", "--bpf.max-processes" },
-		{ "--log.level=verbose", "--log.level" },
-		{ "--bpf.stats=maybe", "--bpf.stats" },
-		{ "--nope", "--nope" },
-		{ "--tools.max", "--tools.max" },
-		{ "stray", "stray" },
+	    {"--tools.max=0", "--tools.max"},
+	    {"--tools.max=12x", "--tools.max"},
+	    {"--web.listen-address=9477", "--web.listen-address"},
+	    {"--bpf.ringbuf-size=3000", "--bpf.ringbuf-size"},
+	    {"--bpf.ringbuf-size=2GiB", "--bpf.ringbuf-size"},
+	    {"--bpf.max-processes=1", "--bpf.max-processes"},
+	    {"--log.level=verbose", "--log.level"},
+	    {"--bpf.stats=maybe", "--bpf.stats"},
+	    {"--nope", "--nope"},
+	    {"--tools.max", "--tools.max"},
+	    {"stray", "stray"},
 	};
 	struct agent_options o;
 	char err[256];
@@ -104,8 +104,7 @@ static void test_options_repeated_flag_refused(void **state)
 	/* one value flag given twice: refused as trace does, not "the last wins" */
 	assert_int_equal(parse(&o, err, 2, "--tools.max=5", "--tools.max=6"), OPTIONS_ERROR);
 	assert_string_equal(err, "flag '--tools.max' given twice");
-	assert_int_equal(parse(&o, err, 3, "--web.listen-address=:1", "--web.listen-address",
-			       ":2"),
+	assert_int_equal(parse(&o, err, 3, "--web.listen-address=:1", "--web.listen-address", ":2"),
 			 OPTIONS_ERROR);
 	assert_string_equal(err, "flag '--web.listen-address' given twice");
 	assert_int_equal(parse(&o, err, 2, "--probe.disable=net", "--probe.disable=tcp"),
@@ -125,12 +124,12 @@ static void test_options_every_flag(void **state)
 	char err[256];
 
 	assert_int_equal(parse(&o, err, 14, "--bpf.ringbuf-size=64KiB", "--bpf.max-processes=64",
-			       "--anomaly.window=30s", "--anomaly.baseline=1d", "--anomaly.seasonal",
-			       "--anomaly.min-windows=3", "--anomaly.min-samples=4",
-			       "--anomaly.raise-after=5", "--anomaly.clear-after=6",
-			       "--anomaly.new-tool-learning=1h", "--anomaly.new-tool-hold=0",
-			       "--anomaly.relearn-after=2h", "--anomaly.max-tools=7",
-			       "--log.level=debug"),
+			       "--anomaly.window=30s", "--anomaly.baseline=1d",
+			       "--anomaly.seasonal", "--anomaly.min-windows=3",
+			       "--anomaly.min-samples=4", "--anomaly.raise-after=5",
+			       "--anomaly.clear-after=6", "--anomaly.new-tool-learning=1h",
+			       "--anomaly.new-tool-hold=0", "--anomaly.relearn-after=2h",
+			       "--anomaly.max-tools=7", "--log.level=debug"),
 			 OPTIONS_OK);
 	assert_int_equal(o.ringbuf_bytes, 64 << 10);
 	assert_int_equal(o.max_processes, 64);
@@ -166,13 +165,13 @@ static void test_options_help_and_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_options_defaults),
-		cmocka_unit_test(test_options_equals_and_separate_values),
-		cmocka_unit_test(test_options_probe_disable_list),
-		cmocka_unit_test(test_options_bad_values_name_the_flag),
-		cmocka_unit_test(test_options_repeated_flag_refused),
-		cmocka_unit_test(test_options_every_flag),
-		cmocka_unit_test(test_options_help_and_version),
+	    cmocka_unit_test(test_options_defaults),
+	    cmocka_unit_test(test_options_equals_and_separate_values),
+	    cmocka_unit_test(test_options_probe_disable_list),
+	    cmocka_unit_test(test_options_bad_values_name_the_flag),
+	    cmocka_unit_test(test_options_repeated_flag_refused),
+	    cmocka_unit_test(test_options_every_flag),
+	    cmocka_unit_test(test_options_help_and_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -345,7 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_listen_address_rejects_bad),
 	    cmocka_unit_test(test_parse_listen_address_host_must_fit),
 	    cmocka_unit_test(test_parse_bool_words),
-		cmocka_unit_test(test_parse_path_bounds),
+	    cmocka_unit_test(test_parse_path_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,7 +68,7 @@ static void test_windows_feed_deltas_and_raise_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_windows_feed_deltas_and_raise_flags),
+	    cmocka_unit_test(test_windows_feed_deltas_and_raise_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

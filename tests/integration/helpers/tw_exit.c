@@ -7,7 +7,7 @@ int main(int argc, char **argv)
 {
 	int code = argc > 1 ? atoi(argv[1]) : 0;
 	long ms = argc > 2 ? atol(argv[2]) : 0;
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	if (ms > 0)
 		nanosleep(&ts, NULL);

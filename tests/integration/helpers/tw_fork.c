@@ -8,7 +8,7 @@
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
-	struct timespec ts = { .tv_nsec = 5000000L };
+	struct timespec ts = {.tv_nsec = 5000000L};
 
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();

@@ -21,7 +21,7 @@ static char buf[65536];
 
 static int connect_to(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -52,7 +52,8 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return 2;
 	if (!strcmp(argv[1], "sink")) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((unsigned short)port)};
 		int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0), fd;
 		long long total = 0;
 		ssize_t r;
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "rate")) {
 		long long bps = atoll(argv[3]);
 		int secs = atoi(argv[4]), fd = connect_to(port);
-		struct timespec tick = { .tv_nsec = 100000000L };
+		struct timespec tick = {.tv_nsec = 100000000L};
 
 		for (int i = 0; i < secs * 10; i++) {
 			send_all(fd, bps / 10);

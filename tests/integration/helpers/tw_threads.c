@@ -16,7 +16,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *worker(void *arg)
 {
-	struct timespec ts = { .tv_nsec = 20000000L };
+	struct timespec ts = {.tv_nsec = 20000000L};
 	int last;
 
 	nanosleep(&ts, NULL);
