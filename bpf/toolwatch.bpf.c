@@ -155,36 +155,6 @@ struct {
 	__type(value, __u32);
 } sock_owners SEC(".maps");
 
-/* wakeup time of runnable tasks, for run-queue latency */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} wakeup_ts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tw_log2_hist);
-} runq_hist SEC(".maps");
-
-/* request -> issue time, for block I/O latency (LRU: a request never completed ages out) */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
-	__type(value, __u64);
-} block_start SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TW_BLOCK_MAX);
-	__type(key, __u32);
-	__type(value, struct tw_log2_hist);
-} block_hist SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TW_HOST_MAX);
@@ -227,6 +197,9 @@ static __always_inline __u64 rb_flags(void)
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									     : BPF_RB_NO_WAKEUP;
 }
+
+/* host-wide latency programs (run queue, block I/O): they use count_lost() */
+#include "host.bpf.h"
 
 /* Filters known at exec time: an execution that fails them is never tracked. */
 static __always_inline bool exec_filtered_out(__u32 tgid, __u32 ppid, __u32 uid, __u64 cgid)
@@ -624,46 +597,6 @@ int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 	return on_execve_exit(ctx->ret);
 }
 
-/*
- * Processes already running at start: tracked as partial executions and written to the
- * iterator's output as tw_exec_rec records (argv is filled in by the agent from /proc).
- */
-SEC("iter/task")
-int dump_task(struct bpf_iter__task *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct tw_exec_state fresh = {};
-	struct tw_exec_rec *rec;
-	__u32 tgid, zero = 0;
-
-	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
-		return 0;
-	/* a group that is all dead (a zombie waiting for its parent) has no exit left */
-	if (task->signal->live.counter == 0)
-		return 0;
-	tgid = task->tgid;
-	fresh.start_ns = task->start_time;
-	fresh.flags = TW_F_PARTIAL;
-	/* an exec seen meanwhile by handle_exec already tracks it properly */
-	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_NOEXIST))
-		return 0;
-	rec = bpf_map_lookup_elem(&scratch, &zero);
-	if (!rec)
-		return 0;
-	rec->type = TW_REC_EXEC;
-	rec->tgid = tgid;
-	rec->ppid = task->real_parent->tgid;
-	rec->uid = task->cred->uid.val;
-	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	rec->start_ns = fresh.start_ns;
-	rec->flags = TW_F_PARTIAL;
-	rec->args_size = 0;
-	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
-	rec->filename[0] = '\0';
-	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
-	return 0;
-}
-
 /* Forked children that do not exec belong to the forking execution. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
@@ -786,29 +719,6 @@ int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 	return 0;
 }
 
-/* Run-queue latency: wakeup (or preemption) to running, as runqlat measures it. */
-static __always_inline void mark_runnable(struct task_struct *p)
-{
-	__u64 *ts = bpf_task_storage_get(&wakeup_ts, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (ts)
-		*ts = bpf_ktime_get_ns();
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(handle_wakeup, struct task_struct *p)
-{
-	mark_runnable(p);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(handle_wake_new, struct task_struct *p)
-{
-	mark_runnable(p);
-	return 0;
-}
-
 /* The exiting task's last switch: its run time is final; emit its pending exit. */
 static __always_inline void finish_exit(struct task_struct *prev)
 {
@@ -852,124 +762,12 @@ out:
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct tw_log2_hist *h;
-	__u32 zero = 0;
-	__u64 *ts, now;
-
 	if ((prev->__state & TASK_DEAD) && (prev->flags & PF_EXITING))
 		finish_exit(prev);
-	if (!runqlat_enabled)
-		return 0;
-	/* a preempted task is runnable again from now */
-	if (prev->__state == 0 /* TASK_RUNNING */)
-		mark_runnable(prev);
-	ts = bpf_task_storage_get(&wakeup_ts, next, 0, 0);
-	if (!ts || !*ts)
-		return 0;
-	now = bpf_ktime_get_ns();
-	h = bpf_map_lookup_elem(&runq_hist, &zero);
-	if (h && now > *ts)
-		log2_hist_add(h, now - *ts);
-	*ts = 0;
+	if (runqlat_enabled)
+		runq_switch(prev, next);
 	return 0;
 }
 
-/* Block I/O latency, issue to completion, per operation. */
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(handle_rq_issue, struct request *rq)
-{
-	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-
-	if (bpf_map_update_elem(&block_start, &key, &now, BPF_ANY))
-		count_lost(TW_LOST_BLOCK_FULL);
-	return 0;
-}
-
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(handle_rq_done, struct request *rq, blk_status_t error, unsigned int nr_bytes)
-{
-	__u64 key = (__u64)rq, *start, now;
-	struct tw_log2_hist *h;
-	__u32 op;
-
-	start = bpf_map_lookup_elem(&block_start, &key);
-	if (!start)
-		return 0;
-	now = bpf_ktime_get_ns();
-	switch (BPF_CORE_READ(rq, cmd_flags) & 0xff /* REQ_OP_MASK */) {
-	case 0:
-		op = TW_BLOCK_READ;
-		break;
-	case 1:
-		op = TW_BLOCK_WRITE;
-		break;
-	case 2:
-		op = TW_BLOCK_FLUSH;
-		break;
-	case 3:
-		op = TW_BLOCK_DISCARD;
-		break;
-	default:
-		op = TW_BLOCK_OTHER;
-		break;
-	}
-	h = bpf_map_lookup_elem(&block_hist, &op);
-	if (h && now > *start)
-		log2_hist_add(h, now - *start);
-	bpf_map_delete_elem(&block_start, &key);
-	return 0;
-}
-
-/*
- * Live usage of running executions: one tw_sample_rec per task that belongs to one,
- * written to the iterator's output; the agent sums them per execution.
- */
-SEC("iter/task")
-int sample_task(struct bpf_iter__task *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct tw_sample_rec *rec;
-	struct tw_exec_state *st;
-	struct net_acc *acc;
-	__u32 tgid, exec_tgid, zero = 0, *owner;
-	bool leader;
-
-	if (!task || (task->flags & PF_KTHREAD))
-		return 0;
-	tgid = exec_tgid = task->tgid;
-	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (!st) {
-		owner = bpf_map_lookup_elem(&owners, &tgid);
-		if (!owner)
-			return 0;
-		exec_tgid = *owner;
-		st = bpf_map_lookup_elem(&execs, &exec_tgid);
-		if (!st)
-			return 0;
-	}
-	rec = bpf_map_lookup_elem(&sample_scratch, &zero);
-	if (!rec)
-		return 0;
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->type = TW_REC_SAMPLE;
-	rec->exec_tgid = exec_tgid;
-	rec->start_ns = st->start_ns;
-	raw_add_thread(&rec->raw, task);
-	acc = bpf_task_storage_get(&net_accs, task, 0, 0);
-	if (acc) {
-		rec->net_tx_bytes = acc->tx;
-		rec->net_rx_bytes = acc->rx;
-	}
-	leader = task->pid == tgid;
-	if (leader) {
-		raw_add_signal(&rec->raw, task);
-		rec->rss_bytes = mm_rss_bytes(task->mm, page_size);
-	}
-	if (leader && tgid == exec_tgid) {
-		raw_sub(&rec->raw, &st->base);
-		rec->usage = st->usage;
-		rec->is_exec_leader = 1;
-	}
-	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
-	return 0;
-}
+/* the task iterators: processes running at start, live usage of running executions */
+#include "iter.bpf.h"

@@ -189,6 +189,17 @@ static void drop_running(struct consumer *c, struct inflight *e)
 	inflight_remove(c, e);
 }
 
+/* The kind, the tool name and the fields every record type shares, copied into ev. */
+#define event_init(ev, k, r, rec)                                                                  \
+	do {                                                                                       \
+		(ev)->kind = (k);                                                                  \
+		(ev)->tool = tool_table__name(registry__tools(r), (ev)->tool_id);                  \
+		(ev)->tgid = (rec)->tgid;                                                          \
+		(ev)->ppid = (rec)->ppid;                                                          \
+		(ev)->uid = (rec)->uid;                                                            \
+		(ev)->cgroup_id = (rec)->cgroup_id;                                                \
+	} while (0)
+
 static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
@@ -222,12 +233,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 		registry__started(r, e->tool_id);
 	}
 
-	ev.kind = EXEC_EVENT_START;
-	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
-	ev.tgid = rec->tgid;
-	ev.ppid = rec->ppid;
-	ev.uid = rec->uid;
-	ev.cgroup_id = rec->cgroup_id;
+	event_init(&ev, EXEC_EVENT_START, r, rec);
 	ev.start_ns = rec->start_ns;
 	ev.flags = rec->flags;
 	ev.success = true;
@@ -311,12 +317,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 	}
 
 	s = registry__stats(r, ev.tool_id);
-	ev.kind = EXEC_EVENT_END;
-	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
-	ev.tgid = rec->tgid;
-	ev.ppid = rec->ppid;
-	ev.uid = rec->uid;
-	ev.cgroup_id = rec->cgroup_id;
+	event_init(&ev, EXEC_EVENT_END, r, rec);
 	ev.start_ns = rec->start_ns;
 	ev.end_ns = rec->end_ns;
 	ev.status = rec->exit_code;
@@ -371,12 +372,7 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 		s->executions++;
 		s->failures[ERROR_EXEC_FAILED]++;
 	}
-	ev.kind = EXEC_EVENT_FAIL;
-	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
-	ev.tgid = rec->tgid;
-	ev.ppid = rec->ppid;
-	ev.uid = rec->uid;
-	ev.cgroup_id = rec->cgroup_id;
+	event_init(&ev, EXEC_EVENT_FAIL, r, rec);
 	ev.start_ns = ev.end_ns = rec->ts_ns;
 	ev.error = ERROR_EXEC_FAILED;
 	ev.exec_errno = rec->error;

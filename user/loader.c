@@ -207,15 +207,22 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 		want[shed_order[round]] = false;
 	}
 raw:
-	/* thread socket counts are folded in at exit from task storage, BTF-typed only */
-	if (want[PROBE_NET]) {
-		pr_warn("probe 'net' disabled: needs BTF-typed tracepoints");
-		want[PROBE_NET] = false;
-		toolwatch_bpf__destroy(l->skel);
-		l->skel = NULL;
-		return try_load(l, want, false);
+	/*
+	 * Thread socket counts are folded in at exit from task storage, and run-queue waits
+	 * end in the BTF-typed sched_switch program: neither family measures anything here.
+	 */
+	if (!want[PROBE_NET] && !want[PROBE_RUNQLAT])
+		return 0;
+	for (unsigned int i = 0; i < 2; i++) {
+		enum probe p = i ? PROBE_RUNQLAT : PROBE_NET;
+
+		if (want[p])
+			pr_warn("probe '%s' disabled: needs BTF-typed tracepoints", probe__name(p));
+		want[p] = false;
 	}
-	return 0;
+	toolwatch_bpf__destroy(l->skel);
+	l->skel = NULL;
+	return try_load(l, want, false);
 }
 
 static int attach(struct loader *l, bool btf)

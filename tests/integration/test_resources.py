@@ -246,8 +246,9 @@ def register(r):
 
     @r.test
     def test_raw_tracepoint_fallback(ctx):
-        # the path taken where BTF-typed tracepoints are refused, forced on purpose
-        agent = Agent(ctx.binary)
+        # the path taken where BTF-typed tracepoints are refused, forced on purpose;
+        # run-queue latency asked for, but it cannot be measured there: reported off
+        agent = Agent(ctx.binary, ["--probe.enable=runqlat"])
         os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
         try:
             agent.start()
@@ -263,6 +264,9 @@ def register(r):
             assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 7
             assert m.get("toolwatch_probe_enabled", probe="exec") == 1
             assert m.get("toolwatch_probe_enabled", probe="net") == 0
+            assert m.get("toolwatch_probe_enabled", probe="runqlat") == 0
+            assert "toolwatch_runqueue_latency_seconds" not in m.text
+            assert "probe 'runqlat' disabled: needs BTF-typed" in agent.read_log()
         finally:
             assert agent.stop() == 0
 

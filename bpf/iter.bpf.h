@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Task iterators of toolwatch.bpf.c's skeleton, run on demand by the agent rather than
+ * attached to a hook: dump_task (processes already running at start) and sample_task
+ * (live usage of running executions). Included last: they read the per-execution maps.
+ */
+#ifndef TOOLWATCH_ITER_BPF_H
+#define TOOLWATCH_ITER_BPF_H
+
+/*
+ * Processes already running at start: tracked as partial executions and written to the
+ * iterator's output as tw_exec_rec records (argv is filled in by the agent from /proc).
+ */
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tw_exec_state fresh = {};
+	struct tw_exec_rec *rec;
+	__u32 tgid, zero = 0;
+
+	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
+		return 0;
+	/* a group that is all dead (a zombie waiting for its parent) has no exit left */
+	if (task->signal->live.counter == 0)
+		return 0;
+	tgid = task->tgid;
+	fresh.start_ns = task->start_time;
+	fresh.flags = TW_F_PARTIAL;
+	/* an exec seen meanwhile by handle_exec already tracks it properly */
+	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_NOEXIST))
+		return 0;
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return 0;
+	rec->type = TW_REC_EXEC;
+	rec->tgid = tgid;
+	rec->ppid = task->real_parent->tgid;
+	rec->uid = task->cred->uid.val;
+	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	rec->start_ns = fresh.start_ns;
+	rec->flags = TW_F_PARTIAL;
+	rec->args_size = 0;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
+	rec->filename[0] = '\0';
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	return 0;
+}
+
+/*
+ * Live usage of running executions: one tw_sample_rec per task that belongs to one,
+ * written to the iterator's output; the agent sums them per execution.
+ */
+SEC("iter/task")
+int sample_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tw_sample_rec *rec;
+	struct tw_exec_state *st;
+	struct net_acc *acc;
+	__u32 tgid, exec_tgid, zero = 0, *owner;
+	bool leader;
+
+	if (!task || (task->flags & PF_KTHREAD))
+		return 0;
+	tgid = exec_tgid = task->tgid;
+	st = bpf_map_lookup_elem(&execs, &tgid);
+	if (!st) {
+		owner = bpf_map_lookup_elem(&owners, &tgid);
+		if (!owner)
+			return 0;
+		exec_tgid = *owner;
+		st = bpf_map_lookup_elem(&execs, &exec_tgid);
+		if (!st)
+			return 0;
+	}
+	rec = bpf_map_lookup_elem(&sample_scratch, &zero);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->type = TW_REC_SAMPLE;
+	rec->exec_tgid = exec_tgid;
+	rec->start_ns = st->start_ns;
+	raw_add_thread(&rec->raw, task);
+	acc = bpf_task_storage_get(&net_accs, task, 0, 0);
+	if (acc) {
+		rec->net_tx_bytes = acc->tx;
+		rec->net_rx_bytes = acc->rx;
+	}
+	leader = task->pid == tgid;
+	if (leader) {
+		raw_add_signal(&rec->raw, task);
+		rec->rss_bytes = mm_rss_bytes(task->mm, page_size);
+	}
+	if (leader && tgid == exec_tgid) {
+		raw_sub(&rec->raw, &st->base);
+		rec->usage = st->usage;
+		rec->is_exec_leader = 1;
+	}
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	return 0;
+}
+
+#endif /* TOOLWATCH_ITER_BPF_H */
