@@ -232,7 +232,7 @@ static int tracing_start(struct agent *a)
 	memcpy(rcfg.loader.disable, o->disable, sizeof(rcfg.loader.disable));
 	a->rt = runtime__new(&rcfg);
 	if (!a->rt)
-		return -errno;
+		return -EIO; /* the runtime said why */
 	a->registry = runtime__registry(a->rt);
 	a->consumer = runtime__consumer(a->rt);
 	a->loader = runtime__loader(a->rt);
@@ -292,8 +292,10 @@ int agent__run(const struct agent_options *o)
 		if (stats_fd < 0)
 			pr_warn("cannot enable BPF run-time statistics: %s", strerror(errno));
 	}
-	/* the runtime blocks the signals first: from here on they end the loop cleanly */
-	if (tracing_start(&a) || detector_start(&a) || serving_start(&a))
+	/* a signal during start-up ends the agent cleanly, with its baselines saved */
+	runtime__block_signals();
+	/* baselines first: the ring buffer fills undrained from the attach on */
+	if (detector_start(&a) || tracing_start(&a) || serving_start(&a))
 		goto cleanup;
 	err = runtime__every(a.rt, TICK_INTERVAL_NS, TICK_INTERVAL_NS, tick);
 	if (err) {

@@ -81,15 +81,28 @@ static int add_watch(struct runtime *rt, int fd, bool owned, runtime_fn fn)
 /* Signals that would otherwise end the process without the caller's clean-up. */
 static const int handled[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
 
-static int setup_signals(struct runtime *rt)
+static void handled_set(sigset_t *mask)
+{
+	sigemptyset(mask);
+	for (unsigned int i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(mask, handled[i]);
+}
+
+void runtime__block_signals(void)
 {
 	sigset_t mask;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	for (unsigned int i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		sigaddset(&mask, handled[i]);
+	handled_set(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+static int setup_signals(struct runtime *rt)
+{
+	sigset_t mask;
+
+	runtime__block_signals();
+	handled_set(&mask);
 	rt->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	return rt->sig_fd < 0 ? -errno : 0;
 }
@@ -147,7 +160,7 @@ struct runtime *runtime__new(const struct runtime_config *cfg)
 	return rt;
 fail:
 	runtime__free(rt);
-	errno = -err;
+	errno = err ? -err : EIO;
 	return NULL;
 }
 

@@ -44,6 +44,13 @@ struct runtime_config {
 struct runtime;
 
 /*
+ * Blocks the signals the runtime handles, so that one arriving before the loop runs is
+ * not the default death. runtime__new() does it too; a caller with slow start-up work
+ * before it calls this first.
+ */
+void runtime__block_signals(void);
+
+/*
  * Blocks the signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR1 and SIGUSR2 end the loop, SIGHUP
  * too unless on_hangup is set; SIGPIPE is ignored), creates the registry and consumer, loads and
  * attaches the programs and opens the ring buffer. NULL + errno on failure, the reason logged.

@@ -336,7 +336,7 @@ static int tracing_start(struct tracer *t)
 
 	t->rt = runtime__new(&rcfg);
 	if (!t->rt) {
-		err = -errno;
+		err = errno ? -errno : -EIO;
 		pr_err("cannot start tracing: %s%s", strerror(-err),
 		       err == -EPERM || err == -EACCES ? " (run as root: needs CAP_BPF and "
 							 "CAP_PERFMON)"
