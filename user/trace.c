@@ -354,15 +354,22 @@ static int tracing_start(struct tracer *t)
 		pr_err("cannot allocate: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* --duration, --interval and anomaly windows, counted from the start of tracing. */
+static int timers_start(struct tracer *t)
+{
+	const struct trace_options *o = t->o;
+	int err = 0;
+
 	if ((o->duration_ns && (err = runtime__every(t->rt, o->duration_ns, 0, end_of_duration))) ||
 	    (o->interval_ns &&
 	     (err = runtime__every(t->rt, o->interval_ns, o->interval_ns, print_summary))) ||
 	    (t->detector && (err = runtime__every(t->rt, o->anomaly_window_ns, o->anomaly_window_ns,
-						  close_anomaly_window)))) {
+						  close_anomaly_window))))
 		pr_err("cannot create timer: %s", strerror(-err));
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 int trace__main(int argc, char **argv)
@@ -390,6 +397,8 @@ int trace__main(int argc, char **argv)
 	clock_init(&t.clock);
 	t.period_start_ns = clock_ns(CLOCK_MONOTONIC);
 	t.lost_reported_ns = t.period_start_ns;
+	if (timers_start(&t))
+		goto cleanup;
 	if (!o.summary && !o.json) {
 		trace_format__header(&t.out, &t.layout);
 		emit(&t, &t.out);
