@@ -134,6 +134,8 @@ def register(r):
         values = [visible(n) for n in COLLIDING]
         assert len(set(values)) == len(values), values
         workdir = tempfile.mkdtemp(prefix=b"twnames.")
+        # its own agent: the suite's may be at --tools.max by now
+        agent = Agent(ctx.binary).start()
         try:
             paths = []
             for name in COLLIDING:
@@ -141,18 +143,18 @@ def register(r):
                 shutil.copy(os.path.join(ctx.helpers, "tw_exit").encode(), path)
                 os.chmod(path, 0o755)
                 paths.append(path)
-            before = ctx.agent.scrape()
+            before = agent.scrape()
             t = Trace(ctx, ["--json", "--events", "exit"]).wait_ready()
             spawn = os.path.join(ctx.helpers, "tw_spawn").encode()
             for k, path in enumerate(paths):
                 subprocess.run([spawn, str(k + 1).encode(), path, b"0"], check=True,
                                capture_output=True)
             for k, value in enumerate(values):
-                ctx.agent.wait_value("tool_executions_total",
-                                     before.get("tool_executions_total", tool=value) + k + 1,
-                                     tool=value)
+                agent.wait_value("tool_executions_total",
+                                 before.get("tool_executions_total", tool=value) + k + 1,
+                                 tool=value)
             rc, out = t.finish(signal.SIGINT)
-            after = ctx.agent.scrape()
+            after = agent.scrape()
             for k, value in enumerate(values):
                 got = (after.get("tool_executions_total", tool=value)
                        - before.get("tool_executions_total", tool=value))
@@ -172,4 +174,5 @@ def register(r):
             assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
                 (p.returncode, p.stdout, p.stderr)
         finally:
+            assert agent.stop() == 0, agent.read_log()[-2000:]
             shutil.rmtree(workdir, ignore_errors=True)
