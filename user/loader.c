@@ -42,7 +42,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_WARN && log_level < LOG_INFO)
 		return 0;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log__print(level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "libbpf: %s", msg);
+	/* most of libbpf's messages name it already */
+	log__print(level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "%s%s",
+		   strncmp(msg, "libbpf: ", 8) ? "libbpf: " : "", msg);
 	return 0;
 }
 

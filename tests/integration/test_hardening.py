@@ -70,14 +70,43 @@ def capability_agent(ctx, caps, args=()):
     shutil.chown(state, "nobody", "nogroup")
     agent = Agent(binary, list(args), state_dir=state)
     spec = ",".join("+" + c for c in caps)
-    agent.args = ["--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                  "--inh-caps=" + spec, "--ambient-caps=" + spec, binary] + agent.args
+    keep = ["--inh-caps=" + spec, "--ambient-caps=" + spec] if caps else []
+    agent.args = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"] + keep + \
+        [binary] + agent.args
     agent.binary = shutil.which("setpriv")
     agent.home = home
     return agent
 
 
 def register(r):
+    @r.test
+    def test_hardening_bad_flags_print_one_line(ctx):
+        cases = [["--tools.max=x\ny"], ["--probe.disable=net,a\n\x1b[2J"], ["--bogus"],
+                 ["trace", "--bogus"], ["trace", "--events=exit,\nx"], ["trace", "--pid"]]
+        for args in cases:
+            p = subprocess.run([ctx.binary] + args, capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2, (args, p.returncode, p.stderr)
+            assert p.stderr.count("\n") == 1 and p.stderr.endswith("\n"), (args, p.stderr)
+            assert "\x1b" not in p.stderr and "--help')" in p.stderr, (args, p.stderr)
+
+    @r.test
+    def test_hardening_no_capability_fails_in_one_error_line(ctx):
+        agent = capability_agent(ctx, [])
+        try:
+            agent.log = open(agent.log_path, "w")
+            p = subprocess.run([agent.binary] + agent.args, stdout=agent.log,
+                               stderr=subprocess.STDOUT, timeout=30)
+            agent.log.close()
+            log = agent.read_log()
+            assert p.returncode == 1, (p.returncode, log)
+            errors = [line for line in log.splitlines() if "level=error" in line]
+            assert len(errors) == 1, log
+            assert "cannot load BPF programs" in errors[0] and "CAP_BPF" in errors[0], errors
+            assert "missing capabilities: CAP_BPF (every family" in log, log
+            assert "libbpf: libbpf:" not in log, log
+        finally:
+            shutil.rmtree(agent.home, ignore_errors=True)
+
     @r.test
     def test_hardening_capabilities_without_root(ctx):
         agent = capability_agent(ctx, ["bpf", "perfmon", "dac_read_search"], ["--bpf.stats"])
