@@ -56,13 +56,20 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/helpers/%,$(HELPER_SRCS))
 
+# libFuzzer targets: each tests/fuzz/fuzz_NAME.c is one (seeds in tests/fuzz/corpus/NAME/).
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 20
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
-                         tests/unit/*.c tests/unit/*.h tests/unit/data/*.c \
+                         tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/bench/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check
+	format-check fuzz fuzz-build
 
 all: $(BIN)
 
@@ -75,6 +82,7 @@ help:
 	@echo '  test-unit         cmocka unit tests only (no root needed)'
 	@echo '  test-integration  root integration tests against the real agent'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
+	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
@@ -166,6 +174,19 @@ test-asan: deps
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' test-integration
 
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $< $(LIB) $(UNIT_LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Its own output tree and compiler: clang's libFuzzer with ASan/UBSan over the pure modules.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory OUTPUT=build-fuzz CC=$(CLANG) CFLAGS='$(FUZZ_CFLAGS)' \
+		LDFLAGS='-fsanitize=address,undefined' fuzz-build
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(patsubst $(OUTPUT)/%,build-fuzz/%,$(FUZZ_BINS))
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
@@ -182,6 +203,6 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
-	rm -rf $(OUTPUT) build-asan
+	rm -rf $(OUTPUT) build-asan build-fuzz
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)

@@ -12,25 +12,19 @@
 void exposition__escape_label(struct strbuf *out, const char *value)
 {
 	const unsigned char *p = (const unsigned char *)value;
-	size_t n = strlen(value);
+	size_t n = strlen(value), consumed, len;
+	char tok[VISIBLE_TOKEN_MAX];
 
+	/* the visible form (injective, no controls), then the text format's own escapes */
 	while (n) {
-		size_t len = utf8__seq_len(p, n);
-
-		if (!len) {
-			strbuf__puts(out, "\xef\xbf\xbd");
-			len = 1;
-		} else if (*p == '\\') {
-			strbuf__puts(out, "\\\\");
-		} else if (*p == '"') {
-			strbuf__puts(out, "\\\"");
-		} else if (*p == '\n') {
-			strbuf__puts(out, "\\n");
-		} else {
-			strbuf__append(out, p, len);
+		len = utf8__visible_token(p, n, tok, &consumed);
+		for (size_t i = 0; i < len; i++) {
+			if (tok[i] == '\\' || tok[i] == '"')
+				strbuf__putc(out, '\\');
+			strbuf__putc(out, tok[i]);
 		}
-		p += len;
-		n -= len;
+		p += consumed;
+		n -= consumed;
 	}
 }
 

@@ -14,8 +14,9 @@
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out);
 
 /*
- * Appends a label value escaped for the text format: backslash, double quote and newline
- * are escaped; each byte of an ill-formed UTF-8 sequence becomes U+FFFD.
+ * Appends the label value for the bytes of value, escaped for the text format: the value
+ * is the visible form (strbuf__put_visible(): injective, valid UTF-8, no control
+ * characters), whose backslashes and double quotes the text format then escapes.
  */
 void exposition__escape_label(struct strbuf *out, const char *value);
 

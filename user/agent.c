@@ -40,6 +40,7 @@ struct agent {
 	uint64_t next_window_ns;
 	uint64_t next_save_ns;
 	uint64_t cpu_busy, cpu_total; /* /proc/stat at the last window close */
+	bool prog_stats;	      /* --bpf.stats and the kernel is measuring */
 };
 
 static uint64_t now_ns(void)
@@ -88,7 +89,7 @@ static void publish(struct agent *a, uint64_t gen)
 	loader__probes_enabled(a->loader, s->probe_enabled);
 	if (windows__snapshot(a->detector, s))
 		pr_warn("snapshot without anomalies: out of memory");
-	s->prog_stats_enabled = a->opts->bpf_stats;
+	s->prog_stats_enabled = a->prog_stats;
 	if (s->prog_stats_enabled)
 		s->nr_progs = loader__prog_stats(a->loader, s->progs, SNAPSHOT_MAX_PROGS);
 	hub__publish(&a->hub, s, gen);
@@ -282,6 +283,17 @@ static int serving_start(struct agent *a)
 	return 0;
 }
 
+/* Whether someone already turned on kernel.bpf_stats_enabled (then no capability is needed). */
+static bool bpf_stats_sysctl_on(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 int agent__run(const struct agent_options *o)
 {
 	struct agent a = {.opts = o};
@@ -289,8 +301,13 @@ int agent__run(const struct agent_options *o)
 
 	if (o->bpf_stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (stats_fd < 0)
-			pr_warn("cannot enable BPF run-time statistics: %s", strerror(errno));
+		err = stats_fd < 0 ? errno : 0;
+		a.prog_stats = stats_fd >= 0 || bpf_stats_sysctl_on();
+		/* unmeasured run times would export as zeros: the families are left out */
+		if (!a.prog_stats)
+			pr_warn("cannot enable BPF run-time statistics: %s%s; "
+				"toolwatch_bpf_program_* not exported",
+				strerror(err), err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 	}
 	/* a signal during start-up ends the agent cleanly, with its baselines saved */
 	runtime__block_signals();

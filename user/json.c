@@ -56,6 +56,17 @@ void json__append_string0(struct strbuf *sb, const char *s)
 	json__append_string(sb, s ? s : "", s ? strlen(s) : 0);
 }
 
+void json__append_visible(struct strbuf *sb, const char *s)
+{
+	struct strbuf visible = {0};
+
+	strbuf__put_visible(&visible, s, strlen(s));
+	if (visible.oom)
+		sb->oom = true;
+	json__append_string(sb, visible.buf ? visible.buf : "", visible.len);
+	strbuf__free(&visible);
+}
+
 void json_object__begin(struct json_object *o, struct strbuf *sb)
 {
 	o->sb = sb;
@@ -83,6 +94,15 @@ void json_object__string(struct json_object *o, const char *key, const char *s)
 	json_object__key(o, key);
 	if (s)
 		json__append_string0(o->sb, s);
+	else
+		strbuf__puts(o->sb, "null");
+}
+
+void json_object__visible(struct json_object *o, const char *key, const char *s)
+{
+	json_object__key(o, key);
+	if (s)
+		json__append_visible(o->sb, s);
 	else
 		strbuf__puts(o->sb, "null");
 }

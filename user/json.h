@@ -20,6 +20,12 @@ void json__append_string(struct strbuf *sb, const char *s, size_t len);
 /* json__append_string() of a NUL-terminated string; NULL is appended as "". */
 void json__append_string0(struct strbuf *sb, const char *s);
 
+/*
+ * Appends the visible form of the NUL-terminated s (strbuf__put_visible()) as a quoted JSON
+ * string: the same value the exposition gives a label, e.g. for tool names.
+ */
+void json__append_visible(struct strbuf *sb, const char *s);
+
 /* The members of one JSON object being appended: commas go between them. */
 struct json_object {
 	struct strbuf *sb;
@@ -37,6 +43,9 @@ void json_object__key(struct json_object *o, const char *key);
 
 /* A string member (json__append_string0); null when s is NULL. */
 void json_object__string(struct json_object *o, const char *key, const char *s);
+
+/* A member holding the visible form of s (json__append_visible); null when s is NULL. */
+void json_object__visible(struct json_object *o, const char *key, const char *s);
 
 /* A number member. */
 void json_object__u64(struct json_object *o, const char *key, uint64_t v);

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -39,14 +42,74 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_WARN && log_level < LOG_INFO)
 		return 0;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log__print(level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "libbpf: %s", msg);
+	/* most of libbpf's messages name it already */
+	log__print(level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "%s%s",
+		   strncmp(msg, "libbpf: ", 8) ? "libbpf: " : "", msg);
 	return 0;
+}
+
+/*
+ * Whether path exists for our effective ids and capabilities: access(2) checks the real
+ * uid, so a non-root agent holding CAP_DAC_READ_SEARCH would see tracefs as missing.
+ */
+static bool exists(const char *path)
+{
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
+/* Effective capability set (capget(2)); every bit when that fails, so that we just try. */
+static uint64_t effective_caps(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return ~0ULL;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
+
+static bool has_cap(uint64_t caps, int cap)
+{
+	return caps & (1ULL << cap);
+}
+
+/*
+ * One line naming each capability the agent lacks and the probe families (or features)
+ * that need it; the families that lack one are disabled alone, later, where they fail.
+ */
+static void report_capabilities(const bool want[PROBE_MAX])
+{
+	uint64_t caps = effective_caps();
+	bool admin = has_cap(caps, CAP_SYS_ADMIN), root = geteuid() == 0;
+	char line[512] = "";
+	size_t used = 0;
+
+	if (!admin && !has_cap(caps, CAP_BPF))
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 "%sCAP_BPF (every family: loading programs)",
+					 used ? ", " : "");
+	if (!admin && !has_cap(caps, CAP_PERFMON) && used < sizeof(line))
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 "%sCAP_PERFMON (every family: tracepoints, iterators)",
+					 used ? ", " : "");
+	if (!root && !has_cap(caps, CAP_DAC_READ_SEARCH) && want[PROBE_EXEC_FAILED] &&
+	    used < sizeof(line))
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 "%sCAP_DAC_READ_SEARCH (exec_failed: reading tracefs)",
+					 used ? ", " : "");
+	if (!admin && used < sizeof(line))
+		used +=
+		    (size_t)snprintf(line + used, sizeof(line) - used,
+				     "%sCAP_SYS_ADMIN (--bpf.stats; mounting tracefs if unmounted)",
+				     used ? ", " : "");
+	if (!root || !admin)
+		pr_info("missing capabilities: %s", used ? line : "none");
 }
 
 /* Syscall tracepoints need tracefs; mount it where libbpf looks if nobody did. */
 static bool tracefs_ready(void)
 {
-	if (!access(TRACEFS "/events", F_OK) || !access(DEBUGFS_TRACING "/events", F_OK))
+	if (exists(TRACEFS "/events") || exists(DEBUGFS_TRACING "/events"))
 		return true;
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
 		pr_warn("cannot mount tracefs on '%s': %s", TRACEFS, strerror(errno));
@@ -61,10 +124,10 @@ static bool tracepoint_exists(const char *category, const char *name)
 	char path[256];
 
 	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s", category, name);
-	if (!access(path, F_OK))
+	if (exists(path))
 		return true;
 	snprintf(path, sizeof(path), DEBUGFS_TRACING "/events/%s/%s", category, name);
-	return !access(path, F_OK);
+	return exists(path);
 }
 
 /* Programs of a family, for the current kernel flavour (BTF or raw tracepoints). */
@@ -264,7 +327,8 @@ static int attach(struct loader *l, bool btf)
 struct loader *loader__open(const struct loader_config *cfg)
 {
 	/* TOOLWATCH_FORCE_RAW_TP=1 takes the fallback path on purpose (tests) */
-	bool btf = !access("/sys/kernel/btf/vmlinux", R_OK) && !getenv("TOOLWATCH_FORCE_RAW_TP");
+	bool btf = !faccessat(AT_FDCWD, "/sys/kernel/btf/vmlinux", R_OK, AT_EACCESS) &&
+		   !getenv("TOOLWATCH_FORCE_RAW_TP");
 	struct loader *l = calloc(1, sizeof(*l));
 	int err;
 
@@ -278,10 +342,12 @@ struct loader *loader__open(const struct loader_config *cfg)
 	for (int p = 0; p < PROBE_MAX; p++)
 		if (cfg->disable[p])
 			pr_info("probe '%s' off (flags or default)", probe__name(p));
+	report_capabilities(l->enabled);
 	if (l->enabled[PROBE_EXEC_FAILED] &&
 	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
 		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "
-			"not available (needs tracefs and CONFIG_FTRACE_SYSCALLS)");
+			"not available (needs tracefs, readable with root or "
+			"CAP_DAC_READ_SEARCH, and CONFIG_FTRACE_SYSCALLS)");
 		l->enabled[PROBE_EXEC_FAILED] = false;
 	}
 	if (!btf)

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 		printf("toolwatch %s\n", TOOLWATCH_VERSION);
 		return 0;
 	case OPTIONS_ERROR:
-		fprintf(stderr, "toolwatch: %s\n(see 'toolwatch --help')\n", err);
+		fprintf(stderr, "toolwatch: %s (see 'toolwatch --help')\n", err);
 		return 2;
 	case OPTIONS_OK:
 		break;

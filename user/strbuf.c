@@ -143,3 +143,131 @@ size_t utf8__seq_len(const unsigned char *s, size_t n)
 		return 0;
 	return len;
 }
+
+/* Code points that are valid but reorder or break the text around them on a terminal. */
+static bool format_hazard(unsigned int cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static unsigned int utf8__decode(const unsigned char *s, size_t len)
+{
+	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	unsigned int cp = s[0] & lead_mask[len];
+
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+static size_t put_hex_bytes(const unsigned char *s, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[4 * i] = '\\';
+		out[4 * i + 1] = 'x';
+		out[4 * i + 2] = hex[s[i] >> 4];
+		out[4 * i + 3] = hex[s[i] & 0xf];
+	}
+	return 4 * n;
+}
+
+size_t utf8__visible_token(const unsigned char *s, size_t n, char out[VISIBLE_TOKEN_MAX],
+			   size_t *consumed)
+{
+	size_t seq;
+
+	*consumed = 1;
+	if (s[0] >= 0x20 && s[0] < 0x7f && s[0] != '\\') {
+		out[0] = (char)s[0];
+		return 1;
+	}
+	if (s[0] == '\\' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+		out[0] = '\\';
+		out[1] = s[0] == '\\' ? '\\' : s[0] == '\t' ? 't' : s[0] == '\n' ? 'n' : 'r';
+		return 2;
+	}
+	seq = s[0] >= 0x80 ? utf8__seq_len(s, n) : 0;
+	if (!seq)
+		return put_hex_bytes(s, 1, out);
+	*consumed = seq;
+	if (format_hazard(utf8__decode(s, seq)))
+		return put_hex_bytes(s, seq, out);
+	memcpy(out, s, seq);
+	return seq;
+}
+
+void strbuf__put_visible(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, plain = 0, consumed, n;
+	char tok[VISIBLE_TOKEN_MAX];
+
+	/* bytes [plain, i) are their own visible form and are copied in one go */
+	while (i < len) {
+		n = utf8__visible_token(u + i, len - i, tok, &consumed);
+		if (n == consumed && !memcmp(tok, s + i, n)) {
+			i += consumed;
+			continue;
+		}
+		strbuf__append(sb, s + plain, i - plain);
+		strbuf__append(sb, tok, n);
+		i += consumed;
+		plain = i;
+	}
+	strbuf__append(sb, s + plain, i - plain);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool utf8__visible_decode(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i = 0;
+	int hi, lo;
+
+	while (i < len) {
+		if (s[i] != '\\') {
+			strbuf__putc(out, s[i++]);
+			continue;
+		}
+		if (i + 1 >= len)
+			return false;
+		switch (s[i + 1]) {
+		case '\\':
+			strbuf__putc(out, '\\');
+			break;
+		case 't':
+			strbuf__putc(out, '\t');
+			break;
+		case 'n':
+			strbuf__putc(out, '\n');
+			break;
+		case 'r':
+			strbuf__putc(out, '\r');
+			break;
+		case 'x':
+			if (i + 3 >= len)
+				return false;
+			hi = hex_value(s[i + 2]);
+			lo = hex_value(s[i + 3]);
+			if (hi < 0 || lo < 0)
+				return false;
+			strbuf__putc(out, (char)(hi << 4 | lo));
+			i += 4;
+			continue;
+		default:
+			return false;
+		}
+		i += 2;
+	}
+	return true;
+}

@@ -36,4 +36,33 @@ void strbuf__free(struct strbuf *sb);
  */
 size_t utf8__seq_len(const unsigned char *s, size_t n);
 
+/* Longest token utf8__visible_token() writes. */
+#define VISIBLE_TOKEN_MAX 12
+
+/*
+ * The visible form of the character at s[0..n) (n > 0), written to out (not NUL
+ * terminated); returns its length and sets *consumed to the input bytes it stands for.
+ * The visible form of a byte string is the concatenation of its tokens. It is valid UTF-8,
+ * free of control characters, and injective (utf8__visible_decode() inverts it):
+ *   `\`                         -> `\\`
+ *   TAB, LF, CR                  -> `\t`, `\n`, `\r`
+ *   other C0 bytes, DEL          -> `\xNN` (lowercase hex)
+ *   bytes not starting a well-formed UTF-8 sequence -> `\xNN`, one per byte
+ *   C1 controls (U+0080-U+009F), bidirectional and line/paragraph separators
+ *   (U+061C, U+200E, U+200F, U+2028-U+202E, U+2066-U+2069) -> `\xNN` per UTF-8 byte
+ *   any other well-formed UTF-8 sequence (U+FFFD included) -> itself
+ * A backslash in the output always starts an escape, so no two inputs share a form.
+ */
+size_t utf8__visible_token(const unsigned char *s, size_t n, char out[VISIBLE_TOKEN_MAX],
+			   size_t *consumed);
+
+/* Appends the visible form of len bytes of s (see utf8__visible_token()). */
+void strbuf__put_visible(struct strbuf *sb, const char *s, size_t len);
+
+/*
+ * Appends to out the bytes whose visible form is s[0..len). Returns false (out holds a
+ * prefix) when s has an unknown or truncated escape.
+ */
+bool utf8__visible_decode(struct strbuf *out, const char *s, size_t len);
+
 #endif /* TOOLWATCH_STRBUF_H */

@@ -287,7 +287,7 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 		return 0;
 	case OPTIONS_ERROR:
 	case OPTIONS_VERSION:
-		pr_err("%s\n(see 'toolwatch trace --help')", msg);
+		pr_err("%s (see 'toolwatch trace --help')", msg);
 		return 2;
 	case OPTIONS_OK:
 		break;

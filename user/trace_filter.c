@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "trace_options.h"
 
 /* fnmatch(3) of a pattern against a possibly NULL name. */
@@ -12,13 +13,30 @@ static bool name_matches(const char *pattern, const char *name)
 	return fnmatch(pattern, name ? name : "", 0) == 0;
 }
 
+/* --tool: the name's bytes, or its label value as /metrics shows it (taken literally). */
+static bool tool_matches(const char *pattern, const char *name)
+{
+	struct strbuf visible = {0};
+	bool match;
+
+	if (name_matches(pattern, name))
+		return true;
+	if (!name)
+		return false;
+	strbuf__put_visible(&visible, name, strlen(name));
+	match = visible.buf && strcmp(visible.buf, name) &&
+		fnmatch(pattern, visible.buf, FNM_NOESCAPE) == 0;
+	strbuf__free(&visible);
+	return match;
+}
+
 bool trace_options__match(const struct trace_options *o, const struct exec_event *ev)
 {
 	const struct loader_filter *f = &o->filter;
 
 	if (o->comm[0] && !name_matches(o->comm, ev->comm))
 		return false;
-	if (o->tool[0] && !name_matches(o->tool, ev->tool))
+	if (o->tool[0] && !tool_matches(o->tool, ev->tool))
 		return false;
 	switch (ev->kind) {
 	case EXEC_EVENT_START:

@@ -618,7 +618,7 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 	json_object__begin(&w, sb);
 	trace_format__json_time(&w, "time", true, trace_clock__wall_ns(c, event_time_ns(ev)));
 	json_object__string(&w, "event", end ? "exit" : "exec");
-	json_object__string(&w, "tool", ev->tool);
+	json_object__visible(&w, "tool", ev->tool);
 	json_object__string(&w, "comm", ev->comm);
 	json_object__u64(&w, "pid", ev->tgid);
 	json_object__u64(&w, "ppid", ev->ppid);
@@ -722,7 +722,7 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 	json_object__begin(&w, sb);
 	trace_format__json_time(&w, "time", true, wall_ns);
 	json_object__string(&w, "event", "anomaly");
-	json_object__string(&w, "tool", tool);
+	json_object__visible(&w, "tool", tool);
 	json_object__string(&w, "kind", kind);
 	json_object__string(&w, "severity", severity);
 	json_object__string(&w, "state", active ? "raised" : "cleared");

@@ -252,10 +252,11 @@ def register(r):
         shutil.copy(os.path.join(ctx.work.helpers, "tw_exit"), path)
         os.chmod(path, 0o755)
         ctx.work.spawn(2, [path.decode("utf-8", "surrogateescape")])
-        expected = stem.decode("utf-8", "replace")  # \xff becomes U+FFFD
+        # the visible form: \ doubled, newline as \n, the invalid byte as \xff
+        expected = 'tw"q\\\\b\\nl\\xff_%d' % os.getpid()
         m = ctx.agent.wait_value("tool_executions_total", 2, tool=expected)
         assert m.get("tool_executions_total", tool=expected) == 2, sorted(m.tools())[:20]
-        assert 'tool="tw\\"q\\\\b\\nl\ufffd_' in m.text
+        assert 'tool="tw\\"q\\\\\\\\b\\\\nl\\\\xff_' in m.text
         if shutil.which("promtool"):
             p = subprocess.run(["promtool", "check", "metrics"], input=m.text,
                                capture_output=True, text=True)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -26,22 +27,45 @@ static void test_escape_plain_passes_through(void **state)
 
 static void test_escape_quotes_backslashes_newlines(void **state)
 {
+	/* a backslash in a name is doubled in the value, which the text format doubles again */
 	assert_string_equal(escape("a\"b"), "a\\\"b");
-	assert_string_equal(escape("a\\b"), "a\\\\b");
-	assert_string_equal(escape("a\nb"), "a\\nb");
-	assert_string_equal(escape("\"\\\n"), "\\\"\\\\\\n");
+	assert_string_equal(escape("a\\b"), "a\\\\\\\\b");
+	assert_string_equal(escape("a\nb"), "a\\\\nb");
+	assert_string_equal(escape("\"\t\r"), "\\\"\\\\t\\\\r");
 }
 
-static void test_escape_invalid_utf8_becomes_replacement(void **state)
+static void test_escape_invalid_utf8_and_controls_visible(void **state)
 {
-	/* a stray byte, a truncated sequence, an overlong NUL and a surrogate */
+	/* a stray byte, a truncated sequence, an overlong NUL and a surrogate: \xNN each */
 	assert_string_equal(escape("a\xff"
 				   "b"),
-			    "a\xef\xbf\xbd"
+			    "a\\\\xff"
 			    "b");
-	assert_string_equal(escape("x\xe2\x82"), "x\xef\xbf\xbd\xef\xbf\xbd");
-	assert_string_equal(escape("\xc0\x80"), "\xef\xbf\xbd\xef\xbf\xbd");
-	assert_string_equal(escape("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(escape("x\xe2\x82"), "x\\\\xe2\\\\x82");
+	assert_string_equal(escape("\xc0\x80"), "\\\\xc0\\\\x80");
+	assert_string_equal(escape("\xed\xa0\x80"), "\\\\xed\\\\xa0\\\\x80");
+	/* ESC, DEL and a C1 control; a real U+FFFD stays itself */
+	assert_string_equal(escape("\x1b[2J\x7f\xc2\x9b"), "\\\\x1b[2J\\\\x7f\\\\xc2\\\\x9b");
+	assert_string_equal(escape("\xef\xbf\xbd"), "\xef\xbf\xbd");
+}
+
+/* The names that collided as U+FFFD U+FFFD before: every one its own value. */
+static void test_escape_colliding_names_distinct(void **state)
+{
+	static const char *const names[] = {
+	    "\xff\xfe",	  "\xfe\xff",	    "\xff\xff",	 "\xef\xbf\xbd\xef\xbf\xbd",
+	    "\\xff\\xfe", "\\\\xff\\\\xfe", "\\xff\xfe", "\xff\\xfe",
+	};
+	char *values[sizeof(names) / sizeof(names[0])];
+	size_t n = sizeof(names) / sizeof(names[0]);
+
+	for (size_t i = 0; i < n; i++)
+		values[i] = strdup(escape(names[i]));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_string_not_equal(values[i], values[j]);
+	for (size_t i = 0; i < n; i++)
+		free(values[i]);
 }
 
 static void test_decimal_is_exact(void **state)
@@ -136,7 +160,7 @@ static void test_render_hostile_tool_name(void **state)
 
 	exposition__render(one_tool_snapshot("a\"b\\c\nd\xff"), "v", &out);
 	assert_non_null(
-	    strstr(out.buf, "tool_executions_total{tool=\"a\\\"b\\\\c\\nd\xef\xbf\xbd\"} 3\n"));
+	    strstr(out.buf, "tool_executions_total{tool=\"a\\\"b\\\\\\\\c\\\\nd\\\\xff\"} 3\n"));
 	/* no raw newline inside a label anywhere: every line is a comment or a sample */
 	for (char *line = out.buf; *line;) {
 		char *nl = strchr(line, '\n');
@@ -170,7 +194,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape_plain_passes_through),
 	    cmocka_unit_test(test_escape_quotes_backslashes_newlines),
-	    cmocka_unit_test(test_escape_invalid_utf8_becomes_replacement),
+	    cmocka_unit_test(test_escape_invalid_utf8_and_controls_visible),
+	    cmocka_unit_test(test_escape_colliding_names_distinct),
 	    cmocka_unit_test(test_decimal_is_exact),
 	    cmocka_unit_test(test_render_golden_histogram_lines),
 	    cmocka_unit_test(test_render_golden_counters),

@@ -140,9 +140,21 @@ static void test_json_every_byte_gives_valid_output(void **state)
 	strbuf__free(&sb);
 }
 
+/* The tool member holds the exposition's label value: visible form, then JSON escapes. */
+static void test_json_visible_matches_label_value(void **state)
+{
+	struct strbuf sb = {0};
+
+	(void)state;
+	json__append_visible(&sb, "a\xff\xfe\\b\x1b\"");
+	assert_string_equal(sb.buf, "\"a\\\\xff\\\\xfe\\\\\\\\b\\\\x1b\\\"\"");
+	strbuf__free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_visible_matches_label_value),
 	    cmocka_unit_test(test_json_plain_ascii_quoted),
 	    cmocka_unit_test(test_json_escapes_quote_and_backslash),
 	    cmocka_unit_test(test_json_escapes_control_chars),

@@ -162,9 +162,24 @@ static void test_options_help_and_version(void **state)
 	assert_non_null(strstr(agent_usage, "EXAMPLES"));
 }
 
+/* Found by tests/fuzz/fuzz_flags.c: a list item was quoted with its raw newline. */
+static void test_options_error_is_one_line(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	(void)state;
+	agent_options__init(&o);
+	assert_int_equal(parse(&o, err, 1, "--probe.disable=net,a]:\n\x1b[2J"), OPTIONS_ERROR);
+	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err, '\x1b'));
+	assert_non_null(strstr(err, "'a]:??[2J' is not an optional probe"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_options_error_is_one_line),
 	    cmocka_unit_test(test_options_defaults),
 	    cmocka_unit_test(test_options_equals_and_separate_values),
 	    cmocka_unit_test(test_options_probe_disable_list),

@@ -565,7 +565,7 @@ static void test_trace_format_json_hostile_argv(void **state)
 	ev.comm = "c\x01";
 	ev.filename = "/tmp/\xff\xfe";
 	json = render_json(&ev);
-	assert_non_null(strstr(json, "\"tool\":\"t\\\"o\\\\ol\\n\",\"comm\":\"c\\u0001\","));
+	assert_non_null(strstr(json, "\"tool\":\"t\\\"o\\\\\\\\ol\\\\n\",\"comm\":\"c\\u0001\","));
 	assert_non_null(strstr(json, "\"filename\":\"/tmp/\\ufffd\\ufffd\","));
 	assert_non_null(strstr(json,
 			       "\"argv\":[\"say \\\"hi\\\"\",\"C:\\\\x\","
@@ -639,7 +639,7 @@ static void test_trace_anomaly_line_golden(void **state)
 			      true);
 	assert_string_equal(
 	    sb.buf, "{\"time\":\"2025-11-25T18:58:03.123000000Z\",\"event\":\"anomaly\","
-		    "\"tool\":\"a\\nb\",\"kind\":\"FAILURE_RATE\",\"severity\":\"critical\","
+		    "\"tool\":\"a\\\\nb\",\"kind\":\"FAILURE_RATE\",\"severity\":\"critical\","
 		    "\"state\":\"cleared\",\"deviation_ratio\":0.5,\"raised_total\":1}\n");
 	strbuf__reset(&sb);
 	trace_format__anomaly(&sb, &utc_clock, t, NULL, "CPU_SPIKE", "medium", true, 1.4, 1, false);

@@ -323,6 +323,14 @@ static void test_trace_options_match_user_space_filters(void **state)
 	assert_int_equal(PARSE(&o, "--tool=python[0-9]*"), OPTIONS_OK);
 	ev.tool = "python3.11";
 	assert_true(trace_options__match(&o, &ev));
+	/* the label value as /metrics shows it matches too, taken literally */
+	ev.tool = "a\xff\\b";
+	assert_int_equal(PARSE(&o, "--tool=a\\xff\\\\b"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	assert_int_equal(PARSE(&o, "--tool=a\\xff*"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	assert_int_equal(PARSE(&o, "--tool=a\\xfe*"), OPTIONS_OK);
+	assert_false(trace_options__match(&o, &ev));
 }
 
 static void test_trace_options_match_outcome_filters(void **state)
