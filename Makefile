@@ -119,6 +119,13 @@ $(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
 
 $(SKEL_OBJS): $(SKEL)
 
+# toolwatch_build_info's labels (only exposition.o sees them)
+REVISION    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH      ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+$(OUTPUT)/obj/exporter/exposition.o: ALL_CFLAGS += -DTOOLWATCH_REVISION='"$(REVISION)"' \
+	-DTOOLWATCH_BRANCH='"$(BRANCH)"' \
+	-DTOOLWATCH_LIBBPF='"$(shell $(PKG_CONFIG) --modversion libbpf 2>/dev/null || echo unknown)"'
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -35,7 +35,7 @@ static const char *const version_names[] = {
 
 /* the headers exporter-toolkit lets a config set */
 static const char *const header_names[] = {
-    "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
+    "Strict-Transport-Security", "X-Content-Type-Options",  "X-Frame-Options",
     "X-XSS-Protection",		 "Content-Security-Policy",
 };
 
@@ -111,8 +111,8 @@ static int get_enum(struct walk *w, const char *key, yaml_node_t *n, const char 
 	return fail(w, key, want);
 }
 
-static int get_list(struct walk *w, const char *key, yaml_node_t *n, char *items,
-		    size_t item_size, unsigned int *count)
+static int get_list(struct walk *w, const char *key, yaml_node_t *n, char *items, size_t item_size,
+		    unsigned int *count)
 {
 	yaml_node_item_t *it;
 
@@ -124,8 +124,8 @@ static int get_list(struct walk *w, const char *key, yaml_node_t *n, char *items
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		if (*count >= WEBCONFIG_LIST_MAX)
 			return fail(w, key, "too many items");
-		if (get_string(w, key, yaml_document_get_node(w->doc, *it), items + *count * item_size,
-			       item_size))
+		if (get_string(w, key, yaml_document_get_node(w->doc, *it),
+			       items + *count * item_size, item_size))
 			return -EINVAL;
 		(*count)++;
 	}
@@ -207,8 +207,9 @@ static int tls_pair(struct walk *w, const char *k, yaml_node_t *v)
 				&n);
 	}
 	if (!strcmp(k, "cert") || !strcmp(k, "key"))
-		return fail(w, "tls_server_config", "inline cert/key are not supported: use "
-						     "cert_file and key_file");
+		return fail(w, "tls_server_config",
+			    "inline cert/key are not supported: use "
+			    "cert_file and key_file");
 	return fail(w, "tls_server_config", "unknown key");
 }
 
@@ -234,7 +235,8 @@ static int header_pair(struct walk *w, const char *k, yaml_node_t *v)
 	if (strpbrk(h->value, "\r\n"))
 		return fail(w, "http_server_config.headers", "a value holds a line break");
 	if (i == 1 && strcasecmp(h->value, "nosniff"))
-		return fail(w, "http_server_config.headers", "X-Content-Type-Options: want nosniff");
+		return fail(w, "http_server_config.headers",
+			    "X-Content-Type-Options: want nosniff");
 	if (i == 2 && strcasecmp(h->value, "deny") && strcasecmp(h->value, "sameorigin"))
 		return fail(w, "http_server_config.headers",
 			    "X-Frame-Options: want deny or sameorigin");
@@ -275,8 +277,8 @@ static int user_pair(struct walk *w, const char *k, yaml_node_t *v)
 	u = &c->users[c->nr_users];
 	snprintf(u->name, sizeof(u->name), "%s", k);
 	if (get_string(w, "basic_auth_users", v, u->hash, sizeof(u->hash)) || !is_bcrypt(u->hash)) {
-		snprintf(w->why, w->why_size, "basic_auth_users.%.200s: want a bcrypt hash ($2y$...)",
-			 k);
+		snprintf(w->why, w->why_size,
+			 "basic_auth_users.%.200s: want a bcrypt hash ($2y$...)", k);
 		return -EINVAL;
 	}
 	c->nr_users++;
@@ -318,8 +320,8 @@ static int validate(struct walk *w)
 	return 0;
 }
 
-int webconfig__parse(struct webconfig *c, const char *path, const char *text, size_t len,
-		     char *why, size_t why_size)
+int webconfig__parse(struct webconfig *c, const char *path, const char *text, size_t len, char *why,
+		     size_t why_size)
 {
 	struct walk w = {.c = c, .why = why, .why_size = why_size, .dir = path ? path : ""};
 	yaml_parser_t parser;
@@ -342,8 +344,8 @@ int webconfig__parse(struct webconfig *c, const char *path, const char *text, si
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(why, why_size, "YAML error at line %zu: %s",
-			 parser.problem_mark.line + 1, parser.problem ? parser.problem : "unknown");
+		snprintf(why, why_size, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "unknown");
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
@@ -423,7 +425,8 @@ bool http_accepts_gzip(const char *h)
 			p = strchr(item, ';');
 			if (p)
 				*p++ = '\0';
-			for (char *t = item + strlen(item); t > item && (t[-1] == ' ' || t[-1] == '\t');)
+			for (char *t = item + strlen(item);
+			     t > item && (t[-1] == ' ' || t[-1] == '\t');)
 				*--t = '\0';
 			if (!strcasecmp(item, "gzip") || !strcmp(item, "*")) {
 				q = p ? strstr(p, "q=") : NULL;

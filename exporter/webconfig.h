@@ -29,7 +29,13 @@ enum webconfig_client_auth {
 };
 
 /* TLS protocol versions, as min_version/max_version name them (TLS10..TLS13) */
-enum webconfig_tls_version { WEBCONFIG_TLS_ANY, WEBCONFIG_TLS10, WEBCONFIG_TLS11, WEBCONFIG_TLS12, WEBCONFIG_TLS13 };
+enum webconfig_tls_version {
+	WEBCONFIG_TLS_ANY,
+	WEBCONFIG_TLS10,
+	WEBCONFIG_TLS11,
+	WEBCONFIG_TLS12,
+	WEBCONFIG_TLS13
+};
 
 struct webconfig_user {
 	char name[256];
@@ -42,7 +48,7 @@ struct webconfig_header {
 };
 
 struct webconfig {
-	bool tls;		       /* tls_server_config with a certificate */
+	bool tls;			    /* tls_server_config with a certificate */
 	char cert_file[WEBCONFIG_PATH_MAX]; /* absolute, or relative to the config's directory */
 	char key_file[WEBCONFIG_PATH_MAX];
 	char client_ca_file[WEBCONFIG_PATH_MAX]; /* "" none */
@@ -65,8 +71,8 @@ struct webconfig {
  * An empty document is a valid config: plain HTTP, no auth. Unknown keys are refused,
  * as exporter-toolkit does.
  */
-int webconfig__parse(struct webconfig *c, const char *path, const char *text, size_t len,
-		     char *why, size_t why_size);
+int webconfig__parse(struct webconfig *c, const char *path, const char *text, size_t len, char *why,
+		     size_t why_size);
 
 /* The user's bcrypt hash, or NULL when there is no such user. */
 const char *webconfig__user_hash(const struct webconfig *c, const char *user);

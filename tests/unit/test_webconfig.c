@@ -123,9 +123,32 @@ static void test_webconfig_huge_file_refused(void **state)
 static void test_webconfig_fuzz_no_crash(void **state)
 {
 	static const char *const pieces[] = {
-	    "tls_server_config:", "\n  ", "cert_file: ", "basic_auth_users:", "- ", "[", "]",
-	    "{", "}", ": ", "&a ", "*a ", "!!binary ", "\"", "'", "\t", "\xff", "\0", "? ",
-	    "headers:", "http_server_config:", "client_auth_type: ", "TLS12", HASH, "|\n", ",",
+	    "tls_server_config:",
+	    "\n  ",
+	    "cert_file: ",
+	    "basic_auth_users:",
+	    "- ",
+	    "[",
+	    "]",
+	    "{",
+	    "}",
+	    ": ",
+	    "&a ",
+	    "*a ",
+	    "!!binary ",
+	    "\"",
+	    "'",
+	    "\t",
+	    "\xff",
+	    "\0",
+	    "? ",
+	    "headers:",
+	    "http_server_config:",
+	    "client_auth_type: ",
+	    "TLS12",
+	    HASH,
+	    "|\n",
+	    ",",
 	};
 	char buf[256];
 	unsigned int seed = 12345;
@@ -135,7 +158,8 @@ static void test_webconfig_fuzz_no_crash(void **state)
 		int k = (int)(rand_r(&seed) % 24);
 
 		for (int i = 0; i < k; i++) {
-			const char *p = pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+			const char *p =
+			    pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
 			size_t pl = p[0] ? strlen(p) : 1;
 
 			if (len + pl > sizeof(buf))
