@@ -308,13 +308,10 @@ static int validate(struct walk *w)
 	if (any_tls && !c->key_file[0])
 		return fail(w, "tls_server_config.key_file", "missing");
 	c->tls = any_tls;
-	if (webconfig__verifies_clients(c) && !c->client_ca_file[0])
+	/* GnuTLS asks for a client certificate only with a CA list to name */
+	if (c->client_auth != WEBCONFIG_NO_CLIENT_CERT && !c->client_ca_file[0])
 		return fail(w, "tls_server_config.client_ca_file",
-			    "missing (client_auth_type verifies client certificates)");
-	if (c->client_ca_file[0] && !webconfig__verifies_clients(c) &&
-	    c->client_auth != WEBCONFIG_NO_CLIENT_CERT)
-		return fail(w, "tls_server_config.client_auth_type",
-			    "client_ca_file is set but the type does not verify certificates");
+			    "missing (client_auth_type asks for client certificates)");
 	if (c->min_version && c->max_version && c->min_version > c->max_version)
 		return fail(w, "tls_server_config.min_version", "above max_version");
 	return 0;
