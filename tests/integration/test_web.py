@@ -437,3 +437,27 @@ def register(r):
             for s in socks:
                 s.close()
             assert agent.stop() == 0
+
+    @r.test
+    def test_trace_short_flags_like_execsnoop(ctx):
+        p = subprocess.run([ctx.binary, "trace", "-V"], capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 0 and p.stdout.startswith("toolwatch trace "), p
+        p = subprocess.run([ctx.binary, "trace", "-h"], capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 0 and "EXAMPLES" in p.stdout and "-x, --failed" in p.stdout
+        ok_tool = ctx.work.tool("tw_exit")
+        bad_tool = ctx.work.tool("tw_exit")
+        # process N: its own execs; -x keeps only the failures; -t counts seconds
+        target = subprocess.Popen(["/bin/sh", "-c", "sleep 2; %s 0 0; exec %s 7 0"
+                                   % (ok_tool, bad_tool)])
+        p = subprocess.run([ctx.binary, "trace", "-p", str(target.pid), "-x", "-t",
+                            "--duration", "5s"], capture_output=True, text=True, timeout=30)
+        target.wait()
+        lines = p.stdout.splitlines()
+        assert p.returncode == 0, p.stderr
+        assert lines[0].startswith("TIME(s)"), lines
+        rows = [ln.split() for ln in lines[1:]]
+        assert len(rows) == 1 and rows[0][1].startswith("tw_exit"), p.stdout
+        assert rows[0][2] == str(target.pid), p.stdout
+        assert float(rows[0][0]) < 10 and "exit 7" in lines[1], lines
