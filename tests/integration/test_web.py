@@ -461,3 +461,42 @@ def register(r):
         assert len(rows) == 1 and rows[0][1].startswith("tw_exit"), p.stdout
         assert rows[0][2] == str(target.pid), p.stdout
         assert float(rows[0][0]) < 10 and "exit 7" in lines[1], lines
+
+    @r.test
+    def test_web_tls_handshake_flood_does_not_stop_a_scrape(ctx):
+        d = tempfile.mkdtemp(prefix="twtls.")
+        make_pki(d)
+        web = os.path.join(d, "web.yml")
+        with open(web, "w") as f:
+            f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+        ca = ["--cacert", d + "/ca.crt"]
+        agent = WebAgent(ctx.binary, ["--web.config.file=" + web,
+                                      "--web.read-header-timeout=2s"], ca, "https").start()
+        socks = []
+        try:
+            # connections that never send a ClientHello, from two addresses
+            for source, n in (("127.0.0.1", 200), ("127.0.0.3", 500)):
+                for _ in range(n):
+                    try:
+                        socks.append(socket.create_connection(
+                            ("127.0.0.1", agent.port), timeout=2, source_address=(source, 0)))
+                    except OSError:
+                        pass
+            time.sleep(0.5)
+            worst = 0
+            for _ in range(5):
+                t0 = time.time()
+                rc, code, _ = curl(*(ca + ["--interface", "127.0.0.2", agent.url + "/metrics"]))
+                worst = max(worst, time.time() - t0)
+                assert code == 200, (rc, code)
+            assert worst < 1.0, "a TLS scrape took %.2fs under a handshake flood" % worst
+            # the silent handshakes were cut at the deadline
+            time.sleep(2.5)
+            rc, code, out = curl(*(ca + ["--interface", "127.0.0.2", agent.url + "/metrics"]))
+            m = Metrics(out.split("\n\n", 1)[1])
+            assert m.get("toolwatch_http_header_timeouts_total") >= 32, out[-600:]
+        finally:
+            for s in socks:
+                s.close()
+            assert agent.stop() == 0
+            shutil.rmtree(d, ignore_errors=True)
