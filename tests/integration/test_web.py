@@ -311,7 +311,7 @@ def register(r):
             with urllib.request.urlopen(req, timeout=5) as resp:
                 assert resp.headers["Content-Encoding"] is None
         finally:
-            agent.stop()
+            assert agent.stop() == 0
 
     @r.test
     def test_web_self_metrics_addresses_and_telemetry_path(ctx):
@@ -335,7 +335,7 @@ def register(r):
             assert http_get(agent.url + "/metrics")[0] == 404
             assert b'href="/m"' in http_get(agent.url + "/")[2]
         finally:
-            agent.stop()
+            assert agent.stop() == 0
 
     @r.test
     def test_web_start_errors_are_one_line_and_attach_nothing(ctx):
@@ -498,5 +498,34 @@ def register(r):
         finally:
             for s in socks:
                 s.close()
+            assert agent.stop() == 0
+            shutil.rmtree(d, ignore_errors=True)
+
+    @r.test
+    def test_web_basic_auth_without_tls_and_sighup_reload(ctx):
+        d = tempfile.mkdtemp(prefix="twweb.")
+        web = os.path.join(d, "web.yml")
+        with open(web, "w") as f:
+            f.write("basic_auth_users:\n  alice: %s\n" % bcrypt("one"))
+        agent = WebAgent(ctx.binary, ["--web.config.file=" + web]).start()
+        try:
+            url = agent.url + "/metrics"
+            assert curl(url)[1] == 401
+            assert curl("-u", "alice:one", url)[1] == 200
+            # /healthz asks for no credentials: a kubelet probe has none
+            assert curl(agent.url + "/healthz")[1] == 200
+            # the same mtime and size: only SIGHUP makes the agent read it again
+            st = os.stat(web)
+            with open(web, "w") as f:
+                f.write("basic_auth_users:\n  alice: %s\n" % bcrypt("two"))
+            os.utime(web, ns=(st.st_atime_ns, st.st_mtime_ns))
+            agent.proc.send_signal(__import__("signal").SIGHUP)
+            deadline = time.time() + 5
+            while curl("-u", "alice:two", url)[1] != 200 and time.time() < deadline:
+                time.sleep(0.1)
+            assert curl("-u", "alice:two", url)[1] == 200, agent.read_log()[-800:]
+            assert curl("-u", "alice:one", url)[1] == 401
+            assert "web config '%s' loaded" % web in agent.read_log()
+        finally:
             assert agent.stop() == 0
             shutil.rmtree(d, ignore_errors=True)
