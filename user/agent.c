@@ -319,16 +319,16 @@ int agent__run(const struct agent_options *o)
 	struct agent a = {.opts = o};
 	int stats_fd = -1, status = 1, err;
 
-	if (o->bpf_stats) {
-		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (stats_fd < 0)
-			pr_warn("cannot enable BPF run-time statistics: %s", strerror(errno));
-	}
-	/* a taken port or a bad web config fails before any program is loaded */
+	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {
 		status = err == -EINVAL ? 2 : 1;
 		goto cleanup;
+	}
+	if (o->bpf_stats) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0)
+			pr_warn("cannot enable BPF run-time statistics: %s", strerror(errno));
 	}
 	/* a signal during start-up ends the agent cleanly, with its baselines saved */
 	runtime__block_signals();
