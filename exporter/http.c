@@ -34,7 +34,7 @@
 struct served {
 	struct webconfig cfg;
 	char *cert, *key, *ca; /* NULL without TLS / client CA */
-	char priorities[128];
+	char priorities[512];
 };
 
 /* A connection being tracked for the request-header deadline. */
@@ -204,11 +204,22 @@ static struct served *served__load(const char *path, char *why, size_t n)
 	if (!s->cfg.tls)
 		return s;
 	if (webconfig__tls_priorities(&s->cfg, s->priorities, sizeof(s->priorities))) {
-		snprintf(why, n,
-			 "bad web config '%s': tls_server_config.min_version: above "
-			 "max_version",
+		snprintf(why, n, "bad web config '%s': tls_server_config.cipher_suites: too many",
 			 path);
 		goto fail;
+	} else {
+		gnutls_priority_t prio;
+		const char *at = NULL;
+
+		ret = gnutls_priority_init(&prio, s->priorities, &at);
+		if (ret < 0) {
+			snprintf(why, n,
+				 "bad web config '%s': tls_server_config.cipher_suites/min_version/"
+				 "max_version: GnuTLS refuses '%s': %s",
+				 path, s->priorities, gnutls_strerror(ret));
+			goto fail;
+		}
+		gnutls_priority_deinit(prio);
 	}
 #define LOAD_PEM(field, file, key)                                                                 \
 	do {                                                                                       \

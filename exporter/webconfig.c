@@ -39,6 +39,59 @@ static const char *const header_names[] = {
     "X-XSS-Protection",		 "Content-Security-Policy",
 };
 
+/* A Go cipher suite name split into GnuTLS priority items; false for one GnuTLS lacks. */
+struct suite_parts {
+	const char *kx;	    /* "ECDHE-RSA", "ECDHE-ECDSA", "RSA"; NULL for a TLS 1.3 suite */
+	const char *cipher; /* "AES-128-GCM", ... */
+	const char *mac;    /* "AEAD", "SHA1", "SHA256", "SHA384" */
+};
+
+static bool suite_parts(const char *name, struct suite_parts *p)
+{
+	static const struct {
+		const char *go, *gnutls;
+		bool aead;
+	} ciphers[] = {
+	    {"AES_128_GCM", "AES-128-GCM", true},
+	    {"AES_256_GCM", "AES-256-GCM", true},
+	    {"CHACHA20_POLY1305", "CHACHA20-POLY1305", true},
+	    {"AES_128_CBC", "AES-128-CBC", false},
+	    {"AES_256_CBC", "AES-256-CBC", false},
+	    {"3DES_EDE_CBC", "3DES-CBC", false},
+	};
+	const char *rest;
+	size_t n;
+
+	if (strncmp(name, "TLS_", 4))
+		return false;
+	rest = name + 4;
+	p->kx = NULL;
+	if (!strncmp(rest, "ECDHE_RSA_WITH_", 15))
+		p->kx = "ECDHE-RSA", rest += 15;
+	else if (!strncmp(rest, "ECDHE_ECDSA_WITH_", 17))
+		p->kx = "ECDHE-ECDSA", rest += 17;
+	else if (!strncmp(rest, "RSA_WITH_", 9))
+		p->kx = "RSA", rest += 9;
+	for (unsigned int i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		n = strlen(ciphers[i].go);
+		if (strncmp(rest, ciphers[i].go, n) || rest[n] != '_')
+			continue;
+		rest += n + 1;
+		p->cipher = ciphers[i].gnutls;
+		if (ciphers[i].aead)
+			p->mac = "AEAD";
+		else if (!strcmp(rest, "SHA"))
+			p->mac = "SHA1";
+		else if (!strcmp(rest, "SHA256"))
+			p->mac = "SHA256";
+		else
+			return false;
+		/* AEAD suites end in the PRF hash only */
+		return !ciphers[i].aead || !strcmp(rest, "SHA256") || !strcmp(rest, "SHA384");
+	}
+	return false;
+}
+
 static int fail(struct walk *w, const char *key, const char *what)
 {
 	snprintf(w->why, w->why_size, "%s: %s", key, what);
@@ -190,9 +243,23 @@ static int tls_pair(struct walk *w, const char *k, yaml_node_t *v)
 		*(k[1] == 'i' ? &c->min_version : &c->max_version) = x;
 		return 0;
 	}
-	if (!strcmp(k, "cipher_suites"))
-		return get_list(w, "tls_server_config.cipher_suites", v, c->cipher_suites[0],
-				sizeof(c->cipher_suites[0]), &c->nr_cipher_suites);
+	if (!strcmp(k, "cipher_suites")) {
+		struct suite_parts sp;
+
+		if (get_list(w, "tls_server_config.cipher_suites", v, c->cipher_suites[0],
+			     sizeof(c->cipher_suites[0]), &c->nr_cipher_suites))
+			return -EINVAL;
+		for (unsigned int i = 0; i < c->nr_cipher_suites; i++) {
+			if (suite_parts(c->cipher_suites[i], &sp))
+				continue;
+			snprintf(w->why, w->why_size,
+				 "tls_server_config.cipher_suites: '%.64s' is not a cipher suite "
+				 "GnuTLS offers",
+				 c->cipher_suites[i]);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!strcmp(k, "client_allowed_sans"))
 		return get_list(w, "tls_server_config.client_allowed_sans", v,
 				c->client_allowed_sans[0], sizeof(c->client_allowed_sans[0]),
@@ -402,6 +469,32 @@ int webconfig__tls_priorities(const struct webconfig *c, char *out, size_t out_s
 	n = (size_t)snprintf(out, out_size, "NORMAL:-VERS-ALL");
 	for (unsigned int v = hi; v >= lo && n < out_size; v--)
 		n += (size_t)snprintf(out + n, out_size - n, ":+%s", gnutls_names[v]);
+	if (c->nr_cipher_suites) {
+		/* GnuTLS picks suites from cipher, MAC and key exchange lists: the union */
+		const char *kinds[] = {"CIPHER", "MAC", "KX"};
+
+		for (unsigned int k = 0; k < 3 && n < out_size; k++) {
+			bool any = false;
+
+			for (unsigned int i = 0; i < c->nr_cipher_suites; i++) {
+				struct suite_parts sp;
+				const char *item;
+
+				if (!suite_parts(c->cipher_suites[i], &sp))
+					return -EINVAL;
+				item = k == 0 ? sp.cipher : k == 1 ? sp.mac : sp.kx;
+				if (!item || (k < 2 && strstr(out, item) && any))
+					continue;
+				if (!any && n < out_size)
+					n += (size_t)snprintf(out + n, out_size - n, ":-%s-ALL",
+							      kinds[k]);
+				any = true;
+				if (n < out_size)
+					n += (size_t)snprintf(out + n, out_size - n, ":+%s", item);
+			}
+			/* TLS 1.3 suites name no key exchange: keep GnuTLS's (ECDHE groups) */
+		}
+	}
 	return n < out_size ? 0 : -EINVAL;
 }
 

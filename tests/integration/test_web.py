@@ -468,12 +468,18 @@ def register(r):
         make_pki(d)
         web = os.path.join(d, "web.yml")
         with open(web, "w") as f:
-            f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+            f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                    "  max_version: TLS12\n"
+                    "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA]\n")
         ca = ["--cacert", d + "/ca.crt"]
         agent = WebAgent(ctx.binary, ["--web.config.file=" + web,
                                       "--web.read-header-timeout=2s"], ca, "https").start()
         socks = []
         try:
+            # the version and suite the config names are the ones negotiated
+            s = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % agent.port],
+                               input="", capture_output=True, text=True, timeout=10).stdout
+            assert "Cipher is ECDHE-RSA-AES128-SHA\n" in s and "TLSv1.2" in s, s[-1500:]
             # connections that never send a ClientHello, from two addresses
             for source, n in (("127.0.0.1", 200), ("127.0.0.3", 500)):
                 for _ in range(n):

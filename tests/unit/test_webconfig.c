@@ -184,6 +184,21 @@ static void test_webconfig_tls_priorities(void **state)
 			 0);
 	assert_int_equal(webconfig__tls_priorities(&cfg, p, sizeof(p)), 0);
 	assert_string_equal(p, "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0");
+	/* Go suite names become GnuTLS cipher, MAC and key exchange lists */
+	assert_int_equal(parse("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+			       "  max_version: TLS12\n  cipher_suites:\n"
+			       "    - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
+			       "    - TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA\n"),
+			 0);
+	assert_int_equal(webconfig__tls_priorities(&cfg, p, sizeof(p)), 0);
+	assert_string_equal(p, "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
+			       "+AES-128-CBC:-MAC-ALL:+AEAD:+SHA1:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA");
+	assert_refused("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		       "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n",
+		       "tls_server_config.cipher_suites");
+	assert_refused("tls_server_config:\n  cert_file: a\n  key_file: b\n"
+		       "  cipher_suites: [TLS_AES_128_GCM_SHA999]\n",
+		       "TLS_AES_128_GCM_SHA999");
 }
 
 static void test_http_accepts_gzip_weights(void **state)
