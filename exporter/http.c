@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
@@ -29,12 +30,19 @@
 #define AUTH_CACHE_SIZE	   16  /* verified credentials kept, so bcrypt runs once each */
 #define WATCHED_FILES	   4   /* the config, cert, key and client CA */
 #define REALM		   "toolwatch"
+#define PCERTS_MAX	   8 /* certificates in the served chain */
 
 /* One web config as served: the parsed file and the PEM it names, read into memory. */
 struct served {
 	struct webconfig cfg;
 	char *cert, *key, *ca; /* NULL without TLS / client CA */
 	char priorities[512];
+	/* the certificate chain and key as the handshake callback hands them to GnuTLS */
+	gnutls_pcert_st pcerts[PCERTS_MAX];
+	unsigned int nr_pcerts;
+	gnutls_privkey_t pkey;
+	struct served *retired_next; /* retired configs, freed once no handshake can use them */
+	uint64_t retired_ns;
 };
 
 /* A connection being tracked for the request-header deadline. */
@@ -64,6 +72,7 @@ struct http_server {
 	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
 	char web_config_file[4096];
 	struct served *served; /* read by the request threads under lock */
+	struct served *retired;
 	pthread_rwlock_t served_lock;
 	struct file_id files[WATCHED_FILES];
 	/* header deadline */
@@ -138,6 +147,10 @@ static void served__free(struct served *s)
 {
 	if (!s)
 		return;
+	for (unsigned int i = 0; i < s->nr_pcerts; i++)
+		gnutls_pcert_deinit(&s->pcerts[i]);
+	if (s->pkey)
+		gnutls_privkey_deinit(s->pkey);
 	free(s->cert);
 	free(s->key);
 	free(s->ca);
@@ -264,10 +277,63 @@ static struct served *served__load(const char *path, char *why, size_t n)
 			 path, gnutls_strerror(ret));
 		goto fail;
 	}
+	s->nr_pcerts = PCERTS_MAX;
+	ret = gnutls_pcert_list_import_x509_raw(s->pcerts, &s->nr_pcerts, &cd, GNUTLS_X509_FMT_PEM,
+						0);
+	if (ret < 0)
+		s->nr_pcerts = 0;
+	if (ret >= 0)
+		ret = gnutls_privkey_init(&s->pkey);
+	if (ret >= 0)
+		ret = gnutls_privkey_import_x509_raw(s->pkey, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (ret < 0) {
+		snprintf(why, n, "bad web config '%s': tls_server_config.cert_file/key_file: %s",
+			 path, gnutls_strerror(ret));
+		goto fail;
+	}
 	return s;
 fail:
 	served__free(s);
 	return NULL;
+}
+
+/* ---- the handshake ---- */
+
+/* the one server whose certificates the handshake callback hands out (GnuTLS gives it no
+ * user pointer) */
+static struct http_server *tls_server;
+
+/*
+ * Called by GnuTLS as it picks the server certificate, before it asks for the client's:
+ * this is where a required client certificate is made a condition of the handshake
+ * itself, and where verification against client_ca_file is switched on.
+ */
+static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+			 gnutls_pcert_st **pcert, unsigned int *pcert_length,
+			 gnutls_privkey_t *pkey)
+{
+	struct http_server *srv = tls_server;
+	struct served *sv;
+	int ret;
+
+	if (!srv)
+		return -1;
+	pthread_rwlock_rdlock(&srv->served_lock);
+	sv = srv->served;
+	if (sv->ca) {
+		gnutls_certificate_server_set_request(
+		    session, webconfig__requires_client_cert(&sv->cfg) ? GNUTLS_CERT_REQUIRE
+								       : GNUTLS_CERT_REQUEST);
+		if (webconfig__verifies_clients(&sv->cfg))
+			gnutls_session_set_verify_cert(session, NULL, 0);
+	}
+	*pcert = sv->pcerts;
+	*pcert_length = sv->nr_pcerts;
+	*pkey = sv->pkey;
+	ret = sv->nr_pcerts ? 0 : -1;
+	pthread_rwlock_unlock(&srv->served_lock);
+	return ret;
 }
 
 /* ---- the request-header deadline ---- */
@@ -730,8 +796,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, int fd, const st
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv);
 	if (sv->cfg.tls) {
 		flags |= MHD_USE_TLS;
-		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, sv->cert);
-		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, sv->key);
+		OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert);
 		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sv->priorities);
 		if (sv->ca)
 			OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, sv->ca);
@@ -763,6 +828,7 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 		 cfg->web_config_file ? cfg->web_config_file : "");
 	srv->cfg.web_config_file = srv->web_config_file;
 	srv->served = served__load(srv->web_config_file, why, n);
+	tls_server = srv;
 	if (!srv->served) {
 		err = EINVAL;
 		goto fail;
@@ -802,6 +868,31 @@ int http__serve(struct http_server *srv, char *why, size_t n)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A handshake that began before a swap may still hold the old chain: free a retired
+ * config only once the header deadline has cut every connection that could.
+ */
+static void retire(struct http_server *srv, struct served *prev)
+{
+	uint64_t now = mono_ns();
+	uint64_t keep = (uint64_t)srv->cfg.header_timeout_ms * 1000000ULL + 10000000000ULL;
+	struct served **p = &srv->retired;
+
+	prev->retired_ns = now;
+	prev->retired_next = srv->retired;
+	srv->retired = prev;
+	while (*p) {
+		if (now - (*p)->retired_ns > keep) {
+			struct served *gone = *p;
+
+			*p = gone->retired_next;
+			served__free(gone);
+		} else {
+			p = &(*p)->retired_next;
+		}
+	}
 }
 
 int http__reload(struct http_server *srv, bool force)
@@ -850,7 +941,7 @@ int http__reload(struct http_server *srv, bool force)
 	for (unsigned int i = 0; i < srv->cfg.nr_listen; i++)
 		if (old[i])
 			MHD_stop_daemon(old[i]);
-	served__free(prev);
+	retire(srv, prev);
 	pthread_mutex_lock(&srv->auth_lock);
 	memset(srv->auth, 0, sizeof(srv->auth));
 	pthread_mutex_unlock(&srv->auth_lock);
@@ -880,6 +971,14 @@ void http__stop(struct http_server *srv)
 		close(srv->reaper_stop[1]);
 	}
 	served__free(srv->served);
+	while (srv->retired) {
+		struct served *gone = srv->retired;
+
+		srv->retired = gone->retired_next;
+		served__free(gone);
+	}
+	if (tls_server == srv)
+		tls_server = NULL;
 	pthread_rwlock_destroy(&srv->served_lock);
 	pthread_mutex_destroy(&srv->track_lock);
 	pthread_mutex_destroy(&srv->auth_lock);
