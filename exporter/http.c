@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -608,6 +609,41 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	return queue(conn, MHD_HTTP_OK, resp, sv);
 }
 
+/* True when the client certificate names one of client_allowed_sans (DNS, IP, email, URI). */
+static bool san_allowed(const gnutls_datum_t *der, const struct served *sv)
+{
+	gnutls_x509_crt_t crt;
+	bool ok = false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	for (unsigned int seq = 0; !ok; seq++) {
+		char san[256], text[INET6_ADDRSTRLEN];
+		size_t size = sizeof(san) - 1;
+		const char *name = san;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, san, &size, NULL);
+
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type < 0)
+			continue;
+		if (type == GNUTLS_SAN_IPADDRESS) {
+			if (!inet_ntop(size == 16 ? AF_INET6 : AF_INET, san, text, sizeof(text)))
+				continue;
+			name = text;
+		} else {
+			san[size] = '\0';
+		}
+		for (unsigned int i = 0; i < sv->cfg.nr_client_allowed_sans && !ok; i++)
+			ok = !strcmp(name, sv->cfg.client_allowed_sans[i]);
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
 /* Client certificate policy past what the handshake enforces; false closes the connection. */
 static bool client_cert_ok(struct MHD_Connection *conn, const struct served *sv)
 {
@@ -624,9 +660,11 @@ static bool client_cert_ok(struct MHD_Connection *conn, const struct served *sv)
 		npeers = 0;
 	if (!npeers)
 		return !webconfig__requires_client_cert(&sv->cfg);
-	if (!webconfig__verifies_clients(&sv->cfg))
-		return true;
-	return gnutls_certificate_verify_peers2(info->tls_session, &status) == 0 && status == 0;
+	if (webconfig__verifies_clients(&sv->cfg) &&
+	    (gnutls_certificate_verify_peers2(info->tls_session, &status) || status))
+		return false;
+	return !sv->cfg.nr_client_allowed_sans ||
+	       san_allowed(gnutls_certificate_get_peers(info->tls_session, &npeers), sv);
 }
 
 static enum MHD_Result handle_locked(struct http_server *srv, struct MHD_Connection *conn,

@@ -44,11 +44,15 @@ def make_pki(d):
        "-subj", "/CN=toolwatch test CA", "-keyout", "ca.key", "-out", "ca.crt", cwd=d)
     server_cert(d, "server", "toolwatch test server")
     with open(os.path.join(d, "client.ext"), "w") as f:
-        f.write("extendedKeyUsage=clientAuth\n")
+        f.write("extendedKeyUsage=clientAuth\nsubjectAltName=DNS:prometheus.example\n")
+    client_cert(d, "client")
+
+
+def client_cert(d, stem):
     sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=prometheus",
-       "-keyout", "client.key", "-out", "client.csr", cwd=d)
-    sh("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-       "-CAcreateserial", "-days", "2", "-extfile", "client.ext", "-out", "client.crt", cwd=d)
+       "-keyout", stem + ".key", "-out", stem + ".csr", cwd=d)
+    sh("openssl", "x509", "-req", "-in", stem + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+       "-CAcreateserial", "-days", "2", "-extfile", "client.ext", "-out", stem + ".crt", cwd=d)
 
 
 def server_cert(d, stem, cn):
@@ -133,6 +137,7 @@ def register(r):
             f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
                     "  client_auth_type: RequireAndVerifyClientCert\n"
                     "  client_ca_file: ca.crt\n"
+                    "  client_allowed_sans: [prometheus.example]\n"
                     "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
                     "basic_auth_users:\n  prom: %s\n" % bcrypt("s3cret"))
         good = ["--cacert", d + "/ca.crt", "--cert", d + "/client.crt", "--key",
@@ -158,6 +163,13 @@ def register(r):
             rc, code, _ = curl("--tls-max", "1.2", "--cacert", d + "/ca.crt", "-u",
                                "prom:s3cret", url)
             assert rc == 35 and code == 0, (rc, code)
+            # signed by the CA but for a name client_allowed_sans does not list: no answer
+            with open(os.path.join(d, "client.ext"), "w") as f:
+                f.write("extendedKeyUsage=clientAuth\nsubjectAltName=DNS:other.example\n")
+            client_cert(d, "other")
+            rc, code, _ = curl("--cacert", d + "/ca.crt", "--cert", d + "/other.crt", "--key",
+                               d + "/other.key", "-u", "prom:s3cret", url)
+            assert rc != 0 and code == 0, (rc, code)
             # a certificate the CA did not sign: refused in the handshake too
             sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                "-subj", "/CN=rogue", "-keyout", "rogue.key", "-out", "rogue.crt", cwd=d)
