@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the --web.config.file parser:
+ * libFuzzer target for the --web.config.file parser (seeds in tests/fuzz/corpus/webconfig/):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iuser -Iexporter \
  *     tests/fuzz/fuzz_webconfig.c exporter/webconfig.c user/strbuf.c -lyaml -lz -o fuzz_webconfig
  *   ./fuzz_webconfig -max_total_time=60
