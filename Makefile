@@ -27,10 +27,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lpthread -lm
+UNIT_LDLIBS := -lz -lyaml -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
@@ -94,7 +94,7 @@ help:
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev clang-format
+            libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -126,6 +126,13 @@ $(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SKEL_OBJS): $(SKEL)
+
+# toolwatch_build_info's labels (only exposition.o sees them)
+REVISION    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH      ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+$(OUTPUT)/obj/exporter/exposition.o: ALL_CFLAGS += -DTOOLWATCH_REVISION='"$(REVISION)"' \
+	-DTOOLWATCH_BRANCH='"$(BRANCH)"' \
+	-DTOOLWATCH_LIBBPF='"$(shell $(PKG_CONFIG) --modversion libbpf 2>/dev/null || echo unknown)"'
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -293,6 +293,35 @@ static void counter1(struct strbuf *out, const char *name, const char *help, uin
 	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
 }
 
+#ifndef TOOLWATCH_REVISION
+#define TOOLWATCH_REVISION "unknown"
+#endif
+#ifndef TOOLWATCH_BRANCH
+#define TOOLWATCH_BRANCH "unknown"
+#endif
+#ifndef TOOLWATCH_LIBBPF
+#define TOOLWATCH_LIBBPF "unknown"
+#endif
+
+/* the rest of toolwatch_build_info's labels, after version's value */
+static void render_build_labels(struct strbuf *out)
+{
+	strbuf__puts(out, "\",revision=\"");
+	exposition__escape_label(out, TOOLWATCH_REVISION);
+	strbuf__puts(out, "\",branch=\"");
+	exposition__escape_label(out, TOOLWATCH_BRANCH);
+	strbuf__puts(out, "\",compiler=\"");
+#if defined(__clang__)
+	exposition__escape_label(out, "clang " __clang_version__);
+#elif defined(__GNUC__)
+	exposition__escape_label(out, "gcc " __VERSION__);
+#else
+	exposition__escape_label(out, "unknown");
+#endif
+	strbuf__puts(out, "\",libbpf=\"");
+	exposition__escape_label(out, TOOLWATCH_LIBBPF);
+}
+
 static void render_agent(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	const struct agent_stats *a = &s->agent;
@@ -301,6 +330,7 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	family(out, "toolwatch_build_info", "gauge", "Build information; the value is 1.");
 	strbuf__puts(out, "toolwatch_build_info{version=\"");
 	exposition__escape_label(out, version);
+	render_build_labels(out);
 	strbuf__puts(out, "\"} 1\n");
 
 	family(out, "toolwatch_events_total", "counter",
@@ -446,4 +476,43 @@ out:
 	strbuf__free(&arena);
 	free(esc);
 	free(off);
+}
+
+static void gauge_double(struct strbuf *out, const char *name, const char *type, const char *help,
+			 double v)
+{
+	family(out, name, type, help);
+	strbuf__appendf(out, "%s %.15g\n", name, v);
+}
+
+void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *out)
+{
+	if (e->process) {
+		gauge_double(out, "process_cpu_seconds_total", "counter",
+			     "Total user and system CPU time spent in seconds.", e->cpu_seconds);
+		gauge1(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+		       e->resident_memory_bytes);
+		gauge1(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+		       e->virtual_memory_bytes);
+		gauge_double(out, "process_start_time_seconds", "gauge",
+			     "Start time of the process since unix epoch in seconds.",
+			     e->start_time_seconds);
+		gauge1(out, "process_open_fds", "Number of open file descriptors.", e->open_fds);
+		gauge1(out, "process_max_fds", "Maximum number of open file descriptors.",
+		       e->max_fds);
+	}
+	if (e->http) {
+		counter1(out, "toolwatch_http_header_timeouts_total",
+			 "Connections closed because their request headers did not arrive in time.",
+			 e->header_timeouts);
+		counter1(out, "toolwatch_http_auth_failures_total",
+			 "Requests refused for missing or wrong basic auth credentials.",
+			 e->auth_failures);
+		counter1(out, "toolwatch_web_config_reloads_total",
+			 "Times the web config file was read anew and applied.",
+			 e->web_config_reloads);
+		counter1(out, "toolwatch_web_config_reload_failures_total",
+			 "Times a changed web config file was refused; the last good one stays.",
+			 e->web_config_reload_failures);
+	}
 }

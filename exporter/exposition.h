@@ -3,6 +3,7 @@
 #ifndef TOOLWATCH_EXPOSITION_H
 #define TOOLWATCH_EXPOSITION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "snapshot.h"
@@ -12,6 +13,23 @@
 
 /* Appends every metric family of the snapshot to out, HELP and TYPE first. */
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out);
+
+/* The exporter's own state, read outside the snapshot (by the HTTP server). */
+struct exporter_stats {
+	bool process; /* process_* (off with --web.disable-exporter-metrics) */
+	double cpu_seconds;
+	uint64_t resident_memory_bytes;
+	uint64_t virtual_memory_bytes;
+	double start_time_seconds;
+	uint64_t open_fds, max_fds;
+	bool http; /* toolwatch_http_* */
+	uint64_t header_timeouts;
+	uint64_t auth_failures;
+	uint64_t web_config_reloads, web_config_reload_failures;
+};
+
+/* Appends the process_* and toolwatch_http_* families of e. */
+void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *out);
 
 /*
  * Appends the label value for the bytes of value, escaped for the text format: the value

@@ -162,6 +162,7 @@ static void tick(void *ctx)
 	sample_live(a);
 	if (now >= a->next_window_ns)
 		close_window(a, now);
+	http__reload(a->http, false); /* the web config and its certificates, when changed */
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
@@ -181,10 +182,15 @@ static bool after_turn(void *ctx)
 	return true;
 }
 
-/* SIGHUP: nothing the agent reads at start can be reloaded yet; say so and go on. */
+/* SIGHUP: the web config is re-read; flags take effect at the next start. */
 static void on_hangup(void *ctx)
 {
-	pr_info("nothing to reload: flags take effect at the next start");
+	struct agent *a = ctx;
+
+	if (a->opts->web_config_file[0])
+		http__reload(a->http, true);
+	else
+		pr_info("nothing to reload: flags take effect at the next start");
 }
 
 /* The detector, with the baselines saved under --state.dir when they are usable. */
@@ -244,19 +250,47 @@ static int tracing_start(struct agent *a)
 	return 0;
 }
 
-/* The hub, a first snapshot and the HTTP server. */
-static int serving_start(struct agent *a)
+/* Every listen address bound (and the web config read) before any program is loaded. */
+static int serving_bind(struct agent *a)
 {
 	const struct agent_options *o = a->opts;
 	struct http_config hcfg = {
-	    .host = o->listen_host,
-	    .port = o->listen_port,
+	    .telemetry_path = o->telemetry_path,
+	    .web_config_file = o->web_config_file,
+	    .max_connections = o->max_connections,
+	    .max_per_client = o->max_per_client,
+	    .header_timeout_ms = (unsigned int)(o->read_header_timeout_ns / 1000000ULL),
+	    .idle_timeout_s = (unsigned int)(o->idle_timeout_ns / NS_PER_S),
+	    .exporter_metrics = !o->disable_exporter_metrics,
 	    .version = TOOLWATCH_VERSION,
 	    .hub = &a->hub,
 	    .snapshot_wait_ms = SNAPSHOT_WAIT_MS,
 	    .healthy = loop_healthy,
 	    .ctx = a,
 	};
+	char why[1024];
+
+	snprintf(hcfg.listen[0].host, sizeof(hcfg.listen[0].host), "%s", o->listen_host);
+	hcfg.listen[0].port = o->listen_port;
+	for (unsigned int i = 0; i < o->nr_more_listen && i + 1 < HTTP_LISTEN_MAX; i++) {
+		snprintf(hcfg.listen[i + 1].host, sizeof(hcfg.listen[i + 1].host), "%s",
+			 o->more_listen[i].host);
+		hcfg.listen[i + 1].port = o->more_listen[i].port;
+	}
+	hcfg.nr_listen = 1 + o->nr_more_listen;
+	a->http = http__bind(&hcfg, why, sizeof(why));
+	if (!a->http) {
+		pr_err("%s", why);
+		return errno == EINVAL ? -EINVAL : -EADDRINUSE;
+	}
+	return 0;
+}
+
+/* The hub, a first snapshot and serving on the bound addresses. */
+static int serving_start(struct agent *a)
+{
+	const struct agent_options *o = a->opts;
+	char why[1024];
 	int err = hub__init(&a->hub);
 
 	if (err) {
@@ -271,15 +305,13 @@ static int serving_start(struct agent *a)
 	}
 	publish(a, 0);
 	a->heartbeat_ns = now_ns();
-	a->http = http__start(&hcfg);
-	if (!a->http) {
-		err = -errno;
-		pr_err("cannot listen on '%s:%u': %s", o->listen_host, o->listen_port,
-		       strerror(-err));
+	err = http__serve(a->http, why, sizeof(why));
+	if (err) {
+		pr_err("%s", why);
 		return err;
 	}
-	pr_info("listening on '%s:%u', version %s", o->listen_host, o->listen_port,
-		TOOLWATCH_VERSION);
+	pr_info("listening on '%s:%u'%s, version %s", o->listen_host, o->listen_port,
+		o->nr_more_listen ? " and more" : "", TOOLWATCH_VERSION);
 	return 0;
 }
 
@@ -299,6 +331,12 @@ int agent__run(const struct agent_options *o)
 	struct agent a = {.opts = o};
 	int stats_fd = -1, status = 1, err;
 
+	/* a taken port or a bad web config fails before anything BPF is touched */
+	err = serving_bind(&a);
+	if (err) {
+		status = err == -EINVAL ? 2 : 1;
+		goto cleanup;
+	}
 	if (o->bpf_stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		err = stats_fd < 0 ? errno : 0;

@@ -3,6 +3,9 @@
 #ifndef TOOLWATCH_LOG_H
 #define TOOLWATCH_LOG_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /*
  * LOG_NOTICE sits between warnings and chatter: `trace` runs at it, so its own notes show
  * while the loader's progress notes (info) stay quiet. It is not a --log.level value.
@@ -12,6 +15,9 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 /* How a line looks: the daemon's "toolwatch: level=<l> msg" or a CLI's "<prefix>: msg". */
 enum log_style { LOG_STYLE_DAEMON, LOG_STYLE_CLI };
 
+/* The agent's line format (--log.format): readable text, or promslog's logfmt or JSON. */
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+
 /* Messages above this level are dropped; default LOG_INFO. */
 extern enum log_level log_level;
 
@@ -20,6 +26,18 @@ extern enum log_level log_level;
  * ("toolwatch trace"), a static string.
  */
 void log__setup(enum log_level level, enum log_style style, const char *prefix);
+
+/* Sets the line format of LOG_STYLE_DAEMON lines (CLI lines keep their style). */
+void log__set_format(enum log_format format);
+/* Parses "text", "logfmt", "json"; 0 or -EINVAL. */
+int log__parse_format(const char *s, enum log_format *out);
+/*
+ * Formats one line (with its newline) into out: ts= (RFC 3339 UTC, milliseconds), level=,
+ * msg= in logfmt (quoted when needed) or a JSON object; TEXT is "<prefix>: level=<l> msg".
+ * Pure: time is passed in (unix ns). Returns the length, truncated to out_size - 1.
+ */
+size_t log__format_line(char *out, size_t out_size, enum log_format format, const char *prefix,
+			const char *level, const char *msg, uint64_t unix_ns);
 
 /* Parses "error", "warn", "info", "debug"; 0 or -EINVAL. */
 int log__parse_level(const char *s, enum log_level *out);

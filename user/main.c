@@ -41,5 +41,6 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_level = opts.log_level;
+	log__set_format(opts.log_format);
 	return agent__run(&opts);
 }

@@ -14,7 +14,16 @@ const char agent_usage[] =
     "Prometheus metrics.\n"
     "\n"
     "flags:\n"
-    "  --web.listen-address=ADDR  address to serve /metrics on (default :9477)\n"
+    "  --web.listen-address=ADDR  address to serve /metrics on (default :9477);\n"
+    "                             repeat to serve on several\n"
+    "  --web.config.file=FILE     TLS, client certificates and basic auth\n"
+    "                             (exporter-toolkit format; re-read on change)\n"
+    "  --web.telemetry-path=PATH  path of the metrics (default /metrics)\n"
+    "  --web.disable-exporter-metrics  leave out process_* self metrics\n"
+    "  --web.max-connections=N    open connections per address (default 512)\n"
+    "  --web.max-connections-per-client=N  from one IP address (default 16)\n"
+    "  --web.read-header-timeout=D  time to send request headers (default 5s)\n"
+    "  --web.idle-timeout=D       idle keep-alive connection (default 30s)\n"
     "  --tools.max=N              distinct tool names tracked; the rest are\n"
     "                             counted as tool=\"other\" (default 500)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
@@ -40,6 +49,7 @@ const char agent_usage[] =
     "  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
     "  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
+    "  --log.format=FORMAT        text, logfmt or json (default text)\n"
     "  -h, --help                 show this help\n"
     "  --version                  print the version\n"
     "\n"
@@ -62,6 +72,11 @@ void agent_options__init(struct agent_options *o)
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;
+	snprintf(o->telemetry_path, sizeof(o->telemetry_path), "%s", "/metrics");
+	o->max_connections = 512;
+	o->max_per_client = 16;
+	o->read_header_timeout_ns = 5ULL * 1000000000ULL;
+	o->idle_timeout_ns = 30ULL * 1000000000ULL;
 }
 
 #define SECOND_NS 1000000000ULL
@@ -69,9 +84,50 @@ void agent_options__init(struct agent_options *o)
 static int set_listen(void *opts, const char *v, char *why, size_t n)
 {
 	struct agent_options *o = opts;
+	struct listen_address a;
 
-	if (parse_listen_address(v, o->listen_host, sizeof(o->listen_host), &o->listen_port)) {
+	if (parse_listen_address(v, a.host, sizeof(a.host), &a.port)) {
 		snprintf(why, n, "want [HOST]:PORT");
+		return -EINVAL;
+	}
+	if (!a.port) {
+		snprintf(why, n, "port 0 would pick a port nobody knows; want 1..65535");
+		return -EINVAL;
+	}
+	/* the first address replaces the default; each later one is served too */
+	if (!o->listen_given) {
+		memcpy(o->listen_host, a.host, sizeof(o->listen_host));
+		o->listen_port = a.port;
+		o->listen_given = true;
+		return 0;
+	}
+	if (o->nr_more_listen >= OPTIONS_LISTEN_MAX - 1) {
+		snprintf(why, n, "at most %d addresses", OPTIONS_LISTEN_MAX);
+		return -EINVAL;
+	}
+	o->more_listen[o->nr_more_listen++] = a;
+	return 0;
+}
+
+static int set_telemetry_path(void *opts, const char *v, char *why, size_t n)
+{
+	struct agent_options *o = opts;
+
+	if (v[0] != '/' || strlen(v) >= sizeof(o->telemetry_path) || strpbrk(v, " ?#\t\r\n") ||
+	    !strcmp(v, "/") || !strcmp(v, "/healthz")) {
+		snprintf(why, n, "want a path starting with '/', not / or /healthz");
+		return -EINVAL;
+	}
+	snprintf(o->telemetry_path, sizeof(o->telemetry_path), "%s", v);
+	return 0;
+}
+
+static int set_log_format(void *opts, const char *v, char *why, size_t n)
+{
+	struct agent_options *o = opts;
+
+	if (log__parse_format(v, &o->log_format)) {
+		snprintf(why, n, "want text, logfmt or json");
 		return -EINVAL;
 	}
 	return 0;
@@ -135,7 +191,18 @@ static int set_log_level(void *opts, const char *v, char *why, size_t n)
 #define AT(member) FLAG_FIELD(struct agent_options, member)
 
 static const struct flag agent_flags[] = {
-    {"web.listen-address", .kind = FLAG_CUSTOM, .set = set_listen},
+    {"web.listen-address", .kind = FLAG_CUSTOM, .set = set_listen, .repeatable = true},
+    {"web.config.file", .kind = FLAG_STRING, AT(web_config_file), .want = "a file path"},
+    {"web.telemetry-path", .kind = FLAG_CUSTOM, .set = set_telemetry_path},
+    {"web.disable-exporter-metrics", .kind = FLAG_BOOL, AT(disable_exporter_metrics)},
+    {"web.max-connections", .kind = FLAG_U32, AT(max_connections), .min = 4, .max = 60000},
+    {"web.max-connections-per-client", .kind = FLAG_U32, AT(max_per_client), .min = 1,
+     .max = 60000},
+    {"web.read-header-timeout", .kind = FLAG_DURATION, AT(read_header_timeout_ns),
+     .min = 100000000ULL, .max = 3600ULL * SECOND_NS},
+    {"web.idle-timeout", .kind = FLAG_DURATION, AT(idle_timeout_ns), .min = SECOND_NS,
+     .max = 3600ULL * SECOND_NS},
+    {"log.format", .kind = FLAG_CUSTOM, .set = set_log_format},
     {"tools.max", .kind = FLAG_U32, AT(tools_max), .min = 1, .max = 1000000},
     {"probe.disable", .kind = FLAG_CUSTOM, .set = set_probe_disable},
     {"probe.enable", .kind = FLAG_CUSTOM, .set = set_probe_enable},

@@ -12,8 +12,14 @@
 #include "probes.h"
 #include "log.h"
 
-#define OPTIONS_HOST_MAX 256
-#define OPTIONS_PATH_MAX 4096
+#define OPTIONS_HOST_MAX   256
+#define OPTIONS_PATH_MAX   4096
+#define OPTIONS_LISTEN_MAX 8 /* --web.listen-address given this many times at most */
+
+struct listen_address {
+	char host[OPTIONS_HOST_MAX]; /* "" = every address */
+	uint16_t port;
+};
 
 struct agent_options {
 	char listen_host[OPTIONS_HOST_MAX]; /* "" = every address */
@@ -27,6 +33,18 @@ struct agent_options {
 	struct anomaly_config anomaly;
 	char state_dir[OPTIONS_PATH_MAX];
 	uint64_t state_save_interval_ns; /* 0: only at exit */
+	/* --web.listen-address given again: the addresses after the first */
+	bool listen_given;
+	struct listen_address more_listen[OPTIONS_LISTEN_MAX - 1];
+	unsigned int nr_more_listen;
+	char web_config_file[OPTIONS_PATH_MAX]; /* "" none */
+	char telemetry_path[256];
+	bool disable_exporter_metrics;
+	uint32_t max_connections;
+	uint32_t max_per_client;
+	uint64_t read_header_timeout_ns;
+	uint64_t idle_timeout_ns;
+	enum log_format log_format;
 };
 
 /* Fills o with the documented defaults. */

@@ -285,8 +285,10 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 	case OPTIONS_HELP:
 		fputs(trace_usage, stdout);
 		return 0;
-	case OPTIONS_ERROR:
 	case OPTIONS_VERSION:
+		printf("toolwatch trace %s\n", TOOLWATCH_VERSION);
+		return 0;
+	case OPTIONS_ERROR:
 		pr_err("%s (see 'toolwatch trace --help')", msg);
 		return 2;
 	case OPTIONS_OK:
@@ -396,6 +398,8 @@ int trace__main(int argc, char **argv)
 	/* timestamps are converted from the moment tracing starts */
 	clock_init(&t.clock);
 	t.period_start_ns = clock_ns(CLOCK_MONOTONIC);
+	t.layout.relative = o.timestamp;
+	t.layout.start_ns = t.period_start_ns;
 	t.lost_reported_ns = t.period_start_ns;
 	if (timers_start(&t))
 		goto cleanup;

@@ -471,7 +471,7 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 {
 	size_t start = sb->len;
 
-	trace_cell__left(sb, "TIME", COL_TIME);
+	trace_cell__left(sb, l->relative ? "TIME(s)" : "TIME", COL_TIME);
 	trace_cell__left(sb, "TOOL", l->wide ? COL_TOOL_WIDE : COL_TOOL);
 	trace_cell__right(sb, "PID", COL_PID);
 	trace_cell__right(sb, "PPID", COL_PID);
@@ -508,8 +508,16 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 	size_t start = sb->len, fixed = fixed_cols(l), args_cols;
 	char buf[64];
 
-	trace_format__local_time(buf, sizeof(buf), trace_clock__wall_ns(c, event_time_ns(ev)),
-				 c->utc_offset_s);
+	if (l->relative) {
+		uint64_t t = event_time_ns(ev);
+
+		t = t > l->start_ns ? t - l->start_ns : 0;
+		snprintf(buf, sizeof(buf), "%llu.%03llu", (unsigned long long)(t / 1000000000ULL),
+			 (unsigned long long)(t / 1000000ULL % 1000));
+	} else {
+		trace_format__local_time(
+		    buf, sizeof(buf), trace_clock__wall_ns(c, event_time_ns(ev)), c->utc_offset_s);
+	}
 	trace_cell__left(sb, buf, COL_TIME);
 	trace_cell__name(sb, ev->tool, l->wide ? COL_TOOL_WIDE : COL_TOOL, l->wide);
 	trace_cell__u64(sb, ev->tgid, COL_PID);

@@ -98,6 +98,8 @@ size_t trace_format__argv(struct strbuf *sb, const struct exec_event *ev, size_t
 /* Output layout: which columns, how wide the terminal is, what is measured. */
 struct trace_layout {
 	bool wide;	       /* every column, argv not truncated */
+	bool relative;	       /* TIME(s): seconds since start_ns instead of the time of day */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC, with relative */
 	unsigned int width;    /* terminal columns (TRACE_WIDTH_DEFAULT when not a terminal) */
 	unsigned int measured; /* TRACE_MEASURE_* */
 };

@@ -17,13 +17,13 @@ const char trace_usage[] =
     "Only executions that start after tracing began are seen.\n"
     "\n"
     "filters (all must match; the first six run in the kernel):\n"
-    "  --pid=N            executions of process N (programs it execs)\n"
+    "  -p, --pid=N        executions of process N (programs it execs)\n"
     "  --ppid=N           executions whose parent was N at exec time\n"
-    "  --uid=N            executions by user id N\n"
+    "  -u, --uid=N        executions by user id N\n"
     "  --cgroup=PATH      executions in this cgroup v2 directory: absolute, or\n"
     "                     relative to the cgroup2 mount as in /proc/PID/cgroup\n"
     "  --min-duration=D   executions that ran at least D (drops failed execs)\n"
-    "  --failed           failures only: exit code, signal, OOM kill, failed exec\n"
+    "  -x, --failed       failures only: exit code, signal, OOM kill, failed exec\n"
     "  --comm=NAME        task name (15 bytes at most); glob patterns allowed\n"
     "  --tool=NAME        tool name as on /metrics; glob patterns allowed\n"
     "\n"
@@ -31,11 +31,14 @@ const char trace_usage[] =
     "  --events=LIST      exec, exit, net, mem, anomaly or all (default exit)\n"
     "  -w, --wide         every column (UID, CPU, memory, net, disk), full argv\n"
     "  --json             one JSON object per line (JSON Lines), full argv\n"
+    "  -t, --timestamp    TIME(s): seconds since tracing began\n"
+    "  -T, --time         TIME as HH:MM:SS.mmm local time (the default)\n"
     "  --summary          per-tool duration histograms and a top table instead\n"
     "                     of lines, printed at the end (Ctrl-C or --duration)\n"
     "  --interval=D       print the summary every D (implies --summary)\n"
     "  --duration=D       stop after D (default: run until Ctrl-C)\n"
     "  -h, --help         show this help\n"
+    "  -V, --version      print the version\n"
     "\n"
     "Durations: 500us, 10ms, 1.5s, 2m, 1h, 1m30s. Status words: ok, exit N,\n"
     "SIGKILL, SIGSEGV core, oom, exec failed: ENOENT.\n"
@@ -43,7 +46,9 @@ const char trace_usage[] =
     "EXAMPLES:\n"
     "  toolwatch trace                        # executions as they end\n"
     "  toolwatch trace --events exec,exit     # starts too\n"
-    "  toolwatch trace --failed -w            # failures, every column\n"
+    "  toolwatch trace -x -w                  # failures, every column\n"
+    "  toolwatch trace -p 1234 -t             # programs process 1234 execs, TIME(s)\n"
+    "  toolwatch trace -u 1000                # executions by user 1000\n"
     "  toolwatch trace --ppid 1234            # children of process 1234\n"
     "  toolwatch trace --tool 'python*' --min-duration 1s\n"
     "  toolwatch trace --cgroup system.slice/cron.service\n"
@@ -93,14 +98,14 @@ static int set_uid(void *opts, const char *v, char *why, size_t n)
 
 static const struct flag trace_flags[] = {
     /* kernel filters */
-    {"pid", .kind = FLAG_U32, AT(filter.tgid), .min = 1, .max = TRACE_PID_MAX,
+    {"pid", 'p', .kind = FLAG_U32, AT(filter.tgid), .min = 1, .max = TRACE_PID_MAX,
      .want = "a process id"},
     {"ppid", .kind = FLAG_U32, AT(filter.ppid), .min = 1, .max = TRACE_PID_MAX,
      .want = "a process id"},
-    {"uid", .kind = FLAG_CUSTOM, .set = set_uid},
+    {"uid", 'u', .kind = FLAG_CUSTOM, .set = set_uid},
     {"cgroup", .kind = FLAG_STRING, AT(cgroup_path), .want = "a cgroup v2 directory path"},
     {"min-duration", .kind = FLAG_DURATION, AT(filter.min_duration_ns)},
-    {"failed", .kind = FLAG_BOOL, AT(filter.failed_only)},
+    {"failed", 'x', .kind = FLAG_BOOL, AT(filter.failed_only)},
     /* user-space filters */
     {"comm", .kind = FLAG_STRING, AT(comm), .want = "a task name or pattern"},
     {"tool", .kind = FLAG_STRING, AT(tool), .want = "a tool name or pattern"},
@@ -108,6 +113,9 @@ static const struct flag trace_flags[] = {
     {"events", .kind = FLAG_LIST, AT(events), .names = event_names},
     {"wide", 'w', .kind = FLAG_BOOL, AT(wide)},
     {"json", .kind = FLAG_BOOL, AT(json)},
+    {"timestamp", 't', .kind = FLAG_BOOL, AT(timestamp)},
+    {"time", 'T', .kind = FLAG_BOOL, AT(clock_time)},
+    {"version", 'V', .kind = FLAG_BOOL, AT(version)},
     {"summary", .kind = FLAG_BOOL, AT(summary)},
     {"interval", .kind = FLAG_DURATION, AT(interval_ns), .min = TRACE_INTERVAL_MIN_NS},
     {"duration", .kind = FLAG_DURATION, AT(duration_ns), .min = 1},
@@ -130,10 +138,16 @@ enum options_result trace_options__parse(struct trace_options *o, int argc, char
 
 	if (r != OPTIONS_OK)
 		return r;
+	if (o->version)
+		return OPTIONS_VERSION;
 	/* the kernel keeps 15 bytes of a task name: match what it can hold (not a pattern) */
 	if (!strpbrk(o->comm, "*?[\\"))
 		o->comm[TW_COMM_LEN - 1] = '\0';
 	if (o->interval_ns)
 		o->summary = true;
+	if (o->timestamp && o->clock_time) {
+		snprintf(err, err_size, "flags '-t' and '-T' name two TIME columns: give one");
+		return OPTIONS_ERROR;
+	}
 	return OPTIONS_OK;
 }

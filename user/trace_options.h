@@ -40,6 +40,9 @@ struct trace_options {
 	bool json;
 	bool summary; /* also set by --interval */
 	bool wide;
+	bool timestamp;			/* -t: TIME column in seconds since tracing began */
+	bool clock_time;		/* -T: TIME column as HH:MM:SS.mmm (the default) */
+	bool version;			/* -V, --version: print it and exit */
 	uint64_t anomaly_window_ns;	/* --events anomaly: window, as the agent's */
 	uint64_t anomaly_min_windows;	/* 0: the detector's default */
 	uint64_t anomaly_min_samples;	/* 0: the detector's default */

@@ -146,7 +146,7 @@ static void test_render_golden_counters(void **state)
 		     "tool_execution_failure_total{tool=\"t\",error_type=\"oom_kill\"} 0\n"));
 	assert_non_null(strstr(out.buf, "# TYPE tool_running gauge\n"));
 	assert_non_null(strstr(out.buf, "tool_running{tool=\"t\"} 2\n"));
-	assert_non_null(strstr(out.buf, "toolwatch_build_info{version=\"1.2.3\"} 1\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_build_info{version=\"1.2.3\",revision=\""));
 	assert_non_null(strstr(out.buf, "toolwatch_probe_enabled{probe=\"exec\"} 1\n"));
 	/* families of probes that are not enabled are left out rather than shown as zero */
 	assert_null(strstr(out.buf, "tool_network_bytes_total"));

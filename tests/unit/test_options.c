@@ -96,6 +96,50 @@ static void test_options_bad_values_name_the_flag(void **state)
 	}
 }
 
+static void test_options_web_flags(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	/* --web.listen-address repeats: the first replaces the default, each later one adds */
+	assert_int_equal(
+	    parse(&o, err, 3, "--web.listen-address=:1", "--web.listen-address", "127.0.0.1:2"),
+	    OPTIONS_OK);
+	assert_string_equal(o.listen_host, "");
+	assert_int_equal(o.listen_port, 1);
+	assert_int_equal(o.nr_more_listen, 1);
+	assert_string_equal(o.more_listen[0].host, "127.0.0.1");
+	assert_int_equal(o.more_listen[0].port, 2);
+	assert_int_equal(parse(&o, err, 9, "--web.listen-address=:1", "--web.listen-address=:2",
+			       "--web.listen-address=:3", "--web.listen-address=:4",
+			       "--web.listen-address=:5", "--web.listen-address=:6",
+			       "--web.listen-address=:7", "--web.listen-address=:8",
+			       "--web.listen-address=:9"),
+			 OPTIONS_ERROR);
+	assert_non_null(strstr(err, "at most 8"));
+	/* port 0 is a port nobody knows */
+	assert_int_equal(parse(&o, err, 1, "--web.listen-address=127.0.0.1:0"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "port 0"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(parse(&o, err, 1, "--web.telemetry-path=/m"), OPTIONS_OK);
+	assert_string_equal(o.telemetry_path, "/m");
+	assert_int_equal(parse(&o, err, 1, "--web.telemetry-path=metrics"), OPTIONS_ERROR);
+	assert_int_equal(parse(&o, err, 1, "--web.telemetry-path=/healthz"), OPTIONS_ERROR);
+	assert_int_equal(parse(&o, err, 4, "--web.max-connections=100",
+			       "--web.max-connections-per-client=3", "--web.read-header-timeout=2s",
+			       "--web.disable-exporter-metrics"),
+			 OPTIONS_OK);
+	assert_int_equal(o.max_connections, 100);
+	assert_int_equal(o.max_per_client, 3);
+	assert_int_equal(o.read_header_timeout_ns, 2000000000ULL);
+	assert_true(o.disable_exporter_metrics);
+	assert_int_equal(parse(&o, err, 1, "--web.max-connections-per-client=0"), OPTIONS_ERROR);
+	assert_int_equal(parse(&o, err, 1, "--log.format=json"), OPTIONS_OK);
+	assert_int_equal(o.log_format, LOG_FORMAT_JSON);
+	assert_int_equal(parse(&o, err, 1, "--log.format=xml"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--log.format"));
+}
+
 static void test_options_repeated_flag_refused(void **state)
 {
 	struct agent_options o;
@@ -104,9 +148,6 @@ static void test_options_repeated_flag_refused(void **state)
 	/* one value flag given twice: refused as trace does, not "the last wins" */
 	assert_int_equal(parse(&o, err, 2, "--tools.max=5", "--tools.max=6"), OPTIONS_ERROR);
 	assert_string_equal(err, "flag '--tools.max' given twice");
-	assert_int_equal(parse(&o, err, 3, "--web.listen-address=:1", "--web.listen-address", ":2"),
-			 OPTIONS_ERROR);
-	assert_string_equal(err, "flag '--web.listen-address' given twice");
 	assert_int_equal(parse(&o, err, 2, "--probe.disable=net", "--probe.disable=tcp"),
 			 OPTIONS_ERROR);
 	assert_non_null(strstr(err, "--probe.disable"));
@@ -185,6 +226,7 @@ int main(void)
 	    cmocka_unit_test(test_options_probe_disable_list),
 	    cmocka_unit_test(test_options_bad_values_name_the_flag),
 	    cmocka_unit_test(test_options_repeated_flag_refused),
+	    cmocka_unit_test(test_options_web_flags),
 	    cmocka_unit_test(test_options_every_flag),
 	    cmocka_unit_test(test_options_help_and_version),
 	};

@@ -162,6 +162,29 @@ static void test_trace_options_rejects_garbage(void **state)
 	REJECT("--failed", "--failed=2");
 }
 
+/* libbpf-tools' short flags, as execsnoop and exitsnoop users type them */
+static void test_trace_options_short_flags(void **state)
+{
+	struct trace_options o;
+
+	assert_int_equal(PARSE(&o, "-p", "42", "-u", "1000", "-x", "-t"), OPTIONS_OK);
+	assert_int_equal(o.filter.tgid, 42);
+	assert_true(o.filter.uid_set);
+	assert_int_equal(o.filter.uid, 1000);
+	assert_true(o.filter.failed_only);
+	assert_true(o.timestamp);
+	assert_int_equal(PARSE(&o, "-T"), OPTIONS_OK);
+	assert_true(o.clock_time);
+	assert_int_equal(PARSE(&o, "-V"), OPTIONS_VERSION);
+	assert_int_equal(PARSE(&o, "--version"), OPTIONS_VERSION);
+	assert_int_equal(PARSE(&o, "-h"), OPTIONS_HELP);
+	REJECT("-t", "-t", "-T");
+	REJECT("--pid", "-p", "1", "--pid", "2");
+	REJECT("--pid", "-p", "0");
+	assert_non_null(strstr(trace_usage, "EXAMPLES"));
+	assert_non_null(strstr(trace_usage, "-p 1234"));
+}
+
 static void test_trace_options_unknown_and_malformed_flags(void **state)
 {
 	struct trace_options o;
@@ -169,8 +192,8 @@ static void test_trace_options_unknown_and_malformed_flags(void **state)
 	(void)state;
 	REJECT("--bogus", "--bogus");
 	REJECT("--bogus", "--bogus=1");
-	REJECT("-x", "-x");
-	REJECT("-p", "-p", "1");
+	REJECT("-q", "-q");
+	REJECT("-P", "-P", "1");
 	REJECT("--PID", "--PID=1");
 	REJECT("'pid'", "pid");
 	REJECT("'-'", "-");
@@ -440,6 +463,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_options_durations),
 	    cmocka_unit_test(test_trace_options_rejects_garbage),
 	    cmocka_unit_test(test_trace_options_unknown_and_malformed_flags),
+	    cmocka_unit_test(test_trace_options_short_flags),
 	    cmocka_unit_test(test_trace_options_conflicts),
 	    cmocka_unit_test(test_trace_options_errors_shaped_as_the_agents),
 	    cmocka_unit_test(test_trace_options_comm_cut_to_kernel_length),
