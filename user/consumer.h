@@ -38,6 +38,7 @@ struct exec_event {
 	const char *args;     /* NUL-separated argv, or NULL when not kept */
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
+	bool blkio; /* END: usage->blkio_wait_ns is measured (delay accounting on) */
 };
 
 typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);

@@ -323,6 +323,7 @@ static int tracing_start(struct tracer *t)
 			    [PROBE_SAMPLER] = true,
 			    [PROBE_RUNQLAT] = true,
 			    [PROBE_BLOCKIO] = true,
+			    [PROBE_DELAYACCT] = true, /* the agent's to turn on */
 			},
 		},
 	    .tools_max = TRACE_NAMES_MAX,
