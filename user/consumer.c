@@ -257,6 +257,21 @@ void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
 	*system = cpu_ns - *user;
 }
 
+uint64_t usage__other_ns(uint64_t duration_ns, const struct tw_usage *u, bool blkio)
+{
+	uint64_t parts[3] = {u->cpu_user_ns + u->cpu_system_ns, u->runq_wait_ns,
+			     blkio ? u->blkio_wait_ns : 0};
+
+	if (parts[0] < u->cpu_user_ns)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (parts[i] >= duration_ns)
+			return 0;
+		duration_ns -= parts[i];
+	}
+	return duration_ns;
+}
+
 static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
 {
 	t->cpu_ns[MODE_USER] = u->cpu_user_ns;
