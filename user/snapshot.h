@@ -71,7 +71,7 @@ struct host_stats {
 	struct hist block[HOST_BLOCK_OPS]; /* hist_latency_layout, ns */
 	uint64_t tcp_retransmits;
 	uint64_t oom_kills;
-	bool delayacct;	   /* kernel.task_delayacct on: block I/O wait is measured */
+	bool delayacct;	      /* kernel.task_delayacct on: block I/O wait is measured */
 	bool delayacct_known; /* the sysctl could be read */
 };
 

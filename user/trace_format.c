@@ -532,8 +532,8 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 		trace_cell__duration(sb, u, u ? u->runq_wait_ns : 0, COL_CPU);
 		trace_cell__duration(sb, u && ev->blkio, u ? u->blkio_wait_ns : 0, COL_CPU);
 		trace_cell__duration(
-		    sb, timed,
-		    timed ? usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio) : 0, COL_CPU);
+		    sb, timed, timed ? usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio) : 0,
+		    COL_CPU);
 	}
 	/* a long cell above pushed ARGS right: it still ends at the terminal's edge */
 	fixed = sb->len - start > fixed ? sb->len - start : fixed;

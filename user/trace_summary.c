@@ -151,16 +151,15 @@ int trace_summary__add(struct trace_summary *s, const struct exec_event *ev)
 		const struct tw_usage *u = ev->usage;
 
 		t->split_count++;
-		t->split_cpu_ns = sat_add(t->split_cpu_ns,
-					  sat_add(u->cpu_user_ns, u->cpu_system_ns));
+		t->split_cpu_ns =
+		    sat_add(t->split_cpu_ns, sat_add(u->cpu_user_ns, u->cpu_system_ns));
 		t->split_runq_ns = sat_add(t->split_runq_ns, u->runq_wait_ns);
 		if (ev->blkio)
 			t->split_blkio_ns = sat_add(t->split_blkio_ns, u->blkio_wait_ns);
 		else
 			t->split_blkio_missing = true;
-		t->split_other_ns =
-		    sat_add(t->split_other_ns,
-			    usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio));
+		t->split_other_ns = sat_add(
+		    t->split_other_ns, usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio));
 	}
 	return 0;
 }
