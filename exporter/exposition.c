@@ -453,6 +453,27 @@ static void render_anomalies(const struct snapshot *s, struct strbuf *out)
 	}
 }
 
+/* tool_anomaly_cause{tool,kind,cause} 1 for each raised latency flag with a named cause. */
+static void render_anomaly_causes(const struct snapshot *s, struct strbuf *out)
+{
+	if (!s->anomaly_enabled)
+		return;
+	family(out, "tool_anomaly_cause", "gauge",
+	       "1 while a latency flag is raised: the component of the execution time that "
+	       "grew most (cpu, runqueue, blkio, other).");
+	for (size_t i = 0; i < s->nr_anomalies; i++) {
+		const struct snapshot_anomaly *a = &s->anomalies[i];
+		const char *cause = anomaly_cause__name(a->cause);
+
+		if (!a->tool || !a->active || !cause)
+			continue;
+		strbuf__puts(out, "tool_anomaly_cause{tool=\"");
+		exposition__escape_label(out, a->tool);
+		strbuf__appendf(out, "\",kind=\"%s\",cause=\"%s\"} 1\n",
+				anomaly_kind__name(a->kind), cause);
+	}
+}
+
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	struct strbuf arena = {};
@@ -475,6 +496,7 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	render_waits(s, esc, out);
 	render_host(s, out);
 	render_anomalies(s, out);
+	render_anomaly_causes(s, out);
 	render_agent(s, version, out);
 out:
 	strbuf__free(&arena);

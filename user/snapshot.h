@@ -109,6 +109,19 @@ const char *anomaly_kind__name(enum anomaly_kind k);
 /* The severity label: high, medium, critical, medium, medium, info; "unknown" out of range. */
 const char *anomaly_kind__severity(enum anomaly_kind k);
 
+/* The component of the execution time that grew most when a latency flag was raised. */
+enum anomaly_cause {
+	ANOMALY_CAUSE_NONE, /* not a latency flag, or nothing to compare */
+	ANOMALY_CAUSE_CPU,
+	ANOMALY_CAUSE_RUNQUEUE,
+	ANOMALY_CAUSE_BLKIO,
+	ANOMALY_CAUSE_OTHER,
+	ANOMALY_CAUSE_MAX,
+};
+
+/* The cause label: "cpu", "runqueue", "blkio", "other"; NULL for none or out of range. */
+const char *anomaly_cause__name(enum anomaly_cause c);
+
 /* One (tool, kind) pair of the anomaly detector; tool NULL for the host. */
 struct snapshot_anomaly {
 	char *tool; /* owned by the snapshot */
@@ -116,6 +129,7 @@ struct snapshot_anomaly {
 	bool active;
 	double deviation_ratio;
 	uint64_t raised_total;
+	enum anomaly_cause cause; /* while active: LATENCY_DEGRADATION, STATISTICAL_OUTLIER */
 };
 
 #define SNAPSHOT_MAX_PROGS 32

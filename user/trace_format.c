@@ -727,7 +727,7 @@ void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr
 
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
-			   double ratio, uint64_t raised_total, bool json)
+			   double ratio, uint64_t raised_total, const char *cause, bool json)
 {
 	struct json_object w;
 	char when[16];
@@ -736,6 +736,8 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 		trace_format__local_time(when, sizeof(when), wall_ns, c->utc_offset_s);
 		strbuf__appendf(sb, "%s ANOMALY %s %s %s ratio=%.3g ", when,
 				active ? "raised" : "cleared", kind, severity, ratio);
+		if (cause)
+			strbuf__appendf(sb, "cause=%s ", cause);
 		/* the name last: it may be long and holds anything */
 		if (tool) {
 			strbuf__puts(sb, "tool=");
@@ -756,6 +758,7 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 	json_object__key(&w, "deviation_ratio");
 	strbuf__appendf(sb, "%.6g", ratio);
 	json_object__u64(&w, "raised_total", raised_total);
+	json_object__string(&w, "cause", cause);
 	json_object__end(&w);
 	strbuf__putc(sb, '\n');
 }

@@ -664,18 +664,25 @@ static void test_trace_anomaly_line_golden(void **state)
 	uint64_t t = 1764097083123000000ULL; /* 2025-11-25T18:58:03.123Z */
 
 	trace_format__anomaly(&sb, &utc_clock, t, "curl", "LATENCY_DEGRADATION", "high", true, 2.5,
-			      3, false);
-	assert_string_equal(
-	    sb.buf, "18:58:03.123 ANOMALY raised LATENCY_DEGRADATION high ratio=2.5 tool=curl\n");
+			      3, "runqueue", false);
+	assert_string_equal(sb.buf,
+			    "18:58:03.123 ANOMALY raised LATENCY_DEGRADATION high ratio=2.5 "
+			    "cause=runqueue tool=curl\n");
+	strbuf__reset(&sb);
+	trace_format__anomaly(&sb, &utc_clock, t, "curl", "LATENCY_DEGRADATION", "high", true, 2.5,
+			      3, "cpu", true);
+	assert_non_null(strstr(sb.buf, "\"raised_total\":3,\"cause\":\"cpu\"}\n"));
 	strbuf__reset(&sb);
 	trace_format__anomaly(&sb, &utc_clock, t, "a\nb", "FAILURE_RATE", "critical", false, 0.5, 1,
-			      true);
+			      NULL, true);
 	assert_string_equal(
 	    sb.buf, "{\"time\":\"2025-11-25T18:58:03.123000000Z\",\"event\":\"anomaly\","
 		    "\"tool\":\"a\\nb\",\"kind\":\"FAILURE_RATE\",\"severity\":\"critical\","
-		    "\"state\":\"cleared\",\"deviation_ratio\":0.5,\"raised_total\":1}\n");
+		    "\"state\":\"cleared\",\"deviation_ratio\":0.5,\"raised_total\":1,"
+		    "\"cause\":null}\n");
 	strbuf__reset(&sb);
-	trace_format__anomaly(&sb, &utc_clock, t, NULL, "CPU_SPIKE", "medium", true, 1.4, 1, false);
+	trace_format__anomaly(&sb, &utc_clock, t, NULL, "CPU_SPIKE", "medium", true, 1.4, 1, NULL,
+			      false);
 	assert_string_equal(sb.buf,
 			    "18:58:03.123 ANOMALY raised CPU_SPIKE medium ratio=1.4 host\n");
 	strbuf__free(&sb);
