@@ -435,22 +435,41 @@ static void split_add(struct split_sums *sp, const struct window_stats *ws, uint
 	sp->last_age = age;
 }
 
-/* The component whose mean per execution grew most from the baseline's to the window's. */
+/*
+ * The component whose mean per execution grew most from the baseline's to the window's.
+ * Run-queue wait is a rate of CPU time (wait per CPU second: the saturation the tool
+ * meets): the wait the extra CPU would have met at the baseline's rate counts as CPU
+ * growth, only what the rate itself added counts as run-queue growth. So a tool that
+ * computes more on a busy node is "cpu", one that computes the same behind others is
+ * "runqueue".
+ */
 static enum anomaly_cause cause_of(const struct baseline *b, const struct window_stats *ws)
 {
 	static const enum anomaly_cause causes[ANOMALY_SPLIT_MAX] = {
 	    ANOMALY_CAUSE_CPU, ANOMALY_CAUSE_RUNQUEUE, ANOMALY_CAUSE_BLKIO, ANOMALY_CAUSE_OTHER};
 	enum anomaly_cause best = ANOMALY_CAUSE_NONE;
-	double best_growth = -INFINITY;
+	double base[ANOMALY_SPLIT_MAX], cur[ANOMALY_SPLIT_MAX], growth[ANOMALY_SPLIT_MAX];
+	double best_growth = -INFINITY, rate_base, rate_cur;
 
 	if (!b || !(b->split.executions > 0) || !(ws->split_executions > 0))
 		return ANOMALY_CAUSE_NONE;
 	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
-		double growth = ws->split_seconds[c] / ws->split_executions -
-				b->split.seconds[c] / b->split.executions;
-
-		if (growth > best_growth) {
-			best_growth = growth;
+		base[c] = b->split.seconds[c] / b->split.executions;
+		cur[c] = ws->split_seconds[c] / ws->split_executions;
+		growth[c] = cur[c] - base[c];
+	}
+	rate_base = base[ANOMALY_SPLIT_CPU] > 0
+			? base[ANOMALY_SPLIT_RUNQUEUE] / base[ANOMALY_SPLIT_CPU]
+			: 0;
+	rate_cur = cur[ANOMALY_SPLIT_CPU] > 0 ? cur[ANOMALY_SPLIT_RUNQUEUE] / cur[ANOMALY_SPLIT_CPU]
+					      : rate_base;
+	growth[ANOMALY_SPLIT_CPU] *= 1 + rate_base;
+	growth[ANOMALY_SPLIT_RUNQUEUE] = cur[ANOMALY_SPLIT_CPU] > 0
+					     ? cur[ANOMALY_SPLIT_CPU] * (rate_cur - rate_base)
+					     : growth[ANOMALY_SPLIT_RUNQUEUE];
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
+		if (growth[c] > best_growth) {
+			best_growth = growth[c];
 			best = causes[c];
 		}
 	}

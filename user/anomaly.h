@@ -80,6 +80,9 @@
  * execution grew most (in seconds) from the duration baseline's to the latest anomalous
  * window's; the baseline keeps a decayed sum of each component and of executions, learned
  * with the duration group (same poisoning guard). No cause without split figures.
+ * Run-queue wait is judged as a rate per CPU second: the wait more CPU would have met at
+ * the baseline's rate counts as CPU growth (more work on a busy node is "cpu", the same
+ * work behind more competitors is "runqueue").
  *
  * deviation_ratio = current / baseline of the last judged window: p95 / baseline p95
  * (LATENCY, MEMORY), mean / baseline median of window means (OUTLIER), failure rate /

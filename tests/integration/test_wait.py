@@ -4,12 +4,16 @@ execution, against what the workloads read from /proc/self just before they exit
 
 import os
 import subprocess
+import threading
 import time
 
 from lib import Agent
 from test_trace import json_events, of_tool, start
 
 MS = 1000000
+WINDOW_S = 2
+ANOMALY_FLAGS = ["--anomaly.window=%ds" % WINDOW_S, "--anomaly.min-windows=8",
+                 "--anomaly.min-samples=50", "--state.save-interval=0"]
 DELAYACCT = "/proc/sys/kernel/task_delayacct"
 
 
@@ -88,6 +92,8 @@ def check_contention(pairs):
 
 
 def register(r):
+    register_causes(r)
+
     @r.test
     def test_wait_runqueue_matches_schedstat(ctx):
         check_contention(contention(ctx))
@@ -154,3 +160,65 @@ def register(r):
         assert rc == 0, agent.read_log()[-2000:]
         assert not delayacct(), "kernel.task_delayacct not restored at exit"
         assert "delay accounting restored" in agent.read_log()
+
+
+class CpuLoop(threading.Thread):
+    """Runs `tw_wait cpu MS` over and over, pinned to one CPU; ms may change meanwhile."""
+
+    def __init__(self, tool, ms, cpu):
+        super().__init__(daemon=True)
+        self.tool, self.ms, self.cpu = tool, ms, cpu
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            subprocess.run([self.tool, "cpu", str(self.ms)], stdout=subprocess.DEVNULL,
+                           preexec_fn=pinned(self.cpu))
+
+
+def register_causes(r):
+    @r.test
+    def test_wait_anomaly_cause_runqueue_and_cpu(ctx):
+        cpus = sorted(os.sched_getaffinity(0))
+        assert len(cpus) >= 2, "needs two CPUs: one contended, one not"
+        contended = ctx.work.tool("tw_wait")
+        compute = ctx.work.tool("tw_wait")
+        c_name, p_name = os.path.basename(contended), os.path.basename(compute)
+        agent = Agent(ctx.binary, ANOMALY_FLAGS).start()
+        loops = [CpuLoop(contended, 20, cpus[0]), CpuLoop(compute, 10, cpus[1])]
+        h = None
+        try:
+            for lp in loops:
+                lp.start()
+            time.sleep(8 * WINDOW_S + 5)  # learn
+            m = agent.scrape()
+            assert m.get("tool_anomaly", tool=c_name, kind="LATENCY_DEGRADATION",
+                         severity="high") == 0
+            # the same work waits behind a hog on its CPU; the other one computes 4x more
+            h = hog(ctx, cpus[0])
+            loops[1].ms = 40
+            got = {}
+            deadline = time.time() + 4 * WINDOW_S + 5
+            while time.time() < deadline and len(got) < 2:
+                m = agent.scrape()
+                for k, v in m.samples.items():
+                    labels = dict(k[1])
+                    if k[0] == "tool_anomaly_cause" and v == 1 and \
+                            labels["kind"] == "LATENCY_DEGRADATION":
+                        got[labels["tool"]] = labels["cause"]
+                time.sleep(0.25)
+            print("  causes: %s" % got)
+            assert got.get(c_name) == "runqueue", (got, agent.read_log()[-2000:])
+            assert got.get(p_name) == "cpu", (got, agent.read_log()[-2000:])
+            log = agent.read_log()
+            assert "tool='%s' kind=LATENCY_DEGRADATION severity=high" % c_name in log, log
+            assert "cause=runqueue" in log, log
+        finally:
+            if h:
+                h.kill()
+                h.wait()
+            for lp in loops:
+                lp.stop = True
+            for lp in loops:
+                lp.join()
+            assert agent.stop() == 0

@@ -152,6 +152,20 @@ static void test_anomaly_cause_names_component(void **state)
 	assert_int_equal(cause(s.d, "io", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_BLKIO);
 	assert_int_equal(cause(s.d, "sleepy", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_OTHER);
 	assert_string_equal(anomaly_cause__name(ANOMALY_CAUSE_RUNQUEUE), "runqueue");
+	/* on a busy node more work waits more too, at the same rate per CPU second: cpu */
+	{
+		struct load busy = base, more = base;
+
+		busy.runq_frac = 0.3; /* 3 ms of wait per 3 ms of CPU */
+		more.median_ns = 30 * MS;
+		more.cpu_s = 0.012;
+		more.runq_frac = 0.4; /* 12 ms per 12 ms: as busy as before */
+		sim_feed(&s, "busy", &busy, 80);
+		sim_feed(&s, "busy", &more, 3);
+		assert_true(is_active(s.d, "busy", ANOMALY_LATENCY_DEGRADATION));
+		assert_int_equal(cause(s.d, "busy", ANOMALY_LATENCY_DEGRADATION),
+				 ANOMALY_CAUSE_CPU);
+	}
 	assert_null(anomaly_cause__name(ANOMALY_CAUSE_NONE));
 	/* cleared: no cause any more */
 	sim_feed(&s, "contended", &base, 5);
