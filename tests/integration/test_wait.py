@@ -103,6 +103,23 @@ def register(r):
         check_contention(contention(ctx, {"TOOLWATCH_FORCE_RAW_TP": "1"}))
 
     @r.test
+    def test_wait_threads_summed(ctx):
+        # four threads sharing one CPU wait behind each other; each exits before main
+        cpu = max(os.sched_getaffinity(0))
+        tool = ctx.work.tool("tw_wait")
+        t = start(ctx, "--json")
+        own = run_tool(tool, ["threads", "4", "100"], cpu)[0]
+        rc, out = t.finish(2)
+        assert rc == 0, (rc, t.stderr())
+        runs = of_tool(json_events(out), tool)
+        assert len(runs) == 1, runs
+        e = runs[0]
+        print("  runq %.1f ms vs the threads' schedstat %.1f ms" % (e["runq_wait_ns"] / MS,
+                                                                   own / MS))
+        assert own >= 100 * MS, own
+        assert close(e["runq_wait_ns"], own), (e, own)
+
+    @r.test
     def test_wait_sleep_is_other(ctx):
         tool = ctx.work.tool_from("/bin/sleep", "twsleep_%d" % os.getpid())
         t = start(ctx, "--json")
