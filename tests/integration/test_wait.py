@@ -120,6 +120,33 @@ def register(r):
         assert close(e["runq_wait_ns"], own), (e, own)
 
     @r.test
+    def test_wait_live_for_running_executions(ctx):
+        # the sampler credits wait of executions still running, before their exit
+        cpu = max(os.sched_getaffinity(0))
+        tool = ctx.work.tool("tw_wait")
+        name = os.path.basename(tool)
+        h = hog(ctx, cpu)
+        try:
+            proc = subprocess.Popen([tool, "cpu", "1500"], stdout=subprocess.PIPE, text=True,
+                                    preexec_fn=pinned(cpu))
+            deadline = time.time() + 2.5
+            live = 0
+            while time.time() < deadline and live < 0.2:
+                time.sleep(0.2)
+                m = ctx.agent.scrape()
+                if m.get("tool_running", tool=name) == 1:
+                    live = m.get("tool_wait_seconds_total", tool=name, reason="runqueue")
+            assert proc.poll() is None, "ended before the live reading"
+            assert live >= 0.2, live
+        finally:
+            h.kill()
+            h.wait()
+        own = int(proc.communicate()[0].split()[0])
+        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        got = m.get("tool_wait_seconds_total", tool=name, reason="runqueue") * 1e9
+        assert got >= live * 1e9 and close(got, own), (got, own, live)
+
+    @r.test
     def test_wait_sleep_is_other(ctx):
         tool = ctx.work.tool_from("/bin/sleep", "twsleep_%d" % os.getpid())
         t = start(ctx, "--json")
