@@ -254,7 +254,9 @@ static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgi
 	if (!st)
 		return;
 	__sync_fetch_and_add(&st->usage.runq_wait_ns, BPF_CORE_READ(task, sched_info.run_delay));
-	__sync_fetch_and_add(&st->usage.blkio_wait_ns, BPF_CORE_READ(task, delays, blkio_delay));
+	if (delayacct_on)
+		__sync_fetch_and_add(&st->usage.blkio_wait_ns,
+				     BPF_CORE_READ(task, delays, blkio_delay));
 }
 
 /* Trace-mode filters known only at the end. */

@@ -12,6 +12,9 @@
 #include "task.bpf.h"
 #include "toolwatch.h"
 
+/* Block I/O wait is read only while kernel.task_delayacct is on (the agent keeps it set). */
+bool delayacct_on = false;
+
 /* One thread's own counters (the group's exited threads are in its signal_struct). */
 static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)
 {
@@ -21,7 +24,8 @@ static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_s
 	r->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
 	r->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
 	r->runq_ns += BPF_CORE_READ(t, sched_info.run_delay);
-	r->blkio_ns += BPF_CORE_READ(t, delays, blkio_delay);
+	if (delayacct_on)
+		r->blkio_ns += BPF_CORE_READ(t, delays, blkio_delay);
 }
 
 /*

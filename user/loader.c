@@ -363,6 +363,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 		goto fail;
 	if (l->enabled[PROBE_DELAYACCT])
 		delayacct_start(l);
+	l->skel->bss->delayacct_on = delayacct_read() == 1;
 	return l;
 fail:
 	loader__close(l);
@@ -554,6 +555,8 @@ void loader__host(const struct loader *l, struct host_stats *h)
 	delayacct = delayacct_read();
 	h->delayacct_known = delayacct >= 0;
 	h->delayacct = delayacct == 1;
+	/* turned on or off by someone else meanwhile: the kernel programs follow */
+	l->skel->bss->delayacct_on = h->delayacct;
 }
 
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])
