@@ -246,6 +246,19 @@ static __always_inline void fold_net(struct task_struct *task, __u32 tgid)
 	bpf_task_storage_delete(&net_accs, task);
 }
 
+/* Adds an exiting thread's wait times to its execution: the kernel keeps no group sum. */
+static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgid)
+{
+	struct tw_exec_state *st = exec_of(tgid);
+
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->usage.runq_wait_ns, BPF_CORE_READ(task, sched_info.run_delay));
+	if (delayacct_on)
+		__sync_fetch_and_add(&st->usage.blkio_wait_ns,
+				     BPF_CORE_READ(task, delays, blkio_delay));
+}
+
 /* Trace-mode filters known only at the end. */
 static __always_inline bool exit_filtered_out(struct tw_exec_state *st, __u64 now, __u32 status)
 {
@@ -273,6 +286,8 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
 	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;
 	rec->usage.disk_write_bytes += st->usage.disk_write_bytes;
+	rec->usage.runq_wait_ns += st->usage.runq_wait_ns;
+	rec->usage.blkio_wait_ns += st->usage.blkio_wait_ns;
 	if (st->usage.peak_rss_bytes > rec->usage.peak_rss_bytes)
 		rec->usage.peak_rss_bytes = st->usage.peak_rss_bytes;
 	rec->usage.net_tx_bytes = st->usage.net_tx_bytes;
@@ -446,8 +461,12 @@ static __always_inline int on_exit(struct task_struct *task)
 	/* every thread's socket bytes go to its execution as it ends */
 	fold_net(task, tgid);
 	/* only the last thread of the group ends the process */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0) {
+		/* a thread's wait times (a leader's are read at the group's end) */
+		if (BPF_CORE_READ(task, pid) != tgid)
+			add_thread_waits(task, tgid);
 		return 0;
+	}
 
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p) {

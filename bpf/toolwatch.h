@@ -82,7 +82,8 @@ struct tw_exec_rec {
 /*
  * Resources consumed by one execution, its threads and its children that did not exec.
  * CPU time is the scheduler's exact run time, split into user and system in the ratio
- * of the kernel's tick-sampled utime/stime, as getrusage(2) does.
+ * of the kernel's tick-sampled utime/stime, as getrusage(2) does. The wait times are summed
+ * over the same tasks (each thread's values are added as it exits).
  */
 struct tw_usage {
 	__u64 cpu_user_ns;
@@ -94,6 +95,8 @@ struct tw_usage {
 	__u64 disk_write_bytes;
 	__u32 tcp_connects;
 	__u32 tcp_retransmits;
+	__u64 runq_wait_ns;  /* runnable but waiting for a CPU (sched_info.run_delay) */
+	__u64 blkio_wait_ns; /* waiting for block I/O (delays->blkio_delay; 0: accounting off) */
 };
 
 /* A thread group's own counters as the kernel keeps them (before the user/system split). */
@@ -103,6 +106,8 @@ struct tw_raw_usage {
 	__u64 stime_ns;
 	__u64 read_bytes; /* task_io_accounting: storage reads */
 	__u64 write_bytes;
+	__u64 runq_ns;	/* per thread only: exited threads are not folded into the group */
+	__u64 blkio_ns; /* per thread only, and 0 while delay accounting is off */
 };
 
 /* Value of the execs map (tgid -> running execution); read by the agent for live usage. */

@@ -12,6 +12,9 @@
 #include "task.bpf.h"
 #include "toolwatch.h"
 
+/* Block I/O wait is read only while kernel.task_delayacct is on (the agent keeps it set). */
+bool delayacct_on = false;
+
 /* One thread's own counters (the group's exited threads are in its signal_struct). */
 static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)
 {
@@ -20,9 +23,15 @@ static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_s
 	r->stime_ns += BPF_CORE_READ(t, stime);
 	r->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
 	r->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
+	r->runq_ns += BPF_CORE_READ(t, sched_info.run_delay);
+	if (delayacct_on)
+		r->blkio_ns += BPF_CORE_READ(t, delays, blkio_delay);
 }
 
-/* The group's exited threads (folded into signal_struct when they are released). */
+/*
+ * The group's exited threads (folded into signal_struct when they are released). Wait
+ * times are not folded there: on_exit adds each exiting thread's into its execution.
+ */
 static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
 {
 	struct signal_struct *sig = BPF_CORE_READ(t, signal);
@@ -41,6 +50,8 @@ static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_
 	r->stime_ns = sat_sub(r->stime_ns, base->stime_ns);
 	r->read_bytes = sat_sub(r->read_bytes, base->read_bytes);
 	r->write_bytes = sat_sub(r->write_bytes, base->write_bytes);
+	r->runq_ns = sat_sub(r->runq_ns, base->runq_ns);
+	r->blkio_ns = sat_sub(r->blkio_ns, base->blkio_ns);
 }
 
 /* Splits exact run time in the ratio of the sampled utime:stime (cputime_adjust). */
@@ -83,6 +94,8 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 	split_cpu(&r, u);
 	u->disk_read_bytes = r.read_bytes;
 	u->disk_write_bytes = r.write_bytes;
+	u->runq_wait_ns = r.runq_ns;
+	u->blkio_wait_ns = r.blkio_ns;
 	u->peak_rss_bytes = peak_rss_bytes(task, reexec, page_bytes);
 	if (raw)
 		*raw = r;
@@ -95,6 +108,8 @@ static __always_inline void usage_roll_up(struct tw_usage *dst, const struct tw_
 	__sync_fetch_and_add(&dst->cpu_system_ns, src->cpu_system_ns);
 	__sync_fetch_and_add(&dst->disk_read_bytes, src->disk_read_bytes);
 	__sync_fetch_and_add(&dst->disk_write_bytes, src->disk_write_bytes);
+	__sync_fetch_and_add(&dst->runq_wait_ns, src->runq_wait_ns);
+	__sync_fetch_and_add(&dst->blkio_wait_ns, src->blkio_wait_ns);
 	if (src->peak_rss_bytes > dst->peak_rss_bytes)
 		dst->peak_rss_bytes = src->peak_rss_bytes;
 }

@@ -206,6 +206,7 @@ static void tool_family(struct strbuf *out, const struct snapshot *s, const char
 }
 
 static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v);
+static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v);
 
 static void render_tools(const struct snapshot *s, const char *const *esc, struct strbuf *out)
 {
@@ -256,6 +257,32 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 			    "TCP retransmits on connections the tool opened.",
 			    offsetof(struct tool_stats, tcp_retransmits));
 	}
+}
+
+/*
+ * Run-queue and block I/O wait per tool, and whether delay accounting measures the latter:
+ * while kernel.task_delayacct is off the blkio series is absent, not zero.
+ */
+static void render_waits(const struct snapshot *s, const char *const *esc, struct strbuf *out)
+{
+	static const char *const reasons[WAIT_REASONS] = {"runqueue", "blkio"};
+	int nr = s->host.delayacct ? WAIT_REASONS : 1;
+
+	family(out, "tool_wait_seconds_total", "counter",
+	       "Time executions and their children waited for a CPU (runqueue) or for block "
+	       "I/O (blkio, only while delay accounting is on).");
+	for (size_t i = 0; i < s->nr_tools; i++) {
+		for (int k = 0; k < nr; k++) {
+			tool_label(out, "tool_wait_seconds_total", esc[i]);
+			strbuf__appendf(out, ",reason=\"%s\"} ", reasons[k]);
+			exposition__decimal(out, s->tools[i].stats.wait_ns[k], 9);
+			strbuf__putc(out, '\n');
+		}
+	}
+	if (s->host.delayacct_known)
+		gauge1(out, "toolwatch_delay_accounting_enabled",
+		       "Whether kernel.task_delayacct is on (block I/O wait is measured).",
+		       s->host.delayacct);
 }
 
 static void render_host(const struct snapshot *s, struct strbuf *out)
@@ -450,6 +477,27 @@ static void render_anomalies(const struct snapshot *s, struct strbuf *out)
 	}
 }
 
+/* tool_anomaly_cause{tool,kind,cause} 1 for each raised latency flag with a named cause. */
+static void render_anomaly_causes(const struct snapshot *s, struct strbuf *out)
+{
+	if (!s->anomaly_enabled)
+		return;
+	family(out, "tool_anomaly_cause", "gauge",
+	       "1 while a latency flag is raised: the component of the execution time that "
+	       "grew most (cpu, runqueue, blkio, other).");
+	for (size_t i = 0; i < s->nr_anomalies; i++) {
+		const struct snapshot_anomaly *a = &s->anomalies[i];
+		const char *cause = anomaly_cause__name(a->cause);
+
+		if (!a->tool || !a->active || !cause)
+			continue;
+		strbuf__puts(out, "tool_anomaly_cause{tool=\"");
+		exposition__escape_label(out, a->tool);
+		strbuf__appendf(out, "\",kind=\"%s\",cause=\"%s\"} 1\n",
+				anomaly_kind__name(a->kind), cause);
+	}
+}
+
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	struct strbuf arena = {};
@@ -469,8 +517,10 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	for (size_t i = 0; i < s->nr_tools; i++)
 		esc[i] = arena.buf + off[i];
 	render_tools(s, esc, out);
+	render_waits(s, esc, out);
 	render_host(s, out);
 	render_anomalies(s, out);
+	render_anomaly_causes(s, out);
 	render_agent(s, version, out);
 out:
 	strbuf__free(&arena);

@@ -122,10 +122,12 @@ static double host_cpu_utilisation(struct agent *a)
 
 static int log_change(const struct anomaly_state *st, void *ctx)
 {
-	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g",
+	const char *cause = anomaly_cause__name(st->cause);
+
+	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g%s%s",
 		st->active ? "raised" : "cleared", st->tool ? st->tool : "(host)",
-		anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind),
-		st->deviation_ratio);
+		anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind), st->deviation_ratio,
+		cause ? " cause=" : "", cause ? cause : "");
 	return 0;
 }
 

@@ -139,6 +139,7 @@ static void baseline_reset_group(struct baseline *b, int g)
 	case GROUP_DURATION:
 		memset(&b->duration, 0, sizeof(b->duration));
 		b->mean_duration.n = 0;
+		memset(&b->split, 0, sizeof(b->split));
 		break;
 	case GROUP_CPU:
 		b->cpu.n = 0;
@@ -299,8 +300,11 @@ static void record_change(struct anomaly_detector *d, const struct tool *t, enum
 			goto drop;
 	}
 	c = &d->changes[d->nr_changes];
-	*c = (struct change){
-	    .kind = kind, .active = f->active, .ratio = f->ratio, .raised_total = f->raised_total};
+	*c = (struct change){.kind = kind,
+			     .active = f->active,
+			     .ratio = f->ratio,
+			     .raised_total = f->raised_total,
+			     .cause = f->cause};
 	if (t->name) {
 		c->tool = strdup(t->name);
 		if (!c->tool)
@@ -330,6 +334,7 @@ static void flag_clear(struct anomaly_detector *d, struct tool *t, enum anomaly_
 	f->active = false;
 	f->bad_streak = f->good_streak = 0;
 	record_change(d, t, kind);
+	f->cause = ANOMALY_CAUSE_NONE;
 }
 
 /*
@@ -414,7 +419,62 @@ struct window_stats {
 	uint64_t executions;	  /* host: 1 */
 	double memory_w[DHIST_BUCKETS];
 	double nr_memory;
+	double split_executions;
+	double split_seconds[ANOMALY_SPLIT_MAX];
 };
+
+/* Adds a window's components to decayed sums (weight e^-(age gap / span) on the old). */
+static void split_add(struct split_sums *sp, const struct window_stats *ws, uint64_t age,
+		      double span)
+{
+	double keep = age > sp->last_age ? exp(-(double)(age - sp->last_age) / span) : 1;
+
+	sp->executions = clamp_value(sp->executions * keep + ws->split_executions);
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
+		sp->seconds[c] = clamp_value(sp->seconds[c] * keep + ws->split_seconds[c]);
+	sp->last_age = age;
+}
+
+/*
+ * The component whose mean per execution grew most from the baseline's to the window's.
+ * Run-queue wait is a rate of CPU time (wait per CPU second: the saturation the tool
+ * meets): the wait the extra CPU would have met at the baseline's rate counts as CPU
+ * growth, only what the rate itself added counts as run-queue growth. So a tool that
+ * computes more on a busy node is "cpu", one that computes the same behind others is
+ * "runqueue".
+ */
+static enum anomaly_cause cause_of(const struct baseline *b, const struct window_stats *ws)
+{
+	static const enum anomaly_cause causes[ANOMALY_SPLIT_MAX] = {
+	    ANOMALY_CAUSE_CPU, ANOMALY_CAUSE_RUNQUEUE, ANOMALY_CAUSE_BLKIO, ANOMALY_CAUSE_OTHER};
+	enum anomaly_cause best = ANOMALY_CAUSE_NONE;
+	double base[ANOMALY_SPLIT_MAX], cur[ANOMALY_SPLIT_MAX], growth[ANOMALY_SPLIT_MAX];
+	double best_growth = -INFINITY, rate_base, rate_cur;
+
+	if (!b || !(b->split.executions > 0) || !(ws->split_executions > 0))
+		return ANOMALY_CAUSE_NONE;
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
+		base[c] = b->split.seconds[c] / b->split.executions;
+		cur[c] = ws->split_seconds[c] / ws->split_executions;
+		growth[c] = cur[c] - base[c];
+	}
+	rate_base = base[ANOMALY_SPLIT_CPU] > 0
+			? base[ANOMALY_SPLIT_RUNQUEUE] / base[ANOMALY_SPLIT_CPU]
+			: 0;
+	rate_cur = cur[ANOMALY_SPLIT_CPU] > 0 ? cur[ANOMALY_SPLIT_RUNQUEUE] / cur[ANOMALY_SPLIT_CPU]
+					      : rate_base;
+	growth[ANOMALY_SPLIT_CPU] *= 1 + rate_base;
+	growth[ANOMALY_SPLIT_RUNQUEUE] = cur[ANOMALY_SPLIT_CPU] > 0
+					     ? cur[ANOMALY_SPLIT_CPU] * (rate_cur - rate_base)
+					     : growth[ANOMALY_SPLIT_RUNQUEUE];
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
+		if (growth[c] > best_growth) {
+			best_growth = growth[c];
+			best = causes[c];
+		}
+	}
+	return best;
+}
 
 static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 		  const struct window_stats *ws)
@@ -438,6 +498,8 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 				dhist__add(&b->duration, ws->duration_w, d->age, span);
 				reservoir__add(&b->mean_duration, ws->log_mean_duration, d->age,
 					       span, &d->rng);
+				if (ws->split_executions > 0)
+					split_add(&b->split, ws, d->age, span);
 				b->samples[g] =
 				    sat_add64(b->samples[g], count_of(ws->nr_durations));
 				break;
@@ -524,6 +586,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 {
 	enum verdict v[ANOMALY_KIND_MAX] = {0};
 	double ratio[ANOMALY_KIND_MAX] = {0};
+	enum anomaly_cause cause;
 	struct window_stats ws;
 	struct tool *t, *fresh = NULL;
 	size_t len, idx;
@@ -533,6 +596,9 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	if (!d || !tool || !w || !*tool || w->failures > w->executions ||
 	    !isfinite(w->cpu_seconds) || w->cpu_seconds < 0)
 		return -EINVAL;
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
+		if (!isfinite(w->split_seconds[c]) || w->split_seconds[c] < 0)
+			return -EINVAL;
 	len = strnlen(tool, ANOMALY_TOOL_NAME_MAX);
 	if (len >= ANOMALY_TOOL_NAME_MAX)
 		return -ENAMETOOLONG;
@@ -572,11 +638,21 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	if (w->executions)
 		ws.cpu_per_execution = clamp_value(w->cpu_seconds / (double)w->executions);
 	ws.nr_memory = stats_hist_weights(&w->peak_memory, &hist_memory_layout, ws.memory_w);
+	ws.split_executions = (double)w->split_executions;
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
+		ws.split_seconds[c] = clamp_value(w->split_seconds[c]);
 
 	evaluate_tool(d, t, hour, w, &ws, v, ratio);
-	for (int k = 0; k < ANOMALY_KIND_MAX; k++)
-		if (k != ANOMALY_NEW_TOOL)
-			flag_update(d, t, k, v[k], ratio[k]);
+	cause = cause_of(judge_baseline(d, t, GROUP_DURATION, hour), &ws);
+	for (int k = 0; k < ANOMALY_KIND_MAX; k++) {
+		if (k == ANOMALY_NEW_TOOL)
+			continue;
+		/* the latest anomalous window names the cause, at the raise and after */
+		if (kind_group[k] == GROUP_DURATION && v[k] == VERDICT_ANOMALOUS &&
+		    cause != ANOMALY_CAUSE_NONE)
+			t->flags[k].cause = cause;
+		flag_update(d, t, k, v[k], ratio[k]);
+	}
 	learn(d, t, hour, &ws);
 	if (!t->learned && baseline_trusted(d, &t->global, GROUP_DURATION, false))
 		t->learned = true;
@@ -650,6 +726,7 @@ static int report_tool(const struct anomaly_detector *d, const struct tool *t,
 		    .active = f->active,
 		    .deviation_ratio = k == ANOMALY_NEW_TOOL ? 0 : f->ratio,
 		    .raised_total = f->raised_total,
+		    .cause = f->active ? f->cause : ANOMALY_CAUSE_NONE,
 		};
 		int ret;
 
@@ -685,6 +762,7 @@ uint64_t anomaly__for_each_change(struct anomaly_detector *d,
 		    .active = c->active,
 		    .deviation_ratio = c->kind == ANOMALY_NEW_TOOL ? 0 : c->ratio,
 		    .raised_total = c->raised_total,
+		    .cause = c->cause,
 		};
 
 		if (fn(&s, ctx))

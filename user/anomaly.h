@@ -75,6 +75,15 @@
  * for a kind (baseline not trusted, fewer than failure_min_executions) counts the same
  * way for that kind, but is still learned.
  *
+ * Cause: LATENCY_DEGRADATION and STATISTICAL_OUTLIER name the component of execution
+ * time (enum anomaly_split: CPU, run-queue wait, block I/O wait, other) whose mean per
+ * execution grew most (in seconds) from the duration baseline's to the latest anomalous
+ * window's; the baseline keeps a decayed sum of each component and of executions, learned
+ * with the duration group (same poisoning guard). No cause without split figures.
+ * Run-queue wait is judged as a rate per CPU second: the wait more CPU would have met at
+ * the baseline's rate counts as CPU growth (more work on a busy node is "cpu", the same
+ * work behind more competitors is "runqueue").
+ *
  * deviation_ratio = current / baseline of the last judged window: p95 / baseline p95
  * (LATENCY, MEMORY), mean / baseline median of window means (OUTLIER), failure rate /
  * failure_rate (FAILURE_RATE), value / baseline p90 (CPU_SPIKE). Always finite, in
@@ -131,6 +140,15 @@ struct anomaly_config {
 /* Fills cfg with the defaults documented in struct anomaly_config. */
 void anomaly_config__init(struct anomaly_config *cfg);
 
+/* Components of execution time, summed in anomaly_tool_window.split_seconds. */
+enum anomaly_split {
+	ANOMALY_SPLIT_CPU,
+	ANOMALY_SPLIT_RUNQUEUE,
+	ANOMALY_SPLIT_BLKIO, /* 0 while delay accounting is off (then it is in other) */
+	ANOMALY_SPLIT_OTHER, /* duration - the others, clamped at 0 */
+	ANOMALY_SPLIT_MAX,
+};
+
 /* One tool's observations during one closed window (the window's deltas, not totals). */
 struct anomaly_tool_window {
 	uint64_t executions;	 /* finished executions in the window, failures included */
@@ -138,6 +156,9 @@ struct anomaly_tool_window {
 	struct hist duration;	 /* hist_duration_layout (ns), this window only */
 	double cpu_seconds;	 /* user+system CPU of the executions finished in the window */
 	struct hist peak_memory; /* hist_memory_layout (bytes), this window only; may be empty */
+	/* where the time of fully observed executions went (0 of them: no cause is named) */
+	uint64_t split_executions;
+	double split_seconds[ANOMALY_SPLIT_MAX]; /* summed over those executions */
 };
 
 /* The host's observations during one closed window. */
@@ -181,9 +202,10 @@ int anomaly__observe_host(struct anomaly_detector *d, const struct anomaly_host_
 struct anomaly_state {
 	const char *tool; /* NULL for the host; valid during the callback only */
 	enum anomaly_kind kind;
-	bool active;		/* the flag is raised */
-	double deviation_ratio; /* finite, 0..ANOMALY_RATIO_MAX (see above) */
-	uint64_t raised_total;	/* times the flag was raised (persisted) */
+	bool active;		  /* the flag is raised */
+	double deviation_ratio;	  /* finite, 0..ANOMALY_RATIO_MAX (see above) */
+	uint64_t raised_total;	  /* times the flag was raised (persisted) */
+	enum anomaly_cause cause; /* latency kinds while raised: the component that grew most */
 };
 
 /*

@@ -31,6 +31,13 @@ enum group {
 	GROUP_NONE = -1,
 };
 
+/* Decayed sums of the components of execution time, for the cause of a latency flag. */
+struct split_sums {
+	uint64_t last_age; /* age of the last window added */
+	double executions;
+	double seconds[ANOMALY_SPLIT_MAX];
+};
+
 struct baseline {
 	uint64_t windows[GROUP_MAX];	/* windows learned, not decayed: the trust gate */
 	uint64_t samples[GROUP_MAX];	/* executions (observations) learned */
@@ -38,6 +45,7 @@ struct baseline {
 	struct dhist memory;		/* peak bytes per execution */
 	struct reservoir mean_duration; /* ln of the mean ns per execution of a window */
 	struct reservoir cpu;		/* CPU s per execution of a window; host: utilisation */
+	struct split_sums split;	/* learned with GROUP_DURATION */
 };
 
 struct flag {
@@ -47,6 +55,7 @@ struct flag {
 	uint64_t raised_total;
 	uint64_t raised_at_age;
 	double ratio;
+	enum anomaly_cause cause; /* latency kinds: set by anomalous windows, reset at clear */
 };
 
 /* A tool, or the host (name NULL, only flags[ANOMALY_CPU_SPIKE] and the cpu group used). */
@@ -65,6 +74,7 @@ struct change {
 	bool active;
 	double ratio;
 	uint64_t raised_total;
+	enum anomaly_cause cause;
 };
 
 struct anomaly_detector {

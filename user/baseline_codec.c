@@ -13,7 +13,8 @@
 
 #define FORMAT_MAGIC	   "\x89TWBASE\n"
 #define FORMAT_MAGIC_LEN   8
-#define FORMAT_VERSION	   1
+#define FORMAT_VERSION	   2 /* 2: latency causes (split sums, flag causes) */
+#define FORMAT_VERSION_MIN 1
 #define FORMAT_F_HOURS	   0x1
 #define FORMAT_HEADER_LEN  (FORMAT_MAGIC_LEN + 4 + 4 + 8 + 8 + 8)
 #define FORMAT_TRAILER_LEN 4
@@ -88,6 +89,10 @@ static void put_baseline(struct strbuf *out, const struct baseline *b)
 	put_dhist(out, &b->memory);
 	put_reservoir(out, &b->mean_duration);
 	put_reservoir(out, &b->cpu);
+	put_u64(out, b->split.last_age);
+	put_f64(out, b->split.executions);
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
+		put_f64(out, b->split.seconds[c]);
 }
 
 static void put_tool(struct strbuf *out, const struct tool *t)
@@ -109,6 +114,7 @@ static void put_tool(struct strbuf *out, const struct tool *t)
 		put_u64(out, f->raised_total);
 		put_u64(out, f->raised_at_age);
 		put_f64(out, f->ratio);
+		put_u8(out, (uint8_t)f->cause);
 	}
 	put_baseline(out, &t->global);
 	for (int h = 0; t->hours && h < HOURS; h++)
@@ -155,6 +161,7 @@ struct reader {
 	size_t len;
 	size_t off;
 	bool bad;
+	uint32_t version; /* of the record: what its payload holds */
 };
 
 static const uint8_t *get_bytes(struct reader *r, size_t n)
@@ -264,6 +271,12 @@ static void get_baseline(struct reader *r, struct baseline *b, uint64_t age)
 	get_dhist(r, &b->memory, age);
 	get_reservoir(r, &b->mean_duration);
 	get_reservoir(r, &b->cpu);
+	if (r->version < 2)
+		return; /* no split sums yet: causes are named once it has learned some */
+	b->split.last_age = get_age(r, age);
+	b->split.executions = get_f64_in(r, 0, VALUE_MAX);
+	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
+		b->split.seconds[c] = get_f64_in(r, 0, VALUE_MAX);
 }
 
 /*
@@ -284,6 +297,13 @@ static int get_tool(struct reader *r, struct anomaly_detector *d, struct tool *t
 		f->raised_total = get_u64(r);
 		f->raised_at_age = get_age(r, d->age);
 		f->ratio = get_f64_in(r, 0, ANOMALY_RATIO_MAX);
+		if (r->version >= 2) {
+			uint8_t cause = get_u8(r);
+
+			if (cause >= ANOMALY_CAUSE_MAX)
+				r->bad = true;
+			f->cause = cause < ANOMALY_CAUSE_MAX ? cause : ANOMALY_CAUSE_NONE;
+		}
 	}
 	get_baseline(r, &t->global, d->age);
 	for (int h = 0; file_hours && h < HOURS && !r->bad; h++)
@@ -382,8 +402,9 @@ int anomaly__deserialize(struct anomaly_detector *d, const void *data, size_t le
 	version = get_u32(&r);
 	if (r.bad)
 		return -EBADMSG;
-	if (version != FORMAT_VERSION)
+	if (version < FORMAT_VERSION_MIN || version > FORMAT_VERSION)
 		return -EPROTONOSUPPORT;
+	r.version = version;
 	flags = get_u32(&r);
 	window_ns = get_u64(&r);
 	baseline_ns = get_u64(&r);

@@ -14,7 +14,8 @@
 
 /*
  * Appends the learned state (age, tools, baselines, flags and counters; not the change
- * list) to out. Format, little-endian: 8-byte magic "\x89TWBASE\n", u32 version (1),
+ * list) to out. Format, little-endian: 8-byte magic "\x89TWBASE\n", u32 version (2; 1 had
+ * no latency-cause fields: split sums per baseline, a cause byte per flag),
  * u32 flags (bit 0: hour-of-day baselines present), u64 window_ns, u64 baseline_ns,
  * u64 payload length, payload, u32 CRC-32 (IEEE, as zlib's crc32) of everything before it.
  * Returns 0, or -ENOMEM (out->oom) with out possibly holding a partial record.

@@ -13,6 +13,7 @@ struct usage_totals {
 	uint64_t disk_bytes[2];
 	uint64_t tcp_connects;
 	uint64_t tcp_retransmits;
+	uint64_t wait_ns[WAIT_REASONS];
 };
 
 /* The latest live reading of one execution, summed over its tasks. */
@@ -256,6 +257,21 @@ void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user,
 	*system = cpu_ns - *user;
 }
 
+uint64_t usage__other_ns(uint64_t duration_ns, const struct tw_usage *u, bool blkio)
+{
+	uint64_t parts[3] = {u->cpu_user_ns + u->cpu_system_ns, u->runq_wait_ns,
+			     blkio ? u->blkio_wait_ns : 0};
+
+	if (parts[0] < u->cpu_user_ns)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (parts[i] >= duration_ns)
+			return 0;
+		duration_ns -= parts[i];
+	}
+	return duration_ns;
+}
+
 static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
 {
 	t->cpu_ns[MODE_USER] = u->cpu_user_ns;
@@ -266,6 +282,8 @@ static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
 	t->disk_bytes[DIR_WRITE] = u->disk_write_bytes;
 	t->tcp_connects = u->tcp_connects;
 	t->tcp_retransmits = u->tcp_retransmits;
+	t->wait_ns[WAIT_RUNQUEUE] = u->runq_wait_ns;
+	t->wait_ns[WAIT_BLKIO] = u->blkio_wait_ns;
 }
 
 /* Adds to s what grew in now since done, and records it as done: counters never shrink. */
@@ -286,6 +304,8 @@ static void credit(struct tool_stats *s, const struct usage_totals *now, struct 
 	CREDIT(disk_bytes[DIR_WRITE], s->disk_bytes[DIR_WRITE]);
 	CREDIT(tcp_connects, s->tcp_connects);
 	CREDIT(tcp_retransmits, s->tcp_retransmits);
+	CREDIT(wait_ns[WAIT_RUNQUEUE], s->wait_ns[WAIT_RUNQUEUE]);
+	CREDIT(wait_ns[WAIT_BLKIO], s->wait_ns[WAIT_BLKIO]);
 #undef CREDIT
 }
 
@@ -325,6 +345,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 	ev.success = execution__classify(rec->exit_code, ev.flags, &ev.error);
 	ev.comm = comm;
 	ev.usage = &rec->usage;
+	ev.blkio = registry__host(r)->delayacct;
 	if (e) {
 		ev.filename = e->path;
 		ev.args = e->args;
@@ -336,11 +357,18 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 			s->successes++;
 		else
 			s->failures[ev.error]++;
-		if (ev.flags & TW_F_PARTIAL)
+		if (ev.flags & TW_F_PARTIAL) {
 			s->partial++;
-		else
-			hist__add(&s->duration, &hist_duration_layout,
-				  rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0);
+		} else {
+			uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
+
+			hist__add(&s->duration, &hist_duration_layout, d);
+			s->observed_executions++;
+			s->observed_duration_ns += d;
+			s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+			s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
+			s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
+		}
 		if (rec->usage.peak_rss_bytes)
 			hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
 		totals_from_usage(&final, &rec->usage);
@@ -480,6 +508,8 @@ static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec)
 	l->raw.stime_ns += rec->raw.stime_ns;
 	l->raw.read_bytes += rec->raw.read_bytes;
 	l->raw.write_bytes += rec->raw.write_bytes;
+	l->raw.runq_ns += rec->raw.runq_ns;
+	l->raw.blkio_ns += rec->raw.blkio_ns;
 	l->rss_bytes += rec->rss_bytes;
 	l->net_bytes[DIR_TX] += rec->net_tx_bytes;
 	l->net_bytes[DIR_RX] += rec->net_rx_bytes;
@@ -510,6 +540,8 @@ void consumer__end_samples(struct consumer *c)
 		now.cpu_ns[MODE_SYSTEM] += sys;
 		now.disk_bytes[DIR_READ] += e->live.raw.read_bytes;
 		now.disk_bytes[DIR_WRITE] += e->live.raw.write_bytes;
+		now.wait_ns[WAIT_RUNQUEUE] += e->live.raw.runq_ns;
+		now.wait_ns[WAIT_BLKIO] += e->live.raw.blkio_ns;
 		now.net_bytes[DIR_TX] += e->live.net_bytes[DIR_TX];
 		now.net_bytes[DIR_RX] += e->live.net_bytes[DIR_RX];
 		credit(s, &now, &e->credited);

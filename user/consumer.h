@@ -38,6 +38,7 @@ struct exec_event {
 	const char *args;     /* NUL-separated argv, or NULL when not kept */
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
+	bool blkio; /* END: usage->blkio_wait_ns is measured (delay accounting on) */
 };
 
 typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);
@@ -80,6 +81,14 @@ size_t consumer__reconcile(struct consumer *c,
  */
 void consumer__begin_samples(struct consumer *c);
 void consumer__end_samples(struct consumer *c);
+
+/*
+ * Off-CPU time that is neither run-queue nor block I/O wait (sleeps, locks, network,
+ * waiting for children): duration - CPU - run-queue - block I/O (the latter only when
+ * blkio), clamped at 0 because children running in parallel can use more CPU than the
+ * wall-clock time of the execution.
+ */
+uint64_t usage__other_ns(uint64_t duration_ns, const struct tw_usage *u, bool blkio);
 
 /* CPU split as the kernel does it: run time in the ratio utime:stime (all user if stime 0). */
 void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user, uint64_t *system);

@@ -27,6 +27,7 @@ struct loader {
 	struct toolwatch_bpf *skel;
 	struct loader_config cfg;
 	bool enabled[PROBE_MAX];
+	int delayacct_restore; /* kernel.task_delayacct to put back at close; -1: untouched */
 	struct bpf_link *links[PROBE_MAX][MAX_FAMILY_PROGS];
 };
 
@@ -324,6 +325,69 @@ static int attach(struct loader *l, bool btf)
 	return 0;
 }
 
+#define DELAYACCT_SYSCTL "/proc/sys/kernel/task_delayacct"
+
+/* kernel.task_delayacct: 0 or 1, or -errno when it cannot be read */
+static int delayacct_read(void)
+{
+	char buf[8] = {};
+	int fd = open(DELAYACCT_SYSCTL, O_RDONLY | O_CLOEXEC), err;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	return buf[0] == '1';
+}
+
+static int delayacct_write(int on)
+{
+	int fd = open(DELAYACCT_SYSCTL, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1\n" : "0\n", 2) != 2)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* --probe.enable=delayacct: delay accounting on while we run (block I/O wait per tool) */
+static void delayacct_start(struct loader *l)
+{
+	int now = delayacct_read(), err;
+
+	if (now < 0) {
+		pr_warn("probe 'delayacct' disabled: cannot read '%s': %s", DELAYACCT_SYSCTL,
+			strerror(-now));
+		l->enabled[PROBE_DELAYACCT] = false;
+		return;
+	}
+	if (now == 1) {
+		pr_info("delay accounting was on already");
+		return;
+	}
+	err = delayacct_write(1);
+	if (err) {
+		pr_warn("probe 'delayacct' disabled: cannot write '%s': %s", DELAYACCT_SYSCTL,
+			strerror(-err));
+		l->enabled[PROBE_DELAYACCT] = false;
+		return;
+	}
+	l->delayacct_restore = 0;
+	pr_info("delay accounting on (kernel.task_delayacct=1) until exit");
+}
+
+bool loader__delayacct(const struct loader *l)
+{
+	(void)l;
+	return delayacct_read() == 1;
+}
+
 struct loader *loader__open(const struct loader_config *cfg)
 {
 	/* TOOLWATCH_FORCE_RAW_TP=1 takes the fallback path on purpose (tests) */
@@ -335,6 +399,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 	if (!l)
 		return NULL;
 	l->cfg = *cfg;
+	l->delayacct_restore = -1;
 	libbpf_set_print(libbpf_print);
 
 	for (int p = 0; p < PROBE_MAX; p++)
@@ -362,6 +427,9 @@ struct loader *loader__open(const struct loader_config *cfg)
 	err = attach(l, btf);
 	if (err)
 		goto fail;
+	if (l->enabled[PROBE_DELAYACCT])
+		delayacct_start(l);
+	l->skel->bss->delayacct_on = delayacct_read() == 1;
 	return l;
 fail:
 	loader__close(l);
@@ -373,6 +441,14 @@ void loader__close(struct loader *l)
 {
 	if (!l)
 		return;
+	if (l->delayacct_restore >= 0) {
+		int err = delayacct_write(l->delayacct_restore);
+
+		if (err)
+			pr_warn("cannot restore '%s': %s", DELAYACCT_SYSCTL, strerror(-err));
+		else
+			pr_info("delay accounting restored to %d", l->delayacct_restore);
+	}
 	for (int p = 0; p < PROBE_MAX; p++)
 		for (int i = 0; i < MAX_FAMILY_PROGS; i++)
 			bpf_link__destroy(l->links[p][i]);
@@ -533,6 +609,8 @@ static uint64_t read_counter(const struct loader *l, __u32 key)
 
 void loader__host(const struct loader *l, struct host_stats *h)
 {
+	int delayacct;
+
 	if (l->enabled[PROBE_RUNQLAT])
 		read_log2(l, l->skel->maps.runq_hist, 0, &h->runqueue);
 	if (l->enabled[PROBE_BLOCKIO])
@@ -540,6 +618,11 @@ void loader__host(const struct loader *l, struct host_stats *h)
 			read_log2(l, l->skel->maps.block_hist, op, &h->block[op]);
 	h->tcp_retransmits = read_counter(l, TW_HOST_TCP_RETRANSMITS);
 	h->oom_kills = read_counter(l, TW_HOST_OOM_KILLS);
+	delayacct = delayacct_read();
+	h->delayacct_known = delayacct >= 0;
+	h->delayacct = delayacct == 1;
+	/* turned on or off by someone else meanwhile: the kernel programs follow */
+	l->skel->bss->delayacct_on = h->delayacct;
 }
 
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])

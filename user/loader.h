@@ -60,6 +60,8 @@ unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *ou
  */
 int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
 		   void *ctx);
+/* Whether kernel.task_delayacct is on now (block I/O wait of tasks is measured). */
+bool loader__delayacct(const struct loader *l);
 /* Reads the kernel's host histograms and counters (summed over CPUs) into h. */
 void loader__host(const struct loader *l, struct host_stats *h);
 

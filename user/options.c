@@ -30,7 +30,9 @@ const char agent_usage[] =
     "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
     "                             blockio, sampler\n"
     "  --probe.enable=LIST        families that are off by default: runqlat\n"
-    "                             (run-queue latency; hooks every context switch)\n"
+    "                             (run-queue latency; hooks every context switch),\n"
+    "                             delayacct (kernel.task_delayacct on while running:\n"
+    "                             block I/O wait per tool)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
     "  --bpf.stats                enable BPF run-time statistics while running\n"
@@ -69,6 +71,7 @@ void agent_options__init(struct agent_options *o)
 	o->max_processes = 32768;
 	/* run-queue latency hooks every wakeup and context switch: opt in */
 	o->disable[PROBE_RUNQLAT] = true;
+	o->disable[PROBE_DELAYACCT] = true;
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;

@@ -19,6 +19,7 @@ static const char *const probe_names[PROBE_MAX] = {
     [PROBE_RUNQLAT] = "runqlat",
     [PROBE_BLOCKIO] = "blockio",
     [PROBE_SAMPLER] = "sampler",
+    [PROBE_DELAYACCT] = "delayacct",
 };
 
 static const char *const lost_names[TW_LOST_MAX] = {

@@ -21,6 +21,7 @@ enum probe {
 	PROBE_RUNQLAT,	   /* sched_wakeup/wakeup_new/switch: run-queue latency */
 	PROBE_BLOCKIO,	   /* block:block_rq_issue/complete: block I/O latency */
 	PROBE_SAMPLER,	   /* iter/task: live CPU, RSS and disk of running executions */
+	PROBE_DELAYACCT,   /* no program: turns kernel.task_delayacct on while running */
 	PROBE_MAX,
 };
 

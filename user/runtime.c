@@ -145,6 +145,8 @@ struct runtime *runtime__new(const struct runtime_config *cfg)
 		err = -errno; /* the loader said why */
 		goto fail;
 	}
+	/* block I/O wait is reported only while delay accounting measures it */
+	registry__host(rt->registry)->delayacct = loader__delayacct(rt->loader);
 	rt->rb = ring_buffer__new(loader__events_fd(rt->loader), on_record, rt, NULL);
 	if (!rt->rb) {
 		err = -errno;

@@ -42,6 +42,18 @@ const char *anomaly_kind__name(enum anomaly_kind k)
 	return (unsigned int)k < ANOMALY_KIND_MAX ? kind_names[k] : "UNKNOWN";
 }
 
+const char *anomaly_cause__name(enum anomaly_cause c)
+{
+	static const char *const names[ANOMALY_CAUSE_MAX] = {
+	    [ANOMALY_CAUSE_CPU] = "cpu",
+	    [ANOMALY_CAUSE_RUNQUEUE] = "runqueue",
+	    [ANOMALY_CAUSE_BLKIO] = "blkio",
+	    [ANOMALY_CAUSE_OTHER] = "other",
+	};
+
+	return (unsigned int)c < ANOMALY_CAUSE_MAX ? names[c] : NULL;
+}
+
 const char *anomaly_kind__severity(enum anomaly_kind k)
 {
 	return (unsigned int)k < ANOMALY_KIND_MAX ? kind_severities[k] : "unknown";

@@ -29,6 +29,7 @@ const char *error_type__name(enum error_type type);
 enum { DIR_TX, DIR_RX };
 enum { DIR_READ, DIR_WRITE };
 enum { MODE_USER, MODE_SYSTEM };
+enum { WAIT_RUNQUEUE, WAIT_BLKIO, WAIT_REASONS };
 
 /* One tool's cumulative figures: the registry mutates them, a snapshot copies them. */
 struct tool_stats {
@@ -46,6 +47,12 @@ struct tool_stats {
 	uint64_t tcp_connects;
 	uint64_t tcp_retransmits;
 	uint64_t cpu_ns_ended; /* CPU of ended executions (anomaly windows), not exported */
+	uint64_t wait_ns[WAIT_REASONS]; /* WAIT_*: run-queue and block I/O wait */
+	/* of fully observed ended executions (anomaly causes), not exported */
+	uint64_t observed_executions;
+	uint64_t observed_duration_ns;
+	uint64_t observed_cpu_ns;
+	uint64_t observed_wait_ns[WAIT_REASONS];
 };
 
 struct snapshot_tool {
@@ -64,6 +71,8 @@ struct host_stats {
 	struct hist block[HOST_BLOCK_OPS]; /* hist_latency_layout, ns */
 	uint64_t tcp_retransmits;
 	uint64_t oom_kills;
+	bool delayacct;	      /* kernel.task_delayacct on: block I/O wait is measured */
+	bool delayacct_known; /* the sysctl could be read */
 };
 
 /* The agent's own counters, kept by the registry. */
@@ -100,6 +109,19 @@ const char *anomaly_kind__name(enum anomaly_kind k);
 /* The severity label: high, medium, critical, medium, medium, info; "unknown" out of range. */
 const char *anomaly_kind__severity(enum anomaly_kind k);
 
+/* The component of the execution time that grew most when a latency flag was raised. */
+enum anomaly_cause {
+	ANOMALY_CAUSE_NONE, /* not a latency flag, or nothing to compare */
+	ANOMALY_CAUSE_CPU,
+	ANOMALY_CAUSE_RUNQUEUE,
+	ANOMALY_CAUSE_BLKIO,
+	ANOMALY_CAUSE_OTHER,
+	ANOMALY_CAUSE_MAX,
+};
+
+/* The cause label: "cpu", "runqueue", "blkio", "other"; NULL for none or out of range. */
+const char *anomaly_cause__name(enum anomaly_cause c);
+
 /* One (tool, kind) pair of the anomaly detector; tool NULL for the host. */
 struct snapshot_anomaly {
 	char *tool; /* owned by the snapshot */
@@ -107,6 +129,7 @@ struct snapshot_anomaly {
 	bool active;
 	double deviation_ratio;
 	uint64_t raised_total;
+	enum anomaly_cause cause; /* while active: LATENCY_DEGRADATION, STATISTICAL_OUTLIER */
 };
 
 #define SNAPSHOT_MAX_PROGS 32

@@ -151,7 +151,8 @@ static int print_anomaly(const struct anomaly_state *st, void *ctx)
 	strbuf__reset(&t->out);
 	trace_format__anomaly(&t->out, &t->clock, clock_ns(CLOCK_REALTIME), st->tool,
 			      anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind),
-			      st->active, st->deviation_ratio, st->raised_total, t->o->json);
+			      st->active, st->deviation_ratio, st->raised_total,
+			      anomaly_cause__name(st->cause), t->o->json);
 	emit(t, &t->out);
 	return 0;
 }
@@ -325,6 +326,7 @@ static int tracing_start(struct tracer *t)
 			    [PROBE_SAMPLER] = true,
 			    [PROBE_RUNQLAT] = true,
 			    [PROBE_BLOCKIO] = true,
+			    [PROBE_DELAYACCT] = true, /* the agent's to turn on */
 			},
 		},
 	    .tools_max = TRACE_NAMES_MAX,

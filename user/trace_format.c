@@ -463,7 +463,7 @@ static size_t fixed_cols(const struct trace_layout *l)
 {
 	if (l->wide)
 		return COL_TIME + COL_TOOL_WIDE + 2 * COL_PID + COL_UID + COL_DURATION +
-		       COL_STATUS_WIDE + COL_CPU + 5 * COL_BYTES + 13;
+		       COL_STATUS_WIDE + 4 * COL_CPU + 5 * COL_BYTES + 16;
 	return COL_TIME + COL_TOOL + 2 * COL_PID + COL_DURATION + COL_STATUS + 6;
 }
 
@@ -479,8 +479,12 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 		trace_cell__right(sb, "UID", COL_UID);
 	trace_cell__right(sb, "DURATION", COL_DURATION);
 	trace_cell__left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide)
+	if (l->wide) {
 		trace_cell__usage_titles(sb, COL_CPU);
+		trace_cell__right(sb, "RUNQ", COL_CPU);
+		trace_cell__right(sb, "BLKIO", COL_CPU);
+		trace_cell__right(sb, "OTHER", COL_CPU);
+	}
 	strbuf__puts(sb, "ARGS");
 	trace_format__end_line(sb, start);
 }
@@ -528,8 +532,17 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 			     COL_DURATION);
 	trace_format__status(buf, sizeof(buf), ev);
 	trace_cell__left(sb, buf, l->wide ? COL_STATUS_WIDE : COL_STATUS);
-	if (l->wide)
-		trace_cell__usage(sb, end_usage(ev), l->measured, COL_CPU);
+	if (l->wide) {
+		const struct tw_usage *u = end_usage(ev);
+		bool timed = u && trace_format__has_duration(ev);
+
+		trace_cell__usage(sb, u, l->measured, COL_CPU);
+		trace_cell__duration(sb, u, u ? u->runq_wait_ns : 0, COL_CPU);
+		trace_cell__duration(sb, u && ev->blkio, u ? u->blkio_wait_ns : 0, COL_CPU);
+		trace_cell__duration(
+		    sb, timed, timed ? usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio) : 0,
+		    COL_CPU);
+	}
 	/* a long cell above pushed ARGS right: it still ends at the terminal's edge */
 	fixed = sb->len - start > fixed ? sb->len - start : fixed;
 	if (l->wide)
@@ -616,6 +629,19 @@ void trace_format__json_usage(struct json_object *o, const struct tw_usage *u,
 	json_object__u64_or_null(o, "tcp_retransmits", m, u->tcp_retransmits);
 }
 
+/* Where the time went: run-queue and block I/O wait, and the rest off the CPU. */
+static void json_waits(struct json_object *w, const struct exec_event *ev)
+{
+	const struct tw_usage *u = end_usage(ev);
+	bool timed = u && trace_format__has_duration(ev);
+
+	json_object__u64_or_null(w, "runq_wait_ns", u, u ? u->runq_wait_ns : 0);
+	json_object__u64_or_null(w, "blkio_wait_ns", u && ev->blkio, u ? u->blkio_wait_ns : 0);
+	json_object__u64_or_null(w, "other_ns", timed,
+				 timed ? usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio)
+				       : 0);
+}
+
 void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev)
 {
@@ -657,6 +683,7 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 		json_object__u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
 		json_object__bool(&w, "reexec", ev->flags & TW_F_REEXEC);
 		trace_format__json_usage(&w, end_usage(ev), l->measured, "peak_rss_bytes", true);
+		json_waits(&w, ev);
 	}
 	json_object__string(&w, "filename", ev->filename && ev->filename[0] ? ev->filename : NULL);
 	json_argv(&w, ev->args, ev->args ? ev->args_size : 0);
@@ -708,7 +735,7 @@ void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr
 
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
-			   double ratio, uint64_t raised_total, bool json)
+			   double ratio, uint64_t raised_total, const char *cause, bool json)
 {
 	struct json_object w;
 	char when[16];
@@ -717,6 +744,8 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 		trace_format__local_time(when, sizeof(when), wall_ns, c->utc_offset_s);
 		strbuf__appendf(sb, "%s ANOMALY %s %s %s ratio=%.3g ", when,
 				active ? "raised" : "cleared", kind, severity, ratio);
+		if (cause)
+			strbuf__appendf(sb, "cause=%s ", cause);
 		/* the name last: it may be long and holds anything */
 		if (tool) {
 			strbuf__puts(sb, "tool=");
@@ -737,6 +766,7 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
 	json_object__key(&w, "deviation_ratio");
 	strbuf__appendf(sb, "%.6g", ratio);
 	json_object__u64(&w, "raised_total", raised_total);
+	json_object__string(&w, "cause", cause);
 	json_object__end(&w);
 	strbuf__putc(sb, '\n');
 }

@@ -135,11 +135,13 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
  * One line for an anomaly flag that was raised or cleared, at wall time wall_ns: text
  * ("HH:MM:SS.mmm ANOMALY raised KIND severity ratio=R tool=NAME" or "... host") or a
  * JSON object with event "anomaly", tool (null for the host), kind, severity, state
- * ("raised"/"cleared"), deviation_ratio and raised_total. Ends with a newline.
+ * ("raised"/"cleared"), deviation_ratio, raised_total and cause (the component of the
+ * time that grew most, or NULL: text "cause=C " before the tool, JSON null). Ends with a
+ * newline.
  */
 void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint64_t wall_ns,
 			   const char *tool, const char *kind, const char *severity, bool active,
-			   double ratio, uint64_t raised_total, bool json);
+			   double ratio, uint64_t raised_total, const char *cause, bool json);
 
 /*
  * Appends a log2 histogram (slots as hist_log2__slot() counts them) as BCC's

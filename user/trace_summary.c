@@ -147,6 +147,20 @@ int trace_summary__add(struct trace_summary *s, const struct exec_event *ev)
 	}
 	if (ev->kind == EXEC_EVENT_END && ev->usage)
 		add_usage(t, ev->usage);
+	if (ev->kind == EXEC_EVENT_END && ev->usage && trace_format__has_duration(ev)) {
+		const struct tw_usage *u = ev->usage;
+
+		t->split_count++;
+		t->split_cpu_ns =
+		    sat_add(t->split_cpu_ns, sat_add(u->cpu_user_ns, u->cpu_system_ns));
+		t->split_runq_ns = sat_add(t->split_runq_ns, u->runq_wait_ns);
+		if (ev->blkio)
+			t->split_blkio_ns = sat_add(t->split_blkio_ns, u->blkio_wait_ns);
+		else
+			t->split_blkio_missing = true;
+		t->split_other_ns = sat_add(
+		    t->split_other_ns, usage__other_ns(ev->end_ns - ev->start_ns, u, ev->blkio));
+	}
 	return 0;
 }
 
@@ -261,6 +275,38 @@ static void summary_table_row(struct strbuf *sb, const struct ranked *r,
 	trace_format__end_line(sb, start);
 }
 
+/* Where the time went: mean per execution of each component, one line per tool. */
+static void summary_split_table(struct strbuf *sb, const struct ranked *r, size_t n, bool wide)
+{
+	static const char *const titles[] = {"CPU", "RUNQ", "BLKIO", "OTHER"};
+	size_t start = sb->len, shown = 0;
+
+	for (size_t i = 0; i < n; i++)
+		shown += r[i].t->split_count > 0;
+	if (!shown)
+		return;
+	strbuf__puts(sb, "\nwhere the time went (mean per execution):\n");
+	trace_cell__left(sb, "TOOL", wide ? SUM_TOOL_WIDE : SUM_TOOL);
+	for (size_t k = 0; k < 4; k++)
+		trace_cell__right(sb, titles[k], SUM_DURATION);
+	trace_format__end_line(sb, start);
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_tool_stats *t = r[i].t;
+		uint64_t c = t->split_count;
+
+		if (!c)
+			continue;
+		start = sb->len;
+		trace_cell__name(sb, r[i].name, wide ? SUM_TOOL_WIDE : SUM_TOOL, wide);
+		trace_cell__duration(sb, true, t->split_cpu_ns / c, SUM_DURATION);
+		trace_cell__duration(sb, true, t->split_runq_ns / c, SUM_DURATION);
+		trace_cell__duration(sb, !t->split_blkio_missing, t->split_blkio_ns / c,
+				     SUM_DURATION);
+		trace_cell__duration(sb, true, t->split_other_ns / c, SUM_DURATION);
+		trace_format__end_line(sb, start);
+	}
+}
+
 void trace_summary__text(const struct trace_summary *s, struct strbuf *sb,
 			 const struct trace_summary_view *v)
 {
@@ -295,6 +341,7 @@ void trace_summary__text(const struct trace_summary *s, struct strbuf *sb,
 	summary_table_header(sb, v->wide);
 	for (size_t i = 0; i < n; i++)
 		summary_table_row(sb, &r[i], v);
+	summary_split_table(sb, r, n, v->wide);
 	free(r);
 }
 
@@ -340,6 +387,12 @@ void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
 		strbuf__putc(sb, ']');
 		trace_format__json_usage(&w, stats_usage(t), v->measured, "max_peak_rss_bytes",
 					 false);
+		json_object__u64(&w, "split_executions", t->split_count);
+		json_object__u64_or_null(&w, "runq_wait_ns", t->split_count, t->split_runq_ns);
+		json_object__u64_or_null(&w, "blkio_wait_ns",
+					 t->split_count && !t->split_blkio_missing,
+					 t->split_blkio_ns);
+		json_object__u64_or_null(&w, "other_ns", t->split_count, t->split_other_ns);
 		json_object__end(&w);
 		strbuf__putc(sb, '\n');
 	}

@@ -37,6 +37,10 @@ struct trace_tool_stats {
 	bool has_usage;			   /* some execution ended with usage figures */
 	struct tw_usage
 	    usage; /* of those: sums (saturating), peak_rss_bytes the largest, no tcp_* */
+	/* where the time went, summed over timed executions with usage figures */
+	uint64_t split_count;
+	uint64_t split_cpu_ns, split_runq_ns, split_blkio_ns, split_other_ns;
+	bool split_blkio_missing; /* one of them had no block I/O wait (accounting off) */
 };
 
 /*
@@ -83,11 +87,17 @@ void trace_summary__text(const struct trace_summary *s, struct strbuf *sb,
 			 const struct trace_summary_view *v);
 
 /*
+ * The summary text ends with a second table, where the time went: per tool the mean per
+ * execution of CPU, run-queue wait, block I/O wait ("-" while delay accounting is off) and
+ * other off-CPU time (usage__other_ns).
+ *
  * Appends one JSON object per tool, busiest first (event "summary"): time, period_ns,
  * tool, count, failures, failures_by_type (object), duration_p50_ns, duration_p95_ns,
  * duration_p99_ns, duration_max_ns, duration_log2_us (array: slot i counts durations in
  * [2^i, 2^(i+1)) us, slot 0 also 0), max_peak_rss_bytes, cpu_user_ns, cpu_system_ns,
- * net_tx_bytes, net_rx_bytes, disk_read_bytes, disk_write_bytes (null: not measured).
+ * net_tx_bytes, net_rx_bytes, disk_read_bytes, disk_write_bytes (null: not measured),
+ * split_executions and the sums over them of runq_wait_ns, blkio_wait_ns (null while
+ * delay accounting is off) and other_ns.
  */
 void trace_summary__json(const struct trace_summary *s, struct strbuf *sb,
 			 const struct trace_summary_view *v);

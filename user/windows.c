@@ -11,6 +11,10 @@ struct mark {
 	uint64_t executions;
 	uint64_t failures;
 	uint64_t cpu_ns_ended;
+	uint64_t observed_executions;
+	uint64_t observed_duration_ns;
+	uint64_t observed_cpu_ns;
+	uint64_t observed_wait_ns[WAIT_REASONS];
 	struct hist duration;
 	struct hist peak_memory;
 };
@@ -47,8 +51,32 @@ static void mark_take(struct mark *m, const struct tool_stats *s)
 	m->executions = s->executions;
 	m->failures = failures_of(s);
 	m->cpu_ns_ended = s->cpu_ns_ended;
+	m->observed_executions = s->observed_executions;
+	m->observed_duration_ns = s->observed_duration_ns;
+	m->observed_cpu_ns = s->observed_cpu_ns;
+	memcpy(m->observed_wait_ns, s->observed_wait_ns, sizeof(m->observed_wait_ns));
 	m->duration = s->duration;
 	m->peak_memory = s->peak_memory;
+}
+
+/*
+ * Where the time of the window's fully observed executions went: CPU, run-queue and block
+ * I/O wait, and the rest of their summed durations (clamped at 0).
+ */
+static void window_split(struct anomaly_tool_window *win, const struct tool_stats *s,
+			 const struct mark *m)
+{
+	double dur = (double)(s->observed_duration_ns - m->observed_duration_ns) / 1e9, rest;
+	double *sp = win->split_seconds;
+
+	win->split_executions = s->observed_executions - m->observed_executions;
+	sp[ANOMALY_SPLIT_CPU] = (double)(s->observed_cpu_ns - m->observed_cpu_ns) / 1e9;
+	sp[ANOMALY_SPLIT_RUNQUEUE] =
+	    (double)(s->observed_wait_ns[WAIT_RUNQUEUE] - m->observed_wait_ns[WAIT_RUNQUEUE]) / 1e9;
+	sp[ANOMALY_SPLIT_BLKIO] =
+	    (double)(s->observed_wait_ns[WAIT_BLKIO] - m->observed_wait_ns[WAIT_BLKIO]) / 1e9;
+	rest = dur - sp[ANOMALY_SPLIT_CPU] - sp[ANOMALY_SPLIT_RUNQUEUE] - sp[ANOMALY_SPLIT_BLKIO];
+	sp[ANOMALY_SPLIT_OTHER] = rest > 0 ? rest : 0;
 }
 
 int windows__close(struct windows *w, const struct registry *r, struct anomaly_detector *d,
@@ -82,6 +110,7 @@ int windows__close(struct windows *w, const struct registry *r, struct anomaly_d
 		win.cpu_seconds = (double)(s->cpu_ns_ended - m->cpu_ns_ended) / 1e9;
 		hist__delta(&win.duration, &s->duration, &m->duration);
 		hist__delta(&win.peak_memory, &s->peak_memory, &m->peak_memory);
+		window_split(&win, s, m);
 		mark_take(m, s);
 		if (!anomaly__observe_tool(d, tool_table__name(tools, id), &win, now_unix_s))
 			observed++;
@@ -122,6 +151,7 @@ static int copy_one(const struct anomaly_state *st, void *ctx)
 	a->active = st->active;
 	a->deviation_ratio = st->deviation_ratio;
 	a->raised_total = st->raised_total;
+	a->cause = st->cause;
 	c->s->nr_anomalies++;
 	return 0;
 nomem:

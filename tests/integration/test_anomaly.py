@@ -80,6 +80,10 @@ def register(r):
                          kind="LATENCY_DEGRADATION") > 1.5
             assert "anomaly raised: tool='%s' kind=LATENCY_DEGRADATION" % s_name \
                 in agent.read_log()
+            # it sleeps longer: neither CPU nor a wait for a CPU or the disk
+            assert m.get("tool_anomaly_cause", tool=s_name, kind="LATENCY_DEGRADATION",
+                         cause="other") == 1, [k for k in m.samples if k[0] ==
+                                               "tool_anomaly_cause"]
 
             # recovery
             loops[0].sleep_ms = 10
@@ -137,6 +141,7 @@ def register(r):
                   e["kind"] == "LATENCY_DEGRADATION" and e["state"] == "raised"]
         assert raised, (events, err)
         assert raised[0]["severity"] == "high" and raised[0]["deviation_ratio"] > 1.5, raised
+        assert raised[0]["cause"] == "other", raised
         assert open(state, "rb").read() == before, "trace must not write the agent's state"
 
     @r.test

@@ -21,7 +21,8 @@ EXIT_KEYS = {
     "duration_ns", "status", "status_text", "exit_code", "signal", "core_dumped", "error",
     "wait_status", "reexec", "peak_rss_bytes", "cpu_user_ns", "cpu_system_ns",
     "net_tx_bytes", "net_rx_bytes", "disk_read_bytes", "disk_write_bytes", "tcp_connects",
-    "tcp_retransmits", "filename", "argv", "argv_truncated", "partial",
+    "tcp_retransmits", "runq_wait_ns", "blkio_wait_ns", "other_ns", "filename", "argv",
+    "argv_truncated", "partial",
 }
 EXEC_KEYS = {"time", "event", "tool", "comm", "pid", "ppid", "uid", "cgroup_id", "filename",
              "argv", "argv_truncated", "partial"}
@@ -355,10 +356,15 @@ def register(r):
         slots = {int(line.split()[0]): int(line.split(":")[1].split()[0]) for line in hist}
         assert sum(slots.values()) == 20 and slots[8192] >= 1, hist
         assert not any(v for low, v in slots.items() if low < 8192), hist
-        row = [line.split() for line in text.splitlines() if line.startswith(stem + " ")]
+        table, split = text.split("where the time went (mean per execution):\n")
+        row = [line.split() for line in table.splitlines() if line.startswith(stem + " ")]
         assert len(row) == 1 and row[0][1:3] == ["20", "0"], row
+        # the tool sleeps 10 ms: that is neither CPU nor a wait for a CPU or the disk
+        srow = [line.split() for line in split.splitlines() if line.startswith(stem + " ")]
+        assert len(srow) == 1 and srow[0][3] in ("-", "0ns"), srow
+        assert srow[0][4].endswith("ms") and 9 <= float(srow[0][4][:-2]) <= 15, srow
         assert row[0][3].endswith("ms") and 10 <= float(row[0][3][:-2]) <= 15, row
-        frow = [line.split() for line in text.splitlines() if line.startswith(stem + "f ")]
+        frow = [line.split() for line in table.splitlines() if line.startswith(stem + "f ")]
         assert frow[0][1:3] == ["2", "2"], frow
 
         t = start(ctx, "--summary", "--json", "--duration", "2s", "--tool", stem)

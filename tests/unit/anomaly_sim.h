@@ -50,8 +50,10 @@ struct load {
 	uint32_t executions; /* per window; +-10% jitter when jitter is set */
 	bool jitter;
 	double failure_p;
-	double cpu_s;	  /* median CPU seconds per execution (log-normal, sigma 0.3) */
-	double mem_bytes; /* median peak memory (log-normal, sigma 0.2); 0: none */
+	double cpu_s;	   /* median CPU seconds per execution (log-normal, sigma 0.3) */
+	double mem_bytes;  /* median peak memory (log-normal, sigma 0.2); 0: none */
+	double runq_frac;  /* share of each duration spent waiting for a CPU */
+	double blkio_frac; /* share of each duration spent waiting for block I/O */
 };
 
 static const struct load steady = {
@@ -78,7 +80,16 @@ static inline void make_window(struct trng *r, const struct load *l, struct anom
 		hist__add(&w->duration, &hist_duration_layout, (uint64_t)dur);
 		if (trng_uniform(r) < l->failure_p)
 			w->failures++;
-		w->cpu_seconds += l->cpu_s * exp(0.3 * trng_normal(r));
+		double cpu = l->cpu_s * exp(0.3 * trng_normal(r)), rest = dur / 1e9 - cpu;
+		double runq = l->runq_frac * dur / 1e9, blkio = l->blkio_frac * dur / 1e9;
+
+		w->cpu_seconds += cpu;
+		w->split_executions++;
+		w->split_seconds[ANOMALY_SPLIT_CPU] += cpu;
+		w->split_seconds[ANOMALY_SPLIT_RUNQUEUE] += runq;
+		w->split_seconds[ANOMALY_SPLIT_BLKIO] += blkio;
+		rest -= runq + blkio;
+		w->split_seconds[ANOMALY_SPLIT_OTHER] += rest > 0 ? rest : 0;
 		if (l->mem_bytes > 0)
 			hist__add(&w->peak_memory, &hist_memory_layout,
 				  (uint64_t)(l->mem_bytes * exp(0.2 * trng_normal(r))));

@@ -111,6 +111,78 @@ static void test_anomaly_latency_fires_and_clears(void **state)
 	anomaly__free(s.d);
 }
 
+static enum anomaly_cause cause(const struct anomaly_detector *d, const char *tool,
+				enum anomaly_kind k)
+{
+	return find_state(d, tool, k).s.cause;
+}
+
+/* A latency flag names the component of the time that grew most. */
+static void test_anomaly_cause_names_component(void **state)
+{
+	struct load base = steady, contended, compute, io, sleepy;
+	struct sim s;
+
+	(void)state;
+	base.runq_frac = 0.05;
+	base.blkio_frac = 0.05;
+	contended = base, compute = base, io = base, sleepy = base;
+	/* 10 ms -> 50 ms, the 40 ms more spent in each component in turn */
+	contended.median_ns = compute.median_ns = io.median_ns = sleepy.median_ns = 50 * MS;
+	contended.runq_frac = 0.8;
+	compute.cpu_s = 0.040;
+	io.blkio_frac = 0.8;
+	sleepy.cpu_s = 0.003;
+	sim_init(&s, NULL, 7);
+	sim_feed(&s, "contended", &base, 80);
+	sim_feed(&s, "compute", &base, 80);
+	sim_feed(&s, "io", &base, 80);
+	sim_feed(&s, "sleepy", &base, 80);
+	assert_int_equal(cause(s.d, "contended", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_NONE);
+	sim_feed(&s, "contended", &contended, 3);
+	sim_feed(&s, "compute", &compute, 3);
+	sim_feed(&s, "io", &io, 3);
+	sim_feed(&s, "sleepy", &sleepy, 3);
+	assert_true(is_active(s.d, "contended", ANOMALY_LATENCY_DEGRADATION));
+	assert_int_equal(cause(s.d, "contended", ANOMALY_LATENCY_DEGRADATION),
+			 ANOMALY_CAUSE_RUNQUEUE);
+	assert_int_equal(cause(s.d, "contended", ANOMALY_STATISTICAL_OUTLIER),
+			 ANOMALY_CAUSE_RUNQUEUE);
+	assert_int_equal(cause(s.d, "compute", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_CPU);
+	assert_int_equal(cause(s.d, "io", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_BLKIO);
+	assert_int_equal(cause(s.d, "sleepy", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_OTHER);
+	assert_string_equal(anomaly_cause__name(ANOMALY_CAUSE_RUNQUEUE), "runqueue");
+	/* on a busy node more work waits more too, at the same rate per CPU second: cpu */
+	{
+		struct load busy = base, more = base;
+
+		busy.runq_frac = 0.3; /* 3 ms of wait per 3 ms of CPU */
+		more.median_ns = 30 * MS;
+		more.cpu_s = 0.012;
+		more.runq_frac = 0.4; /* 12 ms per 12 ms: as busy as before */
+		sim_feed(&s, "busy", &busy, 80);
+		sim_feed(&s, "busy", &more, 3);
+		assert_true(is_active(s.d, "busy", ANOMALY_LATENCY_DEGRADATION));
+		assert_int_equal(cause(s.d, "busy", ANOMALY_LATENCY_DEGRADATION),
+				 ANOMALY_CAUSE_CPU);
+	}
+	assert_null(anomaly_cause__name(ANOMALY_CAUSE_NONE));
+	/* cleared: no cause any more */
+	sim_feed(&s, "contended", &base, 5);
+	assert_false(is_active(s.d, "contended", ANOMALY_LATENCY_DEGRADATION));
+	assert_int_equal(cause(s.d, "contended", ANOMALY_LATENCY_DEGRADATION), ANOMALY_CAUSE_NONE);
+	/* negative or non-finite components are refused */
+	{
+		struct anomaly_tool_window w = {.executions = 1, .split_executions = 1};
+
+		w.split_seconds[ANOMALY_SPLIT_OTHER] = NAN;
+		assert_int_equal(anomaly__observe_tool(s.d, "x", &w, s.now + 60), -EINVAL);
+		w.split_seconds[ANOMALY_SPLIT_OTHER] = -1;
+		assert_int_equal(anomaly__observe_tool(s.d, "x", &w, s.now + 60), -EINVAL);
+	}
+	anomaly__free(s.d);
+}
+
 /* The scenario: ~10 ms learned, then ~50 ms, then back. */
 static void test_anomaly_latency_detection_delay(void **state)
 {
@@ -676,6 +748,7 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_config_defaults),
 	    cmocka_unit_test(test_anomaly_latency_fires_and_clears),
 	    cmocka_unit_test(test_anomaly_latency_detection_delay),
+	    cmocka_unit_test(test_anomaly_cause_names_component),
 	    cmocka_unit_test(test_anomaly_outlier_fires_and_clears),
 	    cmocka_unit_test(test_anomaly_failure_rate_fires_and_clears),
 	    cmocka_unit_test(test_anomaly_failure_rate_needs_evidence),

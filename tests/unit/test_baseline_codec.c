@@ -108,20 +108,33 @@ static int check_state_cb(const struct anomaly_state *s, void *ctx)
 	return 0;
 }
 
-/* Decodes data/name into a detector of cfg, then encodes it again: the same bytes. */
+/*
+ * Decodes data/name (version 1) into a detector of cfg, then encodes it again: version 2,
+ * the same bytes but for the version and the new fields (one cause byte per flag, empty
+ * split sums per baseline), which decode and encode to the same bytes again.
+ */
 static struct anomaly_detector *decode_file(const char *name, const struct anomaly_config *cfg)
 {
-	struct anomaly_detector *d = anomaly__new(cfg);
-	struct strbuf again = {0};
+	struct anomaly_detector *d = anomaly__new(cfg), *d2 = anomaly__new(cfg);
+	struct strbuf again = {0}, twice = {0};
 	size_t len;
 	char *data = read_data(name, &len);
 
 	assert_non_null(d);
+	assert_non_null(d2);
+	assert_int_equal(data[8], 1); /* version 1 */
 	assert_int_equal(anomaly__deserialize(d, data, len), 0);
 	assert_int_equal(anomaly__serialize(d, &again), 0);
-	assert_int_equal(again.len, len);
-	assert_memory_equal(again.buf, data, len);
+	assert_int_equal(again.buf[8], 2);
+	assert_true(again.len > len);
+	assert_memory_equal(again.buf + 12, data + 12, 8 + 8); /* window and span */
+	assert_int_equal(anomaly__deserialize(d2, again.buf, again.len), 0);
+	assert_int_equal(anomaly__serialize(d2, &twice), 0);
+	assert_int_equal(twice.len, again.len);
+	assert_memory_equal(twice.buf, again.buf, again.len);
 	strbuf__free(&again);
+	strbuf__free(&twice);
+	anomaly__free(d2);
 	free(data);
 	return d;
 }
@@ -257,6 +270,11 @@ static void test_anomaly_persistence_round_trip(void **state)
 		assert_memory_equal(a.buf, b.buf, a.len);
 		assert_int_equal(anomaly__nr_tools(restored), 3);
 		assert_true(is_active(restored, "delta", ANOMALY_LATENCY_DEGRADATION));
+		/* the cause of a raised latency flag is kept (format version 2) */
+		assert_int_not_equal(find_state(s.d, "delta", ANOMALY_LATENCY_DEGRADATION).s.cause,
+				     ANOMALY_CAUSE_NONE);
+		assert_int_equal(find_state(restored, "delta", ANOMALY_LATENCY_DEGRADATION).s.cause,
+				 find_state(s.d, "delta", ANOMALY_LATENCY_DEGRADATION).s.cause);
 		assert_int_equal(raised(restored, "delta", ANOMALY_FAILURE_RATE),
 				 raised(s.d, "delta", ANOMALY_FAILURE_RATE));
 
@@ -364,7 +382,10 @@ static void test_anomaly_deserialize_rejects_bad_input(void **state)
 	assert_int_equal(anomaly__deserialize(d, buf, good.len + 16), -EBADMSG);
 	/* another version, with a valid checksum */
 	memcpy(buf, good.buf, good.len);
-	buf[8] = 2;
+	buf[8] = 3;
+	fix_crc(buf, good.len);
+	assert_int_equal(anomaly__deserialize(d, buf, good.len), -EPROTONOSUPPORT);
+	buf[8] = 0;
 	fix_crc(buf, good.len);
 	assert_int_equal(anomaly__deserialize(d, buf, good.len), -EPROTONOSUPPORT);
 	/* unknown header flag, valid checksum */

@@ -237,6 +237,45 @@ static void test_consumer_live_samples_credit_then_exit_settles(void **state)
 	assert_int_equal(s->net_bytes[DIR_TX], 5000);
 }
 
+/* Wait times: threads' live readings summed with the leader's folded ones, then the exit. */
+static void test_consumer_wait_times_live_and_at_exit(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_sample_rec leader = {.type = TW_REC_SAMPLE, .exec_tgid = 400, .start_ns = 1};
+	struct tw_sample_rec thread = leader;
+	struct tw_usage final = {.runq_wait_ns = 9000, .blkio_wait_ns = 700};
+	struct tool_stats *s;
+
+	exec_rec(f, 400, 1, "/usr/bin/waiter", 0);
+	s = stats_of(f, "waiter");
+	leader.is_exec_leader = 1;
+	leader.raw.runq_ns = 1000;
+	leader.raw.blkio_ns = 100;
+	leader.usage.runq_wait_ns = 500; /* exited threads and children */
+	thread.raw.runq_ns = 2000;
+	thread.raw.blkio_ns = 200;
+	consumer__begin_samples(f->c);
+	consumer__handle(f->c, &leader, sizeof(leader));
+	consumer__handle(f->c, &thread, sizeof(thread));
+	consumer__end_samples(f->c);
+	assert_int_equal(s->wait_ns[WAIT_RUNQUEUE], 3500);
+	assert_int_equal(s->wait_ns[WAIT_BLKIO], 300);
+	exit_rec(f, 400, 1, 1 + 20000, 0, 0, &final);
+	assert_int_equal(s->wait_ns[WAIT_RUNQUEUE], 9000);
+	assert_int_equal(s->wait_ns[WAIT_BLKIO], 700);
+	/* what the anomaly windows compare: fully observed executions only */
+	assert_int_equal(s->observed_executions, 1);
+	assert_int_equal(s->observed_duration_ns, 20000);
+	assert_int_equal(s->observed_wait_ns[WAIT_RUNQUEUE], 9000);
+	assert_false(f->last.blkio); /* delay accounting was not on */
+	registry__host(f->r)->delayacct = true;
+	exec_rec(f, 401, 5, "/usr/bin/waiter", TW_F_PARTIAL);
+	exit_rec(f, 401, 5, 9, 0, TW_F_PARTIAL, &final);
+	assert_true(f->last.blkio);
+	assert_int_equal(s->observed_executions, 1); /* a partial one has no duration */
+	assert_int_equal(s->wait_ns[WAIT_RUNQUEUE], 18000);
+}
+
 static bool never_alive(uint32_t tgid, uint64_t start_ns, void *ctx)
 {
 	return false;
@@ -287,6 +326,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_consumer_stale_entry_counts_lost_exit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_malformed_records_counted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_wait_times_live_and_at_exit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_live_samples_credit_then_exit_settles,
 					    setup, teardown),

@@ -154,6 +154,57 @@ static void test_render_golden_counters(void **state)
 	strbuf__free(&out);
 }
 
+static void test_render_waits_and_anomaly_cause(void **state)
+{
+	struct snapshot *s = one_tool_snapshot("t");
+	struct snapshot_anomaly anomalies[3] = {
+	    {.tool = "t",
+	     .kind = ANOMALY_LATENCY_DEGRADATION,
+	     .active = true,
+	     .cause = ANOMALY_CAUSE_RUNQUEUE},
+	    {.tool = "t",
+	     .kind = ANOMALY_STATISTICAL_OUTLIER,
+	     .active = false,
+	     .cause = ANOMALY_CAUSE_CPU},
+	    {.tool = "t", .kind = ANOMALY_FAILURE_RATE, .active = true},
+	};
+	struct strbuf out = {};
+
+	(void)state;
+	s->tools[1].stats.wait_ns[WAIT_RUNQUEUE] = 1500000000;
+	s->tools[1].stats.wait_ns[WAIT_BLKIO] = 250000000;
+	s->host.delayacct_known = true;
+	exposition__render(s, "v", &out);
+	/* delay accounting off: run-queue wait only, block I/O absent rather than zero */
+	assert_non_null(strstr(out.buf, "# TYPE tool_wait_seconds_total counter\n"));
+	assert_non_null(strstr(out.buf, "tool_wait_seconds_total{tool=\"t\",reason=\"runqueue\"} "
+					"1.5\n"));
+	assert_null(strstr(out.buf, "reason=\"blkio\""));
+	assert_non_null(strstr(out.buf, "toolwatch_delay_accounting_enabled 0\n"));
+	assert_null(strstr(out.buf, "tool_anomaly_cause")); /* anomalies off */
+	strbuf__reset(&out);
+
+	s->host.delayacct = true;
+	s->anomaly_enabled = true;
+	s->anomalies = anomalies;
+	s->nr_anomalies = 3;
+	exposition__render(s, "v", &out);
+	assert_non_null(strstr(out.buf, "tool_wait_seconds_total{tool=\"t\",reason=\"runqueue\"} "
+					"1.5\n"
+					"tool_wait_seconds_total{tool=\"t\",reason=\"blkio\"} "
+					"0.25\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_delay_accounting_enabled 1\n"));
+	/* only the raised flag with a cause: not the cleared one, not FAILURE_RATE */
+	assert_non_null(strstr(out.buf,
+			       "# TYPE tool_anomaly_cause gauge\n"
+			       "tool_anomaly_cause{tool=\"t\",kind=\"LATENCY_DEGRADATION\","
+			       "cause=\"runqueue\"} 1\n#"));
+	assert_null(strstr(out.buf, "cause=\"cpu\""));
+	s->anomalies = NULL;
+	s->nr_anomalies = 0;
+	strbuf__free(&out);
+}
+
 static void test_render_hostile_tool_name(void **state)
 {
 	struct strbuf out = {};
@@ -199,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(test_decimal_is_exact),
 	    cmocka_unit_test(test_render_golden_histogram_lines),
 	    cmocka_unit_test(test_render_golden_counters),
+	    cmocka_unit_test(test_render_waits_and_anomaly_cause),
 	    cmocka_unit_test(test_render_hostile_tool_name),
 	    cmocka_unit_test(test_render_every_histogram_ends_with_count),
 	};

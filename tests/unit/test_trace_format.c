@@ -421,13 +421,13 @@ static void test_trace_format_wide_line_golden(void **state)
 	(void)state;
 	assert_header(&wide, "TIME         TOOL                     PID    PPID    UID DURATION "
 			     "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
-			     "ARGS\n");
+			     "   RUNQ   BLKIO   OTHER ARGS\n");
 	ev.usage = &u;
 	line = render_line(&wide, &ev);
 	assert_string_equal(line,
 			    "22:13:21.001 make                    4242       1   1000   1.20ms "
 			    "ok                   4.00ms    12M   1.5K      0      0   1.0G "
-			    "make -j8 all\n");
+			    "    0ns       -     0ns make -j8 all\n");
 	free(line);
 	/* what the loaded programs do not measure shows as "-", not as zeros */
 	{
@@ -439,7 +439,7 @@ static void test_trace_format_wide_line_golden(void **state)
 		assert_string_equal(out.buf,
 				    "22:13:21.001 make                    4242       1   1000 "
 				    "  1.20ms ok                   4.00ms    12M      -      - "
-				    "     0   1.0G make -j8 all\n");
+				    "     0   1.0G     0ns       -     0ns make -j8 all\n");
 		strbuf__reset(&out);
 		trace_format__json(&out, &no_net, &utc_clock, &ev);
 		assert_non_null(strstr(out.buf, "\"net_tx_bytes\":null,\"net_rx_bytes\":null,"));
@@ -453,7 +453,7 @@ static void test_trace_format_wide_line_golden(void **state)
 	assert_string_equal(line,
 			    "22:13:21.000 make                    4242       1   1000        - "
 			    "exec                      -      -      -      -      -      - "
-			    "make -j8 all\n");
+			    "      -       -       - make -j8 all\n");
 	free(line);
 }
 
@@ -497,6 +497,7 @@ static void test_trace_format_json_exit_golden(void **state)
 	    "\"peak_rss_bytes\":13107200,\"cpu_user_ns\":3000000,\"cpu_system_ns\":1000000,"
 	    "\"net_tx_bytes\":1536,\"net_rx_bytes\":2,\"disk_read_bytes\":3,"
 	    "\"disk_write_bytes\":4,\"tcp_connects\":5,\"tcp_retransmits\":6,"
+	    "\"runq_wait_ns\":0,\"blkio_wait_ns\":null,\"other_ns\":0,"
 	    "\"filename\":\"/usr/bin/make\",\"argv\":[\"make\",\"-j8\",\"all\"],"
 	    "\"argv_truncated\":false,\"partial\":false}\n");
 	free(json);
@@ -510,6 +511,37 @@ static void test_trace_format_json_exit_golden(void **state)
 			       "\"error\":null,\"wait_status\":139,"));
 	assert_non_null(strstr(json, "\"peak_rss_bytes\":null,"));
 	free(json);
+}
+
+static void test_trace_format_json_wait_split(void **state)
+{
+	struct tw_usage u = {
+	    .cpu_user_ns = 150000,
+	    .cpu_system_ns = 50000,
+	    .runq_wait_ns = 300000,
+	    .blkio_wait_ns = 100000,
+	};
+	struct exec_event ev = make_event(); /* 1.2 ms */
+	char *json;
+
+	(void)state;
+	ev.usage = &u;
+	ev.blkio = true;
+	json = render_json(&ev);
+	assert_non_null(strstr(json, "\"runq_wait_ns\":300000,\"blkio_wait_ns\":100000,"
+				     "\"other_ns\":600000,"));
+	free(json);
+	/* delay accounting off: no block I/O figure, and it is not taken out of other */
+	ev.blkio = false;
+	json = render_json(&ev);
+	assert_non_null(strstr(json, "\"runq_wait_ns\":300000,\"blkio_wait_ns\":null,"
+				     "\"other_ns\":700000,"));
+	free(json);
+	/* parallel children: more CPU than wall time leaves nothing for other */
+	u.cpu_user_ns = 5000000;
+	assert_int_equal(usage__other_ns(1200000, &u, false), 0);
+	assert_int_equal(usage__other_ns(1200000, &(struct tw_usage){.runq_wait_ns = 1}, true),
+			 1199999);
 }
 
 static void test_trace_format_json_failed_exec_and_start(void **state)
@@ -536,6 +568,7 @@ static void test_trace_format_json_failed_exec_and_start(void **state)
 	    "\"peak_rss_bytes\":null,\"cpu_user_ns\":null,\"cpu_system_ns\":null,"
 	    "\"net_tx_bytes\":null,\"net_rx_bytes\":null,\"disk_read_bytes\":null,"
 	    "\"disk_write_bytes\":null,\"tcp_connects\":null,\"tcp_retransmits\":null,"
+	    "\"runq_wait_ns\":null,\"blkio_wait_ns\":null,\"other_ns\":null,"
 	    "\"filename\":\"/no/such/tool\",\"argv\":null,\"argv_truncated\":false,"
 	    "\"partial\":false}\n");
 	free(json);
@@ -631,18 +664,25 @@ static void test_trace_anomaly_line_golden(void **state)
 	uint64_t t = 1764097083123000000ULL; /* 2025-11-25T18:58:03.123Z */
 
 	trace_format__anomaly(&sb, &utc_clock, t, "curl", "LATENCY_DEGRADATION", "high", true, 2.5,
-			      3, false);
-	assert_string_equal(
-	    sb.buf, "18:58:03.123 ANOMALY raised LATENCY_DEGRADATION high ratio=2.5 tool=curl\n");
+			      3, "runqueue", false);
+	assert_string_equal(sb.buf,
+			    "18:58:03.123 ANOMALY raised LATENCY_DEGRADATION high ratio=2.5 "
+			    "cause=runqueue tool=curl\n");
+	strbuf__reset(&sb);
+	trace_format__anomaly(&sb, &utc_clock, t, "curl", "LATENCY_DEGRADATION", "high", true, 2.5,
+			      3, "cpu", true);
+	assert_non_null(strstr(sb.buf, "\"raised_total\":3,\"cause\":\"cpu\"}\n"));
 	strbuf__reset(&sb);
 	trace_format__anomaly(&sb, &utc_clock, t, "a\nb", "FAILURE_RATE", "critical", false, 0.5, 1,
-			      true);
+			      NULL, true);
 	assert_string_equal(
 	    sb.buf, "{\"time\":\"2025-11-25T18:58:03.123000000Z\",\"event\":\"anomaly\","
 		    "\"tool\":\"a\\\\nb\",\"kind\":\"FAILURE_RATE\",\"severity\":\"critical\","
-		    "\"state\":\"cleared\",\"deviation_ratio\":0.5,\"raised_total\":1}\n");
+		    "\"state\":\"cleared\",\"deviation_ratio\":0.5,\"raised_total\":1,"
+		    "\"cause\":null}\n");
 	strbuf__reset(&sb);
-	trace_format__anomaly(&sb, &utc_clock, t, NULL, "CPU_SPIKE", "medium", true, 1.4, 1, false);
+	trace_format__anomaly(&sb, &utc_clock, t, NULL, "CPU_SPIKE", "medium", true, 1.4, 1, NULL,
+			      false);
 	assert_string_equal(sb.buf,
 			    "18:58:03.123 ANOMALY raised CPU_SPIKE medium ratio=1.4 host\n");
 	strbuf__free(&sb);
@@ -663,6 +703,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_format_line_hostile_names_stay_on_one_line),
 	    cmocka_unit_test(test_trace_format_wide_line_golden),
 	    cmocka_unit_test(test_trace_format_json_exit_golden),
+	    cmocka_unit_test(test_trace_format_json_wait_split),
 	    cmocka_unit_test(test_trace_format_json_failed_exec_and_start),
 	    cmocka_unit_test(test_trace_format_json_hostile_argv),
 	    cmocka_unit_test(test_trace_log2_print_like_runqlat),

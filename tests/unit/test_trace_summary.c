@@ -144,7 +144,10 @@ static void test_trace_summary_text_golden(void **state)
 	    .period_ns = 10 * NS_PER_S,
 	    .measured = TRACE_MEASURE_ALL,
 	};
-	struct tw_usage u = {.cpu_user_ns = 1, .peak_rss_bytes = 2 << 20, .net_tx_bytes = 1024};
+	struct tw_usage u = {.cpu_user_ns = NS_PER_MS,
+			     .runq_wait_ns = NS_PER_MS / 2,
+			     .peak_rss_bytes = 2 << 20,
+			     .net_tx_bytes = 1024};
 	struct strbuf sb = {0};
 	struct exec_event ev;
 
@@ -179,7 +182,11 @@ static void test_trace_summary_text_golden(void **state)
 	    "\n"
 	    "TOOL                   COUNT   FAIL     P50     P95     P99 MAXRSS    NET   DISK\n"
 	    "gcc                        3      1  3.00ms  3.00ms  3.00ms   2.0M   3.0K      0\n"
-	    "ls                         1      0   100us   100us   100us      -      -      -\n");
+	    "ls                         1      0   100us   100us   100us      -      -      -\n"
+	    "\n"
+	    "where the time went (mean per execution):\n"
+	    "TOOL                     CPU    RUNQ   BLKIO   OTHER\n"
+	    "gcc                   1.00ms   500us       -  1.50ms\n");
 	strbuf__free(&sb);
 	trace_summary__free(s);
 }
@@ -209,7 +216,8 @@ static void test_trace_summary_json(void **state)
 		    "\"duration_p95_ns\":5000,\"duration_p99_ns\":5000,\"duration_max_ns\":5000,"
 		    "\"duration_log2_us\":[0,0,1],\"max_peak_rss_bytes\":null,\"cpu_user_ns\":null,"
 		    "\"cpu_system_ns\":null,\"net_tx_bytes\":null,\"net_rx_bytes\":null,"
-		    "\"disk_read_bytes\":null,\"disk_write_bytes\":null}\n");
+		    "\"disk_read_bytes\":null,\"disk_write_bytes\":null,\"split_executions\":0,"
+		    "\"runq_wait_ns\":null,\"blkio_wait_ns\":null,\"other_ns\":null}\n");
 	strbuf__free(&sb);
 	trace_summary__free(s);
 }
