@@ -62,7 +62,7 @@ FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporte
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check
+	format-check image prometheusrule
 
 all: $(BIN)
 
@@ -79,6 +79,8 @@ help:
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
+	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
+	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
 
@@ -86,7 +88,7 @@ help:
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev clang-format
+            libclang-rt-14-dev clang-format docker.io debootstrap python3-yaml
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -183,5 +185,9 @@ format-check:
 
 clean:
 	rm -rf $(OUTPUT) build-asan
+
+# The DaemonSet's image, built from source inside Debian 12 (DOCKER=..., BASE_IMAGE=...).
+image:
+	$(Q)deploy/image.sh toolwatch:$(VERSION) $(VERSION)
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)
