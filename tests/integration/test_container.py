@@ -69,16 +69,20 @@ def daemonset():
 class Engine:
     """A private dockerd: own data root, exec root, socket and config; no bridge."""
 
-    def __init__(self, caps):
+    def __init__(self, runtimes):
+        """runtimes: {name: capabilities it adds}, each an OCI runtime of the daemon."""
         self.tmp = tempfile.mkdtemp(prefix="twd.")  # short: containerd's socket lives here
         self.sock = os.path.join(self.tmp, "d.sock")
         self.exec_root = os.path.join(self.tmp, "x")
         self.proc = None
-        self.wrapper = os.path.join(self.tmp, "caps-runc")
-        syscalls = sorted({s for c in caps for s in SECCOMP_FOR_CAP.get(c, [])})
-        with open(self.wrapper, "w") as f:
-            f.write(RUNTIME_WRAPPER % {"caps": sorted(caps), "syscalls": syscalls})
-        os.chmod(self.wrapper, 0o755)
+        self.runtimes = []
+        for name, caps in runtimes.items():
+            path = os.path.join(self.tmp, name)
+            syscalls = sorted({s for c in caps for s in SECCOMP_FOR_CAP.get(c, [])})
+            with open(path, "w") as f:
+                f.write(RUNTIME_WRAPPER % {"caps": sorted(caps), "syscalls": syscalls})
+            os.chmod(path, 0o755)
+            self.runtimes += ["--add-runtime", "%s=%s" % (name, path)]
         self.env = dict(os.environ, DOCKER_HOST="unix://" + self.sock, DOCKER=DOCKER,
                         DOCKER_CONFIG=os.path.join(self.tmp, "cli"))
 
@@ -92,7 +96,7 @@ class Engine:
             [DOCKERD, "--data-root", DATA_ROOT, "--exec-root", self.exec_root,
              "-H", "unix://" + self.sock, "--pidfile", os.path.join(self.tmp, "d.pid"),
              "--config-file", cfg, "--bridge=none", "--iptables=false", "--ip6tables=false",
-             "--ip-masq=false", "--add-runtime", "twcaps=" + self.wrapper],
+             "--ip-masq=false"] + self.runtimes,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -216,7 +220,11 @@ def register(r):
         ds = daemonset()
         c = ds["spec"]["template"]["spec"]["containers"][0]
         manifest_caps = c["securityContext"]["capabilities"]["add"]
-        engine = Engine(["CAP_" + cap for cap in manifest_caps])
+        caps = ["CAP_" + cap for cap in manifest_caps]
+        runtimes = {"twcaps": caps}
+        for cap in caps:  # the manifest's set less one capability
+            runtimes["twno" + cap[4:].lower()] = [c for c in caps if c != cap]
+        engine = Engine(runtimes)
         state = tempfile.mkdtemp(prefix="twstate.")
         try:
             engine.start()
@@ -277,6 +285,17 @@ def register(r):
             stats = engine.docker("stats", "--no-stream", "--format", "{{.MemUsage}}",
                                   cid).stdout.strip()
             print("     container memory: %s" % stats, flush=True)
+
+            # each capability is needed: without it the agent cannot start
+            for cap in caps:
+                spare = tempfile.mkdtemp(prefix="twstate.", dir=state)
+                run = [a.replace(state + ":", spare + ":") for a in run_args]
+                run[run.index("twcaps")] = "twno" + cap[4:].lower()
+                p = engine.docker("run", "--rm", *run, IMAGE, *agent_args[:-1],
+                                  "--web.listen-address=127.0.0.1:%d" % free_port(),
+                                  check=False, timeout=60)
+                assert p.returncode == 1 and "cannot load BPF programs" in p.stderr, \
+                    "without %s: exit %d: %s" % (cap, p.returncode, p.stderr[-1000:])
 
             # SIGTERM (docker stop) detaches every program
             held = held_prog_ids(pid)
