@@ -12,7 +12,11 @@ import re
 import subprocess
 import sys
 
-import yaml
+try:
+    import yaml
+except ImportError:  # a python3 other than Debian's: use Debian's python3-yaml (make deps)
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEPLOY = os.path.join(ROOT, "deploy")

@@ -14,10 +14,15 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
-import yaml
+try:
+    import yaml
+except ImportError:  # a python3 other than Debian's: use Debian's python3-yaml (make deps)
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
 
 from lib import Metrics, Skip, free_port, http_get
 from test_foundation import TOOLWATCH_PROGRAMS, assert_no_leftover_programs, held_prog_ids

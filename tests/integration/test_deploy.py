@@ -6,11 +6,16 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 
-import yaml
+try:
+    import yaml
+except ImportError:  # a python3 other than Debian's: use Debian's python3-yaml (make deps)
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
 
 from lib import Skip, free_port, http_get
 
