@@ -69,7 +69,7 @@ FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporte
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check fuzz fuzz-build
+	format-check fuzz fuzz-build image prometheusrule deploy-check
 
 all: $(BIN)
 
@@ -81,12 +81,15 @@ help:
 	@echo '  test              deps + build + unit and integration tests (root)'
 	@echo '  test-unit         cmocka unit tests only (no root needed)'
 	@echo '  test-integration  root integration tests against the real agent'
+	@echo '  deploy-check      schema, promtool and static checks of deploy/ (npm, promtool)'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
+	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
+	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
 
@@ -94,7 +97,8 @@ help:
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl
+            libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
+            docker.io debootstrap python3-yaml
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -105,6 +109,9 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "deps: all present"; fi
+	$(Q)command -v npm >/dev/null || { echo "deps: installing: nodejs npm"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		nodejs npm >/dev/null; }
 
 $(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
@@ -163,7 +170,7 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-integration
+	$(Q)$(MAKE) --no-print-directory test-unit deploy-check test-integration
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
@@ -210,6 +217,29 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
-	rm -rf $(OUTPUT) build-asan build-fuzz
+	rm -rf $(OUTPUT) build-asan build-fuzz tests/deploy/node_modules
+
+# The DaemonSet's image, built from source inside Debian 12 (DOCKER=..., BASE_IMAGE=...).
+image:
+	$(Q)deploy/image.sh toolwatch:$(VERSION) $(VERSION)
+
+prometheusrule:
+	$(Q)python3 deploy/gen-prometheusrule.py
+
+# deploy/: strict schema validation of every Kubernetes object (npm kubernetes-models,
+# installed into tests/deploy/node_modules, then offline), promtool's rule unit tests and
+# the static checks (PrometheusRule drift, annotations, dashboard, least privilege).
+DEPLOY_NPM := tests/deploy/node_modules/.installed
+$(DEPLOY_NPM): tests/deploy/package.json
+	$(call msg,NPM,tests/deploy)
+	$(Q)cd tests/deploy && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	$(Q)touch $@
+
+deploy-check: $(DEPLOY_NPM)
+	$(Q)node tests/deploy/validate.mjs deploy/kubernetes/*.yaml
+	$(Q)node tests/deploy/selftest.mjs
+	$(Q)promtool check rules deploy/prometheus/alerts.yml
+	$(Q)promtool test rules deploy/prometheus/alerts_test.yml
+	$(Q)python3 tests/deploy/check_deploy.py
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)

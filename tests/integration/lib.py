@@ -56,7 +56,7 @@ def unescape(v):
 def parse_metrics(text):
     """{(name, frozenset(labels)): float} of a text-format scrape."""
     out = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines: \r and friends are legal in values
         if not line or line.startswith("#"):
             continue
         m = _SAMPLE.match(line)

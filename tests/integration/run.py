@@ -20,13 +20,20 @@ import test_resources  # noqa: E402
 import test_anomaly  # noqa: E402
 import test_trace  # noqa: E402
 import test_deploy  # noqa: E402
+import test_container  # noqa: E402
 import test_signals  # noqa: E402
 import test_hardening  # noqa: E402
 import test_web  # noqa: E402
 import test_wait  # noqa: E402
 
 MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
-           test_signals, test_hardening, test_web, test_wait]
+import test_hardening  # noqa: E402
+import test_web  # noqa: E402
+import test_wait  # noqa: E402
+import test_container  # noqa: E402
+
+MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
+           test_signals, test_hardening, test_web, test_wait, test_container]
 
 
 class Context:
