@@ -86,7 +86,7 @@ help:
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev clang-format
+            libclang-rt-14-dev clang-format libpcre2-dev libyaml-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \

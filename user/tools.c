@@ -124,10 +124,11 @@ enum option_style {
 	OPTIONS_NONE,
 };
 
-/* An option letter followed by optional digits of its own: perl -0777, -l0. */
+/* An option letter followed by optional digits of its own: perl -0777, -l0, -0x1F. */
 struct digits_option {
 	char letter;
 	const char *digits;
+	const char *hex_digits; /* after an 'x' right behind the letter, when not NULL */
 };
 
 /*
@@ -243,9 +244,9 @@ static const struct argv_rules perl_rules = {
     .inline_letters = "eE",
     .value_letters = "I",
     .rest_letters = "MmixdDCV",
-    .digits = (const struct digits_option[]){{'0', "0123456789abcdefABCDEFx"},
-					     {'l', "01234567"},
-					     {0, NULL}},
+    .digits = (const struct digits_option[]){{'0', "01234567", "0123456789abcdefABCDEF"},
+					     {'l', "01234567", NULL},
+					     {0, NULL, NULL}},
 };
 
 /* ruby* */
@@ -382,9 +383,15 @@ static size_t digits_after(const struct digits_option *d, struct span w, size_t 
 	size_t n = 0;
 
 	for (; d && d->letter; d++) {
+		const char *digits = d->digits;
+
 		if (d->letter != w.p[i])
 			continue;
-		while (i + 1 + n < w.len && letter__in(w.p[i + 1 + n], d->digits))
+		if (d->hex_digits && i + 1 < w.len && w.p[i + 1] == 'x') {
+			digits = d->hex_digits;
+			n = 1;
+		}
+		while (i + 1 + n < w.len && letter__in(w.p[i + 1 + n], digits))
 			n++;
 		break;
 	}
@@ -513,27 +520,96 @@ static void copy_bounded(struct span name, char *out, size_t out_size)
 	out[used] = '\0';
 }
 
+/* "/dev/fd/N", "/proc/self/fd/N", "/proc/<pid>/fd/N": the name of an fd, not of a file. */
+static bool path__is_bare_fd(struct span path)
+{
+	static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/", "/proc/", NULL};
+	const char *const *prefix;
+	size_t i, n;
+
+	for (prefix = prefixes; *prefix; prefix++) {
+		n = strlen(*prefix);
+		if (path.len <= n || memcmp(path.p, *prefix, n))
+			continue;
+		i = n;
+		if (!strcmp(*prefix, "/proc/")) { /* /proc/<pid>/fd/ */
+			while (i < path.len && path.p[i] >= '0' && path.p[i] <= '9')
+				i++;
+			if (i == n || path.len - i <= 4 || memcmp(path.p + i, "/fd/", 4))
+				continue;
+			i += 4;
+		}
+		for (n = i; i < path.len && path.p[i] >= '0' && path.p[i] <= '9'; i++)
+			;
+		if (i == path.len && i > n)
+			return true;
+	}
+	return false;
+}
+
+/* The basename of an exec'd path, or empty when it names no file a user would recognise. */
+static struct span filename__name(const char *filename)
+{
+	static const char deleted[] = " (deleted)";
+	struct span path = {filename, strlen(filename)}, name;
+	size_t n = sizeof(deleted) - 1;
+
+	if (path.len > n && !memcmp(path.p + path.len - n, deleted, n))
+		path.len -= n; /* d_path of an unlinked file */
+	if (path__is_bare_fd(path))
+		return (struct span){"", 0};
+	name = span__basename(path);
+	if (name.len >= 6 && !memcmp(name.p, "memfd:", 6))
+		return (struct span){"", 0};
+	return name;
+}
+
+/* Launchers that may stand as a script's interpreter and only exec what they launch. */
+static const char *const shebang_launchers[] = {"env", NULL};
+
+/*
+ * The kernel ran a script whose `#!` line names a launcher: argv is then the launcher, at
+ * most one argument of the `#!` line, and the script's path as exec'd.
+ */
+static bool shebang_through_launcher(struct span argv0, struct argv_iter it, const char *filename)
+{
+	struct span word;
+	int i;
+
+	if (!filename || !*filename || !span__in(argv0, shebang_launchers))
+		return false;
+	for (i = 0; i < 2 && argv_iter__next(&it, &word); i++) {
+		if (span__eq(word, filename))
+			return true;
+	}
+	return false;
+}
+
 void tool__name(const char *filename, const char *comm, const char *args, size_t args_size,
 		char *out, size_t out_size)
 {
 	struct argv_iter it = {args, args ? args_size : 0};
 	const struct interpreter *interp;
-	struct span name = {"", 0}, word, script;
+	struct span name = {"", 0}, word, script, argv0 = {"", 0};
 
 	if (!out || !out_size)
 		return;
-	if (filename) {
-		word.p = filename;
-		word.len = strlen(filename);
-		name = span__basename(word);
-	}
-	if (argv_iter__next(&it, &word) && !name.len) {
-		name = span__basename(word);
-		if (name.len && name.p[0] == '-') { /* login shell: "-bash" */
-			name.p++;
-			name.len--;
+	if (filename)
+		name = filename__name(filename);
+	if (argv_iter__next(&it, &word)) {
+		argv0 = span__basename(word);
+		if (argv0.len && argv0.p[0] == '-') { /* login shell: "-bash" */
+			argv0.p++;
+			argv0.len--;
 		}
+		if (argv0.len >= 6 && !memcmp(argv0.p, "memfd:", 6))
+			argv0.len = 0;
 	}
+	/* the shebang step of a `#!/usr/bin/env X` script: env runs, the script runs next */
+	if (name.len && shebang_through_launcher(argv0, it, filename))
+		name = argv0;
+	if (!name.len)
+		name = argv0;
 	if (!name.len && comm) {
 		name.p = comm;
 		name.len = strnlen(comm, COMM_LEN);

@@ -21,14 +21,19 @@
  * separated by NULs, the last one possibly cut short without its NUL. No byte beyond
  * args_size is read.
  *
- * The name is the basename of filename; if that is empty, the basename of argv[0] (without
- * the leading '-' of a login shell); if that is empty, comm as it is; if that is empty,
- * "unknown". When that name is a known interpreter (the table in tools.c: sh, bash, rbash,
- * dash, zsh, ash, ksh, ksh93, mksh, pdksh, hush, node, nodejs, java, busybox, and python,
- * pypy, perl, ruby alone or followed by a version such as python3.11 or perl5.36.0), the
- * name is instead the basename of what the interpreter runs, found by skipping its options
- * (with their arguments) up to the first other word or the one after `--`:
- * `python -m mod` gives mod, `java -jar x.jar` gives x.jar, `java -m mod/cls` gives mod and
+ * The name is the basename of filename, without a trailing " (deleted)"; a filename that
+ * names an fd rather than a file (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/<pid>/fd/N`, as
+ * fexecve and execveat(AT_EMPTY_PATH) exec) or a memfd (`memfd:...`) counts as empty. If
+ * that is empty, the basename of argv[0] (without the leading '-' of a login shell; a
+ * memfd name counts as empty); if that is empty, comm as it is; if that is empty,
+ * "unknown". The shebang step of a script whose `#!` line names a launcher (env: argv[0] is
+ * env and one of the next two words is filename) is named after the launcher, "env": the
+ * script is named, and counted, at the next exec, the interpreter's. When that name is a known
+ * interpreter (the table in tools.c: sh, bash, rbash, dash, zsh, ash, ksh, ksh93, mksh, pdksh,
+ * hush, node, nodejs, java, busybox, and python, pypy, perl, ruby alone or followed by a version
+ * such as python3.11 or perl5.36.0), the name is instead the basename of what the interpreter runs,
+ * found by skipping its options (with their arguments) up to the first other word or the one after
+ * `--`: `python -m mod` gives mod, `java -jar x.jar` gives x.jar, `java -m mod/cls` gives mod and
  * `java cls` gives cls, `node inspect x.js` gives x.js, `busybox applet` gives applet and
  * `busybox sh x.sh` gives x.sh. Inline code (`-c`, `-e`, `-E`, `--eval`, `-p`, `--print`),
  * standard input (`-`, except for shells where `sh - x.sh` runs x.sh; `sh -s`), no script

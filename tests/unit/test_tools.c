@@ -304,10 +304,74 @@ static void test_tool_name_shebang_uses_script(void **state)
 	(void)state;
 	/* the kernel exec'd the script: filename is the script, argv[0] the interpreter */
 	assert_name("./tool.py", "tool.py", ARGV("/usr/bin/python3\0./tool.py\0"), "tool.py");
-	assert_name("/opt/bin/sync", "sync", ARGV("/usr/bin/env\0python3\0/opt/bin/sync\0"),
-		    "sync");
+	/* through env the script is named at the interpreter's exec: the env step is env */
+	assert_name("/opt/bin/sync", "sync", ARGV("/usr/bin/env\0python3\0/opt/bin/sync\0"), "env");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0/opt/bin/sync\0"), "sync");
 	assert_name("/usr/local/bin/deploy.sh", "deploy.sh",
 		    ARGV("/bin/bash\0-e\0/usr/local/bin/deploy.sh\0prod\0"), "deploy.sh");
+}
+
+static void test_tool_name_env_shebang_is_env_once(void **state)
+{
+	(void)state;
+	/* an asdf/pyenv-style shim `python3` with `#!/usr/bin/env bash` */
+	assert_name("/shims/python3", "python3",
+		    ARGV("/usr/bin/env\0bash\0/shims/python3\0-c\0pass\0"), "env");
+	assert_name("/usr/bin/bash", "bash", ARGV("bash\0/shims/python3\0-c\0pass\0"), "python3");
+	/* `#!/usr/bin/env -S bash -e`: one argument of the #! line */
+	assert_name("./s.sh", "s.sh", ARGV("/usr/bin/env\0-S bash -e\0./s.sh\0"), "env");
+	/* env run by hand is env too */
+	assert_name("/usr/bin/env", "env", ARGV("env\0FOO=1\0make\0"), "env");
+	/* argv[0] "env" but not a shebang step: the file exec'd names it */
+	assert_name("/usr/bin/foo", "foo", ARGV("env\0a\0b\0c\0"), "foo");
+	/* a script with another interpreter keeps its own name */
+	assert_name("./x.sh", "x.sh", ARGV("/bin/bash\0./x.sh\0"), "x.sh");
+	/* launchers that exec a program are themselves: the program is the next execution */
+	assert_name("/usr/bin/nice", "nice",
+		    ARGV("nice\0-n\0"
+			 "5\0python3\0x.py\0"),
+		    "nice");
+	assert_name("/usr/bin/nohup", "nohup", ARGV("nohup\0./x.sh\0"), "nohup");
+	assert_name("/usr/bin/timeout", "timeout",
+		    ARGV("timeout\0"
+			 "5\0sleep\0"
+			 "1\0"),
+		    "timeout");
+}
+
+static void test_tool_name_fd_and_memfd_images_use_argv0(void **state)
+{
+	(void)state;
+	assert_name("/dev/fd/3", "stress-ng",
+		    ARGV("stress-ng\0--exec\0"
+			 "1\0"),
+		    "stress-ng");
+	assert_name("/proc/self/fd/12", "x", ARGV("/opt/bin/runc\0init\0"), "runc");
+	assert_name("/proc/4242/fd/7", "x", ARGV("/opt/bin/runc\0"), "runc");
+	assert_name("/memfd:sealed-91173221a7ea (deleted)", "runc", ARGV("runc\0init\0"), "runc");
+	assert_name("/memfd:x (deleted)", "runc", NULL, 0, "runc");
+	assert_name("/dev/fd/3", "comm-name", ARGV("memfd:foo\0"), "comm-name");
+	/* no argv: comm */
+	assert_name("/dev/fd/3", "stress-ng", NULL, 0, "stress-ng");
+	/* a deleted regular file keeps its name without the suffix */
+	assert_name("/tmp/tool (deleted)", "tool", NULL, 0, "tool");
+	/* a path relative to an fd names a file */
+	assert_name("/dev/fd/3/bin/ls", "ls", ARGV("ls\0"), "ls");
+	/* not an fd: digits elsewhere */
+	assert_name("/dev/fd/3x", "x", NULL, 0, "3x");
+	assert_name("/opt/3", "x", NULL, 0, "3");
+	/* fexecve of an env script: the env step is still env */
+	assert_name("/dev/fd/4", "x", ARGV("/usr/bin/env\0bash\0/dev/fd/4\0"), "env");
+}
+
+static void test_tool_name_perl_zero_option_is_octal_or_hex(void **state)
+{
+	(void)state;
+	/* -0 takes octal digits or x and hex digits: -0e is -0 then -e (inline code) */
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0e\0code\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0xABe\0s.pl\0"), "s.pl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0777e\0code\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-00\0p.pl\0"), "p.pl");
 }
 
 static void test_tool_name_truncated_argv(void **state)
@@ -615,6 +679,9 @@ int main(void)
 	    cmocka_unit_test(test_tool_name_java_words),
 	    cmocka_unit_test(test_tool_name_busybox_shells_only),
 	    cmocka_unit_test(test_tool_name_shebang_uses_script),
+	    cmocka_unit_test(test_tool_name_env_shebang_is_env_once),
+	    cmocka_unit_test(test_tool_name_fd_and_memfd_images_use_argv0),
+	    cmocka_unit_test(test_tool_name_perl_zero_option_is_octal_or_hex),
 	    cmocka_unit_test(test_tool_name_truncated_argv),
 	    cmocka_unit_test(test_tool_name_empty_filename_falls_back),
 	    cmocka_unit_test(test_tool_name_comm_read_at_most_16_bytes),
