@@ -27,10 +27,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lpthread -lm
+               -lelf -lz -lpthread -lm -lpcre2-8 -lyaml
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lpthread -lm
+UNIT_LDLIBS := -lz -lpthread -lm -lpcre2-8 -lyaml
 BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
