@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "rules.h"
 #include "tools.h"
 
 /* Cumulative usage in the units the tools' counters use. */
@@ -42,6 +43,9 @@ struct consumer {
 	struct inflight *slots;
 	size_t cap; /* power of two */
 	size_t used;
+	struct rules *rules; /* not owned; NULL: default naming only */
+	const char *(*username)(uint32_t uid, void *ctx);
+	void *username_ctx;
 };
 
 #define INITIAL_SLOTS 1024
@@ -159,6 +163,14 @@ void consumer__free(struct consumer *c)
 	free(c);
 }
 
+void consumer__set_rules(struct consumer *c, struct rules *rules,
+			 const char *(*username)(uint32_t uid, void *ctx), void *ctx)
+{
+	c->rules = rules;
+	c->username = username;
+	c->username_ctx = ctx;
+}
+
 size_t consumer__inflight(const struct consumer *c)
 {
 	return c->used;
@@ -211,7 +223,15 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	registry__agent(r)->events_exec++;
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
 	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
-	tool__name(path, comm, rec->args, args_size, name, sizeof(name));
+	if (!c->rules || !rules__name(c->rules,
+				      &(struct rules_process){.comm = comm,
+							      .args = rec->args,
+							      .args_size = args_size,
+							      .uid = rec->uid,
+							      .username = c->username,
+							      .ctx = c->username_ctx},
+				      name, sizeof(name)))
+		tool__name(path, comm, rec->args, args_size, name, sizeof(name));
 
 	e = inflight_find(c, rec->tgid);
 	if (e)

@@ -17,6 +17,8 @@ const char agent_usage[] =
     "  --web.listen-address=ADDR  address to serve /metrics on (default :9477)\n"
     "  --tools.max=N              distinct tool names tracked; the rest are\n"
     "                             counted as tool=\"other\" (default 500)\n"
+    "  --tools.rules=FILE         naming rules, process-exporter's process_names\n"
+    "                             format; reloaded on SIGHUP\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
     "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
     "                             blockio, sampler\n"
@@ -156,6 +158,7 @@ static const struct flag agent_flags[] = {
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
     {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
     {"log.level", .kind = FLAG_CUSTOM, .set = set_log_level},
+    {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
 };
 
 static const struct flag_set agent_flag_set = {

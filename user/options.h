@@ -26,7 +26,8 @@ struct agent_options {
 	bool disable[PROBE_MAX];
 	struct anomaly_config anomaly;
 	char state_dir[OPTIONS_PATH_MAX];
-	uint64_t state_save_interval_ns; /* 0: only at exit */
+	uint64_t state_save_interval_ns;    /* 0: only at exit */
+	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
 };
 
 /* Fills o with the documented defaults. */

@@ -564,6 +564,18 @@ static struct span filename__name(const char *filename)
 	return name;
 }
 
+/* A comm of digits only: older kernels name an fexecve'd image after its fd ("3"). */
+static bool comm__is_fd_number(const char *comm)
+{
+	size_t i, n = strnlen(comm, COMM_LEN);
+
+	for (i = 0; i < n; i++) {
+		if (comm[i] < '0' || comm[i] > '9')
+			return false;
+	}
+	return n > 0;
+}
+
 /* Launchers that may stand as a script's interpreter and only exec what they launch. */
 static const char *const shebang_launchers[] = {"env", NULL};
 
@@ -610,12 +622,13 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 		name = argv0;
 	if (!name.len)
 		name = argv0;
-	if (!name.len && comm) {
+	if (!name.len && comm && !comm__is_fd_number(comm)) {
 		name.p = comm;
 		name.len = strnlen(comm, COMM_LEN);
 	}
 	interp = name.len ? interpreter__find(interpreters, name) : NULL;
-	if (interp && rules__script(interp->rules, &it, &script)) {
+	/* `bash /dev/fd/3` (process substitution) runs no named script */
+	if (interp && rules__script(interp->rules, &it, &script) && !path__is_bare_fd(script)) {
 		script = span__basename(script);
 		if (script.len)
 			name = script;

@@ -25,7 +25,8 @@
  * names an fd rather than a file (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/<pid>/fd/N`, as
  * fexecve and execveat(AT_EMPTY_PATH) exec) or a memfd (`memfd:...`) counts as empty. If
  * that is empty, the basename of argv[0] (without the leading '-' of a login shell; a
- * memfd name counts as empty); if that is empty, comm as it is; if that is empty,
+ * memfd name counts as empty); if that is empty, comm as it is unless it is all digits
+ * (older kernels name an fexecve'd image after its fd); if that is empty,
  * "unknown". The shebang step of a script whose `#!` line names a launcher (env: argv[0] is
  * env and one of the next two words is filename) is named after the launcher, "env": the
  * script is named, and counted, at the next exec, the interpreter's. When that name is a known

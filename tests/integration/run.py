@@ -21,9 +21,10 @@ import test_anomaly  # noqa: E402
 import test_trace  # noqa: E402
 import test_deploy  # noqa: E402
 import test_signals  # noqa: E402
+import test_naming  # noqa: E402
 
 MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
-           test_signals]
+           test_signals, test_naming]
 
 
 class Context:

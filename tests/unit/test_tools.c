@@ -353,6 +353,10 @@ static void test_tool_name_fd_and_memfd_images_use_argv0(void **state)
 	assert_name("/dev/fd/3", "comm-name", ARGV("memfd:foo\0"), "comm-name");
 	/* no argv: comm */
 	assert_name("/dev/fd/3", "stress-ng", NULL, 0, "stress-ng");
+	/* a comm of digits is an fd number (older kernels): never a name */
+	assert_name("/dev/fd/3", "3", NULL, 0, "unknown");
+	assert_name("", "3", NULL, 0, "unknown");
+	assert_name("", "3d", NULL, 0, "3d");
 	/* a deleted regular file keeps its name without the suffix */
 	assert_name("/tmp/tool (deleted)", "tool", NULL, 0, "tool");
 	/* a path relative to an fd names a file */
@@ -360,6 +364,9 @@ static void test_tool_name_fd_and_memfd_images_use_argv0(void **state)
 	/* not an fd: digits elsewhere */
 	assert_name("/dev/fd/3x", "x", NULL, 0, "3x");
 	assert_name("/opt/3", "x", NULL, 0, "3");
+	/* an interpreter reading its script from an fd keeps its name */
+	assert_name("/usr/bin/bash", "bash", ARGV("bash\0/dev/fd/3\0"), "bash");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0/proc/self/fd/63\0"), "python3");
 	/* fexecve of an env script: the env step is still env */
 	assert_name("/dev/fd/4", "x", ARGV("/usr/bin/env\0bash\0/dev/fd/4\0"), "env");
 }
