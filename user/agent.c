@@ -167,8 +167,12 @@ static void tick(void *ctx)
 	uint64_t now = now_ns();
 
 	sample_live(a);
+	registry__set_now(a->registry, now);
 	if (now >= a->next_window_ns)
 		close_window(a, now);
+	/* after the window: an evicted name's last executions still reach its baseline */
+	if (a->opts->tools_idle_timeout_ns)
+		registry__evict_idle(a->registry, now, a->opts->tools_idle_timeout_ns);
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
@@ -298,6 +302,8 @@ static int tracing_start(struct agent *a)
 	a->consumer = runtime__consumer(a->rt);
 	a->loader = runtime__loader(a->rt);
 	consumer__set_rules(a->consumer, a->rules, username, a);
+	consumer__set_normalize(a->consumer, o->tools_normalize);
+	registry__set_now(a->registry, now_ns());
 	err = loader__dump_tasks(a->loader, runtime__feed, a->rt);
 	if (err && err != -EOPNOTSUPP)
 		pr_warn("cannot list running processes: %s", strerror(-err));

@@ -44,6 +44,7 @@ struct consumer {
 	size_t cap; /* power of two */
 	size_t used;
 	struct rules *rules; /* not owned; NULL: default naming only */
+	bool normalize;	     /* random-looking words of names become "*" */
 	const char *(*username)(uint32_t uid, void *ctx);
 	void *username_ctx;
 };
@@ -171,6 +172,19 @@ void consumer__set_rules(struct consumer *c, struct rules *rules,
 	c->username_ctx = ctx;
 }
 
+void consumer__set_normalize(struct consumer *c, bool normalize)
+{
+	c->normalize = normalize;
+}
+
+/* The id of a tool name, normalised first when asked to. */
+static unsigned int tool_id(struct consumer *c, char *name)
+{
+	if (c->normalize)
+		tool__normalize(name);
+	return registry__tool_id(c->cfg.registry, name);
+}
+
 size_t consumer__inflight(const struct consumer *c)
 {
 	return c->used;
@@ -237,7 +251,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	if (e)
 		drop_running(c, e);
 	e = inflight_insert(c, rec->tgid);
-	ev.tool_id = registry__tool_id(r, name);
+	ev.tool_id = tool_id(c, name);
 	if (e) {
 		e->tool_id = ev.tool_id;
 		e->start_ns = rec->start_ns;
@@ -333,7 +347,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 	} else {
 		registry__agent(r)->exits_unmatched++;
 		tool__name("", comm, NULL, 0, name, sizeof(name));
-		ev.tool_id = registry__tool_id(r, name);
+		ev.tool_id = tool_id(c, name);
 	}
 
 	s = registry__stats(r, ev.tool_id);
@@ -386,7 +400,7 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
 	/* name the program that could not start, not the process that tried */
 	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
-	ev.tool_id = registry__tool_id(r, name);
+	ev.tool_id = tool_id(c, name);
 	s = registry__stats(r, ev.tool_id);
 	if (s) {
 		s->executions++;

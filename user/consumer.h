@@ -73,6 +73,9 @@ struct rules;
 void consumer__set_rules(struct consumer *c, struct rules *rules,
 			 const char *(*username)(uint32_t uid, void *ctx), void *ctx);
 
+/* Names are normalised by tool__normalize() before they are counted (default off). */
+void consumer__set_normalize(struct consumer *c, bool normalize);
+
 /* Executions currently tracked as running. */
 size_t consumer__inflight(const struct consumer *c);
 

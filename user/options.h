@@ -28,6 +28,8 @@ struct agent_options {
 	char state_dir[OPTIONS_PATH_MAX];
 	uint64_t state_save_interval_ns;    /* 0: only at exit */
 	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
+	uint64_t tools_idle_timeout_ns;	    /* 0: names stay for the agent's life */
+	bool tools_normalize;
 };
 
 /* Fills o with the documented defaults. */

@@ -640,6 +640,51 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 	copy_bounded(name, out, out_size);
 }
 
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool word__looks_random(const char *w, size_t len)
+{
+	size_t i, digits = 0, hex = 0;
+
+	for (i = 0; i < len; i++) {
+		if (w[i] >= '0' && w[i] <= '9')
+			digits++;
+		else if ((w[i] >= 'a' && w[i] <= 'f') || (w[i] >= 'A' && w[i] <= 'F'))
+			hex++;
+	}
+	if (digits == len)
+		return len >= 4;
+	return digits + hex == len && len >= 8 && digits;
+}
+
+bool tool__normalize(char *name)
+{
+	size_t in = 0, out = 0, start, len;
+	bool changed = false;
+
+	while (name[in]) {
+		if (!is_alnum(name[in])) {
+			name[out++] = name[in++];
+			continue;
+		}
+		for (start = in; is_alnum(name[in]); in++)
+			;
+		len = in - start;
+		if (word__looks_random(name + start, len)) {
+			name[out++] = '*';
+			changed = true;
+		} else {
+			memmove(name + out, name + start, len);
+			out += len;
+		}
+	}
+	name[out] = '\0';
+	return changed;
+}
+
 /* Tool table: names by id, and an open-addressing index (linear probing) of ids by name. */
 
 #define INDEX_MIN_SLOTS 64 /* power of two */
@@ -651,9 +696,13 @@ struct index_slot {
 
 struct tool_table {
 	unsigned int max_tools;
-	unsigned int nr_names; /* real names, ids 1..nr_names */
+	unsigned int nr_names; /* ids handed out: 1..nr_names */
+	unsigned int nr_live;  /* of which hold a name (the others were evicted) */
 	unsigned int names_cap;
-	char **names; /* names[id], names[0] unused */
+	char **names;		/* names[id], names[0] unused, NULL once evicted */
+	unsigned int *free_ids; /* evicted ids, reused first (a stack) */
+	unsigned int nr_free, free_cap;
+	uint64_t evictions;
 	struct index_slot *slots;
 	size_t nr_slots; /* power of two, kept at least twice nr_names */
 	uint64_t overflows;
@@ -764,6 +813,7 @@ void tool_table__free(struct tool_table *t)
 	for (id = 1; id <= t->nr_names; id++)
 		free(t->names[id]);
 	free(t->names);
+	free(t->free_ids);
 	free(t->slots);
 	free(t);
 }
@@ -771,6 +821,7 @@ void tool_table__free(struct tool_table *t)
 unsigned int tool_table__intern(struct tool_table *t, const char *name)
 {
 	struct index_slot *slot;
+	unsigned int id;
 	size_t len;
 	uint32_t hash;
 	char *copy;
@@ -782,25 +833,26 @@ unsigned int tool_table__intern(struct tool_table *t, const char *name)
 	slot = index__find(t->slots, t->nr_slots, t->names, name, hash);
 	if (slot->id)
 		return slot->id;
-	if (t->nr_names >= t->max_tools)
+	if (t->nr_live >= t->max_tools)
 		goto overflow;
 	/* keep the load factor at most 1/2 so that probe runs stay short */
-	if ((size_t)(t->nr_names + 1) * 2 > t->nr_slots) {
+	if ((size_t)(t->nr_live + 1) * 2 > t->nr_slots) {
 		if (index__grow(t))
 			goto overflow;
 		slot = index__find(t->slots, t->nr_slots, t->names, name, hash);
 	}
-	if (t->nr_names + 1 >= t->names_cap && names__grow(t))
+	if (!t->nr_free && t->nr_names + 1 >= t->names_cap && names__grow(t))
 		goto overflow;
 	copy = malloc(len + 1);
 	if (!copy)
 		goto overflow;
 	memcpy(copy, name, len + 1);
-	t->nr_names++;
-	t->names[t->nr_names] = copy;
+	id = t->nr_free ? t->free_ids[--t->nr_free] : ++t->nr_names;
+	t->nr_live++;
+	t->names[id] = copy;
 	slot->hash = hash;
-	slot->id = t->nr_names;
-	return slot->id;
+	slot->id = id;
+	return id;
 
 overflow:
 	t->overflows++;
@@ -817,6 +869,63 @@ int tool_table__lookup(const struct tool_table *t, const char *name)
 		return TOOL_OTHER_ID;
 	slot = index__find(t->slots, t->nr_slots, t->names, name, name__hash(name, strlen(name)));
 	return slot->id ? (int)slot->id : -1;
+}
+
+/* Empties slot, moving later entries of its probe run back so that none becomes unreachable. */
+static void index__remove(struct tool_table *t, struct index_slot *slot)
+{
+	size_t mask = t->nr_slots - 1, hole = (size_t)(slot - t->slots), i = hole, home;
+
+	for (;;) {
+		i = (i + 1) & mask;
+		if (!t->slots[i].id)
+			break;
+		home = t->slots[i].hash & mask;
+		/* the entry at i may fill the hole unless its home lies in (hole, i] */
+		if (hole <= i ? (hole < home && home <= i) : (hole < home || home <= i))
+			continue;
+		t->slots[hole] = t->slots[i];
+		hole = i;
+	}
+	t->slots[hole].id = 0;
+	t->slots[hole].hash = 0;
+}
+
+int tool_table__evict(struct tool_table *t, unsigned int id)
+{
+	struct index_slot *slot;
+	const char *name;
+
+	if (id == TOOL_OTHER_ID || id > t->nr_names || !t->names[id])
+		return -ENOENT;
+	if (t->nr_free == t->free_cap) {
+		unsigned int cap = t->free_cap ? t->free_cap * 2 : 64, *ids;
+
+		ids = reallocarray(t->free_ids, cap, sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		t->free_ids = ids;
+		t->free_cap = cap;
+	}
+	name = t->names[id];
+	slot = index__find(t->slots, t->nr_slots, t->names, name, name__hash(name, strlen(name)));
+	index__remove(t, slot);
+	free(t->names[id]);
+	t->names[id] = NULL;
+	t->free_ids[t->nr_free++] = id;
+	t->nr_live--;
+	t->evictions++;
+	return 0;
+}
+
+uint64_t tool_table__evictions(const struct tool_table *t)
+{
+	return t->evictions;
+}
+
+unsigned int tool_table__live(const struct tool_table *t)
+{
+	return t->nr_live;
 }
 
 const char *tool_table__name(const struct tool_table *t, unsigned int id)

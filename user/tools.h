@@ -3,6 +3,7 @@
 #ifndef TOOLWATCH_TOOLS_H
 #define TOOLWATCH_TOOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,13 +48,22 @@
 void tool__name(const char *filename, const char *comm, const char *args, size_t args_size,
 		char *out, size_t out_size);
 
+/*
+ * Replaces, in place, each word of name that looks random by "*": a word is a maximal run of
+ * ASCII letters and digits; it looks random when it is all decimal digits and at least 4
+ * long, or all hex digits, at least 8 long and holding a digit. `stress-ng-exec-19474-0-
+ * 2271060608` becomes `stress-ng-exec-*-0-*`, `memfd:sealed-91173221a7ea` `memfd:sealed-*`;
+ * `python3.11`, `sha256sum` and `x86_64` stay. Returns true when name changed.
+ */
+bool tool__normalize(char *name);
+
 struct tool_table;
 
 /*
  * A table that gives each distinct tool name a small dense id: 1..max_tools in order of
- * first appearance, 0 for "other". max_tools may be 0 (everything is "other") and at most
- * INT_MAX. Memory grows with the names actually seen, not with max_tools. Returns NULL and
- * sets errno (EINVAL, ENOMEM) on failure.
+ * first appearance (evicted ids are reused), 0 for "other". max_tools may be 0 (everything is
+ * "other") and at most INT_MAX. Memory grows with the names actually seen, not with max_tools.
+ * Returns NULL and sets errno (EINVAL, ENOMEM) on failure.
  */
 struct tool_table *tool_table__new(unsigned int max_tools);
 
@@ -71,11 +81,27 @@ unsigned int tool_table__intern(struct tool_table *t, const char *name);
 /* The id of name (0 for "other") or -1 when the table does not hold it or name is NULL. */
 int tool_table__lookup(const struct tool_table *t, const char *name);
 
-/* The name of id ("other" for 0), or NULL when id is not in use. Valid until free. */
+/*
+ * The name of id ("other" for 0), or NULL when id is not in use (never handed out, or
+ * evicted). Valid until the id is evicted or the table freed.
+ */
 const char *tool_table__name(const struct tool_table *t, unsigned int id);
 
-/* Number of ids in use, 0 ("other") included: ids are 0..count-1. */
+/* Bound of the ids handed out, 0 ("other") included: ids are 0..count-1, some may be free. */
 unsigned int tool_table__count(const struct tool_table *t);
+
+/*
+ * Forgets the name of id: it counts no more against max_tools, and a later intern of any
+ * name may reuse id (evicted ids first). 0 on success, -ENOENT for "other" or an id not in
+ * use, -ENOMEM (nothing changed).
+ */
+int tool_table__evict(struct tool_table *t, unsigned int id);
+
+/* Number of successful evictions. */
+uint64_t tool_table__evictions(const struct tool_table *t);
+
+/* Number of names held (ids in use besides "other"). */
+unsigned int tool_table__live(const struct tool_table *t);
 
 /* Number of intern calls that returned "other" for a name that could not be tracked. */
 uint64_t tool_table__overflows(const struct tool_table *t);

@@ -664,6 +664,101 @@ static void test_tool_table_100k_names(void **state)
 	tool_table__free(t);
 }
 
+static void test_tool_normalize_random_words(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"stress-ng-exec-19474-0-2271060608", "stress-ng-exec-*-0-*"},
+	    {"memfd:sealed-91173221a7ea", "memfd:sealed-*"},
+	    {"tmp_deadbeef1", "tmp_*"},
+	    {"python3.11", "python3.11"},
+	    {"sha256sum", "sha256sum"},
+	    {"x86_64-linux-gnu-gcc-12", "x86_64-linux-gnu-gcc-12"},
+	    {"deadbeef", "deadbeef"}, /* hex without a digit is a word */
+	    {"2to3", "2to3"},
+	    {"1234", "*"},
+	    {"", ""},
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(buf, cases[i].in);
+		assert_int_equal(tool__normalize(buf), strcmp(cases[i].in, cases[i].want) != 0);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+static void test_tool_table_evict_frees_room_and_reuses_ids(void **state)
+{
+	struct tool_table *t = tool_table__new(2);
+	unsigned int a, b, c;
+
+	(void)state;
+	a = tool_table__intern(t, "a");
+	b = tool_table__intern(t, "b");
+	assert_int_equal(tool_table__intern(t, "c"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__evict(t, a), 0);
+	assert_int_equal(tool_table__evict(t, a), -ENOENT);
+	assert_int_equal(tool_table__evict(t, TOOL_OTHER_ID), -ENOENT);
+	assert_int_equal(tool_table__evict(t, 99), -ENOENT);
+	assert_null(tool_table__name(t, a));
+	assert_int_equal(tool_table__lookup(t, "a"), -1);
+	c = tool_table__intern(t, "c");
+	assert_int_equal(c, a); /* the evicted id */
+	assert_string_equal(tool_table__name(t, c), "c");
+	assert_int_equal(tool_table__lookup(t, "b"), (int)b);
+	assert_int_equal(tool_table__live(t), 2);
+	assert_int_equal(tool_table__count(t), 3);
+	assert_int_equal(tool_table__evictions(t), 1);
+	assert_int_equal(tool_table__overflows(t), 1);
+	tool_table__free(t);
+}
+
+/* Random interns and evictions against a plain array: the index never loses a name. */
+static void test_tool_table_evict_keeps_index_consistent(void **state)
+{
+	enum { NAMES = 3000, CAP = 700 };
+	struct tool_table *t = tool_table__new(CAP);
+	static int id_of[NAMES];
+	unsigned int seed = 7, live = 0;
+	char name[32];
+
+	(void)state;
+	memset(id_of, 0, sizeof(id_of));
+	for (int step = 0; step < 200000; step++) {
+		int n;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (int)((seed >> 8) % NAMES);
+		snprintf(name, sizeof(name), "tool-%d", n);
+		if (id_of[n] && (seed >> 20) % 3 == 0) {
+			assert_int_equal(tool_table__evict(t, (unsigned int)id_of[n]), 0);
+			id_of[n] = 0;
+			live--;
+		} else if (!id_of[n]) {
+			unsigned int id = tool_table__intern(t, name);
+
+			assert_true(id != TOOL_OTHER_ID || live == CAP);
+			if (id) {
+				id_of[n] = (int)id;
+				live++;
+			}
+		}
+		if (step % 5000 == 0) {
+			for (int i = 0; i < NAMES; i++) {
+				snprintf(name, sizeof(name), "tool-%d", i);
+				assert_int_equal(tool_table__lookup(t, name),
+						 id_of[i] ? id_of[i] : -1);
+			}
+		}
+	}
+	assert_int_equal(tool_table__live(t), live);
+	assert_true(tool_table__count(t) <= CAP + 1);
+	tool_table__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +785,9 @@ int main(void)
 	    cmocka_unit_test(test_tool_name_fd_and_memfd_images_use_argv0),
 	    cmocka_unit_test(test_tool_name_perl_zero_option_is_octal_or_hex),
 	    cmocka_unit_test(test_tool_name_truncated_argv),
+	    cmocka_unit_test(test_tool_normalize_random_words),
+	    cmocka_unit_test(test_tool_table_evict_frees_room_and_reuses_ids),
+	    cmocka_unit_test(test_tool_table_evict_keeps_index_consistent),
 	    cmocka_unit_test(test_tool_name_empty_filename_falls_back),
 	    cmocka_unit_test(test_tool_name_comm_read_at_most_16_bytes),
 	    cmocka_unit_test(test_tool_name_long_name_truncated_at_utf8_boundary),
