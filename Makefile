@@ -132,6 +132,11 @@ $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
 
+# The naming rules' cost per execution (tests/bench/).
+$(OUTPUT)/bench_rules: tests/bench/bench_rules.c $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(UNIT_LDLIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
@@ -167,7 +172,7 @@ test-asan: deps
 		LDFLAGS='-fsanitize=address,undefined' test-integration
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor
+	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor $(OUTPUT)/bench_rules
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
 		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
 

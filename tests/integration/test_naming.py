@@ -117,6 +117,7 @@ def register(r):
         assert not bad, bad
 
     register_rules(r)
+    register_table(r)
 
 
 RULES = """\
@@ -241,5 +242,77 @@ def register_rules(r):
             hup_and_wait("rules not reloaded")
             assert "%s:3: cmdline: bad regex" % path in agent.read_log()
             run_and_wait("second-" + base, 2)
+        finally:
+            assert agent.stop() == 0
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def register_table(r):
+    @r.test
+    def test_naming_junk_storm_then_new_tool_after_idle_time(ctx):
+        storm = 2000
+        d = os.path.join(ctx.work.dir, uniq(ctx, "storm"))
+        os.mkdir(d)
+        src = ctx.work.tool("tw_exit")
+        paths = []
+        for i in range(storm):
+            p = os.path.join(d, "stress-ng-exec-%d-0-%d" % (os.getpid(), 2271060608 + i))
+            os.link(src, p)
+            paths.append(p)
+        agent = Agent(ctx.binary, ["--tools.max=20", "--tools.idle-timeout=3s"]).start()
+        try:
+            rss0 = rss_kib(agent.proc.pid)
+            peak = rss0
+            for i, p in enumerate(paths):
+                subprocess.run([p], check=True)
+                if i % 250 == 0:
+                    peak = max(peak, rss_kib(agent.proc.pid))
+            m = agent.wait_value("toolwatch_tools_overflow_total", 1)
+            assert m.get("toolwatch_tools_overflow_total") > 0
+            assert m.get("toolwatch_tools_tracked") <= 21
+            # the table recovers once the junk is idle
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                m = agent.scrape()
+                if m.get("toolwatch_tools_evicted_total") >= 19:
+                    break
+                time.sleep(0.2)
+            assert m.get("toolwatch_tools_evicted_total") >= 19, agent.read_log()[-1000:]
+            junk = [t for t in m.tools() if t.startswith("stress-ng-exec-%d-" % os.getpid())]
+            assert not junk, junk[:5]
+            fresh = ctx.work.tool("tw_exit")
+            name = os.path.basename(fresh)
+            for _ in range(RUNS):
+                subprocess.run([fresh], check=True)
+            m = agent.wait_value("tool_executions_total", RUNS, tool=name)
+            assert m.get("tool_executions_total", tool=name) == RUNS, sorted(m.tools())
+            peak = max(peak, rss_kib(agent.proc.pid))
+            assert peak - rss0 < 16 * 1024, (rss0, peak)
+        finally:
+            assert agent.stop() == 0
+
+    @r.test
+    def test_naming_normalize_folds_random_words(ctx):
+        d = os.path.join(ctx.work.dir, uniq(ctx, "norm"))
+        os.mkdir(d)
+        src = ctx.work.tool("tw_exit")
+        tag = "twnorm" + "".join(chr(ord("g") + (os.getpid() >> (4 * i)) % 20) for i in range(5))
+        agent = Agent(ctx.binary, ["--tools.normalize"]).start()
+        try:
+            for i in range(30):
+                p = os.path.join(d, "%s-%d" % (tag, 10000000 + i))
+                os.link(src, p)
+                subprocess.run([p], check=True)
+            m = agent.wait_value("tool_executions_total", 30, tool=tag + "-*")
+            assert m.get("tool_executions_total", tool=tag + "-*") == 30, \
+                [t for t in m.tools() if t.startswith(tag)]
+            assert not [t for t in m.tools() if t.startswith(tag + "-1")]
         finally:
             assert agent.stop() == 0
