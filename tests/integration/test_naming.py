@@ -266,7 +266,9 @@ def register_table(r):
             p = os.path.join(d, "stress-ng-exec-%d-0-%d" % (os.getpid(), 2271060608 + i))
             os.link(src, p)
             paths.append(p)
-        agent = Agent(ctx.binary, ["--tools.max=20", "--tools.idle-timeout=3s"]).start()
+        # the table also holds the host's running programs (never evicted while running)
+        agent = Agent(ctx.binary, ["--tools.max=150", "--tools.idle-timeout=8s"]).start()
+        prefix = "stress-ng-exec-%d-" % os.getpid()
         try:
             rss0 = rss_kib(agent.proc.pid)
             peak = rss0
@@ -276,17 +278,19 @@ def register_table(r):
                     peak = max(peak, rss_kib(agent.proc.pid))
             m = agent.wait_value("toolwatch_tools_overflow_total", 1)
             assert m.get("toolwatch_tools_overflow_total") > 0
-            assert m.get("toolwatch_tools_tracked") <= 21
+            assert m.get("toolwatch_tools_tracked") <= 151
+            junk_in = [t for t in m.tools() if t.startswith(prefix)]
+            assert junk_in, sorted(m.tools())
             # the table recovers once the junk is idle
-            deadline = time.time() + 20
+            deadline = time.time() + 30
             while time.time() < deadline:
                 m = agent.scrape()
-                if m.get("toolwatch_tools_evicted_total") >= 19:
+                junk = [t for t in m.tools() if t.startswith(prefix)]
+                if not junk:
                     break
                 time.sleep(0.2)
-            assert m.get("toolwatch_tools_evicted_total") >= 19, agent.read_log()[-1000:]
-            junk = [t for t in m.tools() if t.startswith("stress-ng-exec-%d-" % os.getpid())]
             assert not junk, junk[:5]
+            assert m.get("toolwatch_tools_evicted_total") >= len(junk_in)
             fresh = ctx.work.tool("tw_exit")
             name = os.path.basename(fresh)
             for _ in range(RUNS):
@@ -294,7 +298,10 @@ def register_table(r):
             m = agent.wait_value("tool_executions_total", RUNS, tool=name)
             assert m.get("tool_executions_total", tool=name) == RUNS, sorted(m.tools())
             peak = max(peak, rss_kib(agent.proc.pid))
-            assert peak - rss0 < 16 * 1024, (rss0, peak)
+            # ASan's quarantine (256 MiB by default) holds freed memory back
+            with open(ctx.binary, "rb") as f:
+                asan = b"__asan_init" in f.read()
+            assert peak - rss0 < (128 if asan else 16) * 1024, (rss0, peak, asan)
         finally:
             assert agent.stop() == 0
 
