@@ -27,10 +27,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lyaml -lgnutls -lcrypt -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lyaml -lpthread -lm
+UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
@@ -98,7 +98,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-de
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
             libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
-            docker.io debootstrap python3-yaml
+            docker.io debootstrap python3-yaml libpcre2-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -154,6 +154,11 @@ $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
 
+# The naming rules' cost per execution (tests/bench/).
+$(OUTPUT)/bench_rules: tests/bench/bench_rules.c $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(UNIT_LDLIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
@@ -202,7 +207,7 @@ fuzz: deps
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(patsubst $(OUTPUT)/%,build-fuzz/%,$(FUZZ_BINS))
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor
+	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor $(OUTPUT)/bench_rules
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
 		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
 

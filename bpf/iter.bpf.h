@@ -43,6 +43,9 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->args_size = 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
 	rec->filename[0] = '\0';
+	/* the executable's own name, for when the agent cannot read /proc/PID/exe */
+	bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
+				  BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name));
 	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
 	return 0;
 }

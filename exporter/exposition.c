@@ -383,10 +383,14 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	counter1(out, "toolwatch_tools_overflow_total",
 		 "Executions counted under tool=\"other\" because --tools.max was reached.",
 		 a->tools_overflow);
+	counter1(out, "toolwatch_tools_evicted_total",
+		 "Tool names dropped from the table after --tools.idle-timeout without use.",
+		 a->tools_evicted);
 	gauge1(out, "toolwatch_tools_tracked", "Distinct tool names tracked, \"other\" included.",
 	       s->nr_tools);
 	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
 	       a->inflight);
+	partial = a->partial_evicted;
 	for (size_t i = 0; i < s->nr_tools; i++)
 		partial += s->tools[i].stats.partial;
 	counter1(out, "toolwatch_partial_executions_total",

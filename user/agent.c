@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
+#include "rules.h"
 #include "runtime.h"
 #include "snapshot.h"
 #include "state.h"
@@ -41,6 +43,12 @@ struct agent {
 	uint64_t next_save_ns;
 	uint64_t cpu_busy, cpu_total; /* /proc/stat at the last window close */
 	bool prog_stats;	      /* --bpf.stats and the kernel is measuring */
+	struct rules *rules;	      /* --tools.rules, NULL without */
+	struct {
+		uint32_t uid;
+		bool used;
+		char name[64];
+	} users[64]; /* {{.Username}} cache, by uid modulo its size */
 };
 
 static uint64_t now_ns(void)
@@ -162,9 +170,13 @@ static void tick(void *ctx)
 	uint64_t now = now_ns();
 
 	sample_live(a);
+	registry__set_now(a->registry, now);
 	if (now >= a->next_window_ns)
 		close_window(a, now);
 	http__reload(a->http, false); /* the web config and its certificates, when changed */
+	/* after the window: an evicted name's last executions still reach its baseline */
+	if (a->opts->tools_idle_timeout_ns)
+		registry__evict_idle(a->registry, now, a->opts->tools_idle_timeout_ns);
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
@@ -184,15 +196,73 @@ static bool after_turn(void *ctx)
 	return true;
 }
 
-/* SIGHUP: the web config is re-read; flags take effect at the next start. */
+/* The user name of uid for {{.Username}}, cached; NULL (the number is used) when unknown. */
+static const char *username(uint32_t uid, void *ctx)
+{
+	struct agent *a = ctx;
+	size_t slot = uid % (sizeof(a->users) / sizeof(a->users[0]));
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (!a->users[slot].used || a->users[slot].uid != uid) {
+		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) || !found)
+			snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%u", uid);
+		else
+			snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%s",
+				 found->pw_name);
+		a->users[slot].uid = uid;
+		a->users[slot].used = true;
+	}
+	return a->users[slot].name;
+}
+
+/* Loads --tools.rules at start: 0, or -EINVAL after one line saying why (exit status 2). */
+static int rules_start(struct agent *a)
+{
+	char why[512];
+	int err;
+
+	if (!a->opts->tools_rules[0])
+		return 0;
+	err = rules__load(a->opts->tools_rules, &a->rules, why, sizeof(why));
+	if (err) {
+		pr_err("bad --tools.rules: %s", why);
+		return -EINVAL;
+	}
+	pr_info("loaded %zu naming rules from '%s'", rules__count(a->rules), a->opts->tools_rules);
+	return 0;
+}
+
+/* Reloads --tools.rules; a bad file keeps the rules in force. */
+static void rules_reload(struct agent *a)
+{
+	struct rules *fresh;
+	char why[512];
+
+	if (rules__load(a->opts->tools_rules, &fresh, why, sizeof(why))) {
+		pr_warn("rules not reloaded, keeping the %zu in force: %s", rules__count(a->rules),
+			why);
+		return;
+	}
+	consumer__set_rules(a->consumer, fresh, username, a);
+	rules__free(a->rules);
+	a->rules = fresh;
+	pr_info("reloaded %zu naming rules from '%s'", rules__count(fresh), a->opts->tools_rules);
+}
+
+/* SIGHUP: re-reads the web config and --tools.rules; a bad file keeps what is in force. */
 static void on_hangup(void *ctx)
 {
 	struct agent *a = ctx;
 
+	if (!a->opts->web_config_file[0] && !a->opts->tools_rules[0]) {
+		pr_info("nothing to reload: flags take effect at the next start");
+		return;
+	}
 	if (a->opts->web_config_file[0])
 		http__reload(a->http, true);
-	else
-		pr_info("nothing to reload: flags take effect at the next start");
+	if (a->opts->tools_rules[0])
+		rules_reload(a);
 }
 
 /* The detector, with the baselines saved under --state.dir when they are usable. */
@@ -245,6 +315,9 @@ static int tracing_start(struct agent *a)
 	a->registry = runtime__registry(a->rt);
 	a->consumer = runtime__consumer(a->rt);
 	a->loader = runtime__loader(a->rt);
+	consumer__set_rules(a->consumer, a->rules, username, a);
+	consumer__set_normalize(a->consumer, o->tools_normalize);
+	registry__set_now(a->registry, now_ns());
 	err = loader__dump_tasks(a->loader, runtime__feed, a->rt);
 	if (err && err != -EOPNOTSUPP)
 		pr_warn("cannot list running processes: %s", strerror(-err));
@@ -351,6 +424,10 @@ int agent__run(const struct agent_options *o)
 	}
 	/* a signal during start-up ends the agent cleanly, with its baselines saved */
 	runtime__block_signals();
+	if (rules_start(&a)) {
+		status = 2;
+		goto cleanup;
+	}
 	/* baselines first: the ring buffer fills undrained from the attach on */
 	if (detector_start(&a) || tracing_start(&a) || serving_start(&a))
 		goto cleanup;
@@ -372,6 +449,7 @@ cleanup:
 		hub__destroy(&a.hub);
 	windows__free(a.windows);
 	anomaly__free(a.detector);
+	rules__free(a.rules);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	return status;

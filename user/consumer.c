@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "rules.h"
 #include "tools.h"
 
 /* Cumulative usage in the units the tools' counters use. */
@@ -43,6 +44,10 @@ struct consumer {
 	struct inflight *slots;
 	size_t cap; /* power of two */
 	size_t used;
+	struct rules *rules; /* not owned; NULL: default naming only */
+	bool normalize;	     /* random-looking words of names become "*" */
+	const char *(*username)(uint32_t uid, void *ctx);
+	void *username_ctx;
 };
 
 #define INITIAL_SLOTS 1024
@@ -160,6 +165,27 @@ void consumer__free(struct consumer *c)
 	free(c);
 }
 
+void consumer__set_rules(struct consumer *c, struct rules *rules,
+			 const char *(*username)(uint32_t uid, void *ctx), void *ctx)
+{
+	c->rules = rules;
+	c->username = username;
+	c->username_ctx = ctx;
+}
+
+void consumer__set_normalize(struct consumer *c, bool normalize)
+{
+	c->normalize = normalize;
+}
+
+/* The id of a tool name, normalised first when asked to. */
+static unsigned int tool_id(struct consumer *c, char *name)
+{
+	if (c->normalize)
+		tool__normalize(name);
+	return registry__tool_id(c->cfg.registry, name);
+}
+
 size_t consumer__inflight(const struct consumer *c)
 {
 	return c->used;
@@ -212,13 +238,21 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	registry__agent(r)->events_exec++;
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
 	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
-	tool__name(path, comm, rec->args, args_size, name, sizeof(name));
+	if (!c->rules || !rules__name(c->rules,
+				      &(struct rules_process){.comm = comm,
+							      .args = rec->args,
+							      .args_size = args_size,
+							      .uid = rec->uid,
+							      .username = c->username,
+							      .ctx = c->username_ctx},
+				      name, sizeof(name)))
+		tool__name(path, comm, rec->args, args_size, name, sizeof(name));
 
 	e = inflight_find(c, rec->tgid);
 	if (e)
 		drop_running(c, e);
 	e = inflight_insert(c, rec->tgid);
-	ev.tool_id = registry__tool_id(r, name);
+	ev.tool_id = tool_id(c, name);
 	if (e) {
 		e->tool_id = ev.tool_id;
 		e->start_ns = rec->start_ns;
@@ -333,7 +367,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 	} else {
 		registry__agent(r)->exits_unmatched++;
 		tool__name("", comm, NULL, 0, name, sizeof(name));
-		ev.tool_id = registry__tool_id(r, name);
+		ev.tool_id = tool_id(c, name);
 	}
 
 	s = registry__stats(r, ev.tool_id);
@@ -394,7 +428,7 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
 	/* name the program that could not start, not the process that tried */
 	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
-	ev.tool_id = registry__tool_id(r, name);
+	ev.tool_id = tool_id(c, name);
 	s = registry__stats(r, ev.tool_id);
 	if (s) {
 		s->executions++;

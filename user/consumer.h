@@ -63,6 +63,20 @@ void consumer__free(struct consumer *c);
  */
 int consumer__handle(struct consumer *c, const void *data, size_t size);
 
+struct rules;
+
+/*
+ * Names the executions that start from now on by rules first (rules.h), the default naming
+ * for those no rule matches; NULL goes back to the default naming only. The consumer does
+ * not own rules: the caller frees the previous rules after this call. username (may be
+ * NULL) resolves {{.Username}}.
+ */
+void consumer__set_rules(struct consumer *c, struct rules *rules,
+			 const char *(*username)(uint32_t uid, void *ctx), void *ctx);
+
+/* Names are normalised by tool__normalize() before they are counted (default off). */
+void consumer__set_normalize(struct consumer *c, bool normalize);
+
 /* Executions currently tracked as running. */
 size_t consumer__inflight(const struct consumer *c);
 

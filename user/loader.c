@@ -494,7 +494,8 @@ static void fill_from_proc(struct tw_exec_rec *rec)
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", rec->tgid);
 	n = readlink(path, rec->filename, sizeof(rec->filename) - 1);
-	rec->filename[n > 0 ? n : 0] = '\0';
+	if (n > 0) /* else the kernel's name of the executable stays */
+		rec->filename[n] = '\0';
 	n = read_proc((int)rec->tgid, "cmdline", rec->args, sizeof(rec->args));
 	rec->args_size = n > 0 ? (__u32)n : 0;
 }

@@ -26,6 +26,12 @@ const char agent_usage[] =
     "  --web.idle-timeout=D       idle keep-alive connection (default 30s)\n"
     "  --tools.max=N              distinct tool names tracked; the rest are\n"
     "                             counted as tool=\"other\" (default 500)\n"
+    "  --tools.rules=FILE         naming rules, process-exporter's process_names\n"
+    "                             format; reloaded on SIGHUP\n"
+    "  --tools.idle-timeout=D     names unused this long leave the table and\n"
+    "                             /metrics; 0 never (default 1h)\n"
+    "  --tools.normalize          random-looking words of names (long digit or\n"
+    "                             hex runs) become '*'\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
     "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
     "                             blockio, sampler\n"
@@ -66,6 +72,7 @@ void agent_options__init(struct agent_options *o)
 	memset(o, 0, sizeof(*o));
 	o->listen_port = 9477;
 	o->tools_max = 500;
+	o->tools_idle_timeout_ns = 3600ULL * 1000000000ULL;
 	o->log_level = LOG_INFO;
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
@@ -226,6 +233,9 @@ static const struct flag agent_flags[] = {
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
     {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
     {"log.level", .kind = FLAG_CUSTOM, .set = set_log_level},
+    {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
+    {"tools.idle-timeout", .kind = FLAG_DURATION, AT(tools_idle_timeout_ns)},
+    {"tools.normalize", .kind = FLAG_BOOL, AT(tools_normalize)},
 };
 
 static const struct flag_set agent_flag_set = {

@@ -45,6 +45,9 @@ struct agent_options {
 	uint64_t read_header_timeout_ns;
 	uint64_t idle_timeout_ns;
 	enum log_format log_format;
+	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
+	uint64_t tools_idle_timeout_ns;	    /* 0: names stay for the agent's life */
+	bool tools_normalize;
 };
 
 /* Fills o with the documented defaults. */

@@ -26,8 +26,21 @@ struct registry *registry__new(unsigned int max_tools);
 /* NULL-safe. */
 void registry__free(struct registry *r);
 
-/* The id of a tool name, interning it (id 0 "other" once the cap is reached). */
+/*
+ * The id of a tool name, interning it (id 0 "other" once the cap is reached), and marks it
+ * used at the time of the last registry__set_now().
+ */
 unsigned int registry__tool_id(struct registry *r, const char *name);
+/* The clock (CLOCK_MONOTONIC ns) that registry__tool_id stamps names with. */
+void registry__set_now(struct registry *r, uint64_t now_ns);
+/*
+ * Evicts every tool name not used for idle_ns and with no running execution: its id, stats
+ * and series go, its generation moves on. Counts them in agent tools_evicted; returns how
+ * many went.
+ */
+size_t registry__evict_idle(struct registry *r, uint64_t now_ns, uint64_t idle_ns);
+/* How many times id was evicted: state kept by id elsewhere is stale when this moved. */
+uint32_t registry__generation(const struct registry *r, unsigned int id);
 /* The tool table, for name lookups. */
 const struct tool_table *registry__tools(const struct registry *r);
 /* Stats of one tool id, or NULL for an id never handed out. */

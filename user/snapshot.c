@@ -88,6 +88,7 @@ void snapshot__put(struct snapshot *s)
 	for (size_t i = 0; i < s->nr_anomalies; i++)
 		free(s->anomalies[i].tool);
 	free(s->anomalies);
+	free(s->names);
 	free(s->tools);
 	free(s);
 }

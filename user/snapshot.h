@@ -56,7 +56,7 @@ struct tool_stats {
 };
 
 struct snapshot_tool {
-	const char *name; /* owned by the tool table: names are never freed while it lives */
+	const char *name; /* in the snapshot's names arena */
 	struct tool_stats stats;
 };
 
@@ -84,6 +84,8 @@ struct agent_stats {
 	uint64_t exits_unmatched;  /* exits whose start record never arrived: named by comm */
 	uint64_t exits_lost;	   /* running executions whose exit record never arrived */
 	uint64_t tools_overflow;
+	uint64_t tools_evicted;	  /* names gone idle (--tools.idle-timeout) */
+	uint64_t partial_evicted; /* partial executions of evicted names (a total's part) */
 	uint64_t inflight;
 };
 
@@ -150,6 +152,7 @@ struct snapshot {
 	bool prog_stats_enabled;
 	struct host_stats host;
 	struct snapshot_anomaly *anomalies; /* owned; freed with the snapshot */
+	char *names;			    /* owned arena of tools[].name, may be NULL */
 	size_t nr_anomalies;
 	bool anomaly_enabled;
 };

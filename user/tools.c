@@ -124,10 +124,11 @@ enum option_style {
 	OPTIONS_NONE,
 };
 
-/* An option letter followed by optional digits of its own: perl -0777, -l0. */
+/* An option letter followed by optional digits of its own: perl -0777, -l0, -0x1F. */
 struct digits_option {
 	char letter;
 	const char *digits;
+	const char *hex_digits; /* after an 'x' right behind the letter, when not NULL */
 };
 
 /*
@@ -243,9 +244,9 @@ static const struct argv_rules perl_rules = {
     .inline_letters = "eE",
     .value_letters = "I",
     .rest_letters = "MmixdDCV",
-    .digits = (const struct digits_option[]){{'0', "0123456789abcdefABCDEFx"},
-					     {'l', "01234567"},
-					     {0, NULL}},
+    .digits = (const struct digits_option[]){{'0', "01234567", "0123456789abcdefABCDEF"},
+					     {'l', "01234567", NULL},
+					     {0, NULL, NULL}},
 };
 
 /* ruby* */
@@ -382,9 +383,15 @@ static size_t digits_after(const struct digits_option *d, struct span w, size_t 
 	size_t n = 0;
 
 	for (; d && d->letter; d++) {
+		const char *digits = d->digits;
+
 		if (d->letter != w.p[i])
 			continue;
-		while (i + 1 + n < w.len && letter__in(w.p[i + 1 + n], d->digits))
+		if (d->hex_digits && i + 1 < w.len && w.p[i + 1] == 'x') {
+			digits = d->hex_digits;
+			n = 1;
+		}
+		while (i + 1 + n < w.len && letter__in(w.p[i + 1 + n], digits))
 			n++;
 		break;
 	}
@@ -513,33 +520,115 @@ static void copy_bounded(struct span name, char *out, size_t out_size)
 	out[used] = '\0';
 }
 
+/* "/dev/fd/N", "/proc/self/fd/N", "/proc/<pid>/fd/N": the name of an fd, not of a file. */
+static bool path__is_bare_fd(struct span path)
+{
+	static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/", "/proc/", NULL};
+	const char *const *prefix;
+	size_t i, n;
+
+	for (prefix = prefixes; *prefix; prefix++) {
+		n = strlen(*prefix);
+		if (path.len <= n || memcmp(path.p, *prefix, n))
+			continue;
+		i = n;
+		if (!strcmp(*prefix, "/proc/")) { /* /proc/<pid>/fd/ */
+			while (i < path.len && path.p[i] >= '0' && path.p[i] <= '9')
+				i++;
+			if (i == n || path.len - i <= 4 || memcmp(path.p + i, "/fd/", 4))
+				continue;
+			i += 4;
+		}
+		for (n = i; i < path.len && path.p[i] >= '0' && path.p[i] <= '9'; i++)
+			;
+		if (i == path.len && i > n)
+			return true;
+	}
+	return false;
+}
+
+/* The basename of an exec'd path, or empty when it names no file a user would recognise. */
+static struct span filename__name(const char *filename)
+{
+	static const char deleted[] = " (deleted)";
+	struct span path = {filename, strlen(filename)}, name;
+	size_t n = sizeof(deleted) - 1;
+
+	if (path.len > n && !memcmp(path.p + path.len - n, deleted, n))
+		path.len -= n; /* d_path of an unlinked file */
+	if (path__is_bare_fd(path))
+		return (struct span){"", 0};
+	name = span__basename(path);
+	if (name.len >= 6 && !memcmp(name.p, "memfd:", 6))
+		return (struct span){"", 0};
+	return name;
+}
+
+/* A comm of digits only: older kernels name an fexecve'd image after its fd ("3"). */
+static bool comm__is_fd_number(const char *comm)
+{
+	size_t i, n = strnlen(comm, COMM_LEN);
+
+	for (i = 0; i < n; i++) {
+		if (comm[i] < '0' || comm[i] > '9')
+			return false;
+	}
+	return n > 0;
+}
+
+/* Launchers that may stand as a script's interpreter and only exec what they launch. */
+static const char *const shebang_launchers[] = {"env", NULL};
+
+/*
+ * The kernel ran a script whose `#!` line names a launcher: argv is then the launcher, at
+ * most one argument of the `#!` line, and the script's path as exec'd.
+ */
+static bool shebang_through_launcher(struct span argv0, struct argv_iter it, const char *filename)
+{
+	struct span word;
+	int i;
+
+	if (!filename || !*filename || !span__in(argv0, shebang_launchers))
+		return false;
+	for (i = 0; i < 2 && argv_iter__next(&it, &word); i++) {
+		if (span__eq(word, filename))
+			return true;
+	}
+	return false;
+}
+
 void tool__name(const char *filename, const char *comm, const char *args, size_t args_size,
 		char *out, size_t out_size)
 {
 	struct argv_iter it = {args, args ? args_size : 0};
 	const struct interpreter *interp;
-	struct span name = {"", 0}, word, script;
+	struct span name = {"", 0}, word, script, argv0 = {"", 0};
 
 	if (!out || !out_size)
 		return;
-	if (filename) {
-		word.p = filename;
-		word.len = strlen(filename);
-		name = span__basename(word);
-	}
-	if (argv_iter__next(&it, &word) && !name.len) {
-		name = span__basename(word);
-		if (name.len && name.p[0] == '-') { /* login shell: "-bash" */
-			name.p++;
-			name.len--;
+	if (filename)
+		name = filename__name(filename);
+	if (argv_iter__next(&it, &word)) {
+		argv0 = span__basename(word);
+		if (argv0.len && argv0.p[0] == '-') { /* login shell: "-bash" */
+			argv0.p++;
+			argv0.len--;
 		}
+		if (argv0.len >= 6 && !memcmp(argv0.p, "memfd:", 6))
+			argv0.len = 0;
 	}
-	if (!name.len && comm) {
+	/* the shebang step of a `#!/usr/bin/env X` script: env runs, the script runs next */
+	if (name.len && shebang_through_launcher(argv0, it, filename))
+		name = argv0;
+	if (!name.len)
+		name = argv0;
+	if (!name.len && comm && !comm__is_fd_number(comm)) {
 		name.p = comm;
 		name.len = strnlen(comm, COMM_LEN);
 	}
 	interp = name.len ? interpreter__find(interpreters, name) : NULL;
-	if (interp && rules__script(interp->rules, &it, &script)) {
+	/* `bash /dev/fd/3` (process substitution) runs no named script */
+	if (interp && rules__script(interp->rules, &it, &script) && !path__is_bare_fd(script)) {
 		script = span__basename(script);
 		if (script.len)
 			name = script;
@@ -549,6 +638,51 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 		name.len = strlen(TOOL_UNKNOWN_NAME);
 	}
 	copy_bounded(name, out, out_size);
+}
+
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool word__looks_random(const char *w, size_t len)
+{
+	size_t i, digits = 0, hex = 0;
+
+	for (i = 0; i < len; i++) {
+		if (w[i] >= '0' && w[i] <= '9')
+			digits++;
+		else if ((w[i] >= 'a' && w[i] <= 'f') || (w[i] >= 'A' && w[i] <= 'F'))
+			hex++;
+	}
+	if (digits == len)
+		return len >= 4;
+	return digits + hex == len && len >= 8 && digits;
+}
+
+bool tool__normalize(char *name)
+{
+	size_t in = 0, out = 0, start, len;
+	bool changed = false;
+
+	while (name[in]) {
+		if (!is_alnum(name[in])) {
+			name[out++] = name[in++];
+			continue;
+		}
+		for (start = in; is_alnum(name[in]); in++)
+			;
+		len = in - start;
+		if (word__looks_random(name + start, len)) {
+			name[out++] = '*';
+			changed = true;
+		} else {
+			memmove(name + out, name + start, len);
+			out += len;
+		}
+	}
+	name[out] = '\0';
+	return changed;
 }
 
 /* Tool table: names by id, and an open-addressing index (linear probing) of ids by name. */
@@ -562,9 +696,13 @@ struct index_slot {
 
 struct tool_table {
 	unsigned int max_tools;
-	unsigned int nr_names; /* real names, ids 1..nr_names */
+	unsigned int nr_names; /* ids handed out: 1..nr_names */
+	unsigned int nr_live;  /* of which hold a name (the others were evicted) */
 	unsigned int names_cap;
-	char **names; /* names[id], names[0] unused */
+	char **names;		/* names[id], names[0] unused, NULL once evicted */
+	unsigned int *free_ids; /* evicted ids, reused first (a stack) */
+	unsigned int nr_free, free_cap;
+	uint64_t evictions;
 	struct index_slot *slots;
 	size_t nr_slots; /* power of two, kept at least twice nr_names */
 	uint64_t overflows;
@@ -675,6 +813,7 @@ void tool_table__free(struct tool_table *t)
 	for (id = 1; id <= t->nr_names; id++)
 		free(t->names[id]);
 	free(t->names);
+	free(t->free_ids);
 	free(t->slots);
 	free(t);
 }
@@ -682,6 +821,7 @@ void tool_table__free(struct tool_table *t)
 unsigned int tool_table__intern(struct tool_table *t, const char *name)
 {
 	struct index_slot *slot;
+	unsigned int id;
 	size_t len;
 	uint32_t hash;
 	char *copy;
@@ -693,25 +833,26 @@ unsigned int tool_table__intern(struct tool_table *t, const char *name)
 	slot = index__find(t->slots, t->nr_slots, t->names, name, hash);
 	if (slot->id)
 		return slot->id;
-	if (t->nr_names >= t->max_tools)
+	if (t->nr_live >= t->max_tools)
 		goto overflow;
 	/* keep the load factor at most 1/2 so that probe runs stay short */
-	if ((size_t)(t->nr_names + 1) * 2 > t->nr_slots) {
+	if ((size_t)(t->nr_live + 1) * 2 > t->nr_slots) {
 		if (index__grow(t))
 			goto overflow;
 		slot = index__find(t->slots, t->nr_slots, t->names, name, hash);
 	}
-	if (t->nr_names + 1 >= t->names_cap && names__grow(t))
+	if (!t->nr_free && t->nr_names + 1 >= t->names_cap && names__grow(t))
 		goto overflow;
 	copy = malloc(len + 1);
 	if (!copy)
 		goto overflow;
 	memcpy(copy, name, len + 1);
-	t->nr_names++;
-	t->names[t->nr_names] = copy;
+	id = t->nr_free ? t->free_ids[--t->nr_free] : ++t->nr_names;
+	t->nr_live++;
+	t->names[id] = copy;
 	slot->hash = hash;
-	slot->id = t->nr_names;
-	return slot->id;
+	slot->id = id;
+	return id;
 
 overflow:
 	t->overflows++;
@@ -728,6 +869,63 @@ int tool_table__lookup(const struct tool_table *t, const char *name)
 		return TOOL_OTHER_ID;
 	slot = index__find(t->slots, t->nr_slots, t->names, name, name__hash(name, strlen(name)));
 	return slot->id ? (int)slot->id : -1;
+}
+
+/* Empties slot, moving later entries of its probe run back so that none becomes unreachable. */
+static void index__remove(struct tool_table *t, struct index_slot *slot)
+{
+	size_t mask = t->nr_slots - 1, hole = (size_t)(slot - t->slots), i = hole, home;
+
+	for (;;) {
+		i = (i + 1) & mask;
+		if (!t->slots[i].id)
+			break;
+		home = t->slots[i].hash & mask;
+		/* the entry at i may fill the hole unless its home lies in (hole, i] */
+		if (hole <= i ? (hole < home && home <= i) : (hole < home || home <= i))
+			continue;
+		t->slots[hole] = t->slots[i];
+		hole = i;
+	}
+	t->slots[hole].id = 0;
+	t->slots[hole].hash = 0;
+}
+
+int tool_table__evict(struct tool_table *t, unsigned int id)
+{
+	struct index_slot *slot;
+	const char *name;
+
+	if (id == TOOL_OTHER_ID || id > t->nr_names || !t->names[id])
+		return -ENOENT;
+	if (t->nr_free == t->free_cap) {
+		unsigned int cap = t->free_cap ? t->free_cap * 2 : 64, *ids;
+
+		ids = reallocarray(t->free_ids, cap, sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		t->free_ids = ids;
+		t->free_cap = cap;
+	}
+	name = t->names[id];
+	slot = index__find(t->slots, t->nr_slots, t->names, name, name__hash(name, strlen(name)));
+	index__remove(t, slot);
+	free(t->names[id]);
+	t->names[id] = NULL;
+	t->free_ids[t->nr_free++] = id;
+	t->nr_live--;
+	t->evictions++;
+	return 0;
+}
+
+uint64_t tool_table__evictions(const struct tool_table *t)
+{
+	return t->evictions;
+}
+
+unsigned int tool_table__live(const struct tool_table *t)
+{
+	return t->nr_live;
 }
 
 const char *tool_table__name(const struct tool_table *t, unsigned int id)

@@ -3,6 +3,7 @@
 #ifndef TOOLWATCH_TOOLS_H
 #define TOOLWATCH_TOOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,14 +22,20 @@
  * separated by NULs, the last one possibly cut short without its NUL. No byte beyond
  * args_size is read.
  *
- * The name is the basename of filename; if that is empty, the basename of argv[0] (without
- * the leading '-' of a login shell); if that is empty, comm as it is; if that is empty,
- * "unknown". When that name is a known interpreter (the table in tools.c: sh, bash, rbash,
- * dash, zsh, ash, ksh, ksh93, mksh, pdksh, hush, node, nodejs, java, busybox, and python,
- * pypy, perl, ruby alone or followed by a version such as python3.11 or perl5.36.0), the
- * name is instead the basename of what the interpreter runs, found by skipping its options
- * (with their arguments) up to the first other word or the one after `--`:
- * `python -m mod` gives mod, `java -jar x.jar` gives x.jar, `java -m mod/cls` gives mod and
+ * The name is the basename of filename, without a trailing " (deleted)"; a filename that
+ * names an fd rather than a file (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/<pid>/fd/N`, as
+ * fexecve and execveat(AT_EMPTY_PATH) exec) or a memfd (`memfd:...`) counts as empty. If
+ * that is empty, the basename of argv[0] (without the leading '-' of a login shell; a
+ * memfd name counts as empty); if that is empty, comm as it is unless it is all digits
+ * (older kernels name an fexecve'd image after its fd); if that is empty,
+ * "unknown". The shebang step of a script whose `#!` line names a launcher (env: argv[0] is
+ * env and one of the next two words is filename) is named after the launcher, "env": the
+ * script is named, and counted, at the next exec, the interpreter's. When that name is a known
+ * interpreter (the table in tools.c: sh, bash, rbash, dash, zsh, ash, ksh, ksh93, mksh, pdksh,
+ * hush, node, nodejs, java, busybox, and python, pypy, perl, ruby alone or followed by a version
+ * such as python3.11 or perl5.36.0), the name is instead the basename of what the interpreter runs,
+ * found by skipping its options (with their arguments) up to the first other word or the one after
+ * `--`: `python -m mod` gives mod, `java -jar x.jar` gives x.jar, `java -m mod/cls` gives mod and
  * `java cls` gives cls, `node inspect x.js` gives x.js, `busybox applet` gives applet and
  * `busybox sh x.sh` gives x.sh. Inline code (`-c`, `-e`, `-E`, `--eval`, `-p`, `--print`),
  * standard input (`-`, except for shells where `sh - x.sh` runs x.sh; `sh -s`), no script
@@ -41,13 +48,22 @@
 void tool__name(const char *filename, const char *comm, const char *args, size_t args_size,
 		char *out, size_t out_size);
 
+/*
+ * Replaces, in place, each word of name that looks random by "*": a word is a maximal run of
+ * ASCII letters and digits; it looks random when it is all decimal digits and at least 4
+ * long, or all hex digits, at least 8 long and holding a digit. `stress-ng-exec-19474-0-
+ * 2271060608` becomes `stress-ng-exec-*-0-*`, `memfd:sealed-91173221a7ea` `memfd:sealed-*`;
+ * `python3.11`, `sha256sum` and `x86_64` stay. Returns true when name changed.
+ */
+bool tool__normalize(char *name);
+
 struct tool_table;
 
 /*
  * A table that gives each distinct tool name a small dense id: 1..max_tools in order of
- * first appearance, 0 for "other". max_tools may be 0 (everything is "other") and at most
- * INT_MAX. Memory grows with the names actually seen, not with max_tools. Returns NULL and
- * sets errno (EINVAL, ENOMEM) on failure.
+ * first appearance (evicted ids are reused), 0 for "other". max_tools may be 0 (everything is
+ * "other") and at most INT_MAX. Memory grows with the names actually seen, not with max_tools.
+ * Returns NULL and sets errno (EINVAL, ENOMEM) on failure.
  */
 struct tool_table *tool_table__new(unsigned int max_tools);
 
@@ -65,11 +81,27 @@ unsigned int tool_table__intern(struct tool_table *t, const char *name);
 /* The id of name (0 for "other") or -1 when the table does not hold it or name is NULL. */
 int tool_table__lookup(const struct tool_table *t, const char *name);
 
-/* The name of id ("other" for 0), or NULL when id is not in use. Valid until free. */
+/*
+ * The name of id ("other" for 0), or NULL when id is not in use (never handed out, or
+ * evicted). Valid until the id is evicted or the table freed.
+ */
 const char *tool_table__name(const struct tool_table *t, unsigned int id);
 
-/* Number of ids in use, 0 ("other") included: ids are 0..count-1. */
+/* Bound of the ids handed out, 0 ("other") included: ids are 0..count-1, some may be free. */
 unsigned int tool_table__count(const struct tool_table *t);
+
+/*
+ * Forgets the name of id: it counts no more against max_tools, and a later intern of any
+ * name may reuse id (evicted ids first). 0 on success, -ENOENT for "other" or an id not in
+ * use, -ENOMEM (nothing changed).
+ */
+int tool_table__evict(struct tool_table *t, unsigned int id);
+
+/* Number of successful evictions. */
+uint64_t tool_table__evictions(const struct tool_table *t);
+
+/* Number of names held (ids in use besides "other"). */
+unsigned int tool_table__live(const struct tool_table *t);
 
 /* Number of intern calls that returned "other" for a name that could not be tracked. */
 uint64_t tool_table__overflows(const struct tool_table *t);

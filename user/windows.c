@@ -8,6 +8,7 @@
 
 /* What a tool's counters read at the previous window close. */
 struct mark {
+	uint32_t generation; /* the registry's for the id: a reused id starts from zero */
 	uint64_t executions;
 	uint64_t failures;
 	uint64_t cpu_ns_ended;
@@ -101,8 +102,12 @@ int windows__close(struct windows *w, const struct registry *r, struct anomaly_d
 		struct anomaly_tool_window win = {};
 		struct mark *m = &w->marks[id];
 
-		if (!s)
+		if (!s || !tool_table__name(tools, id))
 			continue;
+		if (m->generation != registry__generation(r, id)) {
+			memset(m, 0, sizeof(*m));
+			m->generation = registry__generation(r, id);
+		}
 		win.executions = s->executions - m->executions;
 		win.failures = failures_of(s) - m->failures;
 		if (win.failures > win.executions)

@@ -20,7 +20,10 @@ as OK/MISS beside the figures. A peer that cannot run is printed as n/a with the
 written as null, never estimated. Other processes with BPF on tracepoints (another agent)
 skew every mode: runs wait briefly for them to go, and are flagged and left out if they
 stay (while two clean rounds remain).
-Sections: overhead capacity cost scrape bpf_cost peers (all by default).
+  rules      --tools.rules with 50 process-exporter rules: the user-space naming cost per
+             execution (build/bench_rules, same code as the agent's), and the agent's CPU
+             per exec with and without the file
+Sections: overhead capacity cost scrape bpf_cost peers rules (all by default).
 """
 
 import argparse
@@ -70,13 +73,26 @@ QUICK = dict(FULL, rounds=3, rounds_max=4, overhead_budget_s=55.0, storm_n=2000,
 TARGETS = {  # the issue's minimum bar; printed, never asserted
     "exec_storm": 2.0, "tcp_pingpong": 3.0, "tcp_bulk": 1.0, "no_loss_rate": 5000,
     "cpu_s_per_1000_exec": 0.05, "rss_1000_tools": 32 << 20, "scrape_p99_ms": 10.0,
-    "freshness_p99_ms": 100.0,
+    "freshness_p99_ms": 100.0, "rules_50_added_us": 2.0,
 }
 SMALL_RINGBUF = 4096
 BPFTRACE_PROG = ("tracepoint:sched:sched_process_exit "
                  "{ @age_us = hist((nsecs - curtask->start_time) / 1000); }")
 NCPU = os.cpu_count() or 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def rules50_yaml():
+    """50 rules in process-exporter's format: comm, exe and cmdline (regex) selectors."""
+    lines = ["process_names:"]
+    for i in range(20):
+        lines += ['  - name: "svc%d:{{.Comm}}"' % i, "    comm: [daemon%d, worker%d]" % (i, i)]
+    for i in range(15):
+        lines += ["  - exe: [/opt/app%d/bin/server, app%d-cli]" % (i, i)]
+    for i in range(15):
+        lines += ['  - name: "job%d:{{.Matches.queue}}"' % i,
+                  "    cmdline: ['--queue[= ](?P<queue>q%d\\w*)']" % i]
+    return "\n".join(lines) + "\n"
 
 
 def log(msg):
@@ -748,6 +764,33 @@ class Bench:
         finally:
             m.stop()
 
+    # naming rules: 50 of them, none matching the storm's program (each one is tried)
+    def rules(self):
+        path = os.path.join(self.tmp, "rules50.yml")
+        with open(path, "w") as f:
+            f.write(rules50_yaml())
+        rb = os.path.join(os.path.dirname(self.bin), "bench_rules")
+        out = self.res.setdefault("rules", {})
+        micro = run_json([rb, path, "200000" if self.args.quick else "1000000"], timeout=120)
+        out.update(micro)
+        n = self.cfg["storm_n"] // 2
+        cpu = {"none": [], "rules": []}
+        for _ in range(2):
+            for mode, args in (("none", []), ("rules", ["--tools.rules=" + path])):
+                m = AgentMode(self.bin, args, workdir=self.tmp, scrape_interval=0).start()
+                try:
+                    time.sleep(0.5)
+                    c0 = cpu_seconds(m.pid)
+                    self.storm(n)
+                    fetch(m.port)
+                    cpu[mode].append((cpu_seconds(m.pid) - c0) / n * 1e6)
+                finally:
+                    m.stop()
+        out["agent_cpu_us_per_exec"] = median(cpu["none"])
+        out["agent_cpu_us_per_exec_rules"] = median(cpu["rules"])
+        log("rules: %s; agent CPU us/exec %.2f -> %.2f" % (
+            json.dumps(micro), out["agent_cpu_us_per_exec"], out["agent_cpu_us_per_exec_rules"]))
+
     # 5, 6: freshness, then scrape latency at ~10,000 series, idle and under a storm
     def scrape(self):
         c = self.cfg
@@ -1100,6 +1143,15 @@ class Bench:
             self.out("  overload: %s" % cap["overload_method"])
             self.out("  -> %d executed, %d counted, lost events %d %s" % (
                 o["executed"], o["counted"], o["lost"], json.dumps(o["lost_by_reason"])))
+        ru = r.get("rules")
+        if ru and "added_ns" in ru:
+            self.out("naming rules: %d rules add %.2f us per execution (%.2f -> %.2f us; target "
+                     "<=%.1f us %s); agent CPU %s -> %s us/exec on an exec storm" % (
+                         ru["rules"], ru["added_ns"] / 1000, ru["default_ns"] / 1000,
+                         ru["with_rules_ns"] / 1000, TARGETS["rules_50_added_us"],
+                         verdict(ru["added_ns"] / 1000 <= TARGETS["rules_50_added_us"]),
+                         f(ru.get("agent_cpu_us_per_exec"), "%.2f"),
+                         f(ru.get("agent_cpu_us_per_exec_rules"), "%.2f")))
         a = r.get("agent", {})
         if a:
             n1, n2 = c["rss_tools"]
@@ -1200,7 +1252,7 @@ class Bench:
             f.write("\n".join(self.text) + "\n")
 
 
-SECTIONS = ["overhead", "capacity", "cost", "scrape", "bpf_cost", "peers"]
+SECTIONS = ["overhead", "capacity", "cost", "scrape", "bpf_cost", "peers", "rules"]
 
 
 def main():

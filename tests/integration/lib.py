@@ -56,7 +56,9 @@ def unescape(v):
 def parse_metrics(text):
     """{(name, frozenset(labels)): float} of a text-format scrape."""
     out = {}
-    for line in text.split("\n"):  # not splitlines: \r and friends are legal in values
+    # lines end at "\n" only: str.splitlines() would also split inside a label value at
+    # U+2028, \x1c, \x85 ... (a host-wide agent sees every name any process on the host uses)
+    for line in text.split("\n"):
         if not line or line.startswith("#"):
             continue
         m = _SAMPLE.match(line)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "consumer.h"
+#include "rules.h"
 #include "tools.h"
 
 struct fixture {
@@ -281,6 +282,27 @@ static bool never_alive(uint32_t tgid, uint64_t start_ns, void *ctx)
 	return false;
 }
 
+static void test_consumer_rules_name_first_then_default_and_normalize(void **state)
+{
+	static const char yaml[] = "process_names:\n  - name: 'by-rule'\n    comm: [comm]\n";
+	struct fixture *f = *state;
+	struct rules *rules;
+	char err[128];
+
+	assert_int_equal(rules__parse(yaml, sizeof(yaml) - 1, "t", &rules, err, sizeof(err)), 0);
+	consumer__set_rules(f->c, rules, NULL, NULL);
+	exec_rec(f, 300, 1000, "/usr/bin/curl", 0); /* comm "comm" */
+	assert_int_equal(stats_of(f, "by-rule")->running, 1);
+	consumer__set_rules(f->c, NULL, NULL, NULL);
+	rules__free(rules);
+	exec_rec(f, 301, 1000, "/usr/bin/curl", 0);
+	assert_int_equal(stats_of(f, "curl")->running, 1);
+	consumer__set_normalize(f->c, true);
+	exec_rec(f, 302, 1000, "/tmp/job-12345678", 0);
+	assert_int_equal(stats_of(f, "job-*")->running, 1);
+	assert_int_equal(tool_table__lookup(registry__tools(f->r), "job-12345678"), -1);
+}
+
 static void test_consumer_reconcile_drops_dead(void **state)
 {
 	struct fixture *f = *state;
@@ -332,6 +354,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_consumer_live_samples_credit_then_exit_settles,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_reconcile_drops_dead, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_consumer_rules_name_first_then_default_and_normalize, setup, teardown),
 	    cmocka_unit_test(test_cpu_split_like_cputime_adjust),
 	};
 

@@ -54,6 +54,25 @@ static void test_options_equals_and_separate_values(void **state)
 	assert_false(o.bpf_stats);
 }
 
+static void test_options_tool_naming_flags(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 0), OPTIONS_OK);
+	assert_string_equal(o.tools_rules, "");
+	assert_int_equal(o.tools_idle_timeout_ns, 3600ULL * 1000000000ULL);
+	assert_false(o.tools_normalize);
+	assert_int_equal(parse(&o, err, 3, "--tools.rules=/etc/pe.yml", "--tools.idle-timeout=0",
+			       "--tools.normalize"),
+			 OPTIONS_OK);
+	assert_string_equal(o.tools_rules, "/etc/pe.yml");
+	assert_int_equal(o.tools_idle_timeout_ns, 0);
+	assert_true(o.tools_normalize);
+	assert_int_equal(parse(&o, err, 1, "--tools.idle-timeout=soon"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "tools.idle-timeout"));
+}
+
 static void test_options_probe_disable_list(void **state)
 {
 	struct agent_options o;
@@ -225,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_options_defaults),
 	    cmocka_unit_test(test_options_equals_and_separate_values),
 	    cmocka_unit_test(test_options_probe_disable_list),
+	    cmocka_unit_test(test_options_tool_naming_flags),
 	    cmocka_unit_test(test_options_bad_values_name_the_flag),
 	    cmocka_unit_test(test_options_repeated_flag_refused),
 	    cmocka_unit_test(test_options_web_flags),

@@ -304,10 +304,81 @@ static void test_tool_name_shebang_uses_script(void **state)
 	(void)state;
 	/* the kernel exec'd the script: filename is the script, argv[0] the interpreter */
 	assert_name("./tool.py", "tool.py", ARGV("/usr/bin/python3\0./tool.py\0"), "tool.py");
-	assert_name("/opt/bin/sync", "sync", ARGV("/usr/bin/env\0python3\0/opt/bin/sync\0"),
-		    "sync");
+	/* through env the script is named at the interpreter's exec: the env step is env */
+	assert_name("/opt/bin/sync", "sync", ARGV("/usr/bin/env\0python3\0/opt/bin/sync\0"), "env");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0/opt/bin/sync\0"), "sync");
 	assert_name("/usr/local/bin/deploy.sh", "deploy.sh",
 		    ARGV("/bin/bash\0-e\0/usr/local/bin/deploy.sh\0prod\0"), "deploy.sh");
+}
+
+static void test_tool_name_env_shebang_is_env_once(void **state)
+{
+	(void)state;
+	/* an asdf/pyenv-style shim `python3` with `#!/usr/bin/env bash` */
+	assert_name("/shims/python3", "python3",
+		    ARGV("/usr/bin/env\0bash\0/shims/python3\0-c\0pass\0"), "env");
+	assert_name("/usr/bin/bash", "bash", ARGV("bash\0/shims/python3\0-c\0pass\0"), "python3");
+	/* `#!/usr/bin/env -S bash -e`: one argument of the #! line */
+	assert_name("./s.sh", "s.sh", ARGV("/usr/bin/env\0-S bash -e\0./s.sh\0"), "env");
+	/* env run by hand is env too */
+	assert_name("/usr/bin/env", "env", ARGV("env\0FOO=1\0make\0"), "env");
+	/* argv[0] "env" but not a shebang step: the file exec'd names it */
+	assert_name("/usr/bin/foo", "foo", ARGV("env\0a\0b\0c\0"), "foo");
+	/* a script with another interpreter keeps its own name */
+	assert_name("./x.sh", "x.sh", ARGV("/bin/bash\0./x.sh\0"), "x.sh");
+	/* launchers that exec a program are themselves: the program is the next execution */
+	assert_name("/usr/bin/nice", "nice",
+		    ARGV("nice\0-n\0"
+			 "5\0python3\0x.py\0"),
+		    "nice");
+	assert_name("/usr/bin/nohup", "nohup", ARGV("nohup\0./x.sh\0"), "nohup");
+	assert_name("/usr/bin/timeout", "timeout",
+		    ARGV("timeout\0"
+			 "5\0sleep\0"
+			 "1\0"),
+		    "timeout");
+}
+
+static void test_tool_name_fd_and_memfd_images_use_argv0(void **state)
+{
+	(void)state;
+	assert_name("/dev/fd/3", "stress-ng",
+		    ARGV("stress-ng\0--exec\0"
+			 "1\0"),
+		    "stress-ng");
+	assert_name("/proc/self/fd/12", "x", ARGV("/opt/bin/runc\0init\0"), "runc");
+	assert_name("/proc/4242/fd/7", "x", ARGV("/opt/bin/runc\0"), "runc");
+	assert_name("/memfd:sealed-91173221a7ea (deleted)", "runc", ARGV("runc\0init\0"), "runc");
+	assert_name("/memfd:x (deleted)", "runc", NULL, 0, "runc");
+	assert_name("/dev/fd/3", "comm-name", ARGV("memfd:foo\0"), "comm-name");
+	/* no argv: comm */
+	assert_name("/dev/fd/3", "stress-ng", NULL, 0, "stress-ng");
+	/* a comm of digits is an fd number (older kernels): never a name */
+	assert_name("/dev/fd/3", "3", NULL, 0, "unknown");
+	assert_name("", "3", NULL, 0, "unknown");
+	assert_name("", "3d", NULL, 0, "3d");
+	/* a deleted regular file keeps its name without the suffix */
+	assert_name("/tmp/tool (deleted)", "tool", NULL, 0, "tool");
+	/* a path relative to an fd names a file */
+	assert_name("/dev/fd/3/bin/ls", "ls", ARGV("ls\0"), "ls");
+	/* not an fd: digits elsewhere */
+	assert_name("/dev/fd/3x", "x", NULL, 0, "3x");
+	assert_name("/opt/3", "x", NULL, 0, "3");
+	/* an interpreter reading its script from an fd keeps its name */
+	assert_name("/usr/bin/bash", "bash", ARGV("bash\0/dev/fd/3\0"), "bash");
+	assert_name("/usr/bin/python3", "python3", ARGV("python3\0/proc/self/fd/63\0"), "python3");
+	/* fexecve of an env script: the env step is still env */
+	assert_name("/dev/fd/4", "x", ARGV("/usr/bin/env\0bash\0/dev/fd/4\0"), "env");
+}
+
+static void test_tool_name_perl_zero_option_is_octal_or_hex(void **state)
+{
+	(void)state;
+	/* -0 takes octal digits or x and hex digits: -0e is -0 then -e (inline code) */
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0e\0code\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0xABe\0s.pl\0"), "s.pl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-0777e\0code\0"), "perl");
+	assert_name("/usr/bin/perl", "perl", ARGV("perl\0-00\0p.pl\0"), "p.pl");
 }
 
 static void test_tool_name_truncated_argv(void **state)
@@ -593,6 +664,101 @@ static void test_tool_table_100k_names(void **state)
 	tool_table__free(t);
 }
 
+static void test_tool_normalize_random_words(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"stress-ng-exec-19474-0-2271060608", "stress-ng-exec-*-0-*"},
+	    {"memfd:sealed-91173221a7ea", "memfd:sealed-*"},
+	    {"tmp_deadbeef1", "tmp_*"},
+	    {"python3.11", "python3.11"},
+	    {"sha256sum", "sha256sum"},
+	    {"x86_64-linux-gnu-gcc-12", "x86_64-linux-gnu-gcc-12"},
+	    {"deadbeef", "deadbeef"}, /* hex without a digit is a word */
+	    {"2to3", "2to3"},
+	    {"1234", "*"},
+	    {"", ""},
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(buf, cases[i].in);
+		assert_int_equal(tool__normalize(buf), strcmp(cases[i].in, cases[i].want) != 0);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+static void test_tool_table_evict_frees_room_and_reuses_ids(void **state)
+{
+	struct tool_table *t = tool_table__new(2);
+	unsigned int a, b, c;
+
+	(void)state;
+	a = tool_table__intern(t, "a");
+	b = tool_table__intern(t, "b");
+	assert_int_equal(tool_table__intern(t, "c"), TOOL_OTHER_ID);
+	assert_int_equal(tool_table__evict(t, a), 0);
+	assert_int_equal(tool_table__evict(t, a), -ENOENT);
+	assert_int_equal(tool_table__evict(t, TOOL_OTHER_ID), -ENOENT);
+	assert_int_equal(tool_table__evict(t, 99), -ENOENT);
+	assert_null(tool_table__name(t, a));
+	assert_int_equal(tool_table__lookup(t, "a"), -1);
+	c = tool_table__intern(t, "c");
+	assert_int_equal(c, a); /* the evicted id */
+	assert_string_equal(tool_table__name(t, c), "c");
+	assert_int_equal(tool_table__lookup(t, "b"), (int)b);
+	assert_int_equal(tool_table__live(t), 2);
+	assert_int_equal(tool_table__count(t), 3);
+	assert_int_equal(tool_table__evictions(t), 1);
+	assert_int_equal(tool_table__overflows(t), 1);
+	tool_table__free(t);
+}
+
+/* Random interns and evictions against a plain array: the index never loses a name. */
+static void test_tool_table_evict_keeps_index_consistent(void **state)
+{
+	enum { NAMES = 3000, CAP = 700 };
+	struct tool_table *t = tool_table__new(CAP);
+	static int id_of[NAMES];
+	unsigned int seed = 7, live = 0;
+	char name[32];
+
+	(void)state;
+	memset(id_of, 0, sizeof(id_of));
+	for (int step = 0; step < 200000; step++) {
+		int n;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (int)((seed >> 8) % NAMES);
+		snprintf(name, sizeof(name), "tool-%d", n);
+		if (id_of[n] && (seed >> 20) % 3 == 0) {
+			assert_int_equal(tool_table__evict(t, (unsigned int)id_of[n]), 0);
+			id_of[n] = 0;
+			live--;
+		} else if (!id_of[n]) {
+			unsigned int id = tool_table__intern(t, name);
+
+			assert_true(id != TOOL_OTHER_ID || live == CAP);
+			if (id) {
+				id_of[n] = (int)id;
+				live++;
+			}
+		}
+		if (step % 5000 == 0) {
+			for (int i = 0; i < NAMES; i++) {
+				snprintf(name, sizeof(name), "tool-%d", i);
+				assert_int_equal(tool_table__lookup(t, name),
+						 id_of[i] ? id_of[i] : -1);
+			}
+		}
+	}
+	assert_int_equal(tool_table__live(t), live);
+	assert_true(tool_table__count(t) <= CAP + 1);
+	tool_table__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,7 +781,13 @@ int main(void)
 	    cmocka_unit_test(test_tool_name_java_words),
 	    cmocka_unit_test(test_tool_name_busybox_shells_only),
 	    cmocka_unit_test(test_tool_name_shebang_uses_script),
+	    cmocka_unit_test(test_tool_name_env_shebang_is_env_once),
+	    cmocka_unit_test(test_tool_name_fd_and_memfd_images_use_argv0),
+	    cmocka_unit_test(test_tool_name_perl_zero_option_is_octal_or_hex),
 	    cmocka_unit_test(test_tool_name_truncated_argv),
+	    cmocka_unit_test(test_tool_normalize_random_words),
+	    cmocka_unit_test(test_tool_table_evict_frees_room_and_reuses_ids),
+	    cmocka_unit_test(test_tool_table_evict_keeps_index_consistent),
 	    cmocka_unit_test(test_tool_name_empty_filename_falls_back),
 	    cmocka_unit_test(test_tool_name_comm_read_at_most_16_bytes),
 	    cmocka_unit_test(test_tool_name_long_name_truncated_at_utf8_boundary),

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+
+#define ARGV(lit) lit, sizeof(lit) - 1
+
+/* process-exporter's README example, unchanged. */
+static const char readme_example[] =
+    "process_names:\n"
+    "  # comm is the second field of /proc/<pid>/stat minus parens.\n"
+    "  # It is the base executable name, truncated at 15 chars.\n"
+    "  # It cannot be modified by the program, unlike exe.\n"
+    "  - comm:\n"
+    "    - bash\n"
+    "\n"
+    "  # exe is argv[0]. If no slashes, only basename of argv[0] need match.\n"
+    "  # If exe contains slashes, argv[0] must match exactly.\n"
+    "  - exe:\n"
+    "    - postgres\n"
+    "    - /usr/local/bin/prometheus\n"
+    "\n"
+    "  # cmdline is a list of regexps applied to argv.\n"
+    "  # Each must match, and any captures are added to the .Matches map.\n"
+    "  - name: \"{{.ExeFull}}:{{.Matches.Cfgfile}}\"\n"
+    "    exe:\n"
+    "    - /usr/local/bin/process-exporter\n"
+    "    cmdline:\n"
+    "    - -config.path\\s+(?P<Cfgfile>\\S+)\n";
+
+static struct rules *parse_ok(const char *text)
+{
+	struct rules *r = NULL;
+	char err[256];
+	int ret = rules__parse(text, strlen(text), "r.yaml", &r, err, sizeof(err));
+
+	if (ret)
+		fail_msg("parse failed: %d %s", ret, err);
+	return r;
+}
+
+static void assert_parse_error(const char *text, const char *want)
+{
+	struct rules *r = (struct rules *)1;
+	char err[256];
+	int ret = rules__parse(text, strlen(text), "r.yaml", &r, err, sizeof(err));
+
+	assert_int_equal(ret, -EINVAL);
+	assert_null(r);
+	assert_null(strchr(err, '\n'));
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+static const char *name_of(struct rules *r, const char *comm, const char *args, size_t args_size,
+			   uint32_t uid, char *out, size_t out_size)
+{
+	struct rules_process p = {.comm = comm, .args = args, .args_size = args_size, .uid = uid};
+
+	if (!rules__name(r, &p, out, out_size))
+		return NULL;
+	return out;
+}
+
+static void assert_rule_name(struct rules *r, const char *comm, const char *args, size_t args_size,
+			     const char *want)
+{
+	char out[64];
+	const char *got = name_of(r, comm, args, args_size, 0, out, sizeof(out));
+
+	if (!want && got)
+		fail_msg("comm '%s': got '%s', want no match", comm, got);
+	if (want && (!got || strcmp(got, want)))
+		fail_msg("comm '%s': got '%s', want '%s'", comm, got ? got : "(no match)", want);
+}
+
+static void test_rules_readme_example(void **state)
+{
+	struct rules *r = parse_ok(readme_example);
+
+	(void)state;
+	assert_int_equal(rules__count(r), 3);
+	/* default name {{.ExeBase}} */
+	assert_rule_name(r, "bash", ARGV("-bash\0"), "-bash");
+	assert_rule_name(r, "bash", ARGV("/bin/bash\0x.sh\0"), "bash");
+	assert_rule_name(r, "postgres", ARGV("/usr/lib/postgresql/15/bin/postgres\0-D\0d\0"),
+			 "postgres");
+	assert_rule_name(r, "prometheus", ARGV("/usr/local/bin/prometheus\0"), "prometheus");
+	/* a path must match argv[0] exactly */
+	assert_rule_name(r, "prometheus", ARGV("/usr/bin/prometheus\0"), NULL);
+	assert_rule_name(r, "process-exporte",
+			 ARGV("/usr/local/bin/process-exporter\0-config.path\0/etc/pe.yml\0"),
+			 "/usr/local/bin/process-exporter:/etc/pe.yml");
+	/* all selectors must match */
+	assert_rule_name(r, "process-exporte", ARGV("/usr/local/bin/process-exporter\0"), NULL);
+	assert_rule_name(r, "ls", ARGV("ls\0-l\0"), NULL);
+	rules__free(r);
+}
+
+static void test_rules_first_match_wins(void **state)
+{
+	struct rules *r = parse_ok("process_names:\n"
+				   "  - name: first\n"
+				   "    cmdline: ['^python3 .*manage\\.py']\n"
+				   "  - name: \"{{.Comm}}-any\"\n"
+				   "    cmdline: ['.+']\n");
+
+	(void)state;
+	assert_rule_name(r, "python3", ARGV("python3\0/srv/manage.py\0run\0"), "first");
+	assert_rule_name(r, "python3", ARGV("python3\0other.py\0"), "python3-any");
+	/* '.+' on an empty cmdline does not match */
+	assert_rule_name(r, "kthreadd", NULL, 0, NULL);
+	rules__free(r);
+}
+
+static void test_rules_cmdline_regexes_all_match_and_capture(void **state)
+{
+	struct rules *r = parse_ok(
+	    "process_names:\n"
+	    "  - name: \"job:{{.Matches.queue}}:{{ .Matches.worker }}:{{.Matches.none}}\"\n"
+	    "    comm: [celery, worker]\n"
+	    "    cmdline:\n"
+	    "      - '-Q (?P<queue>\\w+)'\n"
+	    "      - '(?P<worker>w\\d+)?$'\n");
+
+	(void)state;
+	assert_rule_name(r, "celery", ARGV("celery\0-Q\0mail\0w7\0"), "job:mail:w7:<no value>");
+	/* an optional group that took no part is empty */
+	assert_rule_name(r, "celery", ARGV("celery\0-Q\0mail\0"), "job:mail::<no value>");
+	assert_rule_name(r, "celery", ARGV("celery\0-X\0mail\0"), NULL);
+	/* comm is exact */
+	assert_rule_name(r, "celeryd", ARGV("celery\0-Q\0mail\0"), NULL);
+	rules__free(r);
+}
+
+static const char *fake_username(uint32_t uid, void *ctx)
+{
+	(void)ctx;
+	return uid == 1000 ? "alice" : NULL;
+}
+
+static void test_rules_username_and_exe_fields(void **state)
+{
+	struct rules *r = parse_ok("process_names:\n"
+				   "  - name: '{{.Username}}/{{.ExeBase}}/{{.ExeFull}}/{{.Comm}}'\n"
+				   "    exe: [make]\n");
+	struct rules_process p = {.comm = "make", .args = "/usr/bin/make\0-j2", .args_size = 17};
+	char out[64];
+
+	(void)state;
+	p.uid = 1000;
+	p.username = fake_username;
+	assert_true(rules__name(r, &p, out, sizeof(out)));
+	assert_string_equal(out, "alice/make//usr/bin/make/make");
+	p.uid = 33;
+	assert_true(rules__name(r, &p, out, sizeof(out)));
+	assert_string_equal(out, "33/make//usr/bin/make/make");
+	p.username = NULL;
+	p.uid = 1000;
+	assert_true(rules__name(r, &p, out, sizeof(out)));
+	assert_string_equal(out, "1000/make//usr/bin/make/make");
+	/* cut short without overflowing */
+	assert_true(rules__name(r, &p, out, 8));
+	assert_string_equal(out, "1000/ma");
+	rules__free(r);
+}
+
+static void test_rules_errors_name_file_line_and_key(void **state)
+{
+	(void)state;
+	assert_parse_error("process_names:\n  - comm: [a]\n    bogus: 1\n", "r.yaml:3: bogus:");
+	assert_parse_error("process_names:\n  - cmdline: ['(']\n", "r.yaml:2: cmdline: bad regex");
+	assert_parse_error("process_names:\n  - name: '{{.PID}}'\n    comm: [a]\n",
+			   "r.yaml:2: name: unsupported template action '{{.PID}}'");
+	assert_parse_error("process_names:\n  - name: '{{.Comm'\n    comm: [a]\n",
+			   "r.yaml:2: name: unclosed");
+	assert_parse_error("process_names:\n  - name: x\n",
+			   "r.yaml:2: process_names: rule without");
+	assert_parse_error("process_names:\n  - comm: a\n", "r.yaml:2: comm: expected a list");
+	assert_parse_error("other: 1\n", "r.yaml:1: other: unknown key");
+	assert_parse_error("process_names: {a: 1}\n", "r.yaml:1: process_names: expected a list");
+	assert_parse_error("process_names:\n  - comm: [a\n", "r.yaml:");
+	assert_parse_error("", "r.yaml:1: process_names: missing");
+}
+
+static void test_rules_load_missing_file(void **state)
+{
+	struct rules *r = (struct rules *)1;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(rules__load("/nonexistent/rules.yaml", &r, err, sizeof(err)), -ENOENT);
+	assert_null(r);
+	assert_non_null(strstr(err, "cannot read '/nonexistent/rules.yaml'"));
+}
+
+static void test_rules_hostile_input_stays_bounded(void **state)
+{
+	struct rules *r = parse_ok("process_names:\n"
+				   "  - name: '{{.ExeBase}}{{.ExeBase}}{{.Matches.a}}'\n"
+				   "    cmdline: ['(?P<a>.*)']\n");
+	char args[300], out[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(args); i++)
+		args[i] = (char)(i % 7 ? 0xff - i % 50 : 0);
+	assert_non_null(name_of(r, "x", args, sizeof(args), 0, out, sizeof(out)));
+	assert_true(strlen(out) < sizeof(out));
+	/* argv without a final NUL */
+	assert_non_null(name_of(r, "x", "abc", 3, 0, out, sizeof(out)));
+	assert_string_equal(out, "abcabcabc");
+	rules__free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rules_readme_example),
+	    cmocka_unit_test(test_rules_first_match_wins),
+	    cmocka_unit_test(test_rules_cmdline_regexes_all_match_and_capture),
+	    cmocka_unit_test(test_rules_username_and_exe_fields),
+	    cmocka_unit_test(test_rules_errors_name_file_line_and_key),
+	    cmocka_unit_test(test_rules_load_missing_file),
+	    cmocka_unit_test(test_rules_hostile_input_stays_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

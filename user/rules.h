@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Naming rules in process-exporter's `process_names` format: comm/exe/cmdline matchers and
+ * a name template per rule, the first matching rule names the execution. Pure apart from
+ * rules__load, which reads the file.
+ */
+#ifndef TOOLWATCH_RULES_H
+#define TOOLWATCH_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rules;
+
+/* What a rule sees of one execution; pointers valid during the call only. */
+struct rules_process {
+	const char *comm; /* task comm, NUL terminated */
+	const char *args; /* argv words separated by NULs, last maybe cut short; NULL if none */
+	size_t args_size;
+	uint32_t uid;
+	/* the user name of uid for {{.Username}}; NULL (or a NULL result) gives the number */
+	const char *(*username)(uint32_t uid, void *ctx);
+	void *ctx;
+};
+
+/*
+ * Parses a YAML document of size bytes: a mapping whose only key is `process_names`, a list
+ * of rules, each a mapping of `name` (a template, default "{{.ExeBase}}") and at least one
+ * of `comm` (list of exact comms), `exe` (list: a word matches basename(argv[0]), a path
+ * with a '/' matches argv[0] exactly), `cmdline` (list of regexes, all must match argv
+ * joined with spaces; `(?P<name>...)` groups feed {{.Matches.name}}). Templates know
+ * {{.Comm}}, {{.ExeBase}}, {{.ExeFull}}, {{.Username}} and {{.Matches.<group>}}.
+ * file names the source in messages. Returns 0 and sets *out, or -EINVAL (bad document) or
+ * -ENOMEM and writes one line naming file, line and key into err (no trailing newline).
+ */
+int rules__parse(const char *text, size_t size, const char *file, struct rules **out, char *err,
+		 size_t err_size);
+
+/* rules__parse on the contents of path; a file that cannot be read gives -errno and err. */
+int rules__load(const char *path, struct rules **out, char *err, size_t err_size);
+
+/* NULL-safe. */
+void rules__free(struct rules *r);
+
+/* Number of rules. */
+size_t rules__count(const struct rules *r);
+
+/*
+ * Names p by the first rule that matches it: returns true and writes the expanded template
+ * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches or
+ * the template expands to an empty name (the default naming applies then). Not reentrant:
+ * one caller at a time per rules object.
+ */
+bool rules__name(struct rules *r, const struct rules_process *p, char *out, size_t out_size);
+
+#endif /* TOOLWATCH_RULES_H */
