@@ -33,6 +33,7 @@ DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"  # Debian's client, the daemon's own version
 IMAGE = "toolwatch:test"
 BASE = "toolwatch-base:bookworm"
+OPT_IN_PROBES = {"runqlat", "delayacct"}  # off unless --probe.enable names them
 # Image layers outlive a run (build/ is the cache; make clean drops it): the ASan pass and
 # later runs rebuild only what changed.
 DATA_ROOT = os.path.join(ROOT, "build", "container")
@@ -261,12 +262,13 @@ def register(r):
             want = sum(1 << CAP_BITS[cap] for cap in manifest_caps)
             assert cap_mask(pid) == want, "CapEff %x, manifest %x" % (cap_mask(pid), want)
 
-            # every default probe family attaches with them
+            # every default probe family attaches with them (runqlat and delayacct are
+            # opt-in: --probe.enable)
             m, headers = scrape(url)
             assert headers.get("Content-Type", "").startswith("text/plain"), headers
             probes = {dict(k[1])["probe"]: v for k, v in m.samples.items()
                       if k[0] == "toolwatch_probe_enabled"}
-            off = sorted(p for p, v in probes.items() if v != 1 and p != "runqlat")
+            off = sorted(p for p, v in probes.items() if v != 1 and p not in OPT_IN_PROBES)
             assert probes and not off, "probes off in the container: %s\n%s" % (
                 off, engine.docker("logs", cid).stderr)
             status, _, body = http_get(url + "/healthz")
