@@ -7,6 +7,7 @@
 #include <yaml.h>
 #include <zlib.h>
 
+#include "strbuf.h"
 #include "webconfig.h"
 
 struct walk {
@@ -410,6 +411,7 @@ int webconfig__parse(struct webconfig *c, const char *path, const char *text, si
 	if (!yaml_parser_load(&parser, &doc)) {
 		snprintf(why, why_size, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "unknown");
+		str__one_line(why);
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
@@ -426,8 +428,10 @@ int webconfig__parse(struct webconfig *c, const char *path, const char *text, si
 		err = validate(&w);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	if (err)
+	if (err) {
 		memset(c, 0, sizeof(*c));
+		str__one_line(why); /* it may quote keys and values of the file */
+	}
 	return err;
 }
 

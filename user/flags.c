@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "strbuf.h"
 #include "parse.h"
 
 #define LIST_NAMES_MAX	32
@@ -223,14 +224,6 @@ static int set_value(const struct flag *f, void *opts, const char *value, bool f
 	return -EINVAL;
 }
 
-/* Control characters in s become '?': an error message stays one line. */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			*s = '?';
-}
-
 /* s cut to SHOWN_VALUE_MAX bytes ("..." after), control characters as '?': one line. */
 static void shown_value(const char *s, char *out, size_t out_size)
 {
@@ -322,7 +315,7 @@ enum options_result flags__parse(const struct flag_set *set, void *opts, int arg
 		}
 		if (set_value(f, opts, value, first, why, sizeof(why))) {
 			shown_value(value, shown, sizeof(shown));
-			one_line(why); /* it may quote a list item or part of the value */
+			str__one_line(why); /* it may quote a list item or part of the value */
 			snprintf(err, err_size, "invalid --%s '%s': %s", f->name, shown, why);
 			return OPTIONS_ERROR;
 		}

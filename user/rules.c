@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "rules.h"
+#include "strbuf.h"
 
 #define RULES_FILE_MAX	 (1 << 20)    /* bytes of a rules file */
 #define NO_VALUE	 "<no value>" /* what Go's templates print for a missing map key */
@@ -391,10 +392,12 @@ int rules__parse(const char *text, size_t size, const char *file, struct rules *
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
 	if (!yaml_parser_load(&parser, &doc)) {
-		if (err && err_size)
+		if (err && err_size) {
 			snprintf(err, err_size, "%s:%lu: %s", ps.file,
 				 (unsigned long)parser.problem_mark.line + 1,
 				 parser.problem ? parser.problem : "not YAML");
+			str__one_line(err); /* the file name is outside input too */
+		}
 		yaml_parser_delete(&parser);
 		free(r);
 		return -EINVAL;
@@ -406,6 +409,8 @@ int rules__parse(const char *text, size_t size, const char *file, struct rules *
 	if (ret) {
 		if (ret == -ENOMEM && err && err_size)
 			snprintf(err, err_size, "%s: out of memory", ps.file);
+		if (err && err_size) /* it may quote keys and values of the file */
+			str__one_line(err);
 		rules__free(r);
 		return ret;
 	}

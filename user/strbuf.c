@@ -271,3 +271,10 @@ bool utf8__visible_decode(struct strbuf *out, const char *s, size_t len)
 	}
 	return true;
 }
+
+void str__one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			*s = '?';
+}

@@ -65,4 +65,10 @@ void strbuf__put_visible(struct strbuf *sb, const char *s, size_t len);
  */
 bool utf8__visible_decode(struct strbuf *out, const char *s, size_t len);
 
+/*
+ * Makes a NUL-terminated message one line: every control byte (below 0x20, and DEL) in s
+ * becomes '?'. For error messages that quote outside input.
+ */
+void str__one_line(char *s);
+
 #endif /* TOOLWATCH_STRBUF_H */

@@ -192,6 +192,16 @@ static void test_rules_errors_name_file_line_and_key(void **state)
 	assert_parse_error("", "r.yaml:1: process_names: missing");
 }
 
+/* Found by fuzz_rules: a quoted template with a newline made a two-line error. */
+static void test_rules_errors_stay_one_line(void **state)
+{
+	(void)state;
+	assert_parse_error("process_names:\n  - name: \"{{.Matches.a\\nb}}\"\n    comm: [a]\n",
+			   "unsupported template action '{{.Matches.a?b}}'");
+	assert_parse_error("process_names:\n  - name: \"{{.Esc\\e[2J}}\"\n    comm: [a]\n",
+			   "'{{.Esc?[2J}}'");
+}
+
 static void test_rules_load_missing_file(void **state)
 {
 	struct rules *r = (struct rules *)1;
@@ -230,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_cmdline_regexes_all_match_and_capture),
 	    cmocka_unit_test(test_rules_username_and_exe_fields),
 	    cmocka_unit_test(test_rules_errors_name_file_line_and_key),
+	    cmocka_unit_test(test_rules_errors_stay_one_line),
 	    cmocka_unit_test(test_rules_load_missing_file),
 	    cmocka_unit_test(test_rules_hostile_input_stays_bounded),
 	};

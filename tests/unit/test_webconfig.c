@@ -108,6 +108,16 @@ static void test_webconfig_refusals_name_the_key(void **state)
 	assert_refused("a: b: c\n", "YAML error");
 }
 
+/* Found by fuzz_webconfig: a quoted value with a newline made a two-line error. */
+static void test_webconfig_errors_stay_one_line(void **state)
+{
+	(void)state;
+	assert_refused("tls_server_config:\n  cert_file: c\n  key_file: k\n"
+		       "  cipher_suites: [\"TLS_A\\nB\"]\n",
+		       "cipher_suites: 'TLS_A?B'");
+	assert_refused("basic_auth_users:\n  \"a\\nb\": x\n", "basic_auth_users");
+}
+
 static void test_webconfig_huge_file_refused(void **state)
 {
 	size_t n = WEBCONFIG_FILE_MAX + 1;
@@ -244,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(test_webconfig_empty_is_plain_http),
 	    cmocka_unit_test(test_webconfig_full_example),
 	    cmocka_unit_test(test_webconfig_refusals_name_the_key),
+	    cmocka_unit_test(test_webconfig_errors_stay_one_line),
 	    cmocka_unit_test(test_webconfig_huge_file_refused),
 	    cmocka_unit_test(test_webconfig_fuzz_no_crash),
 	    cmocka_unit_test(test_webconfig_tls_priorities),
