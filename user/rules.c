@@ -282,7 +282,7 @@ static int rule__parse(struct parse *ps, const yaml_node_t *node, struct rule *r
 	const yaml_node_t *name_node = node, *k, *v;
 	char **patterns = NULL;
 	size_t nr_patterns = 0;
-	bool has_cmdline = false;
+	bool has_cmdline = false, has_name = false;
 	yaml_node_pair_t *pair;
 	int err = 0;
 
@@ -295,7 +295,14 @@ static int rule__parse(struct parse *ps, const yaml_node_t *node, struct rule *r
 		key = scalar(k);
 		if (!key || !v) {
 			err = parse__fail(ps, k ? k : node, NULL, "expected a key");
+		} else if ((!strcmp(key, "name") && has_name) ||
+			   (!strcmp(key, "comm") && rule->has_comm) ||
+			   (!strcmp(key, "exe") && rule->has_exe) ||
+			   (!strcmp(key, "cmdline") && has_cmdline)) {
+			/* a second cmdline would compile over the first: one of each */
+			err = parse__fail(ps, k, key, "given twice");
 		} else if (!strcmp(key, "name")) {
+			has_name = true;
 			tmpl = scalar(v);
 			name_node = v;
 			if (!tmpl)
@@ -349,6 +356,8 @@ static int document__parse(struct parse *ps, struct rules *r)
 		if (!key || strcmp(key, "process_names"))
 			return parse__fail(ps, k ? k : root, key ? key : NULL,
 					   "unknown key (want process_names)");
+		if (list)
+			return parse__fail(ps, k, key, "given twice");
 		list = v;
 	}
 	if (!list)

@@ -190,6 +190,13 @@ static void test_rules_errors_name_file_line_and_key(void **state)
 	assert_parse_error("process_names: {a: 1}\n", "r.yaml:1: process_names: expected a list");
 	assert_parse_error("process_names:\n  - comm: [a\n", "r.yaml:");
 	assert_parse_error("", "r.yaml:1: process_names: missing");
+	/* found by fuzz_rules: a second cmdline compiled over the first, leaking it */
+	assert_parse_error("process_names:\n  - cmdline: [a]\n    cmdline: [b]\n",
+			   "r.yaml:3: cmdline: given twice");
+	assert_parse_error("process_names:\n  - comm: [a]\n    name: x\n    name: y\n",
+			   "r.yaml:4: name: given twice");
+	assert_parse_error("process_names:\n  - comm: [a]\nprocess_names:\n  - comm: [b]\n",
+			   "r.yaml:3: process_names: given twice");
 }
 
 /* Found by fuzz_rules: a quoted template with a newline made a two-line error. */
