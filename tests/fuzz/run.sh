@@ -6,6 +6,9 @@
 # non-zero, with the crashing input's path, when any target crashed, leaked or timed out.
 set -u
 seconds=${FUZZ_SECONDS:-20}
+# FUZZ_SEED fixes libFuzzer's random sequence (CI sets it, so a run can be replayed);
+# unset, every run explores anew
+seed_arg=${FUZZ_SEED:+-seed=$FUZZ_SEED}
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0
 for bin in "$@"; do
@@ -17,7 +20,7 @@ for bin in "$@"; do
 	mkdir -p "$work" "$artifacts" "$seeds"
 	log=$(dirname "$bin")/$name.log
 	start=$(date +%s)
-	"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	"$bin" $seed_arg -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts" -print_final_stats=1 "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
