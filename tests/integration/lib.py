@@ -102,6 +102,13 @@ class Agent:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
+    def healthy(self):
+        """True once /healthz answers 200."""
+        try:
+            return http_get(self.url + "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
     def start(self, timeout=20.0):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([self.binary] + self.args, stdout=self.log,
@@ -111,11 +118,8 @@ class Agent:
             if self.proc.poll() is not None:
                 raise AssertionError("agent exited with %d: %s" % (self.proc.returncode,
                                                                    self.read_log()[-2000:]))
-            try:
-                if http_get(self.url + "/healthz", timeout=1)[0] == 200:
-                    return self
-            except OSError:
-                pass
+            if self.healthy():
+                return self
             time.sleep(0.05)
         raise AssertionError("agent not healthy after %.0fs: %s" % (timeout, self.read_log()))
 

@@ -92,19 +92,8 @@ class WebAgent(Agent):
     def url(self):
         return "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
-    def start(self, timeout=20.0):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([self.binary] + self.args, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("agent exited with %d: %s" % (self.proc.returncode,
-                                                                   self.read_log()[-2000:]))
-            if curl(*(self.curl_args + [self.url + "/healthz"]))[1] == 200:
-                return self
-            time.sleep(0.1)
-        raise AssertionError("agent not healthy after %.0fs: %s" % (timeout, self.read_log()))
+    def healthy(self):
+        return curl(*(self.curl_args + [self.url + "/healthz"]))[1] == 200
 
 
 def timed_get(port, path, source, timeout):
