@@ -33,6 +33,7 @@ DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"  # Debian's client, the daemon's own version
 IMAGE = "toolwatch:test"
 BASE = "toolwatch-base:bookworm"
+CGROUP_PARENTS = ["/sys/fs/cgroup/unified/docker", "/sys/fs/cgroup/docker"]
 OPT_IN_PROBES = {"runqlat", "delayacct"}  # off unless --probe.enable names them
 # Image layers outlive a run (build/ is the cache; make clean drops it): the ASan pass and
 # later runs rebuild only what changed.
@@ -81,6 +82,8 @@ class Engine:
         self.sock = os.path.join(self.tmp, "d.sock")
         self.exec_root = os.path.join(self.tmp, "x")
         self.proc = None
+        # dockerd makes the parent cgroup of its containers; leave none behind we made
+        self.cgroups = [d for d in CGROUP_PARENTS if not os.path.isdir(d)]
         self.runtimes = []
         for name, caps in runtimes.items():
             path = os.path.join(self.tmp, name)
@@ -157,6 +160,11 @@ class Engine:
                 subprocess.run(["umount", "-l", m], capture_output=True)
         if self.proc:
             self.log.close()
+        for d in self.cgroups:  # empty once the containers are gone; rmdir refuses otherwise
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
