@@ -354,8 +354,9 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 			return; /* untracked: only the idle timeout applies */
 		}
 		t->fd = info->connect_fd;
-		t->since_ns = mono_ns();
+		/* stamped under the lock, so the reaper never sees a time later than its now */
 		pthread_mutex_lock(&srv->track_lock);
+		t->since_ns = mono_ns();
 		t->next = srv->tracked;
 		if (t->next)
 			t->next->prev = t;
@@ -407,6 +408,16 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	set_in_request(cls, conn, false);
 }
 
+/*
+ * Whether headers awaited since since_ns are overdue at now. A stamp later than now is
+ * never overdue: unsigned now - since would make a connection accepted a moment after
+ * now was read look 584 years old, and it was cut before it could send its request.
+ */
+static bool header_overdue(uint64_t now, uint64_t since_ns, uint64_t limit_ns)
+{
+	return now >= since_ns && now - since_ns >= limit_ns;
+}
+
 /* Shuts down connections whose headers did not arrive in time; MHD then closes them. */
 static void *reaper(void *arg)
 {
@@ -424,14 +435,15 @@ static void *reaper(void *arg)
 		if (select(srv->reaper_stop[0] + 1, &rd, NULL, NULL, &tv) > 0 &&
 		    read(srv->reaper_stop[0], &c, 1) >= 0)
 			return NULL;
-		now = mono_ns();
+		/* read under the lock: every since_ns is stamped under it too */
 		pthread_mutex_lock(&srv->track_lock);
+		now = mono_ns();
 		for (struct tracked *t = srv->tracked; t; t = t->next) {
-			if (t->in_request || t->fd < 0 || now - t->since_ns < limit)
+			if (t->in_request || t->fd < 0 || !header_overdue(now, t->since_ns, limit))
 				continue;
 			shutdown(t->fd, SHUT_RDWR);
 			t->fd = -1; /* once */
-			srv->header_timeouts++;
+			__atomic_add_fetch(&srv->header_timeouts, 1, __ATOMIC_RELAXED);
 		}
 		pthread_mutex_unlock(&srv->track_lock);
 	}
