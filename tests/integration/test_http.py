@@ -176,6 +176,46 @@ def register(r):
             assert agent.stop() == 0
 
     @r.test
+    def test_http_per_client_limit_refuses_counts_and_frees(ctx):
+        agent = Agent(ctx.binary, ["--web.max-connections-per-client=4"]).start()
+        held = []
+
+        def metric(name):
+            # from another address: the limit is per address
+            c = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=5,
+                                           source_address=("127.0.0.6", 0))
+            try:
+                c.request("GET", "/metrics")
+                resp = c.getresponse()
+                assert resp.status == 200, resp.status
+                return Metrics(resp.read().decode()).get(name)
+            finally:
+                c.close()
+
+        try:
+            for _ in range(4):  # idle: no header sent, well inside the 5 s deadline
+                held.append(socket.create_connection(("127.0.0.1", agent.port), timeout=5,
+                                                     source_address=("127.0.0.5", 0)))
+            time.sleep(0.3)
+            assert metric("toolwatch_http_client_limit_refusals_total") == 0
+            res = []
+            late_request(agent.port, 0.1, res, source="127.0.0.5")
+            assert res and "200" not in res[0], res  # the fifth is closed unanswered
+            assert metric("toolwatch_http_client_limit_refusals_total") == 1
+            # a closed connection frees its place
+            held.pop().close()
+            time.sleep(0.5)
+            res = []
+            late_request(agent.port, 0, res, source="127.0.0.5")
+            assert res == ["HTTP/1.1 200 OK"], res
+            assert metric("toolwatch_http_client_limit_refusals_total") == 1
+            assert metric("toolwatch_http_header_timeouts_total") == 0
+        finally:
+            for s in held:
+                s.close()
+            assert agent.stop() == 0
+
+    @r.test
     def test_http_failed_scrape_reports_the_agent_log(ctx):
         agent = Agent(ctx.binary).start()
         assert agent.stop() == 0
