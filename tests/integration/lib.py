@@ -134,10 +134,15 @@ class Agent:
         except OSError as e:
             # a reset or early close: say whether the agent lives and what it last said
             alive = self.proc is not None and self.proc.poll() is None
-            raise AssertionError("scrape of %s failed: %r; agent %s; its log ends:\n%s"
+            try:  # the server's own account: cut at the header deadline, refused...
+                own = [ln for ln in http_get(self.url + "/metrics")[2].decode().split("\n")
+                       if ln.startswith("toolwatch_http_")]
+            except OSError as again:
+                own = ["a second scrape failed too: %r" % again]
+            raise AssertionError("scrape of %s failed: %r; agent %s; %s; its log ends:\n%s"
                                  % (self.url, e, "alive" if alive else "exited %s"
                                     % (self.proc and self.proc.returncode),
-                                    self.read_log()[-2000:])) from e
+                                    ", ".join(own), self.read_log()[-2000:])) from e
         assert status == 200, "scrape returned %d" % status
         return Metrics(body.decode("utf-8"))
 

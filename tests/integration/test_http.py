@@ -217,12 +217,24 @@ def register(r):
 
     @r.test
     def test_http_failed_scrape_reports_the_agent_log(ctx):
-        agent = Agent(ctx.binary).start()
-        assert agent.stop() == 0
+        def failure(agent):
+            try:
+                agent.scrape()
+            except AssertionError as e:
+                return str(e)
+            raise AssertionError("the scrape succeeded")
+
+        agent = Agent(ctx.binary, ["--web.max-connections-per-client=1"]).start()
+        held = socket.create_connection(("127.0.0.1", agent.port), timeout=5)
         try:
-            agent.scrape()
-        except AssertionError as e:
-            msg = str(e)
-        else:
-            raise AssertionError("a scrape of a stopped agent succeeded")
-        assert "exited 0" in msg and "listening on" in msg, msg
+            time.sleep(0.3)
+            msg = failure(agent)  # refused: its one place is taken
+            assert "agent alive" in msg and "listening on" in msg, msg
+        finally:
+            held.close()
+        time.sleep(0.3)
+        # the scrape and the diagnostic scrape after it were both refused, and counted
+        assert agent.scrape().get("toolwatch_http_client_limit_refusals_total") == 2
+        assert agent.stop() == 0
+        msg = failure(agent)
+        assert "exited 0" in msg and "a second scrape failed too" in msg, msg
