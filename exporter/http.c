@@ -420,7 +420,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 		t = calloc(1, sizeof(*t));
 		if (!t || !info) {
 			free(t);
-			return; /* untracked: only the idle timeout applies */
+			return; /* no memory: only the idle timeout applies, and no limit */
 		}
 		t->fd = info->connect_fd;
 		/* stamped under the lock, so the reaper never sees a time later than its now */
