@@ -66,6 +66,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fram
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/bench/*.c)
+FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \

@@ -559,6 +559,10 @@ void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *
 		counter1(out, "toolwatch_http_header_timeouts_total",
 			 "Connections closed because their request headers did not arrive in time.",
 			 e->header_timeouts);
+		counter1(out, "toolwatch_http_client_limit_refusals_total",
+			 "Connections closed at accept: their address had "
+			 "--web.max-connections-per-client open.",
+			 e->client_limit_refusals);
 		counter1(out, "toolwatch_http_auth_failures_total",
 			 "Requests refused for missing or wrong basic auth credentials.",
 			 e->auth_failures);

@@ -24,6 +24,7 @@ struct exporter_stats {
 	uint64_t open_fds, max_fds;
 	bool http; /* toolwatch_http_* */
 	uint64_t header_timeouts;
+	uint64_t client_limit_refusals;
 	uint64_t auth_failures;
 	uint64_t web_config_reloads, web_config_reload_failures;
 };

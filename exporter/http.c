@@ -31,7 +31,8 @@
 #define AUTH_CACHE_SIZE	   16  /* verified credentials kept, so bcrypt runs once each */
 #define WATCHED_FILES	   4   /* the config, cert, key and client CA */
 #define REALM		   "toolwatch"
-#define PCERTS_MAX	   8 /* certificates in the served chain */
+#define PCERTS_MAX	   8   /* certificates in the served chain */
+#define CLIENT_BUCKETS	   256 /* hash buckets of the per-client connection counts */
 
 /* One web config as served: the parsed file and the PEM it names, read into memory. */
 struct served {
@@ -46,12 +47,26 @@ struct served {
 	uint64_t retired_ns;
 };
 
-/* A connection being tracked for the request-header deadline. */
+/*
+ * Open connections from one client address. The per-client limit is kept here rather
+ * than by libmicrohttpd, whose refusal is a silent close nobody could count.
+ */
+struct client {
+	struct client *next;
+	unsigned char addr[16];
+	unsigned int addr_len; /* 4 (IPv4) or 16 (IPv6) */
+	unsigned int bucket;
+	unsigned int open;
+};
+
+/* A connection being tracked for the request-header deadline and the per-client limit. */
 struct tracked {
 	struct tracked *next, *prev;
 	int fd;
-	uint64_t since_ns; /* accepted, or its last response sent */
-	bool in_request;   /* headers complete: the deadline no longer applies */
+	uint64_t since_ns;     /* accepted, or its last response sent */
+	bool in_request;       /* headers complete: the deadline no longer applies */
+	bool refused;	       /* over the per-client limit: shut at accept, never answered */
+	struct client *client; /* counted against this address; NULL: not counted */
 };
 
 struct auth_entry {
@@ -79,6 +94,7 @@ struct http_server {
 	/* header deadline */
 	pthread_mutex_t track_lock;
 	struct tracked *tracked;
+	struct client *clients[CLIENT_BUCKETS]; /* under track_lock too */
 	pthread_t reaper;
 	bool reaper_running;
 	int reaper_stop[2];
@@ -88,6 +104,7 @@ struct http_server {
 	unsigned int auth_next;
 	/* counters for the exporter's own families */
 	uint64_t header_timeouts;
+	uint64_t client_limit_refusals;
 	uint64_t reloads, reload_failures;
 	uint64_t auth_failures;
 	double start_time;
@@ -337,29 +354,93 @@ static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	return ret;
 }
 
-/* ---- the request-header deadline ---- */
+/* ---- the request-header deadline and the per-client limit ---- */
+
+/* The count of addr's open connections, created at 0; NULL: not an IP address, or no
+ * memory (then the connection is not counted). Under track_lock. */
+static struct client *client_of(struct http_server *srv, const struct sockaddr *addr)
+{
+	const unsigned char *bytes;
+	unsigned int len, h = 2166136261u;
+	struct client *c;
+
+	if (!addr)
+		return NULL;
+	if (addr->sa_family == AF_INET) {
+		bytes = (const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr;
+		len = 4;
+	} else if (addr->sa_family == AF_INET6) {
+		bytes = (const unsigned char *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+		len = 16;
+	} else {
+		return NULL;
+	}
+	for (unsigned int i = 0; i < len; i++)
+		h = (h ^ bytes[i]) * 16777619u;
+	h %= CLIENT_BUCKETS;
+	for (c = srv->clients[h]; c; c = c->next)
+		if (c->addr_len == len && !memcmp(c->addr, bytes, len))
+			return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	memcpy(c->addr, bytes, len);
+	c->addr_len = len;
+	c->bucket = h;
+	c->next = srv->clients[h];
+	srv->clients[h] = c;
+	return c;
+}
+
+/* One connection of c closed; the count goes when its last one does. Under track_lock. */
+static void client_put(struct http_server *srv, struct client *c)
+{
+	if (--c->open)
+		return;
+	for (struct client **p = &srv->clients[c->bucket]; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			free(c);
+			return;
+		}
+	}
+}
 
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			      enum MHD_ConnectionNotificationCode toe)
 {
 	struct http_server *srv = cls;
-	const union MHD_ConnectionInfo *info;
+	const union MHD_ConnectionInfo *info, *peer;
+	struct client *c;
 	struct tracked *t;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		t = calloc(1, sizeof(*t));
 		if (!t || !info) {
 			free(t);
-			return; /* untracked: only the idle timeout applies */
+			return; /* no memory: only the idle timeout applies, and no limit */
 		}
 		t->fd = info->connect_fd;
-		t->since_ns = mono_ns();
+		/* stamped under the lock, so the reaper never sees a time later than its now */
 		pthread_mutex_lock(&srv->track_lock);
+		t->since_ns = mono_ns();
 		t->next = srv->tracked;
 		if (t->next)
 			t->next->prev = t;
 		srv->tracked = t;
+		c = client_of(srv, peer ? peer->client_addr : NULL);
+		if (c && srv->cfg.max_per_client && c->open >= srv->cfg.max_per_client) {
+			/* shut now, counted; MHD then closes it without calling the handler */
+			t->refused = true;
+			shutdown(t->fd, SHUT_RDWR);
+			t->fd = -1;
+			__atomic_add_fetch(&srv->client_limit_refusals, 1, __ATOMIC_RELAXED);
+		} else if (c) {
+			c->open++;
+			t->client = c;
+		}
 		pthread_mutex_unlock(&srv->track_lock);
 		*socket_context = t;
 		return;
@@ -375,6 +456,8 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 		srv->tracked = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
+	if (t->client)
+		client_put(srv, t->client);
 	pthread_mutex_unlock(&srv->track_lock);
 	free(t);
 	*socket_context = NULL;
@@ -407,6 +490,16 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	set_in_request(cls, conn, false);
 }
 
+/*
+ * Whether headers awaited since since_ns are overdue at now. A stamp later than now is
+ * never overdue: unsigned now - since would make a connection accepted a moment after
+ * now was read look 584 years old, and it was cut before it could send its request.
+ */
+static bool header_overdue(uint64_t now, uint64_t since_ns, uint64_t limit_ns)
+{
+	return now >= since_ns && now - since_ns >= limit_ns;
+}
+
 /* Shuts down connections whose headers did not arrive in time; MHD then closes them. */
 static void *reaper(void *arg)
 {
@@ -424,14 +517,15 @@ static void *reaper(void *arg)
 		if (select(srv->reaper_stop[0] + 1, &rd, NULL, NULL, &tv) > 0 &&
 		    read(srv->reaper_stop[0], &c, 1) >= 0)
 			return NULL;
-		now = mono_ns();
+		/* read under the lock: every since_ns is stamped under it too */
 		pthread_mutex_lock(&srv->track_lock);
+		now = mono_ns();
 		for (struct tracked *t = srv->tracked; t; t = t->next) {
-			if (t->in_request || t->fd < 0 || now - t->since_ns < limit)
+			if (t->in_request || t->fd < 0 || !header_overdue(now, t->since_ns, limit))
 				continue;
 			shutdown(t->fd, SHUT_RDWR);
 			t->fd = -1; /* once */
-			srv->header_timeouts++;
+			__atomic_add_fetch(&srv->header_timeouts, 1, __ATOMIC_RELAXED);
 		}
 		pthread_mutex_unlock(&srv->track_lock);
 	}
@@ -580,6 +674,7 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 		read_process(srv, &e);
 	e.http = true;
 	e.header_timeouts = __atomic_load_n(&srv->header_timeouts, __ATOMIC_RELAXED);
+	e.client_limit_refusals = __atomic_load_n(&srv->client_limit_refusals, __ATOMIC_RELAXED);
 	e.web_config_reloads = __atomic_load_n(&srv->reloads, __ATOMIC_RELAXED);
 	e.web_config_reload_failures = __atomic_load_n(&srv->reload_failures, __ATOMIC_RELAXED);
 	e.auth_failures = __atomic_load_n(&srv->auth_failures, __ATOMIC_RELAXED);
@@ -731,6 +826,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 	struct http_server *srv = cls;
 	enum MHD_Result ret;
 
+	/* over the per-client limit: already shut, nothing to say (closes it) */
+	{
+		const struct tracked *t = tracked_of(conn);
+
+		if (t && t->refused)
+			return MHD_NO;
+	}
 	/* first call: headers only; answer on the next one so bodies are drained */
 	if (*con_cls == NULL) {
 		*con_cls = &first_call_marker;
@@ -828,7 +930,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, int fd, const st
 	OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, NULL);
-	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->cfg.max_per_client, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.idle_timeout_s, NULL);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_connection, srv);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv);
@@ -1007,6 +1108,14 @@ void http__stop(struct http_server *srv)
 	if (srv->reaper_stop[0] >= 0) {
 		close(srv->reaper_stop[0]);
 		close(srv->reaper_stop[1]);
+	}
+	for (unsigned int i = 0; i < CLIENT_BUCKETS; i++) {
+		while (srv->clients[i]) { /* none once every daemon stopped; a failed start */
+			struct client *gone = srv->clients[i];
+
+			srv->clients[i] = gone->next;
+			free(gone);
+		}
 	}
 	served__free(srv->served);
 	while (srv->retired) {

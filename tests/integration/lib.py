@@ -88,8 +88,9 @@ class Metrics:
 class Agent:
     """The real agent, started as a child process on a free loopback port."""
 
-    def __init__(self, binary, args=(), log_path=None, state_dir=None):
+    def __init__(self, binary, args=(), log_path=None, state_dir=None, env=None):
         self.binary = binary
+        self.env = env  # None: the test's own environment
         self.port = free_port()
         # never touch the host's /var/lib/toolwatch from a test
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="twstate.")
@@ -112,7 +113,7 @@ class Agent:
     def start(self, timeout=20.0):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([self.binary] + self.args, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -128,7 +129,20 @@ class Agent:
             return f.read()
 
     def scrape(self):
-        status, headers, body = http_get(self.url + "/metrics")
+        try:
+            status, headers, body = http_get(self.url + "/metrics")
+        except OSError as e:
+            # a reset or early close: say whether the agent lives and what it last said
+            alive = self.proc is not None and self.proc.poll() is None
+            try:  # the server's own account: cut at the header deadline, refused...
+                own = [ln for ln in http_get(self.url + "/metrics")[2].decode().split("\n")
+                       if ln.startswith("toolwatch_http_")]
+            except OSError as again:
+                own = ["a second scrape failed too: %r" % again]
+            raise AssertionError("scrape of %s failed: %r; agent %s; %s; its log ends:\n%s"
+                                 % (self.url, e, "alive" if alive else "exited %s"
+                                    % (self.proc and self.proc.returncode),
+                                    ", ".join(own), self.read_log()[-2000:])) from e
         assert status == 200, "scrape returned %d" % status
         return Metrics(body.decode("utf-8"))
 

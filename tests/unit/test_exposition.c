@@ -240,6 +240,20 @@ static void test_render_every_histogram_ends_with_count(void **state)
 	strbuf__free(&out);
 }
 
+static void test_render_exporter_http_counters(void **state)
+{
+	struct exporter_stats e = {.http = true, .header_timeouts = 2, .client_limit_refusals = 3};
+	struct strbuf out = {};
+
+	exposition__render_exporter(&e, &out);
+	assert_non_null(strstr(out.buf, "toolwatch_http_header_timeouts_total 2\n"));
+	assert_non_null(strstr(out.buf,
+			       "# TYPE toolwatch_http_client_limit_refusals_total counter\n"
+			       "toolwatch_http_client_limit_refusals_total 3\n"));
+	assert_null(strstr(out.buf, "process_"));
+	strbuf__free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +267,7 @@ int main(void)
 	    cmocka_unit_test(test_render_waits_and_anomaly_cause),
 	    cmocka_unit_test(test_render_hostile_tool_name),
 	    cmocka_unit_test(test_render_every_histogram_ends_with_count),
+	    cmocka_unit_test(test_render_exporter_http_counters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
