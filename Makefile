@@ -27,10 +27,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -lpthread -lm
+UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
@@ -98,7 +98,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-de
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
             libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
-            docker.io debootstrap python3-yaml libpcre2-dev
+            docker.io debootstrap python3-yaml libpcre2-dev libcurl4-gnutls-dev libjansson-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
