@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The Kubernetes API client against a fake API server over HTTPS (kube_fake.py): a good
+server (pods known, bearer token checked and re-read when it rotates), then each failure
+(slow, 401, 403, 500, truncated JSON, a 50 MB body with and without Content-Length, TLS,
+no listener): counted under the right reason, the last good map kept, no crash, and event
+consumption never stalled (exit -> count visible on /metrics, p99 < 100 ms, counts exact)
+while /metrics and /healthz answer promptly."""
+
+import os
+import subprocess
+import tempfile
+import time
+
+from lib import Agent, Metrics, free_port, http_get
+from kube_fake import FakeApi, free_port_closed, pod, wait_for
+
+REASONS = ("timeout", "connect", "tls", "token", "http_401", "http_403", "http_5xx",
+           "http_other", "parse", "too_large", "other")
+FRESH_P99_MS = 100.0
+PROMPT_S = 0.5  # /metrics and /healthz while the API fails
+
+
+def hexid(c):
+    return c * 64
+
+
+def three_pods():
+    return [pod("shop", "web-7d9f8c6b5-x2k4p", "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                [("nginx", hexid("a")), ("log-shipper", hexid("b"))],
+                init=[("migrate", hexid("c"))]),
+            pod("ops", "debug-shell", "0b9e8d7c-6f5a-4b3c-2d1e-0f9a8b7c6d5e",
+                [("shell", hexid("d"))], ephemeral=[("debugger-x7", hexid("e"))],
+                runtime="cri-o"),
+            pod("batch", "job-abcde", "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+                [("job", hexid("f"))], runtime="docker")]
+
+
+def failures(m):
+    return {r: m.get("toolwatch_kubernetes_failures_total", reason=r) for r in REASONS}
+
+
+def pct(samples, q):
+    """Nearest-rank percentile of a sorted list."""
+    rank = max(1, -(-len(samples) * q // 1))
+    return samples[int(rank) - 1]
+
+
+def count_in(body, name):
+    """tool_executions_total of one tool, found without parsing the whole scrape (the
+    host-wide agent's scrape grows with every tool any test runs; parsing it would
+    measure Python, not the agent)."""
+    key = b'\ntool_executions_total{tool="' + name.encode() + b'"} '
+    i = body.find(key)
+    if i < 0:
+        return 0.0
+    j = body.index(b"\n", i + len(key))
+    return float(body[i + len(key):j])
+
+
+def fresh_sample(agent, tool, seen):
+    """Runs tool once; ms from its exit to its count on /metrics, and that scrape."""
+    name = os.path.basename(tool)
+    pid = os.posix_spawn(tool, [tool], os.environ)
+    os.waitpid(pid, 0)
+    t_exit = time.monotonic()
+    while True:
+        status, _, body = http_get(agent.url + "/metrics")
+        assert status == 200, status
+        if count_in(body, name) >= seen + 1:
+            return (time.monotonic() - t_exit) * 1000.0, Metrics(body.decode())
+        if time.monotonic() - t_exit > 10:
+            raise AssertionError("%s: count not visible 10 s after its exit" % name)
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    v = fn()
+    return v, time.monotonic() - t0
+
+
+def start_agent(ctx, extra):
+    return Agent(ctx.binary, extra).start()
+
+
+def register(r):
+    @r.test
+    def test_kube_good_server_lists_pods_and_follows_token_rotation(ctx):
+        d = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(d)
+        api.pods = three_pods()
+        agent = start_agent(ctx, api.agent_args())
+        try:
+            m = agent.wait_value("toolwatch_kubernetes_pods", 3, timeout=10)
+            assert m.get("toolwatch_kubernetes_pods") == 3, m.text[-2000:]
+            # nginx, log-shipper, migrate, shell, debugger-x7, job
+            assert m.get("toolwatch_kubernetes_containers") == 6
+            assert m.get("toolwatch_kubernetes_requests_total", result="success") >= 1
+            assert m.get("toolwatch_kubernetes_requests_total", result="failure") == 0
+            assert not any(failures(m).values()), failures(m)
+            assert m.get("toolwatch_kubernetes_items_dropped_total") == 0
+            assert abs(m.get("toolwatch_kubernetes_last_success_timestamp_seconds")
+                       - time.time()) < 10
+            paths = {p for p, _, _ in api.requests}
+            assert paths == {"/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a"
+                             "&resourceVersion=0"}, paths
+            assert {a for _, a, _ in api.requests} == {"Bearer test-token-1"}
+            # the kubelet rotates the projected token: the next requests carry the new one
+            api.token = "test-token-2"
+            api.token_file()
+            ok = m.get("toolwatch_kubernetes_requests_total", result="success")
+            m = agent.wait_value("toolwatch_kubernetes_requests_total", ok + 2, timeout=10,
+                                 result="success")
+            assert m.get("toolwatch_kubernetes_requests_total", result="success") >= ok + 2
+            assert api.requests[-1][1] == "Bearer test-token-2"
+            assert m.get("toolwatch_kubernetes_failures_total", reason="http_401") <= 1
+            # a pod appears: the periodic list (1 s here) brings it
+            api.pods = three_pods() + [pod("ns4", "p4-x", "44444444-0000-4000-8000-000000000004",
+                                           [("c", hexid("9"))])]
+            m = agent.wait_value("toolwatch_kubernetes_pods", 4, timeout=10)
+            assert m.get("toolwatch_kubernetes_pods") == 4
+            assert agent.proc.poll() is None
+        finally:
+            rc = agent.stop()
+            api.stop()
+        assert rc == 0, agent.read_log()[-2000:]
+
+    @r.test
+    def test_kube_failures_counted_without_stalling_events(ctx):
+        d = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(d)
+        api.pods = three_pods()
+        agent = start_agent(ctx, api.agent_args(timeout="1s", resync="1s"))
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        runs = 0
+        report = []
+        try:
+            agent.wait_value("toolwatch_kubernetes_pods", 3, timeout=10)
+            # the good server first: the same measure as a baseline, side by side
+            for mode, reason in (("good", None), ("slow", "timeout"), ("403", "http_403"),
+                                 ("500", "http_5xx"), ("truncated", "parse"),
+                                 ("huge", "too_large"), ("huge_stream", "too_large"),
+                                 ("401", "http_401")):
+                before = failures(agent.scrape())
+                served = api.count(mode)
+                api.mode = mode
+                samples = []
+                deadline = time.monotonic() + 30
+                # tools run all along; at least 2 failures of this kind happen meanwhile
+                while True:
+                    ms, m = fresh_sample(agent, tool, runs)
+                    runs += 1
+                    samples.append(ms)
+                    if len(samples) >= 100 and \
+                            (not reason or failures(m)[reason] >= before[reason] + 2):
+                        break
+                    assert time.monotonic() < deadline, \
+                        "%s: %d failures counted as %s in 30 s (server saw %d): %s" % (
+                            mode, failures(m).get(reason, 0) - before.get(reason, 0), reason,
+                            api.count(mode) - served, failures(m))
+                after = failures(m)
+                for other in REASONS:
+                    if other != reason:
+                        assert after[other] == before[other], (mode, other, before, after)
+                # the last good list stays in force
+                assert m.get("toolwatch_kubernetes_pods") == 3, mode
+                assert m.get("toolwatch_kubernetes_containers") == 6, mode
+                # every execution counted, none lost or late
+                assert m.get("tool_executions_total", tool=name) == runs, \
+                    (mode, m.get("tool_executions_total", tool=name), runs)
+                (status, _, _), t_health = timed(lambda: http_get(agent.url + "/healthz"))
+                assert status == 200 and t_health < PROMPT_S, (mode, status, t_health)
+                _, t_scrape = timed(agent.scrape)
+                assert t_scrape < PROMPT_S, (mode, t_scrape)
+                samples.sort()
+                p99 = pct(samples, 0.99)
+                report.append("%s: %d samples, p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
+                    mode, len(samples), pct(samples, 0.5), p99, samples[-1]))
+                assert p99 < FRESH_P99_MS, report[-1]
+                assert agent.proc.poll() is None, mode
+            # the API recovers: lists succeed again
+            api.mode = "good"
+            ok = agent.scrape().get("toolwatch_kubernetes_requests_total", result="success")
+            m = agent.wait_value("toolwatch_kubernetes_requests_total", ok + 1, timeout=40,
+                                 result="success")
+            assert m.get("toolwatch_kubernetes_requests_total", result="success") >= ok + 1
+            assert m.get("toolwatch_kubernetes_last_success_timestamp_seconds") > \
+                time.time() - 45
+        finally:
+            for line in report:
+                print("    freshness during %s" % line)
+            rc = agent.stop()
+            api.stop()
+        assert rc == 0, agent.read_log()[-2000:]
+
+    @r.test
+    def test_kube_tls_and_connect_failures(ctx):
+        d = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(d)
+        api.pods = three_pods()
+        closed = "https://127.0.0.1:%d" % free_port_closed()
+        # no --kubernetes.ca-file: the system's CAs do not know the test CA
+        for extra, reason in ((api.agent_args(ca=False), "tls"),
+                              (api.agent_args(url=closed), "connect")):
+            agent = start_agent(ctx, extra)
+            try:
+                m = agent.wait_value("toolwatch_kubernetes_failures_total", 2, timeout=15,
+                                     reason=reason)
+                f = failures(m)
+                assert f[reason] >= 2, f
+                assert sum(f.values()) == f[reason], f
+                assert m.get("toolwatch_kubernetes_pods") == 0
+                assert m.get("toolwatch_kubernetes_requests_total", result="success") == 0
+                assert m.get("toolwatch_kubernetes_last_success_timestamp_seconds") == 0
+                assert http_get(agent.url + "/healthz")[0] == 200
+            finally:
+                rc = agent.stop()
+            assert rc == 0, agent.read_log()[-2000:]
+            log = agent.read_log()
+            assert "cannot list pods (%s)" % reason in log, log[-2000:]
+        api.stop()
+
+    @r.test
+    def test_kube_stops_promptly_during_a_slow_request(ctx):
+        d = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(d)
+        api.mode = "slow"
+        agent = start_agent(ctx, api.agent_args(timeout="60s", resync="30s"))
+        try:
+            assert wait_for(lambda: api.count("slow") >= 1, timeout=10), "no request"
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            rc = agent.stop()
+            took = time.monotonic() - t0
+        finally:
+            agent.stop()
+            api.stop()
+        assert rc == 0, agent.read_log()[-2000:]
+        # the request in flight is aborted, not waited out (60 s)
+        assert took < 5, took
+
+    @r.test
+    def test_kube_bad_configuration_exits_2(ctx):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "NODE_NAME")}
+        state = tempfile.mkdtemp(prefix="twstate.")
+        base = [ctx.binary, "--web.listen-address=127.0.0.1:%d" % free_port(), "--state.dir=" + state,
+                "--kubernetes.enable"]
+        for extra, extra_env, want in (
+                ([], {}, "no Kubernetes API"),
+                (["--kubernetes.api-url=https://127.0.0.1:1"], {}, "no node name"),
+                (["--kubernetes.api-url=https://127.0.0.1:1", "--kubernetes.node-name=Node_A"],
+                 {}, "bad node name 'Node_A'"),
+                (["--kubernetes.api-url=ftp://127.0.0.1"], {}, "--kubernetes.api-url"),
+                ([], {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"},
+                 "no node name")):
+            p = subprocess.run(base + extra, env=dict(env, **extra_env), capture_output=True,
+                               text=True, timeout=30)
+            lines = p.stderr.strip().splitlines()
+            assert p.returncode == 2, (extra, p.returncode, p.stderr)
+            assert want in lines[-1], (extra, p.stderr)
+            assert sum(1 for line in lines if "error" in line.lower() or want in line) == 1, \
+                (extra, p.stderr)
