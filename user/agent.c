@@ -269,7 +269,11 @@ static void on_hangup(void *ctx)
 		rules_reload(a);
 }
 
-/* The Kubernetes API client (its own thread): 0, or -EINVAL/-errno after one line. */
+/*
+ * The Kubernetes API client (its own thread): 0, also when neither flags nor environment
+ * name an API or a node (not in a pod: one warning, names stay empty), or -EINVAL (a
+ * malformed value) / -errno after one line.
+ */
 static int kube_start(struct agent *a)
 {
 	char why[512];
@@ -277,6 +281,10 @@ static int kube_start(struct agent *a)
 	if (!a->opts->kube.enable)
 		return 0;
 	a->kube = kube__start(&a->opts->kube, why, sizeof(why));
+	if (!a->kube && errno == ENOENT) {
+		pr_warn("%s; running without pod names", why);
+		return 0;
+	}
 	if (!a->kube) {
 		pr_err("%s", why);
 		return errno == EINVAL ? -EINVAL : -EIO;

@@ -88,7 +88,10 @@ static bool file_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-/* Flags over the in-cluster environment; -EINVAL with one line in err. */
+/*
+ * Flags over the in-cluster environment, one line in err: -ENOENT when the API or the
+ * node is not named at all (not in a pod), -EINVAL when a value is malformed.
+ */
 static int resolve(struct kube *k, char *err, size_t err_size)
 {
 	const struct kube_options *o = &k->o;
@@ -108,7 +111,7 @@ static int resolve(struct kube *k, char *err, size_t err_size)
 		snprintf(err, err_size,
 			 "no Kubernetes API: set --kubernetes.api-url or run in a pod "
 			 "(KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT)");
-		return -EINVAL;
+		return -ENOENT;
 	}
 	if (strncmp(base, "https://", 8) && strncmp(base, "http://", 7)) {
 		snprintf(err, err_size, "bad --kubernetes.api-url '%s': want https://HOST[:PORT]",
@@ -123,7 +126,7 @@ static int resolve(struct kube *k, char *err, size_t err_size)
 		    err, err_size,
 		    "no node name: set --kubernetes.node-name or NODE_NAME (the downward API's "
 		    "spec.nodeName)");
-		return -EINVAL;
+		return -ENOENT;
 	}
 	if (!valid_node_name(node)) {
 		snprintf(err, err_size, "bad node name '%.253s': want a DNS subdomain", node);

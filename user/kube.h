@@ -52,9 +52,10 @@ struct kube;
 /*
  * Resolves the configuration (flags over the in-cluster environment) and starts the
  * background thread; the first list runs at once, in that thread. NULL + errno, with one
- * line in err: EINVAL when the configuration is incomplete or bad (no API URL outside a
- * cluster, no node name, a node name that is not a DNS subdomain), else the errno of
- * what failed (libcurl, thread).
+ * line in err: ENOENT when the API or the node is not named at all (no --kubernetes.api-url
+ * and no KUBERNETES_SERVICE_HOST/_PORT, or no --kubernetes.node-name and no NODE_NAME: not
+ * in a pod), EINVAL when a value is malformed (a URL that is not http(s), a node name that
+ * is not a DNS subdomain), else the errno of what failed (libcurl, thread).
  */
 struct kube *kube__start(const struct kube_options *o, char *err, size_t err_size);
 

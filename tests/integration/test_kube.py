@@ -240,24 +240,46 @@ def register(r):
         assert took < 5, took
 
     @r.test
-    def test_kube_bad_configuration_exits_2(ctx):
+    def test_kube_configuration_errors(ctx):
         env = {k: v for k, v in os.environ.items()
                if k not in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "NODE_NAME")}
         state = tempfile.mkdtemp(prefix="twstate.")
-        base = [ctx.binary, "--web.listen-address=127.0.0.1:%d" % free_port(), "--state.dir=" + state,
-                "--kubernetes.enable"]
+        base = [ctx.binary, "--web.listen-address=127.0.0.1:%d" % free_port(),
+                "--state.dir=" + state, "--kubernetes.enable"]
+        # a malformed value: one line, exit status 2
         for extra, extra_env, want in (
-                ([], {}, "no Kubernetes API"),
-                (["--kubernetes.api-url=https://127.0.0.1:1"], {}, "no node name"),
                 (["--kubernetes.api-url=https://127.0.0.1:1", "--kubernetes.node-name=Node_A"],
                  {}, "bad node name 'Node_A'"),
-                (["--kubernetes.api-url=ftp://127.0.0.1"], {}, "--kubernetes.api-url"),
-                ([], {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"},
-                 "no node name")):
+                ([], {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443",
+                      "NODE_NAME": "-node"}, "bad node name '-node'"),
+                (["--kubernetes.api-url=ftp://127.0.0.1"], {}, "--kubernetes.api-url")):
             p = subprocess.run(base + extra, env=dict(env, **extra_env), capture_output=True,
                                text=True, timeout=30)
             lines = p.stderr.strip().splitlines()
             assert p.returncode == 2, (extra, p.returncode, p.stderr)
             assert want in lines[-1], (extra, p.stderr)
-            assert sum(1 for line in lines if "error" in line.lower() or want in line) == 1, \
-                (extra, p.stderr)
+            assert sum(1 for line in lines if want in line) == 1, (extra, p.stderr)
+        # not in a pod and nothing named (the image run outside Kubernetes): one warning,
+        # the agent runs without names and without the client's families
+        for extra, extra_env, want in (
+                ([], {}, "no Kubernetes API"),
+                (["--kubernetes.api-url=https://127.0.0.1:1"], {}, "no node name"),
+                ([], {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"},
+                 "no node name")):
+            saved = dict(os.environ)
+            os.environ.clear()
+            os.environ.update(dict(env, **extra_env))
+            try:
+                agent = start_agent(ctx, extra + ["--kubernetes.enable"])
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            try:
+                m = agent.scrape()
+                assert "toolwatch_kubernetes_" not in m.text, extra
+            finally:
+                rc = agent.stop()
+            log = agent.read_log()
+            assert rc == 0, log[-2000:]
+            assert sum(1 for line in log.splitlines()
+                       if want in line and "running without pod names" in line) == 1, log
