@@ -459,20 +459,29 @@ static double wall_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* After one list, under the lock: the new map or the failure, and when to list next. */
+/*
+ * After one list, under the lock: the new map or the failure, and when to list next.
+ * What to log goes into line (level *level; "" nothing), written after the lock is let go.
+ */
 static struct kube_podmap *account(struct kube *k, int result, struct kube_podmap *map,
 				   bool periodic, uint64_t started_ns, const char *why,
-				   uint64_t *next_periodic)
+				   uint64_t *next_periodic, char *line, size_t line_size,
+				   enum log_level *level)
 {
+	const char *reason = kube_failure__name((enum kube_failure)result);
 	struct kube_podmap *old = NULL;
 	uint64_t now = mono_ns();
 
+	line[0] = '\0';
+	*level = LOG_INFO;
 	k->stats.last_duration_secs = (double)(now - started_ns) / 1e9;
 	if (result == LIST_OK) {
 		if (k->failures)
-			pr_info("kubernetes: listing pods works again: %zu pods", map->nr_pods);
+			snprintf(line, line_size, "kubernetes: listing pods works again: %zu pods",
+				 map->nr_pods);
 		else if (!k->stats.requests_ok)
-			pr_info("kubernetes: listed %zu pods on this node", map->nr_pods);
+			snprintf(line, line_size, "kubernetes: listed %zu pods on this node",
+				 map->nr_pods);
 		old = k->map;
 		k->map = map;
 		k->failures = 0;
@@ -489,13 +498,9 @@ static struct kube_podmap *account(struct kube *k, int result, struct kube_podma
 	}
 	k->stats.failures[result]++;
 	/* one line when it starts failing and at each change of reason is enough */
-	if (!k->failures || result != k->last_failure)
-		pr_warn("kubernetes: cannot list pods (%s): %s; keeping the last %s map",
-			kube_failure__name((enum kube_failure)result), why,
-			k->map ? "good" : "(empty)");
-	else
-		pr_debug("kubernetes: cannot list pods (%s): %s",
-			 kube_failure__name((enum kube_failure)result), why);
+	*level = !k->failures || result != k->last_failure ? LOG_WARN : LOG_DEBUG;
+	snprintf(line, line_size, "kubernetes: cannot list pods (%s): %.400s; keeping the last %s",
+		 reason, why, k->map ? "good map" : "(empty) map");
 	k->failures++;
 	k->last_failure = result;
 	*next_periodic = now + backoff_ns(k);
@@ -506,7 +511,8 @@ static void *run(void *arg)
 {
 	struct kube *k = arg;
 	uint64_t next_periodic = 0, last_attempt = 0;
-	char why[512];
+	char why[512], line[600];
+	enum log_level level;
 
 	pthread_mutex_lock(&k->lock);
 	while (!k->stop) {
@@ -525,9 +531,13 @@ static void *run(void *arg)
 			last_attempt = mono_ns();
 			if (result == LIST_STOPPED)
 				break;
-			old = account(k, result, map, periodic, now, why, &next_periodic);
+			old = account(k, result, map, periodic, now, why, &next_periodic, line,
+				      sizeof(line), &level);
+			/* outside the lock: lookups never wait on free() or on the log */
 			pthread_mutex_unlock(&k->lock);
-			kube_podmap__free(old); /* outside the lock: lookups never wait on free() */
+			kube_podmap__free(old);
+			if (line[0])
+				log__print(level, "%s", line);
 			pthread_mutex_lock(&k->lock);
 			continue;
 		}

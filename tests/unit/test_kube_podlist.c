@@ -247,11 +247,12 @@ static void test_kube_podlist_not_a_podlist(void **state)
 static void test_kube_podlist_string_bounds(void **state)
 {
 	struct strbuf b = {};
-	char name[300];
+	char name[301];
 	struct kube_podmap *m;
 
 	(void)state;
-	memset(name, 'a', sizeof(name));
+	memset(name, 'a', sizeof(name) - 1);
+	name[300] = '\0';
 	strbuf__puts(&b, "{\"items\":[");
 	/* the longest pod name (253) fits; 254 does not */
 	strbuf__appendf(
@@ -276,7 +277,7 @@ static void test_kube_podlist_string_bounds(void **state)
 	assert_int_equal(m->dropped, 3);
 	assert_int_equal(strlen(kube_podmap__find(m, "u1")->name), 253);
 	assert_null(kube_podmap__find(m, "u2"));
-	assert_names(m, "u4", name + 300 - 128, "n", "p4", "");
+	assert_names(m, "u4", name + 300 - 129, "n", "p4", ""); /* dropped */
 	name[128] = '\0';
 	assert_names(m, "u4", name, "n", "p4", "d");
 	assert_names(m, "u5", NULL, "\xe2\x82\xac", "p\"\\\xc3\xa9", "");
