@@ -36,6 +36,7 @@ struct kube {
 	pthread_mutex_t lock; /* guards what follows; never held across I/O */
 	pthread_cond_t cond;
 	struct kube_podmap *map; /* the last good list; NULL before the first */
+	uint64_t generation;	 /* maps swapped in; also read without the lock */
 	bool wanted;		 /* a lookup missed: list soon */
 	bool stop;
 	struct {
@@ -435,6 +436,11 @@ bool kube__lookup(struct kube *k, const char *pod_uid, const char *container_id,
 	return known;
 }
 
+uint64_t kube__generation(const struct kube *k)
+{
+	return k ? __atomic_load_n(&k->generation, __ATOMIC_ACQUIRE) : 0;
+}
+
 void kube__stats(struct kube *k, struct kube_stats *out)
 {
 	pthread_mutex_lock(&k->lock);
@@ -484,6 +490,7 @@ static struct kube_podmap *account(struct kube *k, int result, struct kube_podma
 				 map->nr_pods);
 		old = k->map;
 		k->map = map;
+		__atomic_add_fetch(&k->generation, 1, __ATOMIC_RELEASE);
 		k->failures = 0;
 		k->stats.requests_ok++;
 		k->stats.pods = map->nr_pods;

@@ -75,6 +75,12 @@ void kube__stop(struct kube *k);
 bool kube__lookup(struct kube *k, const char *pod_uid, const char *container_id,
 		  struct kube_pod_names *out);
 
+/*
+ * Incremented (from 0) each time a good list replaces the map: a caller that caches
+ * lookups (per cgroup) redoes those with unknown names when it changes. Lock-free.
+ */
+uint64_t kube__generation(const struct kube *k);
+
 /* The client's figures for the snapshot (enabled = true). Thread-safe. */
 void kube__stats(struct kube *k, struct kube_stats *out);
 

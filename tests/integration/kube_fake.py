@@ -5,6 +5,7 @@ spec.nodeName=NODE answered with a PodList shaped like the real API's (the field
 kubelet-managed pod has, managedFields included), and failure modes switched at run time:
 slow (never answers), 401/403/500 with a Status body, truncated JSON, a 50 MB body."""
 
+import ctypes
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from lib import Skip
 
 NODE = "node-a"
+PR_SET_PDEATHSIG = 1
 
 
 def sh(*argv, cwd=None):
@@ -128,8 +130,9 @@ class FakeApi:
         self.port = httpd.server_address[1]
         self.url = "https://127.0.0.1:%d" % self.port
         self.pid = os.fork()
-        if self.pid == 0:  # the child serves until killed
+        if self.pid == 0:  # the child serves until killed, or until the test dies
             try:
+                ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
                 httpd.serve_forever()
             finally:
                 os._exit(0)

@@ -88,8 +88,9 @@ def register(r):
         d = tempfile.mkdtemp(prefix="twkube.")
         api = FakeApi(d)
         api.pods = three_pods()
-        agent = start_agent(ctx, api.agent_args())
+        agent = Agent(ctx.binary, api.agent_args())
         try:
+            agent.start()
             m = agent.wait_value("toolwatch_kubernetes_pods", 3, timeout=10)
             assert m.get("toolwatch_kubernetes_pods") == 3, m.text[-2000:]
             # nginx, log-shipper, migrate, shell, debugger-x7, job
@@ -130,12 +131,13 @@ def register(r):
         api = FakeApi(d)
         api.pods = three_pods()
         # 3 s: a 50 MB answer is cut at the size cap well within it, even under ASan
-        agent = start_agent(ctx, api.agent_args(timeout="3s", resync="1s"))
+        agent = Agent(ctx.binary, api.agent_args(timeout="3s", resync="1s"))
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
         runs = 0
         report = []
         try:
+            agent.start()
             agent.wait_value("toolwatch_kubernetes_pods", 3, timeout=10)
             # the good server first: the same measure as a baseline, side by side
             for mode, reason in (("good", None), ("slow", "timeout"), ("403", "http_403"),
@@ -200,34 +202,38 @@ def register(r):
         api = FakeApi(d)
         api.pods = three_pods()
         closed = "https://127.0.0.1:%d" % free_port_closed()
-        # no --kubernetes.ca-file: the system's CAs do not know the test CA
-        for extra, reason in ((api.agent_args(ca=False), "tls"),
-                              (api.agent_args(url=closed), "connect")):
-            agent = start_agent(ctx, extra)
-            try:
-                m = agent.wait_value("toolwatch_kubernetes_failures_total", 2, timeout=15,
-                                     reason=reason)
-                f = failures(m)
-                assert f[reason] >= 2, f
-                assert sum(f.values()) == f[reason], f
-                assert m.get("toolwatch_kubernetes_pods") == 0
-                assert m.get("toolwatch_kubernetes_requests_total", result="success") == 0
-                assert m.get("toolwatch_kubernetes_last_success_timestamp_seconds") == 0
-                assert http_get(agent.url + "/healthz")[0] == 200
-            finally:
-                rc = agent.stop()
-            assert rc == 0, agent.read_log()[-2000:]
-            log = agent.read_log()
-            assert "cannot list pods (%s)" % reason in log, log[-2000:]
-        api.stop()
+        try:
+            # no --kubernetes.ca-file: the system's CAs do not know the test CA
+            for extra, reason in ((api.agent_args(ca=False), "tls"),
+                                  (api.agent_args(url=closed), "connect")):
+                agent = Agent(ctx.binary, extra)
+                try:
+                    agent.start()
+                    m = agent.wait_value("toolwatch_kubernetes_failures_total", 2, timeout=15,
+                                         reason=reason)
+                    f = failures(m)
+                    assert f[reason] >= 2, f
+                    assert sum(f.values()) == f[reason], f
+                    assert m.get("toolwatch_kubernetes_pods") == 0
+                    assert m.get("toolwatch_kubernetes_requests_total", result="success") == 0
+                    assert m.get("toolwatch_kubernetes_last_success_timestamp_seconds") == 0
+                    assert http_get(agent.url + "/healthz")[0] == 200
+                finally:
+                    rc = agent.stop()
+                assert rc == 0, agent.read_log()[-2000:]
+                log = agent.read_log()
+                assert "cannot list pods (%s)" % reason in log, log[-2000:]
+        finally:
+            api.stop()
 
     @r.test
     def test_kube_stops_promptly_during_a_slow_request(ctx):
         d = tempfile.mkdtemp(prefix="twkube.")
         api = FakeApi(d)
         api.mode = "slow"
-        agent = start_agent(ctx, api.agent_args(timeout="60s", resync="30s"))
+        agent = Agent(ctx.binary, api.agent_args(timeout="60s", resync="30s"))
         try:
+            agent.start()
             assert wait_for(lambda: api.count("slow") >= 1, timeout=10), "no request"
             time.sleep(0.3)
             t0 = time.monotonic()
