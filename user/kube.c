@@ -2,7 +2,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,10 +349,11 @@ static int list_pods(struct kube *k, struct kube_podmap **map, char *why, size_t
 	else
 		result = err ? KUBE_FAIL_PARSE : LIST_OK;
 out:
-	/* a big body is not kept between lists */
+	/* a big body is not kept between lists, nor the memory of parsing it */
 	free(k->body);
 	k->body = NULL;
 	k->body_cap = k->body_len = 0;
+	malloc_trim(0);
 	return result;
 }
 
@@ -595,6 +598,7 @@ static int curl_setup(struct kube *k)
 struct kube *kube__start(const struct kube_options *o, char *err, size_t err_size)
 {
 	struct kube *k = calloc(1, sizeof(*k));
+	sigset_t all, old_mask;
 	pthread_condattr_t attr;
 	int e;
 
@@ -623,7 +627,12 @@ struct kube *kube__start(const struct kube_options *o, char *err, size_t err_siz
 		snprintf(err, err_size, "kubernetes: cannot configure libcurl: %s", strerror(-e));
 		goto fail;
 	}
+	/* the thread takes no signal (SIGPIPE of a broken connection included): the event
+	 * loop's signalfd gets them, wherever the agent starts the client */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
 	e = -pthread_create(&k->thread, NULL, run, k);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (e) {
 		snprintf(err, err_size, "kubernetes: cannot start thread: %s", strerror(-e));
 		goto fail;

@@ -33,7 +33,7 @@ struct kube_options {
 	uint64_t timeout_ns;		/* one request, connect to last byte (default 5s) */
 	uint64_t resync_ns;		/* periodic list (default 30s) */
 	uint64_t min_refresh_ns;	/* on-demand lists at most this often (default 1s) */
-	uint64_t max_body_bytes;	/* a larger body is a failure, too_large (default 8MiB) */
+	uint64_t max_body_bytes;	/* a larger body is a failure, too_large (default 4MiB) */
 };
 
 /* Fills o with the defaults above (enable false). Inline: the flag table stays pure. */
@@ -43,7 +43,7 @@ static inline void kube_options__init(struct kube_options *o)
 	    .timeout_ns = 5000000000ULL,
 	    .resync_ns = 30000000000ULL,
 	    .min_refresh_ns = 1000000000ULL,
-	    .max_body_bytes = 8ULL << 20,
+	    .max_body_bytes = 4ULL << 20,
 	};
 }
 

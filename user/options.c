@@ -67,7 +67,7 @@ const char agent_usage[] =
     "  --kubernetes.node-name=NAME  this node (default $NODE_NAME)\n"
     "  --kubernetes.timeout=D     one request, connect to last byte (default 5s)\n"
     "  --kubernetes.resync-interval=D  list the pods this often (default 30s)\n"
-    "  --kubernetes.max-body-size=SIZE  larger lists are refused (default 8MiB)\n"
+    "  --kubernetes.max-body-size=SIZE  larger lists are refused (default 4MiB)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
     "  --log.format=FORMAT        text, logfmt or json (default text)\n"
     "  -h, --help                 show this help\n"

@@ -223,7 +223,7 @@ static void test_options_kubernetes_flags(void **state)
 	assert_int_equal(o.kube.timeout_ns, 5000000000ULL);
 	assert_int_equal(o.kube.resync_ns, 30000000000ULL);
 	assert_int_equal(o.kube.min_refresh_ns, 1000000000ULL);
-	assert_int_equal(o.kube.max_body_bytes, 8 << 20);
+	assert_int_equal(o.kube.max_body_bytes, 4 << 20);
 	assert_int_equal(
 	    parse(&o, err, 8, "--kubernetes.enable", "--kubernetes.api-url=https://10.96.0.1:443",
 		  "--kubernetes.token-file=/run/tok", "--kubernetes.ca-file=/run/ca.crt",
