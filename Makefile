@@ -65,7 +65,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fram
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
-                         tests/integration/helpers/*.c tests/bench/*.c)
+                         tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
@@ -159,6 +159,11 @@ $(OUTPUT)/bench_rules: tests/bench/bench_rules.c $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(UNIT_LDLIBS) -o $@
 
+# The Kubernetes API client driven without the agent (tests/integration/test_kube.py).
+$(OUTPUT)/kube_probe: tests/integration/kube_probe.c $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
@@ -180,7 +185,7 @@ test: deps
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
 
-test-integration: $(BIN) $(HELPER_BINS)
+test-integration: $(BIN) $(HELPER_BINS) $(OUTPUT)/kube_probe
 	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers
 
 # Separate output tree so sanitizer objects never mix with the normal build.
