@@ -167,10 +167,10 @@ class FakeApi:
         os.rename(path + ".tmp", path)  # as the kubelet swaps a projected token
         return path
 
-    def agent_args(self, timeout="1s", resync="1s", url=None, ca=True):
+    def agent_args(self, timeout="1s", resync="1s", url=None, ca=True, token_file=None):
         return ["--kubernetes.enable", "--kubernetes.api-url=" + (url or self.url)] + \
                (["--kubernetes.ca-file=" + self.ca] if ca else []) + [
-                "--kubernetes.token-file=" + self.token_file(),
+                "--kubernetes.token-file=" + (token_file or self.token_file()),
                 "--kubernetes.node-name=" + self.node, "--kubernetes.timeout=" + timeout,
                 "--kubernetes.resync-interval=" + resync]
 

@@ -2,7 +2,7 @@
 """The Kubernetes API client against a fake API server over HTTPS (kube_fake.py): a good
 server (pods known, bearer token checked and re-read when it rotates), then each failure
 (slow, 401, 403, 500, truncated JSON, a 50 MB body with and without Content-Length, TLS,
-no listener): counted under the right reason, the last good map kept, no crash, and event
+no listener, an unreadable token): counted under the right reason, the last good map kept, no crash, and event
 consumption never stalled (exit -> count visible on /metrics, p99 < 100 ms, counts exact)
 while /metrics and /healthz answer promptly."""
 
@@ -299,7 +299,7 @@ def register(r):
         assert rc == 0, agent.read_log()[-2000:]
 
     @r.test
-    def test_kube_tls_and_connect_failures(ctx):
+    def test_kube_tls_connect_and_token_failures(ctx):
         d = tempfile.mkdtemp(prefix="twkube.")
         api = FakeApi(d)
         api.pods = three_pods()
@@ -307,7 +307,9 @@ def register(r):
         try:
             # no --kubernetes.ca-file: the system's CAs do not know the test CA
             for extra, reason in ((api.agent_args(ca=False), "tls"),
-                                  (api.agent_args(url=closed), "connect")):
+                                  (api.agent_args(url=closed), "connect"),
+                                  (api.agent_args(token_file=os.path.join(d, "no-token")),
+                                   "token")):
                 agent = Agent(ctx.binary, extra)
                 try:
                     agent.start()
