@@ -2,9 +2,10 @@
 """The Kubernetes API client against a fake API server over HTTPS (kube_fake.py): a good
 server (pods known, bearer token checked and re-read when it rotates), then each failure
 (slow, 401, 403, 500, truncated JSON, a 50 MB body with and without Content-Length, TLS,
-no listener, an unreadable token): counted under the right reason, the last good map kept, no crash, and event
-consumption never stalled (exit -> count visible on /metrics, p99 < 100 ms, counts exact)
-while /metrics and /healthz answer promptly."""
+no listener, an unreadable token): counted under the right reason, the last good map
+kept, no crash, and event consumption never stalled (exit -> count visible on /metrics,
+p99 < 100 ms, counts exact) while /metrics and /healthz answer promptly. kube_probe.c
+drives the lookups the event loop will make."""
 
 import os
 import subprocess
