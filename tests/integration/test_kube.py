@@ -46,11 +46,11 @@ def pct(samples, q):
     return samples[int(rank) - 1]
 
 
-def count_in(body, name):
-    """tool_executions_total of one tool, found without parsing the whole scrape (the
-    host-wide agent's scrape grows with every tool any test runs; parsing it would
-    measure Python, not the agent)."""
-    key = b'\ntool_executions_total{tool="' + name.encode() + b'"} '
+def value_in(body, series):
+    """The value of one series (its exact text, e.g. 'x{a="b"}'), found without parsing
+    the whole scrape: the agent is host-wide, its scrape grows with every tool any test on
+    the machine runs, and parsing it each time would measure Python, not the agent."""
+    key = b"\n" + series.encode() + b" "
     i = body.find(key)
     if i < 0:
         return 0.0
@@ -58,8 +58,16 @@ def count_in(body, name):
     return float(body[i + len(key):j])
 
 
+def count_in(body, name):
+    return value_in(body, 'tool_executions_total{tool="%s"}' % name)
+
+
+def failures_in(body, reason):
+    return value_in(body, 'toolwatch_kubernetes_failures_total{reason="%s"}' % reason)
+
+
 def fresh_sample(agent, tool, seen):
-    """Runs tool once; ms from its exit to its count on /metrics, and that scrape."""
+    """Runs tool once; ms from its exit to its count on /metrics, and that scrape's body."""
     name = os.path.basename(tool)
     pid = os.posix_spawn(tool, [tool], os.environ)
     os.waitpid(pid, 0)
@@ -68,7 +76,7 @@ def fresh_sample(agent, tool, seen):
         status, _, body = http_get(agent.url + "/metrics")
         assert status == 200, status
         if count_in(body, name) >= seen + 1:
-            return (time.monotonic() - t_exit) * 1000.0, Metrics(body.decode())
+            return (time.monotonic() - t_exit) * 1000.0, body
         if time.monotonic() - t_exit > 10:
             raise AssertionError("%s: count not visible 10 s after its exit" % name)
 
@@ -247,23 +255,28 @@ def register(r):
                                  ("500", "http_5xx"), ("truncated", "parse"),
                                  ("huge", "too_large"), ("huge_stream", "too_large"),
                                  ("401", "http_401")):
-                before = failures(agent.scrape())
                 served = api.count(mode)
                 api.mode = mode
+                # the client asks one list at a time: once the server sees one of this
+                # mode, the previous mode's last answer is counted
+                assert wait_for(lambda: api.count(mode) > served, timeout=15), mode
+                before = failures(agent.scrape())
                 samples = []
                 deadline = time.monotonic() + 30
                 # tools run all along; at least 2 failures of this kind happen meanwhile
                 while True:
-                    ms, m = fresh_sample(agent, tool, runs)
+                    ms, body = fresh_sample(agent, tool, runs)
                     runs += 1
                     samples.append(ms)
                     if len(samples) >= 100 and \
-                            (not reason or failures(m)[reason] >= before[reason] + 2):
+                            (not reason or failures_in(body, reason) >= before[reason] + 2):
                         break
                     assert time.monotonic() < deadline, \
-                        "%s: %d failures counted as %s in 30 s (server saw %d): %s" % (
-                            mode, failures(m).get(reason, 0) - before.get(reason, 0), reason,
-                            api.count(mode) - served, failures(m))
+                        "%s: %d samples, %d failures counted as %s in 30 s (server saw %d)" % (
+                            mode, len(samples), failures_in(body, reason or "timeout")
+                            - before.get(reason or "timeout", 0), reason,
+                            api.count(mode) - served)
+                m = Metrics(body.decode())
                 after = failures(m)
                 for other in REASONS:
                     if other != reason:
