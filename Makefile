@@ -27,10 +27,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -lpthread -lm
+UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
@@ -65,7 +65,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fram
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
-                         tests/integration/helpers/*.c tests/bench/*.c)
+                         tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
@@ -99,7 +99,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-de
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
             libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
-            docker.io debootstrap python3-yaml libpcre2-dev
+            docker.io debootstrap python3-yaml libpcre2-dev libcurl4-gnutls-dev libjansson-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -160,6 +160,11 @@ $(OUTPUT)/bench_rules: tests/bench/bench_rules.c $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(UNIT_LDLIBS) -o $@
 
+# The Kubernetes API client driven without the agent (tests/integration/test_kube.py).
+$(OUTPUT)/kube_probe: tests/integration/kube_probe.c $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null) $< $(LIB) \
@@ -181,7 +186,7 @@ test: deps
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
 
-test-integration: $(BIN) $(HELPER_BINS)
+test-integration: $(BIN) $(HELPER_BINS) $(OUTPUT)/kube_probe
 	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers
 
 # Separate output tree so sanitizer objects never mix with the normal build.

@@ -421,6 +421,51 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 				s->progs[i].name, s->progs[i].run_count);
 }
 
+/* toolwatch_kubernetes_*: the Kubernetes API client's figures, when it runs. */
+static void render_kube(const struct kube_stats *k, struct strbuf *out)
+{
+	uint64_t failed = 0;
+
+	if (!k->enabled)
+		return;
+	for (int f = 0; f < KUBE_FAIL_MAX; f++)
+		failed += k->failures[f];
+	family(out, "toolwatch_kubernetes_requests_total", "counter",
+	       "Pod lists requested from the Kubernetes API, by result.");
+	strbuf__appendf(out,
+			"toolwatch_kubernetes_requests_total{result=\"success\"} %" PRIu64 "\n",
+			k->requests_ok);
+	strbuf__appendf(
+	    out, "toolwatch_kubernetes_requests_total{result=\"failure\"} %" PRIu64 "\n", failed);
+	family(out, "toolwatch_kubernetes_failures_total", "counter",
+	       "Failed pod lists, by reason; the last good list stays in force.");
+	for (int f = 0; f < KUBE_FAIL_MAX; f++)
+		strbuf__appendf(out,
+				"toolwatch_kubernetes_failures_total{reason=\"%s\"} %" PRIu64 "\n",
+				kube_failure__name(f), k->failures[f]);
+	gauge1(out, "toolwatch_kubernetes_pods", "Pods of this node known from the last good list.",
+	       k->pods);
+	gauge1(out, "toolwatch_kubernetes_containers",
+	       "Container ids known from the last good list.", k->containers);
+	counter1(out, "toolwatch_kubernetes_items_dropped_total",
+		 "Pods and containers left out of good lists for missing or malformed fields.",
+		 k->items_dropped);
+	family(out, "toolwatch_kubernetes_lookups_total", "counter",
+	       "Name lookups by pod uid, by result (miss: the pod is not known).");
+	strbuf__appendf(out, "toolwatch_kubernetes_lookups_total{result=\"hit\"} %" PRIu64 "\n",
+			k->lookups_hit);
+	strbuf__appendf(out, "toolwatch_kubernetes_lookups_total{result=\"miss\"} %" PRIu64 "\n",
+			k->lookups_miss);
+	family(out, "toolwatch_kubernetes_last_success_timestamp_seconds", "gauge",
+	       "Unix time of the last good pod list; 0 before the first.");
+	strbuf__appendf(out, "toolwatch_kubernetes_last_success_timestamp_seconds %.3f\n",
+			k->last_success_unix);
+	family(out, "toolwatch_kubernetes_request_duration_seconds", "gauge",
+	       "Duration of the last pod list request, good or bad.");
+	strbuf__appendf(out, "toolwatch_kubernetes_request_duration_seconds %.6f\n",
+			k->last_duration_secs);
+}
+
 /* The three anomaly families, each over tools and over the host. */
 enum anomaly_metric {
 	METRIC_FLAG,   /* *_anomaly */
@@ -526,6 +571,7 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	render_anomalies(s, out);
 	render_anomaly_causes(s, out);
 	render_agent(s, version, out);
+	render_kube(&s->kube, out);
 out:
 	strbuf__free(&arena);
 	free(esc);

@@ -12,6 +12,7 @@
 #include "consumer.h"
 #include "http.h"
 #include "hub.h"
+#include "kube.h"
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
@@ -44,6 +45,7 @@ struct agent {
 	uint64_t cpu_busy, cpu_total; /* /proc/stat at the last window close */
 	bool prog_stats;	      /* --bpf.stats and the kernel is measuring */
 	struct rules *rules;	      /* --tools.rules, NULL without */
+	struct kube *kube;	      /* --kubernetes.enable, NULL without */
 	struct {
 		uint32_t uid;
 		bool used;
@@ -98,6 +100,8 @@ static void publish(struct agent *a, uint64_t gen)
 	if (windows__snapshot(a->detector, s))
 		pr_warn("snapshot without anomalies: out of memory");
 	s->prog_stats_enabled = a->prog_stats;
+	if (a->kube)
+		kube__stats(a->kube, &s->kube);
 	if (s->prog_stats_enabled)
 		s->nr_progs = loader__prog_stats(a->loader, s->progs, SNAPSHOT_MAX_PROGS);
 	hub__publish(&a->hub, s, gen);
@@ -265,6 +269,30 @@ static void on_hangup(void *ctx)
 		rules_reload(a);
 }
 
+/*
+ * The Kubernetes API client (its own thread): 0, also when neither flags nor environment
+ * name an API or a node (not in a pod: one warning, names stay empty), or -EINVAL (a
+ * malformed value) / -errno after one line.
+ */
+static int kube_start(struct agent *a)
+{
+	char why[512];
+
+	if (!a->opts->kube.enable)
+		return 0;
+	a->kube = kube__start(&a->opts->kube, why, sizeof(why));
+	if (!a->kube && errno == ENOENT) {
+		pr_warn("%s; running without pod names", why);
+		return 0;
+	}
+	if (!a->kube) {
+		pr_err("%s", why);
+		return errno == EINVAL ? -EINVAL : -EIO;
+	}
+	pr_info("kubernetes: listing pods from '%s'", kube__url(a->kube));
+	return 0;
+}
+
 /* The detector, with the baselines saved under --state.dir when they are usable. */
 static int detector_start(struct agent *a)
 {
@@ -428,6 +456,11 @@ int agent__run(const struct agent_options *o)
 		status = 2;
 		goto cleanup;
 	}
+	err = kube_start(&a);
+	if (err) {
+		status = err == -EINVAL ? 2 : 1;
+		goto cleanup;
+	}
 	/* baselines first: the ring buffer fills undrained from the attach on */
 	if (detector_start(&a) || tracing_start(&a) || serving_start(&a))
 		goto cleanup;
@@ -444,6 +477,7 @@ int agent__run(const struct agent_options *o)
 	save_state(&a);
 cleanup:
 	http__stop(a.http);
+	kube__stop(a.kube);
 	runtime__free(a.rt);
 	if (a.hub_ready)
 		hub__destroy(&a.hub);

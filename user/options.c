@@ -56,6 +56,18 @@ const char agent_usage[] =
     "  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
     "  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
     "  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
+    "  --kubernetes.enable        list this node's pods from the Kubernetes API\n"
+    "                             (namespace, pod and container names)\n"
+    "  --kubernetes.api-url=URL   API server (default in a pod: https://\n"
+    "                             $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)\n"
+    "  --kubernetes.token-file=FILE  bearer token, re-read for every request\n"
+    "                             (default the service account's)\n"
+    "  --kubernetes.ca-file=FILE  CA of the API server (default the service\n"
+    "                             account's ca.crt, else the system's CAs)\n"
+    "  --kubernetes.node-name=NAME  this node (default $NODE_NAME)\n"
+    "  --kubernetes.timeout=D     one request, connect to last byte (default 5s)\n"
+    "  --kubernetes.resync-interval=D  list the pods this often (default 30s)\n"
+    "  --kubernetes.max-body-size=SIZE  larger lists are refused (default 4MiB)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
     "  --log.format=FORMAT        text, logfmt or json (default text)\n"
     "  -h, --help                 show this help\n"
@@ -87,6 +99,7 @@ void agent_options__init(struct agent_options *o)
 	o->max_per_client = 16;
 	o->read_header_timeout_ns = 5ULL * 1000000000ULL;
 	o->idle_timeout_ns = 30ULL * 1000000000ULL;
+	kube_options__init(&o->kube);
 }
 
 #define SECOND_NS 1000000000ULL
@@ -198,6 +211,20 @@ static int set_log_level(void *opts, const char *v, char *why, size_t n)
 	return 0;
 }
 
+/* --kubernetes.api-url: an http(s) URL without a query (the client appends the path) */
+static int set_kube_api_url(void *opts, const char *v, char *why, size_t n)
+{
+	struct agent_options *o = opts;
+
+	if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
+	    strlen(v) >= sizeof(o->kube.api_url) || strpbrk(v, "?# \t\r\n")) {
+		snprintf(why, n, "want https://HOST[:PORT][/PATH]");
+		return -EINVAL;
+	}
+	snprintf(o->kube.api_url, sizeof(o->kube.api_url), "%s", v);
+	return 0;
+}
+
 #define AT(member) FLAG_FIELD(struct agent_options, member)
 
 static const struct flag agent_flags[] = {
@@ -236,6 +263,17 @@ static const struct flag agent_flags[] = {
     {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
     {"tools.idle-timeout", .kind = FLAG_DURATION, AT(tools_idle_timeout_ns)},
     {"tools.normalize", .kind = FLAG_BOOL, AT(tools_normalize)},
+    {"kubernetes.enable", .kind = FLAG_BOOL, AT(kube.enable)},
+    {"kubernetes.api-url", .kind = FLAG_CUSTOM, .set = set_kube_api_url},
+    {"kubernetes.token-file", .kind = FLAG_STRING, AT(kube.token_file), .want = "a file path"},
+    {"kubernetes.ca-file", .kind = FLAG_STRING, AT(kube.ca_file), .want = "a file path"},
+    {"kubernetes.node-name", .kind = FLAG_STRING, AT(kube.node_name), .want = "a node name"},
+    {"kubernetes.timeout", .kind = FLAG_DURATION, AT(kube.timeout_ns), .min = 10000000ULL,
+     .max = 600ULL * SECOND_NS},
+    {"kubernetes.resync-interval", .kind = FLAG_DURATION, AT(kube.resync_ns), .min = SECOND_NS,
+     .max = 86400ULL * SECOND_NS},
+    {"kubernetes.max-body-size", .kind = FLAG_SIZE, AT(kube.max_body_bytes), .min = 4096,
+     .max = 1ULL << 30},
 };
 
 static const struct flag_set agent_flag_set = {

@@ -9,6 +9,7 @@
 
 #include "anomaly.h"
 #include "flags.h"
+#include "kube.h"
 #include "probes.h"
 #include "log.h"
 
@@ -48,6 +49,7 @@ struct agent_options {
 	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
 	uint64_t tools_idle_timeout_ns;	    /* 0: names stay for the agent's life */
 	bool tools_normalize;
+	struct kube_options kube; /* --kubernetes.* */
 };
 
 /* Fills o with the documented defaults. */

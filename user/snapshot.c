@@ -54,6 +54,20 @@ const char *anomaly_cause__name(enum anomaly_cause c)
 	return (unsigned int)c < ANOMALY_CAUSE_MAX ? names[c] : NULL;
 }
 
+const char *kube_failure__name(enum kube_failure f)
+{
+	static const char *const names[KUBE_FAIL_MAX] = {
+	    [KUBE_FAIL_TIMEOUT] = "timeout",   [KUBE_FAIL_CONNECT] = "connect",
+	    [KUBE_FAIL_TLS] = "tls",	       [KUBE_FAIL_TOKEN] = "token",
+	    [KUBE_FAIL_HTTP_401] = "http_401", [KUBE_FAIL_HTTP_403] = "http_403",
+	    [KUBE_FAIL_HTTP_5XX] = "http_5xx", [KUBE_FAIL_HTTP_OTHER] = "http_other",
+	    [KUBE_FAIL_PARSE] = "parse",       [KUBE_FAIL_TOO_LARGE] = "too_large",
+	    [KUBE_FAIL_OTHER] = "other",
+	};
+
+	return (unsigned int)f < KUBE_FAIL_MAX ? names[f] : "unknown";
+}
+
 const char *anomaly_kind__severity(enum anomaly_kind k)
 {
 	return (unsigned int)k < ANOMALY_KIND_MAX ? kind_severities[k] : "unknown";

@@ -134,6 +134,39 @@ struct snapshot_anomaly {
 	enum anomaly_cause cause; /* while active: LATENCY_DEGRADATION, STATISTICAL_OUTLIER */
 };
 
+/* Why a request to the Kubernetes API failed (kube.c); label reason of its failures. */
+enum kube_failure {
+	KUBE_FAIL_TIMEOUT,    /* no complete answer within --kubernetes.timeout */
+	KUBE_FAIL_CONNECT,    /* no connection, or it broke */
+	KUBE_FAIL_TLS,	      /* handshake or certificate verification */
+	KUBE_FAIL_TOKEN,      /* the token file could not be read */
+	KUBE_FAIL_HTTP_401,   /* token refused */
+	KUBE_FAIL_HTTP_403,   /* RBAC: no list on pods */
+	KUBE_FAIL_HTTP_5XX,   /* server error */
+	KUBE_FAIL_HTTP_OTHER, /* any other status but 200 */
+	KUBE_FAIL_PARSE,      /* the body is not a PodList (garbage, truncated) */
+	KUBE_FAIL_TOO_LARGE,  /* the body exceeds --kubernetes.max-body-size */
+	KUBE_FAIL_OTHER,      /* anything else libcurl reports */
+	KUBE_FAIL_MAX,
+};
+
+/* The reason label: "timeout", "connect", ... "other"; "unknown" out of range. */
+const char *kube_failure__name(enum kube_failure f);
+
+/* The Kubernetes API client's own figures (kube__stats). */
+struct kube_stats {
+	bool enabled; /* the client runs: the families below are exported */
+	uint64_t requests_ok;
+	uint64_t failures[KUBE_FAIL_MAX];
+	uint64_t pods;		   /* in the map in force (the last good list) */
+	uint64_t containers;	   /* container ids in that map */
+	uint64_t items_dropped;	   /* pods/containers left out of good lists (bad fields) */
+	uint64_t lookups_hit;	   /* kube__lookup found the pod */
+	uint64_t lookups_miss;	   /* kube__lookup did not */
+	double last_success_unix;  /* wall time of the last good list; 0 never */
+	double last_duration_secs; /* of the last request, good or bad */
+};
+
 #define SNAPSHOT_MAX_PROGS 32
 #define SNAPSHOT_MAX_LOST  16
 
@@ -155,6 +188,7 @@ struct snapshot {
 	char *names;			    /* owned arena of tools[].name, may be NULL */
 	size_t nr_anomalies;
 	bool anomaly_enabled;
+	struct kube_stats kube; /* kube.enabled false: no toolwatch_kubernetes_* */
 };
 
 /*

@@ -117,8 +117,10 @@ def daemonset_least_privilege():
     assert not sc.get("privileged") and sc["allowPrivilegeEscalation"] is False
     assert sc["readOnlyRootFilesystem"] is True
     assert sc["capabilities"] == {"drop": ["ALL"], "add": ["BPF", "PERFMON"]}, sc
-    assert pod["automountServiceAccountToken"] is False
+    # the token is mounted into the agent's pod only (it lists pods), not for the account
+    assert pod["automountServiceAccountToken"] is True
     assert kinds["ServiceAccount"]["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == kinds["ServiceAccount"]["metadata"]["name"]
     assert kinds["Namespace"]["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"] == "privileged"
     tracefs = [v for v in pod["volumes"] if v["name"] == "tracefs"][0]
@@ -136,6 +138,27 @@ def daemonset_least_privilege():
         readme = f.read()
     for cap in sc["capabilities"]["add"]:
         assert re.search(r"^\| `CAP_%s` \|" % cap, readme, re.M), "README lacks CAP_%s" % cap
+
+
+@check
+def rbac_reads_pods_only():
+    docs = [d for d in yaml.safe_load_all(load("kubernetes", "toolwatch.yaml")) if d]
+    kinds = {d["kind"]: d for d in docs}
+    assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
+    role, binding, sa = kinds["ClusterRole"], kinds["ClusterRoleBinding"], kinds["ServiceAccount"]
+    # read-only, pods only: what the Kubernetes API client needs (README, RBAC)
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"],
+                              "verbs": ["get", "list", "watch"]}], role["rules"]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
+                                  "kind": "ClusterRole", "name": role["metadata"]["name"]}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"],
+                                    "namespace": sa["metadata"]["namespace"]}]
+    c = kinds["DaemonSet"]["spec"]["template"]["spec"]["containers"][0]
+    assert "--kubernetes.enable" in c["args"] or \
+        any(a.startswith("--metrics.labels=") for a in c["args"]), c["args"]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert "`--kubernetes.enable`" in readme and "ClusterRole" in readme
 
 
 def main():

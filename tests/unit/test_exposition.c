@@ -154,6 +154,59 @@ static void test_render_golden_counters(void **state)
 	strbuf__free(&out);
 }
 
+static void test_render_kubernetes_families(void **state)
+{
+	struct snapshot *s = one_tool_snapshot("t");
+	struct strbuf out = {};
+
+	/* off: not a line of it */
+	exposition__render(s, "1.2.3", &out);
+	assert_null(strstr(out.buf, "toolwatch_kubernetes_"));
+	strbuf__free(&out);
+	s->kube = (struct kube_stats){
+	    .enabled = true,
+	    .requests_ok = 7,
+	    .pods = 3,
+	    .containers = 6,
+	    .items_dropped = 1,
+	    .lookups_hit = 10,
+	    .lookups_miss = 2,
+	    .last_success_unix = 1764670000.25,
+	    .last_duration_secs = 0.0125,
+	};
+	s->kube.failures[KUBE_FAIL_TIMEOUT] = 2;
+	s->kube.failures[KUBE_FAIL_TOO_LARGE] = 1;
+	exposition__render(s, "1.2.3", &out);
+	assert_non_null(strstr(out.buf,
+			       "# TYPE toolwatch_kubernetes_requests_total counter\n"
+			       "toolwatch_kubernetes_requests_total{result=\"success\"} 7\n"
+			       "toolwatch_kubernetes_requests_total{result=\"failure\"} 3\n"));
+	assert_non_null(strstr(out.buf,
+			       "toolwatch_kubernetes_failures_total{reason=\"timeout\"} 2\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"connect\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"tls\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"token\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"http_401\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"http_403\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"http_5xx\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"http_other\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"parse\"} 0\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"too_large\"} 1\n"
+			       "toolwatch_kubernetes_failures_total{reason=\"other\"} 0\n"));
+	assert_non_null(strstr(out.buf, "# TYPE toolwatch_kubernetes_pods gauge\n"
+					"toolwatch_kubernetes_pods 3\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_kubernetes_containers 6\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_kubernetes_items_dropped_total 1\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_kubernetes_lookups_total{result=\"hit\"} 10\n"
+					"toolwatch_kubernetes_lookups_total{result=\"miss\"} 2\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_kubernetes_last_success_timestamp_seconds "
+					"1764670000.250\n"));
+	assert_non_null(
+	    strstr(out.buf, "toolwatch_kubernetes_request_duration_seconds 0.012500\n"));
+	assert_string_equal(kube_failure__name(KUBE_FAIL_MAX), "unknown");
+	strbuf__free(&out);
+}
+
 static void test_render_waits_and_anomaly_cause(void **state)
 {
 	struct snapshot *s = one_tool_snapshot("t");
@@ -264,6 +317,7 @@ int main(void)
 	    cmocka_unit_test(test_decimal_is_exact),
 	    cmocka_unit_test(test_render_golden_histogram_lines),
 	    cmocka_unit_test(test_render_golden_counters),
+	    cmocka_unit_test(test_render_kubernetes_families),
 	    cmocka_unit_test(test_render_waits_and_anomaly_cause),
 	    cmocka_unit_test(test_render_hostile_tool_name),
 	    cmocka_unit_test(test_render_every_histogram_ends_with_count),

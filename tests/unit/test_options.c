@@ -212,6 +212,48 @@ static void test_options_every_flag(void **state)
 	assert_int_equal(o.state_save_interval_ns, 60000000000ULL);
 }
 
+static void test_options_kubernetes_flags(void **state)
+{
+	struct agent_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 0), OPTIONS_OK);
+	assert_false(o.kube.enable);
+	assert_string_equal(o.kube.api_url, "");
+	assert_int_equal(o.kube.timeout_ns, 5000000000ULL);
+	assert_int_equal(o.kube.resync_ns, 30000000000ULL);
+	assert_int_equal(o.kube.min_refresh_ns, 1000000000ULL);
+	assert_int_equal(o.kube.max_body_bytes, 4 << 20);
+	assert_int_equal(
+	    parse(&o, err, 8, "--kubernetes.enable", "--kubernetes.api-url=https://10.96.0.1:443",
+		  "--kubernetes.token-file=/run/tok", "--kubernetes.ca-file=/run/ca.crt",
+		  "--kubernetes.node-name=node-a", "--kubernetes.timeout=2s",
+		  "--kubernetes.resync-interval=1m", "--kubernetes.max-body-size=16MiB"),
+	    OPTIONS_OK);
+	assert_true(o.kube.enable);
+	assert_string_equal(o.kube.api_url, "https://10.96.0.1:443");
+	assert_string_equal(o.kube.token_file, "/run/tok");
+	assert_string_equal(o.kube.ca_file, "/run/ca.crt");
+	assert_string_equal(o.kube.node_name, "node-a");
+	assert_int_equal(o.kube.timeout_ns, 2000000000ULL);
+	assert_int_equal(o.kube.resync_ns, 60000000000ULL);
+	assert_int_equal(o.kube.max_body_bytes, 16 << 20);
+	assert_int_equal(parse(&o, err, 1, "--kubernetes.api-url=http://127.0.0.1:8001/"),
+			 OPTIONS_OK);
+	const char *bad[] = {"--kubernetes.api-url=ftp://x",
+			     "--kubernetes.api-url=https://x/?watch=1",
+			     "--kubernetes.api-url=10.96.0.1",
+			     "--kubernetes.timeout=1ms",
+			     "--kubernetes.resync-interval=10ms",
+			     "--kubernetes.max-body-size=1",
+			     "--kubernetes.node-name="};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&o, err, 1, bad[i]), OPTIONS_ERROR);
+		assert_non_null(strstr(err, "--kubernetes."));
+		assert_null(strchr(err, '\n'));
+	}
+}
+
 static void test_options_help_and_version(void **state)
 {
 	struct agent_options o;
@@ -249,6 +291,7 @@ int main(void)
 	    cmocka_unit_test(test_options_repeated_flag_refused),
 	    cmocka_unit_test(test_options_web_flags),
 	    cmocka_unit_test(test_options_every_flag),
+	    cmocka_unit_test(test_options_kubernetes_flags),
 	    cmocka_unit_test(test_options_help_and_version),
 	};
 
