@@ -84,14 +84,15 @@ help:
 	@echo '  deploy-check      schema, promtool and static checks of deploy/ (npm, promtool)'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
-	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
+	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run;'
+	@echo '                    BASE=<git ref>: that commit built too, before/after in one table)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
 	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
 	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
-	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
+	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
 # Packages the build, the tests and the benchmark need (Debian 12). Quick when all present.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
@@ -206,10 +207,15 @@ fuzz: deps
 		LDFLAGS='-fsanitize=address,undefined' fuzz-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(patsubst $(OUTPUT)/%,build-fuzz/%,$(FUZZ_BINS))
 
+# BASE=<git ref>: that commit's agent, built in a temporary git worktree into its own output
+# tree, runs alternately with this one ("base" beside "agent": before and after in one table)
+BENCH_BASE := $(OUTPUT)/bench-base
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor $(OUTPUT)/bench_rules
+	$(if $(BASE),$(Q)tests/bench/build_base.sh '$(BASE)' $(BENCH_BASE))
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
-		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
+		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick) \
+		$(if $(BASE),--base-bin $(BENCH_BASE)/toolwatch --base-name '$(BASE)') $(BENCH_ARGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)
