@@ -80,7 +80,8 @@ help:
 	@echo '  run               deps + build + run the agent on its defaults (root)'
 	@echo '  test              deps + build + unit and integration tests (root)'
 	@echo '  test-unit         cmocka unit tests only (no root needed)'
-	@echo '  test-integration  root integration tests against the real agent'
+	@echo '  test-integration  root integration tests against the real agent (RAW_TP=1: on the'
+	@echo '                    raw-tracepoint fallback; INTEGRATION_ARGS="-k NAME ...")'
 	@echo '  deploy-check      schema, promtool and static checks of deploy/ (npm, promtool)'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
@@ -182,7 +183,8 @@ test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
 
 test-integration: $(BIN) $(HELPER_BINS)
-	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers
+	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
+		$(if $(RAW_TP),--raw-tp) $(INTEGRATION_ARGS)
 
 # Separate output tree so sanitizer objects never mix with the normal build.
 test-asan: deps

@@ -247,7 +247,7 @@ static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 {
 	const unsigned int nr_shed = sizeof(shed_order) / sizeof(shed_order[0]);
-	int err;
+	int err, raw_err;
 
 	for (unsigned int round = 0;; round++) {
 		err = *btf ? try_load(l, want, true) : -ENOTSUP;
@@ -256,13 +256,19 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 		/* no privilege: shedding families would not help */
 		if (err == -EPERM)
 			return err;
-		if (!try_load(l, want, false)) {
+		raw_err = try_load(l, want, false);
+		if (!raw_err) {
 			if (*btf)
 				pr_warn("BTF tracepoints refused (%s): using raw tracepoints",
 					strerror(-err));
 			*btf = false;
 			goto raw;
 		}
+		/* raw tracepoints only (no BTF, or forced): theirs is the error to report */
+		if (!*btf)
+			err = raw_err;
+		if (err == -EPERM)
+			return err;
 		while (round < nr_shed && !want[shed_order[round]])
 			round++;
 		if (round >= nr_shed)
