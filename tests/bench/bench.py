@@ -17,7 +17,9 @@ Overheads are medians of per-round ratios against the none run of the same round
 times drift on shared machines, back-to-back ratios hold. Beside wall-clock figures, the CPU
 time per unit of work (workload plus the monitor's own process) and, from the kernel's BPF
 run-time statistics, the in-kernel time per exec / round trip / MB: the latter does not
-depend on what else the machine is doing. Nothing here asserts a timing; targets are printed
+depend on what else the machine is doing; with them, the ring-buffer bytes per execution
+(the producer position of the agent's ring buffer, before and after each workload).
+Nothing here asserts a timing; targets are printed
 as OK/MISS beside the figures. A peer that cannot run is printed as n/a with the reason and
 written as null, never estimated. Other processes with BPF on tracepoints (another agent)
 skew every mode: runs wait briefly for them to go, and are flagged and left out if they
