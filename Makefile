@@ -81,18 +81,20 @@ help:
 	@echo '  run               deps + build + run the agent on its defaults (root)'
 	@echo '  test              deps + build + unit and integration tests (root)'
 	@echo '  test-unit         cmocka unit tests only (no root needed)'
-	@echo '  test-integration  root integration tests against the real agent'
+	@echo '  test-integration  root integration tests against the real agent (RAW_TP=1: on the'
+	@echo '                    raw-tracepoint fallback; INTEGRATION_ARGS="-k NAME ...")'
 	@echo '  deploy-check      schema, promtool and static checks of deploy/ (npm, promtool)'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
-	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run)'
+	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run;'
+	@echo '                    BASE=<git ref>: that commit built too, before/after in one table)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
 	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
 	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
-	@echo 'variables: V=1 (show commands), QUICK=1 (bench), CI=true (skips fail)'
+	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
 # Packages the build, the tests and the benchmark need (Debian 12). Quick when all present.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
@@ -187,7 +189,8 @@ test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
 
 test-integration: $(BIN) $(HELPER_BINS) $(OUTPUT)/kube_probe
-	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers
+	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
+		$(if $(RAW_TP),--raw-tp) $(INTEGRATION_ARGS)
 
 # Separate output tree so sanitizer objects never mix with the normal build.
 test-asan: deps
@@ -212,10 +215,15 @@ fuzz: deps
 		LDFLAGS='-fsanitize=address,undefined' fuzz-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(patsubst $(OUTPUT)/%,build-fuzz/%,$(FUZZ_BINS))
 
+# BASE=<git ref>: that commit's agent, built in a temporary git worktree into its own output
+# tree, runs alternately with this one ("base" beside "agent": before and after in one table)
+BENCH_BASE := $(OUTPUT)/bench-base
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor $(OUTPUT)/bench_rules
+	$(if $(BASE),$(Q)tests/bench/build_base.sh '$(BASE)' $(BENCH_BASE))
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
-		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick)
+		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick) \
+		$(if $(BASE),--base-bin $(BENCH_BASE)/toolwatch --base-name '$(BASE)') $(BENCH_ARGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

@@ -101,7 +101,7 @@ int BPF_PROG(handle_rq_done, struct request *rq, blk_status_t error, unsigned in
 	if (!start)
 		return 0;
 	now = bpf_ktime_get_ns();
-	switch (BPF_CORE_READ(rq, cmd_flags) & 0xff /* REQ_OP_MASK */) {
+	switch (rq->cmd_flags & 0xff /* REQ_OP_MASK */) { /* BTF-typed: a direct load */
 	case 0:
 		op = TW_BLOCK_READ;
 		break;

@@ -9,7 +9,7 @@
 
 /*
  * Processes already running at start: tracked as partial executions and written to the
- * iterator's output as tw_exec_rec records (argv is filled in by the agent from /proc).
+ * iterator's output as TW_EXEC_ITER_SIZE records (argv is added by the agent from /proc).
  */
 SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
@@ -18,6 +18,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	struct tw_exec_state fresh = {};
 	struct tw_exec_rec *rec;
 	__u32 tgid, zero = 0;
+	long n;
 
 	if (!task || task->pid != task->tgid || (task->flags & PF_KTHREAD))
 		return 0;
@@ -37,16 +38,17 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->tgid = tgid;
 	rec->ppid = task->real_parent->tgid;
 	rec->uid = task->cred->uid.val;
-	rec->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	rec->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	rec->start_ns = fresh.start_ns;
 	rec->flags = TW_F_PARTIAL;
 	rec->args_size = 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
-	rec->filename[0] = '\0';
 	/* the executable's own name, for when the agent cannot read /proc/PID/exe */
-	bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
-				  BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name));
-	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	n = bpf_probe_read_kernel_str(
+	    rec->data, TW_PATH_LEN, BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name));
+	rec->filename_size = n > 0 ? n : 0;
+	/* a fixed stride: the header and a TW_PATH_LEN slot (the agent adds argv) */
+	bpf_seq_write(ctx->meta->seq, rec, TW_EXEC_ITER_SIZE);
 	return 0;
 }
 

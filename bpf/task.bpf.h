@@ -15,6 +15,15 @@
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define TASK_DEAD	  0x80
 
+/*
+ * One field, read the cheapest way the program type allows: BTF-typed programs (tp_btf,
+ * iterators, bpf_get_current_task_btf()) hold trusted pointers and load it directly;
+ * raw tracepoints probe-read it through CO-RE. btf must be a compile-time constant of an
+ * inlined caller so that each instantiation keeps one side: direct is the plain C
+ * expression, the rest are BPF_CORE_READ()'s arguments for the same field.
+ */
+#define TW_READ(btf, direct, ...) ((btf) ? (direct) : BPF_CORE_READ(__VA_ARGS__))
+
 static __always_inline bool is_kthread(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
@@ -60,6 +69,21 @@ static __always_inline __u64 mm_peak_rss_bytes(struct mm_struct *mm, __u64 page_
 	__u64 hiwater = BPF_CORE_READ(mm, hiwater_rss) * page_bytes;
 	__u64 now = mm_rss_bytes(mm, page_bytes);
 
+	return hiwater > now ? hiwater : now;
+}
+
+/* mm_peak_rss_bytes() for a BTF-typed mm (direct loads; NULL reads as 0) */
+static __always_inline __u64 mm_peak_rss_bytes_btf(struct mm_struct *mm, __u64 page_bytes)
+{
+	__s64 pages;
+	__u64 hiwater, now;
+
+	if (!mm)
+		return 0;
+	pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
+		mm->rss_stat[MM_SHMEMPAGES].count;
+	now = pages > 0 ? (__u64)pages * page_bytes : 0;
+	hiwater = mm->hiwater_rss * page_bytes;
 	return hiwater > now ? hiwater : now;
 }
 

@@ -37,6 +37,8 @@ const volatile __u64 page_size = 4096;
 const volatile bool runqlat_enabled = true;
 /* exits wait for the task's last switch (handle_switch attached); else emitted at once */
 const volatile bool defer_exits = true;
+/* BTF-typed tasks available: syscall tracepoints use bpf_get_current_task_btf() */
+const volatile bool btf_tasks = false;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -162,12 +164,25 @@ struct {
 	__type(value, __u64);
 } host_counts SEC(".maps");
 
-/* scratch for values too big for the BPF stack */
+/* room for the largest exec record (struct tw_exec_rec and its variable parts) */
+struct exec_buf {
+	char bytes[TW_EXEC_REC_MAX];
+};
+
+/* where handle_exec builds an exec record, output at its real size (per CPU: no sharing) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tw_exec_rec);
+	__type(value, struct exec_buf);
+} exec_buf SEC(".maps");
+
+/* the iterators' own scratch: an iterator may be preempted, a tracepoint program not */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_buf);
 } scratch SEC(".maps");
 
 struct {
@@ -370,32 +385,89 @@ static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 
+/* Deletes key from a hash map if it is there: a lookup takes no lock, a delete does. */
+static __always_inline void map_delete_present(void *map, const void *key)
+{
+	if (bpf_map_lookup_elem(map, key))
+		bpf_map_delete_elem(map, key);
+}
+
+/*
+ * Outputs the exec record of a new execution: built in exec_buf, argv and path copied
+ * once each straight into it, then only the bytes used go to the ring buffer.
+ */
+static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u32 ppid, __u32 uid,
+				      __u64 cgid, __u64 now, const char *filename, const bool btf)
+{
+	unsigned long arg_start, arg_end;
+	struct tw_exec_rec *rec;
+	struct mm_struct *mm;
+	__u64 fsize, asize;
+	__u32 zero = 0;
+	long n;
+
+	rec = bpf_map_lookup_elem(&exec_buf, &zero);
+	if (!rec)
+		return;
+	rec->type = TW_REC_EXEC;
+	rec->tgid = tgid;
+	rec->ppid = ppid;
+	rec->uid = uid;
+	rec->cgroup_id = cgid;
+	rec->start_ns = now;
+	rec->flags = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+
+	n = bpf_probe_read_kernel_str(rec->data, TW_PATH_LEN, filename);
+	fsize = n > 0 ? n : 0;
+	/* keep the clamped registers themselves: the verifier must see the bounds */
+	barrier_var(fsize);
+	if (fsize > TW_PATH_LEN)
+		fsize = TW_PATH_LEN;
+
+	mm = TW_READ(btf, task->mm, task, mm);
+	arg_start = TW_READ(btf, mm->arg_start, mm, arg_start);
+	arg_end = TW_READ(btf, mm->arg_end, mm, arg_end);
+	asize = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (asize > TW_ARGS_LEN) {
+		asize = TW_ARGS_LEN;
+		rec->flags |= TW_F_ARGS_TRUNC;
+	}
+	barrier_var(asize);
+	if (asize > TW_ARGS_LEN)
+		asize = 0;
+	if (bpf_probe_read_user(rec->data + fsize, asize, (void *)arg_start))
+		asize = 0;
+	rec->filename_size = fsize;
+	rec->args_size = asize;
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + fsize + asize, rb_flags()))
+		count_lost(TW_LOST_RINGBUF_EXEC);
+}
+
+/* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
 static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
-				   struct linux_binprm *bprm)
+				   struct linux_binprm *bprm, const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u32 ppid = task_ppid(task);
+	__u32 tgid = TW_READ(btf, task->tgid, task, tgid);
+	__u32 ppid = TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct tw_exec_state fresh = {}, *st;
 	struct exec_try *try;
-	struct tw_exec_rec *rec;
-	struct mm_struct *mm;
-	__u64 old_peak;
-	unsigned long arg_start, arg_end;
-	__u64 size;
+	__u64 old_peak = 0;
 
 	/* bytes moved before the exec belong to the image (or owner) that moved them */
 	fold_net(task, tgid);
 	/* the replaced image's peak, measured at execve entry while it still existed */
 	try = bpf_map_lookup_elem(&exec_tries, &old_pid);
-	old_peak = try ? try->peak_rss_bytes : 0;
-
+	if (try) {
+		old_peak = try->peak_rss_bytes;
+		bpf_map_delete_elem(&exec_tries, &old_pid);
+	}
 	/* a successful exec ends any failed attempts and the fork-child status */
-	bpf_map_delete_elem(&exec_tries, &old_pid);
-	bpf_map_delete_elem(&exec_pending, &tgid);
-	bpf_map_delete_elem(&owners, &tgid);
+	map_delete_present(&exec_pending, &tgid);
+	map_delete_present(&owners, &tgid);
 
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
@@ -407,45 +479,19 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		return 0;
 
 	fresh.start_ns = now;
-	raw_add_signal(&fresh.base, task);
-	raw_add_thread(&fresh.base, task);
+	if (btf) {
+		raw_add_signal_btf(&fresh.base, task);
+		raw_add_thread_btf(&fresh.base, task);
+	} else {
+		raw_add_signal(&fresh.base, task);
+		raw_add_thread(&fresh.base, task);
+	}
 	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;
 	}
-
-	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost(TW_LOST_RINGBUF_EXEC);
-		return 0;
-	}
-	rec->type = TW_REC_EXEC;
-	rec->tgid = tgid;
-	rec->ppid = ppid;
-	rec->uid = uid;
-	rec->cgroup_id = cgid;
-	rec->start_ns = now;
-	rec->flags = 0;
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
-				  BPF_CORE_READ(bprm, filename));
-
-	mm = BPF_CORE_READ(task, mm);
-	arg_start = BPF_CORE_READ(mm, arg_start);
-	arg_end = BPF_CORE_READ(mm, arg_end);
-	size = arg_end > arg_start ? arg_end - arg_start : 0;
-	if (size > TW_ARGS_LEN) {
-		size = TW_ARGS_LEN;
-		rec->flags |= TW_F_ARGS_TRUNC;
-	}
-	/* keep the clamped register itself: the verifier must see size <= TW_ARGS_LEN */
-	barrier_var(size);
-	if (size > TW_ARGS_LEN)
-		size = 0;
-	if (bpf_probe_read_user(rec->args, size, (void *)arg_start))
-		size = 0;
-	rec->args_size = size;
-	bpf_ringbuf_submit(rec, rb_flags());
+	emit_exec(task, tgid, ppid, uid, cgid, now, TW_READ(btf, bprm->filename, bprm, filename),
+		  btf);
 	return 0;
 }
 
@@ -507,13 +553,13 @@ static __always_inline int on_exit(struct task_struct *task)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid, bprm);
+	return on_exec(p, old_pid, bprm, true);
 }
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(handle_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid, bprm);
+	return on_exec(p, old_pid, bprm, false);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -533,9 +579,16 @@ static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_try t = {.filename = (__u64)filename};
-	struct mm_struct *mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+	struct mm_struct *mm;
 
-	t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
+	if (btf_tasks) {
+		/* a trusted task: direct loads instead of probe-read helper calls */
+		mm = bpf_get_current_task_btf()->mm;
+		t.peak_rss_bytes = mm_peak_rss_bytes_btf(mm, page_size);
+	} else {
+		mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+		t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
+	}
 
 	if (bpf_map_update_elem(&exec_tries, &tid, &t, BPF_ANY))
 		count_lost(TW_LOST_PENDING_FULL);
@@ -620,11 +673,11 @@ int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	__u32 owner = ptgid, *up;
 
 	/* threads share their process's execution */
-	if (BPF_CORE_READ(child, pid) != ctgid)
+	if (child->pid != ctgid)
 		return 0;
 	if (!bpf_map_lookup_elem(&execs, &ptgid)) {
 		up = bpf_map_lookup_elem(&owners, &ptgid);

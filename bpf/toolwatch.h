@@ -65,6 +65,12 @@ enum tw_host_counter {
 	TW_HOST_MAX,
 };
 
+/*
+ * An execution that started: this header, then filename_size bytes of the executable's
+ * path (its NUL included) and args_size bytes of argv (NUL separated), back to back and
+ * unpadded. A ring-buffer record is exactly sizeof(struct tw_exec_rec) + filename_size +
+ * args_size bytes: only what was copied travels (docs/architecture.md, "Exec records").
+ */
 struct tw_exec_rec {
 	__u32 type; /* TW_REC_EXEC */
 	__u32 tgid;
@@ -73,11 +79,20 @@ struct tw_exec_rec {
 	__u64 cgroup_id;
 	__u64 start_ns; /* CLOCK_MONOTONIC of the exec (fork time when TW_F_PARTIAL) */
 	__u32 flags;
-	__u32 args_size; /* bytes used in args */
+	__u16 filename_size; /* bytes of data[] holding the path, <= TW_PATH_LEN */
+	__u16 args_size;     /* bytes of data[] after the path holding argv, <= TW_ARGS_LEN */
 	char comm[TW_COMM_LEN];
-	char filename[TW_PATH_LEN];
-	char args[TW_ARGS_LEN];
+	char data[]; /* filename, then args */
 };
+
+/* The largest exec record: the header with a full path and a full argv. */
+#define TW_EXEC_REC_MAX (sizeof(struct tw_exec_rec) + TW_PATH_LEN + TW_ARGS_LEN)
+/*
+ * The task iterator (dump_task) writes records of this fixed size: the header and a
+ * TW_PATH_LEN slot holding filename_size bytes of path, args_size 0 (the agent reads argv
+ * from /proc and hands the consumer a sized record).
+ */
+#define TW_EXEC_ITER_SIZE (sizeof(struct tw_exec_rec) + TW_PATH_LEN)
 
 /*
  * Resources consumed by one execution, its threads and its children that did not exec.

@@ -43,6 +43,30 @@ static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_s
 	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
 }
 
+/* raw_add_thread() and raw_add_signal() for BTF-typed programs: direct loads, no helpers */
+static __always_inline void raw_add_thread_btf(struct tw_raw_usage *r, struct task_struct *t)
+{
+	r->cpu_ns += t->se.sum_exec_runtime;
+	r->utime_ns += t->utime;
+	r->stime_ns += t->stime;
+	r->read_bytes += t->ioac.read_bytes;
+	r->write_bytes += t->ioac.write_bytes;
+	r->runq_ns += t->sched_info.run_delay;
+	if (delayacct_on)
+		r->blkio_ns += t->delays->blkio_delay;
+}
+
+static __always_inline void raw_add_signal_btf(struct tw_raw_usage *r, struct task_struct *t)
+{
+	struct signal_struct *sig = t->signal;
+
+	r->cpu_ns += sig->sum_sched_runtime;
+	r->utime_ns += sig->utime;
+	r->stime_ns += sig->stime;
+	r->read_bytes += sig->ioac.read_bytes;
+	r->write_bytes += sig->ioac.write_bytes;
+}
+
 static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
 {
 	r->cpu_ns = sat_sub(r->cpu_ns, base->cpu_ns);

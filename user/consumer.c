@@ -227,26 +227,34 @@ static void drop_running(struct consumer *c, struct inflight *e)
 		(ev)->cgroup_id = (rec)->cgroup_id;                                                \
 	} while (0)
 
+/* Whether an exec record's variable parts fill exactly its size and stay in their limits. */
+static bool exec_rec_valid(const struct tw_exec_rec *rec, size_t size)
+{
+	return rec->filename_size <= TW_PATH_LEN && rec->args_size <= TW_ARGS_LEN &&
+	       size == sizeof(*rec) + rec->filename_size + rec->args_size;
+}
+
 static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
 	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
-	size_t args_size = rec->args_size < TW_ARGS_LEN ? rec->args_size : TW_ARGS_LEN;
+	size_t args_size = rec->args_size;
+	const char *args = rec->data + rec->filename_size;
 	struct inflight *e;
 	struct exec_event ev = {};
 
 	registry__agent(r)->events_exec++;
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
-	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
+	copy_str(path, sizeof(path), rec->data, rec->filename_size);
 	if (!c->rules || !rules__name(c->rules,
 				      &(struct rules_process){.comm = comm,
-							      .args = rec->args,
+							      .args = args,
 							      .args_size = args_size,
 							      .uid = rec->uid,
 							      .username = c->username,
 							      .ctx = c->username_ctx},
 				      name, sizeof(name)))
-		tool__name(path, comm, rec->args, args_size, name, sizeof(name));
+		tool__name(path, comm, args, args_size, name, sizeof(name));
 
 	e = inflight_find(c, rec->tgid);
 	if (e)
@@ -261,7 +269,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 			e->path = strdup(path);
 			e->args = args_size ? malloc(args_size) : NULL;
 			if (e->args) {
-				memcpy(e->args, rec->args, args_size);
+				memcpy(e->args, args, args_size);
 				e->args_size = args_size;
 			}
 		}
@@ -274,7 +282,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	ev.success = true;
 	ev.comm = comm;
 	ev.filename = path;
-	ev.args = rec->args;
+	ev.args = args;
 	ev.args_size = args_size;
 	emit(c, &ev);
 }
@@ -468,7 +476,7 @@ int consumer__handle(struct consumer *c, const void *data, size_t size)
 	if (size >= sizeof(type))
 		memcpy(&type, data, sizeof(type));
 	min = record_min_size(type);
-	if (!min || size < min) {
+	if (!min || size < min || (type == TW_REC_EXEC && !exec_rec_valid(data, size))) {
 		registry__agent(c->cfg.registry)->events_malformed++;
 		return 0;
 	}

@@ -201,6 +201,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
 	skel->rodata->runqlat_enabled = want[PROBE_RUNQLAT] && btf;
 	skel->rodata->defer_exits = btf;
+	skel->rodata->btf_tasks = btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
@@ -246,7 +247,7 @@ static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 {
 	const unsigned int nr_shed = sizeof(shed_order) / sizeof(shed_order[0]);
-	int err;
+	int err, raw_err;
 
 	for (unsigned int round = 0;; round++) {
 		err = *btf ? try_load(l, want, true) : -ENOTSUP;
@@ -255,13 +256,19 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 		/* no privilege: shedding families would not help */
 		if (err == -EPERM)
 			return err;
-		if (!try_load(l, want, false)) {
+		raw_err = try_load(l, want, false);
+		if (!raw_err) {
 			if (*btf)
 				pr_warn("BTF tracepoints refused (%s): using raw tracepoints",
 					strerror(-err));
 			*btf = false;
 			goto raw;
 		}
+		/* raw tracepoints only (no BTF, or forced): theirs is the error to report */
+		if (!*btf)
+			err = raw_err;
+		if (err == -EPERM)
+			return err;
 		while (round < nr_shed && !want[shed_order[round]])
 			round++;
 		if (round >= nr_shed)
@@ -487,24 +494,33 @@ static ssize_t read_proc(int pid, const char *name, char *buf, size_t size)
 	return n;
 }
 
-static void fill_from_proc(struct tw_exec_rec *rec)
+/*
+ * Completes an iterator's exec record (TW_EXEC_ITER_SIZE bytes in rec, which has room for
+ * TW_EXEC_REC_MAX) from /proc: the executable's path and argv. Returns its size.
+ */
+static size_t fill_from_proc(struct tw_exec_rec *rec)
 {
-	char path[64];
+	char link[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", rec->tgid);
-	n = readlink(path, rec->filename, sizeof(rec->filename) - 1);
-	if (n > 0) /* else the kernel's name of the executable stays */
-		rec->filename[n] = '\0';
-	n = read_proc((int)rec->tgid, "cmdline", rec->args, sizeof(rec->args));
-	rec->args_size = n > 0 ? (__u32)n : 0;
+	if (rec->filename_size > TW_PATH_LEN)
+		rec->filename_size = 0;
+	snprintf(link, sizeof(link), "/proc/%u/exe", rec->tgid);
+	n = readlink(link, rec->data, TW_PATH_LEN - 1);
+	if (n > 0) { /* else the kernel's name of the executable stays */
+		rec->data[n] = '\0';
+		rec->filename_size = (__u16)(n + 1);
+	}
+	n = read_proc((int)rec->tgid, "cmdline", rec->data + rec->filename_size, TW_ARGS_LEN);
+	rec->args_size = n > 0 ? (__u16)n : 0;
+	return sizeof(*rec) + rec->filename_size + rec->args_size;
 }
 
 /* Runs an iterator program whose output is a sequence of fixed-size records. */
 static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
-	static char buf[64 * sizeof(struct tw_exec_rec)];
+	static char buf[64 * TW_EXEC_REC_MAX];
 	struct bpf_link *link;
 	size_t have = 0;
 	int fd, err = 0;
@@ -534,12 +550,14 @@ static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 			union {
 				struct tw_exec_rec exec;
 				struct tw_sample_rec sample;
+				char bytes[TW_EXEC_REC_MAX];
 			} rec;
+			size_t size = rec_size;
 
 			memcpy(&rec, buf + off, rec_size);
 			if (fill)
-				fill_from_proc(&rec.exec);
-			fn(&rec, rec_size, ctx);
+				size = fill_from_proc(&rec.exec);
+			fn(&rec, size, ctx);
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
@@ -555,7 +573,7 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 {
 	if (!l->enabled[PROBE_TASK_ITER])
 		return -EOPNOTSUPP;
-	return run_iter(l->skel->progs.dump_task, sizeof(struct tw_exec_rec), true, fn, ctx);
+	return run_iter(l->skel->progs.dump_task, TW_EXEC_ITER_SIZE, true, fn, ctx);
 }
 
 int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)

@@ -3,11 +3,13 @@
 """toolwatch benchmark: overhead, capacity, cost and freshness, side by side.
 
 usage: bench.py --bin build/toolwatch --helpers build/helpers --out build/bench.json [--quick]
-               [--floor build/floor] [--only SECTION ...]
+               [--floor build/floor] [--only SECTION ...] [--base-bin B --base-name REF]
 
 Modes compared on the same workloads, alternating A B A B ... over rounds (medians):
   none       no BPF of ours attached
   floor      build/floor: empty programs on exactly the agent's tracepoints
+  base       with --base-bin (make bench BASE=<git ref>): the agent built from another
+             commit, run alternately with the current one in the same rounds ("before")
   agent      build/toolwatch with default settings, scraped every second
   exitsnoop  libbpf-tools exitsnoop > /dev/null             (exec storm only)
   bpftrace   a process-age-at-exit histogram one-liner        (exec storm only)
@@ -15,7 +17,9 @@ Overheads are medians of per-round ratios against the none run of the same round
 times drift on shared machines, back-to-back ratios hold. Beside wall-clock figures, the CPU
 time per unit of work (workload plus the monitor's own process) and, from the kernel's BPF
 run-time statistics, the in-kernel time per exec / round trip / MB: the latter does not
-depend on what else the machine is doing. Nothing here asserts a timing; targets are printed
+depend on what else the machine is doing; with them, the ring-buffer bytes per execution
+(the producer position of the agent's ring buffer, before and after each workload).
+Nothing here asserts a timing; targets are printed
 as OK/MISS beside the figures. A peer that cannot run is printed as n/a with the reason and
 written as null, never estimated. Other processes with BPF on tracepoints (another agent)
 skew every mode: runs wait briefly for them to go, and are flagged and left out if they
@@ -27,15 +31,18 @@ Sections: overhead capacity cost scrape bpf_cost peers rules (all by default).
 """
 
 import argparse
+import ctypes
 import http.client
 import json
 import math
+import mmap
 import os
 import platform
 import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -76,6 +83,11 @@ TARGETS = {  # the issue's minimum bar; printed, never asserted
     "freshness_p99_ms": 100.0, "rules_50_added_us": 2.0,
 }
 SMALL_RINGBUF = 4096
+# the hooks an execution's life runs through: their BPF time per execution is the exec
+# path's cost, whatever else (other processes' traffic) hits the other hooks meanwhile
+EXEC_PATH_TPS = {"sched_process_exec", "sched_process_exit", "sched_process_fork",
+                 "sched_process_free", "sched_switch", "sys_enter_execve", "sys_exit_execve",
+                 "sys_enter_execveat", "sys_exit_execveat"}
 BPFTRACE_PROG = ("tracepoint:sched:sched_process_exit "
                  "{ @age_us = hist((nsecs - curtask->start_time) / 1000); }")
 NCPU = os.cpu_count() or 1
@@ -178,6 +190,51 @@ def comm_of(pid):
             return f.read().strip()
     except OSError:
         return "?"
+
+
+# ---- ring-buffer bytes --------------------------------------------------------------------
+
+BPF_MAP_GET_FD_BY_ID = 14
+BPF_MAP_TYPE_RINGBUF = 27
+NR_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
+PAGE = mmap.PAGESIZE
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def ringbuf_ids(pid):
+    """Ids of the BPF ring buffers a process holds file descriptors to."""
+    ids = []
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue
+        if re.search(r"^map_type:\s*%d$" % BPF_MAP_TYPE_RINGBUF, info, re.M):
+            ids.append(int(re.search(r"^map_id:\s*(\d+)", info, re.M).group(1)))
+    return ids
+
+
+def ring_produced(pid):
+    """Bytes ever written to pid's BPF ring buffers, the 8-byte record headers and the
+    rounding to 8 included: each buffer's producer position, read from its read-only
+    mmap'ed producer page. The same for any build of the agent: no cooperation needed."""
+    if NR_BPF is None:
+        raise Unavailable("no bpf(2) number for %s" % platform.machine())
+    total = 0
+    for map_id in ringbuf_ids(pid):
+        attr = (ctypes.c_uint32 * 4)(map_id, 0, 0, 0)
+        fd = _libc.syscall(ctypes.c_long(NR_BPF), ctypes.c_long(BPF_MAP_GET_FD_BY_ID),
+                           ctypes.byref(attr), ctypes.c_long(ctypes.sizeof(attr)))
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "BPF_MAP_GET_FD_BY_ID %d" % map_id)
+        try:
+            with mmap.mmap(fd, 2 * PAGE, mmap.MAP_SHARED, mmap.PROT_READ) as m:
+                total += struct.unpack_from("<Q", m, PAGE)[0]
+        finally:
+            os.close(fd)
+    return total
 
 
 # ---- HTTP ---------------------------------------------------------------------------------
@@ -297,9 +354,10 @@ class AgentMode(Mode):
     """The agent on a free port, scraped every second by a background thread."""
     name = "agent"
 
-    def __init__(self, binary, args=(), workdir=None, scrape_interval=1.0):
+    def __init__(self, binary, args=(), workdir=None, scrape_interval=1.0, name="agent"):
         self.binary, self.args, self.workdir = binary, list(args), workdir
         self.scrape_interval = scrape_interval
+        self.name = name  # "base" for the agent built from --base-bin
 
     def start(self):
         log_path = tempfile.mktemp(prefix="agent-", suffix=".log", dir=self.workdir)
@@ -423,6 +481,7 @@ class Bench:
         self.bin = os.path.abspath(args.bin)
         self.floor = os.path.abspath(args.floor or os.path.join(os.path.dirname(self.bin),
                                                                  "floor"))
+        self.base = os.path.abspath(args.base_bin) if args.base_bin else None
         self.tmp = tempfile.mkdtemp(prefix="twbench.")
         self.true = self.helper("static_true")
         self.res = {}
@@ -433,6 +492,13 @@ class Bench:
 
     def helper(self, name):
         return os.path.join(self.h, name)
+
+    def agents(self):
+        """(label, binary) of the agents compared: the base build first when there is one."""
+        return ([("base", self.base)] if self.base else []) + [("agent", self.bin)]
+
+    def agent_labels(self):
+        return [label for label, _ in self.agents()]
 
     def note(self, msg):
         self.notes.append(msg)
@@ -469,9 +535,11 @@ class Bench:
     # 1, 2, 8b: exec storm, TCP, peers' exec storm
     def overhead(self):
         c = self.cfg
-        modes = [("none", Mode), ("floor", lambda: FloorMode(self.floor)),
-                 ("agent", lambda: AgentMode(self.bin, workdir=self.tmp)),
-                 ("exitsnoop", ExitsnoopMode), ("bpftrace", BpftraceMode)]
+        modes = [("none", Mode), ("floor", lambda: FloorMode(self.floor))]
+        for label, binary in self.agents():
+            modes.append((label, lambda b=binary, n=label: AgentMode(b, workdir=self.tmp,
+                                                                      name=n)))
+        modes += [("exitsnoop", ExitsnoopMode), ("bpftrace", BpftraceMode)]
         rounds, unavailable, attach = [], {}, {}
         t_start = time.monotonic()
         for r in range(c["rounds_max"]):
@@ -520,7 +588,8 @@ class Bench:
                     ", left out" if len(ok) >= 2 else ", kept (fewer than 2 clean rounds)"))
             return ok if len(ok) >= 2 else rs
 
-        use = {mode: clean(mode) for mode in ("floor", "agent", "exitsnoop", "bpftrace")}
+        use = {mode: clean(mode) for mode in ["floor"] + self.agent_labels() +
+               ["exitsnoop", "bpftrace"]}
         use["none"] = rounds
 
         def med(mode, key):
@@ -548,9 +617,9 @@ class Bench:
             """keys: (json suffix, round key, higher is better) per measure."""
             out = {}
             for suffix, key, tp in keys:
-                for mode in ("none", "floor", "agent"):
+                for mode in ["none", "floor"] + self.agent_labels():
                     out["%s_%s" % (mode, suffix)] = med(mode, key)
-                for mode in ("floor", "agent"):
+                for mode in ["floor"] + self.agent_labels():
                     pre = "%s_%soverhead_pct" % (mode, "" if suffix == unit else "cpu_")
                     out[pre] = over(mode, key, tp)
                     out[pre + "_range"] = spread(mode, key, tp)
@@ -578,6 +647,8 @@ class Bench:
             if k in unavailable:
                 peers[k + "_unavailable"] = unavailable[k]
         self.res.setdefault("agent", {})["cpu_s_per_1000_exec"] = med("agent", "agent_cpu_s_1000")
+        if self.base:
+            self.res["agent"]["base_cpu_s_per_1000_exec"] = med("base", "agent_cpu_s_1000")
         self.res["raw_rounds"] = rounds
         self.rounds_done = len(rounds)
 
@@ -890,33 +961,20 @@ class Bench:
         return {"p50_ms": pct(samples, 0.5), "p99_ms": pct(samples, 0.99),
                 "max_ms": samples[-1], "samples": n, "extra_scrapes": slow}
 
-    # 7: BPF cost per event, the agent's and the floor's, on the same workloads
+    # 7: BPF cost per event, the agent's (and the base build's) and the floor's, on the same
+    # workloads; ring-buffer bytes per unit of work beside it
     def bpf_cost(self):
         c = self.cfg
-        m = AgentMode(self.bin, ["--bpf.stats"], workdir=self.tmp, scrape_interval=0).start()
-        try:
-            b0 = m.scrape()
-            agent_parts = self.bpf_workload(c, m.pid)
-            b1 = m.scrape()
-        finally:
-            m.stop()
-        # the agent's own exported statistics over the whole run (bpftool if it has none)
-        m0, m1 = self.prog_metrics(b0), self.prog_metrics(b1)
-        source = "metrics"
-        if not m1:
-            source = "bpftool"
-            m0, m1 = {}, {}
-            for part in agent_parts.values():
-                for prog, (ns, n) in part["progs"].items():
-                    t, k = m1.get(prog, (0, 0))
-                    m1[prog] = (t + ns, k + n)
-            self.note("agent exports no toolwatch_bpf_program_* series: bpftool stats used")
-        res, events = {}, {}
-        for prog, (t1, n1) in m1.items():
-            t0, n0 = m0.get(prog, (0, 0))
-            if n1 - n0 > 0:
-                res[prog] = (t1 - t0) / (n1 - n0)
-                events[prog] = n1 - n0
+        acc = {label: {} for label in self.agent_labels()}
+        # with a base build: base, agent, base, agent (the machine drifts: alternate)
+        for _ in range(2 if self.base else 1):
+            for label, binary in self.agents():
+                m = AgentMode(binary, ["--bpf.stats"], workdir=self.tmp, scrape_interval=0,
+                              name=label).start()
+                try:
+                    self.merge_parts(acc[label], self.bpf_workload(c, m.pid, ring=True))
+                finally:
+                    m.stop()
         floor_parts = {}
         f = FloorMode(self.floor, stats=True)
         try:
@@ -927,53 +985,77 @@ class Bench:
                 f.stop()
         except Unavailable as e:
             self.note("floor stats: n/a: %s" % e)
-        floor_res = {}
-        for part in floor_parts.values():
-            for prog, (ns, n) in part["progs"].items():
-                t, k = floor_res.get(prog, (0, 0))
-                floor_res[prog] = (t + ns, k + n)
-        self.res["bpf_ns_per_event"] = res
-        self.res["bpf_events"] = events
-        self.res["bpf_ns_per_event_floor"] = {k: t / n for k, (t, n) in floor_res.items() if n}
-        self.res["bpf_stats_source"] = source
-        # in-kernel time per unit of work: noise-free beside the wall-clock comparisons
+        self.res["bpf_stats_source"] = "kernel run_time_ns/run_cnt of the attached programs"
         per = {}
-        for who, parts in (("agent", agent_parts), ("floor", floor_parts)):
+        for who, parts in list(acc.items()) + [("floor", floor_parts)]:
+            progs = {}
+            for part in parts.values():
+                for prog, (ns, n) in part["progs"].items():
+                    t, k = progs.get(prog, (0, 0))
+                    progs[prog] = (t + ns, k + n)
+            suffix = "" if who == "agent" else "_" + who
+            self.res["bpf_ns_per_event" + suffix] = {p: t / n for p, (t, n) in progs.items()
+                                                     if n}
+            self.res["bpf_events" + suffix] = {p: n for p, (t, n) in progs.items() if n}
             for w, part in parts.items():
                 total = sum(ns for ns, _ in part["progs"].values())
+                # executions the kernel saw (sched_process_exec runs): other processes'
+                # executions on a shared machine count in both numerator and denominator
+                execs = sum(n for p, (_, n) in part["progs"].items()
+                            if self.prog_tp.get(p) == "sched_process_exec")
+                path = sum(ns for p, (ns, _) in part["progs"].items()
+                           if self.prog_tp.get(p) in EXEC_PATH_TPS)
                 per["%s_%s" % (who, w)] = {
                     "ns_per_unit": total / part["units"], "unit": part["unit"],
+                    "ns_per_kernel_exec": total / execs if execs else None,
+                    "exec_path_ns_per_kernel_exec": path / execs if execs else None,
+                    "ring_bytes_per_unit": (part["ring_bytes"] / part["units"]
+                                            if "ring_bytes" in part else None),
+                    "ring_bytes_per_kernel_exec": (part["ring_bytes"] / execs
+                                                   if "ring_bytes" in part and execs else None),
                     "programs": {p: {"ns_per_unit": ns / part["units"],
                                      "events_per_unit": n / part["units"]}
                                  for p, (ns, n) in part["progs"].items() if n}}
         self.res["bpf_per_unit"] = per
 
-    def bpf_workload(self, c, pid):
+    @staticmethod
+    def merge_parts(into, parts):
+        """Adds one run's {workload: {units, unit, progs, ring_bytes}} into another's."""
+        for w, part in parts.items():
+            if w not in into:
+                into[w] = {"units": 0, "unit": part["unit"], "progs": {}}
+            d = into[w]
+            d["units"] += part["units"]
+            for p, (ns, n) in part["progs"].items():
+                t, k = d["progs"].get(p, (0, 0))
+                d["progs"][p] = (t + ns, k + n)
+            if "ring_bytes" in part:
+                d["ring_bytes"] = d.get("ring_bytes", 0) + part["ring_bytes"]
+
+    def bpf_workload(self, c, pid, ring=False):
         """Storm, ping-pong and bulk, with the kernel's per-program statistics of pid's
-        tracepoint programs taken between them: {workload: {units, unit, progs}}."""
+        tracepoint programs (and, with ring, the bytes its ring buffer took) between them:
+        {workload: {units, unit, progs, ring_bytes}}."""
         out = {}
         k = self.kernel_stats(pid)
+        r0 = ring_produced(pid) if ring else 0
         for name, run in (("exec_storm", lambda: self.storm(c["stats_storm"])),
                           ("tcp_pingpong", lambda: self.tcp("pingpong", c["stats_tcp_s"])),
                           ("tcp_bulk", lambda: self.tcp("bulk", c["stats_tcp_s"]))):
             r = run()
+            if name == "exec_storm":
+                time.sleep(0.2)  # the last exits are emitted at their final switch
             k2 = self.kernel_stats(pid)
             units, unit = ((r["count"], "exec") if name == "exec_storm" else
                            (r["round_trips"], "round trip") if name == "tcp_pingpong" else
                            (r["bytes"] / 1e6, "MB"))
             out[name] = {"units": units, "unit": unit, "progs": {
                 p: (t - k.get(p, (0, 0))[0], n - k.get(p, (0, 0))[1]) for p, (t, n) in k2.items()}}
+            if ring:
+                r1 = ring_produced(pid)
+                out[name]["ring_bytes"] = r1 - r0
+                r0 = r1
             k = k2
-        return out
-
-    @staticmethod
-    def prog_metrics(body):
-        """{program: (ns, runs)} from the agent's toolwatch_bpf_program_* series."""
-        out = {}
-        for prog, v in re.findall(rb'^toolwatch_bpf_program_run_seconds_total\{program="([^"]*)"\}'
-                                  rb" (\S+)$", body, re.M):
-            runs = sample(body, "toolwatch_bpf_program_runs_total", program=prog.decode())
-            out[prog.decode()] = (float(v) * 1e9, runs)
         return out
 
     def kernel_stats(self, pid):
@@ -1085,26 +1167,33 @@ class Bench:
                  (" (quick)" if self.args.quick else "", NCPU, cpu, platform.release()))
         self.out()
         es, pp, bk = r.get("exec_storm", {}), r.get("tcp_pingpong", {}), r.get("tcp_bulk", {})
+        # with --base-bin: a "base" column (the other build) beside "agent" (this one)
+        cols = ["floor"] + self.agent_labels()
+        head = "%-24s" + " %8s" * (len(cols) + 1) + " %7s" * len(cols)
         if es:
-            self.out("%-24s %8s %8s %8s %7s %7s  %s" % (
-                "medians of %d rounds" % getattr(self, "rounds_done", 0), "none", "floor",
-                "agent", "floor%", "agent%", "target"))
+            if self.base:
+                self.out("base = %s, agent = this build" % self.args.base_name)
+            self.out((head + "  %s") % tuple(
+                ["medians of %d rounds" % getattr(self, "rounds_done", 0), "none"] + cols +
+                [c_ + "%" for c_ in cols] + ["target"]))
 
         def row(label, sec, unit, cpu_unit, fmt, target):
             if not sec:
                 return
             ov = sec.get("agent_overhead_pct")
-            self.out("%-24s %8s %8s %8s %7s %7s  <=%.0f%% %s" % (
-                label, f(sec["none_" + unit], fmt), f(sec["floor_" + unit], fmt),
-                f(sec["agent_" + unit], fmt), p(sec["floor_overhead_pct"]), p(ov), target,
-                verdict(le(ov, target))))
-            self.out("%-24s %8s %8s %8s %7s %7s" % (
-                "  " + cpu_unit.replace("_", " "), f(sec["none_" + cpu_unit], "%.2f"),
-                f(sec["floor_" + cpu_unit], "%.2f"), f(sec["agent_" + cpu_unit], "%.2f"),
-                p(sec["floor_cpu_overhead_pct"]), p(sec["agent_cpu_overhead_pct"])))
-            rg = sec.get("agent_overhead_pct_range")
-            if rg:
-                self.out("  agent per-round range %+.1f%% .. %+.1f%%" % tuple(rg))
+            self.out((head + "  <=%.0f%% %s") % tuple(
+                [label, f(sec["none_" + unit], fmt)] +
+                [f(sec.get(m_ + "_" + unit), fmt) for m_ in cols] +
+                [p(sec.get(m_ + "_overhead_pct")) for m_ in cols] +
+                [target, verdict(le(ov, target))]))
+            self.out(head % tuple(
+                ["  " + cpu_unit.replace("_", " "), f(sec["none_" + cpu_unit], "%.2f")] +
+                [f(sec.get(m_ + "_" + cpu_unit), "%.2f") for m_ in cols] +
+                [p(sec.get(m_ + "_cpu_overhead_pct")) for m_ in cols]))
+            for m_ in self.agent_labels():
+                rg = sec.get(m_ + "_overhead_pct_range")
+                if rg:
+                    self.out("  %s per-round range %+.1f%% .. %+.1f%%" % ((m_,) + tuple(rg)))
 
         row("exec storm, s", es, "s", "cpu_us_per_exec",
             "%.2f", TARGETS["exec_storm"])
@@ -1189,31 +1278,7 @@ class Bench:
                                              verdict(le(fr["p99_ms"],
                                                         TARGETS["freshness_p99_ms"]))))
         if r.get("bpf_ns_per_event"):
-            # the floor's empty program on each tracepoint (program name -> tracepoint)
-            fl = {self.prog_tp.get(p, p): ns
-                  for p, ns in r.get("bpf_ns_per_event_floor", {}).items()}
-            self.out("BPF cost from kernel stats (%s)" % r.get("bpf_stats_source"))
-            self.out("  %-22s %-20s %7s %6s %9s" % ("program", "tracepoint", "ns/ev", "empty",
-                                                   "events"))
-            for prog, ns in sorted(r["bpf_ns_per_event"].items(), key=lambda kv: -kv[1]):
-                tp = self.prog_tp.get(prog, "(not a tracepoint)")
-                self.out("  %-22s %-20s %7.0f %6s %9d" % (
-                    prog, tp, ns, f(fl.get(tp), "%.0f"), r["bpf_events"].get(prog, 0)))
-            per = r.get("bpf_per_unit", {})
-            for w, base, key in (("exec_storm", "exec_storm", "none_cpu_us_per_exec"),
-                                 ("tcp_pingpong", "tcp_pingpong", "none_cpu_us_per_round_trip"),
-                                 ("tcp_bulk", "tcp_bulk", "none_cpu_s_per_gb")):
-                a, fo = per.get("agent_" + w), per.get("floor_" + w)
-                if not a:
-                    continue
-                cpu = r.get(base, {}).get(key)
-                if cpu and w == "tcp_bulk":
-                    cpu = cpu * 1e3  # s per GB -> us per MB
-                share = ", %.2f%% of none's CPU" % (a["ns_per_unit"] / 1e3 / cpu * 100) \
-                    if cpu else ""
-                self.out("  %-12s %.2f us BPF per %s (floor %s)%s" % (
-                    w, a["ns_per_unit"] / 1e3, a["unit"],
-                    f(fo and fo["ns_per_unit"] / 1e3, "%.2f"), share))
+            self.report_bpf(r)
         pe = r.get("peers", {})
         if "toolwatch_capture_pct" in pe:
             pc = pe.get("process_exporter_capture_pct")
@@ -1234,6 +1299,59 @@ class Bench:
         for n in self.notes:
             self.out("note: " + n)
         self.out("wall time %.0f s" % wall)
+
+    def report_bpf(self, r):
+        """Per program ns per event (base build beside this one), BPF time and ring-buffer
+        bytes per unit of work."""
+        def f(v, fmt="%.0f"):
+            return "n/a" if v is None else fmt % v
+
+        labels = self.agent_labels()
+        # the floor's empty program on each tracepoint (program name -> tracepoint)
+        fl = {self.prog_tp.get(p_, p_): ns
+              for p_, ns in r.get("bpf_ns_per_event_floor", {}).items()}
+        ns = {lb: r.get("bpf_ns_per_event" + ("" if lb == "agent" else "_" + lb), {})
+              for lb in labels}
+        per = r.get("bpf_per_unit", {})
+        self.out("BPF cost from kernel stats (%s)" % r.get("bpf_stats_source"))
+        self.out(("  %-20s %-20s" + " %6s" * len(labels) + " %6s %8s") % tuple(
+            ["program", "tracepoint"] + ["%s ns" % lb[:3] for lb in labels] +
+            ["empty", "ev/exec"]))
+        progs = sorted(set().union(*[set(v) for v in ns.values()]),
+                       key=lambda p_: -ns["agent"].get(p_, 0))
+        ex = per.get("agent_exec_storm", {}).get("programs", {})
+        for prog in progs:
+            tp = self.prog_tp.get(prog, "(not a tracepoint)")
+            self.out(("  %-20s %-20s" + " %6s" * len(labels) + " %6s %8s") % tuple(
+                [prog, tp] + [f(ns[lb].get(prog)) for lb in labels] +
+                [f(fl.get(tp)), f(ex.get(prog, {}).get("events_per_unit"), "%.2f")]))
+        for w, key in (("exec_storm", "none_cpu_us_per_exec"),
+                       ("tcp_pingpong", "none_cpu_us_per_round_trip"),
+                       ("tcp_bulk", "none_cpu_s_per_gb")):
+            a, fo = per.get("agent_" + w), per.get("floor_" + w)
+            if not a:
+                continue
+            cpu = r.get(w, {}).get(key)
+            if cpu and w == "tcp_bulk":
+                cpu = cpu * 1e3  # s per GB -> us per MB
+            share = ", %.2f%% of none's CPU" % (a["ns_per_unit"] / 1e3 / cpu * 100) \
+                if cpu else ""
+            before = "".join(" (%s %.2f)" % (lb, per[lb + "_" + w]["ns_per_unit"] / 1e3)
+                             for lb in labels if lb != "agent" and lb + "_" + w in per)
+            self.out("  %-12s %.2f us BPF per %s%s (floor %s)%s" % (
+                w, a["ns_per_unit"] / 1e3, a["unit"], before,
+                f(fo and fo["ns_per_unit"] / 1e3, "%.2f"), share))
+        # per execution the kernel saw: immune to other processes' executions
+        row = []
+        for lb in labels:
+            e = per.get(lb + "_exec_storm", {})
+            row.append("%s %s us BPF (exec path %s), %s ring bytes" % (
+                lb, f(e.get("ns_per_kernel_exec") and e["ns_per_kernel_exec"] / 1e3, "%.2f"),
+                f(e.get("exec_path_ns_per_kernel_exec") and
+                  e["exec_path_ns_per_kernel_exec"] / 1e3, "%.2f"),
+                f(e.get("ring_bytes_per_kernel_exec"))))
+        self.out("  per execution (sched_process_exec runs): " + "; ".join(row) +
+                 " (target <=4 us)")
 
     def json_out(self, wall):
         r = dict(self.res)
@@ -1263,6 +1381,9 @@ def main():
     ap.add_argument("--floor", help="floor loader (default: next to --bin)")
     ap.add_argument("--quick", action="store_true", help="smaller counts (< 2 minutes)")
     ap.add_argument("--only", action="append", choices=SECTIONS)
+    ap.add_argument("--base-bin", help="an agent built from another commit, run alternately "
+                    "with --bin as the 'base' column (make bench BASE=<git ref>)")
+    ap.add_argument("--base-name", default="base", help="the base build's label (its ref)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("bench: needs root (BPF)", file=sys.stderr)

@@ -249,11 +249,13 @@ def register(r):
         # the path taken where BTF-typed tracepoints are refused, forced on purpose;
         # run-queue latency asked for, but it cannot be measured there: reported off
         agent = Agent(ctx.binary, ["--probe.enable=runqlat"])
+        was = os.environ.get("TOOLWATCH_FORCE_RAW_TP")
         os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
         try:
             agent.start()
         finally:
-            del os.environ["TOOLWATCH_FORCE_RAW_TP"]
+            if was is None:  # run.py --raw-tp keeps it set for every test
+                del os.environ["TOOLWATCH_FORCE_RAW_TP"]
         try:
             assert "using raw tracepoints" in agent.read_log()
             tool = ctx.work.tool("tw_exit")

@@ -55,15 +55,39 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* room for the largest exec record, aligned as a ring-buffer sample is */
+union exec_buf {
+	struct tw_exec_rec rec;
+	char bytes[TW_EXEC_REC_MAX];
+};
+
+/* A sized exec record as the kernel writes it: header, path with its NUL, argv; its size. */
+static size_t make_exec(union exec_buf *b, uint32_t tgid, uint64_t start, const char *path,
+			const char *args, size_t args_size)
+{
+	size_t fsize = strlen(path) + 1;
+
+	memset(b, 0, sizeof(*b));
+	b->rec.type = TW_REC_EXEC;
+	b->rec.tgid = tgid;
+	b->rec.start_ns = start;
+	strncpy(b->rec.comm, "comm", sizeof(b->rec.comm) - 1);
+	memcpy(b->rec.data, path, fsize);
+	if (args_size)
+		memcpy(b->rec.data + fsize, args, args_size);
+	b->rec.filename_size = (__u16)fsize;
+	b->rec.args_size = (__u16)args_size;
+	return sizeof(b->rec) + fsize + args_size;
+}
+
 static void exec_rec(struct fixture *f, uint32_t tgid, uint64_t start, const char *path,
 		     uint32_t flags)
 {
-	struct tw_exec_rec rec = {.type = TW_REC_EXEC, .tgid = tgid, .start_ns = start};
+	union exec_buf b;
+	size_t size = make_exec(&b, tgid, start, path, NULL, 0);
 
-	rec.flags = flags;
-	strncpy(rec.filename, path, sizeof(rec.filename) - 1);
-	strncpy(rec.comm, "comm", sizeof(rec.comm) - 1);
-	consumer__handle(f->c, &rec, sizeof(rec));
+	b.rec.flags = flags;
+	consumer__handle(f->c, &b, size);
 }
 
 static void exit_rec(struct fixture *f, uint32_t tgid, uint64_t start, uint64_t end,
@@ -192,6 +216,56 @@ static void test_consumer_malformed_records_counted(void **state)
 	consumer__handle(f->c, junk, 2);
 	consumer__handle(f->c, &rec, sizeof(rec) - 1); /* truncated */
 	assert_int_equal(registry__agent(f->r)->events_malformed, 3);
+}
+
+static void test_consumer_sized_exec_record_names_by_argv(void **state)
+{
+	struct fixture *f = *state;
+	static const char argv[] = "sh\0/opt/jobs/nightly-backup.sh\0--full";
+	union exec_buf b;
+	size_t size = make_exec(&b, 77, 10, "/bin/sh", argv, sizeof(argv));
+
+	/* exactly the bytes used: header, 8 of path, 38 of argv (no fixed-size slots) */
+	assert_int_equal(size, sizeof(struct tw_exec_rec) + 8 + sizeof(argv));
+	consumer__handle(f->c, &b, size);
+	assert_int_equal(registry__agent(f->r)->events_malformed, 0);
+	assert_int_equal(stats_of(f, "nightly-backup.sh")->running, 1);
+	assert_string_equal(f->last_filename, "/bin/sh");
+	assert_int_equal(f->last.args_size, sizeof(argv));
+	/* a record without argv names by path */
+	size = make_exec(&b, 78, 10, "/usr/bin/curl", NULL, 0);
+	assert_int_equal(size, sizeof(struct tw_exec_rec) + 14);
+	consumer__handle(f->c, &b, size);
+	assert_int_equal(stats_of(f, "curl")->running, 1);
+}
+
+static void test_consumer_malformed_exec_records_counted(void **state)
+{
+	struct fixture *f = *state;
+	union exec_buf b;
+	size_t size = make_exec(&b, 5, 1, "/bin/true", "true", 5);
+
+	consumer__handle(f->c, &b, size - 1); /* argv cut short */
+	consumer__handle(f->c, &b, size + 1); /* a trailing byte no part accounts for */
+	b.rec.filename_size = TW_PATH_LEN + 1;
+	b.rec.args_size = 0;
+	consumer__handle(f->c, &b, sizeof(b.rec) + TW_PATH_LEN + 1); /* path over its limit */
+	b.rec.filename_size = 0;
+	b.rec.args_size = TW_ARGS_LEN + 1;
+	consumer__handle(f->c, &b, sizeof(b.rec) + TW_ARGS_LEN + 1); /* argv over its limit */
+	b.rec.args_size = 0xffff;
+	consumer__handle(f->c, &b, sizeof(b.rec) - 1); /* not even a header */
+	assert_int_equal(registry__agent(f->r)->events_malformed, 5);
+	assert_int_equal(registry__agent(f->r)->events_exec, 0);
+	assert_int_equal(consumer__inflight(f->c), 0);
+	/* the largest valid record passes */
+	memset(b.rec.data, 'a', TW_PATH_LEN + TW_ARGS_LEN);
+	b.rec.data[TW_PATH_LEN - 1] = '\0';
+	b.rec.filename_size = TW_PATH_LEN;
+	b.rec.args_size = TW_ARGS_LEN;
+	consumer__handle(f->c, &b, TW_EXEC_REC_MAX);
+	assert_int_equal(registry__agent(f->r)->events_malformed, 5);
+	assert_int_equal(registry__agent(f->r)->events_exec, 1);
 }
 
 static void sample(struct fixture *f, uint32_t tgid, uint64_t start, uint64_t cpu, uint64_t rss,
@@ -348,6 +422,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_consumer_stale_entry_counts_lost_exit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_malformed_records_counted, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_sized_exec_record_names_by_argv, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_malformed_exec_records_counted, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_wait_times_live_and_at_exit, setup,
 					    teardown),
