@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,7 +10,9 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "cgroup.h"
 #include "consumer.h"
+#include "identity.h"
 #include "http.h"
 #include "hub.h"
 #include "loader.h"
@@ -21,10 +24,12 @@
 #include "state.h"
 #include "windows.h"
 
-#define TICK_INTERVAL_NS  NS_PER_S	    /* periodic work */
-#define SNAPSHOT_WAIT_MS  250		    /* a scrape waits this long for a fresh snapshot */
-#define STALL_NS	  (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
-#define SAMPLE_MIN_GAP_NS 200000000ULL	    /* live usage read at most this often */
+#define TICK_INTERVAL_NS   NS_PER_S	     /* periodic work */
+#define SNAPSHOT_WAIT_MS   250		     /* a scrape waits this long for a fresh snapshot */
+#define STALL_NS	   (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
+#define SAMPLE_MIN_GAP_NS  200000000ULL	     /* live usage read at most this often */
+#define CGROUP_CACHE_MAX   65536	     /* cgroup ids the resolver caches */
+#define CGROUP_WALK_GAP_NS NS_PER_S	     /* the cgroup2 tree is walked at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -44,6 +49,11 @@ struct agent {
 	uint64_t cpu_busy, cpu_total; /* /proc/stat at the last window close */
 	bool prog_stats;	      /* --bpf.stats and the kernel is measuring */
 	struct rules *rules;	      /* --tools.rules, NULL without */
+	/* --metrics.labels: (tool, identity) series, cgroup id -> identity, names */
+	struct registry *series;	 /* NULL without --metrics.labels */
+	struct cgroup_resolver *cgroups; /* NULL on a host without cgroup v2 */
+	struct name_source names;	 /* lookup NULL: no names (ids only) */
+	struct identity_labels labels;	 /* the last labels handed to the consumer */
 	struct {
 		uint32_t uid;
 		bool used;
@@ -80,6 +90,42 @@ static bool loop_healthy(void *ctx)
 	return now_ns() - __atomic_load_n(&a->heartbeat_ns, __ATOMIC_RELAXED) < STALL_NS;
 }
 
+/* Replaces the per-tool figures of s by the labelled series. 0 or -errno. */
+static int series_into(struct agent *a, struct snapshot *s)
+{
+	struct snapshot *series = registry__snapshot(a->series, s->taken_ns);
+	struct cgroup_resolver_stats st = {};
+	struct identity_stats *id = &s->identity;
+
+	if (!series)
+		return -ENOMEM;
+	s->nr_tool_names = s->nr_tools;
+	free(s->tools);
+	free(s->names);
+	s->tools = series->tools;
+	s->names = series->names;
+	s->nr_tools = series->nr_tools;
+	s->agent.partial_evicted = series->agent.partial_evicted;
+	series->tools = NULL;
+	series->names = NULL;
+	series->nr_tools = 0;
+	s->identity_labels = a->opts->metrics_labels;
+	id->enabled = true;
+	id->cgroup2 = a->cgroups != NULL;
+	id->series_overflow = series->agent.tools_overflow;
+	id->series_evicted = series->agent.tools_evicted;
+	snapshot__put(series);
+	if (a->cgroups)
+		cgroup_resolver__stats(a->cgroups, &st);
+	id->proc_hits = st.proc_hits;
+	id->walk_hits = st.walk_hits;
+	id->walks = st.walks;
+	id->unresolved = st.unresolved;
+	id->cache_resets = st.resets;
+	id->cached = st.cached;
+	return 0;
+}
+
 static void publish(struct agent *a, uint64_t gen)
 {
 	uint64_t lost[TW_LOST_MAX];
@@ -87,8 +133,9 @@ static void publish(struct agent *a, uint64_t gen)
 
 	sample_live(a);
 	s = registry__snapshot(a->registry, now_ns());
-	if (!s) {
+	if (!s || (a->series && series_into(a, s))) {
 		pr_warn("cannot build snapshot: %s", strerror(errno));
+		snapshot__put(s);
 		return;
 	}
 	loader__lost(a->loader, lost);
@@ -177,6 +224,12 @@ static void tick(void *ctx)
 	/* after the window: an evicted name's last executions still reach its baseline */
 	if (a->opts->tools_idle_timeout_ns)
 		registry__evict_idle(a->registry, now, a->opts->tools_idle_timeout_ns);
+	if (a->series) {
+		registry__set_now(a->series, now);
+		if (a->opts->metrics_identity_idle_timeout_ns)
+			registry__evict_idle(a->series, now,
+					     a->opts->metrics_identity_idle_timeout_ns);
+	}
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
@@ -290,6 +343,49 @@ static int detector_start(struct agent *a)
 	return 0;
 }
 
+/* The consumer's labels callback: the cgroup's identity and the names the source knows. */
+static const struct identity_labels *cgroup_labels(uint64_t cgroup_id, uint32_t tgid, void *ctx)
+{
+	struct agent *a = ctx;
+	const struct cgroup_identity *id;
+
+	if (!a->cgroups)
+		return NULL;
+	id = cgroup_resolver__lookup(a->cgroups, cgroup_id, tgid, now_ns(), CGROUP_WALK_GAP_NS);
+	if (!id)
+		return NULL;
+	identity__labels(id, &a->names, a->opts->metrics_labels, &a->labels);
+	return &a->labels;
+}
+
+/*
+ * --metrics.labels: the series table and the cgroup resolver. Without a cgroup v2
+ * hierarchy (a v1-only host) the series carry empty labels: said once, not fatal.
+ */
+static int identity_start(struct agent *a)
+{
+	const struct agent_options *o = a->opts;
+
+	if (!o->metrics_labels)
+		return 0;
+	a->series = registry__new(o->metrics_max_series);
+	if (!a->series) {
+		pr_err("cannot allocate the series table: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	a->cgroups = cgroup_resolver__new(NULL, CGROUP_CACHE_MAX);
+	if (!a->cgroups)
+		pr_warn("no cgroup v2 hierarchy (%s): --metrics.labels values stay empty",
+			strerror(errno));
+	else
+		pr_info("resolving container identity under '%s'",
+			cgroup_resolver__mount(a->cgroups));
+	/* the Kubernetes name source is wired here: a->names = {kube__lookup, kube} */
+	consumer__set_series(a->consumer, a->series, cgroup_labels, a);
+	registry__set_now(a->series, now_ns());
+	return 0;
+}
+
 /* The runtime, with the executions already running counted in. */
 static int tracing_start(struct agent *a)
 {
@@ -318,6 +414,9 @@ static int tracing_start(struct agent *a)
 	consumer__set_rules(a->consumer, a->rules, username, a);
 	consumer__set_normalize(a->consumer, o->tools_normalize);
 	registry__set_now(a->registry, now_ns());
+	err = identity_start(a);
+	if (err)
+		return err;
 	err = loader__dump_tasks(a->loader, runtime__feed, a->rt);
 	if (err && err != -EOPNOTSUPP)
 		pr_warn("cannot list running processes: %s", strerror(-err));
@@ -450,6 +549,8 @@ cleanup:
 	windows__free(a.windows);
 	anomaly__free(a.detector);
 	rules__free(a.rules);
+	registry__free(a.series);
+	cgroup_resolver__free(a.cgroups);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	return status;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -108,4 +110,235 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 	}
 	strbuf__free(&path);
 	return e;
+}
+
+#define WALK_MAX_DEPTH 64
+
+struct resolver_entry {
+	uint64_t id; /* 0: empty slot */
+	bool known;  /* false: unresolved, retry after retry_ns */
+	uint64_t retry_ns;
+	struct cgroup_identity identity;
+};
+
+struct cgroup_resolver {
+	char mount[TRACE_PATH_MAX];
+	struct resolver_entry *slots;
+	size_t cap; /* power of two, at least 2 * max */
+	size_t used, max;
+	uint64_t last_walk_ns;
+	bool walked;
+	struct cgroup_resolver_stats stats;
+};
+
+struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entries)
+{
+	struct cgroup_resolver *r = calloc(1, sizeof(*r));
+	struct strbuf mountinfo = {};
+	int e = 0;
+
+	if (!r)
+		return NULL;
+	if (mount) {
+		snprintf(r->mount, sizeof(r->mount), "%s", mount);
+	} else {
+		e = read_file("/proc/self/mountinfo", &mountinfo, MOUNTINFO_MAX_BYTES);
+		if (!e)
+			e = cgroup2__mount_point(mountinfo.buf ? mountinfo.buf : "", r->mount,
+						 sizeof(r->mount));
+		strbuf__free(&mountinfo);
+	}
+	if (!e && !is_cgroup2_dir(r->mount))
+		e = -ENOENT;
+	r->max = max_entries ? max_entries : 1;
+	for (r->cap = 16; r->cap < 2 * r->max; r->cap *= 2)
+		;
+	r->slots = e ? NULL : calloc(r->cap, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		errno = e ? -e : ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
+void cgroup_resolver__free(struct cgroup_resolver *r)
+{
+	if (!r)
+		return;
+	free(r->slots);
+	free(r);
+}
+
+const char *cgroup_resolver__mount(const struct cgroup_resolver *r)
+{
+	return r->mount;
+}
+
+void cgroup_resolver__stats(const struct cgroup_resolver *r, struct cgroup_resolver_stats *st)
+{
+	*st = r->stats;
+	st->cached = r->used;
+}
+
+static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id)
+{
+	size_t i = (size_t)((id * 0x9E3779B97F4A7C15ULL) >> 20) & (r->cap - 1);
+
+	while (r->slots[i].id && r->slots[i].id != id)
+		i = (i + 1) & (r->cap - 1);
+	return &r->slots[i];
+}
+
+/* The entry of id, added (zeroed but for the id) when new; the cache starts over when full. */
+static struct resolver_entry *entry_add(struct cgroup_resolver *r, uint64_t id)
+{
+	struct resolver_entry *e = slot_for(r, id);
+
+	if (e->id)
+		return e;
+	if (r->used >= r->max) {
+		memset(r->slots, 0, r->cap * sizeof(*r->slots));
+		r->used = 0;
+		r->stats.resets++;
+		e = slot_for(r, id);
+	}
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	r->used++;
+	return e;
+}
+
+static void clear(struct cgroup_resolver *r)
+{
+	memset(r->slots, 0, r->cap * sizeof(*r->slots));
+	r->used = 0;
+}
+
+/* Every directory under dirfd (path rel), added to the cache; depth-first, bounded. */
+static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > WALK_MAX_DEPTH)
+		return;
+	d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		union {
+			struct file_handle fh;
+			char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+		} h;
+		size_t len = rel->len;
+		struct resolver_entry *e;
+		uint64_t id;
+		int mount_id, fd;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		h.fh.handle_bytes = sizeof(uint64_t);
+		if (name_to_handle_at(dirfd, de->d_name, &h.fh, &mount_id, 0) ||
+		    h.fh.handle_bytes != sizeof(uint64_t))
+			continue;
+		memcpy(&id, h.fh.f_handle, sizeof(id));
+		strbuf__appendf(rel, "/%s", de->d_name);
+		if (rel->oom)
+			break;
+		e = entry_add(r, id);
+		e->known = true;
+		identity__parse(rel->buf, &e->identity);
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			walk(r, fd, rel, depth + 1);
+		rel->len = len;
+		rel->buf[len] = '\0';
+	}
+	closedir(d);
+}
+
+/* The cgroup v2 path of tgid when it has id, from /proc/tgid/cgroup ("0::/path"). */
+static bool proc_path(struct cgroup_resolver *r, uint32_t tgid, uint64_t id, struct strbuf *out)
+{
+	struct strbuf sb = {}, full = {};
+	char name[64];
+	const char *line;
+	uint64_t found = 0;
+	bool ok = false;
+
+	snprintf(name, sizeof(name), "/proc/%u/cgroup", tgid);
+	if (!tgid || read_file(name, &sb, 1 << 16) || !sb.buf)
+		goto out;
+	for (line = sb.buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line += 3;
+		strbuf__append(out, line, strcspn(line, "\n"));
+		break;
+	}
+	if (!out->buf || out->oom)
+		goto out;
+	strbuf__appendf(&full, "%s%s", r->mount, out->buf);
+	ok = !full.oom && !cgroup_id_of(full.buf, &found) && found == id;
+out:
+	strbuf__free(&sb);
+	strbuf__free(&full);
+	return ok;
+}
+
+const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
+						      uint32_t tgid, uint64_t now_ns,
+						      uint64_t min_walk_interval_ns)
+{
+	struct resolver_entry *e = slot_for(r, id);
+	struct strbuf path = {};
+	int fd;
+
+	if (!id)
+		return NULL;
+	if (e->id && e->known)
+		return &e->identity;
+	if (e->id && now_ns < e->retry_ns) {
+		r->stats.unresolved++;
+		return NULL;
+	}
+	if (proc_path(r, tgid, id, &path)) {
+		e = entry_add(r, id);
+		e->known = true;
+		identity__parse(path.buf, &e->identity);
+		strbuf__free(&path);
+		r->stats.proc_hits++;
+		return &e->identity;
+	}
+	strbuf__free(&path);
+	if (!r->walked || now_ns - r->last_walk_ns >= min_walk_interval_ns) {
+		r->walked = true;
+		r->last_walk_ns = now_ns;
+		r->stats.walks++;
+		clear(r);
+		/* the root: outside every container */
+		fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			uint64_t root;
+
+			if (!cgroup_id_of(r->mount, &root))
+				entry_add(r, root)->known = true;
+			strbuf__puts(&path, "");
+			walk(r, fd, &path, 0);
+			strbuf__free(&path);
+		}
+		e = slot_for(r, id);
+		if (e->id && e->known) {
+			r->stats.walk_hits++;
+			return &e->identity;
+		}
+	}
+	e = entry_add(r, id);
+	e->known = false;
+	e->retry_ns = now_ns + min_walk_interval_ns;
+	r->stats.unresolved++;
+	return NULL;
 }
