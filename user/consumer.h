@@ -39,6 +39,9 @@ struct exec_event {
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
 	bool blkio; /* END: usage->blkio_wait_ns is measured (delay accounting on) */
+	/* trace only (the consumer leaves them NULL): what the cgroup says, and names */
+	const struct cgroup_identity *identity; /* NULL: not resolved */
+	const struct kube_pod_names *names;	/* NULL: no name source or pod unknown */
 };
 
 typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);
