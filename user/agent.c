@@ -22,6 +22,7 @@
 #include "runtime.h"
 #include "snapshot.h"
 #include "state.h"
+#include "tools.h"
 #include "windows.h"
 
 #define TICK_INTERVAL_NS   NS_PER_S	     /* periodic work */
@@ -54,6 +55,10 @@ struct agent {
 	struct cgroup_resolver *cgroups; /* NULL on a host without cgroup v2 */
 	struct name_source names;	 /* lookup NULL: no names (ids only) */
 	struct identity_labels labels;	 /* the last labels handed to the consumer */
+	/* per series id: cumulative figures at the last window close, and the window's growth */
+	struct series_window *windowed;
+	size_t nr_windowed;
+	struct identity_share *shares; /* scratch for a flag's contributors */
 	struct {
 		uint32_t uid;
 		bool used;
@@ -175,14 +180,104 @@ static double host_cpu_utilisation(struct agent *a)
 	return util;
 }
 
+/* What a flag is about, per series: the figure its contributors are ranked by. */
+enum window_figure { FIG_EXECUTIONS, FIG_DURATION, FIG_FAILURES, FIG_CPU, FIGS };
+
+struct series_window {
+	uint32_t generation;
+	bool seen;
+	uint64_t total[FIGS]; /* cumulative at the last close */
+	uint64_t grew[FIGS];  /* in the window that just closed */
+};
+
+static void figures(const struct tool_stats *s, uint64_t *v)
+{
+	v[FIG_EXECUTIONS] = s->executions;
+	v[FIG_DURATION] = s->observed_duration_ns;
+	v[FIG_FAILURES] = 0;
+	for (int t = 0; t < ERROR_TYPE_MAX; t++)
+		v[FIG_FAILURES] += s->failures[t];
+	v[FIG_CPU] = s->cpu_ns_ended;
+}
+
+/* Before a window is judged: what each labelled series added during it. */
+static void series_window_close(struct agent *a)
+{
+	const struct tool_table *names = registry__tools(a->series);
+	size_t n = tool_table__count(names);
+
+	if (n > a->nr_windowed) {
+		struct series_window *w = reallocarray(a->windowed, n, sizeof(*w));
+		struct identity_share *sh = reallocarray(a->shares, n, sizeof(*sh));
+
+		if (w)
+			a->windowed = w;
+		if (sh)
+			a->shares = sh;
+		if (!w || !sh)
+			return; /* contributors stay unnamed this window */
+		memset(w + a->nr_windowed, 0, (n - a->nr_windowed) * sizeof(*w));
+		a->nr_windowed = n;
+	}
+	for (size_t id = 0; id < n; id++) {
+		struct series_window *w = &a->windowed[id];
+		struct tool_stats *s = registry__stats(a->series, (unsigned int)id);
+		uint32_t gen = registry__generation(a->series, (unsigned int)id);
+		uint64_t now[FIGS];
+
+		if (!s || !tool_table__name(names, (unsigned int)id)) {
+			memset(w, 0, sizeof(*w));
+			continue;
+		}
+		if (!w->seen || w->generation != gen)
+			memset(w->total, 0, sizeof(w->total)); /* a new series on a reused id */
+		figures(s, now);
+		for (int f = 0; f < FIGS; f++) {
+			w->grew[f] = now[f] > w->total[f] ? now[f] - w->total[f] : 0;
+			w->total[f] = now[f];
+		}
+		w->generation = gen;
+		w->seen = true;
+	}
+}
+
+/* " contributors=..." for a raised flag of a tool, "" without labelled series. */
+static void contributors(struct agent *a, const struct anomaly_state *st, char *out, size_t size)
+{
+	enum window_figure fig = FIG_EXECUTIONS;
+	size_t n = 0, len;
+
+	out[0] = '\0';
+	if (!a->series || !st->active || !st->tool || !a->shares)
+		return;
+	if (st->kind == ANOMALY_LATENCY_DEGRADATION || st->kind == ANOMALY_STATISTICAL_OUTLIER)
+		fig = FIG_DURATION;
+	else if (st->kind == ANOMALY_FAILURE_RATE)
+		fig = FIG_FAILURES;
+	else if (st->kind == ANOMALY_CPU_SPIKE)
+		fig = FIG_CPU;
+	for (size_t id = 0; id < a->nr_windowed; id++) {
+		const char *key = tool_table__name(registry__tools(a->series), (unsigned int)id);
+
+		if (key && a->windowed[id].seen)
+			a->shares[n++] = (struct identity_share){key, a->windowed[id].grew[fig]};
+	}
+	snprintf(out, size, " contributors=");
+	len = strlen(out);
+	if (!identity__contributors(a->shares, n, st->tool, 3, out + len, size - len))
+		out[0] = '\0';
+}
+
 static int log_change(const struct anomaly_state *st, void *ctx)
 {
 	const char *cause = anomaly_cause__name(st->cause);
+	char who[1024];
 
-	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g%s%s",
+	contributors(ctx, st, who, sizeof(who));
+	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g%s%s%s",
 		st->active ? "raised" : "cleared", st->tool ? st->tool : "(host)",
 		anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind), st->deviation_ratio,
-		cause ? " cause=" : "", cause ? cause : "");
+		cause ? " cause=" : "", cause ? cause : "", who);
 	return 0;
 }
 
@@ -199,11 +294,13 @@ static void close_window(struct agent *a, uint64_t now)
 	uint64_t dropped;
 	int n;
 
+	if (a->series)
+		series_window_close(a);
 	n = windows__close(a->windows, a->registry, a->detector, host_cpu_utilisation(a),
 			   (int64_t)time(NULL));
 	if (n < 0)
 		pr_warn("cannot close anomaly window: %s", strerror(-n));
-	dropped = anomaly__for_each_change(a->detector, log_change, NULL);
+	dropped = anomaly__for_each_change(a->detector, log_change, a);
 	if (dropped)
 		pr_warn("%llu anomaly changes not logged", (unsigned long long)dropped);
 	a->next_window_ns += a->opts->anomaly.window_ns;
@@ -550,6 +647,8 @@ cleanup:
 	anomaly__free(a.detector);
 	rules__free(a.rules);
 	registry__free(a.series);
+	free(a.windowed);
+	free(a.shares);
 	cgroup_resolver__free(a.cgroups);
 	if (stats_fd >= 0)
 		close(stats_fd);

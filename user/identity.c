@@ -261,3 +261,75 @@ const char *identity__split_key(const char *key, struct identity_labels *labels)
 	}
 	return p;
 }
+
+/* Who a series is, for a log line. */
+static void who(const struct identity_labels *l, char *out, size_t size)
+{
+	const char *const *v = (const char *const[]){
+	    l->value[IDENTITY_LABEL_CONTAINER_ID], l->value[IDENTITY_LABEL_POD_UID],
+	    l->value[IDENTITY_LABEL_NAMESPACE], l->value[IDENTITY_LABEL_POD],
+	    l->value[IDENTITY_LABEL_CONTAINER]};
+
+	if (v[IDENTITY_LABEL_NAMESPACE][0] || v[IDENTITY_LABEL_POD][0])
+		snprintf(out, size, "%s/%s%s%s", v[IDENTITY_LABEL_NAMESPACE], v[IDENTITY_LABEL_POD],
+			 v[IDENTITY_LABEL_CONTAINER][0] ? "/" : "", v[IDENTITY_LABEL_CONTAINER]);
+	else if (v[IDENTITY_LABEL_POD_UID][0])
+		snprintf(out, size, "pod_uid=%s", v[IDENTITY_LABEL_POD_UID]);
+	else if (v[IDENTITY_LABEL_CONTAINER_ID][0])
+		snprintf(out, size, "container_id=%.12s", v[IDENTITY_LABEL_CONTAINER_ID]);
+	else
+		snprintf(out, size, "host");
+}
+
+size_t identity__contributors(const struct identity_share *shares, size_t nr, const char *tool,
+			      unsigned int max, char *out, size_t out_size)
+{
+	struct identity_labels l;
+	uint64_t total = 0, last = UINT64_MAX;
+	size_t named = 0, used = 0, last_i = SIZE_MAX;
+
+	if (out_size)
+		out[0] = '\0';
+	if (!tool)
+		return 0;
+	for (size_t i = 0; i < nr; i++)
+		if (shares[i].amount && !strcmp(identity__split_key(shares[i].key, &l), tool))
+			total += shares[i].amount;
+	/* max passes of selection: the next largest below (last, last_i) in (amount, index) */
+	while (total && named < max) {
+		size_t best = SIZE_MAX;
+		char name[3 * IDENTITY_NAME_MAX + 8];
+		int n;
+
+		for (size_t i = 0; i < nr; i++) {
+			uint64_t a = shares[i].amount;
+
+			if (!a || a > last || (a == last && i <= last_i))
+				continue;
+			if (best != SIZE_MAX &&
+			    (a < shares[best].amount || (a == shares[best].amount && i > best)))
+				continue;
+			if (strcmp(identity__split_key(shares[i].key, &l), tool))
+				continue;
+			best = i;
+		}
+		if (best == SIZE_MAX)
+			break;
+		identity__split_key(shares[best].key, &l);
+		who(&l, name, sizeof(name));
+		n = snprintf(
+		    out + used, out_size > used ? out_size - used : 0, "%s%s %u%%",
+		    named ? "," : "", name,
+		    (unsigned int)((double)shares[best].amount * 100.0 / (double)total + 0.5));
+		if (n < 0 || used + (size_t)n >= out_size) {
+			if (out_size)
+				out[used] = '\0'; /* a cut entry is not named at all */
+			break;
+		}
+		used += (size_t)n;
+		named++;
+		last = shares[best].amount;
+		last_i = best;
+	}
+	return named;
+}

@@ -113,4 +113,21 @@ bool identity__key(const struct identity_labels *labels, const char *tool, char 
  */
 const char *identity__split_key(const char *key, struct identity_labels *labels);
 
+/* What one series (by key) added in a window to the figure a flag is about. */
+struct identity_share {
+	const char *key; /* identity__key() */
+	uint64_t amount;
+};
+
+/*
+ * Writes into out the (at most max) identities among shares of the series of tool with
+ * the largest amounts, largest first, comma separated, each with its percentage of the
+ * tool's total: "prod/web-1/app 62%,pod_uid=1b4e... 30%,host 8%". An identity is
+ * namespace/pod/container when a name is known, else pod_uid=UID, else
+ * container_id=ID (12 digits), else host. "" when the tool has no amount. Returns how many
+ * were named.
+ */
+size_t identity__contributors(const struct identity_share *shares, size_t nr, const char *tool,
+			      unsigned int max, char *out, size_t out_size);
+
 #endif /* TOOLWATCH_IDENTITY_H */

@@ -239,6 +239,42 @@ static void test_identity_label_list(void **state)
 	assert_string_equal(identity_qos__name(IDENTITY_QOS_NONE), "");
 }
 
+static void test_identity_contributors_ranked(void **state)
+{
+	struct identity_labels web = {}, uid_only = {}, host = {}, cid_only = {};
+	char k[5][2048], out[512];
+	struct identity_share shares[5];
+
+	(void)state;
+	snprintf(web.value[IDENTITY_LABEL_NAMESPACE], IDENTITY_NAME_MAX, "prod");
+	snprintf(web.value[IDENTITY_LABEL_POD], IDENTITY_NAME_MAX, "web-1");
+	snprintf(web.value[IDENTITY_LABEL_CONTAINER], IDENTITY_NAME_MAX, "app");
+	snprintf(uid_only.value[IDENTITY_LABEL_POD_UID], IDENTITY_NAME_MAX, UID);
+	snprintf(cid_only.value[IDENTITY_LABEL_CONTAINER_ID], IDENTITY_NAME_MAX, CID);
+	identity__key(&web, "curl", k[0], sizeof(k[0]));
+	identity__key(&uid_only, "curl", k[1], sizeof(k[1]));
+	identity__key(&host, "curl", k[2], sizeof(k[2]));
+	identity__key(&web, "wget", k[3], sizeof(k[3])); /* another tool: not counted */
+	identity__key(&cid_only, "curl", k[4], sizeof(k[4]));
+	shares[0] = (struct identity_share){k[0], 62};
+	shares[1] = (struct identity_share){k[1], 30};
+	shares[2] = (struct identity_share){k[2], 8};
+	shares[3] = (struct identity_share){k[3], 1000};
+	shares[4] = (struct identity_share){k[4], 0};
+	assert_int_equal(identity__contributors(shares, 5, "curl", 3, out, sizeof(out)), 3);
+	assert_string_equal(out, "prod/web-1/app 62%,pod_uid=" UID " 30%,host 8%");
+	assert_int_equal(identity__contributors(shares, 5, "curl", 1, out, sizeof(out)), 1);
+	assert_string_equal(out, "prod/web-1/app 62%");
+	shares[4].amount = 62; /* a tie: the first series first */
+	assert_int_equal(identity__contributors(shares, 5, "curl", 2, out, sizeof(out)), 2);
+	assert_string_equal(out, "prod/web-1/app 38%,container_id=0123456789ab 38%");
+	/* nothing grew, an unknown tool, a buffer too small */
+	assert_int_equal(identity__contributors(shares, 5, "sh", 3, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(identity__contributors(shares, 5, "curl", 3, out, 8), 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +286,7 @@ int main(void)
 	    cmocka_unit_test(test_identity_labels_fall_back),
 	    cmocka_unit_test(test_identity_key_round_trip),
 	    cmocka_unit_test(test_identity_label_list),
+	    cmocka_unit_test(test_identity_contributors_ranked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
