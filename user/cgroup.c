@@ -114,11 +114,12 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 
 #define WALK_MAX_DEPTH 64
 
+/* A slot of the id index: small, so that the index's pages are few (RSS stays flat). */
 struct resolver_entry {
 	uint64_t id; /* 0: empty slot */
-	bool known;  /* false: unresolved, retry after retry_ns */
 	uint64_t retry_ns;
-	struct cgroup_identity identity;
+	uint32_t index; /* in the dense identity pool */
+	bool known;	/* false: unresolved, retry after retry_ns */
 };
 
 struct cgroup_resolver {
@@ -126,6 +127,8 @@ struct cgroup_resolver {
 	struct resolver_entry *slots;
 	size_t cap; /* power of two, at least 2 * max */
 	size_t used, max;
+	struct cgroup_identity *pool; /* used of them, grown up to max */
+	size_t pool_cap;
 	uint64_t last_walk_ns;
 	bool walked;
 	struct cgroup_resolver_stats stats;
@@ -167,6 +170,7 @@ void cgroup_resolver__free(struct cgroup_resolver *r)
 	if (!r)
 		return;
 	free(r->slots);
+	free(r->pool);
 	free(r);
 }
 
@@ -190,13 +194,32 @@ static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id)
 	return &r->slots[i];
 }
 
-/* The entry of id, added (zeroed but for the id) when new; the cache starts over when full. */
+static struct cgroup_identity *identity_of(struct cgroup_resolver *r, struct resolver_entry *e)
+{
+	return &r->pool[e->index];
+}
+
+/*
+ * The entry of id, added (with an empty identity) when new; the cache starts over when
+ * full. NULL when the pool cannot grow.
+ */
 static struct resolver_entry *entry_add(struct cgroup_resolver *r, uint64_t id)
 {
 	struct resolver_entry *e = slot_for(r, id);
 
 	if (e->id)
 		return e;
+	if (r->used >= r->pool_cap && r->pool_cap < r->max) {
+		size_t cap = r->pool_cap ? r->pool_cap * 2 : 256;
+		struct cgroup_identity *p;
+
+		cap = cap < r->max ? cap : r->max;
+		p = reallocarray(r->pool, cap, sizeof(*p));
+		if (!p)
+			return NULL;
+		r->pool = p;
+		r->pool_cap = cap;
+	}
 	if (r->used >= r->max) {
 		memset(r->slots, 0, r->cap * sizeof(*r->slots));
 		r->used = 0;
@@ -205,7 +228,8 @@ static struct resolver_entry *entry_add(struct cgroup_resolver *r, uint64_t id)
 	}
 	memset(e, 0, sizeof(*e));
 	e->id = id;
-	r->used++;
+	e->index = (uint32_t)r->used++;
+	memset(identity_of(r, e), 0, sizeof(struct cgroup_identity));
 	return e;
 }
 
@@ -249,8 +273,10 @@ static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int d
 		if (rel->oom)
 			break;
 		e = entry_add(r, id);
+		if (!e)
+			break;
 		e->known = true;
-		identity__parse(rel->buf, &e->identity);
+		identity__parse(rel->buf, identity_of(r, e));
 		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0)
 			walk(r, fd, rel, depth + 1);
@@ -281,6 +307,16 @@ static bool proc_path(struct cgroup_resolver *r, uint32_t tgid, uint64_t id, str
 	}
 	if (!out->buf || out->oom)
 		goto out;
+	/*
+	 * Outside our cgroup namespace (the agent in a pod: its cgroup2 mount shows its own
+	 * subtree only) the path starts with "/..": it cannot be checked against the id, and
+	 * the walk would not find it either. The process exists (its file was read), so the
+	 * path is its cgroup's, give or take a move since the exec.
+	 */
+	if (!strncmp(out->buf, "/..", 3)) {
+		ok = true;
+		goto out;
+	}
 	strbuf__appendf(&full, "%s%s", r->mount, out->buf);
 	ok = !full.oom && !cgroup_id_of(full.buf, &found) && found == id;
 out:
@@ -300,18 +336,17 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 	if (!id)
 		return NULL;
 	if (e->id && e->known)
-		return &e->identity;
+		return identity_of(r, e);
 	if (e->id && now_ns < e->retry_ns) {
 		r->stats.unresolved++;
 		return NULL;
 	}
-	if (proc_path(r, tgid, id, &path)) {
-		e = entry_add(r, id);
+	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
 		e->known = true;
-		identity__parse(path.buf, &e->identity);
+		identity__parse(path.buf, identity_of(r, e));
 		strbuf__free(&path);
 		r->stats.proc_hits++;
-		return &e->identity;
+		return identity_of(r, e);
 	}
 	strbuf__free(&path);
 	if (!r->walked || now_ns - r->last_walk_ns >= min_walk_interval_ns) {
@@ -324,8 +359,8 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		if (fd >= 0) {
 			uint64_t root;
 
-			if (!cgroup_id_of(r->mount, &root))
-				entry_add(r, root)->known = true;
+			if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
+				e->known = true;
 			strbuf__puts(&path, "");
 			walk(r, fd, &path, 0);
 			strbuf__free(&path);
@@ -333,12 +368,14 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		e = slot_for(r, id);
 		if (e->id && e->known) {
 			r->stats.walk_hits++;
-			return &e->identity;
+			return identity_of(r, e);
 		}
 	}
 	e = entry_add(r, id);
-	e->known = false;
-	e->retry_ns = now_ns + min_walk_interval_ns;
+	if (e) {
+		e->known = false;
+		e->retry_ns = now_ns + min_walk_interval_ns;
+	}
 	r->stats.unresolved++;
 	return NULL;
 }

@@ -42,7 +42,9 @@ const char *cgroup_resolver__mount(const struct cgroup_resolver *r);
 
 /*
  * The identity of the cgroup id, of which tgid is (or was) a process: from the cache,
- * else from /proc/tgid/cgroup when that path has this id, else by walking the whole
+ * else from /proc/tgid/cgroup when that path has this id (or lies outside the agent's
+ * cgroup namespace, "/../...", where it cannot be checked: taken as it is), else by
+ * walking the whole
  * tree, at most once per min_walk_interval_ns (now_ns is CLOCK_MONOTONIC); a walk
  * replaces the cache with every cgroup it found (so removed cgroups leave it). NULL when
  * the id cannot be resolved now (counted; tried again after the interval). The pointer is
