@@ -26,9 +26,11 @@ import test_hardening  # noqa: E402
 import test_web  # noqa: E402
 import test_wait  # noqa: E402
 import test_naming  # noqa: E402
+import test_identity  # noqa: E402
 
 MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
-           test_signals, test_hardening, test_web, test_wait, test_container, test_naming]
+           test_signals, test_hardening, test_web, test_wait, test_container, test_naming,
+           test_identity]
 
 
 class Context:

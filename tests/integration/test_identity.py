@@ -1,0 +1,342 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Container and pod identity (--metrics.labels, trace --json/--container/--pod): real
+cgroups in both kubelet driver layouts under the unified hierarchy, a real docker
+container, and 2,000 pod cgroups of churn that must leave /metrics after the idle time."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from lib import Agent, Skip
+from test_container import DOCKER, DOCKERD, Engine
+
+CID = "%064x" % 0x1D5E1A7
+CID2 = "%064x" % 0xC0FFEE
+CID3 = "%064x" % 0xBEEF
+UID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+
+def unified():
+    """The cgroup2 mount: the unified hierarchy of a hybrid host, or /sys/fs/cgroup."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    raise Skip("no cgroup2 file system mounted")
+
+
+class Cgroups:
+    """Cgroup directories made by a test, removed (deepest first) at the end."""
+
+    def __init__(self):
+        self.root = unified()
+        self.made = []
+
+    def make(self, rel):
+        path = self.root
+        for part in rel.strip("/").split("/"):
+            path = os.path.join(path, part)
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self.made.append(path)
+        return path
+
+    def run(self, rel, argv, wait=True):
+        """Runs argv inside the cgroup rel (its pid written to cgroup.procs before exec)."""
+        procs = os.path.join(self.root, rel.strip("/"), "cgroup.procs")
+
+        def enter():
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+
+        p = subprocess.Popen(argv, preexec_fn=enter)
+        if wait:
+            assert p.wait() == 0, argv
+        return p
+
+    def remove(self, path):
+        deadline = time.time() + 10
+        while True:
+            try:
+                os.rmdir(path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)  # the last task is still leaving
+
+    def cleanup(self):
+        for path in sorted(self.made, key=len, reverse=True):
+            try:
+                self.remove(path)
+            except OSError:
+                pass
+        self.made = []
+
+
+def series_of(m, family, tool):
+    return {k[1]: v for k, v in m.samples.items()
+            if k[0] == family and dict(k[1]).get("tool") == tool}
+
+
+def wait_total(agent, tool, n, timeout=15.0):
+    deadline = time.time() + timeout
+    while True:
+        m = agent.scrape()
+        got = sum(series_of(m, "tool_executions_total", tool).values())
+        if got >= n or time.time() > deadline:
+            return m
+        time.sleep(0.1)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def register(r):
+    @r.test
+    def test_identity_labels_for_both_driver_layouts(ctx):
+        cg = Cgroups()
+        layouts = {
+            # systemd driver: the pod uid's dashes are underscores in the slice name
+            "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+            "cri-containerd-%s.scope" % (UID.replace("-", "_"), CID): (CID, UID),
+            "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
+            "crio-%s.scope" % ("ab_cd", CID2): (CID2, "ab-cd"),
+            # cgroupfs driver
+            "kubepods/burstable/pod%s/%s" % (UID, CID3): (CID3, UID),
+            "kubepods/pod0000aaaa/%s" % CID: (CID, "0000aaaa"),
+            "docker/%s" % CID2: (CID2, ""),
+            # a host cgroup that is no container: empty values
+            "twhost.slice": ("", ""),
+        }
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        try:
+            agent.start()
+            for rel in layouts:
+                cg.make(rel)
+                cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)  # the test's own cgroup
+            m = wait_total(agent, name, len(layouts) + 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = {frozenset({("tool", name), ("container_id", c), ("pod_uid", u)})
+                    for c, u in layouts.values()}
+            # the test's own cgroup is no container either: it adds to the empty series
+            assert set(got) == want, "series %s, want %s" % (sorted(map(sorted, got)),
+                                                             sorted(map(sorted, want)))
+            empty = frozenset({("tool", name), ("container_id", ""), ("pod_uid", "")})
+            assert got[empty] == 2, got
+            assert all(v == 1 for k, v in got.items() if k != empty), got
+            # every family carries the labels (a histogram and a split counter here)
+            lab = {("container_id", CID3), ("pod_uid", UID), ("tool", name)}
+            assert m.get("tool_execution_duration_seconds_count", **dict(lab)) == 1
+            assert m.get("tool_cpu_seconds_total", mode="user", **dict(lab)) > 0 or \
+                m.get("tool_cpu_seconds_total", mode="system", **dict(lab)) > 0
+            assert m.get("toolwatch_identity_cgroup2") == 1
+            assert m.get("toolwatch_cgroup_resolutions_total", how="proc") >= len(layouts)
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_agent_in_its_own_cgroup_namespace(ctx):
+        """As in a pod: the agent's cgroup2 mount shows only its own subtree, and
+        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". """
+        cg = Cgroups()
+        home = "twagent_%d" % os.getpid()
+        rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        inner = " ".join([ctx.binary] + agent.args)
+        agent.binary = "/usr/bin/unshare"
+        agent.args = ["--cgroup", "--mount", "sh", "-c",
+                      "umount %s && mount -t cgroup2 none %s && exec %s" % (cg.root, cg.root, inner)]
+        procs = os.path.join(cg.make(home), "cgroup.procs")
+        cg.make(rel)
+        popen = subprocess.Popen
+
+        def in_home(*a, **kw):
+            def enter():
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
+            return popen(*a, preexec_fn=enter, **kw)
+        try:
+            subprocess.Popen = in_home
+            try:
+                agent.start()
+            finally:
+                subprocess.Popen = popen
+            cg.run(rel, [tool, "0", "300"])
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", CID), ("pod_uid", UID)})
+            assert got == {want: 1.0}, got
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_trace_json_and_filters(ctx):
+        cg = Cgroups()
+        rel = "kubepods/besteffort/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        try:
+            cg.make(rel)
+            out = tempfile.TemporaryFile()
+            tr = subprocess.Popen([ctx.binary, "trace", "--json", "--container", CID[:12],
+                                   "--tool", name, "--duration", "6s"],
+                                  stdout=out, stderr=subprocess.PIPE)
+            time.sleep(2.0)  # programs loaded
+            cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)  # not in the container: filtered out
+            tr.wait(timeout=20)
+            out.seek(0)
+            lines = [json.loads(x) for x in out.read().decode().splitlines() if x.strip()]
+            assert len(lines) == 1, lines
+            assert lines[0]["container_id"] == CID and lines[0]["pod_uid"] == UID, lines[0]
+            assert "namespace" not in lines[0], lines[0]  # no name source in trace
+            # --pod without names matches the uid's prefix
+            out = tempfile.TemporaryFile()
+            tr = subprocess.Popen([ctx.binary, "trace", "--json", "--pod", UID[:8],
+                                   "--tool", name, "--duration", "6s"],
+                                  stdout=out, stderr=subprocess.PIPE)
+            time.sleep(2.0)
+            cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)
+            tr.wait(timeout=20)
+            out.seek(0)
+            lines = [json.loads(x) for x in out.read().decode().splitlines() if x.strip()]
+            assert [x["pod_uid"] for x in lines] == [UID], lines
+            # --namespace needs pod names: one line, exit 2
+            p = subprocess.run([ctx.binary, "trace", "--namespace", "prod"],
+                               capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2 and p.stderr.count("\n") == 1, (p.returncode, p.stderr)
+            assert "--namespace" in p.stderr, p.stderr
+            # unknown label names are refused the same way
+            p = subprocess.run([ctx.binary, "--metrics.labels=pod,node"],
+                               capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2 and p.stderr.count("\n") == 1, (p.returncode, p.stderr)
+            assert "'node'" in p.stderr or "node" in p.stderr, p.stderr
+        finally:
+            cg.cleanup()
+
+    @r.test
+    def test_identity_docker_container_id(ctx):
+        if not (os.path.exists(DOCKERD) and os.path.exists(DOCKER)):
+            raise Skip("docker.io not installed (make deps)")
+        engine = Engine({})
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        name = "twdock_%d" % os.getpid()
+        tmp = tempfile.mkdtemp(prefix="twimg.")
+        try:
+            engine.start()
+            # an image of one static binary, imported locally: no registry
+            shutil.copy(os.path.join(ctx.helpers, "static_sleep"), os.path.join(tmp, name))
+            tar = os.path.join(tmp, "img.tar")
+            subprocess.run(["tar", "-C", tmp, "-cf", tar, name], check=True)
+            image = "twident:%d" % os.getpid()
+            engine.docker("import", tar, image)
+            agent.start()
+            cid = engine.docker("run", "-d", "--network", "none", image, "/" + name,
+                                "300").stdout.strip()
+            engine.docker("wait", cid)
+            full = json.loads(engine.docker("inspect", cid).stdout)[0]["Id"]
+            assert full == cid and len(cid) == 64, (cid, full)
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", cid), ("pod_uid", "")})
+            assert got == {want: 1.0}, "series %s, docker says %s" % (got, cid)
+            engine.docker("rm", cid)
+            engine.docker("rmi", image, check=False)
+        finally:
+            agent.stop()
+            engine.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @r.test
+    def test_identity_churn_leaves_metrics(ctx):
+        # the idle time outlasts one round of churn (10-20 s), so the peak is seen whole;
+        # other engineers' workloads on the host add a few series of their own meanwhile
+        pods, idle_s, noise = 2000, 30, 300
+        cg = Cgroups()
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
+                                   "--metrics.identity-idle-timeout=%ds" % idle_s])
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+
+        def settle_tracked(wait=idle_s + 2.5):  # idle time, plus the 1 s tick
+            time.sleep(wait)
+            m = agent.scrape()
+            return m, m.get("toolwatch_series_tracked"), len(m.text)
+
+        def churn(round_):
+            rels = ["kubepods/burstable/pod%04d-%d-%d/%064x" % (i, round_, os.getpid(), i)
+                    for i in range(pods)]
+            running = []
+            t0 = time.time()
+            for rel in rels:
+                cg.make(rel)
+                running.append(cg.run(rel, [tool, "0", "100"], wait=False))
+                if len(running) >= 256:
+                    for p in running:
+                        assert p.wait() == 0
+                    running = []
+            for p in running:
+                assert p.wait() == 0
+            took = time.time() - t0
+            t0 = time.time()
+            m = wait_total(agent, name, pods, timeout=10)
+            print("     round %d: %d pods in %.1fs" % (round_, pods, time.time() - t0 + took),
+                  flush=True)
+            peak = m.get("toolwatch_series_tracked")
+            cg.cleanup()
+            return m, peak
+
+        try:
+            agent.start()
+            base_m, base, base_size = settle_tracked(1.0)
+            m, peak = churn(1)
+            labelled = [k for k in series_of(m, "tool_executions_total", name)
+                        if dict(k)["pod_uid"]]
+            assert len(labelled) >= pods * 0.95, "only %d of %d pods labelled (%s)" % (
+                len(labelled), pods, m.get("toolwatch_cgroup_resolutions_total",
+                                           how="unresolved"))
+            assert peak >= base + pods * 0.95, (base, peak)
+            after1_m, after1, size1 = settle_tracked()
+            rss1 = rss_kib(agent.proc.pid)
+            assert after1 <= base + noise and after1 < peak - pods * 0.9, \
+                "series %d after the idle time, %d before, %d at peak" % (after1, base, peak)
+            assert not series_of(after1_m, "tool_executions_total", name), \
+                "the churned pods' series are still on /metrics"
+            # the scrape shrinks back with the series (a series is ~7 KB of text)
+            assert size1 <= base_size + max(0, after1 - base) * 12000 and \
+                size1 < len(m.text) / 4, (base_size, size1, len(m.text))
+            assert after1_m.get("toolwatch_series_evicted_total") >= pods * 0.95
+            # a second round: memory does not grow with the pods that came and went
+            churn(2)
+            after2_m, after2, size2 = settle_tracked()
+            rss2 = rss_kib(agent.proc.pid)
+            print("     series: %d before, %d at peak, %d and %d after; RSS %d -> %d KiB; "
+                  "scrape %d -> %d bytes" % (base, peak, after1, after2, rss1, rss2,
+                                             base_size, size2), flush=True)
+            assert after2 <= base + noise, (base, after2)
+            assert not series_of(after2_m, "tool_executions_total", name)
+            assert rss2 <= rss1 + 4096, "RSS grew from %d to %d KiB" % (rss1, rss2)
+        finally:
+            agent.stop()
+            cg.cleanup()
