@@ -190,6 +190,33 @@ def register(r):
             cg.cleanup()
 
     @r.test
+    def test_identity_without_cgroup2_labels_stay_empty(ctx):
+        """A cgroup v1-only host, as the agent sees it: no cgroup2 mount in its mount
+        namespace. It says so once, keeps running, and the labels are empty."""
+        cg = Cgroups()
+        rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        inner = " ".join([ctx.binary] + agent.args)
+        agent.binary = "/usr/bin/unshare"
+        agent.args = ["--mount", "sh", "-c", "umount %s && exec %s" % (cg.root, inner)]
+        cg.make(rel)
+        try:
+            agent.start()
+            cg.run(rel, [tool, "0", "200"])
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", ""), ("pod_uid", "")})
+            assert got == {want: 1.0}, got
+            assert m.get("toolwatch_identity_cgroup2") == 0
+            log = agent.read_log()
+            assert log.count("no cgroup v2 hierarchy") == 1, log[-2000:]
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
     def test_identity_trace_json_and_filters(ctx):
         cg = Cgroups()
         rel = "kubepods/besteffort/pod%s/%s" % (UID, CID)
