@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,9 +324,15 @@ static void tick(void *ctx)
 		registry__evict_idle(a->registry, now, a->opts->tools_idle_timeout_ns);
 	if (a->series) {
 		registry__set_now(a->series, now);
-		if (a->opts->metrics_identity_idle_timeout_ns)
-			registry__evict_idle(a->series, now,
-					     a->opts->metrics_identity_idle_timeout_ns);
+		/* what a churn of pods left free goes back to the system, not only to malloc */
+		if (a->opts->metrics_identity_idle_timeout_ns &&
+		    registry__evict_idle(a->series, now,
+					 a->opts->metrics_identity_idle_timeout_ns)) {
+			if (a->cgroups)
+				cgroup_resolver__expire(a->cgroups, now,
+							a->opts->metrics_identity_idle_timeout_ns);
+			malloc_trim(0);
+		}
 	}
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
@@ -602,6 +609,12 @@ int agent__run(const struct agent_options *o)
 	struct agent a = {.opts = o};
 	int stats_fd = -1, status = 1, err;
 
+	/*
+	 * Scrape bodies and snapshots grow with the series and are freed after each scrape: a
+	 * fixed mmap threshold hands such large blocks back to the system at free, where the
+	 * default (raised by each free) would keep the peak's size in the heap for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {

