@@ -610,11 +610,12 @@ int agent__run(const struct agent_options *o)
 	int stats_fd = -1, status = 1, err;
 
 	/*
-	 * Scrape bodies and snapshots grow with the series and are freed after each scrape: a
+	 * Labelled series come and go with pods, and scrape bodies and snapshots with them: a
 	 * fixed mmap threshold hands such large blocks back to the system at free, where the
 	 * default (raised by each free) would keep the peak's size in the heap for good.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	if (o->metrics_labels)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {
