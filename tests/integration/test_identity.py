@@ -147,6 +147,12 @@ def register(r):
                 m.get("tool_cpu_seconds_total", mode="system", **dict(lab)) > 0
             assert m.get("toolwatch_identity_cgroup2") == 1
             assert m.get("toolwatch_cgroup_resolutions_total", how="proc") >= len(layouts)
+            # the labelled exposition is valid for Prometheus' own linter
+            if shutil.which("promtool"):
+                p = subprocess.run(["promtool", "check", "metrics"], input=m.text,
+                                   capture_output=True, text=True)
+                assert p.returncode == 0 and not (p.stdout + p.stderr).strip(), \
+                    (p.stdout, p.stderr)
         finally:
             agent.stop()
             cg.cleanup()
