@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import subprocess
+import re
 import tempfile
+import threading
 import time
 
 from lib import Agent, Skip
@@ -102,6 +104,21 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+class PodLoop(threading.Thread):
+    """Runs tool in a cgroup over and over, sleep_ms per run."""
+
+    def __init__(self, cg, rel, tool, sleep_ms, gap_s=0.0):
+        super().__init__(daemon=True)
+        self.cg, self.rel, self.tool, self.sleep_ms = cg, rel, tool, sleep_ms
+        self.gap_s = gap_s
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            self.cg.run(self.rel, [self.tool, "0", str(self.sleep_ms)])
+            time.sleep(self.gap_s)
 
 
 def register(r):
@@ -219,6 +236,52 @@ def register(r):
             log = agent.read_log()
             assert log.count("no cgroup v2 hierarchy") == 1, log[-2000:]
         finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_anomaly_names_the_pods_that_contributed(ctx):
+        """Baselines stay per tool; a raised flag's log line names the pod that made it."""
+        cg = Cgroups()
+        slow_rel = "kubepods/burstable/podaaaa1111/%s" % CID
+        calm_rel = "kubepods/burstable/podbbbb2222/%s" % CID2
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=pod_uid", "--anomaly.window=2s",
+                                   "--anomaly.min-windows=8", "--anomaly.min-samples=50",
+                                   "--state.save-interval=0"])
+        loops = []
+        try:
+            cg.make(slow_rel)
+            cg.make(calm_rel)
+            agent.start()
+            # the calm pod runs less often: its share of the time stays small
+            loops = [PodLoop(cg, slow_rel, tool, 10), PodLoop(cg, calm_rel, tool, 10, 0.05)]
+            for lp in loops:
+                lp.start()
+            time.sleep(8 * 2 + 5)  # learn: 8 windows of 2 s, and the first partial one
+            loops[0].sleep_ms = 60  # one pod's runs get slow
+            deadline = time.time() + 20
+            line = None
+            while time.time() < deadline and not line:
+                found = re.findall(r"anomaly raised: tool='%s' kind=LATENCY_DEGRADATION.*"
+                                   % re.escape(name), agent.read_log())
+                line = found[0] if found else None
+                time.sleep(0.5)
+            assert line, agent.read_log()[-3000:]
+            # the slow pod first (most of the window's execution time), then the calm one
+            m = re.search(r"contributors=pod_uid=(\S+) (\d+)%,pod_uid=(\S+) (\d+)%", line)
+            assert m and m.group(1) == "aaaa1111" and m.group(3) == "bbbb2222", line
+            assert int(m.group(2)) > int(m.group(4)), line
+            # the flag itself is per tool, no pod label
+            got = agent.scrape()
+            assert got.get("tool_anomaly", tool=name, kind="LATENCY_DEGRADATION",
+                           severity="high") == 1
+        finally:
+            for lp in loops:
+                lp.stop = True
+            for lp in loops:
+                lp.join(timeout=5)
             agent.stop()
             cg.cleanup()
 
