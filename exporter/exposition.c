@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exposition.h"
+#include "identity.h"
 #include "probes.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -387,7 +388,7 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 		 "Tool names dropped from the table after --tools.idle-timeout without use.",
 		 a->tools_evicted);
 	gauge1(out, "toolwatch_tools_tracked", "Distinct tool names tracked, \"other\" included.",
-	       s->nr_tools);
+	       s->identity_labels ? s->nr_tool_names : s->nr_tools);
 	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
 	       a->inflight);
 	partial = a->partial_evicted;
@@ -547,6 +548,60 @@ static void render_anomaly_causes(const struct snapshot *s, struct strbuf *out)
 	}
 }
 
+/*
+ * A series key as the tool's escaped value followed by the chosen identity labels:
+ * `sh",namespace="prod",pod="web` — every family writes tool="<this>", so each gets them.
+ */
+static void escape_series(struct strbuf *out, const char *key, unsigned int mask)
+{
+	struct identity_labels labels;
+	const char *tool = identity__split_key(key, &labels);
+
+	exposition__escape_label(out, tool);
+	for (int i = 0; i < IDENTITY_LABELS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		strbuf__appendf(out, "\",%s=\"", identity_label_names[i]);
+		exposition__escape_label(out, labels.value[i]);
+	}
+}
+
+/* The identity resolver's and the series table's self metrics. */
+static void render_identity(const struct snapshot *s, struct strbuf *out)
+{
+	const struct identity_stats *st = &s->identity;
+
+	if (!st->enabled)
+		return;
+	gauge1(out, "toolwatch_identity_cgroup2",
+	       "Whether a cgroup v2 hierarchy resolves cgroup ids to containers (0: labels empty).",
+	       st->cgroup2);
+	gauge1(out, "toolwatch_series_tracked",
+	       "Labelled (tool, identity) series tracked, \"other\" included.", s->nr_tools);
+	counter1(
+	    out, "toolwatch_series_overflow_total",
+	    "Executions counted under tool=\"other\" because --metrics.max-series was reached.",
+	    st->series_overflow);
+	counter1(out, "toolwatch_series_evicted_total",
+		 "Labelled series dropped after --metrics.identity-idle-timeout without use.",
+		 st->series_evicted);
+	family(out, "toolwatch_cgroup_resolutions_total", "counter",
+	       "New cgroup ids looked up, by how: proc (/proc/PID/cgroup), walk (found by a walk "
+	       "of the cgroup2 tree), unresolved (no path: empty labels).");
+	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"proc\"} %" PRIu64 "\n",
+			st->proc_hits);
+	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"walk\"} %" PRIu64 "\n",
+			st->walk_hits);
+	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"unresolved\"} %" PRIu64 "\n",
+			st->unresolved);
+	counter1(out, "toolwatch_cgroup_walks_total",
+		 "Walks of the cgroup2 tree for an unknown cgroup id (at most one a second).",
+		 st->walks);
+	counter1(out, "toolwatch_cgroup_cache_resets_total",
+		 "Times the cgroup id cache was full and started over.", st->cache_resets);
+	gauge1(out, "toolwatch_cgroup_cache_entries", "Cgroup ids cached.", st->cached);
+}
+
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	struct strbuf arena = {};
@@ -556,7 +611,10 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	/* each name is escaped once, not once per series */
 	for (size_t i = 0; esc && off && i < s->nr_tools; i++) {
 		off[i] = arena.len;
-		exposition__escape_label(&arena, s->tools[i].name);
+		if (s->identity_labels)
+			escape_series(&arena, s->tools[i].name, s->identity_labels);
+		else
+			exposition__escape_label(&arena, s->tools[i].name);
 		strbuf__putc(&arena, '\0');
 	}
 	if (!esc || !off || arena.oom) {
@@ -572,6 +630,7 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	render_anomaly_causes(s, out);
 	render_agent(s, version, out);
 	render_kube(&s->kube, out);
+	render_identity(s, out);
 out:
 	strbuf__free(&arena);
 	free(esc);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,7 +11,9 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "cgroup.h"
 #include "consumer.h"
+#include "identity.h"
 #include "http.h"
 #include "hub.h"
 #include "kube.h"
@@ -20,12 +24,15 @@
 #include "runtime.h"
 #include "snapshot.h"
 #include "state.h"
+#include "tools.h"
 #include "windows.h"
 
-#define TICK_INTERVAL_NS  NS_PER_S	    /* periodic work */
-#define SNAPSHOT_WAIT_MS  250		    /* a scrape waits this long for a fresh snapshot */
-#define STALL_NS	  (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
-#define SAMPLE_MIN_GAP_NS 200000000ULL	    /* live usage read at most this often */
+#define TICK_INTERVAL_NS   NS_PER_S	     /* periodic work */
+#define SNAPSHOT_WAIT_MS   250		     /* a scrape waits this long for a fresh snapshot */
+#define STALL_NS	   (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
+#define SAMPLE_MIN_GAP_NS  200000000ULL	     /* live usage read at most this often */
+#define CGROUP_CACHE_MAX   65536	     /* cgroup ids the resolver caches */
+#define CGROUP_WALK_GAP_NS NS_PER_S	     /* the cgroup2 tree is walked at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -46,6 +53,15 @@ struct agent {
 	bool prog_stats;	      /* --bpf.stats and the kernel is measuring */
 	struct rules *rules;	      /* --tools.rules, NULL without */
 	struct kube *kube;	      /* --kubernetes.enable, NULL without */
+	/* --metrics.labels: (tool, identity) series, cgroup id -> identity, names */
+	struct registry *series;	 /* NULL without --metrics.labels */
+	struct cgroup_resolver *cgroups; /* NULL on a host without cgroup v2 */
+	struct name_source names;	 /* lookup NULL: no names (ids only) */
+	struct identity_labels labels;	 /* the last labels handed to the consumer */
+	/* per series id: cumulative figures at the last window close, and the window's growth */
+	struct series_window *windowed;
+	size_t nr_windowed;
+	struct identity_share *shares; /* scratch for a flag's contributors */
 	struct {
 		uint32_t uid;
 		bool used;
@@ -82,6 +98,42 @@ static bool loop_healthy(void *ctx)
 	return now_ns() - __atomic_load_n(&a->heartbeat_ns, __ATOMIC_RELAXED) < STALL_NS;
 }
 
+/* Replaces the per-tool figures of s by the labelled series. 0 or -errno. */
+static int series_into(struct agent *a, struct snapshot *s)
+{
+	struct snapshot *series = registry__snapshot(a->series, s->taken_ns);
+	struct cgroup_resolver_stats st = {};
+	struct identity_stats *id = &s->identity;
+
+	if (!series)
+		return -ENOMEM;
+	s->nr_tool_names = s->nr_tools;
+	free(s->tools);
+	free(s->names);
+	s->tools = series->tools;
+	s->names = series->names;
+	s->nr_tools = series->nr_tools;
+	s->agent.partial_evicted = series->agent.partial_evicted;
+	series->tools = NULL;
+	series->names = NULL;
+	series->nr_tools = 0;
+	s->identity_labels = a->opts->metrics_labels;
+	id->enabled = true;
+	id->cgroup2 = a->cgroups != NULL;
+	id->series_overflow = series->agent.tools_overflow;
+	id->series_evicted = series->agent.tools_evicted;
+	snapshot__put(series);
+	if (a->cgroups)
+		cgroup_resolver__stats(a->cgroups, &st);
+	id->proc_hits = st.proc_hits;
+	id->walk_hits = st.walk_hits;
+	id->walks = st.walks;
+	id->unresolved = st.unresolved;
+	id->cache_resets = st.resets;
+	id->cached = st.cached;
+	return 0;
+}
+
 static void publish(struct agent *a, uint64_t gen)
 {
 	uint64_t lost[TW_LOST_MAX];
@@ -89,8 +141,9 @@ static void publish(struct agent *a, uint64_t gen)
 
 	sample_live(a);
 	s = registry__snapshot(a->registry, now_ns());
-	if (!s) {
+	if (!s || (a->series && series_into(a, s))) {
 		pr_warn("cannot build snapshot: %s", strerror(errno));
+		snapshot__put(s);
 		return;
 	}
 	loader__lost(a->loader, lost);
@@ -132,14 +185,104 @@ static double host_cpu_utilisation(struct agent *a)
 	return util;
 }
 
+/* What a flag is about, per series: the figure its contributors are ranked by. */
+enum window_figure { FIG_EXECUTIONS, FIG_DURATION, FIG_FAILURES, FIG_CPU, FIGS };
+
+struct series_window {
+	uint32_t generation;
+	bool seen;
+	uint64_t total[FIGS]; /* cumulative at the last close */
+	uint64_t grew[FIGS];  /* in the window that just closed */
+};
+
+static void figures(const struct tool_stats *s, uint64_t *v)
+{
+	v[FIG_EXECUTIONS] = s->executions;
+	v[FIG_DURATION] = s->observed_duration_ns;
+	v[FIG_FAILURES] = 0;
+	for (int t = 0; t < ERROR_TYPE_MAX; t++)
+		v[FIG_FAILURES] += s->failures[t];
+	v[FIG_CPU] = s->cpu_ns_ended;
+}
+
+/* Before a window is judged: what each labelled series added during it. */
+static void series_window_close(struct agent *a)
+{
+	const struct tool_table *names = registry__tools(a->series);
+	size_t n = tool_table__count(names);
+
+	if (n > a->nr_windowed) {
+		struct series_window *w = reallocarray(a->windowed, n, sizeof(*w));
+		struct identity_share *sh = reallocarray(a->shares, n, sizeof(*sh));
+
+		if (w)
+			a->windowed = w;
+		if (sh)
+			a->shares = sh;
+		if (!w || !sh)
+			return; /* contributors stay unnamed this window */
+		memset(w + a->nr_windowed, 0, (n - a->nr_windowed) * sizeof(*w));
+		a->nr_windowed = n;
+	}
+	for (size_t id = 0; id < n; id++) {
+		struct series_window *w = &a->windowed[id];
+		struct tool_stats *s = registry__stats(a->series, (unsigned int)id);
+		uint32_t gen = registry__generation(a->series, (unsigned int)id);
+		uint64_t now[FIGS];
+
+		if (!s || !tool_table__name(names, (unsigned int)id)) {
+			memset(w, 0, sizeof(*w));
+			continue;
+		}
+		if (!w->seen || w->generation != gen)
+			memset(w->total, 0, sizeof(w->total)); /* a new series on a reused id */
+		figures(s, now);
+		for (int f = 0; f < FIGS; f++) {
+			w->grew[f] = now[f] > w->total[f] ? now[f] - w->total[f] : 0;
+			w->total[f] = now[f];
+		}
+		w->generation = gen;
+		w->seen = true;
+	}
+}
+
+/* " contributors=..." for a raised flag of a tool, "" without labelled series. */
+static void contributors(struct agent *a, const struct anomaly_state *st, char *out, size_t size)
+{
+	enum window_figure fig = FIG_EXECUTIONS;
+	size_t n = 0, len;
+
+	out[0] = '\0';
+	if (!a->series || !st->active || !st->tool || !a->shares)
+		return;
+	if (st->kind == ANOMALY_LATENCY_DEGRADATION || st->kind == ANOMALY_STATISTICAL_OUTLIER)
+		fig = FIG_DURATION;
+	else if (st->kind == ANOMALY_FAILURE_RATE)
+		fig = FIG_FAILURES;
+	else if (st->kind == ANOMALY_CPU_SPIKE)
+		fig = FIG_CPU;
+	for (size_t id = 0; id < a->nr_windowed; id++) {
+		const char *key = tool_table__name(registry__tools(a->series), (unsigned int)id);
+
+		if (key && a->windowed[id].seen)
+			a->shares[n++] = (struct identity_share){key, a->windowed[id].grew[fig]};
+	}
+	snprintf(out, size, " contributors=");
+	len = strlen(out);
+	if (!identity__contributors(a->shares, n, st->tool, 3, out + len, size - len))
+		out[0] = '\0';
+}
+
 static int log_change(const struct anomaly_state *st, void *ctx)
 {
 	const char *cause = anomaly_cause__name(st->cause);
+	char who[1024];
 
-	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g%s%s",
+	contributors(ctx, st, who, sizeof(who));
+	pr_info("anomaly %s: tool='%s' kind=%s severity=%s ratio=%.3g%s%s%s",
 		st->active ? "raised" : "cleared", st->tool ? st->tool : "(host)",
 		anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind), st->deviation_ratio,
-		cause ? " cause=" : "", cause ? cause : "");
+		cause ? " cause=" : "", cause ? cause : "", who);
 	return 0;
 }
 
@@ -156,11 +299,13 @@ static void close_window(struct agent *a, uint64_t now)
 	uint64_t dropped;
 	int n;
 
+	if (a->series)
+		series_window_close(a);
 	n = windows__close(a->windows, a->registry, a->detector, host_cpu_utilisation(a),
 			   (int64_t)time(NULL));
 	if (n < 0)
 		pr_warn("cannot close anomaly window: %s", strerror(-n));
-	dropped = anomaly__for_each_change(a->detector, log_change, NULL);
+	dropped = anomaly__for_each_change(a->detector, log_change, a);
 	if (dropped)
 		pr_warn("%llu anomaly changes not logged", (unsigned long long)dropped);
 	a->next_window_ns += a->opts->anomaly.window_ns;
@@ -181,6 +326,18 @@ static void tick(void *ctx)
 	/* after the window: an evicted name's last executions still reach its baseline */
 	if (a->opts->tools_idle_timeout_ns)
 		registry__evict_idle(a->registry, now, a->opts->tools_idle_timeout_ns);
+	if (a->series) {
+		registry__set_now(a->series, now);
+		/* what a churn of pods left free goes back to the system, not only to malloc */
+		if (a->opts->metrics_identity_idle_timeout_ns &&
+		    registry__evict_idle(a->series, now,
+					 a->opts->metrics_identity_idle_timeout_ns)) {
+			if (a->cgroups)
+				cgroup_resolver__expire(a->cgroups, now,
+							a->opts->metrics_identity_idle_timeout_ns);
+			malloc_trim(0);
+		}
+	}
 	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
@@ -274,11 +431,20 @@ static void on_hangup(void *ctx)
  * name an API or a node (not in a pod: one warning, names stay empty), or -EINVAL (a
  * malformed value) / -errno after one line.
  */
+/* --metrics.labels asks for names: namespace, pod or container */
+#define NAME_LABELS                                                                                \
+	((1U << IDENTITY_LABEL_NAMESPACE) | (1U << IDENTITY_LABEL_POD) |                           \
+	 (1U << IDENTITY_LABEL_CONTAINER))
+
+/*
+ * The Kubernetes API client, with --kubernetes.enable or when --metrics.labels asks for
+ * names. Outside a cluster (nothing names an API or a node) the agent runs without names.
+ */
 static int kube_start(struct agent *a)
 {
 	char why[512];
 
-	if (!a->opts->kube.enable)
+	if (!a->opts->kube.enable && !(a->opts->metrics_labels & NAME_LABELS))
 		return 0;
 	a->kube = kube__start(&a->opts->kube, why, sizeof(why));
 	if (!a->kube && errno == ENOENT) {
@@ -318,6 +484,57 @@ static int detector_start(struct agent *a)
 	return 0;
 }
 
+/* The consumer's labels callback: the cgroup's identity and the names the source knows. */
+static const struct identity_labels *cgroup_labels(uint64_t cgroup_id, uint32_t tgid, void *ctx)
+{
+	struct agent *a = ctx;
+	const struct cgroup_identity *id;
+
+	if (!a->cgroups)
+		return NULL;
+	id = cgroup_resolver__lookup(a->cgroups, cgroup_id, tgid, now_ns(), CGROUP_WALK_GAP_NS);
+	if (!id)
+		return NULL;
+	identity__labels(id, &a->names, a->opts->metrics_labels, &a->labels);
+	return &a->labels;
+}
+
+/* The name source over the Kubernetes API client (never waits for the network). */
+static bool kube_names(void *ctx, const char *pod_uid, const char *container_id,
+		       struct kube_pod_names *out)
+{
+	return kube__lookup(ctx, pod_uid, container_id, out);
+}
+
+/*
+ * --metrics.labels: the series table and the cgroup resolver. Without a cgroup v2
+ * hierarchy (a v1-only host) the series carry empty labels: said once, not fatal.
+ */
+static int identity_start(struct agent *a)
+{
+	const struct agent_options *o = a->opts;
+
+	if (!o->metrics_labels)
+		return 0;
+	a->series = registry__new(o->metrics_max_series);
+	if (!a->series) {
+		pr_err("cannot allocate the series table: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	a->cgroups = cgroup_resolver__new(NULL, CGROUP_CACHE_MAX);
+	if (!a->cgroups)
+		pr_warn("no cgroup v2 hierarchy (%s): --metrics.labels values stay empty",
+			strerror(errno));
+	else
+		pr_info("resolving container identity under '%s'",
+			cgroup_resolver__mount(a->cgroups));
+	if (a->kube)
+		a->names = (struct name_source){.lookup = kube_names, .ctx = a->kube};
+	consumer__set_series(a->consumer, a->series, cgroup_labels, a);
+	registry__set_now(a->series, now_ns());
+	return 0;
+}
+
 /* The runtime, with the executions already running counted in. */
 static int tracing_start(struct agent *a)
 {
@@ -346,6 +563,9 @@ static int tracing_start(struct agent *a)
 	consumer__set_rules(a->consumer, a->rules, username, a);
 	consumer__set_normalize(a->consumer, o->tools_normalize);
 	registry__set_now(a->registry, now_ns());
+	err = identity_start(a);
+	if (err)
+		return err;
 	err = loader__dump_tasks(a->loader, runtime__feed, a->rt);
 	if (err && err != -EOPNOTSUPP)
 		pr_warn("cannot list running processes: %s", strerror(-err));
@@ -434,6 +654,13 @@ int agent__run(const struct agent_options *o)
 	struct agent a = {.opts = o};
 	int stats_fd = -1, status = 1, err;
 
+	/*
+	 * Labelled series come and go with pods, and scrape bodies and snapshots with them: a
+	 * fixed mmap threshold hands such large blocks back to the system at free, where the
+	 * default (raised by each free) would keep the peak's size in the heap for good.
+	 */
+	if (o->metrics_labels)
+		mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {
@@ -484,6 +711,10 @@ cleanup:
 	windows__free(a.windows);
 	anomaly__free(a.detector);
 	rules__free(a.rules);
+	registry__free(a.series);
+	free(a.windowed);
+	free(a.shares);
+	cgroup_resolver__free(a.cgroups);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	return status;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -108,4 +110,314 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 	}
 	strbuf__free(&path);
 	return e;
+}
+
+#define WALK_MAX_DEPTH 64
+
+/* A slot of the id index: small, so that the index's pages are few (RSS stays flat). */
+struct resolver_entry {
+	uint64_t id; /* 0: empty slot */
+	uint64_t retry_ns;
+	uint64_t used_ns; /* last looked up (cgroup_resolver__expire) */
+	uint32_t index;	  /* in the dense identity pool */
+	bool known;	  /* false: unresolved, retry after retry_ns */
+};
+
+struct cgroup_resolver {
+	char mount[TRACE_PATH_MAX];
+	struct resolver_entry *slots;
+	size_t cap; /* power of two, at least 2 * max */
+	size_t used, max;
+	struct cgroup_identity *pool; /* used of them, grown up to max */
+	size_t pool_cap;
+	uint64_t last_walk_ns;
+	bool walked;
+	struct cgroup_resolver_stats stats;
+};
+
+struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entries)
+{
+	struct cgroup_resolver *r = calloc(1, sizeof(*r));
+	struct strbuf mountinfo = {};
+	int e = 0;
+
+	if (!r)
+		return NULL;
+	if (mount) {
+		snprintf(r->mount, sizeof(r->mount), "%s", mount);
+	} else {
+		e = read_file("/proc/self/mountinfo", &mountinfo, MOUNTINFO_MAX_BYTES);
+		if (!e)
+			e = cgroup2__mount_point(mountinfo.buf ? mountinfo.buf : "", r->mount,
+						 sizeof(r->mount));
+		strbuf__free(&mountinfo);
+	}
+	if (!e && !is_cgroup2_dir(r->mount))
+		e = -ENOENT;
+	r->max = max_entries ? max_entries : 1;
+	for (r->cap = 16; r->cap < 2 * r->max; r->cap *= 2)
+		;
+	r->slots = e ? NULL : calloc(r->cap, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		errno = e ? -e : ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
+void cgroup_resolver__free(struct cgroup_resolver *r)
+{
+	if (!r)
+		return;
+	free(r->slots);
+	free(r->pool);
+	free(r);
+}
+
+const char *cgroup_resolver__mount(const struct cgroup_resolver *r)
+{
+	return r->mount;
+}
+
+void cgroup_resolver__stats(const struct cgroup_resolver *r, struct cgroup_resolver_stats *st)
+{
+	*st = r->stats;
+	st->cached = r->used;
+}
+
+static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id)
+{
+	size_t i = (size_t)((id * 0x9E3779B97F4A7C15ULL) >> 20) & (r->cap - 1);
+
+	while (r->slots[i].id && r->slots[i].id != id)
+		i = (i + 1) & (r->cap - 1);
+	return &r->slots[i];
+}
+
+static struct cgroup_identity *identity_of(struct cgroup_resolver *r, struct resolver_entry *e)
+{
+	return &r->pool[e->index];
+}
+
+/*
+ * The entry of id, added (with an empty identity) when new; the cache starts over when
+ * full. NULL when the pool cannot grow.
+ */
+static struct resolver_entry *entry_add(struct cgroup_resolver *r, uint64_t id)
+{
+	struct resolver_entry *e = slot_for(r, id);
+
+	if (e->id)
+		return e;
+	if (r->used >= r->pool_cap && r->pool_cap < r->max) {
+		size_t cap = r->pool_cap ? r->pool_cap * 2 : 256;
+		struct cgroup_identity *p;
+
+		cap = cap < r->max ? cap : r->max;
+		p = reallocarray(r->pool, cap, sizeof(*p));
+		if (!p)
+			return NULL;
+		r->pool = p;
+		r->pool_cap = cap;
+	}
+	if (r->used >= r->max) {
+		memset(r->slots, 0, r->cap * sizeof(*r->slots));
+		r->used = 0;
+		r->stats.resets++;
+		e = slot_for(r, id);
+	}
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->index = (uint32_t)r->used++;
+	memset(identity_of(r, e), 0, sizeof(struct cgroup_identity));
+	return e;
+}
+
+static void clear(struct cgroup_resolver *r)
+{
+	memset(r->slots, 0, r->cap * sizeof(*r->slots));
+	r->used = 0;
+}
+
+/* Every directory under dirfd (path rel), added to the cache; depth-first, bounded. */
+static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > WALK_MAX_DEPTH)
+		return;
+	d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		union {
+			struct file_handle fh;
+			char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+		} h;
+		size_t len = rel->len;
+		struct resolver_entry *e;
+		uint64_t id;
+		int mount_id, fd;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		h.fh.handle_bytes = sizeof(uint64_t);
+		if (name_to_handle_at(dirfd, de->d_name, &h.fh, &mount_id, 0) ||
+		    h.fh.handle_bytes != sizeof(uint64_t))
+			continue;
+		memcpy(&id, h.fh.f_handle, sizeof(id));
+		strbuf__appendf(rel, "/%s", de->d_name);
+		if (rel->oom)
+			break;
+		e = entry_add(r, id);
+		if (!e)
+			break;
+		e->known = true;
+		identity__parse(rel->buf, identity_of(r, e));
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			walk(r, fd, rel, depth + 1);
+		rel->len = len;
+		rel->buf[len] = '\0';
+	}
+	closedir(d);
+}
+
+/* The cgroup v2 path of tgid when it has id, from /proc/tgid/cgroup ("0::/path"). */
+static bool proc_path(struct cgroup_resolver *r, uint32_t tgid, uint64_t id, struct strbuf *out)
+{
+	struct strbuf sb = {}, full = {};
+	char name[64];
+	const char *line;
+	uint64_t found = 0;
+	bool ok = false;
+
+	snprintf(name, sizeof(name), "/proc/%u/cgroup", tgid);
+	if (!tgid || read_file(name, &sb, 1 << 16) || !sb.buf)
+		goto out;
+	for (line = sb.buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line += 3;
+		strbuf__append(out, line, strcspn(line, "\n"));
+		break;
+	}
+	if (!out->buf || out->oom)
+		goto out;
+	/*
+	 * Outside our cgroup namespace (the agent in a pod: its cgroup2 mount shows its own
+	 * subtree only) the path starts with "/..": it cannot be checked against the id, and
+	 * the walk would not find it either. The process exists (its file was read), so the
+	 * path is its cgroup's, give or take a move since the exec.
+	 */
+	if (!strncmp(out->buf, "/..", 3)) {
+		ok = true;
+		goto out;
+	}
+	strbuf__appendf(&full, "%s%s", r->mount, out->buf);
+	ok = !full.oom && !cgroup_id_of(full.buf, &found) && found == id;
+out:
+	strbuf__free(&sb);
+	strbuf__free(&full);
+	return ok;
+}
+
+const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
+						      uint32_t tgid, uint64_t now_ns,
+						      uint64_t min_walk_interval_ns)
+{
+	struct resolver_entry *e = slot_for(r, id);
+	struct strbuf path = {};
+	int fd;
+
+	if (!id)
+		return NULL;
+	if (e->id && e->known) {
+		e->used_ns = now_ns;
+		return identity_of(r, e);
+	}
+	if (e->id && now_ns < e->retry_ns) {
+		r->stats.unresolved++;
+		return NULL;
+	}
+	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
+		e->known = true;
+		e->used_ns = now_ns;
+		identity__parse(path.buf, identity_of(r, e));
+		strbuf__free(&path);
+		r->stats.proc_hits++;
+		return identity_of(r, e);
+	}
+	strbuf__free(&path);
+	if (!r->walked || now_ns - r->last_walk_ns >= min_walk_interval_ns) {
+		r->walked = true;
+		r->last_walk_ns = now_ns;
+		r->stats.walks++;
+		clear(r);
+		/* the root: outside every container */
+		fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			uint64_t root;
+
+			if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
+				e->known = true;
+			strbuf__puts(&path, "");
+			walk(r, fd, &path, 0);
+			strbuf__free(&path);
+		}
+		e = slot_for(r, id);
+		if (e->id && e->known) {
+			r->stats.walk_hits++;
+			e->used_ns = now_ns;
+			return identity_of(r, e);
+		}
+	}
+	e = entry_add(r, id);
+	if (e) {
+		e->used_ns = now_ns;
+		e->known = false;
+		e->retry_ns = now_ns + min_walk_interval_ns;
+	}
+	r->stats.unresolved++;
+	return NULL;
+}
+
+size_t cgroup_resolver__expire(struct cgroup_resolver *r, uint64_t now_ns, uint64_t idle_ns)
+{
+	struct resolver_entry *old = r->slots, *e;
+	struct cgroup_identity *old_pool = r->pool, *pool;
+	size_t old_cap = r->cap, old_used = r->used, keep = 0, cap;
+
+	for (size_t i = 0; i < old_cap; i++)
+		keep += old[i].id && now_ns - old[i].used_ns < idle_ns;
+	if (keep == old_used)
+		return 0;
+	cap = keep * 2 > 256 ? keep * 2 : 256;
+	cap = cap < r->max ? cap : r->max;
+	pool = malloc(cap * sizeof(*pool));
+	r->slots = pool ? calloc(old_cap, sizeof(*r->slots)) : NULL;
+	if (!r->slots) {
+		free(pool);
+		r->slots = old;
+		return 0;
+	}
+	r->pool = pool;
+	r->pool_cap = cap;
+	r->used = 0;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].id || now_ns - old[i].used_ns >= idle_ns)
+			continue;
+		e = slot_for(r, old[i].id);
+		*e = old[i];
+		e->index = (uint32_t)r->used++;
+		r->pool[e->index] = old_pool[old[i].index];
+	}
+	free(old);
+	free(old_pool);
+	r->stats.expired += old_used - r->used;
+	return old_used - r->used;
 }

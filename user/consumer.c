@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "identity.h"
 #include "rules.h"
 #include "tools.h"
 
@@ -29,6 +30,7 @@ struct live {
 struct inflight {
 	uint32_t tgid; /* 0: empty slot (pid 0 never execs) */
 	unsigned int tool_id;
+	unsigned int series_id; /* in the series registry, when there is one */
 	uint64_t start_ns;
 	uint32_t flags;
 	bool suspect;		      /* the kernel did not know it at the last reconcile */
@@ -48,6 +50,9 @@ struct consumer {
 	bool normalize;	     /* random-looking words of names become "*" */
 	const char *(*username)(uint32_t uid, void *ctx);
 	void *username_ctx;
+	struct registry *series; /* not owned; NULL: per tool only */
+	consumer_labels_fn labels;
+	void *labels_ctx;
 };
 
 #define INITIAL_SLOTS 1024
@@ -173,6 +178,38 @@ void consumer__set_rules(struct consumer *c, struct rules *rules,
 	c->username_ctx = ctx;
 }
 
+void consumer__set_series(struct consumer *c, struct registry *series, consumer_labels_fn labels,
+			  void *ctx)
+{
+	c->series = series;
+	c->labels = labels;
+	c->labels_ctx = ctx;
+}
+
+/* The series of tool id in the cgroup, 0 ("other") when it is "other" or untracked. */
+static unsigned int series_id(struct consumer *c, unsigned int tool_id, uint64_t cgroup_id,
+			      uint32_t tgid)
+{
+	static const struct identity_labels none;
+	const struct identity_labels *l;
+	const char *name;
+	char key[IDENTITY_LABELS * IDENTITY_NAME_MAX + TOOL_NAME_MAX];
+
+	if (!c->series || tool_id == TOOL_OTHER_ID)
+		return TOOL_OTHER_ID;
+	name = tool_table__name(registry__tools(c->cfg.registry), tool_id);
+	l = c->labels ? c->labels(cgroup_id, tgid, c->labels_ctx) : NULL;
+	if (!name || !identity__key(l ? l : &none, name, key, sizeof(key)))
+		return TOOL_OTHER_ID;
+	return registry__tool_id(c->series, key);
+}
+
+/* The series' stats of id, NULL without series. */
+static struct tool_stats *series_stats(struct consumer *c, unsigned int id)
+{
+	return c->series ? registry__stats(c->series, id) : NULL;
+}
+
 void consumer__set_normalize(struct consumer *c, bool normalize)
 {
 	c->normalize = normalize;
@@ -213,6 +250,8 @@ static void drop_running(struct consumer *c, struct inflight *e)
 {
 	registry__agent(c->cfg.registry)->exits_lost++;
 	registry__stopped(c->cfg.registry, e->tool_id);
+	if (c->series)
+		registry__stopped(c->series, e->series_id);
 	inflight_remove(c, e);
 }
 
@@ -274,6 +313,10 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 			}
 		}
 		registry__started(r, e->tool_id);
+		if (c->series) {
+			e->series_id = series_id(c, e->tool_id, rec->cgroup_id, rec->tgid);
+			registry__started(c->series, e->series_id);
+		}
 	}
 
 	event_init(&ev, EXEC_EVENT_START, r, rec);
@@ -351,6 +394,36 @@ static void credit(struct tool_stats *s, const struct usage_totals *now, struct 
 #undef CREDIT
 }
 
+/* Counts one ended execution in s (NULL: nothing), crediting final beyond done. */
+static void account_end(struct tool_stats *s, const struct tw_exit_rec *rec,
+			const struct exec_event *ev, const struct usage_totals *final,
+			struct usage_totals *done)
+{
+	if (!s)
+		return;
+	s->executions++;
+	if (ev->success)
+		s->successes++;
+	else
+		s->failures[ev->error]++;
+	if (ev->flags & TW_F_PARTIAL) {
+		s->partial++;
+	} else {
+		uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
+
+		hist__add(&s->duration, &hist_duration_layout, d);
+		s->observed_executions++;
+		s->observed_duration_ns += d;
+		s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+		s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
+		s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
+	}
+	if (rec->usage.peak_rss_bytes)
+		hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
+	credit(s, final, done);
+	s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+}
+
 static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
@@ -393,33 +466,21 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 		ev.args = e->args;
 		ev.args_size = e->args_size;
 	}
-	if (s) {
-		s->executions++;
-		if (ev.success)
-			s->successes++;
-		else
-			s->failures[ev.error]++;
-		if (ev.flags & TW_F_PARTIAL) {
-			s->partial++;
-		} else {
-			uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
+	totals_from_usage(&final, &rec->usage);
+	if (c->series) {
+		/* the series is credited what the tool is: from the same starting point */
+		struct usage_totals series_done = *credited;
+		unsigned int sid =
+		    e ? e->series_id : series_id(c, ev.tool_id, rec->cgroup_id, rec->tgid);
 
-			hist__add(&s->duration, &hist_duration_layout, d);
-			s->observed_executions++;
-			s->observed_duration_ns += d;
-			s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
-			s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
-			s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
-		}
-		if (rec->usage.peak_rss_bytes)
-			hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
-		totals_from_usage(&final, &rec->usage);
-		credit(s, &final, credited);
-		s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+		account_end(series_stats(c, sid), rec, &ev, &final, &series_done);
 	}
+	account_end(s, rec, &ev, &final, credited);
 	emit(c, &ev);
 	if (e) {
 		registry__stopped(r, e->tool_id);
+		if (c->series)
+			registry__stopped(c->series, e->series_id);
 		inflight_remove(c, e);
 	}
 }
@@ -438,6 +499,11 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
 	ev.tool_id = tool_id(c, name);
 	s = registry__stats(r, ev.tool_id);
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_EXEC_FAILED]++;
+	}
+	s = c->series ? series_stats(c, series_id(c, ev.tool_id, rec->cgroup_id, rec->tgid)) : NULL;
 	if (s) {
 		s->executions++;
 		s->failures[ERROR_EXEC_FAILED]++;
@@ -564,6 +630,8 @@ void consumer__end_samples(struct consumer *c)
 	struct registry *r = c->cfg.registry;
 
 	registry__clear_memory(r);
+	if (c->series)
+		registry__clear_memory(c->series);
 	for (size_t i = 0; i < c->cap; i++) {
 		struct inflight *e = &c->slots[i];
 		struct tool_stats *s;
@@ -586,6 +654,15 @@ void consumer__end_samples(struct consumer *c)
 		now.wait_ns[WAIT_BLKIO] += e->live.raw.blkio_ns;
 		now.net_bytes[DIR_TX] += e->live.net_bytes[DIR_TX];
 		now.net_bytes[DIR_RX] += e->live.net_bytes[DIR_RX];
+		if (c->series) {
+			struct tool_stats *ss = registry__stats(c->series, e->series_id);
+			struct usage_totals series_done = e->credited;
+
+			if (ss) {
+				credit(ss, &now, &series_done);
+				ss->memory_bytes += e->live.rss_bytes;
+			}
+		}
 		credit(s, &now, &e->credited);
 		s->memory_bytes += e->live.rss_bytes;
 	}

@@ -39,6 +39,9 @@ struct exec_event {
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
 	bool blkio; /* END: usage->blkio_wait_ns is measured (delay accounting on) */
+	/* trace only (the consumer leaves them NULL): what the cgroup says, and names */
+	const struct cgroup_identity *identity; /* NULL: not resolved */
+	const struct kube_pod_names *names;	/* NULL: no name source or pod unknown */
 };
 
 typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);
@@ -73,6 +76,23 @@ struct rules;
  */
 void consumer__set_rules(struct consumer *c, struct rules *rules,
 			 const char *(*username)(uint32_t uid, void *ctx), void *ctx);
+
+struct identity_labels;
+
+/*
+ * The labels of an execution's series: its cgroup's identity (identity.h), NULL when it
+ * has none. tgid is a process of the cgroup (it may have exited). Valid until the next call.
+ */
+typedef const struct identity_labels *(*consumer_labels_fn)(uint64_t cgroup_id, uint32_t tgid,
+							    void *ctx);
+
+/*
+ * Also counts every execution in series, keyed by its tool name and labels()
+ * (identity__key(); "other" when the tool is "other"), besides the per-tool registry.
+ * series NULL turns that off. Call before the first record.
+ */
+void consumer__set_series(struct consumer *c, struct registry *series, consumer_labels_fn labels,
+			  void *ctx);
 
 /* Names are normalised by tool__normalize() before they are counted (default off). */
 void consumer__set_normalize(struct consumer *c, bool normalize);

@@ -11,17 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity.h"
+
 #define KUBE_NAME_MAX	    254	   /* a DNS subdomain (253, pod names) and its NUL */
 #define KUBE_ID_MAX	    129	   /* pod uid or container id (after the scheme) and its NUL */
 #define KUBE_PODS_MAX	    20000  /* pods kept from one list; the rest are dropped (counted) */
 #define KUBE_CONTAINERS_MAX 100000 /* containers kept from one list */
 
-/* The names of one execution's pod and container; "" when unknown. */
-struct kube_pod_names {
-	char namespace_[KUBE_NAME_MAX];
-	char pod[KUBE_NAME_MAX];
-	char container[KUBE_NAME_MAX];
-};
+/* struct kube_pod_names (the names of one execution's pod and container) is identity.h's */
+_Static_assert(KUBE_NAME_MAX == IDENTITY_NAME_MAX, "one name size");
 
 struct kube_container {
 	char id[KUBE_ID_MAX]; /* containerID without its "containerd://" (...) scheme */

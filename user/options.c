@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "identity.h"
 #include "options.h"
 #include "parse.h"
 
@@ -32,6 +33,13 @@ const char agent_usage[] =
     "                             /metrics; 0 never (default 1h)\n"
     "  --tools.normalize          random-looking words of names (long digit or\n"
     "                             hex runs) become '*'\n"
+    "  --metrics.labels=LIST      identity labels on every tool_* series (comma\n"
+    "                             separated): container_id, pod_uid, namespace,\n"
+    "                             pod, container (default none)\n"
+    "  --metrics.max-series=N     (tool, identity) series with --metrics.labels;\n"
+    "                             the rest count as tool=\"other\" (default 10000)\n"
+    "  --metrics.identity-idle-timeout=D  labelled series unused this long leave\n"
+    "                             /metrics; 0 never (default 10m)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
     "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
     "                             blockio, sampler\n"
@@ -100,6 +108,8 @@ void agent_options__init(struct agent_options *o)
 	o->read_header_timeout_ns = 5ULL * 1000000000ULL;
 	o->idle_timeout_ns = 30ULL * 1000000000ULL;
 	kube_options__init(&o->kube);
+	o->metrics_max_series = 10000;
+	o->metrics_identity_idle_timeout_ns = 600ULL * 1000000000ULL;
 }
 
 #define SECOND_NS 1000000000ULL
@@ -274,6 +284,9 @@ static const struct flag agent_flags[] = {
      .max = 86400ULL * SECOND_NS},
     {"kubernetes.max-body-size", .kind = FLAG_SIZE, AT(kube.max_body_bytes), .min = 4096,
      .max = 1ULL << 30},
+    {"metrics.labels", .kind = FLAG_LIST, AT(metrics_labels), .names = identity_label_names},
+    {"metrics.max-series", .kind = FLAG_U32, AT(metrics_max_series), .min = 1, .max = 1000000},
+    {"metrics.identity-idle-timeout", .kind = FLAG_DURATION, AT(metrics_identity_idle_timeout_ns)},
 };
 
 static const struct flag_set agent_flag_set = {

@@ -49,7 +49,10 @@ struct agent_options {
 	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
 	uint64_t tools_idle_timeout_ns;	    /* 0: names stay for the agent's life */
 	bool tools_normalize;
-	struct kube_options kube; /* --kubernetes.* */
+	struct kube_options kube;    /* --kubernetes.* */
+	unsigned int metrics_labels; /* bit (1 << enum identity_label) per label */
+	uint32_t metrics_max_series; /* (tool, identity) series with --metrics.labels */
+	uint64_t metrics_identity_idle_timeout_ns; /* idle series leave /metrics; 0 never */
 };
 
 /* Fills o with the documented defaults. */

@@ -189,6 +189,25 @@ struct snapshot {
 	size_t nr_anomalies;
 	bool anomaly_enabled;
 	struct kube_stats kube; /* kube.enabled false: no toolwatch_kubernetes_* */
+	/*
+	 * --metrics.labels: when identity_labels (bit 1 << enum identity_label per label) is
+	 * not 0, tools[] are the (tool, identity) series and each name is a series key
+	 * (identity__key()), split back and rendered as tool plus the chosen labels.
+	 */
+	unsigned int identity_labels;
+	size_t nr_tool_names; /* distinct tool names, when tools[] are series */
+	struct identity_stats {
+		bool enabled;		  /* --metrics.labels given */
+		bool cgroup2;		  /* a cgroup v2 hierarchy to resolve ids in */
+		uint64_t series_overflow; /* executions counted as "other": series cap */
+		uint64_t series_evicted;  /* series gone after the identity idle timeout */
+		uint64_t proc_hits;	  /* new cgroup ids resolved from /proc/PID/cgroup */
+		uint64_t walk_hits;	  /* new cgroup ids resolved by a walk */
+		uint64_t walks;		  /* walks of the cgroup2 tree */
+		uint64_t unresolved;	  /* lookups without a path: empty labels */
+		uint64_t cache_resets;	  /* the id cache was full and started over */
+		uint64_t cached;	  /* cgroup ids cached */
+	} identity;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "anomaly.h"
 #include "cgroup.h"
 #include "consumer.h"
+#include "identity.h"
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
@@ -25,11 +26,13 @@
 #include "trace_summary.h"
 #include "windows.h"
 
-#define LOST_REPORT_INTERVAL_NS NS_PER_S /* at most one "records lost" line a second */
-#define TRACE_NAMES_MAX		100000	 /* names on lines; then "other" (~1 KiB each) */
-#define TRACE_SUMMARY_TOOLS_MAX 1000	 /* tools of one summary period; then "other" */
-#define TRACE_RINGBUF_BYTES	(4ULL << 20)
-#define TRACE_MAX_PROCESSES	32768
+#define LOST_REPORT_INTERVAL_NS	 NS_PER_S /* at most one "records lost" line a second */
+#define TRACE_NAMES_MAX		 100000	  /* names on lines; then "other" (~1 KiB each) */
+#define TRACE_SUMMARY_TOOLS_MAX	 1000	  /* tools of one summary period; then "other" */
+#define TRACE_RINGBUF_BYTES	 (4ULL << 20)
+#define TRACE_MAX_PROCESSES	 32768
+#define TRACE_CGROUP_CACHE_MAX	 65536	  /* cgroup ids resolved to containers */
+#define TRACE_CGROUP_WALK_GAP_NS NS_PER_S /* the cgroup2 tree walked at most this often */
 
 #ifndef CAP_PERFMON /* Linux 5.8 headers */
 #define CAP_PERFMON 38
@@ -48,7 +51,9 @@ struct tracer {
 	uint64_t lost_reported_ns;
 	struct anomaly_detector *detector; /* --events anomaly */
 	struct windows *windows;
-	int write_err; /* first error writing stdout */
+	struct cgroup_resolver *cgroups; /* --json, -w, --container/--pod/--namespace */
+	struct name_source names;	 /* lookup NULL: no pod names */
+	int write_err;			 /* first error writing stdout */
 	bool summary_oom;
 	bool summaries_printed;
 };
@@ -94,9 +99,32 @@ static void flush(struct tracer *t)
 		t->write_err = errno ? -errno : -EIO;
 }
 
-static void on_event(const struct exec_event *ev, void *ctx)
+/* ev with the identity of its cgroup and the pod's names, when there is a resolver. */
+static const struct exec_event *with_identity(struct tracer *t, const struct exec_event *ev,
+					      struct exec_event *copy, struct kube_pod_names *names)
+{
+	const struct cgroup_identity *id;
+
+	if (!t->cgroups)
+		return ev;
+	*copy = *ev;
+	id = cgroup_resolver__lookup(t->cgroups, ev->cgroup_id, ev->tgid, clock_ns(CLOCK_MONOTONIC),
+				     TRACE_CGROUP_WALK_GAP_NS);
+	copy->identity = id;
+	if (id && id->pod_uid[0] && t->names.lookup) {
+		memset(names, 0, sizeof(*names));
+		if (t->names.lookup(t->names.ctx, id->pod_uid, id->container_id, names))
+			copy->names = names;
+	}
+	return copy;
+}
+
+static void on_event(const struct exec_event *raw, void *ctx)
 {
 	struct tracer *t = ctx;
+	struct kube_pod_names names;
+	struct exec_event copy;
+	const struct exec_event *ev = with_identity(t, raw, &copy, &names);
 
 	if (!trace_options__match(t->o, ev))
 		return;
@@ -300,6 +328,12 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 		pr_err("%s", msg);
 		return 2;
 	}
+	/* pod names come from a name source; trace has none (the agent's Kubernetes reader) */
+	if (o->namespace_[0]) {
+		pr_err("flag '--namespace' needs pod names, which trace does not read: use --pod "
+		       "with a pod uid, or --container (see 'toolwatch trace --help')");
+		return 2;
+	}
 	if (!can_trace()) {
 		pr_err("needs root: loading BPF programs takes CAP_BPF and CAP_PERFMON (or "
 		       "CAP_SYS_ADMIN)");
@@ -395,6 +429,15 @@ int trace__main(int argc, char **argv)
 		pr_err("cannot allocate: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (o.json || o.wide || o.container[0] || o.pod[0]) {
+		t.cgroups = cgroup_resolver__new(NULL, TRACE_CGROUP_CACHE_MAX);
+		if (!t.cgroups && (o.container[0] || o.pod[0])) {
+			pr_err("flags '--container' and '--pod' need a cgroup v2 hierarchy: %s",
+			       strerror(errno));
+			status = 2;
+			goto cleanup;
+		}
+	}
 	if (tracing_start(&t))
 		goto cleanup;
 	/* timestamps are converted from the moment tracing starts */
@@ -428,6 +471,7 @@ cleanup:
 	trace_summary__free(t.summary);
 	windows__free(t.windows);
 	anomaly__free(t.detector);
+	cgroup_resolver__free(t.cgroups);
 	strbuf__free(&t.out);
 	return status;
 }

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include "identity.h"
 #include "strbuf.h"
 #include "trace_options.h"
 
@@ -30,10 +31,39 @@ static bool tool_matches(const char *pattern, const char *name)
 	return match;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* --container, --pod, --namespace against what the event's cgroup and names say. */
+static bool identity_matches(const struct trace_options *o, const struct exec_event *ev)
+{
+	const struct cgroup_identity *id = ev->identity;
+	const struct kube_pod_names *n = ev->names;
+
+	if (!o->container[0] && !o->pod[0] && !o->namespace_[0])
+		return true;
+	if (!id)
+		return false;
+	if (o->container[0] &&
+	    (!id->container_id[0] || !has_prefix(id->container_id, o->container)))
+		return false;
+	if (o->pod[0] && !(n && n->pod[0] && name_matches(o->pod, n->pod)) &&
+	    !(id->pod_uid[0] && has_prefix(id->pod_uid, o->pod)))
+		return false;
+	if (o->namespace_[0] &&
+	    !(n && n->namespace_[0] && name_matches(o->namespace_, n->namespace_)))
+		return false;
+	return true;
+}
+
 bool trace_options__match(const struct trace_options *o, const struct exec_event *ev)
 {
 	const struct loader_filter *f = &o->filter;
 
+	if (!identity_matches(o, ev))
+		return false;
 	if (o->comm[0] && !name_matches(o->comm, ev->comm))
 		return false;
 	if (o->tool[0] && !tool_matches(o->tool, ev->tool))

@@ -9,6 +9,7 @@
 
 #include "hist.h"
 #include "json.h"
+#include "identity.h"
 #include "trace_format.h"
 
 #define NS_PER_US	1000ULL
@@ -30,6 +31,7 @@
 #define COL_STATUS_WIDE 19
 #define COL_CPU		7
 #define COL_BYTES	6
+#define COL_CONTAINER	12 /* a container id's first 12 digits, as docker ps shows it */
 
 uint64_t trace_clock__wall_ns(const struct trace_clock *c, uint64_t mono_ns)
 {
@@ -462,8 +464,8 @@ void trace_cell__usage(struct strbuf *sb, const struct tw_usage *u, unsigned int
 static size_t fixed_cols(const struct trace_layout *l)
 {
 	if (l->wide)
-		return COL_TIME + COL_TOOL_WIDE + 2 * COL_PID + COL_UID + COL_DURATION +
-		       COL_STATUS_WIDE + 4 * COL_CPU + 5 * COL_BYTES + 16;
+		return COL_TIME + COL_TOOL_WIDE + 2 * COL_PID + COL_UID + COL_CONTAINER +
+		       COL_DURATION + COL_STATUS_WIDE + 4 * COL_CPU + 5 * COL_BYTES + 17;
 	return COL_TIME + COL_TOOL + 2 * COL_PID + COL_DURATION + COL_STATUS + 6;
 }
 
@@ -475,8 +477,10 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 	trace_cell__left(sb, "TOOL", l->wide ? COL_TOOL_WIDE : COL_TOOL);
 	trace_cell__right(sb, "PID", COL_PID);
 	trace_cell__right(sb, "PPID", COL_PID);
-	if (l->wide)
+	if (l->wide) {
 		trace_cell__right(sb, "UID", COL_UID);
+		trace_cell__left(sb, "CONTAINER", COL_CONTAINER);
+	}
 	trace_cell__right(sb, "DURATION", COL_DURATION);
 	trace_cell__left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
 	if (l->wide) {
@@ -526,8 +530,13 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 	trace_cell__name(sb, ev->tool, l->wide ? COL_TOOL_WIDE : COL_TOOL, l->wide);
 	trace_cell__u64(sb, ev->tgid, COL_PID);
 	trace_cell__u64(sb, ev->ppid, COL_PID);
-	if (l->wide)
+	if (l->wide) {
+		const char *cid = ev->identity ? ev->identity->container_id : "";
+
 		trace_cell__u64(sb, ev->uid, COL_UID);
+		snprintf(buf, sizeof(buf), "%.*s", COL_CONTAINER, cid[0] ? cid : "-");
+		trace_cell__left(sb, buf, COL_CONTAINER);
+	}
 	trace_cell__duration(sb, trace_format__has_duration(ev), ev->end_ns - ev->start_ns,
 			     COL_DURATION);
 	trace_format__status(buf, sizeof(buf), ev);
@@ -658,6 +667,13 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 	json_object__u64(&w, "ppid", ev->ppid);
 	json_object__u64(&w, "uid", ev->uid);
 	json_object__u64(&w, "cgroup_id", ev->cgroup_id);
+	json_object__string(&w, "container_id", ev->identity ? ev->identity->container_id : "");
+	json_object__string(&w, "pod_uid", ev->identity ? ev->identity->pod_uid : "");
+	if (ev->names) {
+		json_object__visible(&w, "namespace", ev->names->namespace_);
+		json_object__visible(&w, "pod", ev->names->pod);
+		json_object__visible(&w, "container", ev->names->container);
+	}
 	if (end) {
 		bool timed = trace_format__has_duration(ev);
 

@@ -106,7 +106,8 @@ struct trace_layout {
 
 /*
  * Appends the column titles and a newline. Default: TIME TOOL PID PPID DURATION STATUS
- * ARGS within 80 columns; wide adds UID CPU MAXRSS NET_TX NET_RX DISK_R DISK_W.
+ * ARGS within 80 columns; wide adds UID CONTAINER (the container id's first 12 digits, "-"
+ * outside one) CPU MAXRSS NET_TX NET_RX DISK_R DISK_W.
  */
 void trace_format__header(struct strbuf *sb, const struct trace_layout *l);
 
@@ -121,7 +122,9 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 /*
  * Appends one event as a JSON object and a newline (JSON Lines). Always valid UTF-8 JSON
  * whatever the bytes of names, paths and argv. Fields (README "Tracing"): time, event
- * ("exec" or "exit"), tool, comm, pid, ppid, uid, cgroup_id, filename, argv (array, full),
+ * ("exec" or "exit"), tool, comm, pid, ppid, uid, cgroup_id, container_id and pod_uid ("" when
+ * none or not resolved), namespace, pod and container (only when ev->names is set),
+ * filename, argv (array, full),
  * argv_truncated, partial; exit events add start_time, duration_ns, status, status_text,
  * exit_code, signal, core_dumped, error, wait_status, reexec and the usage fields
  * peak_rss_bytes, cpu_user_ns, cpu_system_ns, net_tx_bytes, net_rx_bytes,

@@ -26,6 +26,11 @@ const char trace_usage[] =
     "  -x, --failed       failures only: exit code, signal, OOM kill, failed exec\n"
     "  --comm=NAME        task name (15 bytes at most); glob patterns allowed\n"
     "  --tool=NAME        tool name as on /metrics; glob patterns allowed\n"
+    "  --container=ID     executions in the container whose id starts with ID\n"
+    "  --pod=NAME         in the pod of this name (glob; needs pod names), or\n"
+    "                     whose pod uid starts with NAME\n"
+    "  --namespace=NS     in a pod of this namespace (glob; needs pod names:\n"
+    "                     refused without a name source)\n"
     "\n"
     "output:\n"
     "  --events=LIST      exec, exit, net, mem, anomaly or all (default exit)\n"
@@ -109,6 +114,9 @@ static const struct flag trace_flags[] = {
     /* user-space filters */
     {"comm", .kind = FLAG_STRING, AT(comm), .want = "a task name or pattern"},
     {"tool", .kind = FLAG_STRING, AT(tool), .want = "a tool name or pattern"},
+    {"container", .kind = FLAG_STRING, AT(container), .want = "a container id or its prefix"},
+    {"pod", .kind = FLAG_STRING, AT(pod), .want = "a pod name, pattern or uid prefix"},
+    {"namespace", .kind = FLAG_STRING, AT(namespace_), .want = "a namespace or pattern"},
     /* output */
     {"events", .kind = FLAG_LIST, AT(events), .names = event_names},
     {"wide", 'w', .kind = FLAG_BOOL, AT(wide)},

@@ -34,6 +34,9 @@ struct trace_options {
 	char comm[TRACE_NAME_MAX];	  /* "" = any; fnmatch(3) pattern */
 	char tool[TRACE_NAME_MAX];	  /* "" = any; fnmatch(3) pattern */
 	char cgroup_path[TRACE_PATH_MAX]; /* "" = any; resolved to filter.cgroup_id by the caller */
+	char container[TRACE_NAME_MAX];	  /* "" = any; a container id or its prefix */
+	char pod[TRACE_NAME_MAX];	  /* "" = any; pod name (glob), or pod uid or its prefix */
+	char namespace_[TRACE_NAME_MAX];  /* "" = any; glob; needs a name source */
 	unsigned int events;		  /* TRACE_EVENT_* */
 	uint64_t duration_ns;		  /* 0 = until a signal */
 	uint64_t interval_ns;		  /* 0 = no periodic summary */
@@ -74,7 +77,10 @@ const char *trace_event__name(unsigned int bit);
 
 /*
  * True when ev passes the filters of o. User space applies --comm and --tool to every
- * event; the kernel filters (pid, ppid, uid, cgroup) again to failed execs, which the
+ * event, and --container (a prefix of ev->identity's container id), --pod (a glob of the
+ * pod name in ev->names, else a prefix of the pod uid) and --namespace (a glob of the
+ * namespace in ev->names; no names: no match) to events of a resolved identity (others
+ * never match them); the kernel filters (pid, ppid, uid, cgroup) again to failed execs, which the
  * kernel reports unfiltered; --min-duration drops failed execs (they never ran) and
  * --failed keeps them. Execution starts pass --min-duration and --failed: their outcome
  * is not known yet.

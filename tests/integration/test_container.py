@@ -205,15 +205,21 @@ def scrape(url):
     return Metrics(body.decode("utf-8")), headers
 
 
+def tool_total(m, tool):
+    """A tool's executions summed over its series (the DaemonSet adds identity labels)."""
+    return sum(v for k, v in m.samples.items()
+               if k[0] == "tool_executions_total" and dict(k[1]).get("tool") == tool)
+
+
 def wait_count(url, tool, expected, timeout=15.0):
     deadline = time.time() + timeout
     while True:
-        got = scrape(url)[0].get("tool_executions_total", tool=tool)
+        got = tool_total(scrape(url)[0], tool)
         if got >= expected or time.time() > deadline:
             break
         time.sleep(0.1)
     time.sleep(0.5)  # nothing more arrives
-    return scrape(url)[0].get("tool_executions_total", tool=tool)
+    return tool_total(scrape(url)[0], tool)
 
 
 def cap_mask(pid):

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "consumer.h"
+#include "exec_rec.h"
 #include "rules.h"
 #include "tools.h"
 
@@ -53,31 +54,6 @@ static int teardown(void **state)
 	consumer__free(f->c);
 	registry__free(f->r);
 	return 0;
-}
-
-/* room for the largest exec record, aligned as a ring-buffer sample is */
-union exec_buf {
-	struct tw_exec_rec rec;
-	char bytes[TW_EXEC_REC_MAX];
-};
-
-/* A sized exec record as the kernel writes it: header, path with its NUL, argv; its size. */
-static size_t make_exec(union exec_buf *b, uint32_t tgid, uint64_t start, const char *path,
-			const char *args, size_t args_size)
-{
-	size_t fsize = strlen(path) + 1;
-
-	memset(b, 0, sizeof(*b));
-	b->rec.type = TW_REC_EXEC;
-	b->rec.tgid = tgid;
-	b->rec.start_ns = start;
-	strncpy(b->rec.comm, "comm", sizeof(b->rec.comm) - 1);
-	memcpy(b->rec.data, path, fsize);
-	if (args_size)
-		memcpy(b->rec.data + fsize, args, args_size);
-	b->rec.filename_size = (__u16)fsize;
-	b->rec.args_size = (__u16)args_size;
-	return sizeof(b->rec) + fsize + args_size;
 }
 
 static void exec_rec(struct fixture *f, uint32_t tgid, uint64_t start, const char *path,

@@ -419,15 +419,16 @@ static void test_trace_format_wide_line_golden(void **state)
 	char *line;
 
 	(void)state;
-	assert_header(&wide, "TIME         TOOL                     PID    PPID    UID DURATION "
-			     "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
-			     "   RUNQ   BLKIO   OTHER ARGS\n");
+	assert_header(
+	    &wide, "TIME         TOOL                     PID    PPID    UID CONTAINER    DURATION "
+		   "STATUS                  CPU MAXRSS NET_TX NET_RX DISK_R DISK_W "
+		   "   RUNQ   BLKIO   OTHER ARGS\n");
 	ev.usage = &u;
 	line = render_line(&wide, &ev);
-	assert_string_equal(line,
-			    "22:13:21.001 make                    4242       1   1000   1.20ms "
-			    "ok                   4.00ms    12M   1.5K      0      0   1.0G "
-			    "    0ns       -     0ns make -j8 all\n");
+	assert_string_equal(
+	    line, "22:13:21.001 make                    4242       1   1000 -              1.20ms "
+		  "ok                   4.00ms    12M   1.5K      0      0   1.0G "
+		  "    0ns       -     0ns make -j8 all\n");
 	free(line);
 	/* what the loaded programs do not measure shows as "-", not as zeros */
 	{
@@ -436,10 +437,10 @@ static void test_trace_format_wide_line_golden(void **state)
 
 		no_net.measured &= ~TRACE_MEASURE_NET;
 		trace_format__line(&out, &no_net, &utc_clock, &ev);
-		assert_string_equal(out.buf,
-				    "22:13:21.001 make                    4242       1   1000 "
-				    "  1.20ms ok                   4.00ms    12M      -      - "
-				    "     0   1.0G     0ns       -     0ns make -j8 all\n");
+		assert_string_equal(
+		    out.buf, "22:13:21.001 make                    4242       1   1000 - "
+			     "             1.20ms ok                   4.00ms    12M      -      - "
+			     "     0   1.0G     0ns       -     0ns make -j8 all\n");
 		strbuf__reset(&out);
 		trace_format__json(&out, &no_net, &utc_clock, &ev);
 		assert_non_null(strstr(out.buf, "\"net_tx_bytes\":null,\"net_rx_bytes\":null,"));
@@ -450,10 +451,10 @@ static void test_trace_format_wide_line_golden(void **state)
 	ev.kind = EXEC_EVENT_START;
 	ev.usage = NULL;
 	line = render_line(&wide, &ev);
-	assert_string_equal(line,
-			    "22:13:21.000 make                    4242       1   1000        - "
-			    "exec                      -      -      -      -      -      - "
-			    "      -       -       - make -j8 all\n");
+	assert_string_equal(
+	    line, "22:13:21.000 make                    4242       1   1000 -                   - "
+		  "exec                      -      -      -      -      -      - "
+		  "      -       -       - make -j8 all\n");
 	free(line);
 }
 
@@ -491,6 +492,7 @@ static void test_trace_format_json_exit_golden(void **state)
 	    json,
 	    "{\"time\":\"2023-11-14T22:13:21.001200000Z\",\"event\":\"exit\",\"tool\":\"make\","
 	    "\"comm\":\"make\",\"pid\":4242,\"ppid\":1,\"uid\":1000,\"cgroup_id\":77,"
+	    "\"container_id\":\"\",\"pod_uid\":\"\","
 	    "\"start_time\":\"2023-11-14T22:13:21.000000000Z\",\"duration_ns\":1200000,"
 	    "\"status\":\"exit_code\",\"status_text\":\"exit 3\",\"exit_code\":3,\"signal\":null,"
 	    "\"core_dumped\":false,\"error\":null,\"wait_status\":768,\"reexec\":false,"
@@ -562,6 +564,7 @@ static void test_trace_format_json_failed_exec_and_start(void **state)
 	    json,
 	    "{\"time\":\"2023-11-14T22:13:21.001200000Z\",\"event\":\"exit\",\"tool\":\"tool\","
 	    "\"comm\":\"make\",\"pid\":4242,\"ppid\":1,\"uid\":1000,\"cgroup_id\":77,"
+	    "\"container_id\":\"\",\"pod_uid\":\"\","
 	    "\"start_time\":null,\"duration_ns\":null,\"status\":\"exec_failed\","
 	    "\"status_text\":\"exec failed: ENOENT\",\"exit_code\":null,\"signal\":null,"
 	    "\"core_dumped\":false,\"error\":\"ENOENT\",\"wait_status\":null,\"reexec\":false,"
@@ -581,6 +584,7 @@ static void test_trace_format_json_failed_exec_and_start(void **state)
 	    json,
 	    "{\"time\":\"2023-11-14T22:13:21.000000000Z\",\"event\":\"exec\",\"tool\":\"make\","
 	    "\"comm\":\"make\",\"pid\":4242,\"ppid\":1,\"uid\":1000,\"cgroup_id\":77,"
+	    "\"container_id\":\"\",\"pod_uid\":\"\","
 	    "\"filename\":\"/usr/bin/make\",\"argv\":[\"make\",\"-j8\",\"all\"],"
 	    "\"argv_truncated\":true,\"partial\":false}\n");
 	free(json);

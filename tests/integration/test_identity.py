@@ -1,0 +1,449 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Container and pod identity (--metrics.labels, trace --json/--container/--pod): real
+cgroups in both kubelet driver layouts under the unified hierarchy, a real docker
+container, and 2,000 pod cgroups of churn that must leave /metrics after the idle time."""
+
+import json
+import os
+import shutil
+import subprocess
+import re
+import tempfile
+import threading
+import time
+
+from lib import Agent, Skip
+from test_container import DOCKER, DOCKERD, Engine
+
+CID = "%064x" % 0x1D5E1A7
+CID2 = "%064x" % 0xC0FFEE
+CID3 = "%064x" % 0xBEEF
+UID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+
+def unified():
+    """The cgroup2 mount: the unified hierarchy of a hybrid host, or /sys/fs/cgroup."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    raise Skip("no cgroup2 file system mounted")
+
+
+class Cgroups:
+    """Cgroup directories made by a test, removed (deepest first) at the end."""
+
+    def __init__(self):
+        self.root = unified()
+        self.made = []
+
+    def make(self, rel):
+        path = self.root
+        for part in rel.strip("/").split("/"):
+            path = os.path.join(path, part)
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self.made.append(path)
+        return path
+
+    def run(self, rel, argv, wait=True):
+        """Runs argv inside the cgroup rel (its pid written to cgroup.procs before exec)."""
+        procs = os.path.join(self.root, rel.strip("/"), "cgroup.procs")
+
+        def enter():
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+
+        p = subprocess.Popen(argv, preexec_fn=enter)
+        if wait:
+            assert p.wait() == 0, argv
+        return p
+
+    def remove(self, path):
+        deadline = time.time() + 10
+        while True:
+            try:
+                os.rmdir(path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)  # the last task is still leaving
+
+    def cleanup(self):
+        for path in sorted(self.made, key=len, reverse=True):
+            try:
+                self.remove(path)
+            except OSError:
+                pass
+        self.made = []
+
+
+def series_of(m, family, tool):
+    return {k[1]: v for k, v in m.samples.items()
+            if k[0] == family and dict(k[1]).get("tool") == tool}
+
+
+def wait_total(agent, tool, n, timeout=15.0):
+    deadline = time.time() + timeout
+    while True:
+        m = agent.scrape()
+        got = sum(series_of(m, "tool_executions_total", tool).values())
+        if got >= n or time.time() > deadline:
+            return m
+        time.sleep(0.1)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+class PodLoop(threading.Thread):
+    """Runs tool in a cgroup over and over, sleep_ms per run."""
+
+    def __init__(self, cg, rel, tool, sleep_ms, gap_s=0.0):
+        super().__init__(daemon=True)
+        self.cg, self.rel, self.tool, self.sleep_ms = cg, rel, tool, sleep_ms
+        self.gap_s = gap_s
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            self.cg.run(self.rel, [self.tool, "0", str(self.sleep_ms)])
+            time.sleep(self.gap_s)
+
+
+def register(r):
+    @r.test
+    def test_identity_labels_for_both_driver_layouts(ctx):
+        cg = Cgroups()
+        layouts = {
+            # systemd driver: the pod uid's dashes are underscores in the slice name
+            "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+            "cri-containerd-%s.scope" % (UID.replace("-", "_"), CID): (CID, UID),
+            "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
+            "crio-%s.scope" % ("ab_cd", CID2): (CID2, "ab-cd"),
+            # cgroupfs driver
+            "kubepods/burstable/pod%s/%s" % (UID, CID3): (CID3, UID),
+            "kubepods/pod0000aaaa/%s" % CID: (CID, "0000aaaa"),
+            "docker/%s" % CID2: (CID2, ""),
+            # a host cgroup that is no container: empty values
+            "twhost.slice": ("", ""),
+        }
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        try:
+            agent.start()
+            for rel in layouts:
+                cg.make(rel)
+                cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)  # the test's own cgroup
+            m = wait_total(agent, name, len(layouts) + 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = {frozenset({("tool", name), ("container_id", c), ("pod_uid", u)})
+                    for c, u in layouts.values()}
+            # the test's own cgroup is no container either: it adds to the empty series
+            assert set(got) == want, "series %s, want %s" % (sorted(map(sorted, got)),
+                                                             sorted(map(sorted, want)))
+            empty = frozenset({("tool", name), ("container_id", ""), ("pod_uid", "")})
+            assert got[empty] == 2, got
+            assert all(v == 1 for k, v in got.items() if k != empty), got
+            # every family carries the labels (a histogram and a split counter here)
+            lab = {("container_id", CID3), ("pod_uid", UID), ("tool", name)}
+            assert m.get("tool_execution_duration_seconds_count", **dict(lab)) == 1
+            assert m.get("tool_cpu_seconds_total", mode="user", **dict(lab)) > 0 or \
+                m.get("tool_cpu_seconds_total", mode="system", **dict(lab)) > 0
+            assert m.get("toolwatch_identity_cgroup2") == 1
+            assert m.get("toolwatch_cgroup_resolutions_total", how="proc") >= len(layouts)
+            # the labelled exposition is valid for Prometheus' own linter
+            if shutil.which("promtool"):
+                p = subprocess.run(["promtool", "check", "metrics"], input=m.text,
+                                   capture_output=True, text=True)
+                assert p.returncode == 0 and not (p.stdout + p.stderr).strip(), \
+                    (p.stdout, p.stderr)
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_agent_in_its_own_cgroup_namespace(ctx):
+        """As in a pod: the agent's cgroup2 mount shows only its own subtree, and
+        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". """
+        cg = Cgroups()
+        home = "twagent_%d" % os.getpid()
+        rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        inner = " ".join([ctx.binary] + agent.args)
+        agent.binary = "/usr/bin/unshare"
+        agent.args = ["--cgroup", "--mount", "sh", "-c",
+                      "umount %s && mount -t cgroup2 none %s && exec %s" % (cg.root, cg.root, inner)]
+        procs = os.path.join(cg.make(home), "cgroup.procs")
+        cg.make(rel)
+        popen = subprocess.Popen
+
+        def in_home(*a, **kw):
+            def enter():
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
+            return popen(*a, preexec_fn=enter, **kw)
+        try:
+            subprocess.Popen = in_home
+            try:
+                agent.start()
+            finally:
+                subprocess.Popen = popen
+            cg.run(rel, [tool, "0", "300"])
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", CID), ("pod_uid", UID)})
+            assert got == {want: 1.0}, got
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_without_cgroup2_labels_stay_empty(ctx):
+        """A cgroup v1-only host, as the agent sees it: no cgroup2 mount in its mount
+        namespace. It says so once, keeps running, and the labels are empty."""
+        cg = Cgroups()
+        rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        inner = " ".join([ctx.binary] + agent.args)
+        agent.binary = "/usr/bin/unshare"
+        agent.args = ["--mount", "sh", "-c", "umount %s && exec %s" % (cg.root, inner)]
+        cg.make(rel)
+        try:
+            agent.start()
+            cg.run(rel, [tool, "0", "200"])
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", ""), ("pod_uid", "")})
+            assert got == {want: 1.0}, got
+            assert m.get("toolwatch_identity_cgroup2") == 0
+            log = agent.read_log()
+            assert log.count("no cgroup v2 hierarchy") == 1, log[-2000:]
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_anomaly_names_the_pods_that_contributed(ctx):
+        """Baselines stay per tool; a raised flag's log line names the pod that made it."""
+        cg = Cgroups()
+        slow_rel = "kubepods/burstable/podaaaa1111/%s" % CID
+        calm_rel = "kubepods/burstable/podbbbb2222/%s" % CID2
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=pod_uid", "--anomaly.window=2s",
+                                   "--anomaly.min-windows=8", "--anomaly.min-samples=50",
+                                   "--state.save-interval=0"])
+        loops = []
+        try:
+            cg.make(slow_rel)
+            cg.make(calm_rel)
+            agent.start()
+            # the calm pod runs less often: its share of the time stays small
+            loops = [PodLoop(cg, slow_rel, tool, 10), PodLoop(cg, calm_rel, tool, 10, 0.05)]
+            for lp in loops:
+                lp.start()
+            time.sleep(8 * 2 + 5)  # learn: 8 windows of 2 s, and the first partial one
+            loops[0].sleep_ms = 60  # one pod's runs get slow
+            deadline = time.time() + 20
+            line = None
+            while time.time() < deadline and not line:
+                found = re.findall(r"anomaly raised: tool='%s' kind=LATENCY_DEGRADATION.*"
+                                   % re.escape(name), agent.read_log())
+                line = found[0] if found else None
+                time.sleep(0.5)
+            assert line, agent.read_log()[-3000:]
+            # the slow pod first (most of the window's execution time), then the calm one
+            m = re.search(r"contributors=pod_uid=(\S+) (\d+)%,pod_uid=(\S+) (\d+)%", line)
+            assert m and m.group(1) == "aaaa1111" and m.group(3) == "bbbb2222", line
+            assert int(m.group(2)) > int(m.group(4)), line
+            # the flag itself is per tool, no pod label
+            got = agent.scrape()
+            assert got.get("tool_anomaly", tool=name, kind="LATENCY_DEGRADATION",
+                           severity="high") == 1
+        finally:
+            for lp in loops:
+                lp.stop = True
+            for lp in loops:
+                lp.join(timeout=5)
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
+    def test_identity_trace_json_and_filters(ctx):
+        cg = Cgroups()
+        rel = "kubepods/besteffort/pod%s/%s" % (UID, CID)
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        try:
+            cg.make(rel)
+            out = tempfile.TemporaryFile()
+            tr = subprocess.Popen([ctx.binary, "trace", "--json", "--container", CID[:12],
+                                   "--tool", name, "--duration", "6s"],
+                                  stdout=out, stderr=subprocess.PIPE)
+            time.sleep(2.0)  # programs loaded
+            cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)  # not in the container: filtered out
+            tr.wait(timeout=20)
+            out.seek(0)
+            lines = [json.loads(x) for x in out.read().decode().splitlines() if x.strip()]
+            assert len(lines) == 1, lines
+            assert lines[0]["container_id"] == CID and lines[0]["pod_uid"] == UID, lines[0]
+            assert "namespace" not in lines[0], lines[0]  # no name source in trace
+            # --pod without names matches the uid's prefix
+            out = tempfile.TemporaryFile()
+            tr = subprocess.Popen([ctx.binary, "trace", "--json", "--pod", UID[:8],
+                                   "--tool", name, "--duration", "6s"],
+                                  stdout=out, stderr=subprocess.PIPE)
+            time.sleep(2.0)
+            cg.run(rel, [tool, "0", "200"])
+            subprocess.run([tool, "0"], check=True)
+            tr.wait(timeout=20)
+            out.seek(0)
+            lines = [json.loads(x) for x in out.read().decode().splitlines() if x.strip()]
+            assert [x["pod_uid"] for x in lines] == [UID], lines
+            # --namespace needs pod names: one line, exit 2
+            p = subprocess.run([ctx.binary, "trace", "--namespace", "prod"],
+                               capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2 and p.stderr.count("\n") == 1, (p.returncode, p.stderr)
+            assert "--namespace" in p.stderr, p.stderr
+            # unknown label names are refused the same way
+            p = subprocess.run([ctx.binary, "--metrics.labels=pod,node"],
+                               capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2 and p.stderr.count("\n") == 1, (p.returncode, p.stderr)
+            assert "'node'" in p.stderr or "node" in p.stderr, p.stderr
+        finally:
+            cg.cleanup()
+
+    @r.test
+    def test_identity_docker_container_id(ctx):
+        if not (os.path.exists(DOCKERD) and os.path.exists(DOCKER)):
+            raise Skip("docker.io not installed (make deps)")
+        engine = Engine({})
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        name = "twdock_%d" % os.getpid()
+        tmp = tempfile.mkdtemp(prefix="twimg.")
+        try:
+            engine.start()
+            # an image of one static binary, imported locally: no registry
+            shutil.copy(os.path.join(ctx.helpers, "static_sleep"), os.path.join(tmp, name))
+            tar = os.path.join(tmp, "img.tar")
+            subprocess.run(["tar", "-C", tmp, "-cf", tar, name], check=True)
+            image = "twident:%d" % os.getpid()
+            engine.docker("import", tar, image)
+            agent.start()
+            cid = engine.docker("run", "-d", "--network", "none", image, "/" + name,
+                                "300").stdout.strip()
+            engine.docker("wait", cid)
+            full = json.loads(engine.docker("inspect", cid).stdout)[0]["Id"]
+            assert full == cid and len(cid) == 64, (cid, full)
+            m = wait_total(agent, name, 1)
+            got = series_of(m, "tool_executions_total", name)
+            want = frozenset({("tool", name), ("container_id", cid), ("pod_uid", "")})
+            assert got == {want: 1.0}, "series %s, docker says %s" % (got, cid)
+            engine.docker("rm", cid)
+            engine.docker("rmi", image, check=False)
+        finally:
+            agent.stop()
+            engine.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @r.test
+    def test_identity_churn_leaves_metrics(ctx):
+        # on a loaded machine a round may outlast the idle time: early pods' series then
+        # leave during the round, so each pod's series is counted as tracked or evicted;
+        # other workloads on the host add series of their own meanwhile: they are not ours
+        pods, idle_s = 2000, 20
+        cg = Cgroups()
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
+                                   "--metrics.identity-idle-timeout=%ds" % idle_s])
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+
+        def settle_tracked(wait=idle_s + 2.5):  # idle time, plus the 1 s tick
+            time.sleep(wait)
+            m = agent.scrape()
+            return m, m.get("toolwatch_series_tracked"), len(m.text)
+
+        def seen(m):
+            """Series that ever existed: tracked now, or evicted; cgroup ids resolved."""
+            return (m.get("toolwatch_series_tracked") + m.get("toolwatch_series_evicted_total"),
+                    m.get("toolwatch_cgroup_resolutions_total", how="proc") +
+                    m.get("toolwatch_cgroup_resolutions_total", how="walk"))
+
+        def churn(round_):
+            before = seen(agent.scrape())
+            rels = ["kubepods/burstable/pod%04d-%d-%d/%064x" % (i, round_, os.getpid(), i)
+                    for i in range(pods)]
+            running = []
+            t0 = time.time()
+            for rel in rels:
+                cg.make(rel)
+                running.append(cg.run(rel, [tool, "0", "100"], wait=False))
+                if len(running) >= 256:
+                    for p in running:
+                        assert p.wait() == 0
+                    running = []
+            for p in running:
+                assert p.wait() == 0
+            time.sleep(1.0)
+            m = agent.scrape()
+            print("     round %d: %d pods in %.1fs" % (round_, pods, time.time() - t0),
+                  flush=True)
+            after = seen(m)
+            # each pod resolved from its cgroup and counted in a series of its own
+            assert after[1] - before[1] >= pods * 0.95, (before, after)
+            assert after[0] - before[0] >= pods * 0.95, (before, after)
+            cg.cleanup()
+            return m
+
+        try:
+            agent.start()
+            base_m, base, base_size = settle_tracked(1.0)
+            m = churn(1)
+            peak = m.get("toolwatch_series_tracked")
+            after1_m, after1, size1 = settle_tracked()
+            rss1 = rss_kib(agent.proc.pid)
+            assert not series_of(after1_m, "tool_executions_total", name), \
+                "the churned pods' series are still on /metrics"
+            # what is left is what the host ran meanwhile: every tracked series is on
+            # /metrics, none is held for a gone pod
+            visible = len([k for k in after1_m.samples if k[0] == "tool_executions_total"])
+            assert after1 == visible, "tracked %d, on /metrics %d (%d before, %d at the peak)" \
+                % (after1, visible, base, peak)
+            # the scrape shrinks back with the series (a series is ~7 KB of text)
+            assert size1 <= base_size + max(0, after1 - base) * 12000, (base_size, size1)
+            assert after1_m.get("toolwatch_series_evicted_total") >= pods * 0.95
+            # more rounds: memory levels off (the first round grows the allocator's arenas
+            # to the peak's size) and does not grow with the pods that came and went
+            rss = [rss1]
+            for round_ in (2, 3):
+                churn(round_)
+                after_m, after, size = settle_tracked()
+                rss.append(rss_kib(agent.proc.pid))
+                assert not series_of(after_m, "tool_executions_total", name)
+                assert after == len([k for k in after_m.samples
+                                     if k[0] == "tool_executions_total"]), after
+            print("     series: %d before, %d at the end of round 1, %d after; RSS after each "
+                  "round %s KiB; scrape %d -> %d bytes" % (base, peak, after1, rss, base_size,
+                                                           size), flush=True)
+            assert rss[2] <= rss[1] + 4096, "RSS grew from %d to %d KiB" % (rss[1], rss[2])
+        finally:
+            agent.stop()
+            cg.cleanup()
