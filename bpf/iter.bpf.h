@@ -66,6 +66,9 @@ int sample_task(struct bpf_iter__task *ctx)
 
 	if (!task || (task->flags & PF_KTHREAD))
 		return 0;
+	/* a zombie nobody reaps is never freed: past its last switch, emit its exit here */
+	if (task->exit_state && (task->__state & TASK_DEAD) && !task->on_cpu)
+		finish_exit(task, task->se.sum_exec_runtime);
 	tgid = exec_tgid = task->tgid;
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (!st) {
@@ -77,6 +80,8 @@ int sample_task(struct bpf_iter__task *ctx)
 		if (!st)
 			return 0;
 	}
+	if (st->exiting) /* its exit record settles it */
+		return 0;
 	rec = bpf_map_lookup_elem(&sample_scratch, &zero);
 	if (!rec)
 		return 0;
@@ -85,7 +90,7 @@ int sample_task(struct bpf_iter__task *ctx)
 	rec->exec_tgid = exec_tgid;
 	rec->start_ns = st->start_ns;
 	raw_add_thread(&rec->raw, task);
-	acc = bpf_task_storage_get(&net_accs, task, 0, 0);
+	acc = netcalls_enabled ? bpf_task_storage_get(&net_accs, task, 0, 0) : NULL;
 	if (acc) {
 		rec->net_tx_bytes = acc->tx;
 		rec->net_rx_bytes = acc->rx;
