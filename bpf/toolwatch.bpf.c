@@ -104,6 +104,7 @@ struct exit_pending {
 	struct tw_raw_usage raw; /* the group's own counters at exit, minus base */
 	struct tw_usage rolled;	 /* the execution's tw_exec_state usage at exit */
 	__u64 thread_cpu_ns;	 /* the exiting thread's sum_exec_runtime at exit */
+	__u64 exit_ns;		 /* when it exited, to emit it anyway if no free is seen */
 	__u32 owner;		 /* child roll-up: the owner's tgid; 0: an execution's end */
 	__u32 pad;
 };
@@ -127,14 +128,29 @@ struct {
 	__type(value, struct exit_pending);
 } exits_pending SEC(".maps");
 
+/*
+ * Exits emitted without their task's sched_process_free having been seen (the kernel
+ * missed it for a few in a thousand tasks here): at the next use of the task's address,
+ * or after PENDING_EXPIRE_NS. Their last stretch of CPU is not counted.
+ */
+__u64 exits_unfreed = 0;
+
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta);
+
 static __always_inline struct exit_pending *pending_new(struct task_struct *task)
 {
 	__u64 key = (__u64)task;
 	__u32 zero = 0;
-	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero);
+	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero), *old;
 
 	if (!blank)
 		return NULL;
+	/* a task at this address before was freed unseen: emit its exit now */
+	old = bpf_map_lookup_elem(&exits_pending, &key);
+	if (old) {
+		__sync_fetch_and_add(&exits_unfreed, 1);
+		finish_pending(key, old, 1ULL << 63);
+	}
 	return map_update_lookup(&exits_pending, &key, blank); /* NULL if full: emit at once */
 }
 
@@ -374,6 +390,7 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 	fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw);
 	p->rolled = st->usage;
 	p->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	p->exit_ns = now;
 	p->owner = 0;
 	st->exiting = 1;
 	return true;
@@ -526,6 +543,7 @@ static __always_inline int on_exit(struct task_struct *task)
 			if (pend) {
 				pend->owner = *owner;
 				pend->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+				pend->exit_ns = bpf_ktime_get_ns();
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
 			}
@@ -892,23 +910,18 @@ static __always_inline void usage_add_since(struct tw_usage *dst, const struct t
 }
 
 /*
- * A task with a pending exit is gone for good (freed, or a zombie past its last switch):
- * its run time is final; emit its exit. cpu_ns: its sum_exec_runtime now. The caller that
- * deletes the pending entry emits; a concurrent one discards its copy.
+ * Emits a pending exit (p, at key) with delta ns of run time since the exit (a larger
+ * value than 2^40: unknown, none added). The caller that deletes the pending entry emits;
+ * a concurrent one discards its copy.
  */
-static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta)
 {
-	__u64 key = (__u64)task, delta;
-	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &key);
 	struct tw_exec_state *st, *ost;
 	struct tw_usage u = {}, *rolled;
 	struct tw_raw_usage raw;
 	struct tw_exit_rec *rec;
 	__u32 tgid;
 
-	if (!p)
-		return;
-	delta = cpu_ns - p->thread_cpu_ns;
 	if (p->owner) {
 		/* a child's last stretch, in the ratio of its user:system time */
 		ost = bpf_map_lookup_elem(&execs, &p->owner);
@@ -954,6 +967,38 @@ static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
 	if (st)
 		bpf_map_delete_elem(&execs, &tgid);
 	bpf_ringbuf_submit(rec, rb_flags());
+}
+
+/*
+ * A task with a pending exit is gone for good (freed, or a zombie past its last switch):
+ * its run time is final; emit its exit. cpu_ns: its sum_exec_runtime now.
+ */
+static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
+{
+	__u64 key = (__u64)task;
+	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &key);
+
+	if (p)
+		finish_pending(key, p, cpu_ns - p->thread_cpu_ns);
+}
+
+#define PENDING_EXPIRE_NS (5 * 1000000000ULL)
+
+static long expire_pending(struct bpf_map *map, __u64 *key, struct exit_pending *p, __u64 *now)
+{
+	if (*now - p->exit_ns > PENDING_EXPIRE_NS && *now > p->exit_ns) {
+		__sync_fetch_and_add(&exits_unfreed, 1);
+		finish_pending(*key, p, 1ULL << 63); /* no task to read the last stretch from */
+	}
+	return 0;
+}
+
+/* Run at the end of each task iteration (sampler or reaper): the timeout fallback. */
+static __always_inline void expire_exits(void)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_for_each_map_elem(&exits_pending, expire_pending, &now, 0);
 }
 
 /* The task's memory is released: nothing runs on it any more. Once per task. */

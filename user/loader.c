@@ -224,6 +224,8 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 		for (unsigned int i = 0; i < n; i++)
 			bpf_program__set_autoload(progs[i], true);
 	}
+	/* exits of zombies nobody reaps: the sampler's iterator, or this one without it */
+	bpf_program__set_autoload(skel->progs.reap_task, !want[PROBE_SAMPLER]);
 	/* live TCP bytes: the sampler runs this iterator before the task one */
 	bpf_program__set_autoload(skel->progs.sample_tcp, want[PROBE_NET] && want[PROBE_SAMPLER]);
 }
@@ -566,6 +568,13 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 	if (!l->enabled[PROBE_TASK_ITER])
 		return -EOPNOTSUPP;
 	return run_iter(l->skel->progs.dump_task, sizeof(struct tw_exec_rec), true, fn, ctx);
+}
+
+int loader__reap(struct loader *l)
+{
+	if (!bpf_program__autoload(l->skel->progs.reap_task))
+		return 0;
+	return run_iter(l->skel->progs.reap_task, 0, false, NULL, NULL);
 }
 
 int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)

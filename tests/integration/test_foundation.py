@@ -395,7 +395,8 @@ def register(r):
 
 
 TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_enter", "execve_exit",
-                      "handle_switch", "handle_sock_tx", "dump_task", "sample_task"}
+                      "handle_free", "handle_sk_state", "dump_task", "sample_task",
+                      "sample_tcp"}
 
 
 def bpf_programs():
