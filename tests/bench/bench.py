@@ -707,22 +707,22 @@ class Bench:
         def f(v, fmt):
             return "n/a" if v is None else fmt % v
 
-        self.out("network path, CPU per unit, medians of %d rounds (agent: default flags; "
-                 "netcalls: --probe.enable=netcalls):" % n["rounds"])
-        self.out("  %-20s %7s %7s %7s %8s %7s %7s %8s" % (
-            "", "none", "floor", "agent", "netcalls", "floor%", "agent%", "netcalls%"))
-        for key, unit, label, target in (("pp", "cpu_us_per_round_trip", "ping-pong us/RTT", 1.0),
-                                         ("bulk", "cpu_s_per_gb", "bulk s/GB", 0.5)):
+        self.out("network path, CPU per unit of work, medians of %d rounds (agent: default "
+                 "flags; netcalls: --probe.enable=netcalls); %% vs none:" % n["rounds"])
+        for key, unit, label, target in (("pp", "cpu_us_per_round_trip",
+                                          "tcp ping-pong, us per round trip", 1.0),
+                                         ("bulk", "cpu_s_per_gb", "tcp bulk, s per GB", 0.5)):
             ag = n.get("agent_%s_pct" % key)
-            self.out("  %-20s %7s %7s %7s %8s %7s %7s %8s  agent <=%.1f%% %s" % (
-                label, *[f(n.get("%s_%s" % (m, unit)), "%.3f") for m in
-                         ("none", "floor", "agent", "netcalls")],
-                *[f(n.get("%s_%s_pct" % (m, key)), "%+.1f%%") for m in
-                  ("floor", "agent", "netcalls")], target,
-                "" if ag is None else ("OK" if ag <= target else "MISS")))
+            self.out("  %-34s none %s" % (label, f(n.get("none_" + unit), "%.3f")))
+            self.out("    " + "  ".join("%s %s (%s%s)" % (
+                m, f(n.get("%s_%s" % (m, unit)), "%.3f"), f(n.get("%s_%s_pct" % (m, key)),
+                                                            "%+.1f%%"),
+                "" if m != "agent" or ag is None else
+                ", <=%.1f%% %s" % (target, "OK" if ag <= target else "MISS"))
+                for m in ("floor", "agent", "netcalls")))
             rg = n.get("agent_%s_pct_range" % key)
             if rg:
-                self.out("  %-20s agent per-round range %+.1f%% .. %+.1f%%" % ("", *rg))
+                self.out("    agent per-round range %+.1f%% .. %+.1f%%" % tuple(rg))
 
     # 3: capacity
     def capacity(self):
