@@ -3,7 +3,8 @@
  * The benchmark's "floor": empty programs on exactly the tracepoints the agent uses, so
  * that floor vs none is the price of the hooks themselves and agent vs floor is the price
  * of what the agent does in them. Keep this list equal to bpf/toolwatch.bpf.c's attach
- * points; tests/bench/bench.py compares both at run time and reports any difference.
+ * points (the opt-in families' too: bench.py --skip's those the default leaves off);
+ * tests/bench/bench.py compares both at run time and reports any difference.
  * Names are floor_ plus the agent's hook (ve: execve, vat: execveat), at most 15 characters
  * like the kernel's: bench.py matches the two by tracepoint, not by name.
  */
@@ -21,6 +22,12 @@ int floor_exec(void *ctx)
 
 SEC("tp_btf/sched_process_exit")
 int floor_exit(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/sched_process_free")
+int floor_free(void *ctx)
 {
 	return 0;
 }
@@ -56,7 +63,7 @@ int floor_vat_exit(void *ctx)
 	return 0;
 }
 
-/* network */
+/* network; sock_send_length/sock_recv_length only with --probe.enable=netcalls */
 SEC("tp_btf/sock_send_length")
 int floor_sock_tx(void *ctx)
 {
@@ -88,7 +95,7 @@ int floor_oom_kill(void *ctx)
 	return 0;
 }
 
-/* scheduler */
+/* scheduler: only with --probe.enable=runqlat (bench.py --skip's them) */
 SEC("tp_btf/sched_wakeup")
 int floor_wakeup(void *ctx)
 {

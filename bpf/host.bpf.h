@@ -3,8 +3,8 @@
  * Host-wide latency histograms: run-queue latency (wakeup or preemption to running, as
  * runqlat measures it) and block I/O latency (issue to completion, per operation). Part
  * of toolwatch.bpf.c's skeleton, included after count_lost(); they share no state with
- * the per-execution programs. sched_switch is hooked once, by handle_switch, which calls
- * runq_switch() when run-queue latency is enabled.
+ * the per-execution programs. sched_switch is hooked by handle_switch, attached only
+ * with run-queue latency (probe runqlat), which calls runq_switch().
  */
 #ifndef TOOLWATCH_HOST_BPF_H
 #define TOOLWATCH_HOST_BPF_H

@@ -8,6 +8,29 @@
 #define TOOLWATCH_ITER_BPF_H
 
 /*
+ * A zombie nobody reaps is never freed (sched_process_free): once past its last switch its
+ * run time is final, and its pending exit, if any, is emitted here instead.
+ */
+static __always_inline void reap_zombie(struct task_struct *task)
+{
+	if (task->exit_state && (task->__state & TASK_DEAD) && !task->on_cpu)
+		finish_exit(task, task->se.sum_exec_runtime);
+}
+
+/* reap_zombie() alone, for when the sampler (which does it too) is off */
+SEC("iter/task")
+int reap_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+
+	if (task)
+		reap_zombie(task);
+	else /* the end of the pass */
+		expire_exits();
+	return 0;
+}
+
+/*
  * Processes already running at start: tracked as partial executions and written to the
  * iterator's output as TW_EXEC_ITER_SIZE records (argv is added by the agent from /proc).
  */
@@ -66,8 +89,13 @@ int sample_task(struct bpf_iter__task *ctx)
 	__u32 tgid, exec_tgid, zero = 0, *owner;
 	bool leader;
 
-	if (!task || (task->flags & PF_KTHREAD))
+	if (!task) { /* the end of the pass */
+		expire_exits();
 		return 0;
+	}
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	reap_zombie(task);
 	tgid = exec_tgid = task->tgid;
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (!st) {
@@ -79,6 +107,8 @@ int sample_task(struct bpf_iter__task *ctx)
 		if (!st)
 			return 0;
 	}
+	if (st->exiting) /* its exit record settles it */
+		return 0;
 	rec = bpf_map_lookup_elem(&sample_scratch, &zero);
 	if (!rec)
 		return 0;
@@ -87,7 +117,7 @@ int sample_task(struct bpf_iter__task *ctx)
 	rec->exec_tgid = exec_tgid;
 	rec->start_ns = st->start_ns;
 	raw_add_thread(&rec->raw, task);
-	acc = bpf_task_storage_get(&net_accs, task, 0, 0);
+	acc = netcalls_enabled ? bpf_task_storage_get(&net_accs, task, 0, 0) : NULL;
 	if (acc) {
 		rec->net_tx_bytes = acc->tx;
 		rec->net_rx_bytes = acc->rx;

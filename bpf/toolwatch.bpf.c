@@ -33,12 +33,14 @@ const volatile bool targ_failed_only = false;
 /* Wake the consumer only once this much data waits; it polls on a timer otherwise. */
 const volatile __u64 wakeup_bytes = 0;
 const volatile __u64 page_size = 4096;
-/* sched_switch also measures run-queue latency (probe runqlat) */
-const volatile bool runqlat_enabled = true;
-/* exits wait for the task's last switch (handle_switch attached); else emitted at once */
-const volatile bool defer_exits = true;
 /* BTF-typed tasks available: syscall tracepoints use bpf_get_current_task_btf() */
 const volatile bool btf_tasks = false;
+/* probe net: TCP bytes from the sockets' own counters (charged at state changes) */
+const volatile bool net_enabled = true;
+/* probe tcp: connections and retransmits per execution */
+const volatile bool tcp_enabled = true;
+/* probe netcalls (opt-in, BTF only): payload of every other socket call, per thread */
+const volatile bool netcalls_enabled = false;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -94,16 +96,18 @@ struct {
 } owners SEC(".maps");
 
 /*
- * An exit waiting for the task's last context switch, where its run time is final (the
- * scheduler only folds the last stretch into sum_exec_runtime when it switches away).
+ * An exit waiting for the task to be freed (sched_process_free), where its run time is
+ * final: the scheduler folds the last stretch into sum_exec_runtime only when it switches
+ * away for good. The execution stays in execs meanwhile (exiting set), so that sockets
+ * the kernel closes after sched_process_exit (exit_files) are still charged to it.
  */
 struct exit_pending {
 	struct tw_exit_rec rec;	 /* complete but for CPU time */
 	struct tw_raw_usage raw; /* the group's own counters at exit, minus base */
-	__u64 rolled_user_ns;	 /* CPU of exited children, already split */
-	__u64 rolled_system_ns;
-	__u64 thread_cpu_ns; /* the exiting thread's sum_exec_runtime at exit */
-	__u32 owner;	     /* child roll-up: the owner's tgid; 0: an execution's end */
+	struct tw_usage rolled;	 /* the execution's tw_exec_state usage at exit */
+	__u64 thread_cpu_ns;	 /* the exiting thread's sum_exec_runtime at exit */
+	__u64 exit_ns;		 /* when it exited, to emit it anyway if no free is seen */
+	__u32 owner;		 /* child roll-up: the owner's tgid; 0: an execution's end */
 	__u32 pad;
 };
 
@@ -115,27 +119,46 @@ struct {
 	__type(value, struct exit_pending);
 } pending_scratch SEC(".maps");
 
-/* tid of an exiting thread -> its exit; preallocated: no allocation on the exit path */
+/*
+ * task_struct address of an exiting thread -> its exit (unique until the task is freed,
+ * unlike a tid); preallocated: no allocation on the exit path
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct exit_pending);
 } exits_pending SEC(".maps");
 
+/*
+ * Exits emitted without their task's sched_process_free having been seen (the kernel
+ * missed it for a few in a thousand tasks here): at the next use of the task's address,
+ * or after PENDING_EXPIRE_NS. Their last stretch of CPU is not counted.
+ */
+__u64 exits_unfreed = 0;
+
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta);
+
 static __always_inline struct exit_pending *pending_new(struct task_struct *task)
 {
-	__u32 tid = BPF_CORE_READ(task, pid), zero = 0;
-	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero);
+	__u64 key = (__u64)task;
+	__u32 zero = 0;
+	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero), *old;
 
 	if (!blank)
 		return NULL;
-	return map_update_lookup(&exits_pending, &tid, blank); /* NULL if full: emit at once */
+	/* a task at this address before was freed unseen: emit its exit now */
+	old = bpf_map_lookup_elem(&exits_pending, &key);
+	if (old) {
+		__sync_fetch_and_add(&exits_unfreed, 1);
+		finish_pending(key, old, 1ULL << 63);
+	}
+	return map_update_lookup(&exits_pending, &key, blank); /* NULL if full: emit at once */
 }
 
 /*
- * Socket bytes of a thread, counted in its own storage (no hash lookup, no atomics on the
- * send/recv path) and folded into its execution when the thread exits or execs.
+ * Socket bytes of a thread (probe netcalls), counted in its own storage (no hash lookup,
+ * no atomics on the send/recv path) and folded into its execution when it exits or execs.
  */
 struct net_acc {
 	__u64 tx;
@@ -149,12 +172,24 @@ struct {
 	__type(value, struct net_acc);
 } net_accs SEC(".maps");
 
-/* socket -> execution that connect()ed it, to charge its retransmits */
+/*
+ * A TCP socket seen opening, and the execution its bytes are charged to: the one that
+ * connect()ed it, or for an accepted socket the one that first closes or shuts it down.
+ */
+struct sock_owner {
+	__u64 tx; /* payload bytes charged so far */
+	__u64 rx;
+	__u64 start_ns; /* of the owning execution; 0: not known yet (accepted socket) */
+	__u32 tgid;	/* the owning execution's tgid */
+	__u32 active;	/* opened by connect(): its SYN is counted in bytes_acked */
+};
+
+/* struct sock address -> its owner; an entry lives from the open to TCP_CLOSE */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, struct sock_owner);
 } sock_owners SEC(".maps");
 
 struct {
@@ -242,13 +277,29 @@ static __always_inline struct tw_exec_state *exec_of(__u32 tgid)
 	return owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
 }
 
+/* exec_of(), also giving the tgid that keys the execution */
+static __always_inline struct tw_exec_state *exec_key_of(__u32 tgid, __u32 *exec_tgid)
+{
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+	__u32 *owner;
+
+	*exec_tgid = tgid;
+	if (st)
+		return st;
+	owner = bpf_map_lookup_elem(&owners, &tgid);
+	if (!owner)
+		return NULL;
+	*exec_tgid = *owner;
+	return bpf_map_lookup_elem(&execs, owner);
+}
+
 /* Moves a thread's socket byte counts into its execution (BTF-typed task only). */
 static __always_inline void fold_net(struct task_struct *task, __u32 tgid)
 {
 	struct tw_exec_state *st;
 	struct net_acc *a;
 
-	if (!defer_exits) /* raw tracepoints: no task storage, and no net probe either */
+	if (!netcalls_enabled) /* BTF-typed tracepoints only: task storage needs them */
 		return;
 	a = bpf_task_storage_get(&net_accs, task, 0, 0);
 	if (!a)
@@ -335,28 +386,29 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 
-/* Ends an execution at its last thread's exit; emitted at that thread's last switch. */
-static __always_inline void defer_exit(struct task_struct *task, __u32 tgid,
+/*
+ * Ends an execution at its last thread's exit; emitted when that thread is freed. True if
+ * deferred: the execution then stays in execs, marked exiting, until it is emitted.
+ */
+static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 				       struct tw_exec_state *st, __u64 now, __u32 status)
 {
 	struct exit_pending *p;
 
-	if (!defer_exits) {
-		emit_exit(task, tgid, st, now, status, 0, 0);
-		return;
-	}
 	if (exit_filtered_out(st, now, status))
-		return;
+		return false;
 	p = pending_new(task);
 	if (!p) {
 		emit_exit(task, tgid, st, now, status, 0, 0);
-		return;
+		return false;
 	}
 	fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw);
-	p->rolled_user_ns = st->usage.cpu_user_ns;
-	p->rolled_system_ns = st->usage.cpu_system_ns;
+	p->rolled = st->usage;
 	p->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	p->exit_ns = now;
 	p->owner = 0;
+	st->exiting = 1;
+	return true;
 }
 
 static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
@@ -471,7 +523,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (st) {
+	if (st && !st->exiting) { /* exiting: a reused tgid, the old one awaits its free */
 		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak);
 		bpf_map_delete_elem(&execs, &tgid);
 	}
@@ -532,11 +584,12 @@ static __always_inline int on_exit(struct task_struct *task)
 
 			group_usage(task, NULL, false, page_size, &u, NULL);
 			usage_roll_up(&ost->usage, &u);
-			/* the last stretch of CPU follows at the final switch */
-			pend = defer_exits ? pending_new(task) : NULL;
+			/* the last stretch of CPU follows when the task is freed */
+			pend = pending_new(task);
 			if (pend) {
 				pend->owner = *owner;
 				pend->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+				pend->exit_ns = bpf_ktime_get_ns();
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
 			}
@@ -545,8 +598,8 @@ static __always_inline int on_exit(struct task_struct *task)
 		return 0;
 	}
 	status = group_exit_status(task);
-	defer_exit(task, tgid, st, bpf_ktime_get_ns(), status);
-	bpf_map_delete_elem(&execs, &tgid);
+	if (!defer_exit(task, tgid, st, bpf_ktime_get_ns(), status))
+		bpf_map_delete_elem(&execs, &tgid);
 	return 0;
 }
 
@@ -698,6 +751,14 @@ static __always_inline bool inet_family(struct sock *sk)
 	return family == 2 /* AF_INET */ || family == 10 /* AF_INET6 */;
 }
 
+#define IPPROTO_TCP 6
+
+/* probe netcalls: what the TCP counters do not cover (all of it when probe net is off) */
+static __always_inline bool netcall_counted(struct sock *sk)
+{
+	return inet_family(sk) && !(net_enabled && sk->sk_protocol == IPPROTO_TCP);
+}
+
 /* Socket payload bytes, summed in the kernel per execution (never one record per send). */
 static __always_inline struct net_acc *current_net_acc(void)
 {
@@ -710,7 +771,7 @@ int BPF_PROG(handle_sock_tx, struct sock *sk, int ret, int flags)
 {
 	struct net_acc *a;
 
-	if (ret <= 0 || !inet_family(sk))
+	if (ret <= 0 || !netcall_counted(sk))
 		return 0;
 	a = current_net_acc();
 	if (a)
@@ -726,7 +787,7 @@ int BPF_PROG(handle_sock_rx, struct sock *sk, int ret, int flags)
 	struct net_acc *a;
 
 	/* peeked bytes are received again later: count them once */
-	if (ret <= 0 || (flags & MSG_PEEK) || !inet_family(sk))
+	if (ret <= 0 || (flags & MSG_PEEK) || !netcall_counted(sk))
 		return 0;
 	a = current_net_acc();
 	if (a)
@@ -734,47 +795,141 @@ int BPF_PROG(handle_sock_rx, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-#define TCP_SYN_SENT 2
-#define TCP_CLOSE    7
-#define IPPROTO_TCP  6
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_FIN_WAIT1	4
+#define TCP_FIN_WAIT2	5
+#define TCP_TIME_WAIT	6
+#define TCP_CLOSE	7
+#define TCP_LAST_ACK	9
+#define TCP_CLOSING	11
+#define SOCK_DONE_BIT	1 /* enum sock_flags: a FIN was received */
 
-/* Active TCP opens (connect() moves CLOSE -> SYN_SENT in the caller's context). */
+/* our FIN is in write_seq (and in bytes_acked once acked) in these states */
+static __always_inline bool fin_queued(int state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
+	       state == TCP_LAST_ACK || state == TCP_TIME_WAIT;
+}
+
+/*
+ * Charges what a TCP socket moved since its last charge to its owner's execution. Payload
+ * written = bytes_acked + not yet acked (write_seq - snd_una) - SYN (active opens) - FIN;
+ * received = bytes_received (in order, read or not) - FIN. state: the socket's state
+ * before the change being traced (or now, from the iterator).
+ */
+static __always_inline void sock_charge(struct tcp_sock *tp, struct sock_owner *o, int state)
+{
+	__u64 tx = tp->bytes_acked + (__u32)(tp->write_seq - tp->snd_una);
+	__u64 rx = tp->bytes_received, fix = o->active + fin_queued(state);
+	struct tw_exec_state *st;
+
+	tx = tx > fix ? tx - fix : 0;
+	if ((tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags >> SOCK_DONE_BIT) & 1)
+		rx = rx ? rx - 1 : 0;
+	if (!o->start_ns)
+		return;
+	st = bpf_map_lookup_elem(&execs, &o->tgid);
+	if (!st || st->start_ns != o->start_ns)
+		return; /* the execution has been emitted: the rest is not charged */
+	if (tx > o->tx) {
+		__sync_fetch_and_add(&st->usage.net_tx_bytes, tx - o->tx);
+		o->tx = tx;
+	}
+	if (rx > o->rx) {
+		__sync_fetch_and_add(&st->usage.net_rx_bytes, rx - o->rx);
+		o->rx = rx;
+	}
+}
+
+/*
+ * TCP state changes: connect() (CLOSE -> SYN_SENT, in the caller) records the owner and
+ * counts the connection; an accepted socket (SYN_RECV -> ESTABLISHED, in softirq) gets
+ * its owner at the first close or shutdown (-> FIN_WAIT1 or LAST_ACK, in the caller);
+ * every change charges the bytes so far, and TCP_CLOSE the last ones.
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_sk_state, const struct sock *sk, const int oldstate, const int newstate)
 {
+	struct sock_owner fresh = {}, *o;
+	struct tw_exec_state *st;
+	struct tcp_sock *tp;
 	__u64 key = (__u64)sk;
 	__u32 tgid;
-	struct tw_exec_state *st;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	if (newstate == TCP_CLOSE) {
-		bpf_map_delete_elem(&sock_owners, &key);
+	if (newstate == TCP_SYN_SENT) {
+		st = exec_key_of(bpf_get_current_pid_tgid() >> 32, &tgid);
+		if (!st)
+			return 0;
+		if (tcp_enabled)
+			__sync_fetch_and_add(&st->usage.tcp_connects, 1);
+		fresh.tgid = tgid;
+		fresh.start_ns = st->start_ns;
+		fresh.active = 1;
+		bpf_map_update_elem(&sock_owners, &key, &fresh, BPF_ANY);
 		return 0;
 	}
-	if (newstate != TCP_SYN_SENT)
+	if (net_enabled && oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		bpf_map_update_elem(&sock_owners, &key, &fresh, BPF_NOEXIST);
 		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	st = exec_of(tgid);
-	if (!st)
+	}
+	o = bpf_map_lookup_elem(&sock_owners, &key);
+	if (!o)
 		return 0;
-	__sync_fetch_and_add(&st->usage.tcp_connects, 1);
-	bpf_map_update_elem(&sock_owners, &key, &tgid, BPF_ANY);
+	if (net_enabled) {
+		if (!o->start_ns && (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)) {
+			st = exec_key_of(bpf_get_current_pid_tgid() >> 32, &tgid);
+			if (st) {
+				o->tgid = tgid;
+				o->start_ns = st->start_ns;
+			}
+		}
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (tp)
+			sock_charge(tp, o, oldstate);
+	}
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&sock_owners, &key);
 	return 0;
 }
 
-/* Retransmits run in softirq context: charge the socket's connecting execution. */
+/* Live TCP sockets (probe net with the sampler): charge their bytes so far. */
+SEC("iter/tcp")
+int sample_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sock_owner *o;
+	struct tcp_sock *tp;
+	__u64 key;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	key = (__u64)tp;
+	o = bpf_map_lookup_elem(&sock_owners, &key);
+	if (o && o->start_ns)
+		sock_charge(tp, o, skc->skc_state);
+	return 0;
+}
+
+/* Retransmits run in softirq context: charge the socket's owning execution. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(handle_retrans, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct tw_exec_state *st;
-	__u32 *tgid;
+	struct tw_exec_state *st = NULL;
+	struct sock_owner *o;
 
 	map_percpu_inc(&host_counts, TW_HOST_TCP_RETRANSMITS);
-	tgid = bpf_map_lookup_elem(&sock_owners, &key);
-	st = tgid ? exec_of(*tgid) : NULL;
-	if (st)
+	o = bpf_map_lookup_elem(&sock_owners, &key);
+	if (o && o->start_ns)
+		st = bpf_map_lookup_elem(&execs, &o->tgid);
+	if (st && st->start_ns == o->start_ns)
 		__sync_fetch_and_add(&st->usage.tcp_retransmits, 1);
 	return 0;
 }
@@ -791,53 +946,134 @@ int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 	return 0;
 }
 
-/* The exiting task's last switch: its run time is final; emit its pending exit. */
-static __always_inline void finish_exit(struct task_struct *prev)
+/* adds what an execution's state gained since a snapshot of it (a pending exit's) */
+static __always_inline void usage_add_since(struct tw_usage *dst, const struct tw_usage *now,
+					    const struct tw_usage *then)
 {
-	__u32 tid = prev->pid;
-	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &tid);
-	struct tw_exec_state *ost;
-	struct tw_exit_rec *rec;
-	struct tw_usage u = {};
-	__u64 delta;
+	dst->disk_read_bytes += now->disk_read_bytes - then->disk_read_bytes;
+	dst->disk_write_bytes += now->disk_write_bytes - then->disk_write_bytes;
+	dst->runq_wait_ns += now->runq_wait_ns - then->runq_wait_ns;
+	dst->blkio_wait_ns += now->blkio_wait_ns - then->blkio_wait_ns;
+	if (now->peak_rss_bytes > dst->peak_rss_bytes)
+		dst->peak_rss_bytes = now->peak_rss_bytes;
+	dst->net_tx_bytes = now->net_tx_bytes;
+	dst->net_rx_bytes = now->net_rx_bytes;
+	dst->tcp_connects = now->tcp_connects;
+	dst->tcp_retransmits = now->tcp_retransmits;
+}
 
-	if (!p)
-		return;
-	delta = prev->se.sum_exec_runtime - p->thread_cpu_ns;
+/*
+ * Emits a pending exit (p, at key) with delta ns of run time since the exit (a larger
+ * value than 2^40: unknown, none added). The caller that deletes the pending entry emits;
+ * a concurrent one discards its copy.
+ */
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta)
+{
+	struct tw_exec_state *st, *ost;
+	struct tw_usage u = {}, *rolled;
+	struct tw_raw_usage raw;
+	struct tw_exit_rec *rec;
+	__u32 tgid;
+
 	if (p->owner) {
 		/* a child's last stretch, in the ratio of its user:system time */
 		ost = bpf_map_lookup_elem(&execs, &p->owner);
+		raw = p->raw;
+		raw.cpu_ns = delta;
+		split_cpu(&raw, &u);
+		if (bpf_map_delete_elem(&exits_pending, &key))
+			return;
 		if (ost && delta < (1ULL << 40)) {
-			p->raw.cpu_ns = delta;
-			split_cpu(&p->raw, &u);
 			__sync_fetch_and_add(&ost->usage.cpu_user_ns, u.cpu_user_ns);
 			__sync_fetch_and_add(&ost->usage.cpu_system_ns, u.cpu_system_ns);
 		}
-		goto out;
+		return;
 	}
+	tgid = p->rec.tgid;
+	st = bpf_map_lookup_elem(&execs, &tgid);
+	if (st && (!st->exiting || st->start_ns != p->rec.start_ns))
+		st = NULL; /* the tgid is someone else's by now */
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
-		count_lost(TW_LOST_RINGBUF_EXIT);
-		goto out;
+		if (!bpf_map_delete_elem(&exits_pending, &key)) {
+			count_lost(TW_LOST_RINGBUF_EXIT);
+			if (st)
+				bpf_map_delete_elem(&execs, &tgid);
+		}
+		return;
 	}
 	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
+	raw = p->raw;
 	if (delta < (1ULL << 40))
-		p->raw.cpu_ns += delta;
-	split_cpu(&p->raw, &u);
-	rec->usage.cpu_user_ns = u.cpu_user_ns + p->rolled_user_ns;
-	rec->usage.cpu_system_ns = u.cpu_system_ns + p->rolled_system_ns;
+		raw.cpu_ns += delta;
+	split_cpu(&raw, &u);
+	/* children and sockets that ended after the exit still count (exit_files, reaping) */
+	rolled = st ? &st->usage : &p->rolled;
+	rec->usage.cpu_user_ns = u.cpu_user_ns + rolled->cpu_user_ns;
+	rec->usage.cpu_system_ns = u.cpu_system_ns + rolled->cpu_system_ns;
+	if (st)
+		usage_add_since(&rec->usage, &st->usage, &p->rolled);
+	if (bpf_map_delete_elem(&exits_pending, &key)) {
+		bpf_ringbuf_discard(rec, 0);
+		return;
+	}
+	if (st)
+		bpf_map_delete_elem(&execs, &tgid);
 	bpf_ringbuf_submit(rec, rb_flags());
-out:
-	bpf_map_delete_elem(&exits_pending, &tid);
 }
 
+/*
+ * A task with a pending exit is gone for good (freed, or a zombie past its last switch):
+ * its run time is final; emit its exit. cpu_ns: its sum_exec_runtime now.
+ */
+static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
+{
+	__u64 key = (__u64)task;
+	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &key);
+
+	if (p)
+		finish_pending(key, p, cpu_ns - p->thread_cpu_ns);
+}
+
+#define PENDING_EXPIRE_NS (5 * 1000000000ULL)
+
+static long expire_pending(struct bpf_map *map, __u64 *key, struct exit_pending *p, __u64 *now)
+{
+	if (*now - p->exit_ns > PENDING_EXPIRE_NS && *now > p->exit_ns) {
+		__sync_fetch_and_add(&exits_unfreed, 1);
+		finish_pending(*key, p, 1ULL << 63); /* no task to read the last stretch from */
+	}
+	return 0;
+}
+
+/* Run at the end of each task iteration (sampler or reaper): the timeout fallback. */
+static __always_inline void expire_exits(void)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_for_each_map_elem(&exits_pending, expire_pending, &now, 0);
+}
+
+/* The task's memory is released: nothing runs on it any more. Once per task. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(handle_free, struct task_struct *p)
+{
+	finish_exit(p, p->se.sum_exec_runtime);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_free")
+int BPF_PROG(handle_free_raw, struct task_struct *p)
+{
+	finish_exit(p, BPF_CORE_READ(p, se.sum_exec_runtime));
+	return 0;
+}
+
+/* Run-queue latency only (probe runqlat, opt-in): exits no longer need the switch. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	if ((prev->__state & TASK_DEAD) && (prev->flags & PF_EXITING))
-		finish_exit(prev);
-	if (runqlat_enabled)
-		runq_switch(prev, next);
+	runq_switch(prev, next);
 	return 0;
 }
 

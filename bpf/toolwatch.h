@@ -129,7 +129,7 @@ struct tw_raw_usage {
 struct tw_exec_state {
 	__u64 start_ns;
 	__u32 flags;
-	__u32 pad;
+	__u32 exiting;		  /* ended; kept until its exit record is emitted */
 	struct tw_usage usage;	  /* exited children, network and TCP so far */
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
 };

@@ -131,9 +131,12 @@ static bool tracepoint_exists(const char *category, const char *name)
 	return exists(path);
 }
 
-/* Programs of a family, for the current kernel flavour (BTF or raw tracepoints). */
+/*
+ * Programs of a family, for the current kernel flavour (BTF or raw tracepoints). want:
+ * the families wanted, for the program net and tcp share (attached once).
+ */
 static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool btf,
-				 struct bpf_program **out)
+				 const bool want[PROBE_MAX], struct bpf_program **out)
 {
 	unsigned int n = 0;
 
@@ -141,9 +144,8 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_EXEC:
 		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
 		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
-		/* exits are emitted at the last context switch, where CPU time is final */
-		if (btf)
-			out[n++] = skel->progs.handle_switch;
+		/* exits are emitted when the task is freed, where CPU time is final */
+		out[n++] = btf ? skel->progs.handle_free : skel->progs.handle_free_raw;
 		break;
 	case PROBE_EXEC_FAILED:
 		out[n++] = skel->progs.execve_enter;
@@ -157,20 +159,25 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_FORK:
 		out[n++] = skel->progs.handle_fork;
 		break;
-	case PROBE_NET:
-		out[n++] = skel->progs.handle_sock_tx;
-		out[n++] = skel->progs.handle_sock_rx;
+	case PROBE_NET: /* and iter/tcp, run by the sampler */
+		out[n++] = skel->progs.handle_sk_state;
 		break;
 	case PROBE_TCP:
-		out[n++] = skel->progs.handle_sk_state;
+		if (!want[PROBE_NET])
+			out[n++] = skel->progs.handle_sk_state;
 		out[n++] = skel->progs.handle_retrans;
+		break;
+	case PROBE_NETCALLS:
+		out[n++] = skel->progs.handle_sock_tx;
+		out[n++] = skel->progs.handle_sock_rx;
 		break;
 	case PROBE_OOM:
 		out[n++] = skel->progs.handle_oom_kill;
 		break;
-	case PROBE_RUNQLAT: /* with the core's sched_switch program */
+	case PROBE_RUNQLAT:
 		out[n++] = skel->progs.handle_wakeup;
 		out[n++] = skel->progs.handle_wake_new;
+		out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_BLOCKIO:
 		out[n++] = skel->progs.handle_rq_issue;
@@ -199,9 +206,10 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->targ_failed_only = cfg->filter.failed_only;
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
-	skel->rodata->runqlat_enabled = want[PROBE_RUNQLAT] && btf;
-	skel->rodata->defer_exits = btf;
 	skel->rodata->btf_tasks = btf;
+	skel->rodata->net_enabled = want[PROBE_NET];
+	skel->rodata->tcp_enabled = want[PROBE_TCP];
+	skel->rodata->netcalls_enabled = want[PROBE_NETCALLS] && btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
@@ -213,16 +221,20 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 
 		if (!want[p])
 			continue;
-		n = family_progs(skel, p, btf, progs);
+		n = family_progs(skel, p, btf, want, progs);
 		for (unsigned int i = 0; i < n; i++)
 			bpf_program__set_autoload(progs[i], true);
 	}
+	/* exits of zombies nobody reaps: the sampler's iterator, or this one without it */
+	bpf_program__set_autoload(skel->progs.reap_task, !want[PROBE_SAMPLER]);
+	/* live TCP bytes: the sampler runs this iterator before the task one */
+	bpf_program__set_autoload(skel->progs.sample_tcp, want[PROBE_NET] && want[PROBE_SAMPLER]);
 }
 
 /* Least important first: what a failed load gives up, in turn. */
-static const enum probe shed_order[] = {PROBE_RUNQLAT,	 PROBE_BLOCKIO, PROBE_OOM,
-					PROBE_TCP,	 PROBE_NET,	PROBE_SAMPLER,
-					PROBE_TASK_ITER, PROBE_FORK,	PROBE_EXEC_FAILED};
+static const enum probe shed_order[] = {
+    PROBE_NETCALLS, PROBE_RUNQLAT, PROBE_BLOCKIO,   PROBE_OOM,	PROBE_TCP,
+    PROBE_NET,	    PROBE_SAMPLER, PROBE_TASK_ITER, PROBE_FORK, PROBE_EXEC_FAILED};
 
 static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 {
@@ -279,13 +291,13 @@ static int load(struct loader *l, bool want[PROBE_MAX], bool *btf)
 	}
 raw:
 	/*
-	 * Thread socket counts are folded in at exit from task storage, and run-queue waits
+	 * Per-call socket counts are folded in at exit from task storage, and run-queue waits
 	 * end in the BTF-typed sched_switch program: neither family measures anything here.
 	 */
-	if (!want[PROBE_NET] && !want[PROBE_RUNQLAT])
+	if (!want[PROBE_NETCALLS] && !want[PROBE_RUNQLAT])
 		return 0;
 	for (unsigned int i = 0; i < 2; i++) {
-		enum probe p = i ? PROBE_RUNQLAT : PROBE_NET;
+		enum probe p = i ? PROBE_RUNQLAT : PROBE_NETCALLS;
 
 		if (want[p])
 			pr_warn("probe '%s' disabled: needs BTF-typed tracepoints", probe__name(p));
@@ -305,7 +317,7 @@ static int attach(struct loader *l, bool btf)
 
 		if (!l->enabled[p] || p == PROBE_TASK_ITER || p == PROBE_SAMPLER)
 			continue;
-		n = family_progs(l->skel, p, btf, progs);
+		n = family_progs(l->skel, p, btf, l->enabled, progs);
 		for (unsigned int i = 0; i < n; i++) {
 			struct bpf_link *link = bpf_program__attach(progs[i]);
 			int err = -errno;
@@ -546,7 +558,7 @@ static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		for (; have - off >= rec_size; off += rec_size) {
+		for (; rec_size && have - off >= rec_size; off += rec_size) {
 			union {
 				struct tw_exec_rec exec;
 				struct tw_sample_rec sample;
@@ -560,7 +572,7 @@ static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 			fn(&rec, size, ctx);
 		}
 		memmove(buf, buf + off, have - off);
-		have -= off;
+		have = rec_size ? have - off : 0; /* an iterator that writes nothing */
 	}
 	close(fd);
 out_link:
@@ -576,10 +588,20 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 	return run_iter(l->skel->progs.dump_task, TW_EXEC_ITER_SIZE, true, fn, ctx);
 }
 
+int loader__reap(struct loader *l)
+{
+	if (!bpf_program__autoload(l->skel->progs.reap_task))
+		return 0;
+	return run_iter(l->skel->progs.reap_task, 0, false, NULL, NULL);
+}
+
 int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
 	if (!l->enabled[PROBE_SAMPLER])
 		return -EOPNOTSUPP;
+	/* charges live TCP sockets' bytes to their executions: the task samples read them */
+	if (bpf_program__autoload(l->skel->progs.sample_tcp))
+		run_iter(l->skel->progs.sample_tcp, 0, false, NULL, NULL);
 	return run_iter(l->skel->progs.sample_task, sizeof(struct tw_sample_rec), false, fn, ctx);
 }
 

@@ -47,6 +47,12 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 /* Copies the kernel's drop counters (indexed by enum tw_lost_reason). */
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX]);
 /* True while the kernel still tracks the execution (tgid, start_ns). */
+/*
+ * Emits the exits of zombies that nobody reaps (they are never freed) when the sampler,
+ * which does the same, is off; 0 or -errno.
+ */
+int loader__reap(struct loader *l);
+
 bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns);
 /*
  * Run time and count of each loaded program (needs kernel.bpf_stats_enabled), at most max

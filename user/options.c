@@ -46,7 +46,8 @@ const char agent_usage[] =
     "  --probe.enable=LIST        families that are off by default: runqlat\n"
     "                             (run-queue latency; hooks every context switch),\n"
     "                             delayacct (kernel.task_delayacct on while running:\n"
-    "                             block I/O wait per tool)\n"
+    "                             block I/O wait per tool), netcalls (UDP and other\n"
+    "                             non-TCP socket bytes; hooks every send and receive)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
     "  --bpf.stats                enable BPF run-time statistics while running\n"
@@ -99,6 +100,8 @@ void agent_options__init(struct agent_options *o)
 	/* run-queue latency hooks every wakeup and context switch: opt in */
 	o->disable[PROBE_RUNQLAT] = true;
 	o->disable[PROBE_DELAYACCT] = true;
+	/* per-call socket byte counting hooks every send and receive: opt in */
+	o->disable[PROBE_NETCALLS] = true;
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;

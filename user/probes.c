@@ -20,6 +20,7 @@ static const char *const probe_names[PROBE_MAX] = {
     [PROBE_BLOCKIO] = "blockio",
     [PROBE_SAMPLER] = "sampler",
     [PROBE_DELAYACCT] = "delayacct",
+    [PROBE_NETCALLS] = "netcalls",
 };
 
 static const char *const lost_names[TW_LOST_MAX] = {

@@ -15,13 +15,14 @@ enum probe {
 	PROBE_EXEC_FAILED, /* syscalls:sys_{enter,exit}_execve{,at} */
 	PROBE_TASK_ITER,   /* iter/task: processes running before the agent */
 	PROBE_FORK,	   /* sched_process_fork: children roll up to their execution */
-	PROBE_NET,	   /* sock:sock_send_length/sock_recv_length */
+	PROBE_NET,	   /* sock:inet_sock_set_state + iter/tcp: TCP bytes per socket */
 	PROBE_TCP,	   /* sock:inet_sock_set_state, tcp:tcp_retransmit_skb */
 	PROBE_OOM,	   /* oom:mark_victim */
 	PROBE_RUNQLAT,	   /* sched_wakeup/wakeup_new/switch: run-queue latency */
 	PROBE_BLOCKIO,	   /* block:block_rq_issue/complete: block I/O latency */
 	PROBE_SAMPLER,	   /* iter/task: live CPU, RSS and disk of running executions */
 	PROBE_DELAYACCT,   /* no program: turns kernel.task_delayacct on while running */
+	PROBE_NETCALLS,	   /* sock:sock_send_length/sock_recv_length: other socket bytes */
 	PROBE_MAX,
 };
 

@@ -16,6 +16,7 @@
 
 #define POLL_INTERVAL_MS      100	      /* ring buffer drained at least this often */
 #define RECONCILE_INTERVAL_NS (10 * NS_PER_S) /* drop executions whose exit was lost */
+#define REAP_INTERVAL_NS      NS_PER_S	      /* exits of zombies nobody reaps */
 #define RUNTIME_MAX_WATCHES   8
 
 struct watch {
@@ -35,6 +36,7 @@ struct runtime {
 	struct watch watches[RUNTIME_MAX_WATCHES];
 	unsigned int nr_watches;
 	uint64_t next_reconcile_ns;
+	uint64_t next_reap_ns;
 	bool running;
 };
 
@@ -284,10 +286,15 @@ int runtime__run(struct runtime *rt)
 		for (int i = 0; i < n; i++)
 			dispatch(rt, evs[i].data.u32);
 		reconcile(rt, clock_ns(CLOCK_MONOTONIC));
+		if (clock_ns(CLOCK_MONOTONIC) >= rt->next_reap_ns) {
+			rt->next_reap_ns = clock_ns(CLOCK_MONOTONIC) + REAP_INTERVAL_NS;
+			loader__reap(rt->loader);
+		}
 		if (rt->cfg.after_turn && !rt->cfg.after_turn(rt->cfg.ctx))
 			rt->running = false;
 	}
 	/* what happened before the end is in the ring buffer already: count it */
+	loader__reap(rt->loader);
 	err = ring_buffer__consume(rt->rb);
 	if (err < 0 && err != -EINTR) {
 		pr_err("cannot consume ring buffer: %s", strerror(-err));

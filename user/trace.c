@@ -361,6 +361,7 @@ static int tracing_start(struct tracer *t)
 			    [PROBE_RUNQLAT] = true,
 			    [PROBE_BLOCKIO] = true,
 			    [PROBE_DELAYACCT] = true, /* the agent's to turn on */
+			    [PROBE_NETCALLS] = true,
 			},
 		},
 	    .tools_max = TRACE_NAMES_MAX,

@@ -328,8 +328,10 @@ class FloorMode(Mode):
     def start(self):
         if not os.access(self.binary, os.X_OK):
             raise Unavailable("no %s (make %s)" % (self.binary, self.binary))
-        # the agent's default leaves run-queue latency (probe runqlat) off
-        skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new"]
+        # the agent's default leaves run-queue latency (runqlat) and per-call socket
+        # bytes (netcalls) off
+        skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new", "--skip",
+                 "sched_switch", "--skip", "sock_send_length", "--skip", "sock_recv_length"]
         self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) + skips,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
@@ -721,6 +723,77 @@ class Bench:
             chk["match"] = None
             self.note("floor/agent tracepoint comparison not possible: %s" % chk)
         self.res["floor_check"] = chk
+
+    # issue 16: the network path with default flags, and the opt-in per-call family
+    def net(self):
+        """TCP ping-pong and bulk CPU per unit for none, floor, agent (default flags) and
+        agent with --probe.enable=netcalls, side by side in each round (order rotated)."""
+        c = self.cfg
+        modes = [("none", Mode), ("floor", lambda: FloorMode(self.floor)),
+                 ("agent", lambda: AgentMode(self.bin, workdir=self.tmp)),
+                 ("netcalls", lambda: AgentMode(self.bin, ["--probe.enable=netcalls"],
+                                                workdir=self.tmp))]
+        rounds = []
+        for r in range(max(3, c["rounds"])):
+            row = {}
+            for name, make in modes[r % len(modes):] + modes[:r % len(modes)]:
+                m = make()
+                self.wait_quiet()
+                try:
+                    m.start()
+                except Unavailable as e:
+                    self.note("net %s: n/a: %s" % (name, e))
+                    continue
+                try:
+                    own = (lambda: cpu_seconds(m.pid)) if m.pid else (lambda: 0.0)
+                    cpu0 = own()
+                    t = self.tcp("pingpong", c["tcp_s"])
+                    cpu1 = own()
+                    pp = (t["cpu_s"] + cpu1 - cpu0) / t["round_trips"] * 1e6
+                    t = self.tcp("bulk", c["tcp_s"])
+                    cpu2 = own()
+                    row[name] = {"pp": pp, "bulk": (t["cpu_s"] + cpu2 - cpu1) / t["bytes"] * 1e9}
+                finally:
+                    m.stop()
+                log("net round %d %-8s %s" % (r + 1, name, row.get(name)))
+            rounds.append(row)
+        out = {"rounds": len(rounds), "seconds": c["tcp_s"]}
+        for key, unit in (("pp", "cpu_us_per_round_trip"), ("bulk", "cpu_s_per_gb")):
+            for mode, _ in modes:
+                out["%s_%s" % (mode, unit)] = median([x[mode][key] for x in rounds if mode in x])
+                if mode == "none":
+                    continue
+                rs = [x[mode][key] / x["none"][key] - 1 for x in rounds
+                      if mode in x and "none" in x]
+                out["%s_%s_pct" % (mode, key)] = median(rs) and median(rs) * 100
+                out["%s_%s_pct_range" % (mode, key)] = [min(rs) * 100, max(rs) * 100] \
+                    if rs else None
+        self.res["net_path"] = out
+
+    def report_net(self):
+        n = self.res.get("net_path")
+        if not n:
+            return
+
+        def f(v, fmt):
+            return "n/a" if v is None else fmt % v
+
+        self.out("network path, CPU per unit of work, medians of %d rounds (agent: default "
+                 "flags; netcalls: --probe.enable=netcalls); %% vs none:" % n["rounds"])
+        for key, unit, label, target in (("pp", "cpu_us_per_round_trip",
+                                          "tcp ping-pong, us per round trip", 1.0),
+                                         ("bulk", "cpu_s_per_gb", "tcp bulk, s per GB", 0.5)):
+            ag = n.get("agent_%s_pct" % key)
+            self.out("  %-34s none %s" % (label, f(n.get("none_" + unit), "%.3f")))
+            self.out("    " + "  ".join("%s %s (%s%s)" % (
+                m, f(n.get("%s_%s" % (m, unit)), "%.3f"), f(n.get("%s_%s_pct" % (m, key)),
+                                                            "%+.1f%%"),
+                "" if m != "agent" or ag is None else
+                ", <=%.1f%% %s" % (target, "OK" if ag <= target else "MISS"))
+                for m in ("floor", "agent", "netcalls")))
+            rg = n.get("agent_%s_pct_range" % key)
+            if rg:
+                self.out("    agent per-round range %+.1f%% .. %+.1f%%" % tuple(rg))
 
     # 3: capacity
     def capacity(self):
@@ -1366,6 +1439,7 @@ class Bench:
             self.out("WARNING: %d other processes (%s) had BPF on tracepoints during the run: "
                      "that skews every mode" % (len(self.foreign), ", ".join(
                          "%s x%d" % kv for kv in sorted(comms.items()))))
+        self.report_net()
         for n in self.notes:
             self.out("note: " + n)
         self.out("wall time %.0f s" % wall)
@@ -1441,7 +1515,7 @@ class Bench:
 
 
 SECTIONS = ["overhead", "capacity", "cost", "scrape", "bpf_cost", "peers", "rules",
-            "labels"]
+            "labels", "net"]
 
 
 def main():

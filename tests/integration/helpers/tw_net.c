@@ -6,6 +6,7 @@
  *   tw_net send-fork PORT BYTES  the same from a forked child that never execs
  *   tw_net send-fork-exec PORT BYTES  the same from a forked child that then execs true
  *   tw_net rate PORT BPS SECS    send BPS bytes per second for SECS seconds
+ *   tw_net udp PORT BYTES        send BYTES in 1000-byte UDP datagrams (nobody listens)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -94,6 +95,21 @@ int main(int argc, char **argv)
 			execl("/bin/true", "true", (char *)NULL);
 			return 1;
 		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "udp")) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((unsigned short)port)};
+		long long n = argc > 3 ? atoll(argv[3]) : 0;
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		for (; n > 0; n -= 1000)
+			if (sendto(fd, buf, n < 1000 ? (size_t)n : 1000, 0, (struct sockaddr *)&a,
+				   sizeof(a)) < 0) {
+				perror("sendto");
+				return 1;
+			}
 		return 0;
 	}
 	if (!strcmp(argv[1], "rate")) {
