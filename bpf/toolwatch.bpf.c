@@ -35,6 +35,8 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile __u64 page_size = 4096;
 /* BTF-typed tasks available: syscall tracepoints use bpf_get_current_task_btf() */
 const volatile bool btf_tasks = false;
+/* sched_switch also measures run-queue latency (probe runqlat, opt-in, BTF only) */
+const volatile bool runqlat_enabled = false;
 /* probe net: TCP bytes from the sockets' own counters (charged at state changes) */
 const volatile bool net_enabled = true;
 /* probe tcp: connections and retransmits per execution */
@@ -1069,11 +1071,27 @@ int BPF_PROG(handle_free_raw, struct task_struct *p)
 	return 0;
 }
 
-/* Run-queue latency only (probe runqlat, opt-in): exits no longer need the switch. */
+/*
+ * The exiting task's last switch: its run time is final; emit its pending exit there.
+ * sched_process_free would be once per task but comes after an RCU grace period, which a
+ * lazy-RCU kernel (CONFIG_RCU_LAZY) stretches to seconds: an exit would reach /metrics
+ * seconds late. The switch also measures run-queue latency (probe runqlat, opt-in).
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	runq_switch(prev, next);
+	if ((prev->__state & TASK_DEAD) && (prev->flags & PF_EXITING))
+		finish_exit(prev, prev->se.sum_exec_runtime);
+	if (runqlat_enabled)
+		runq_switch(prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	if ((BPF_CORE_READ(prev, __state) & TASK_DEAD) && (BPF_CORE_READ(prev, flags) & PF_EXITING))
+		finish_exit(prev, BPF_CORE_READ(prev, se.sum_exec_runtime));
 	return 0;
 }
 

@@ -144,8 +144,11 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_EXEC:
 		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
 		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
-		/* exits are emitted when the task is freed, where CPU time is final */
-		out[n++] = btf ? skel->progs.handle_free : skel->progs.handle_free_raw;
+		/*
+		 * exits are emitted at the task's last switch, where its CPU time is final (not
+		 * at sched_process_free: lazy RCU delays it by seconds)
+		 */
+		out[n++] = btf ? skel->progs.handle_switch : skel->progs.switch_raw;
 		break;
 	case PROBE_EXEC_FAILED:
 		out[n++] = skel->progs.execve_enter;
@@ -177,7 +180,8 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_RUNQLAT:
 		out[n++] = skel->progs.handle_wakeup;
 		out[n++] = skel->progs.handle_wake_new;
-		out[n++] = skel->progs.handle_switch;
+		if (!want[PROBE_EXEC]) /* else attached for the exits already */
+			out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_BLOCKIO:
 		out[n++] = skel->progs.handle_rq_issue;
@@ -207,6 +211,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
 	skel->rodata->btf_tasks = btf;
+	skel->rodata->runqlat_enabled = want[PROBE_RUNQLAT] && btf;
 	skel->rodata->net_enabled = want[PROBE_NET];
 	skel->rodata->tcp_enabled = want[PROBE_TCP];
 	skel->rodata->netcalls_enabled = want[PROBE_NETCALLS] && btf;

@@ -329,9 +329,10 @@ class FloorMode(Mode):
         if not os.access(self.binary, os.X_OK):
             raise Unavailable("no %s (make %s)" % (self.binary, self.binary))
         # the agent's default leaves run-queue latency (runqlat) and per-call socket
-        # bytes (netcalls) off
+        # bytes (netcalls) off; it attaches sched_switch for exits, not sched_process_free
         skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new", "--skip",
-                 "sched_switch", "--skip", "sock_send_length", "--skip", "sock_recv_length"]
+                 "sched_process_free", "--skip", "sock_send_length", "--skip",
+                 "sock_recv_length"]
         self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) + skips,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid

@@ -396,7 +396,7 @@ def register(r):
 
 
 TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_enter", "execve_exit",
-                      "handle_free", "handle_sk_state", "dump_task", "sample_task",
+                      "handle_switch", "handle_sk_state", "dump_task", "sample_task",
                       "sample_tcp"}
 
 
