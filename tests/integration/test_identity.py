@@ -177,13 +177,15 @@ def register(r):
     @r.test
     def test_identity_agent_in_its_own_cgroup_namespace(ctx):
         """As in a pod: the agent's cgroup2 mount shows only its own subtree, and
-        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". """
+        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". A pod's cgroup
+        outside that subtree is still told live from gone (opened by id)."""
         cg = Cgroups()
         home = "twagent_%d" % os.getpid()
         rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
-        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
+                                   "--metrics.identity-idle-timeout=2s"])
         inner = " ".join([ctx.binary] + agent.args)
         agent.binary = "/usr/bin/unshare"
         agent.args = ["--cgroup", "--mount", "sh", "-c",
@@ -208,6 +210,16 @@ def register(r):
             got = series_of(m, "tool_executions_total", name)
             want = frozenset({("tool", name), ("container_id", CID), ("pod_uid", UID)})
             assert got == {want: 1.0}, got
+            # idle past the timeout, the pod lives: the series stays
+            time.sleep(2 + 2.5)
+            got = series_of(agent.scrape(), "tool_executions_total", name)
+            assert got == {want: 1.0}, got
+            cg.remove(os.path.join(cg.root, rel))
+            deadline = time.time() + 5
+            while got and time.time() < deadline:
+                time.sleep(0.2)
+                got = series_of(agent.scrape(), "tool_executions_total", name)
+            assert not got, "the gone pod's series is still there: %s" % got
         finally:
             agent.stop()
             cg.cleanup()
