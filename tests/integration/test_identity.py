@@ -449,8 +449,11 @@ def register(r):
         # other workloads on the host add series of their own meanwhile: they are not ours
         pods, idle_s = 2000, 20
         cg = Cgroups()
+        # the host's own series (other workloads' tool names) follow --tools.idle-timeout:
+        # the same time here, so that what they hold does not read as the churn's memory
         agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
-                                   "--metrics.identity-idle-timeout=%ds" % idle_s])
+                                   "--metrics.identity-idle-timeout=%ds" % idle_s,
+                                   "--tools.idle-timeout=%ds" % idle_s])
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
 
