@@ -313,6 +313,29 @@ static void close_window(struct agent *a, uint64_t now)
 		a->next_window_ns = now + a->opts->anomaly.window_ns;
 }
 
+/*
+ * The labelled series that leave: idle for --metrics.identity-idle-timeout and every
+ * cgroup they were counted from gone; the host's (empty labels) by --tools.idle-timeout.
+ * An idle series of a live cgroup is tested again after a quarter of the timeout (1 s to
+ * 30 s), and a tick tests at most SERIES_GONE_TESTS cgroups (~2 us each), the rest on the
+ * next ticks: the loop never stalls on a node full of idle series.
+ */
+#define SERIES_GONE_TESTS 2048
+
+static size_t evict_series(struct agent *a, uint64_t now)
+{
+	uint64_t idle = a->opts->metrics_identity_idle_timeout_ns, recheck = idle / 4;
+	struct registry_evict_rule rule = {
+	    .idle_ns = idle,
+	    .originless_idle_ns = a->opts->tools_idle_timeout_ns,
+	    .max_tests = SERIES_GONE_TESTS,
+	};
+
+	recheck = recheck < NS_PER_S ? NS_PER_S : recheck;
+	rule.recheck_ns = recheck > 30 * NS_PER_S ? 30 * NS_PER_S : recheck;
+	return registry__evict_gone(a->series, now, &rule);
+}
+
 static void tick(void *ctx)
 {
 	struct agent *a = ctx;
@@ -329,9 +352,7 @@ static void tick(void *ctx)
 	if (a->series) {
 		registry__set_now(a->series, now);
 		/* what a churn of pods left free goes back to the system, not only to malloc */
-		if (a->opts->metrics_identity_idle_timeout_ns &&
-		    registry__evict_idle(a->series, now,
-					 a->opts->metrics_identity_idle_timeout_ns)) {
+		if (a->opts->metrics_identity_idle_timeout_ns && evict_series(a, now)) {
 			if (a->cgroups)
 				cgroup_resolver__expire(a->cgroups, now,
 							a->opts->metrics_identity_idle_timeout_ns);
@@ -490,13 +511,29 @@ static const struct identity_labels *cgroup_labels(uint64_t cgroup_id, uint32_t 
 	struct agent *a = ctx;
 	const struct cgroup_identity *id;
 
+	registry__set_origin(a->series, 0);
 	if (!a->cgroups)
 		return NULL;
 	id = cgroup_resolver__lookup(a->cgroups, cgroup_id, tgid, now_ns(), CGROUP_WALK_GAP_NS);
 	if (!id)
 		return NULL;
 	identity__labels(id, &a->names, a->opts->metrics_labels, &a->labels);
+	/* a labelled series is counted from this cgroup: it stays while the cgroup does */
+	for (int i = 0; i < IDENTITY_LABELS; i++) {
+		if (a->labels.value[i][0]) {
+			registry__set_origin(a->series, cgroup_id);
+			break;
+		}
+	}
 	return &a->labels;
+}
+
+/* The series' gone test: the cgroup was removed (cannot tell: it stays). */
+static bool cgroup_gone(uint64_t cgroup_id, void *ctx)
+{
+	struct agent *a = ctx;
+
+	return cgroup_resolver__exists(a->cgroups, cgroup_id) == 0;
 }
 
 /* The name source over the Kubernetes API client (never waits for the network). */
@@ -528,6 +565,11 @@ static int identity_start(struct agent *a)
 	else
 		pr_info("resolving container identity under '%s'",
 			cgroup_resolver__mount(a->cgroups));
+	if (a->cgroups && cgroup_resolver__can_probe(a->cgroups))
+		registry__set_gone(a->series, cgroup_gone, a);
+	else if (a->cgroups)
+		pr_warn("cannot open cgroups by id (CAP_DAC_READ_SEARCH?): labelled series leave "
+			"on --metrics.identity-idle-timeout alone, live pods' too");
 	if (a->kube)
 		a->names = (struct name_source){.lookup = kube_names, .ctx = a->kube};
 	consumer__set_series(a->consumer, a->series, cgroup_labels, a);

@@ -132,8 +132,69 @@ struct cgroup_resolver {
 	size_t pool_cap;
 	uint64_t last_walk_ns;
 	bool walked;
+	int mount_fd;	 /* for open_by_handle_at(); -1 without */
+	int handle_type; /* of the mount's cgroup file handles */
+	bool can_probe;
 	struct cgroup_resolver_stats stats;
 };
+
+/*
+ * Opens the mount for cgroup_resolver__exists() and tries it on the mount's root: handles
+ * are opened by id, so the test is exact (a removed cgroup's id is never handed out again
+ * while the system runs) and costs no path walk.
+ */
+static void probe_setup(struct cgroup_resolver *r)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	uint64_t root;
+	int mount_id;
+
+	r->mount_fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h.fh.handle_bytes = sizeof(uint64_t);
+	if (r->mount_fd < 0 ||
+	    name_to_handle_at(r->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) ||
+	    h.fh.handle_bytes != sizeof(uint64_t))
+		return;
+	r->handle_type = h.fh.handle_type;
+	memcpy(&root, h.fh.f_handle, sizeof(root));
+	r->can_probe = true;
+	r->can_probe = cgroup_resolver__exists(r, root) == 1;
+	r->stats.probes = 0;
+}
+
+int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	int fd;
+
+	if (!r->can_probe)
+		return -EOPNOTSUPP;
+	r->stats.probes++;
+	h.fh.handle_bytes = sizeof(uint64_t);
+	h.fh.handle_type = r->handle_type;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == ESTALE || errno == ENOENT) {
+		r->stats.gone++;
+		return 0;
+	}
+	return -errno;
+}
+
+bool cgroup_resolver__can_probe(const struct cgroup_resolver *r)
+{
+	return r->can_probe;
+}
 
 struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entries)
 {
@@ -163,6 +224,7 @@ struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entri
 		errno = e ? -e : ENOMEM;
 		return NULL;
 	}
+	probe_setup(r);
 	return r;
 }
 
@@ -170,6 +232,8 @@ void cgroup_resolver__free(struct cgroup_resolver *r)
 {
 	if (!r)
 		return;
+	if (r->mount_fd >= 0)
+		close(r->mount_fd);
 	free(r->slots);
 	free(r->pool);
 	free(r);

@@ -3,6 +3,7 @@
 #ifndef TOOLWATCH_CGROUP_H
 #define TOOLWATCH_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ struct cgroup_resolver_stats {
 	uint64_t unresolved; /* lookups that found no path (rate-limited walk, or gone) */
 	uint64_t resets;     /* the cache was full and started over */
 	uint64_t expired;    /* ids dropped by cgroup_resolver__expire() */
+	uint64_t probes;     /* cgroup_resolver__exists() calls */
+	uint64_t gone;	     /* ... that found the cgroup gone */
 	size_t cached;	     /* ids held */
 };
 
@@ -60,6 +63,15 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
  * cache to what is left. Returns how many went.
  */
 size_t cgroup_resolver__expire(struct cgroup_resolver *r, uint64_t now_ns, uint64_t idle_ns);
+
+/*
+ * Whether the cgroup of id still exists: 1 yes, 0 it is gone (removed), -errno when this
+ * resolver cannot tell (open_by_handle_at() needs CAP_DAC_READ_SEARCH). One system call on
+ * the cgroup2 mount, no path walk; counted in probes.
+ */
+int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id);
+/* Whether cgroup_resolver__exists() can tell (tried on the mount's root at creation). */
+bool cgroup_resolver__can_probe(const struct cgroup_resolver *r);
 
 /* Its counters. */
 void cgroup_resolver__stats(const struct cgroup_resolver *r, struct cgroup_resolver_stats *st);

@@ -9,13 +9,25 @@
 #include "tools.h"
 #include "toolwatch.h"
 
+/* The distinct origins a name was counted from. */
+struct origin_set {
+	uint64_t *ids;
+	uint32_t n, cap;
+	uint64_t recheck_ns; /* an idle name found with a live origin: not tested before */
+};
+
 struct registry {
 	struct tool_table *tools;
 	struct tool_stats *stats; /* indexed by tool id */
 	size_t nr_stats;	  /* ids that have a slot */
 	size_t cap_stats;
-	uint64_t *last_used_ns; /* by tool id, cap_stats of them */
-	uint32_t *generation;	/* by tool id: bumped by each eviction */
+	uint64_t *last_used_ns;	    /* by tool id, cap_stats of them */
+	uint32_t *generation;	    /* by tool id: bumped by each eviction */
+	struct origin_set *origins; /* by tool id, cap_stats of them */
+	uint64_t origin;	    /* of the next registry__tool_id() calls */
+	registry_gone_fn gone;
+	void *gone_ctx;
+	unsigned int gone_cursor; /* where the last registry__evict_gone() ran out of tests */
 	struct agent_stats agent;
 	struct host_stats host;
 	uint64_t now_ns; /* the clock names are stamped with (registry__set_now) */
@@ -66,6 +78,9 @@ void registry__free(struct registry *r)
 	free(r->stats);
 	free(r->last_used_ns);
 	free(r->generation);
+	for (size_t i = 0; r->origins && i < r->nr_stats; i++)
+		free(r->origins[i].ids);
+	free(r->origins);
 	free(r);
 }
 
@@ -79,6 +94,7 @@ struct tool_stats *registry__stats(struct registry *r, unsigned int id)
 			struct tool_stats *s;
 			uint64_t *used;
 			uint32_t *gen;
+			struct origin_set *o;
 
 			while (cap <= id)
 				cap *= 2;
@@ -88,7 +104,10 @@ struct tool_stats *registry__stats(struct registry *r, unsigned int id)
 			gen = reallocarray(r->generation, cap, sizeof(*gen));
 			if (gen)
 				r->generation = gen;
-			s = used && gen ? reallocarray(r->stats, cap, sizeof(*s)) : NULL;
+			o = used && gen ? reallocarray(r->origins, cap, sizeof(*o)) : NULL;
+			if (o)
+				r->origins = o;
+			s = o ? reallocarray(r->stats, cap, sizeof(*s)) : NULL;
 			if (!s)
 				return NULL;
 			r->stats = s;
@@ -99,9 +118,52 @@ struct tool_stats *registry__stats(struct registry *r, unsigned int id)
 		       (id + 1 - r->nr_stats) * sizeof(*r->last_used_ns));
 		memset(r->generation + r->nr_stats, 0,
 		       (id + 1 - r->nr_stats) * sizeof(*r->generation));
+		memset(r->origins + r->nr_stats, 0, (id + 1 - r->nr_stats) * sizeof(*r->origins));
 		r->nr_stats = id + 1;
 	}
 	return &r->stats[id];
+}
+
+/* Drops the origins of set that the gone test says are gone. Returns how many are left. */
+static uint32_t origin_prune(struct registry *r, struct origin_set *set)
+{
+	uint32_t n = 0;
+
+	if (!r->gone)
+		return set->n;
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (!r->gone(set->ids[i], r->gone_ctx))
+			set->ids[n++] = set->ids[i];
+	}
+	set->n = n;
+	return n;
+}
+
+/*
+ * Adds origin to set unless it is there. A full set is first pruned of gone origins, and
+ * grows only when that freed nothing. Without a gone test one origin is kept, as a mark
+ * (the name has origins: registry__evict_gone() then goes by idle time alone).
+ */
+static void origin_add(struct registry *r, struct origin_set *set, uint64_t origin)
+{
+	uint64_t *ids;
+	uint32_t cap;
+
+	if (set->n && (set->ids[set->n - 1] == origin || !r->gone))
+		return;
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->ids[i] == origin)
+			return;
+	}
+	if (set->n == set->cap && origin_prune(r, set) == set->cap) {
+		cap = set->cap ? set->cap * 2 : 2;
+		ids = reallocarray(set->ids, cap, sizeof(*ids));
+		if (!ids)
+			return;
+		set->ids = ids;
+		set->cap = cap;
+	}
+	set->ids[set->n++] = origin;
 }
 
 unsigned int registry__tool_id(struct registry *r, const char *name)
@@ -112,7 +174,25 @@ unsigned int registry__tool_id(struct registry *r, const char *name)
 	if (!registry__stats(r, id))
 		return 0;
 	r->last_used_ns[id] = r->now_ns;
+	if (r->origin && id)
+		origin_add(r, &r->origins[id], r->origin);
 	return id;
+}
+
+void registry__set_origin(struct registry *r, uint64_t origin)
+{
+	r->origin = origin;
+}
+
+void registry__set_gone(struct registry *r, registry_gone_fn gone, void *ctx)
+{
+	r->gone = gone;
+	r->gone_ctx = ctx;
+}
+
+size_t registry__origins(const struct registry *r, unsigned int id)
+{
+	return id < r->nr_stats ? r->origins[id].n : 0;
 }
 
 void registry__set_now(struct registry *r, uint64_t now_ns)
@@ -125,6 +205,19 @@ uint32_t registry__generation(const struct registry *r, unsigned int id)
 	return id < r->nr_stats ? r->generation[id] : 0;
 }
 
+/* Evicts id: its name, stats and origins go, its generation moves on. */
+static bool evict(struct registry *r, unsigned int id)
+{
+	if (tool_table__evict(r->tools, id))
+		return false;
+	r->agent.partial_evicted += r->stats[id].partial;
+	memset(&r->stats[id], 0, sizeof(r->stats[id]));
+	free(r->origins[id].ids);
+	memset(&r->origins[id], 0, sizeof(r->origins[id]));
+	r->generation[id]++;
+	return true;
+}
+
 size_t registry__evict_idle(struct registry *r, uint64_t now_ns, uint64_t idle_ns)
 {
 	size_t evicted = 0;
@@ -134,12 +227,45 @@ size_t registry__evict_idle(struct registry *r, uint64_t now_ns, uint64_t idle_n
 		if (!tool_table__name(r->tools, id) || r->stats[id].running ||
 		    now_ns - r->last_used_ns[id] < idle_ns || r->last_used_ns[id] > now_ns)
 			continue;
-		if (tool_table__evict(r->tools, id))
+		evicted += evict(r, id);
+	}
+	r->agent.tools_evicted += evicted;
+	return evicted;
+}
+
+size_t registry__evict_gone(struct registry *r, uint64_t now_ns,
+			    const struct registry_evict_rule *rule)
+{
+	size_t evicted = 0, tests = 0, n = r->nr_stats > 1 ? r->nr_stats - 1 : 0;
+
+	r->now_ns = now_ns;
+	if (r->gone_cursor >= n)
+		r->gone_cursor = 0;
+	for (size_t k = 0; k < n; k++) {
+		unsigned int id = 1 + (unsigned int)((r->gone_cursor + k) % n);
+		struct origin_set *set = &r->origins[id];
+		uint64_t idle = now_ns - r->last_used_ns[id];
+
+		if (!tool_table__name(r->tools, id) || r->stats[id].running ||
+		    r->last_used_ns[id] > now_ns)
 			continue;
-		r->agent.partial_evicted += r->stats[id].partial;
-		memset(&r->stats[id], 0, sizeof(r->stats[id]));
-		r->generation[id]++;
-		evicted++;
+		if (!set->n) {
+			if (rule->originless_idle_ns && idle >= rule->originless_idle_ns)
+				evicted += evict(r, id);
+			continue;
+		}
+		if (idle < rule->idle_ns || now_ns < set->recheck_ns)
+			continue;
+		if (r->gone && rule->max_tests && tests && tests + set->n > rule->max_tests) {
+			r->gone_cursor = (unsigned int)((r->gone_cursor + k) % n);
+			break; /* the rest next time, from here */
+		}
+		tests += r->gone ? set->n : 0;
+		if (r->gone && origin_prune(r, set)) {
+			set->recheck_ns = now_ns + rule->recheck_ns;
+			continue;
+		}
+		evicted += evict(r, id);
 	}
 	r->agent.tools_evicted += evicted;
 	return evicted;

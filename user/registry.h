@@ -39,6 +39,39 @@ void registry__set_now(struct registry *r, uint64_t now_ns);
  * many went.
  */
 size_t registry__evict_idle(struct registry *r, uint64_t now_ns, uint64_t idle_ns);
+/*
+ * Origins: what a series was counted from (the agent: the cgroup ids a labelled series'
+ * identity was resolved from). registry__tool_id() adds the origin of the last
+ * registry__set_origin() (0: none, e.g. a host execution) to the name's set of origins.
+ */
+void registry__set_origin(struct registry *r, uint64_t origin);
+/* Whether origin is gone for good (its cgroup was removed). May do I/O; never blocks long. */
+typedef bool (*registry_gone_fn)(uint64_t origin, void *ctx);
+/*
+ * The test registry__evict_gone() applies; also used to drop gone origins from a set that
+ * is full before it grows, so a set holds live origins and those gone since the last test.
+ */
+void registry__set_gone(struct registry *r, registry_gone_fn gone, void *ctx);
+
+struct registry_evict_rule {
+	uint64_t idle_ns; /* a name with origins: unused this long, and every origin gone */
+	uint64_t originless_idle_ns; /* a name without origins: unused this long; 0 never */
+	uint64_t recheck_ns; /* an idle name with a live origin is tested again after this */
+	size_t max_tests;    /* gone tests per call, 0 no limit; the next call goes on */
+};
+
+/*
+ * Evicts, like registry__evict_idle(), the names with no running execution that the rule
+ * lets go: with origins, unused for idle_ns and every origin gone (by registry__set_gone();
+ * without a test, idle alone); without origins, unused for originless_idle_ns. Gone
+ * origins leave their sets on the way. At most max_tests origins are tested per call (at
+ * least one name's): the next call starts where this one stopped, so every name has its
+ * turn. Returns how many names went.
+ */
+size_t registry__evict_gone(struct registry *r, uint64_t now_ns,
+			    const struct registry_evict_rule *rule);
+/* How many origins id holds (tests). */
+size_t registry__origins(const struct registry *r, unsigned int id);
 /* How many times id was evicted: state kept by id elsewhere is stale when this moved. */
 uint32_t registry__generation(const struct registry *r, unsigned int id);
 /* The tool table, for name lookups. */

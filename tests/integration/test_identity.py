@@ -177,13 +177,15 @@ def register(r):
     @r.test
     def test_identity_agent_in_its_own_cgroup_namespace(ctx):
         """As in a pod: the agent's cgroup2 mount shows only its own subtree, and
-        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". """
+        /proc/PID/cgroup of the host's processes reads "/../kubepods/...". A pod's cgroup
+        outside that subtree is still told live from gone (opened by id)."""
         cg = Cgroups()
         home = "twagent_%d" % os.getpid()
         rel = "kubepods/burstable/pod%s/%s" % (UID, CID)
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
-        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
+                                   "--metrics.identity-idle-timeout=2s"])
         inner = " ".join([ctx.binary] + agent.args)
         agent.binary = "/usr/bin/unshare"
         agent.args = ["--cgroup", "--mount", "sh", "-c",
@@ -208,6 +210,16 @@ def register(r):
             got = series_of(m, "tool_executions_total", name)
             want = frozenset({("tool", name), ("container_id", CID), ("pod_uid", UID)})
             assert got == {want: 1.0}, got
+            # idle past the timeout, the pod lives: the series stays
+            time.sleep(2 + 2.5)
+            got = series_of(agent.scrape(), "tool_executions_total", name)
+            assert got == {want: 1.0}, got
+            cg.remove(os.path.join(cg.root, rel))
+            deadline = time.time() + 5
+            while got and time.time() < deadline:
+                time.sleep(0.2)
+                got = series_of(agent.scrape(), "tool_executions_total", name)
+            assert not got, "the gone pod's series is still there: %s" % got
         finally:
             agent.stop()
             cg.cleanup()
@@ -365,14 +377,83 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
     @r.test
+    def test_identity_series_leave_when_the_pod_is_gone(ctx):
+        """An idle series stays while its pod's cgroup exists (no counter reset), and leaves
+        once the cgroup is removed and the idle time has passed."""
+        idle_s = 3
+        cg = Cgroups()
+        tag = "%d" % os.getpid()
+        pod_a = "kubepods/burstable/podaaaa%s" % tag
+        pod_b = "kubepods/burstable/podbbbb%s" % tag
+        rel_a, rel_b = pod_a + "/" + CID, pod_b + "/" + CID2
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
+                                   "--metrics.identity-idle-timeout=%ds" % idle_s])
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        key_a = frozenset({("tool", name), ("container_id", CID), ("pod_uid", "aaaa" + tag)})
+        key_b = frozenset({("tool", name), ("container_id", CID2), ("pod_uid", "bbbb" + tag)})
+
+        def ours():
+            m = agent.scrape()
+            return m, {k: v for k, v in series_of(m, "tool_executions_total", name).items()
+                       if k in (key_a, key_b)}
+
+        def wait_for(cond, timeout):
+            deadline = time.time() + timeout
+            while True:
+                m, got = ours()
+                if cond(got) or time.time() > deadline:
+                    return m, got
+                time.sleep(0.2)
+
+        try:
+            agent.start()
+            for rel in (rel_a, rel_b):
+                cg.make(rel)
+            cg.run(rel_a, [tool, "0"])
+            cg.run(rel_a, [tool, "0"])
+            cg.run(rel_b, [tool, "0"])
+            _, got = wait_for(lambda g: g.get(key_a) == 2 and g.get(key_b) == 1, 15)
+            assert got == {key_a: 2, key_b: 1}, got
+            # pod A goes; pod B lives on, idle
+            t_gone = time.time()
+            cg.remove(os.path.join(cg.root, rel_a))
+            cg.remove(os.path.join(cg.root, pod_a))
+            m, got = wait_for(lambda g: key_a not in g, idle_s + 5)
+            assert got == {key_b: 1}, got
+            left_after = time.time() - t_gone
+            # well past the idle time, the living pod's series is still there, exactly
+            time.sleep(idle_s + 2)
+            m, got = ours()
+            assert got == {key_b: 1}, "the idle series of a live pod left: %s" % got
+            evicted = m.get("toolwatch_series_evicted_total")
+            assert evicted >= 1, evicted
+            # then pod B goes too
+            t_gone = time.time()
+            cg.remove(os.path.join(cg.root, rel_b))
+            cg.remove(os.path.join(cg.root, pod_b))
+            m, got = wait_for(lambda g: not g, 5)
+            assert got == {}, got
+            assert m.get("toolwatch_series_evicted_total") >= evicted + 1
+            print("     pod A's series left %.1fs after its cgroup (idle %ds), pod B's %.1fs "
+                  "after its own (already idle)" % (left_after, idle_s, time.time() - t_gone),
+                  flush=True)
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
     def test_identity_churn_leaves_metrics(ctx):
         # on a loaded machine a round may outlast the idle time: early pods' series then
         # leave during the round, so each pod's series is counted as tracked or evicted;
         # other workloads on the host add series of their own meanwhile: they are not ours
         pods, idle_s = 2000, 20
         cg = Cgroups()
+        # the host's own series (other workloads' tool names) follow --tools.idle-timeout:
+        # the same time here, so that what they hold does not read as the churn's memory
         agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid",
-                                   "--metrics.identity-idle-timeout=%ds" % idle_s])
+                                   "--metrics.identity-idle-timeout=%ds" % idle_s,
+                                   "--tools.idle-timeout=%ds" % idle_s])
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
 

@@ -63,7 +63,21 @@ struct fixture {
 	unsigned int mask;
 	struct identity_labels labels;
 	int calls;
+	uint64_t gone[64]; /* cgroup ids removed, for fake_gone */
+	int nr_gone, gone_calls;
 };
+
+static bool fake_gone(uint64_t cgroup_id, void *ctx)
+{
+	struct fixture *f = ctx;
+
+	f->gone_calls++;
+	for (int i = 0; i < f->nr_gone; i++) {
+		if (f->gone[i] == cgroup_id)
+			return true;
+	}
+	return false;
+}
 
 static const struct identity_labels *labels_of(uint64_t cgroup_id, uint32_t tgid, void *ctx)
 {
@@ -75,6 +89,14 @@ static const struct identity_labels *labels_of(uint64_t cgroup_id, uint32_t tgid
 	f->calls++;
 	identity__parse(path_of(cgroup_id), &id);
 	identity__labels(&id, &src, f->mask, &f->labels);
+	/* as the agent does: a series with any label value is counted from its cgroup */
+	registry__set_origin(f->series, 0);
+	for (int i = 0; i < IDENTITY_LABELS; i++) {
+		if (f->labels.value[i][0]) {
+			registry__set_origin(f->series, cgroup_id);
+			break;
+		}
+	}
 	return &f->labels;
 }
 
@@ -121,6 +143,20 @@ static void run(struct fixture *f, uint32_t tgid, uint64_t cgroup, const char *p
 	x.exit_code = status;
 	x.usage.cpu_user_ns = 1000;
 	consumer__handle(f->c, &x, sizeof(x));
+}
+
+/* The series id of tool under those labels, -1 when there is none. */
+static int series_id_of(struct fixture *f, const char *tool, const char *ns, const char *pod,
+			const char *uid)
+{
+	struct identity_labels l = {};
+	char key[2048];
+
+	snprintf(l.value[IDENTITY_LABEL_NAMESPACE], IDENTITY_NAME_MAX, "%s", ns);
+	snprintf(l.value[IDENTITY_LABEL_POD], IDENTITY_NAME_MAX, "%s", pod);
+	snprintf(l.value[IDENTITY_LABEL_POD_UID], IDENTITY_NAME_MAX, "%s", uid);
+	assert_true(identity__key(&l, tool, key, sizeof(key)));
+	return tool_table__lookup(registry__tools(f->series), key);
 }
 
 static struct tool_stats *series_of(struct fixture *f, const char *tool, const char *ns,
@@ -210,6 +246,152 @@ static void test_series_running_pins_the_series(void **state)
 	assert_int_equal(s->running, 1);
 	assert_int_equal(registry__evict_idle(f->series, 100 * 1000000000ULL, 1), 0);
 	assert_non_null(series_of(f, "sleep", "prod", "web-1", "uid-a"));
+}
+
+#define SEC 1000000000ULL
+
+static void test_series_leave_when_idle_and_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_evict_rule rule = {.idle_ns = 5 * SEC, .recheck_ns = 2 * SEC};
+	struct tool_stats *b;
+
+	registry__set_gone(f->series, fake_gone, f);
+	registry__set_now(f->series, 1 * SEC);
+	run(f, 1, 10, "/usr/bin/curl", 0); /* pod A */
+	run(f, 2, 20, "/usr/bin/curl", 0); /* pod B */
+	run(f, 3, 20, "/usr/bin/curl", 0);
+	run(f, 4, 1, "/usr/bin/curl", 0); /* the host: no origin */
+	assert_int_equal(registry__origins(f->series, 1), 1);
+	assert_int_equal(
+	    registry__origins(f->series, (unsigned int)series_id_of(f, "curl", "", "", "")), 0);
+	/* not idle long enough: nothing is tested */
+	assert_int_equal(registry__evict_gone(f->series, 5 * SEC, &rule), 0);
+	assert_int_equal(f->gone_calls, 0);
+	/* idle, but both pods live and the host never goes (originless 0: never) */
+	assert_int_equal(registry__evict_gone(f->series, 7 * SEC, &rule), 0);
+	assert_int_equal(f->gone_calls, 2);
+	/* pod A's cgroup is removed: not tested again before the recheck time */
+	f->gone[f->nr_gone++] = 10;
+	assert_int_equal(registry__evict_gone(f->series, 8 * SEC, &rule), 0);
+	assert_int_equal(f->gone_calls, 2);
+	assert_int_equal(registry__evict_gone(f->series, 9 * SEC, &rule), 1);
+	assert_null(series_of(f, "curl", "prod", "web-1", "uid-a"));
+	/* the living pod's series stays, with its exact count */
+	b = series_of(f, "curl", "prod", "we\"b\\2", "uid-b");
+	assert_non_null(b);
+	assert_int_equal(b->executions, 2);
+	assert_non_null(series_of(f, "curl", "", "", ""));
+	/* pod B goes too; the host's series follows --tools.idle-timeout (15 s here) */
+	f->gone[f->nr_gone++] = 20;
+	rule.originless_idle_ns = 15 * SEC;
+	assert_int_equal(registry__evict_gone(f->series, 11 * SEC, &rule), 1);
+	assert_null(series_of(f, "curl", "prod", "we\"b\\2", "uid-b"));
+	assert_non_null(series_of(f, "curl", "", "", ""));
+	assert_int_equal(registry__evict_gone(f->series, 20 * SEC, &rule), 1);
+	assert_null(series_of(f, "curl", "", "", ""));
+	assert_int_equal(registry__agent(f->series)->tools_evicted, 3);
+}
+
+static void test_series_running_or_live_pins_and_the_cap_overflows(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_evict_rule rule = {.idle_ns = SEC, .recheck_ns = SEC};
+
+	/* cap 4, full of idle series of live pods: they stay, a new one counts as "other" */
+	registry__set_gone(f->series, fake_gone, f);
+	registry__set_now(f->series, 0);
+	run(f, 1, 10, "/usr/bin/a", 0);
+	run(f, 2, 10, "/usr/bin/b", 0);
+	run(f, 3, 20, "/usr/bin/c", 0);
+	run(f, 4, 30, "/usr/bin/d", 0);
+	assert_int_equal(registry__evict_gone(f->series, 100 * SEC, &rule), 0);
+	run(f, 5, 20, "/usr/bin/e", 0);
+	assert_null(series_of(f, "e", "prod", "we\"b\\2", "uid-b"));
+	assert_int_equal(registry__stats(f->series, TOOL_OTHER_ID)->executions, 1);
+	assert_int_equal(tool_table__overflows(registry__tools(f->series)), 1);
+	/* pod A goes: its two series leave, and there is room again */
+	f->gone[f->nr_gone++] = 10;
+	assert_int_equal(registry__evict_gone(f->series, 102 * SEC, &rule), 2);
+	run(f, 6, 20, "/usr/bin/e", 0);
+	assert_non_null(series_of(f, "e", "prod", "we\"b\\2", "uid-b"));
+}
+
+static void test_series_of_many_cgroups_goes_with_the_last(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_evict_rule rule = {.idle_ns = SEC, .recheck_ns = 0};
+	unsigned int id;
+
+	/* labels=namespace: pods A and B (cgroups 10, 20) share the series prod/curl */
+	f->mask = 1u << IDENTITY_LABEL_NAMESPACE;
+	registry__set_gone(f->series, fake_gone, f);
+	registry__set_now(f->series, 0);
+	run(f, 1, 10, "/usr/bin/curl", 0);
+	run(f, 2, 20, "/usr/bin/curl", 0);
+	run(f, 3, 10, "/usr/bin/curl", 0);
+	id = (unsigned int)series_id_of(f, "curl", "prod", "", "");
+	assert_int_equal(registry__origins(f->series, id), 2);
+	f->gone[f->nr_gone++] = 10;
+	assert_int_equal(registry__evict_gone(f->series, 10 * SEC, &rule), 0);
+	assert_int_equal(registry__origins(f->series, id), 1); /* the gone one left the set */
+	f->gone[f->nr_gone++] = 20;
+	assert_int_equal(registry__evict_gone(f->series, 11 * SEC, &rule), 1);
+	assert_int_equal(registry__origins(f->series, id), 0);
+}
+
+static void test_series_origin_sets_stay_small_under_churn(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int id;
+
+	/* a series fed by 1,000 short-lived cgroups, each removed before the next: gone
+	 * origins are pruned when the set fills, so it holds a few, not a thousand */
+	registry__set_gone(f->series, fake_gone, f);
+	for (uint64_t cg = 1000; cg < 2000; cg++) {
+		registry__set_origin(f->series, cg);
+		id = registry__tool_id(f->series, "churn");
+		f->gone[0] = cg;
+		f->nr_gone = 1;
+	}
+	assert_true(registry__origins(f->series, id) <= 2);
+	/* without a gone test one origin marks the series, and idle time alone decides */
+	registry__set_gone(f->series, NULL, NULL);
+	registry__set_origin(f->series, 7);
+	id = registry__tool_id(f->series, "plain");
+	registry__set_origin(f->series, 8);
+	assert_int_equal(registry__tool_id(f->series, "plain"), id);
+	assert_int_equal(registry__origins(f->series, id), 1);
+	assert_int_equal(registry__evict_gone(f->series, 100 * SEC,
+					      &(struct registry_evict_rule){.idle_ns = SEC}),
+			 2);
+}
+
+static void test_series_gone_tests_are_budgeted_per_pass(void **state)
+{
+	struct fixture *f = *state;
+	struct registry_evict_rule rule = {.idle_ns = SEC, .recheck_ns = 0, .max_tests = 3};
+	struct registry *r = registry__new(100);
+	char name[16];
+	size_t left = 10, got;
+
+	/* 10 idle series of 10 gone cgroups, 3 tests a pass: 3, 3, 3, then the last one */
+	registry__set_gone(r, fake_gone, f);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		registry__set_origin(r, 100 + (uint64_t)i);
+		registry__tool_id(r, name);
+		f->gone[f->nr_gone++] = 100 + (uint64_t)i;
+	}
+	for (int pass = 0; pass < 4; pass++) {
+		f->gone_calls = 0;
+		got = registry__evict_gone(r, 10 * SEC, &rule);
+		assert_int_equal(got, pass < 3 ? 3 : 1);
+		assert_true(f->gone_calls <= 3);
+		left -= got;
+	}
+	assert_int_equal(left, 0);
+	registry__free(r);
 }
 
 static void test_series_exposition_labels(void **state)
@@ -375,6 +557,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_series_split_by_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_cap_overflows_to_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_running_pins_the_series, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_series_leave_when_idle_and_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_series_running_or_live_pins_and_the_cap_overflows,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_series_of_many_cgroups_goes_with_the_last, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_series_origin_sets_stay_small_under_churn, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_series_gone_tests_are_budgeted_per_pass, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_series_exposition_labels, setup, teardown),
 	    cmocka_unit_test(test_series_metrics_labels_flag),
 	    cmocka_unit_test(test_series_trace_identity_output),
