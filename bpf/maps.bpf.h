@@ -10,14 +10,6 @@
 #include "bits.bpf.h"
 #include "toolwatch.h"
 
-/* Sets key to init (replacing any old value); the map's copy, or NULL when it is full. */
-static __always_inline void *map_update_lookup(void *map, const void *key, const void *init)
-{
-	if (bpf_map_update_elem(map, key, init, BPF_ANY))
-		return NULL;
-	return bpf_map_lookup_elem(map, key);
-}
-
 /* Adds one to slot key of a per-CPU array of __u64 (this CPU's slot: no atomics needed). */
 static __always_inline void map_percpu_inc(void *map, __u32 key)
 {

@@ -24,24 +24,25 @@
  */
 #define TW_READ(btf, direct, ...) ((btf) ? (direct) : BPF_CORE_READ(__VA_ARGS__))
 
-static __always_inline bool is_kthread(struct task_struct *task)
+/* The readers taking btf follow TW_READ(): a compile-time constant of an inlined caller. */
+static __always_inline bool is_kthread(struct task_struct *task, const bool btf)
 {
-	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+	return TW_READ(btf, task->flags, task, flags) & PF_KTHREAD;
 }
 
-static __always_inline __u32 task_ppid(struct task_struct *task)
+static __always_inline __u32 task_ppid(struct task_struct *task, const bool btf)
 {
-	return BPF_CORE_READ(task, real_parent, tgid);
+	return TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
 }
 
 /* wait(2) status of the thread group whose last thread is exiting */
-static __always_inline __u32 group_exit_status(struct task_struct *task)
+static __always_inline __u32 group_exit_status(struct task_struct *task, const bool btf)
 {
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct signal_struct *sig = TW_READ(btf, task->signal, task, signal);
 
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
-		return BPF_CORE_READ(sig, group_exit_code);
-	return BPF_CORE_READ(task, group_leader, exit_code);
+	if (TW_READ(btf, sig->flags, sig, flags) & SIGNAL_GROUP_EXIT)
+		return TW_READ(btf, sig->group_exit_code, sig, group_exit_code);
+	return TW_READ(btf, task->group_leader->exit_code, task, group_leader, exit_code);
 }
 
 /* a wait(2) status of a signal death or a non-zero exit code */
@@ -91,13 +92,14 @@ static __always_inline __u64 mm_peak_rss_bytes_btf(struct mm_struct *mm, __u64 p
  * Peak resident set of a process image that is ending: its high-water mark. At an exec
  * the old image is gone already; the kernel folded its mark into the group's maxrss.
  */
-static __always_inline __u64 peak_rss_bytes(struct task_struct *task, bool reexec, __u64 page_bytes)
+static __always_inline __u64 peak_rss_bytes(struct task_struct *task, bool reexec, __u64 page_bytes,
+					    const bool btf)
 {
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	struct mm_struct *mm = TW_READ(btf, task->mm, task, mm);
 
 	if (!mm || reexec) /* the group's maxrss (getrusage's ru_maxrss) */
-		return BPF_CORE_READ(task, signal, maxrss) * page_bytes;
-	return mm_peak_rss_bytes(mm, page_bytes);
+		return TW_READ(btf, task->signal->maxrss, task, signal, maxrss) * page_bytes;
+	return btf ? mm_peak_rss_bytes_btf(mm, page_bytes) : mm_peak_rss_bytes(mm, page_bytes);
 }
 
 #endif /* TASK_BPF_H */

@@ -113,9 +113,9 @@ struct exit_pending {
 	__u32 pad;
 };
 
-/* all zeroes: the initial value of a new exits_pending entry */
+/* where on_exit builds an exits_pending entry before inserting it whole (per CPU) */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct exit_pending);
@@ -141,21 +141,32 @@ __u64 exits_unfreed = 0;
 
 static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta);
 
-static __always_inline struct exit_pending *pending_new(struct task_struct *task)
+/* This CPU's exit_pending to fill (every field) and hand to pending_insert(). */
+static __always_inline struct exit_pending *pending_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pending_scratch, &zero);
+}
+
+#define EEXIST 17
+
+/* Inserts a filled exit_pending for task; false if the map is full (emit at once). */
+static __always_inline bool pending_insert(struct task_struct *task, struct exit_pending *p)
 {
 	__u64 key = (__u64)task;
-	__u32 zero = 0;
-	struct exit_pending *blank = bpf_map_lookup_elem(&pending_scratch, &zero), *old;
+	struct exit_pending *old;
+	long err = bpf_map_update_elem(&exits_pending, &key, p, BPF_NOEXIST);
 
-	if (!blank)
-		return NULL;
+	if (err != -EEXIST)
+		return !err;
 	/* a task at this address before was freed unseen: emit its exit now */
 	old = bpf_map_lookup_elem(&exits_pending, &key);
 	if (old) {
 		__sync_fetch_and_add(&exits_unfreed, 1);
 		finish_pending(key, old, 1ULL << 63);
 	}
-	return map_update_lookup(&exits_pending, &key, blank); /* NULL if full: emit at once */
+	return !bpf_map_update_elem(&exits_pending, &key, p, BPF_ANY);
 }
 
 /*
@@ -315,16 +326,18 @@ static __always_inline void fold_net(struct task_struct *task, __u32 tgid)
 }
 
 /* Adds an exiting thread's wait times to its execution: the kernel keeps no group sum. */
-static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgid)
+static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgid, const bool btf)
 {
 	struct tw_exec_state *st = exec_of(tgid);
 
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->usage.runq_wait_ns, BPF_CORE_READ(task, sched_info.run_delay));
+	__sync_fetch_and_add(&st->usage.runq_wait_ns,
+			     TW_READ(btf, task->sched_info.run_delay, task, sched_info.run_delay));
 	if (delayacct_on)
-		__sync_fetch_and_add(&st->usage.blkio_wait_ns,
-				     BPF_CORE_READ(task, delays, blkio_delay));
+		__sync_fetch_and_add(
+		    &st->usage.blkio_wait_ns,
+		    TW_READ(btf, task->delays->blkio_delay, task, delays, blkio_delay));
 }
 
 /* Trace-mode filters known only at the end. */
@@ -337,11 +350,11 @@ static __always_inline bool exit_filtered_out(struct tw_exec_state *st, __u64 no
 
 static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struct *task, __u32 tgid,
 				      struct tw_exec_state *st, __u64 now, __u32 status,
-				      __u32 flags, struct tw_raw_usage *raw)
+				      __u32 flags, struct tw_raw_usage *raw, const bool btf)
 {
 	rec->type = TW_REC_EXIT;
 	rec->tgid = tgid;
-	rec->ppid = task_ppid(task);
+	rec->ppid = task_ppid(task, btf);
 	rec->uid = (__u32)bpf_get_current_uid_gid();
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->start_ns = st->start_ns;
@@ -349,7 +362,7 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	group_usage(task, &st->base, flags & TW_F_REEXEC, page_size, &rec->usage, raw);
+	group_usage(task, &st->base, flags & TW_F_REEXEC, page_size, &rec->usage, raw, btf);
 	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
 	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;
@@ -370,7 +383,7 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
  */
 static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
 				      struct tw_exec_state *st, __u64 now, __u32 status,
-				      __u32 flags, __u64 peak)
+				      __u32 flags, __u64 peak, const bool btf)
 {
 	struct tw_exit_rec *rec;
 
@@ -381,7 +394,7 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
 		count_lost(TW_LOST_RINGBUF_EXIT);
 		return;
 	}
-	fill_exit(rec, task, tgid, st, now, status, flags, NULL);
+	fill_exit(rec, task, tgid, st, now, status, flags, NULL, btf);
 	if (peak)
 		rec->usage.peak_rss_bytes =
 		    peak > st->usage.peak_rss_bytes ? peak : st->usage.peak_rss_bytes;
@@ -393,33 +406,38 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
  * deferred: the execution then stays in execs, marked exiting, until it is emitted.
  */
 static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
-				       struct tw_exec_state *st, __u64 now, __u32 status)
+				       struct tw_exec_state *st, __u64 now, __u32 status,
+				       const bool btf)
 {
 	struct exit_pending *p;
 
 	if (exit_filtered_out(st, now, status))
 		return false;
-	p = pending_new(task);
-	if (!p) {
-		emit_exit(task, tgid, st, now, status, 0, 0);
-		return false;
+	p = pending_scratch_get();
+	if (p) {
+		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
+		p->rolled = st->usage;
+		p->thread_cpu_ns =
+		    TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime);
+		p->exit_ns = now;
+		p->owner = 0;
+		p->pad = 0;
+		if (pending_insert(task, p)) {
+			st->exiting = 1;
+			return true;
+		}
 	}
-	fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw);
-	p->rolled = st->usage;
-	p->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
-	p->exit_ns = now;
-	p->owner = 0;
-	st->exiting = 1;
-	return true;
+	emit_exit(task, tgid, st, now, status, 0, 0, btf); /* no room to defer */
+	return false;
 }
 
 static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
-					   struct pending_fail *p)
+					   struct pending_fail *p, const bool btf)
 {
 	struct tw_exec_fail_rec *rec;
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 
-	if (exec_filtered_out(tgid, task_ppid(task), uid, bpf_get_current_cgroup_id()))
+	if (exec_filtered_out(tgid, task_ppid(task, btf), uid, bpf_get_current_cgroup_id()))
 		return;
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -428,7 +446,7 @@ static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 	}
 	rec->type = TW_REC_EXEC_FAIL;
 	rec->tgid = tgid;
-	rec->ppid = task_ppid(task);
+	rec->ppid = task_ppid(task, btf);
 	rec->uid = uid;
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->ts_ns = p->ts_ns;
@@ -526,7 +544,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st && !st->exiting) { /* exiting: a reused tgid, the old one awaits its free */
-		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak);
+		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
 		bpf_map_delete_elem(&execs, &tgid);
 	}
 	if (exec_filtered_out(tgid, ppid, uid, cgid))
@@ -549,28 +567,29 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	return 0;
 }
 
-static __always_inline int on_exit(struct task_struct *task)
+/* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
+static __always_inline int on_exit(struct task_struct *task, const bool btf)
 {
 	__u32 tgid, status;
 	struct tw_exec_state *st;
 	struct pending_fail *p;
 
-	if (is_kthread(task))
+	if (is_kthread(task, btf))
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
+	tgid = TW_READ(btf, task->tgid, task, tgid);
 	/* every thread's socket bytes go to its execution as it ends */
 	fold_net(task, tgid);
 	/* only the last thread of the group ends the process */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0) {
+	if (TW_READ(btf, task->signal->live.counter, task, signal, live.counter) != 0) {
 		/* a thread's wait times (a leader's are read at the group's end) */
-		if (BPF_CORE_READ(task, pid) != tgid)
-			add_thread_waits(task, tgid);
+		if (TW_READ(btf, task->pid, task, pid) != tgid)
+			add_thread_waits(task, tgid, btf);
 		return 0;
 	}
 
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p) {
-		emit_exec_fail(task, tgid, p);
+		emit_exec_fail(task, tgid, p, btf);
 		bpf_map_delete_elem(&exec_pending, &tgid);
 	}
 
@@ -584,23 +603,26 @@ static __always_inline int on_exit(struct task_struct *task)
 		if (ost) {
 			struct exit_pending *pend;
 
-			group_usage(task, NULL, false, page_size, &u, NULL);
+			group_usage(task, NULL, false, page_size, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
 			/* the last stretch of CPU follows when the task is freed */
-			pend = pending_new(task);
+			pend = pending_scratch_get();
 			if (pend) {
+				__builtin_memset(pend, 0, sizeof(*pend));
 				pend->owner = *owner;
-				pend->thread_cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+				pend->thread_cpu_ns = TW_READ(btf, task->se.sum_exec_runtime, task,
+							      se.sum_exec_runtime);
 				pend->exit_ns = bpf_ktime_get_ns();
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
+				pending_insert(task, pend); /* full: that stretch is not counted */
 			}
 		}
 		bpf_map_delete_elem(&owners, &tgid);
 		return 0;
 	}
-	status = group_exit_status(task);
-	if (!defer_exit(task, tgid, st, bpf_ktime_get_ns(), status))
+	status = group_exit_status(task, btf);
+	if (!defer_exit(task, tgid, st, bpf_ktime_get_ns(), status, btf))
 		bpf_map_delete_elem(&execs, &tgid);
 	return 0;
 }
@@ -620,13 +642,13 @@ int BPF_PROG(handle_exec_raw, struct task_struct *p, pid_t old_pid, struct linux
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
-	return on_exit(p);
+	return on_exit(p, true);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(handle_exit_raw, struct task_struct *p)
 {
-	return on_exit(p);
+	return on_exit(p, false);
 }
 
 /* Failed execs: the path is saved at syscall entry, the result read at syscall exit. */
@@ -670,7 +692,7 @@ static __always_inline int on_execve_exit(long ret)
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p && now - p->ts_ns > PENDING_FOLD_NS) {
 		/* an unrelated earlier failure of a long-lived process */
-		emit_exec_fail(task, tgid, p);
+		emit_exec_fail(task, tgid, p, false);
 		p = NULL;
 	}
 	if (!p) {

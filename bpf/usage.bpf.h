@@ -100,19 +100,31 @@ static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_us
 	u->cpu_system_ns = cpu - user;
 }
 
-/* What the thread group whose last thread is exiting used, since base; raw as well. */
+/*
+ * What the thread group whose last thread is exiting used, since base; raw as well. btf:
+ * a compile-time constant, true for a BTF-typed task (direct loads).
+ */
 static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
 					bool reexec, __u64 page_bytes, struct tw_usage *u,
-					struct tw_raw_usage *raw)
+					struct tw_raw_usage *raw, const bool btf)
 {
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *leader = TW_READ(btf, task->group_leader, task, group_leader);
 	struct tw_raw_usage r = {};
 
-	raw_add_signal(&r, task);
-	raw_add_thread(&r, task);
+	if (btf) {
+		raw_add_signal_btf(&r, task);
+		raw_add_thread_btf(&r, task);
+	} else {
+		raw_add_signal(&r, task);
+		raw_add_thread(&r, task);
+	}
 	/* a leader that exited first stays unreleased (a zombie) until now */
-	if (leader != task)
-		raw_add_thread(&r, leader);
+	if (leader != task) {
+		if (btf)
+			raw_add_thread_btf(&r, leader);
+		else
+			raw_add_thread(&r, leader);
+	}
 	if (base)
 		raw_sub(&r, base);
 	split_cpu(&r, u);
@@ -120,7 +132,7 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 	u->disk_write_bytes = r.write_bytes;
 	u->runq_wait_ns = r.runq_ns;
 	u->blkio_wait_ns = r.blkio_ns;
-	u->peak_rss_bytes = peak_rss_bytes(task, reexec, page_bytes);
+	u->peak_rss_bytes = peak_rss_bytes(task, reexec, page_bytes, btf);
 	if (raw)
 		*raw = r;
 }
