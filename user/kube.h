@@ -11,7 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "kube_podlist.h"
 #include "snapshot.h"
@@ -45,6 +48,22 @@ static inline void kube_options__init(struct kube_options *o)
 	    .min_refresh_ns = 1000000000ULL,
 	    .max_body_bytes = 4ULL << 20,
 	};
+}
+
+/*
+ * --kubernetes.api-url for the agent's and trace's flag tables: an http(s) URL without
+ * query, fragment or blanks. 0, or -EINVAL with what is wanted in why.
+ */
+static inline int kube_options__set_api_url(struct kube_options *o, const char *v, char *why,
+					    size_t n)
+{
+	if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
+	    strlen(v) >= sizeof(o->api_url) || strpbrk(v, "?# \t\r\n")) {
+		snprintf(why, n, "want https://HOST[:PORT][/PATH]");
+		return -EINVAL;
+	}
+	snprintf(o->api_url, sizeof(o->api_url), "%s", v);
+	return 0;
 }
 
 struct kube;

@@ -228,15 +228,7 @@ static int set_log_level(void *opts, const char *v, char *why, size_t n)
 /* --kubernetes.api-url: an http(s) URL without a query (the client appends the path) */
 static int set_kube_api_url(void *opts, const char *v, char *why, size_t n)
 {
-	struct agent_options *o = opts;
-
-	if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
-	    strlen(v) >= sizeof(o->kube.api_url) || strpbrk(v, "?# \t\r\n")) {
-		snprintf(why, n, "want https://HOST[:PORT][/PATH]");
-		return -EINVAL;
-	}
-	snprintf(o->kube.api_url, sizeof(o->kube.api_url), "%s", v);
-	return 0;
+	return kube_options__set_api_url(&((struct agent_options *)opts)->kube, v, why, n);
 }
 
 #define AT(member) FLAG_FIELD(struct agent_options, member)

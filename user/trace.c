@@ -12,6 +12,7 @@
 
 #include "anomaly.h"
 #include "cgroup.h"
+#include "kube.h"
 #include "consumer.h"
 #include "identity.h"
 #include "loader.h"
@@ -53,6 +54,7 @@ struct tracer {
 	struct windows *windows;
 	struct cgroup_resolver *cgroups; /* --json, -w, --container/--pod/--namespace */
 	struct name_source names;	 /* lookup NULL: no pod names */
+	struct kube *kube;		 /* --pod/--namespace: the Kubernetes API client */
 	int write_err;			 /* first error writing stdout */
 	bool summary_oom;
 	bool summaries_printed;
@@ -328,18 +330,48 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 		pr_err("%s", msg);
 		return 2;
 	}
-	/* pod names come from a name source; trace has none (the agent's Kubernetes reader) */
-	if (o->namespace_[0]) {
-		pr_err("flag '--namespace' needs pod names, which trace does not read: use --pod "
-		       "with a pod uid, or --container (see 'toolwatch trace --help')");
-		return 2;
-	}
 	if (!can_trace()) {
 		pr_err("needs root: loading BPF programs takes CAP_BPF and CAP_PERFMON (or "
 		       "CAP_SYS_ADMIN)");
 		return 1;
 	}
 	return -1;
+}
+
+static bool kube_names(void *ctx, const char *pod_uid, const char *container_id,
+		       struct kube_pod_names *out)
+{
+	return kube__lookup(ctx, pod_uid, container_id, out);
+}
+
+/*
+ * --pod/--namespace: pod names from the Kubernetes API (the agent's client). Without an
+ * API (not in a pod, no --kubernetes.api-url) --pod matches pod uids only and --namespace
+ * is refused. The first list is awaited (up to --kubernetes.timeout's default) so that
+ * the first lines are not missed for want of names. 0, or an exit status.
+ */
+static int names_start(struct tracer *t)
+{
+	const struct trace_options *o = t->o;
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + o->kube.timeout_ns;
+	char why[512];
+
+	t->kube = kube__start(&o->kube, why, sizeof(why));
+	if (!t->kube) {
+		if (errno == ENOENT && !o->namespace_[0]) {
+			pr_warn("%s; --pod matches pod uids only", why);
+			return 0;
+		}
+		pr_err("%s%s", why, errno == ENOENT ? " (--namespace needs pod names)" : "");
+		return errno == ENOENT || errno == EINVAL ? 2 : 1;
+	}
+	while (!kube__generation(t->kube) && clock_ns(CLOCK_MONOTONIC) < end)
+		usleep(10000);
+	if (!kube__generation(t->kube))
+		pr_warn("no pod list from '%s' yet: pods are named once it answers",
+			kube__url(t->kube));
+	t->names = (struct name_source){.lookup = kube_names, .ctx = t->kube};
+	return 0;
 }
 
 /* Loads the programs (without the agent-only families) and registers the timers. */
@@ -430,12 +462,20 @@ int trace__main(int argc, char **argv)
 		pr_err("cannot allocate: %s", strerror(errno));
 		goto cleanup;
 	}
-	if (o.json || o.wide || o.container[0] || o.pod[0]) {
+	if (o.json || o.wide || o.container[0] || o.pod[0] || o.namespace_[0]) {
 		t.cgroups = cgroup_resolver__new(NULL, TRACE_CGROUP_CACHE_MAX);
-		if (!t.cgroups && (o.container[0] || o.pod[0])) {
-			pr_err("flags '--container' and '--pod' need a cgroup v2 hierarchy: %s",
+		if (!t.cgroups && (o.container[0] || o.pod[0] || o.namespace_[0])) {
+			pr_err("flags '--container', '--pod' and '--namespace' need a cgroup v2 "
+			       "hierarchy: %s",
 			       strerror(errno));
 			status = 2;
+			goto cleanup;
+		}
+	}
+	if (o.pod[0] || o.namespace_[0]) {
+		err = names_start(&t);
+		if (err) {
+			status = err;
 			goto cleanup;
 		}
 	}
@@ -469,6 +509,7 @@ int trace__main(int argc, char **argv)
 	status = err ? 1 : 0;
 cleanup:
 	runtime__free(t.rt);
+	kube__stop(t.kube);
 	trace_summary__free(t.summary);
 	windows__free(t.windows);
 	anomaly__free(t.detector);

@@ -27,10 +27,13 @@ const char trace_usage[] =
     "  --comm=NAME        task name (15 bytes at most); glob patterns allowed\n"
     "  --tool=NAME        tool name as on /metrics; glob patterns allowed\n"
     "  --container=ID     executions in the container whose id starts with ID\n"
-    "  --pod=NAME         in the pod of this name (glob; needs pod names), or\n"
-    "                     whose pod uid starts with NAME\n"
-    "  --namespace=NS     in a pod of this namespace (glob; needs pod names:\n"
-    "                     refused without a name source)\n"
+    "  --pod=NAME         in the pod of this name (glob), or whose pod uid\n"
+    "                     starts with NAME\n"
+    "  --namespace=NS     in a pod of this namespace (glob; needs the API)\n"
+    "  --kubernetes.api-url=URL, --kubernetes.token-file=F, --kubernetes.ca-file=F,\n"
+    "  --kubernetes.node-name=N\n"
+    "                     pod names for --pod/--namespace from the Kubernetes API\n"
+    "                     (default: the in-cluster service account and $NODE_NAME)\n"
     "\n"
     "output:\n"
     "  --events=LIST      exec, exit, net, mem, anomaly or all (default exit)\n"
@@ -69,6 +72,7 @@ void trace_options__init(struct trace_options *o)
 	o->events = TRACE_EVENT_EXIT;
 	o->anomaly_window_ns = 60 * 1000000000ULL;
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
+	kube_options__init(&o->kube);
 }
 
 const char *trace_event__name(unsigned int bit)
@@ -99,6 +103,11 @@ static int set_uid(void *opts, const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int set_kube_api_url(void *opts, const char *v, char *why, size_t n)
+{
+	return kube_options__set_api_url(&((struct trace_options *)opts)->kube, v, why, n);
+}
+
 #define AT(member) FLAG_FIELD(struct trace_options, member)
 
 static const struct flag trace_flags[] = {
@@ -117,6 +126,10 @@ static const struct flag trace_flags[] = {
     {"container", .kind = FLAG_STRING, AT(container), .want = "a container id or its prefix"},
     {"pod", .kind = FLAG_STRING, AT(pod), .want = "a pod name, pattern or uid prefix"},
     {"namespace", .kind = FLAG_STRING, AT(namespace_), .want = "a namespace or pattern"},
+    {"kubernetes.api-url", .kind = FLAG_CUSTOM, .set = set_kube_api_url},
+    {"kubernetes.token-file", .kind = FLAG_STRING, AT(kube.token_file), .want = "a file path"},
+    {"kubernetes.ca-file", .kind = FLAG_STRING, AT(kube.ca_file), .want = "a file path"},
+    {"kubernetes.node-name", .kind = FLAG_STRING, AT(kube.node_name), .want = "a node name"},
     /* output */
     {"events", .kind = FLAG_LIST, AT(events), .names = event_names},
     {"wide", 'w', .kind = FLAG_BOOL, AT(wide)},

@@ -37,6 +37,7 @@ struct trace_options {
 	char container[TRACE_NAME_MAX];	  /* "" = any; a container id or its prefix */
 	char pod[TRACE_NAME_MAX];	  /* "" = any; pod name (glob), or pod uid or its prefix */
 	char namespace_[TRACE_NAME_MAX];  /* "" = any; glob; needs a name source */
+	struct kube_options kube;	  /* pod names for --pod/--namespace (--kubernetes.*) */
 	unsigned int events;		  /* TRACE_EVENT_* */
 	uint64_t duration_ns;		  /* 0 = until a signal */
 	uint64_t interval_ns;		  /* 0 = no periodic summary */

@@ -10,6 +10,7 @@ are empty and pod_uid/container_id still come from the cgroup path.
 Needs the labels of issue 14 (--metrics.labels, cgroup path parsing) as well as the
 Kubernetes API client; registered in run.py's MODULES once both are merged."""
 
+import json
 import os
 import subprocess
 import tempfile
@@ -179,3 +180,45 @@ def register(r):
             api.stop()
             cg.remove()
         assert rc == 0, agent.read_log()[-2000:]
+
+    @r.test
+    def test_kube_labels_trace_filters_by_pod_and_namespace_names(ctx):
+        root = unified_root()
+        d = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(d)
+        web, job = PodCgroup(root), PodCgroup(root)
+        api.pods = [pod("shop", "web-7d9f8c6b5-x2k4p", web.uid, [("nginx", web.container_id)]),
+                    pod("batch", "job-abcde", job.uid, [("job", job.container_id)])]
+        # trace takes the client's connection flags, not the agent-only ones
+        kube = [a for a in api.agent_args(timeout="5s")
+                if a.split("=")[0] in ("--kubernetes.api-url", "--kubernetes.ca-file",
+                                       "--kubernetes.token-file", "--kubernetes.node-name")]
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+
+        def trace(flt):
+            out = tempfile.TemporaryFile()
+            tr = subprocess.Popen([ctx.binary, "trace", "--json", "--tool", name,
+                                   "--duration", "6s"] + flt + kube,
+                                  stdout=out, stderr=subprocess.PIPE)
+            time.sleep(2.5)  # the first pod list, then the programs loaded
+            web.run([tool])
+            job.run([tool])
+            subprocess.run([tool], check=True)  # on the host: matches neither
+            _, err = tr.communicate(timeout=30)
+            assert tr.returncode == 0, err
+            out.seek(0)
+            return [json.loads(x) for x in out.read().decode().splitlines() if x.strip()]
+
+        try:
+            lines = trace(["--pod", "web-*"])
+            assert [(x["namespace"], x["pod"], x["container"], x["pod_uid"]) for x in lines] \
+                == [("shop", "web-7d9f8c6b5-x2k4p", "nginx", web.uid)], lines
+            lines = trace(["--namespace", "batch"])
+            assert [(x["namespace"], x["pod"], x["container"], x["container_id"])
+                    for x in lines] == [("batch", "job-abcde", "job", job.container_id)], lines
+            assert api.count() >= 2  # each trace listed the pods itself
+        finally:
+            api.stop()
+            web.remove()
+            job.remove()
