@@ -1078,21 +1078,6 @@ static __always_inline void expire_exits(void)
 	bpf_for_each_map_elem(&exits_pending, expire_pending, &now, 0);
 }
 
-/* The task's memory is released: nothing runs on it any more. Once per task. */
-SEC("tp_btf/sched_process_free")
-int BPF_PROG(handle_free, struct task_struct *p)
-{
-	finish_exit(p, p->se.sum_exec_runtime);
-	return 0;
-}
-
-SEC("raw_tp/sched_process_free")
-int BPF_PROG(handle_free_raw, struct task_struct *p)
-{
-	finish_exit(p, BPF_CORE_READ(p, se.sum_exec_runtime));
-	return 0;
-}
-
 /*
  * The exiting task's last switch: its run time is final; emit its pending exit there.
  * sched_process_free would be once per task but comes after an RCU grace period, which a
