@@ -27,6 +27,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def rss_kib(pid):
+    """The resident set of process pid, KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def is_asan(binary):
+    """Whether binary was built with AddressSanitizer (its quarantine holds freed memory)."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def http_get(url, method="GET", timeout=5.0, data=None):
     """Returns (status, headers, body) without raising on HTTP errors."""
     req = urllib.request.Request(url, method=method, data=data)

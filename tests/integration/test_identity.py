@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from lib import Agent, Skip
+from lib import Agent, Skip, is_asan, rss_kib
 from test_container import DOCKER, DOCKERD, Engine
 
 CID = "%064x" % 0x1D5E1A7
@@ -96,14 +96,6 @@ def wait_total(agent, tool, n, timeout=15.0):
         if got >= n or time.time() > deadline:
             return m
         time.sleep(0.1)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 class PodLoop(threading.Thread):
@@ -532,8 +524,7 @@ def register(r):
                   "round %s KiB; scrape %d -> %d bytes" % (base, peak, after1, rss, base_size,
                                                            size), flush=True)
             # an ASan build also holds up to its 8 MiB quarantine of freed memory
-            with open(ctx.binary, "rb") as f:
-                asan = b"__asan_init" in f.read()
+            asan = is_asan(ctx.binary)
             slack = 4096 + (8192 if asan else 0)
             assert rss[2] <= rss[1] + slack, "RSS grew from %d to %d KiB" % (rss[1], rss[2])
         finally:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from lib import Agent, free_port, http_get
+from lib import Agent, free_port, http_get, is_asan, rss_kib
 
 RUNS = 5
 
@@ -246,14 +246,6 @@ def register_rules(r):
             assert agent.stop() == 0
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def register_table(r):
     @r.test
     def test_naming_junk_storm_then_new_tool_after_idle_time(ctx):
@@ -299,8 +291,7 @@ def register_table(r):
             assert m.get("tool_executions_total", tool=name) == RUNS, sorted(m.tools())
             peak = max(peak, rss_kib(agent.proc.pid))
             # ASan's quarantine (256 MiB by default) holds freed memory back
-            with open(ctx.binary, "rb") as f:
-                asan = b"__asan_init" in f.read()
+            asan = is_asan(ctx.binary)
             assert peak - rss0 < (128 if asan else 16) * 1024, (rss0, peak, asan)
         finally:
             assert agent.stop() == 0
