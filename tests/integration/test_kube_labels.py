@@ -141,8 +141,8 @@ def register(r):
         finally:
             rc = agent.stop()
             api.stop()
+            later.remove()  # the last made first: first made kubepods/burstable
             first.remove()
-            later.remove()
         assert rc == 0, agent.read_log()[-2000:]
 
     @r.test
@@ -220,5 +220,5 @@ def register(r):
             assert api.count() >= 2  # each trace listed the pods itself
         finally:
             api.stop()
+            job.remove()  # the last made first: web made kubepods/burstable
             web.remove()
-            job.remove()
