@@ -8,6 +8,8 @@ VMLINUX     := vmlinux/$(ARCH)/vmlinux.h
 
 CC          ?= cc
 CLANG       ?= clang
+# BPF objects: clang 16 emits the BTF type tags that mark a referenced kernel pointer (__kptr)
+BPF_CLANG   ?= clang-16
 BPFTOOL     ?= bpftool
 PKG_CONFIG  ?= pkg-config
 
@@ -31,7 +33,7 @@ LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -l
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
 UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
-BPF_CFLAGS  := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
@@ -97,7 +99,7 @@ help:
 	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
 # Packages the build, the tests and the benchmark need (Debian 12). Quick when all present.
-DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
+DEB_PKGS := clang clang-16 llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
             libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
             prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
             libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
@@ -123,7 +125,7 @@ $(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/he
 # intermediates (a deleted skeleton would rebuild the loader on the next make).
 $(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKELS): $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

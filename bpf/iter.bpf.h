@@ -8,12 +8,13 @@
 #define TOOLWATCH_ITER_BPF_H
 
 /*
- * A zombie nobody reaps is never freed (sched_process_free): once past its last switch its
- * run time is final, and its pending exit, if any, is emitted here instead.
+ * Raw tracepoints: a zombie past its last switch whose exit the per-switch program missed
+ * (its run time is final) has its pending exit emitted here. BTF kernels' exits hold their
+ * task and are checked by the sweep at the end of the pass.
  */
 static __always_inline void reap_zombie(struct task_struct *task)
 {
-	if (task->exit_state && (task->__state & TASK_DEAD) && !task->on_cpu)
+	if (!btf_tasks && task->exit_state && (task->__state & TASK_DEAD) && !task->on_cpu)
 		finish_exit(task, task->se.sum_exec_runtime);
 }
 

@@ -35,6 +35,8 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile __u64 page_size = 4096;
 /* BTF-typed tasks available: syscall tracepoints use bpf_get_current_task_btf() */
 const volatile bool btf_tasks = false;
+/* handle_prep_exec (sched_prepare_exec, Linux 6.10) notes the peak of an image an exec replaces */
+const volatile bool prep_exec = false;
 /* sched_switch also measures run-queue latency (probe runqlat, opt-in, BTF only) */
 const volatile bool runqlat_enabled = false;
 /* probe net: TCP bytes from the sockets' own counters (charged at state changes) */
@@ -43,6 +45,12 @@ const volatile bool net_enabled = true;
 const volatile bool tcp_enabled = true;
 /* probe netcalls (opt-in, BTF only): payload of every other socket call, per thread */
 const volatile bool netcalls_enabled = false;
+
+/*
+ * Entries in exec_pending: the exec and exit paths look it up only while it holds any
+ * (a lookup of an absent key still costs a cache miss or two on every execution).
+ */
+__s64 fails_pending = 0;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -98,10 +106,10 @@ struct {
 } owners SEC(".maps");
 
 /*
- * An exit waiting for the task to be freed (sched_process_free), where its run time is
- * final: the scheduler folds the last stretch into sum_exec_runtime only when it switches
- * away for good. The execution stays in execs meanwhile (exiting set), so that sockets
- * the kernel closes after sched_process_exit (exit_files) are still charged to it.
+ * An exit waiting for its task to switch away for the last time, where its run time is
+ * final: the scheduler folds the last stretch into sum_exec_runtime only then. The
+ * execution stays in execs meanwhile (exiting set), so that sockets the kernel closes
+ * after sched_process_exit (exit_files) are still charged to it.
  */
 struct exit_pending {
 	struct tw_exit_rec rec;	 /* complete but for CPU time */
@@ -113,23 +121,37 @@ struct exit_pending {
 	__u32 pad;
 };
 
-/* where on_exit builds an exits_pending entry before inserting it whole (per CPU) */
+/* a value of exits_pending */
+struct exit_wait {
+	struct exit_pending p;
+	/* BTF kernels: a reference to the task (set after the insert), until it is emitted */
+	struct task_struct __kptr *task;
+	__u64 key; /* the entry's own key: checked after taking task (entries are reused) */
+};
+
+/* where on_exit builds an exit_wait before inserting it whole: the same layout, task aside */
+struct exit_wait_scratch {
+	struct exit_pending p;
+	__u64 task; /* not copied: the map skips its kptr field */
+	__u64 key;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct exit_pending);
+	__type(value, struct exit_wait_scratch);
 } pending_scratch SEC(".maps");
 
 /*
- * task_struct address of an exiting thread -> its exit (unique until the task is freed,
- * unlike a tid); preallocated: no allocation on the exit path
+ * task_struct address of an exiting thread -> its exit (unique while the task lives: a
+ * BTF kernel's entry holds a reference to it); preallocated: no allocation on the exit path
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
-	__type(value, struct exit_pending);
+	__type(value, struct exit_wait);
 } exits_pending SEC(".maps");
 
 /*
@@ -139,34 +161,140 @@ struct {
  */
 __u64 exits_unfreed = 0;
 
+/*
+ * BTF-typed kernels emit exits without any program on sched_switch. An exits_pending
+ * entry holds a reference to its task and its key waits in exit_queue; one timer
+ * (exit_timer) takes the queue EXIT_ROUND_NS later and emits the exits whose task has
+ * switched away for the last time (TASK_DEAD, off its CPU), where its run time is final;
+ * the others go back in the queue for the next round. Raw tracepoints cannot use timers and keep
+ * the per-switch program (switch_raw). On both, the agent's task iterators also sweep
+ * exits_pending (expire_exits): the fallback if the timer could not be set up.
+ */
+/*
+ * A round every EXIT_ROUND_NS while exits wait. Starting a timer is the expensive part
+ * (it may reprogram the CPU's timer device: a VM exit in a VM, ~10 us here), so an exit
+ * starts it only when it is idle, and a round takes every exit queued meanwhile.
+ */
+#define EXIT_ROUND_NS	10000000ULL
+#define EXIT_QUEUE	4096 /* as exits_pending */
+#define CLOCK_MONOTONIC 1
+#define EEXIST		17
+
+struct exit_timer {
+	struct bpf_timer timer;
+	__u32 armed; /* started and not yet fired */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exit_timer);
+} exit_timer SEC(".maps");
+
+/* keys of exits_pending entries for the timer to check */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, EXIT_QUEUE);
+	__type(value, __u64);
+} exit_queue SEC(".maps");
+
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+/* keys in exit_queue (a round takes this many) */
+__s64 exit_queued = 0;
+/*
+ * Exits emitted with the run time they had so far: their task had not switched away for
+ * good PENDING_EXPIRE_NS after its exit.
+ */
+__u64 exits_late = 0;
+/* errno of the exit timer's set-up at load, 0 once set up (else the iterators' sweep emits) */
+__u64 exit_timer_unready = 1;
+/* the timer callback's own run time and runs (--bpf.stats): the kernel does not count it */
+const volatile bool timer_stats = false;
+__u64 exit_timer_ns = 0;
+__u64 exit_timer_runs = 0;
+
 static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta);
 
-/* This CPU's exit_pending to fill (every field) and hand to pending_insert(). */
-static __always_inline struct exit_pending *pending_scratch_get(void)
+/* Starts the exit timer unless it is started already (then its round takes this exit). */
+static __always_inline void exit_timer_kick(void)
+{
+	__u32 zero = 0;
+	struct exit_timer *et = bpf_map_lookup_elem(&exit_timer, &zero);
+
+	if (!et)
+		return;
+	/* started already: its round takes this exit */
+	if (__sync_val_compare_and_swap(&et->armed, 0, 1))
+		return;
+	if (bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0))
+		et->armed = 0; /* not set up: the iterators' sweep emits it */
+}
+
+/*
+ * Hands the exits_pending entry of an exiting task (BTF-typed) to the exit timer: a
+ * reference to the task in the entry, its key in the queue. Without either, the
+ * iterators' sweep emits it.
+ */
+static __always_inline void exit_watch(struct task_struct *task)
+{
+	__u64 key = (__u64)task;
+	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
+	struct task_struct *t;
+
+	if (!w)
+		return;
+	t = bpf_task_acquire(task);
+	if (!t)
+		return;
+	t = bpf_kptr_xchg(&w->task, t);
+	if (t)
+		bpf_task_release(t);
+	if (bpf_map_push_elem(&exit_queue, &key, 0))
+		return;
+	__sync_fetch_and_add(&exit_queued, 1);
+	exit_timer_kick();
+}
+
+/* This CPU's exit_wait to fill (every field of p) and hand to pending_insert(). */
+static __always_inline struct exit_wait_scratch *pending_scratch_get(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&pending_scratch, &zero);
 }
 
-#define EEXIST 17
-
-/* Inserts a filled exit_pending for task; false if the map is full (emit at once). */
-static __always_inline bool pending_insert(struct task_struct *task, struct exit_pending *p)
+/*
+ * Inserts a filled exit_wait for task; false if the map is full (emit at once). BTF
+ * kernels then hand it to the exit timer (btf: a compile-time constant).
+ */
+static __always_inline bool pending_insert(struct task_struct *task, struct exit_wait_scratch *w,
+					   const bool btf)
 {
 	__u64 key = (__u64)task;
-	struct exit_pending *old;
-	long err = bpf_map_update_elem(&exits_pending, &key, p, BPF_NOEXIST);
+	struct exit_wait *old;
+	long err;
 
-	if (err != -EEXIST)
-		return !err;
-	/* a task at this address before was freed unseen: emit its exit now */
-	old = bpf_map_lookup_elem(&exits_pending, &key);
-	if (old) {
-		__sync_fetch_and_add(&exits_unfreed, 1);
-		finish_pending(key, old, 1ULL << 63);
+	w->task = 0;
+	w->key = key;
+	err = bpf_map_update_elem(&exits_pending, &key, w, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* raw tracepoints: a task at this address before was freed unseen: emit it */
+		old = bpf_map_lookup_elem(&exits_pending, &key);
+		if (old) {
+			__sync_fetch_and_add(&exits_unfreed, 1);
+			finish_pending(key, &old->p, 1ULL << 63);
+		}
+		err = bpf_map_update_elem(&exits_pending, &key, w, BPF_ANY);
 	}
-	return !bpf_map_update_elem(&exits_pending, &key, p, BPF_ANY);
+	if (err)
+		return false;
+	if (btf)
+		exit_watch(task);
+	return true;
 }
 
 /*
@@ -409,12 +537,14 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 				       struct tw_exec_state *st, __u64 now, __u32 status,
 				       const bool btf)
 {
+	struct exit_wait_scratch *w;
 	struct exit_pending *p;
 
 	if (exit_filtered_out(st, now, status))
 		return false;
-	p = pending_scratch_get();
-	if (p) {
+	w = pending_scratch_get();
+	if (w) {
+		p = &w->p;
 		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
 		p->rolled = st->usage;
 		p->thread_cpu_ns =
@@ -422,10 +552,10 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 		p->exit_ns = now;
 		p->owner = 0;
 		p->pad = 0;
-		if (pending_insert(task, p)) {
-			st->exiting = 1;
+		st->exiting = 1; /* before the timer may see the entry */
+		if (pending_insert(task, w, btf))
 			return true;
-		}
+		st->exiting = 0;
 	}
 	emit_exit(task, tgid, st, now, status, 0, 0, btf); /* no room to defer */
 	return false;
@@ -532,18 +662,22 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	/* bytes moved before the exec belong to the image (or owner) that moved them */
 	fold_net(task, tgid);
 	/* the replaced image's peak, measured at execve entry while it still existed */
-	try = bpf_map_lookup_elem(&exec_tries, &old_pid);
+	try = btf ? NULL : bpf_map_lookup_elem(&exec_tries, &old_pid);
 	if (try) {
 		old_peak = try->peak_rss_bytes;
 		bpf_map_delete_elem(&exec_tries, &old_pid);
 	}
 	/* a successful exec ends any failed attempts and the fork-child status */
-	map_delete_present(&exec_pending, &tgid);
+	if (fails_pending > 0 && bpf_map_lookup_elem(&exec_pending, &tgid) &&
+	    !bpf_map_delete_elem(&exec_pending, &tgid))
+		__sync_fetch_and_add(&fails_pending, -1);
 	map_delete_present(&owners, &tgid);
 
 	/* exec of an already exec'd image: that execution ends here, successfully */
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st && !st->exiting) { /* exiting: a reused tgid, the old one awaits its free */
+		if (btf)
+			old_peak = st->reexec_peak_bytes;
 		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
 		bpf_map_delete_elem(&execs, &tgid);
 	}
@@ -587,10 +721,11 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 		return 0;
 	}
 
-	p = bpf_map_lookup_elem(&exec_pending, &tgid);
+	p = fails_pending > 0 ? bpf_map_lookup_elem(&exec_pending, &tgid) : NULL;
 	if (p) {
 		emit_exec_fail(task, tgid, p, btf);
-		bpf_map_delete_elem(&exec_pending, &tgid);
+		if (!bpf_map_delete_elem(&exec_pending, &tgid))
+			__sync_fetch_and_add(&fails_pending, -1);
 	}
 
 	st = bpf_map_lookup_elem(&execs, &tgid);
@@ -601,13 +736,15 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 		struct tw_usage u = {};
 
 		if (ost) {
+			struct exit_wait_scratch *w;
 			struct exit_pending *pend;
 
 			group_usage(task, NULL, false, page_size, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
-			/* the last stretch of CPU follows when the task is freed */
-			pend = pending_scratch_get();
-			if (pend) {
+			/* the last stretch of CPU follows at the task's last switch */
+			w = pending_scratch_get();
+			if (w) {
+				pend = &w->p;
 				__builtin_memset(pend, 0, sizeof(*pend));
 				pend->owner = *owner;
 				pend->thread_cpu_ns = TW_READ(btf, task->se.sum_exec_runtime, task,
@@ -615,7 +752,8 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 				pend->exit_ns = bpf_ktime_get_ns();
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
-				pending_insert(task, pend); /* full: that stretch is not counted */
+				pending_insert(task, w,
+					       btf); /* full: that stretch is not counted */
 			}
 		}
 		bpf_map_delete_elem(&owners, &tgid);
@@ -651,73 +789,103 @@ int BPF_PROG(handle_exit_raw, struct task_struct *p)
 	return on_exit(p, false);
 }
 
-/* Failed execs: the path is saved at syscall entry, the result read at syscall exit. */
+/*
+ * Failed execs and the peak of an image an exec replaces. BTF-typed tasks: at syscall
+ * entry a tracked process notes its image's peak in its execution (no map update), and
+ * a failed call's path is read at syscall exit from the caller's saved registers.
+ * Otherwise (raw tracepoints) the path pointer and the peak wait in exec_tries.
+ */
 static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_try t = {.filename = (__u64)filename};
+	struct tw_exec_state *st;
 	struct mm_struct *mm;
+	__u32 tgid;
 
 	if (btf_tasks) {
-		/* a trusted task: direct loads instead of probe-read helper calls */
-		mm = bpf_get_current_task_btf()->mm;
-		t.peak_rss_bytes = mm_peak_rss_bytes_btf(mm, page_size);
-	} else {
-		mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
-		t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
+		if (prep_exec) /* handle_prep_exec does it, only for execs that will succeed */
+			return 0;
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		st = bpf_map_lookup_elem(&execs, &tgid);
+		if (st && !st->exiting)
+			st->reexec_peak_bytes =
+			    mm_peak_rss_bytes_btf(bpf_get_current_task_btf()->mm, page_size);
+		return 0;
 	}
-
+	mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+	t.peak_rss_bytes = mm_peak_rss_bytes(mm, page_size);
 	if (bpf_map_update_elem(&exec_tries, &tid, &t, BPF_ANY))
 		count_lost(TW_LOST_PENDING_FULL);
 	return 0;
 }
 
-static __always_inline int on_execve_exit(long ret)
+/* A failed execve of the current task: the path (a user pointer) is read now. */
+static __always_inline void exec_failed(long ret, const char *filename)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, tgid = id >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct pending_fail *p, *fresh;
-	struct exec_try *t;
+	__u64 now = bpf_ktime_get_ns();
 	__u32 zero = 0;
-	__u64 now;
 	__s32 err = -ret;
 
-	t = bpf_map_lookup_elem(&exec_tries, &tid);
-	if (!t)
-		return 0;
-	if (ret >= 0)
-		goto out;
-	now = bpf_ktime_get_ns();
+	bool stale = false;
+
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p && now - p->ts_ns > PENDING_FOLD_NS) {
 		/* an unrelated earlier failure of a long-lived process */
 		emit_exec_fail(task, tgid, p, false);
 		p = NULL;
+		stale = true;
 	}
 	if (!p) {
 		fresh = bpf_map_lookup_elem(&fail_scratch, &zero);
 		if (!fresh)
-			goto out;
+			return;
 		fresh->ts_ns = now;
 		fresh->error = err;
 		fresh->attempts = 1;
 		/* a failed execve left the caller's memory as it was: read the path now */
-		bpf_probe_read_user_str(fresh->filename, sizeof(fresh->filename),
-					(const void *)t->filename);
-		if (bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_ANY))
+		bpf_probe_read_user_str(fresh->filename, sizeof(fresh->filename), filename);
+		if (stale) /* replaces the stale entry */
+			bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_ANY);
+		else if (bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_NOEXIST))
 			count_lost(TW_LOST_PENDING_FULL);
-		goto out;
+		else
+			__sync_fetch_and_add(&fails_pending, 1);
+		return;
 	}
 	/* a PATH search: report EACCES over ENOENT, like execvp does */
 	p->ts_ns = now;
 	p->attempts++;
 	if (!(p->error == EACCES && (err == ENOENT || err == ENOTDIR))) {
 		p->error = err;
-		bpf_probe_read_user_str(p->filename, sizeof(p->filename),
-					(const void *)t->filename);
+		bpf_probe_read_user_str(p->filename, sizeof(p->filename), filename);
 	}
-out:
+}
+
+/* at: execveat (the path is its second argument) */
+static __always_inline int on_execve_exit(long ret, const bool at)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pt_regs *regs;
+	struct exec_try *t;
+
+	if (btf_tasks) {
+		if (ret >= 0)
+			return 0;
+		/* the syscall's arguments, as the caller's saved registers still hold them */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		exec_failed(ret, (const char *)(at ? PT_REGS_PARM2_CORE_SYSCALL(regs)
+						   : PT_REGS_PARM1_CORE_SYSCALL(regs)));
+		return 0;
+	}
+	t = bpf_map_lookup_elem(&exec_tries, &tid);
+	if (!t)
+		return 0;
+	if (ret < 0)
+		exec_failed(ret, (const char *)t->filename);
 	bpf_map_delete_elem(&exec_tries, &tid);
 	return 0;
 }
@@ -737,13 +905,29 @@ int execveat_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/syscalls/sys_exit_execve")
 int execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_execve_exit(ctx->ret);
+	return on_execve_exit(ctx->ret, false);
 }
 
 SEC("tp/syscalls/sys_exit_execveat")
 int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_execve_exit(ctx->ret);
+	return on_execve_exit(ctx->ret, true);
+}
+
+/*
+ * An exec past its point of no return, the old image still in place: a tracked process
+ * notes that image's peak for the end of its execution (BTF kernels from Linux 6.10;
+ * else execve_enter does it). The lookup also warms what handle_exec looks up next.
+ */
+SEC("tp_btf/sched_prepare_exec")
+int BPF_PROG(handle_prep_exec, struct task_struct *task, struct linux_binprm *bprm)
+{
+	__u32 tgid = task->tgid;
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+
+	if (st && !st->exiting)
+		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
+	return 0;
 }
 
 /* Forked children that do not exec belong to the forking execution. */
@@ -1047,53 +1231,173 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 }
 
 /*
- * A task with a pending exit is gone for good (freed, or a zombie past its last switch):
- * its run time is final; emit its exit. cpu_ns: its sum_exec_runtime now.
+ * A task with a pending exit is gone for good (a zombie past its last switch, seen by a
+ * raw-tracepoint kernel): its run time is final; emit its exit. cpu_ns: its
+ * sum_exec_runtime now.
  */
 static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
 {
 	__u64 key = (__u64)task;
-	struct exit_pending *p = bpf_map_lookup_elem(&exits_pending, &key);
+	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
 
-	if (p)
-		finish_pending(key, p, cpu_ns - p->thread_cpu_ns);
+	if (w)
+		finish_pending(key, &w->p, cpu_ns - w->p.thread_cpu_ns);
 }
 
 #define PENDING_EXPIRE_NS (5 * 1000000000ULL)
 
-static long expire_pending(struct bpf_map *map, __u64 *key, struct exit_pending *p, __u64 *now)
+/* the task has switched away for the last time: its run time is final */
+static __always_inline bool task_gone(struct task_struct *t)
 {
-	if (*now - p->exit_ns > PENDING_EXPIRE_NS && *now > p->exit_ns) {
-		__sync_fetch_and_add(&exits_unfreed, 1);
-		finish_pending(*key, p, 1ULL << 63); /* no task to read the last stretch from */
+	return (t->__state & TASK_DEAD) && !t->on_cpu;
+}
+
+/* Puts a task reference back into its entry. */
+static __always_inline void exit_wait_put(struct exit_wait *w, struct task_struct *t)
+{
+	t = bpf_kptr_xchg(&w->task, t);
+	if (t)
+		bpf_task_release(t);
+}
+
+/*
+ * Checks the exit at key (BTF kernels: its entry holds a task reference) and emits it if
+ * its task is gone, or with the run time so far once it waited PENDING_EXPIRE_NS: 1; 0
+ * if it still waits; -1 if another CPU holds the reference or none was ever set.
+ */
+static __always_inline int check_exit(__u64 key, struct exit_wait *w, __u64 now)
+{
+	struct task_struct *t = bpf_kptr_xchg(&w->task, NULL);
+	__u64 delta;
+
+	if (!t)
+		return -1;
+	if (w->key != key) { /* the entry was emitted and reused meanwhile: not this one */
+		exit_wait_put(w, t);
+		return -1;
+	}
+	if (!task_gone(t)) {
+		if (now - w->p.exit_ns < PENDING_EXPIRE_NS || now < w->p.exit_ns) {
+			exit_wait_put(w, t);
+			return 0;
+		}
+		__sync_fetch_and_add(&exits_late, 1);
+	}
+	delta = t->se.sum_exec_runtime - w->p.thread_cpu_ns;
+	bpf_task_release(t);
+	finish_pending(key, &w->p, delta);
+	return 1;
+}
+
+/*
+ * The iterators' sweep (at the end of each sampler or reaper pass): BTF kernels check
+ * every pending exit as the timer does (the fallback if it is not set up); raw
+ * tracepoints emit those that waited PENDING_EXPIRE_NS for a last switch never seen.
+ * Either way an entry that waited that long and a second more is emitted.
+ */
+static long sweep_pending(struct bpf_map *map, __u64 *key, struct exit_wait *w, __u64 *now)
+{
+	if (btf_tasks && check_exit(*key, w, *now) >= 0)
+		return 0;
+	if (*now - w->p.exit_ns > PENDING_EXPIRE_NS + (btf_tasks ? 1000000000ULL : 0) &&
+	    *now > w->p.exit_ns) {
+		__sync_fetch_and_add(btf_tasks ? &exits_late : &exits_unfreed, 1);
+		finish_pending(*key, &w->p, 1ULL << 63); /* no task to read the last stretch */
 	}
 	return 0;
 }
 
-/* Run at the end of each task iteration (sampler or reaper): the timeout fallback. */
 static __always_inline void expire_exits(void)
 {
 	__u64 now = bpf_ktime_get_ns();
 
-	bpf_for_each_map_elem(&exits_pending, expire_pending, &now, 0);
+	bpf_for_each_map_elem(&exits_pending, sweep_pending, &now, 0);
+}
+
+struct exit_round {
+	__u64 now;
+	__u32 n;    /* keys to take from the queue (those queued when the round began) */
+	__u32 done; /* exits emitted */
+};
+
+static long exit_round_step(__u64 i, struct exit_round *r)
+{
+	struct exit_wait *w;
+	__u64 key;
+
+	if (i >= r->n || bpf_map_pop_elem(&exit_queue, &key))
+		return 1;
+	__sync_fetch_and_add(&exit_queued, -1);
+	w = bpf_map_lookup_elem(&exits_pending, &key);
+	if (!w)
+		return 0; /* emitted by the iterators' sweep */
+	if (check_exit(key, w, r->now) > 0)
+		r->done++;
+	else if (!bpf_map_push_elem(&exit_queue, &key, 0)) /* the next round */
+		__sync_fetch_and_add(&exit_queued, 1);
+	return 0;
 }
 
 /*
- * The exiting task's last switch: its run time is final; emit its pending exit there.
- * sched_process_free would be once per task but comes after an RCU grace period, which a
- * lazy-RCU kernel (CONFIG_RCU_LAZY) stretches to seconds: an exit would reach /metrics
- * seconds late. The switch also measures run-queue latency (probe runqlat, opt-in).
+ * The exit timer: one round over the queued exits, emitting those whose task is gone.
+ * sched_process_free would be once per task without a timer but comes after an RCU
+ * grace period, which a lazy-RCU kernel (CONFIG_RCU_LAZY) stretches to seconds: an exit
+ * would reach /metrics seconds late.
  */
+static int exit_timer_fire(void *map, __u32 *k, struct exit_timer *et)
+{
+	struct exit_round r = {.now = bpf_ktime_get_ns()};
+	__s64 n = exit_queued;
+
+	/* an exit queued from now on starts the timer again */
+	__sync_lock_test_and_set(&et->armed, 0);
+	r.n = n <= 0 ? 0 : n < EXIT_QUEUE ? n : EXIT_QUEUE;
+	bpf_loop(EXIT_QUEUE, exit_round_step, &r, 0);
+	if (exit_queued > 0 && !__sync_val_compare_and_swap(&et->armed, 0, 1))
+		bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0);
+	if (timer_stats) {
+		__sync_fetch_and_add(&exit_timer_ns, bpf_ktime_get_ns() - r.now);
+		__sync_fetch_and_add(&exit_timer_runs, 1);
+	}
+	return 0;
+}
+
+/*
+ * Run once by the agent after loading (BTF kernels): sets the exit timer up in process
+ * context (its allocation may be refused on the exit path).
+ */
+SEC("iter/task")
+int init_exit_timer(struct bpf_iter__task *ctx)
+{
+	struct exit_timer *et;
+	__u32 zero = 0;
+	long err;
+
+	if (ctx->task) /* once, at the end of the pass */
+		return 0;
+	et = bpf_map_lookup_elem(&exit_timer, &zero);
+	if (!et)
+		return 0;
+	err = bpf_timer_init(&et->timer, &exit_timer, CLOCK_MONOTONIC);
+	if (!err)
+		err = bpf_timer_set_callback(&et->timer, exit_timer_fire);
+	exit_timer_unready = err ? -err : 0;
+	return 0;
+}
+
+/* Run-queue latency (probe runqlat, opt-in, BTF only). */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	if ((prev->__state & TASK_DEAD) && (prev->flags & PF_EXITING))
-		finish_exit(prev, prev->se.sum_exec_runtime);
 	if (runqlat_enabled)
 		runq_switch(prev, next);
 	return 0;
 }
 
+/*
+ * Raw tracepoints (no timers): the exiting task's last switch, where its run time is
+ * final, emits its pending exit.
+ */
 SEC("raw_tp/sched_switch")
 int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {

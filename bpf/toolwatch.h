@@ -132,6 +132,7 @@ struct tw_exec_state {
 	__u32 exiting;		  /* ended; kept until its exit record is emitted */
 	struct tw_usage usage;	  /* exited children, network and TCP so far */
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
+	__u64 reexec_peak_bytes;  /* BTF kernels: the image's peak RSS at its last execve call */
 };
 
 /*

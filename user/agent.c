@@ -587,6 +587,7 @@ static int tracing_start(struct agent *a)
 		    .ringbuf_bytes = o->ringbuf_bytes,
 		    .max_processes = o->max_processes,
 		    .wakeup_bytes = o->ringbuf_bytes / 16,
+		    .timer_stats = a->prog_stats,
 		},
 	    .tools_max = o->tools_max,
 	    .after_turn = after_turn,

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -145,14 +146,22 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
 		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
 		/*
-		 * exits are emitted at the task's last switch, where its CPU time is final (not
-		 * at sched_process_free: lazy RCU delays it by seconds)
+		 * exits are emitted once the task has switched away for good, where its CPU
+		 * time is final: a timer checks it on BTF kernels; raw tracepoints (no timers)
+		 * need a program on every switch (not sched_process_free: lazy RCU delays it
+		 * by seconds)
 		 */
-		out[n++] = btf ? skel->progs.handle_switch : skel->progs.switch_raw;
+		if (!btf)
+			out[n++] = skel->progs.switch_raw;
+		if (btf && skel->rodata->prep_exec)
+			out[n++] = skel->progs.handle_prep_exec;
 		break;
 	case PROBE_EXEC_FAILED:
-		out[n++] = skel->progs.execve_enter;
-		out[n++] = skel->progs.execveat_enter;
+		/* BTF kernels read a failed call's path at its exit, from the saved registers */
+		if (!btf || !skel->rodata->prep_exec) {
+			out[n++] = skel->progs.execve_enter;
+			out[n++] = skel->progs.execveat_enter;
+		}
 		out[n++] = skel->progs.execve_exit;
 		out[n++] = skel->progs.execveat_exit;
 		break;
@@ -180,8 +189,7 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_RUNQLAT:
 		out[n++] = skel->progs.handle_wakeup;
 		out[n++] = skel->progs.handle_wake_new;
-		if (!want[PROBE_EXEC]) /* else attached for the exits already */
-			out[n++] = skel->progs.handle_switch;
+		out[n++] = skel->progs.handle_switch;
 		break;
 	case PROBE_BLOCKIO:
 		out[n++] = skel->progs.handle_rq_issue;
@@ -194,6 +202,21 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		break;
 	}
 	return n;
+}
+
+/* Whether the kernel's BTF describes tracepoint name (Linux 6.10 added sched_prepare_exec). */
+static bool btf_tracepoint_exists(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char type[128];
+	bool found;
+
+	if (libbpf_get_error(vmlinux))
+		return false;
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
+	btf__free(vmlinux);
+	return found;
 }
 
 static void configure(struct toolwatch_bpf *skel, const struct loader_config *cfg,
@@ -211,6 +234,8 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
 	skel->rodata->btf_tasks = btf;
+	skel->rodata->prep_exec = btf && btf_tracepoint_exists("sched_prepare_exec");
+	skel->rodata->timer_stats = cfg->timer_stats && btf;
 	skel->rodata->runqlat_enabled = want[PROBE_RUNQLAT] && btf;
 	skel->rodata->net_enabled = want[PROBE_NET];
 	skel->rodata->tcp_enabled = want[PROBE_TCP];
@@ -230,6 +255,8 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 		for (unsigned int i = 0; i < n; i++)
 			bpf_program__set_autoload(progs[i], true);
 	}
+	/* the exit timer, set up once after loading (BTF kernels) */
+	bpf_program__set_autoload(skel->progs.init_exit_timer, want[PROBE_EXEC] && btf);
 	/* exits of zombies nobody reaps: the sampler's iterator, or this one without it */
 	bpf_program__set_autoload(skel->progs.reap_task, !want[PROBE_SAMPLER]);
 	/* live TCP bytes: the sampler runs this iterator before the task one */
@@ -412,6 +439,26 @@ bool loader__delayacct(const struct loader *l)
 	return delayacct_read() == 1;
 }
 
+static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
+		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx);
+
+/* Sets the exit timer up (see init_exit_timer in toolwatch.bpf.c). */
+static void init_exit_timer(struct loader *l)
+{
+	__u64 err;
+
+	if (!bpf_program__autoload(l->skel->progs.init_exit_timer))
+		return;
+	if (run_iter(l->skel->progs.init_exit_timer, 0, false, NULL, NULL))
+		err = EINVAL;
+	else
+		err = l->skel->data->exit_timer_unready;
+	if (err)
+		pr_warn("cannot set the exit timer up: %s; exits are emitted by the sampler's "
+			"pass instead, up to a second late",
+			strerror((int)err));
+}
+
 struct loader *loader__open(const struct loader_config *cfg)
 {
 	/* TOOLWATCH_FORCE_RAW_TP=1 takes the fallback path on purpose (tests) */
@@ -451,6 +498,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 	err = attach(l, btf);
 	if (err)
 		goto fail;
+	init_exit_timer(l);
 	if (l->enabled[PROBE_DELAYACCT])
 		delayacct_start(l);
 	l->skel->bss->delayacct_on = delayacct_read() == 1;
@@ -704,6 +752,14 @@ unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *ou
 		out[n].name = bpf_program__name(prog);
 		out[n].run_ns = info.run_time_ns;
 		out[n].run_count = info.run_cnt;
+		n++;
+	}
+	/* the exit slots' timer callback: the kernel does not count it, it measures itself */
+	if (l->skel->rodata->timer_stats && n < max) {
+		out[n].name = "exit_timer";
+		out[n].run_ns = __atomic_load_n(&l->skel->bss->exit_timer_ns, __ATOMIC_RELAXED);
+		out[n].run_count =
+		    __atomic_load_n(&l->skel->bss->exit_timer_runs, __ATOMIC_RELAXED);
 		n++;
 	}
 	return n;

@@ -22,6 +22,7 @@ struct loader_config {
 	uint32_t max_processes;	 /* entries of the in-flight maps */
 	uint64_t wakeup_bytes;	 /* 0: wake the consumer per record */
 	bool disable[PROBE_MAX]; /* disabled on purpose */
+	bool timer_stats;	 /* measure the exit timer's run time (--bpf.stats) */
 	struct loader_filter filter;
 };
 

@@ -87,7 +87,7 @@ SMALL_RINGBUF = 4096
 # path's cost, whatever else (other processes' traffic) hits the other hooks meanwhile
 EXEC_PATH_TPS = {"sched_process_exec", "sched_process_exit", "sched_process_fork",
                  "sched_process_free", "sched_switch", "sys_enter_execve", "sys_exit_execve",
-                 "sys_enter_execveat", "sys_exit_execveat"}
+                 "sys_enter_execveat", "sys_exit_execveat", "sched_prepare_exec", "exit_timer"}
 BPFTRACE_PROG = ("tracepoint:sched:sched_process_exit "
                  "{ @age_us = hist((nsecs - curtask->start_time) / 1000); }")
 NCPU = os.cpu_count() or 1
@@ -329,10 +329,11 @@ class FloorMode(Mode):
         if not os.access(self.binary, os.X_OK):
             raise Unavailable("no %s (make %s)" % (self.binary, self.binary))
         # the agent's default leaves run-queue latency (runqlat) and per-call socket
-        # bytes (netcalls) off; it attaches sched_switch for exits, not sched_process_free
+        # bytes (netcalls) off; on BTF kernels its exits need neither sched_switch (a
+        # timer) nor sched_process_free
         skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new", "--skip",
-                 "sched_process_free", "--skip", "sock_send_length", "--skip",
-                 "sock_recv_length"]
+                 "sched_switch", "--skip", "sched_process_free", "--skip",
+                 "sock_send_length", "--skip", "sock_recv_length"]
         self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) + skips,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
@@ -1116,7 +1117,8 @@ class Bench:
                 m = AgentMode(binary, ["--bpf.stats"], workdir=self.tmp, scrape_interval=0,
                               name=label).start()
                 try:
-                    self.merge_parts(acc[label], self.bpf_workload(c, m.pid, ring=True))
+                    self.merge_parts(acc[label], self.bpf_workload(c, m.pid, ring=True,
+                                                                   port=m.port))
                 finally:
                     m.stop()
         floor_parts = {}
@@ -1176,12 +1178,12 @@ class Bench:
             if "ring_bytes" in part:
                 d["ring_bytes"] = d.get("ring_bytes", 0) + part["ring_bytes"]
 
-    def bpf_workload(self, c, pid, ring=False):
+    def bpf_workload(self, c, pid, ring=False, port=None):
         """Storm, ping-pong and bulk, with the kernel's per-program statistics of pid's
         tracepoint programs (and, with ring, the bytes its ring buffer took) between them:
         {workload: {units, unit, progs, ring_bytes}}."""
         out = {}
-        k = self.kernel_stats(pid)
+        k = self.kernel_stats(pid, port)
         r0 = ring_produced(pid) if ring else 0
         for name, run in (("exec_storm", lambda: self.storm(c["stats_storm"])),
                           ("tcp_pingpong", lambda: self.tcp("pingpong", c["stats_tcp_s"])),
@@ -1189,7 +1191,7 @@ class Bench:
             r = run()
             if name == "exec_storm":
                 time.sleep(0.2)  # the last exits are emitted at their final switch
-            k2 = self.kernel_stats(pid)
+            k2 = self.kernel_stats(pid, port)
             units, unit = ((r["count"], "exec") if name == "exec_storm" else
                            (r["round_trips"], "round trip") if name == "tcp_pingpong" else
                            (r["bytes"] / 1e6, "MB"))
@@ -1202,8 +1204,10 @@ class Bench:
             k = k2
         return out
 
-    def kernel_stats(self, pid):
-        """{name: (run_time_ns, run_cnt)} of the tracepoint programs pid attached."""
+    def kernel_stats(self, pid, port=None):
+        """{name: (run_time_ns, run_cnt)} of the tracepoint programs pid attached; with
+        the agent's port, also its exit timer callback, which the kernel does not count
+        and the agent measures itself (toolwatch_bpf_program_*{program="exit_timer"})."""
         tps = attachments(pid).get(pid, {})
         progs = progs_by_id()
         out = {}
@@ -1211,6 +1215,13 @@ class Bench:
             p = progs.get(prog_id, {})
             out[p.get("name", tp)] = (p.get("run_time_ns", 0), p.get("run_cnt", 0))
             self.prog_tp[p.get("name", tp)] = tp
+        if port:
+            body = fetch(port)[1]
+            secs = sample(body, "toolwatch_bpf_program_run_seconds_total", program="exit_timer")
+            runs = sample(body, "toolwatch_bpf_program_runs_total", program="exit_timer")
+            if runs:
+                out["exit_timer"] = (int(round(secs * 1e9)), int(runs))
+                self.prog_tp["exit_timer"] = "exit_timer"
         return out
 
     # 8a: prometheus-process-exporter vs toolwatch on short-lived programs
