@@ -87,7 +87,7 @@ int sample_task(struct bpf_iter__task *ctx)
 	struct tw_sample_rec *rec;
 	struct tw_exec_state *st;
 	struct net_acc *acc;
-	__u32 tgid, exec_tgid, zero = 0, *owner;
+	__u32 tgid, exec_tgid, zero = 0;
 	bool leader;
 
 	if (!task) { /* the end of the pass */
@@ -97,17 +97,10 @@ int sample_task(struct bpf_iter__task *ctx)
 	if (task->flags & PF_KTHREAD)
 		return 0;
 	reap_zombie(task);
-	tgid = exec_tgid = task->tgid;
-	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (!st) {
-		owner = bpf_map_lookup_elem(&owners, &tgid);
-		if (!owner)
-			return 0;
-		exec_tgid = *owner;
-		st = bpf_map_lookup_elem(&execs, &exec_tgid);
-		if (!st)
-			return 0;
-	}
+	tgid = task->tgid;
+	st = exec_key_of(tgid, &exec_tgid);
+	if (!st)
+		return 0;
 	if (st->exiting) /* its exit record settles it */
 		return 0;
 	rec = bpf_map_lookup_elem(&sample_scratch, &zero);

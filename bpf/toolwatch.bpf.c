@@ -73,7 +73,11 @@ struct {
 	__uint(max_entries, 8 << 20); /* overridden from --bpf.ringbuf-size */
 } events SEC(".maps");
 
-/* tgid -> the execution that process image is running */
+/*
+ * tgid -> the execution that process image is running (owner 0), or, for a forked child
+ * that has not exec'd, the tgid of the execution its usage rolls up to (owner): the
+ * child's exec then turns its entry into an execution in place
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768); /* overridden from --bpf.max-processes */
@@ -96,14 +100,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending_fail);
 } exec_pending SEC(".maps");
-
-/* tgid of a forked child that has not exec'd -> tgid owning its execution */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768); /* overridden together with execs */
-	__type(key, __u32);
-	__type(value, __u32);
-} owners SEC(".maps");
 
 /*
  * An exit waiting for its task to switch away for the last time, where its run time is
@@ -200,6 +196,40 @@ struct {
 	__type(value, __u64);
 } exit_queue SEC(".maps");
 
+/*
+ * Where an exit waits on BTF kernels, filled in place (no hash insert, no copy):
+ * TW_EXIT_SLOTS_PER_CPU slots per CPU, reused in turn so that they stay in its cache. Exits that
+ * find no free slot among a few go to exits_pending. exit_queue holds a slot's index, or
+ * an exits_pending key (a task address: larger than any index).
+ */
+struct exit_slot {
+	struct exit_pending p;
+	struct task_struct __kptr *task; /* a reference until the exit is emitted */
+	__u32 busy;			 /* claimed (0 -> 1) until then */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 128); /* TW_EXIT_SLOTS_PER_CPU per possible CPU (loader) */
+	__type(key, __u32);
+	__type(value, struct exit_slot);
+} exit_slots SEC(".maps");
+
+/* exit_slots' entries - 1 (a power of two - 1) */
+const volatile __u32 slot_mask = 127;
+
+/* exits that found the slots they tried busy and waited in exits_pending instead */
+__u64 exits_unslotted = 0;
+
+/* each CPU's next slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} slot_cursor SEC(".maps");
+
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
@@ -217,7 +247,8 @@ const volatile bool timer_stats = false;
 __u64 exit_timer_ns = 0;
 __u64 exit_timer_runs = 0;
 
-static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta);
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta,
+					   const bool slot);
 
 /* Starts the exit timer unless it is started already (then its round takes this exit). */
 static __always_inline void exit_timer_kick(void)
@@ -259,6 +290,62 @@ static __always_inline void exit_watch(struct task_struct *task)
 	exit_timer_kick();
 }
 
+/* A free slot of this CPU's, claimed; NULL if the few tried are busy. */
+static __always_inline struct exit_slot *slot_claim(__u32 *idx)
+{
+	__u32 zero = 0, *c = bpf_map_lookup_elem(&slot_cursor, &zero), k;
+	__u32 base = bpf_get_smp_processor_id() * TW_EXIT_SLOTS_PER_CPU;
+	struct exit_slot *s;
+
+	if (!c)
+		return NULL;
+	for (int i = 0; i < 4; i++) {
+		k = (base + (*c & (TW_EXIT_SLOTS_PER_CPU - 1))) & slot_mask;
+		*c += 1;
+		s = bpf_map_lookup_elem(&exit_slots, &k);
+		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1)) {
+			*idx = k;
+			return s;
+		}
+	}
+	__sync_fetch_and_add(&exits_unslotted, 1);
+	return NULL;
+}
+
+/* Drops a slot's task reference (if any) and frees it for the next exit. */
+static __always_inline void slot_free(struct exit_slot *s)
+{
+	struct task_struct *t = bpf_kptr_xchg(&s->task, NULL);
+
+	if (t)
+		bpf_task_release(t);
+	__sync_lock_test_and_set(&s->busy, 0);
+}
+
+/*
+ * Hands a filled slot to the exit timer: a reference to the task in the slot, its index
+ * in the queue. False (the slot is freed): no reference could be taken.
+ */
+static __always_inline bool slot_arm(struct exit_slot *s, __u32 idx, struct task_struct *task)
+{
+	struct task_struct *t = bpf_task_acquire(task);
+	__u64 v = idx;
+
+	if (!t) {
+		slot_free(s);
+		return false;
+	}
+	t = bpf_kptr_xchg(&s->task, t);
+	if (t)
+		bpf_task_release(t);
+	/* a full queue: the iterators' sweep finds the slot */
+	if (!bpf_map_push_elem(&exit_queue, &v, 0)) {
+		__sync_fetch_and_add(&exit_queued, 1);
+		exit_timer_kick();
+	}
+	return true;
+}
+
 /* This CPU's exit_wait to fill (every field of p) and hand to pending_insert(). */
 static __always_inline struct exit_wait_scratch *pending_scratch_get(void)
 {
@@ -286,7 +373,7 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 		old = bpf_map_lookup_elem(&exits_pending, &key);
 		if (old) {
 			__sync_fetch_and_add(&exits_unfreed, 1);
-			finish_pending(key, &old->p, 1ULL << 63);
+			finish_pending(key, &old->p, 1ULL << 63, false);
 		}
 		err = bpf_map_update_elem(&exits_pending, &key, w, BPF_ANY);
 	}
@@ -406,32 +493,29 @@ static __always_inline bool exec_filtered_out(__u32 tgid, __u32 ppid, __u32 uid,
 	return false;
 }
 
-/* The execution the current process belongs to: its own, or its forking ancestor's. */
-static __always_inline struct tw_exec_state *exec_of(__u32 tgid)
-{
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
-	__u32 *owner;
-
-	if (st)
-		return st;
-	owner = bpf_map_lookup_elem(&owners, &tgid);
-	return owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
-}
-
-/* exec_of(), also giving the tgid that keys the execution */
+/*
+ * The execution process tgid belongs to: its own, or its forking ancestor's; also gives
+ * the tgid that keys it.
+ */
 static __always_inline struct tw_exec_state *exec_key_of(__u32 tgid, __u32 *exec_tgid)
 {
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
-	__u32 *owner;
+	__u32 owner;
 
 	*exec_tgid = tgid;
-	if (st)
+	if (!st || !st->owner)
 		return st;
-	owner = bpf_map_lookup_elem(&owners, &tgid);
-	if (!owner)
-		return NULL;
-	*exec_tgid = *owner;
-	return bpf_map_lookup_elem(&execs, owner);
+	owner = st->owner;
+	*exec_tgid = owner;
+	st = bpf_map_lookup_elem(&execs, &owner);
+	return st && !st->owner ? st : NULL;
+}
+
+static __always_inline struct tw_exec_state *exec_of(__u32 tgid)
+{
+	__u32 exec_tgid;
+
+	return exec_key_of(tgid, &exec_tgid);
 }
 
 /* Moves a thread's socket byte counts into its execution (BTF-typed task only). */
@@ -537,14 +621,20 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 				       struct tw_exec_state *st, __u64 now, __u32 status,
 				       const bool btf)
 {
-	struct exit_wait_scratch *w;
+	struct exit_wait_scratch *w = NULL;
+	struct exit_slot *s = NULL;
 	struct exit_pending *p;
+	__u32 idx = 0;
 
 	if (exit_filtered_out(st, now, status))
 		return false;
-	w = pending_scratch_get();
-	if (w) {
-		p = &w->p;
+	/* BTF kernels: a slot; else (or none free) an exits_pending entry */
+	if (btf)
+		s = slot_claim(&idx);
+	if (!s)
+		w = pending_scratch_get();
+	p = s ? &s->p : w ? &w->p : NULL;
+	if (p) {
 		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
 		p->rolled = st->usage;
 		p->thread_cpu_ns =
@@ -553,7 +643,7 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 		p->owner = 0;
 		p->pad = 0;
 		st->exiting = 1; /* before the timer may see the entry */
-		if (pending_insert(task, w, btf))
+		if (s ? slot_arm(s, idx, task) : w && pending_insert(task, w, btf))
 			return true;
 		st->exiting = 0;
 	}
@@ -585,13 +675,6 @@ static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	__builtin_memcpy(rec->filename, p->filename, sizeof(rec->filename));
 	bpf_ringbuf_submit(rec, rb_flags());
-}
-
-/* Deletes key from a hash map if it is there: a lookup takes no lock, a delete does. */
-static __always_inline void map_delete_present(void *map, const void *key)
-{
-	if (bpf_map_lookup_elem(map, key))
-		bpf_map_delete_elem(map, key);
 }
 
 /*
@@ -658,6 +741,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	struct tw_exec_state fresh = {}, *st;
 	struct exec_try *try;
 	__u64 old_peak = 0;
+	bool filtered;
 
 	/* bytes moved before the exec belong to the image (or owner) that moved them */
 	fold_net(task, tgid);
@@ -671,28 +755,37 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	if (fails_pending > 0 && bpf_map_lookup_elem(&exec_pending, &tgid) &&
 	    !bpf_map_delete_elem(&exec_pending, &tgid))
 		__sync_fetch_and_add(&fails_pending, -1);
-	map_delete_present(&owners, &tgid);
 
-	/* exec of an already exec'd image: that execution ends here, successfully */
+	filtered = exec_filtered_out(tgid, ppid, uid, cgid);
 	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (st && !st->exiting) { /* exiting: a reused tgid, the old one awaits its free */
-		if (btf)
-			old_peak = st->reexec_peak_bytes;
-		emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
-		bpf_map_delete_elem(&execs, &tgid);
-	}
-	if (exec_filtered_out(tgid, ppid, uid, cgid))
-		return 0;
-
-	fresh.start_ns = now;
-	if (btf) {
-		raw_add_signal_btf(&fresh.base, task);
-		raw_add_thread_btf(&fresh.base, task);
+	/* exiting: a reused tgid whose old execution awaits its emission: replaced below */
+	if (st && !st->exiting) {
+		/* exec of an already exec'd image: that execution ends here, successfully */
+		if (!st->owner) {
+			if (btf)
+				old_peak = st->reexec_peak_bytes;
+			emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
+		}
+		if (filtered) {
+			bpf_map_delete_elem(&execs, &tgid);
+			return 0;
+		}
+		/* the entry (its own old execution, or a forked child's) becomes the new one */
+		__builtin_memset(st, 0, sizeof(*st));
 	} else {
-		raw_add_signal(&fresh.base, task);
-		raw_add_thread(&fresh.base, task);
+		if (filtered)
+			return 0;
+		st = &fresh;
 	}
-	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
+	st->start_ns = now;
+	if (btf) {
+		raw_add_signal_btf(&st->base, task);
+		raw_add_thread_btf(&st->base, task);
+	} else {
+		raw_add_signal(&st->base, task);
+		raw_add_thread(&st->base, task);
+	}
+	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;
 	}
@@ -729,34 +822,44 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 	}
 
 	st = bpf_map_lookup_elem(&execs, &tgid);
-	if (!st) {
+	if (!st)
+		return 0;
+	if (st->owner) {
 		/* a child that never exec'd: its usage rolls up to its owner's execution */
-		__u32 *owner = bpf_map_lookup_elem(&owners, &tgid);
-		struct tw_exec_state *ost = owner ? bpf_map_lookup_elem(&execs, owner) : NULL;
+		__u32 owner = st->owner;
+		struct tw_exec_state *ost = bpf_map_lookup_elem(&execs, &owner);
 		struct tw_usage u = {};
 
-		if (ost) {
-			struct exit_wait_scratch *w;
+		if (ost && !ost->owner) {
+			struct exit_wait_scratch *w = NULL;
+			struct exit_slot *s = NULL;
 			struct exit_pending *pend;
+			__u32 idx = 0;
 
 			group_usage(task, NULL, false, page_size, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
 			/* the last stretch of CPU follows at the task's last switch */
-			w = pending_scratch_get();
-			if (w) {
-				pend = &w->p;
+			if (btf)
+				s = slot_claim(&idx);
+			if (!s)
+				w = pending_scratch_get();
+			pend = s ? &s->p : w ? &w->p : NULL;
+			if (pend) {
 				__builtin_memset(pend, 0, sizeof(*pend));
-				pend->owner = *owner;
+				pend->owner = owner;
 				pend->thread_cpu_ns = TW_READ(btf, task->se.sum_exec_runtime, task,
 							      se.sum_exec_runtime);
 				pend->exit_ns = bpf_ktime_get_ns();
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
-				pending_insert(task, w,
-					       btf); /* full: that stretch is not counted */
+				/* no room: that stretch is not counted */
+				if (s)
+					slot_arm(s, idx, task);
+				else if (w)
+					pending_insert(task, w, btf);
 			}
 		}
-		bpf_map_delete_elem(&owners, &tgid);
+		bpf_map_delete_elem(&execs, &tgid);
 		return 0;
 	}
 	status = group_exit_status(task, btf);
@@ -808,7 +911,7 @@ static __always_inline int on_execve_enter(const char *filename)
 			return 0;
 		tgid = bpf_get_current_pid_tgid() >> 32;
 		st = bpf_map_lookup_elem(&execs, &tgid);
-		if (st && !st->exiting)
+		if (st && !st->exiting && !st->owner)
 			st->reexec_peak_bytes =
 			    mm_peak_rss_bytes_btf(bpf_get_current_task_btf()->mm, page_size);
 		return 0;
@@ -925,7 +1028,7 @@ int BPF_PROG(handle_prep_exec, struct task_struct *task, struct linux_binprm *bp
 	__u32 tgid = task->tgid;
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
 
-	if (st && !st->exiting)
+	if (st && !st->exiting && !st->owner)
 		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
 	return 0;
 }
@@ -935,18 +1038,16 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u32 owner = ptgid, *up;
+	struct tw_exec_state fresh = {}, *pst;
 
 	/* threads share their process's execution */
 	if (child->pid != ctgid)
 		return 0;
-	if (!bpf_map_lookup_elem(&execs, &ptgid)) {
-		up = bpf_map_lookup_elem(&owners, &ptgid);
-		if (!up)
-			return 0;
-		owner = *up;
-	}
-	if (bpf_map_update_elem(&owners, &ctgid, &owner, BPF_ANY))
+	pst = bpf_map_lookup_elem(&execs, &ptgid);
+	if (!pst)
+		return 0;
+	fresh.owner = pst->owner ? pst->owner : ptgid;
+	if (bpf_map_update_elem(&execs, &ctgid, &fresh, BPF_ANY))
 		count_lost(TW_LOST_OWNERS_FULL);
 	return 0;
 }
@@ -1149,7 +1250,7 @@ int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
 
 	map_percpu_inc(&host_counts, TW_HOST_OOM_KILLS);
-	if (st)
+	if (st && !st->owner)
 		st->flags |= TW_F_OOM_KILLED; /* only exec writes flags otherwise */
 	return 0;
 }
@@ -1175,7 +1276,8 @@ static __always_inline void usage_add_since(struct tw_usage *dst, const struct t
  * value than 2^40: unknown, none added). The caller that deletes the pending entry emits;
  * a concurrent one discards its copy.
  */
-static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta)
+static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta,
+					   const bool slot)
 {
 	struct tw_exec_state *st, *ost;
 	struct tw_usage u = {}, *rolled;
@@ -1186,10 +1288,12 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 	if (p->owner) {
 		/* a child's last stretch, in the ratio of its user:system time */
 		ost = bpf_map_lookup_elem(&execs, &p->owner);
+		if (ost && ost->owner)
+			ost = NULL;
 		raw = p->raw;
 		raw.cpu_ns = delta;
 		split_cpu(&raw, &u);
-		if (bpf_map_delete_elem(&exits_pending, &key))
+		if (!slot && bpf_map_delete_elem(&exits_pending, &key))
 			return;
 		if (ost && delta < (1ULL << 40)) {
 			__sync_fetch_and_add(&ost->usage.cpu_user_ns, u.cpu_user_ns);
@@ -1203,7 +1307,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		st = NULL; /* the tgid is someone else's by now */
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
-		if (!bpf_map_delete_elem(&exits_pending, &key)) {
+		if (slot || !bpf_map_delete_elem(&exits_pending, &key)) {
 			count_lost(TW_LOST_RINGBUF_EXIT);
 			if (st)
 				bpf_map_delete_elem(&execs, &tgid);
@@ -1221,7 +1325,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 	rec->usage.cpu_system_ns = u.cpu_system_ns + rolled->cpu_system_ns;
 	if (st)
 		usage_add_since(&rec->usage, &st->usage, &p->rolled);
-	if (bpf_map_delete_elem(&exits_pending, &key)) {
+	if (!slot && bpf_map_delete_elem(&exits_pending, &key)) {
 		bpf_ringbuf_discard(rec, 0);
 		return;
 	}
@@ -1241,7 +1345,7 @@ static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
 	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
 
 	if (w)
-		finish_pending(key, &w->p, cpu_ns - w->p.thread_cpu_ns);
+		finish_pending(key, &w->p, cpu_ns - w->p.thread_cpu_ns, false);
 }
 
 #define PENDING_EXPIRE_NS (5 * 1000000000ULL)
@@ -1285,7 +1389,7 @@ static __always_inline int check_exit(__u64 key, struct exit_wait *w, __u64 now)
 	}
 	delta = t->se.sum_exec_runtime - w->p.thread_cpu_ns;
 	bpf_task_release(t);
-	finish_pending(key, &w->p, delta);
+	finish_pending(key, &w->p, delta, false);
 	return 1;
 }
 
@@ -1302,16 +1406,10 @@ static long sweep_pending(struct bpf_map *map, __u64 *key, struct exit_wait *w, 
 	if (*now - w->p.exit_ns > PENDING_EXPIRE_NS + (btf_tasks ? 1000000000ULL : 0) &&
 	    *now > w->p.exit_ns) {
 		__sync_fetch_and_add(btf_tasks ? &exits_late : &exits_unfreed, 1);
-		finish_pending(*key, &w->p, 1ULL << 63); /* no task to read the last stretch */
+		finish_pending(*key, &w->p, 1ULL << 63,
+			       false); /* no task to read the last stretch */
 	}
 	return 0;
-}
-
-static __always_inline void expire_exits(void)
-{
-	__u64 now = bpf_ktime_get_ns();
-
-	bpf_for_each_map_elem(&exits_pending, sweep_pending, &now, 0);
 }
 
 struct exit_round {
@@ -1320,20 +1418,80 @@ struct exit_round {
 	__u32 done; /* exits emitted */
 };
 
+/*
+ * Checks the exit waiting in slot s, and emits it and frees the slot if its task is gone
+ * (or, with the run time so far, once it waited PENDING_EXPIRE_NS): 1; 0 if it still
+ * waits; -1 if the slot holds no task reference (free, being filled, or another CPU
+ * holds it).
+ */
+static __always_inline int check_slot(struct exit_slot *s, __u64 now)
+{
+	struct task_struct *t = bpf_kptr_xchg(&s->task, NULL);
+	__u64 delta;
+
+	if (!t)
+		return -1;
+	if (!task_gone(t)) {
+		if (now - s->p.exit_ns < PENDING_EXPIRE_NS || now < s->p.exit_ns) {
+			t = bpf_kptr_xchg(&s->task, t);
+			if (t)
+				bpf_task_release(t);
+			return 0;
+		}
+		__sync_fetch_and_add(&exits_late, 1);
+	}
+	delta = t->se.sum_exec_runtime - s->p.thread_cpu_ns;
+	bpf_task_release(t);
+	finish_pending(0, &s->p, delta, true);
+	__sync_lock_test_and_set(&s->busy, 0);
+	return 1;
+}
+
+/* The iterators' sweep over the slots (the fallback if the timer is not set up). */
+static long sweep_slot(struct bpf_map *map, __u32 *key, struct exit_slot *s, __u64 *now)
+{
+	if (s->busy)
+		check_slot(s, *now);
+	return 0;
+}
+
+static __always_inline void expire_exits(void)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	bpf_for_each_map_elem(&exits_pending, sweep_pending, &now, 0);
+	if (btf_tasks)
+		bpf_for_each_map_elem(&exit_slots, sweep_slot, &now, 0);
+}
+
 static long exit_round_step(__u64 i, struct exit_round *r)
 {
+	struct exit_slot *s = NULL;
 	struct exit_wait *w;
-	__u64 key;
+	__u32 idx;
+	__u64 v;
+	int rc;
 
-	if (i >= r->n || bpf_map_pop_elem(&exit_queue, &key))
+	if (i >= r->n || bpf_map_pop_elem(&exit_queue, &v))
 		return 1;
 	__sync_fetch_and_add(&exit_queued, -1);
-	w = bpf_map_lookup_elem(&exits_pending, &key);
-	if (!w)
-		return 0; /* emitted by the iterators' sweep */
-	if (check_exit(key, w, r->now) > 0)
+	if (v <= slot_mask) {
+		idx = v;
+		s = bpf_map_lookup_elem(&exit_slots, &idx);
+		if (!s)
+			return 0;
+		rc = check_slot(s, r->now);
+		if (rc < 0 && !s->busy)
+			return 0; /* emitted by the iterators' sweep */
+	} else {
+		w = bpf_map_lookup_elem(&exits_pending, &v);
+		if (!w)
+			return 0; /* emitted by the iterators' sweep */
+		rc = check_exit(v, w, r->now);
+	}
+	if (rc > 0)
 		r->done++;
-	else if (!bpf_map_push_elem(&exit_queue, &key, 0)) /* the next round */
+	else if (!bpf_map_push_elem(&exit_queue, &v, 0)) /* the next round */
 		__sync_fetch_and_add(&exit_queued, 1);
 	return 0;
 }

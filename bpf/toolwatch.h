@@ -35,10 +35,13 @@ enum tw_lost_reason {
 	TW_LOST_RINGBUF_FAIL,	  /* ring buffer full: exec-failure record */
 	TW_LOST_EXECS_FULL,	  /* execs map full: execution not tracked */
 	TW_LOST_PENDING_FULL,	  /* exec_pending map full: failed exec not tracked */
-	TW_LOST_OWNERS_FULL,	  /* owners map full: forked child not rolled up */
+	TW_LOST_OWNERS_FULL,	  /* execs map full at a fork: forked child not rolled up */
 	TW_LOST_BLOCK_FULL,	  /* block_start map full: an I/O not timed */
 	TW_LOST_MAX,
 };
+
+/* Exit slots per possible CPU where exits wait for their task's last switch (BTF kernels). */
+#define TW_EXIT_SLOTS_PER_CPU 64
 
 /* Host histograms kept in the kernel: log2 slots of nanoseconds. */
 #define TW_LOG2_SLOTS 40
@@ -125,7 +128,10 @@ struct tw_raw_usage {
 	__u64 blkio_ns; /* per thread only, and 0 while delay accounting is off */
 };
 
-/* Value of the execs map (tgid -> running execution); read by the agent for live usage. */
+/*
+ * Value of the execs map (tgid -> running execution, or a forked child's owner); read by
+ * the agent to tell whether an execution still runs.
+ */
 struct tw_exec_state {
 	__u64 start_ns;
 	__u32 flags;
@@ -133,6 +139,8 @@ struct tw_exec_state {
 	struct tw_usage usage;	  /* exited children, network and TCP so far */
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
 	__u64 reexec_peak_bytes;  /* BTF kernels: the image's peak RSS at its last execve call */
+	__u32 owner;		  /* a forked child that has not exec'd: its owner's tgid; 0 */
+	__u32 pad;
 };
 
 /*

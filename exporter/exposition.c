@@ -378,6 +378,22 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"exit_unseen\"} %" PRIu64 "\n",
 			a->exits_lost);
 
+	gauge1(out, "toolwatch_exit_timer_ready",
+	       "Whether exits get their final CPU time from the exit timer (1) or from a program "
+	       "on every context switch or the sampler's pass (0).",
+	       s->exits.timer);
+	counter1(out, "toolwatch_exit_slots_full_total",
+		 "Exits that found their CPU's exit slots busy and waited in the kernel's "
+		 "exits_pending map instead (nothing lost).",
+		 s->exits.unslotted);
+	family(out, "toolwatch_exits_cpu_inexact_total", "counter",
+	       "Exits emitted without their task's last stretch of CPU time, by reason.");
+	strbuf__appendf(out, "toolwatch_exits_cpu_inexact_total{reason=\"late\"} %" PRIu64 "\n",
+			s->exits.late);
+	strbuf__appendf(
+	    out, "toolwatch_exits_cpu_inexact_total{reason=\"last_switch_unseen\"} %" PRIu64 "\n",
+	    s->exits.unseen_switch);
+
 	counter1(out, "toolwatch_exits_unmatched_total",
 		 "Exits whose exec record was lost; the tool was named from the task comm.",
 		 a->exits_unmatched);

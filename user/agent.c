@@ -150,6 +150,7 @@ static void publish(struct agent *a, uint64_t gen)
 	for (unsigned int i = 0; i < TW_LOST_MAX && i < SNAPSHOT_MAX_LOST; i++)
 		s->lost[s->nr_lost++] = lost[i];
 	loader__probes_enabled(a->loader, s->probe_enabled);
+	loader__exit_stats(a->loader, &s->exits);
 	if (windows__snapshot(a->detector, s))
 		pr_warn("snapshot without anomalies: out of memory");
 	s->prog_stats_enabled = a->prog_stats;

@@ -243,7 +243,21 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
-	bpf_map__set_max_entries(skel->maps.owners, cfg->max_processes);
+	/*
+	 * exit slots (BTF kernels): TW_EXIT_SLOTS_PER_CPU per possible CPU, a power of two in
+	 * all; TOOLWATCH_EXIT_SLOTS=1 (tests) sends nearly every exit to exits_pending instead
+	 */
+	{
+		int ncpus = btf ? libbpf_num_possible_cpus() : 1;
+		__u32 slots = 1, need = TW_EXIT_SLOTS_PER_CPU * (__u32)(ncpus > 0 ? ncpus : 1);
+
+		if (getenv("TOOLWATCH_EXIT_SLOTS"))
+			need = 1;
+		while (btf && slots < need && slots < (1u << 20))
+			slots <<= 1;
+		bpf_map__set_max_entries(skel->maps.exit_slots, slots);
+		skel->rodata->slot_mask = slots - 1;
+	}
 
 	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	for (int p = 0; p < PROBE_MAX; p++) {
@@ -255,8 +269,12 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 		for (unsigned int i = 0; i < n; i++)
 			bpf_program__set_autoload(progs[i], true);
 	}
-	/* the exit timer, set up once after loading (BTF kernels) */
-	bpf_program__set_autoload(skel->progs.init_exit_timer, want[PROBE_EXEC] && btf);
+	/*
+	 * the exit timer, set up once after loading (BTF kernels); TOOLWATCH_NO_EXIT_TIMER=1
+	 * (tests) leaves it unset, as if the kernel had refused it
+	 */
+	bpf_program__set_autoload(skel->progs.init_exit_timer,
+				  want[PROBE_EXEC] && btf && !getenv("TOOLWATCH_NO_EXIT_TIMER"));
 	/* exits of zombies nobody reaps: the sampler's iterator, or this one without it */
 	bpf_program__set_autoload(skel->progs.reap_task, !want[PROBE_SAMPLER]);
 	/* live TCP bytes: the sampler runs this iterator before the task one */
@@ -717,6 +735,15 @@ void loader__host(const struct loader *l, struct host_stats *h)
 	h->delayacct = delayacct == 1;
 	/* turned on or off by someone else meanwhile: the kernel programs follow */
 	l->skel->bss->delayacct_on = h->delayacct;
+}
+
+void loader__exit_stats(const struct loader *l, struct exit_stats *out)
+{
+	out->timer = bpf_program__autoload(l->skel->progs.init_exit_timer) &&
+		     l->skel->data->exit_timer_unready == 0;
+	out->late = __atomic_load_n(&l->skel->bss->exits_late, __ATOMIC_RELAXED);
+	out->unseen_switch = __atomic_load_n(&l->skel->bss->exits_unfreed, __ATOMIC_RELAXED);
+	out->unslotted = __atomic_load_n(&l->skel->bss->exits_unslotted, __ATOMIC_RELAXED);
 }
 
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])

@@ -47,6 +47,8 @@ int loader__dump_tasks(struct loader *l, void (*fn)(const void *rec, size_t size
 		       void *ctx);
 /* Copies the kernel's drop counters (indexed by enum tw_lost_reason). */
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX]);
+/* How exits got their final run time: the exit timer's state and the inexact ones. */
+void loader__exit_stats(const struct loader *l, struct exit_stats *out);
 /* True while the kernel still tracks the execution (tgid, start_ns). */
 /*
  * Emits the exits of zombies that nobody reaps (they are never freed) when the sampler,

@@ -75,6 +75,14 @@ struct host_stats {
 	bool delayacct_known; /* the sysctl could be read */
 };
 
+/* How exits get their final run time (the kernel's side, see toolwatch.bpf.c). */
+struct exit_stats {
+	bool timer;		/* BTF kernels: a timer checks exiting tasks (else per switch) */
+	uint64_t late;		/* emitted before the task's last switch: run time so far */
+	uint64_t unseen_switch; /* raw tracepoints: last switch never seen: none of it */
+	uint64_t unslotted;	/* found the exit slots busy: waited in exits_pending */
+};
+
 /* The agent's own counters, kept by the registry. */
 struct agent_stats {
 	uint64_t events_exec;
@@ -184,6 +192,7 @@ struct snapshot {
 	unsigned int nr_progs;
 	bool prog_stats_enabled;
 	struct host_stats host;
+	struct exit_stats exits;
 	struct snapshot_anomaly *anomalies; /* owned; freed with the snapshot */
 	char *names;			    /* owned arena of tools[].name, may be NULL */
 	size_t nr_anomalies;

@@ -344,6 +344,9 @@ def register(r):
         names = {p.get("name") for p in bpf_programs() if p["id"] in held}
         # the raw-tracepoint fallback (TOOLWATCH_FORCE_RAW_TP=1) loads handle_*_raw instead
         assert all(p in names or p + "_raw" in names for p in TOOLWATCH_PROGRAMS), names
+        # exits from a timer: by default nothing runs per switch or per packet
+        assert BTF_PROGRAMS <= names, names
+        assert not names & PER_EVENT_PROGRAMS, names & PER_EVENT_PROGRAMS
         assert agent.stop() == 0
         assert "shutting down" in agent.read_log()
         assert_no_leftover_programs(held)
@@ -395,9 +398,11 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_enter", "execve_exit",
-                      "handle_switch", "handle_sk_state", "dump_task", "sample_task",
-                      "sample_tcp"}
+TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_exit", "handle_sk_state",
+                      "dump_task", "sample_task", "sample_tcp"}
+BTF_PROGRAMS = {"init_exit_timer"}
+# what the default configuration must not attach on BTF kernels
+PER_EVENT_PROGRAMS = {"handle_switch", "switch_raw", "handle_sock_tx", "handle_sock_rx"}
 
 
 def bpf_programs():

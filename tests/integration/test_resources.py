@@ -81,6 +81,45 @@ def register(r):
         # ours also holds the exit path after getrusage (address space teardown)
         assert own * 0.9 <= total <= own * 1.25 + 0.010, (total, own)
 
+    def short_cpu_under(ctx, env, parallel):
+        """20 (parallel: 64, 16 at a time) 3 ms tools under an agent with env: their CPU
+        against their own getrusage; the agent's last scrape."""
+        agent = Agent(ctx.binary, env=dict(os.environ, **env)).start()
+        try:
+            tool = ctx.work.tool("tw_cpu")
+            name = os.path.basename(tool)
+            n, own = (64 if parallel else 20), 0.0
+            for i in range(0, n, 16 if parallel else 1):
+                ps = [subprocess.Popen([tool, "3", "total"], stdout=subprocess.PIPE, text=True)
+                      for _ in range(16 if parallel else 1)]
+                own += sum(int(p.communicate()[0]) for p in ps) / 1e9
+            m = agent.wait_value("tool_executions_total", n, timeout=15.0, tool=name)
+            assert m.get("tool_executions_total", tool=name) == n
+            total = m.get("tool_cpu_seconds_total", tool=name, mode="user") + \
+                m.get("tool_cpu_seconds_total", tool=name, mode="system")
+            print("  %d x 3 ms: cpu %.4fs vs own %.4fs" % (n, total, own))
+            assert own * 0.9 <= total <= own * 1.25 + 0.010, (total, own)
+            assert m.get("toolwatch_exits_cpu_inexact_total", reason="late") == 0
+            return m
+        finally:
+            agent.stop()
+
+    @r.test
+    def test_cpu_of_short_executions_without_the_exit_timer(ctx):
+        # a kernel that refuses the exit timer (TOOLWATCH_NO_EXIT_TIMER=1 leaves it unset):
+        # the task iterators' pass emits exits instead, each with its final run time
+        m = short_cpu_under(ctx, {"TOOLWATCH_NO_EXIT_TIMER": "1"}, parallel=False)
+        assert m.get("toolwatch_exit_timer_ready") == 0
+
+    @r.test
+    def test_cpu_of_short_executions_beyond_the_exit_slots(ctx):
+        # one exit slot in all (TOOLWATCH_EXIT_SLOTS=1): nearly every exit of 16 at once
+        # waits in the exits_pending map instead, checked by the same timer
+        m = short_cpu_under(ctx, {"TOOLWATCH_EXIT_SLOTS": "1"}, parallel=True)
+        if not os.environ.get("TOOLWATCH_FORCE_RAW_TP"):
+            assert m.get("toolwatch_exit_timer_ready") == 1
+            assert m.get("toolwatch_exit_slots_full_total") > 0
+
     @r.test
     def test_network_bytes_exact_over_loopback(ctx):
         port = free_port()

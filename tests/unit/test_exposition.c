@@ -154,6 +154,25 @@ static void test_render_golden_counters(void **state)
 	strbuf__free(&out);
 }
 
+static void test_render_exit_families(void **state)
+{
+	struct snapshot *s = one_tool_snapshot("t");
+	struct strbuf out = {};
+
+	s->exits =
+	    (struct exit_stats){.timer = true, .late = 2, .unseen_switch = 3, .unslotted = 5};
+	exposition__render(s, "1.2.3", &out);
+	assert_non_null(strstr(out.buf, "# TYPE toolwatch_exit_timer_ready gauge\n"
+					"toolwatch_exit_timer_ready 1\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_exit_slots_full_total 5\n"));
+	assert_non_null(strstr(
+	    out.buf, "# TYPE toolwatch_exits_cpu_inexact_total counter\n"
+		     "toolwatch_exits_cpu_inexact_total{reason=\"late\"} 2\n"
+		     "toolwatch_exits_cpu_inexact_total{reason=\"last_switch_unseen\"} 3\n"));
+	s->exits = (struct exit_stats){};
+	strbuf__free(&out);
+}
+
 static void test_render_kubernetes_families(void **state)
 {
 	struct snapshot *s = one_tool_snapshot("t");
@@ -317,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_decimal_is_exact),
 	    cmocka_unit_test(test_render_golden_histogram_lines),
 	    cmocka_unit_test(test_render_golden_counters),
+	    cmocka_unit_test(test_render_exit_families),
 	    cmocka_unit_test(test_render_kubernetes_families),
 	    cmocka_unit_test(test_render_waits_and_anomaly_cause),
 	    cmocka_unit_test(test_render_hostile_tool_name),
