@@ -38,6 +38,12 @@ int floor_fork(void *ctx)
 	return 0;
 }
 
+SEC("tp_btf/sched_prepare_exec")
+int floor_prep_exec(void *ctx)
+{
+	return 0;
+}
+
 /* failed execs */
 SEC("tp/syscalls/sys_enter_execve")
 int floor_ve_enter(void *ctx)

@@ -42,13 +42,14 @@ const char agent_usage[] =
     "                             /metrics once their pod is gone; 0 never\n"
     "                             (default 10m)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
-    "                             exec_failed, task_iter, fork, net, tcp, oom,\n"
-    "                             blockio, sampler\n"
-    "  --probe.enable=LIST        families that are off by default: runqlat\n"
-    "                             (run-queue latency; hooks every context switch),\n"
-    "                             delayacct (kernel.task_delayacct on while running:\n"
-    "                             block I/O wait per tool), netcalls (UDP and other\n"
-    "                             non-TCP socket bytes; hooks every send and receive)\n"
+    "                             task_iter, fork, net, tcp, oom, blockio, sampler\n"
+    "  --probe.enable=LIST        families that are off by default: exec_failed\n"
+    "                             (failed execs; syscall tracepoints slow every\n"
+    "                             syscall of every process), runqlat (run-queue\n"
+    "                             latency; hooks every context switch), delayacct\n"
+    "                             (kernel.task_delayacct on while running: block I/O\n"
+    "                             wait per tool), netcalls (UDP and other non-TCP\n"
+    "                             socket bytes; hooks every send and receive)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
     "  --bpf.stats                enable BPF run-time statistics while running\n"
@@ -98,6 +99,11 @@ void agent_options__init(struct agent_options *o)
 	o->log_level = LOG_INFO;
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
+	/*
+	 * failed execs need syscall tracepoints, and while any is enabled every syscall of
+	 * every process takes the kernel's tracing slow path: opt in
+	 */
+	o->disable[PROBE_EXEC_FAILED] = true;
 	/* run-queue latency hooks every wakeup and context switch: opt in */
 	o->disable[PROBE_RUNQLAT] = true;
 	o->disable[PROBE_DELAYACCT] = true;

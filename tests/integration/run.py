@@ -96,7 +96,8 @@ def main():
     # the suite's agent sees every execution on the machine, and each test names its tools
     # afresh: a high --tools.max keeps late tests' names out of "other" (the cap itself is
     # tested with agents of their own)
-    ctx.agent = Agent(ctx.binary, ["--tools.max=100000"]).start()
+    # exec_failed is opt-in: the suite's agent counts failed execs too
+    ctx.agent = Agent(ctx.binary, ["--tools.max=100000", "--probe.enable=exec_failed"]).start()
     try:
         ok = runner.run(ctx, args.k)
     finally:

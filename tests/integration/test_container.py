@@ -34,7 +34,8 @@ DOCKER = "/usr/bin/docker"  # Debian's client, the daemon's own version
 IMAGE = "toolwatch:test"
 BASE = "toolwatch-base:bookworm"
 CGROUP_PARENTS = ["/sys/fs/cgroup/unified/docker", "/sys/fs/cgroup/docker"]
-OPT_IN_PROBES = {"runqlat", "delayacct", "netcalls"}  # off unless --probe.enable names them
+# off unless --probe.enable names them
+OPT_IN_PROBES = {"exec_failed", "runqlat", "delayacct", "netcalls"}
 # Image layers outlive a run (build/ is the cache; make clean drops it): the ASan pass and
 # later runs rebuild only what changed.
 DATA_ROOT = os.path.join(ROOT, "build", "container")
@@ -276,8 +277,8 @@ def register(r):
             want = sum(1 << CAP_BITS[cap] for cap in manifest_caps)
             assert cap_mask(pid) == want, "CapEff %x, manifest %x" % (cap_mask(pid), want)
 
-            # every default probe family attaches with them (runqlat, delayacct and netcalls are
-            # opt-in: --probe.enable)
+            # every default probe family attaches with them (exec_failed, runqlat, delayacct
+            # and netcalls are opt-in: --probe.enable)
             m, headers = scrape(url)
             assert headers.get("Content-Type", "").startswith("text/plain"), headers
             probes = {dict(k[1])["probe"]: v for k, v in m.samples.items()

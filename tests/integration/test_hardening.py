@@ -68,7 +68,8 @@ def capability_agent(ctx, caps, args=()):
     state = os.path.join(home, "state")
     os.mkdir(state)
     shutil.chown(state, "nobody", "nogroup")
-    agent = Agent(binary, list(args), state_dir=state)
+    # with the opt-in exec_failed: what each family needs is the point
+    agent = Agent(binary, ["--probe.enable=exec_failed"] + list(args), state_dir=state)
     spec = ",".join("+" + c for c in caps)
     keep = ["--inh-caps=" + spec, "--ambient-caps=" + spec] if caps else []
     agent.args = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"] + keep + \
