@@ -642,10 +642,8 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 		p->exit_ns = now;
 		p->owner = 0;
 		p->pad = 0;
-		st->exiting = 1; /* before the timer may see the entry */
 		if (s ? slot_arm(s, idx, task) : w && pending_insert(task, w, btf))
 			return true;
-		st->exiting = 0;
 	}
 	emit_exit(task, tgid, st, now, status, 0, 0, btf); /* no room to defer */
 	return false;
@@ -827,9 +825,13 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 	if (st->owner) {
 		/* a child that never exec'd: its usage rolls up to its owner's execution */
 		__u32 owner = st->owner;
-		struct tw_exec_state *ost = bpf_map_lookup_elem(&execs, &owner);
+		struct tw_exec_state *ost;
 		struct tw_usage u = {};
 
+		/* threads exiting together may each see live == 0: who deletes it rolls up */
+		if (bpf_map_delete_elem(&execs, &tgid))
+			return 0;
+		ost = bpf_map_lookup_elem(&execs, &owner);
 		if (ost && !ost->owner) {
 			struct exit_wait_scratch *w = NULL;
 			struct exit_slot *s = NULL;
@@ -862,6 +864,13 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 		bpf_map_delete_elem(&execs, &tgid);
 		return 0;
 	}
+	/*
+	 * threads of a group that exit together may each see live == 0 (each decrements it
+	 * before its sched_process_exit): the one that marks the execution exiting ends it,
+	 * and it stays marked until the exit is emitted
+	 */
+	if (__sync_val_compare_and_swap(&st->exiting, 0, 1))
+		return 0;
 	status = group_exit_status(task, btf);
 	if (!defer_exit(task, tgid, st, bpf_ktime_get_ns(), status, btf))
 		bpf_map_delete_elem(&execs, &tgid);
@@ -932,8 +941,8 @@ static __always_inline void exec_failed(long ret, const char *filename)
 	__u64 now = bpf_ktime_get_ns();
 	__u32 zero = 0;
 	__s32 err = -ret;
-
 	bool stale = false;
+	long uerr;
 
 	p = bpf_map_lookup_elem(&exec_pending, &tgid);
 	if (p && now - p->ts_ns > PENDING_FOLD_NS) {
@@ -951,12 +960,14 @@ static __always_inline void exec_failed(long ret, const char *filename)
 		fresh->attempts = 1;
 		/* a failed execve left the caller's memory as it was: read the path now */
 		bpf_probe_read_user_str(fresh->filename, sizeof(fresh->filename), filename);
-		if (stale) /* replaces the stale entry */
-			bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_ANY);
-		else if (bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_NOEXIST))
-			count_lost(TW_LOST_PENDING_FULL);
-		else
+		/* replaces the stale entry, unless a successful exec deleted it meanwhile */
+		if (stale && !bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_EXIST))
+			return;
+		uerr = bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_NOEXIST);
+		if (!uerr)
 			__sync_fetch_and_add(&fails_pending, 1);
+		else if (uerr != -EEXIST) /* EEXIST: a sibling thread's attempt is there */
+			count_lost(TW_LOST_PENDING_FULL);
 		return;
 	}
 	/* a PATH search: report EACCES over ENOENT, like execvp does */
@@ -1511,8 +1522,9 @@ static int exit_timer_fire(void *map, __u32 *k, struct exit_timer *et)
 	__sync_lock_test_and_set(&et->armed, 0);
 	r.n = n <= 0 ? 0 : n < EXIT_QUEUE ? n : EXIT_QUEUE;
 	bpf_loop(EXIT_QUEUE, exit_round_step, &r, 0);
-	if (exit_queued > 0 && !__sync_val_compare_and_swap(&et->armed, 0, 1))
-		bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0);
+	if (exit_queued > 0 && !__sync_val_compare_and_swap(&et->armed, 0, 1) &&
+	    bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0))
+		et->armed = 0; /* the next exit tries again; the iterators' sweep meanwhile */
 	if (timer_stats) {
 		__sync_fetch_and_add(&exit_timer_ns, bpf_ktime_get_ns() - r.now);
 		__sync_fetch_and_add(&exit_timer_runs, 1);

@@ -182,6 +182,23 @@ def register(r):
         assert m.get("tool_running", tool=name) == 0
 
     @r.test
+    def test_threads_exiting_together_end_one_execution(ctx):
+        # exit_group: every thread runs do_exit at once, and several may see the group's
+        # live count at 0; the execution (and a forked child's roll-up) ends only once
+        tool = ctx.work.tool("tw_threads")
+        name = os.path.basename(tool)
+        before = ctx.agent.scrape().get("toolwatch_exits_unmatched_total")
+        ps = [subprocess.Popen([tool, "6", "3", "group"]) for _ in range(40)]
+        assert [p.wait() for p in ps] == [3] * 40
+        m = ctx.agent.wait_value("tool_executions_total", 40, tool=name)
+        time.sleep(0.3)
+        m = ctx.agent.scrape()
+        assert m.get("tool_executions_total", tool=name) == 40
+        assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 40
+        assert m.get("toolwatch_exits_unmatched_total") == before
+        assert m.get("tool_running", tool=name) == 0
+
+    @r.test
     def test_same_program_1000_times(ctx):
         tool = ctx.work.tool("tw_exit")
         name = os.path.basename(tool)
@@ -401,7 +418,8 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "execve_exit", "handle_sk_state",
+# the default families' programs (exec_failed's execve_exit is opt-in)
+TOOLWATCH_PROGRAMS = {"handle_exec", "handle_exit", "handle_fork", "handle_sk_state",
                       "dump_task", "sample_task", "sample_tcp"}
 BTF_PROGRAMS = {"init_exit_timer"}
 # what the default configuration must not attach on BTF kernels
