@@ -151,9 +151,9 @@ struct {
 } exits_pending SEC(".maps");
 
 /*
- * Exits emitted without their task's sched_process_free having been seen (the kernel
- * missed it for a few in a thousand tasks here): at the next use of the task's address,
- * or after PENDING_EXPIRE_NS. Their last stretch of CPU is not counted.
+ * Raw tracepoints: exits emitted without their task's last switch having been seen (the
+ * agent started mid-exit): at the next use of the task's address, or after
+ * PENDING_EXPIRE_NS. Their last stretch of CPU is not counted.
  */
 __u64 exits_unfreed = 0;
 
@@ -265,29 +265,33 @@ static __always_inline void exit_timer_kick(void)
 		et->armed = 0; /* not set up: the iterators' sweep emits it */
 }
 
-/*
- * Hands the exits_pending entry of an exiting task (BTF-typed) to the exit timer: a
- * reference to the task in the entry, its key in the queue. Without either, the
- * iterators' sweep emits it.
- */
-static __always_inline void exit_watch(struct task_struct *task)
+/* Puts a task reference into a waiting exit's kptr field (releasing what was there). */
+static __always_inline void exit_task_put(struct task_struct **taskp, struct task_struct *t)
 {
-	__u64 key = (__u64)task;
-	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
-	struct task_struct *t;
-
-	if (!w)
-		return;
-	t = bpf_task_acquire(task);
-	if (!t)
-		return;
-	t = bpf_kptr_xchg(&w->task, t);
+	t = bpf_kptr_xchg(taskp, t);
 	if (t)
 		bpf_task_release(t);
-	if (bpf_map_push_elem(&exit_queue, &key, 0))
-		return;
-	__sync_fetch_and_add(&exit_queued, 1);
-	exit_timer_kick();
+}
+
+/*
+ * Hands a filled waiting exit to the exit timer: a reference to task (a BTF-typed
+ * pointer) in its kptr field taskp, v (a slot index or an exits_pending key) in the
+ * queue. False: no reference could be taken. A full queue leaves it to the iterators'
+ * sweep.
+ */
+static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 v,
+					   struct task_struct *task)
+{
+	struct task_struct *t = bpf_task_acquire(task);
+
+	if (!t)
+		return false;
+	exit_task_put(taskp, t);
+	if (!bpf_map_push_elem(&exit_queue, &v, 0)) {
+		__sync_fetch_and_add(&exit_queued, 1);
+		exit_timer_kick();
+	}
+	return true;
 }
 
 /* A free slot of this CPU's, claimed; NULL if the few tried are busy. */
@@ -310,40 +314,6 @@ static __always_inline struct exit_slot *slot_claim(__u32 *idx)
 	}
 	__sync_fetch_and_add(&exits_unslotted, 1);
 	return NULL;
-}
-
-/* Drops a slot's task reference (if any) and frees it for the next exit. */
-static __always_inline void slot_free(struct exit_slot *s)
-{
-	struct task_struct *t = bpf_kptr_xchg(&s->task, NULL);
-
-	if (t)
-		bpf_task_release(t);
-	__sync_lock_test_and_set(&s->busy, 0);
-}
-
-/*
- * Hands a filled slot to the exit timer: a reference to the task in the slot, its index
- * in the queue. False (the slot is freed): no reference could be taken.
- */
-static __always_inline bool slot_arm(struct exit_slot *s, __u32 idx, struct task_struct *task)
-{
-	struct task_struct *t = bpf_task_acquire(task);
-	__u64 v = idx;
-
-	if (!t) {
-		slot_free(s);
-		return false;
-	}
-	t = bpf_kptr_xchg(&s->task, t);
-	if (t)
-		bpf_task_release(t);
-	/* a full queue: the iterators' sweep finds the slot */
-	if (!bpf_map_push_elem(&exit_queue, &v, 0)) {
-		__sync_fetch_and_add(&exit_queued, 1);
-		exit_timer_kick();
-	}
-	return true;
 }
 
 /* This CPU's exit_wait to fill (every field of p) and hand to pending_insert(). */
@@ -379,9 +349,40 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 	}
 	if (err)
 		return false;
-	if (btf)
-		exit_watch(task);
+	if (btf) { /* no reference: the iterators' sweep emits it after the expiry */
+		old = bpf_map_lookup_elem(&exits_pending, &key);
+		if (old)
+			exit_hand_over(&old->task, key, task);
+	}
 	return true;
+}
+
+/* Where an exit waits until its task has switched away for good. */
+struct exit_place {
+	struct exit_slot *s;	     /* BTF kernels: one of this CPU's slots */
+	struct exit_wait_scratch *w; /* else, or none free: built here for exits_pending */
+	__u32 idx;
+};
+
+/* A place for an exit to wait: the exit_pending to fill (every field), or NULL. */
+static __always_inline struct exit_pending *exit_place_get(struct exit_place *at, const bool btf)
+{
+	at->idx = 0;
+	at->s = btf ? slot_claim(&at->idx) : NULL;
+	at->w = at->s ? NULL : pending_scratch_get();
+	return at->s ? &at->s->p : at->w ? &at->w->p : NULL;
+}
+
+/* Leaves the filled exit to wait for task there; false (place freed): emit it now. */
+static __always_inline bool exit_place_put(struct exit_place *at, struct task_struct *task,
+					   const bool btf)
+{
+	if (!at->s)
+		return at->w && pending_insert(task, at->w, btf);
+	if (exit_hand_over(&at->s->task, at->idx, task))
+		return true;
+	__sync_lock_test_and_set(&at->s->busy, 0);
+	return false;
 }
 
 /*
@@ -614,26 +615,20 @@ static __always_inline void emit_exit(struct task_struct *task, __u32 tgid,
 }
 
 /*
- * Ends an execution at its last thread's exit; emitted when that thread is freed. True if
- * deferred: the execution then stays in execs, marked exiting, until it is emitted.
+ * Ends an execution at its last thread's exit; emitted once that thread has switched away
+ * for good. True if deferred: the execution then stays in execs, marked exiting, until it
+ * is emitted.
  */
 static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 				       struct tw_exec_state *st, __u64 now, __u32 status,
 				       const bool btf)
 {
-	struct exit_wait_scratch *w = NULL;
-	struct exit_slot *s = NULL;
+	struct exit_place at;
 	struct exit_pending *p;
-	__u32 idx = 0;
 
 	if (exit_filtered_out(st, now, status))
 		return false;
-	/* BTF kernels: a slot; else (or none free) an exits_pending entry */
-	if (btf)
-		s = slot_claim(&idx);
-	if (!s)
-		w = pending_scratch_get();
-	p = s ? &s->p : w ? &w->p : NULL;
+	p = exit_place_get(&at, btf);
 	if (p) {
 		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
 		p->rolled = st->usage;
@@ -642,7 +637,7 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 		p->exit_ns = now;
 		p->owner = 0;
 		p->pad = 0;
-		if (s ? slot_arm(s, idx, task) : w && pending_insert(task, w, btf))
+		if (exit_place_put(&at, task, btf))
 			return true;
 	}
 	emit_exit(task, tgid, st, now, status, 0, 0, btf); /* no room to defer */
@@ -833,19 +828,13 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 			return 0;
 		ost = bpf_map_lookup_elem(&execs, &owner);
 		if (ost && !ost->owner) {
-			struct exit_wait_scratch *w = NULL;
-			struct exit_slot *s = NULL;
+			struct exit_place at;
 			struct exit_pending *pend;
-			__u32 idx = 0;
 
 			group_usage(task, NULL, false, page_size, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
 			/* the last stretch of CPU follows at the task's last switch */
-			if (btf)
-				s = slot_claim(&idx);
-			if (!s)
-				w = pending_scratch_get();
-			pend = s ? &s->p : w ? &w->p : NULL;
+			pend = exit_place_get(&at, btf);
 			if (pend) {
 				__builtin_memset(pend, 0, sizeof(*pend));
 				pend->owner = owner;
@@ -855,10 +844,7 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
 				/* no room: that stretch is not counted */
-				if (s)
-					slot_arm(s, idx, task);
-				else if (w)
-					pending_insert(task, w, btf);
+				exit_place_put(&at, task, btf);
 			}
 		}
 		bpf_map_delete_elem(&execs, &tgid);
@@ -902,6 +888,19 @@ int BPF_PROG(handle_exit_raw, struct task_struct *p)
 }
 
 /*
+ * A tracked process about to replace its image (BTF-typed task): notes the image's peak
+ * RSS in its execution, for the exit record the exec will emit.
+ */
+static __always_inline void note_old_peak(struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+
+	if (st && !st->exiting && !st->owner)
+		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
+}
+
+/*
  * Failed execs and the peak of an image an exec replaces. BTF-typed tasks: at syscall
  * entry a tracked process notes its image's peak in its execution (no map update), and
  * a failed call's path is read at syscall exit from the caller's saved registers.
@@ -911,18 +910,12 @@ static __always_inline int on_execve_enter(const char *filename)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_try t = {.filename = (__u64)filename};
-	struct tw_exec_state *st;
 	struct mm_struct *mm;
-	__u32 tgid;
 
 	if (btf_tasks) {
 		if (prep_exec) /* handle_prep_exec does it, only for execs that will succeed */
 			return 0;
-		tgid = bpf_get_current_pid_tgid() >> 32;
-		st = bpf_map_lookup_elem(&execs, &tgid);
-		if (st && !st->exiting && !st->owner)
-			st->reexec_peak_bytes =
-			    mm_peak_rss_bytes_btf(bpf_get_current_task_btf()->mm, page_size);
+		note_old_peak(bpf_get_current_task_btf());
 		return 0;
 	}
 	mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
@@ -1036,11 +1029,7 @@ int execveat_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sched_prepare_exec")
 int BPF_PROG(handle_prep_exec, struct task_struct *task, struct linux_binprm *bprm)
 {
-	__u32 tgid = task->tgid;
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
-
-	if (st && !st->exiting && !st->owner)
-		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
+	note_old_peak(task);
 	return 0;
 }
 
@@ -1367,41 +1356,42 @@ static __always_inline bool task_gone(struct task_struct *t)
 	return (t->__state & TASK_DEAD) && !t->on_cpu;
 }
 
-/* Puts a task reference back into its entry. */
-static __always_inline void exit_wait_put(struct exit_wait *w, struct task_struct *t)
-{
-	t = bpf_kptr_xchg(&w->task, t);
-	if (t)
-		bpf_task_release(t);
-}
-
 /*
- * Checks the exit at key (BTF kernels: its entry holds a task reference) and emits it if
- * its task is gone, or with the run time so far once it waited PENDING_EXPIRE_NS: 1; 0
- * if it still waits; -1 if another CPU holds the reference or none was ever set.
+ * Checks a waiting exit p, its task reference in taskp, and emits it if its task is
+ * gone, or with the run time so far once it waited PENDING_EXPIRE_NS: 1; 0 if it still
+ * waits; -1 without a reference (another CPU holds it, none was set, or the entry was
+ * reused for another exit meanwhile: *keyp != key). slot: p is in an exit slot (the
+ * caller frees it), else in exits_pending at key.
  */
-static __always_inline int check_exit(__u64 key, struct exit_wait *w, __u64 now)
+static __always_inline int check_waiting(struct task_struct **taskp, struct exit_pending *p,
+					 __u64 key, const __u64 *keyp, __u64 now, const bool slot)
 {
-	struct task_struct *t = bpf_kptr_xchg(&w->task, NULL);
+	struct task_struct *t = bpf_kptr_xchg(taskp, NULL);
 	__u64 delta;
 
 	if (!t)
 		return -1;
-	if (w->key != key) { /* the entry was emitted and reused meanwhile: not this one */
-		exit_wait_put(w, t);
+	if (!slot && *keyp != key) {
+		exit_task_put(taskp, t);
 		return -1;
 	}
 	if (!task_gone(t)) {
-		if (now - w->p.exit_ns < PENDING_EXPIRE_NS || now < w->p.exit_ns) {
-			exit_wait_put(w, t);
+		if (now - p->exit_ns < PENDING_EXPIRE_NS || now < p->exit_ns) {
+			exit_task_put(taskp, t);
 			return 0;
 		}
 		__sync_fetch_and_add(&exits_late, 1);
 	}
-	delta = t->se.sum_exec_runtime - w->p.thread_cpu_ns;
+	delta = t->se.sum_exec_runtime - p->thread_cpu_ns;
 	bpf_task_release(t);
-	finish_pending(key, &w->p, delta, false);
+	finish_pending(key, p, delta, slot);
 	return 1;
+}
+
+/* check_waiting() for the exits_pending entry w at key (BTF kernels) */
+static __always_inline int check_exit(__u64 key, struct exit_wait *w, __u64 now)
+{
+	return check_waiting(&w->task, &w->p, key, &w->key, now, false);
 }
 
 /*
@@ -1429,33 +1419,14 @@ struct exit_round {
 	__u32 done; /* exits emitted */
 };
 
-/*
- * Checks the exit waiting in slot s, and emits it and frees the slot if its task is gone
- * (or, with the run time so far, once it waited PENDING_EXPIRE_NS): 1; 0 if it still
- * waits; -1 if the slot holds no task reference (free, being filled, or another CPU
- * holds it).
- */
+/* check_waiting() for slot s, freed once its exit is emitted */
 static __always_inline int check_slot(struct exit_slot *s, __u64 now)
 {
-	struct task_struct *t = bpf_kptr_xchg(&s->task, NULL);
-	__u64 delta;
+	int rc = check_waiting(&s->task, &s->p, 0, NULL, now, true);
 
-	if (!t)
-		return -1;
-	if (!task_gone(t)) {
-		if (now - s->p.exit_ns < PENDING_EXPIRE_NS || now < s->p.exit_ns) {
-			t = bpf_kptr_xchg(&s->task, t);
-			if (t)
-				bpf_task_release(t);
-			return 0;
-		}
-		__sync_fetch_and_add(&exits_late, 1);
-	}
-	delta = t->se.sum_exec_runtime - s->p.thread_cpu_ns;
-	bpf_task_release(t);
-	finish_pending(0, &s->p, delta, true);
-	__sync_lock_test_and_set(&s->busy, 0);
-	return 1;
+	if (rc > 0)
+		__sync_lock_test_and_set(&s->busy, 0);
+	return rc;
 }
 
 /* The iterators' sweep over the slots (the fallback if the timer is not set up). */

@@ -219,9 +219,27 @@ static bool btf_tracepoint_exists(const char *name)
 	return found;
 }
 
+/*
+ * Exit slots (BTF kernels; 1 on raw tracepoints): TW_EXIT_SLOTS_PER_CPU per possible CPU,
+ * a power of two in all. TOOLWATCH_EXIT_SLOTS=1 (tests) makes it 1, which sends nearly
+ * every exit to exits_pending instead.
+ */
+static __u32 exit_slots(bool btf)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 slots = 1, need = TW_EXIT_SLOTS_PER_CPU * (__u32)(ncpus > 0 ? ncpus : 1);
+
+	if (!btf || getenv("TOOLWATCH_EXIT_SLOTS"))
+		return 1;
+	while (slots < need && slots < (1u << 20))
+		slots <<= 1;
+	return slots;
+}
+
 static void configure(struct toolwatch_bpf *skel, const struct loader_config *cfg,
 		      const bool want[PROBE_MAX], bool btf)
 {
+	__u32 slots;
 	struct bpf_program *prog, *progs[MAX_FAMILY_PROGS];
 
 	skel->rodata->targ_tgid = cfg->filter.tgid;
@@ -243,21 +261,9 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
-	/*
-	 * exit slots (BTF kernels): TW_EXIT_SLOTS_PER_CPU per possible CPU, a power of two in
-	 * all; TOOLWATCH_EXIT_SLOTS=1 (tests) sends nearly every exit to exits_pending instead
-	 */
-	{
-		int ncpus = btf ? libbpf_num_possible_cpus() : 1;
-		__u32 slots = 1, need = TW_EXIT_SLOTS_PER_CPU * (__u32)(ncpus > 0 ? ncpus : 1);
-
-		if (getenv("TOOLWATCH_EXIT_SLOTS"))
-			need = 1;
-		while (btf && slots < need && slots < (1u << 20))
-			slots <<= 1;
-		bpf_map__set_max_entries(skel->maps.exit_slots, slots);
-		skel->rodata->slot_mask = slots - 1;
-	}
+	slots = exit_slots(btf);
+	bpf_map__set_max_entries(skel->maps.exit_slots, slots);
+	skel->rodata->slot_mask = slots - 1;
 
 	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	for (int p = 0; p < PROBE_MAX; p++) {
