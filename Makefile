@@ -42,9 +42,14 @@ SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS    := $(wildcard bpf/*.h)
 SKEL        := $(OUTPUT)/toolwatch.skel.h
 
-# Every user-space source except main.c goes into one archive: unit tests link it and pull
-# in only the (pure) objects they reference.
-LIB_SRCS    := $(filter-out user/main.c,$(wildcard user/*.c exporter/*.c))
+# user/ is one folder per concern (user/<concern>/*.c; includes name the folder:
+# "lib/strbuf.h"). Every user-space source except main.c goes into one archive: unit tests
+# link it and pull in only the (pure) objects they reference. ar keeps members by base
+# name, so no two sources may share one (checked below).
+LIB_SRCS    := $(wildcard user/*/*.c exporter/*.c)
+ifneq ($(words $(notdir $(LIB_SRCS))),$(words $(sort $(notdir $(LIB_SRCS)))))
+$(error two sources in user/ or exporter/ share a file name; ar would keep only one)
+endif
 LIB_OBJS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 MAIN_OBJ    := $(OUTPUT)/obj/user/main.o
 # Only the objects that include the agent's skeleton wait for it (and rebuild with it).
@@ -65,23 +70,25 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*/*.c user/*/*.h exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test test-unit test-integration test-asan bench vmlinux clean help format \
+.PHONY: all deps deps-test deps-bench deps-image run test test-unit test-integration test-asan bench vmlinux clean help format \
 	format-check fuzz fuzz-build image prometheusrule deploy-check
 
 all: $(BIN)
 
 help:
 	@echo 'targets:'
-	@echo '  deps              install build and test packages with apt-get (idempotent)'
+	@echo '  deps              install what building and running need (apt-get, idempotent)'
+	@echo '  deps-test         deps + what the tests need (make test runs it; deps-bench,'
+	@echo '                    deps-image likewise for make bench and make image)'
 	@echo '  all (default)     build build/toolwatch'
 	@echo '  run               deps + build + run the agent on its defaults (root)'
-	@echo '  test              deps + build + unit and integration tests (root)'
+	@echo '  test              deps-test + build + unit, deploy, docs and integration tests (root)'
 	@echo '  test-unit         cmocka unit tests only (no root needed)'
 	@echo '  test-integration  root integration tests against the real agent (RAW_TP=1: on the'
 	@echo '                    raw-tracepoint fallback; INTEGRATION_ARGS="-k NAME ...")'
@@ -98,14 +105,26 @@ help:
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
-# Packages the build, the tests and the benchmark need (Debian 12). Quick when all present.
-DEB_PKGS := clang clang-16 llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev \
-            libcmocka-dev pkg-config make gcc libc6-dev python3 curl prometheus \
-            prometheus-process-exporter libbpf-tools bpftrace stress-ng iperf3 \
-            libclang-rt-14-dev clang-format libyaml-dev libgnutls28-dev libcrypt-dev openssl \
-            docker.io debootstrap python3-yaml libpcre2-dev libcurl4-gnutls-dev libjansson-dev
-deps:
-	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+# Debian 12 packages, by what needs them; each deps target is quick when all are present.
+# deps: building and running the agent (what `make run` installs).
+RUN_PKGS   := clang-16 libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config \
+              make gcc libc6-dev libyaml-dev libgnutls28-dev libcrypt-dev libpcre2-dev \
+              libcurl4-gnutls-dev libjansson-dev
+# deps-test: unit, integration, deploy and fuzz tests (the integration suite builds and runs
+# the image, scrapes with Prometheus and compares with process-exporter and execsnoop), and
+# npm for the deploy schema check (Debian's nodejs and npm where no npm is installed).
+TEST_PKGS  := $(RUN_PKGS) libcmocka-dev python3 python3-yaml curl openssl clang clang-format \
+              libclang-rt-14-dev prometheus prometheus-process-exporter libbpf-tools stress-ng \
+              docker.io debootstrap
+# deps-bench: the benchmark's peers and load
+BENCH_PKGS := $(RUN_PKGS) python3 prometheus prometheus-process-exporter libbpf-tools bpftrace \
+              stress-ng
+# deps-image: the DaemonSet's image (deploy/image.sh)
+IMAGE_PKGS := docker.io debootstrap
+
+# $(call apt_install,PACKAGES): apt-get installs those not installed yet (root only).
+define apt_install
+	$(Q)missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -114,11 +133,21 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "deps: all present"; fi
+endef
+
+deps:
+	$(call apt_install,$(sort $(RUN_PKGS)))
+deps-test:
+	$(call apt_install,$(sort $(TEST_PKGS)))
 	$(Q)command -v npm >/dev/null || { echo "deps: installing: nodejs npm"; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		nodejs npm >/dev/null; }
+deps-bench:
+	$(call apt_install,$(sort $(BENCH_PKGS)))
+deps-image:
+	$(call apt_install,$(sort $(IMAGE_PKGS)))
 
-$(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
 # Static pattern rules: BPF objects and skeletons are real targets, never deleted as
@@ -133,8 +162,9 @@ $(SKELS): $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # Header dependencies come from the -MMD .d files after the first build; the skeleton is
 # generated, so its users name it here to wait for it on a clean (parallel) build.
-$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter
+$(OUTPUT)/obj/%.o: %.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SKEL_OBJS): $(SKEL)
@@ -183,7 +213,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./$(BIN) agent $(ARGS)
 
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-unit deploy-check test-integration
 
@@ -195,7 +225,7 @@ test-integration: $(BIN) $(HELPER_BINS) $(OUTPUT)/kube_probe
 		$(if $(RAW_TP),--raw-tp) $(INTEGRATION_ARGS)
 
 # Separate output tree so sanitizer objects never mix with the normal build.
-test-asan: deps
+test-asan: deps-test
 	$(Q)$(MAKE) --no-print-directory OUTPUT=build-asan \
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' all test-unit
@@ -212,7 +242,7 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
 fuzz-build: $(FUZZ_BINS)
 
 # Its own output tree and compiler: clang's libFuzzer with ASan/UBSan over the pure modules.
-fuzz: deps
+fuzz: deps-test
 	$(Q)$(MAKE) --no-print-directory OUTPUT=build-fuzz CC=$(CLANG) CFLAGS='$(FUZZ_CFLAGS)' \
 		LDFLAGS='-fsanitize=address,undefined' fuzz-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(patsubst $(OUTPUT)/%,build-fuzz/%,$(FUZZ_BINS))
@@ -220,7 +250,7 @@ fuzz: deps
 # BASE=<git ref>: that commit's agent, built in a temporary git worktree into its own output
 # tree, runs alternately with this one ("base" beside "agent": before and after in one table)
 BENCH_BASE := $(OUTPUT)/bench-base
-bench: deps
+bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(HELPER_BINS) $(OUTPUT)/floor $(OUTPUT)/bench_rules
 	$(if $(BASE),$(Q)tests/bench/build_base.sh '$(BASE)' $(BENCH_BASE))
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
@@ -241,7 +271,7 @@ clean:
 	rm -rf $(OUTPUT) build-asan build-fuzz tests/deploy/node_modules
 
 # The DaemonSet's image, built from source inside Debian 12 (DOCKER=..., BASE_IMAGE=...).
-image:
+image: deps-image
 	$(Q)deploy/image.sh toolwatch:$(VERSION) $(VERSION)
 
 prometheusrule:
@@ -263,4 +293,4 @@ deploy-check: $(DEPLOY_NPM)
 	$(Q)promtool test rules deploy/prometheus/alerts_test.yml
 	$(Q)python3 tests/deploy/check_deploy.py
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/obj/*/*/*.d $(OUTPUT)/tests/*.d)

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "exposition.h"
-#include "identity.h"
-#include "probes.h"
-#include "snapshot.h"
-#include "strbuf.h"
+#include "identity/identity.h"
+#include "kernel/probes.h"
+#include "events/snapshot.h"
+#include "lib/strbuf.h"
 
 void exposition__escape_label(struct strbuf *out, const char *value)
 {

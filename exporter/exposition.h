@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "snapshot.h"
-#include "strbuf.h"
+#include "events/snapshot.h"
+#include "lib/strbuf.h"
 
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

@@ -23,7 +23,8 @@
 
 #include "exposition.h"
 #include "http.h"
-#include "log.h"
+#include "lib/file.h"
+#include "lib/log.h"
 #include "webconfig.h"
 
 #define POOL_THREADS	   4   /* per address: /healthz is never queued behind a scrape */
@@ -124,41 +125,13 @@ static uint64_t mono_ns(void)
 
 /* ---- web config: reading and swapping ---- */
 
+/* A config or PEM file, whole: NULL with *err an errno when it cannot be read. */
 static char *read_file(const char *path, size_t max, size_t *len, int *err)
 {
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *text;
 
-	*err = 0;
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		*err = errno ? errno : EFBIG;
-		if (!S_ISREG(st.st_mode))
-			*err = EINVAL;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		*err = ENOMEM;
-		goto out;
-	}
-	n = read(fd, buf, (size_t)st.st_size);
-	if (n < 0) {
-		*err = errno;
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-out:
-	close(fd);
-	return buf;
+	*err = -file__read(path, max, FILE_REGULAR, &text, len);
+	return text;
 }
 
 static void served__free(struct served *s)

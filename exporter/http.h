@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hub.h"
+#include "events/hub.h"
 
 #define HTTP_LISTEN_MAX 8
 

@@ -7,7 +7,7 @@
 #include <yaml.h>
 #include <zlib.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 #include "webconfig.h"
 
 struct walk {

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define WEBCONFIG_PATH_MAX    4096
 #define WEBCONFIG_USERS_MAX   64

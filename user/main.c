@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
-#include "log.h"
-#include "options.h"
-#include "trace.h"
+#include "agent/agent.h"
+#include "lib/log.h"
+#include "agent/options.h"
+#include "trace/trace.h"
 
 static const char commands_usage[] =
     "\n"

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "rules.h"
-#include "tools.h"
+#include "naming/rules.h"
+#include "naming/tools.h"
 
 /* An input: comm and an argv literal, its size without the literal's own closing NUL. */
 #define IN(comm, lit)                                                                              \

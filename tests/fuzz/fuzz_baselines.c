@@ -10,10 +10,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "anomaly.h"
-#include "baseline_codec.h"
+#include "anomaly/anomaly.h"
+#include "anomaly/baseline_codec.h"
 #include "fuzz.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 static void put_u32(struct strbuf *sb, uint32_t v)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "options.h"
-#include "trace_options.h"
+#include "agent/options.h"
+#include "trace/trace_options.h"
 
 #define MAX_ARGS 64
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "identity.h"
+#include "identity/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

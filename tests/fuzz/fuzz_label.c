@@ -8,7 +8,7 @@
 
 #include "exposition.h"
 #include "fuzz.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

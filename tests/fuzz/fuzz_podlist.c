@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "kube_podlist.h"
+#include "identity/kube_podlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tools.h"
+#include "naming/tools.h"
 
 #define NAME_SIZE 64
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube.h"
-#include "log.h"
+#include "identity/kube.h"
+#include "lib/log.h"
 
 struct hammer {
 	struct kube *k;

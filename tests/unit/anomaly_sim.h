@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "anomaly.h"
-#include "baseline_codec.h"
+#include "anomaly/anomaly.h"
+#include "anomaly/baseline_codec.h"
 
 #define T0  1699920000LL /* 2023-11-14 00:00:00 UTC */
 #define MS  1e6		 /* ns */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "consumer.h"
+#include "events/consumer.h"
 
 /* room for the largest exec record, aligned as a ring-buffer sample is */
 union exec_buf {

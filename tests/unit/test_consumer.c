@@ -7,10 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "consumer.h"
+#include "events/consumer.h"
 #include "exec_rec.h"
-#include "rules.h"
-#include "tools.h"
+#include "naming/rules.h"
+#include "naming/tools.h"
 
 struct fixture {
 	struct registry *r;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "flags.h"
+#include "lib/flags.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S  1000000000ULL

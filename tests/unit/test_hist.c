@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "hist.h"
-#include "registry.h"
+#include "lib/hist.h"
+#include "events/registry.h"
 
 #define MS 1000000ULL
 

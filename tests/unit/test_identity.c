@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "flags.h"
-#include "identity.h"
+#include "lib/flags.h"
+#include "identity/identity.h"
 
 #define CID  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define CID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -275,6 +276,33 @@ static void test_identity_contributors_ranked(void **state)
 	assert_string_equal(out, "");
 }
 
+static void test_cgroup2_mount_point_from_mountinfo(void **state)
+{
+	static const char hybrid[] =
+	    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+	    "30 22 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+	    "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+	    "32 30 0:28 / /sys/fs/cgroup/cpu rw shared:11 - cgroup cgroup rw,cpu\n";
+	static const char unified[] =
+	    "25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 "
+	    "rw,nsdelegate\n";
+	static const char escaped[] = "40 1 0:30 / /mnt/my\\040cgroups rw - cgroup2 none rw";
+	static const char none[] = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+				   "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup2 rw,cpu\n";
+	char out[64];
+
+	(void)state;
+	assert_int_equal(cgroup2__mount_point(hybrid, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/unified");
+	assert_int_equal(cgroup2__mount_point(unified, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
+	assert_int_equal(cgroup2__mount_point(escaped, out, sizeof(out)), 0);
+	assert_string_equal(out, "/mnt/my cgroups");
+	assert_int_equal(cgroup2__mount_point(none, out, sizeof(out)), -ENOENT);
+	assert_int_equal(cgroup2__mount_point("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(cgroup2__mount_point(hybrid, out, 8), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_identity_key_round_trip),
 	    cmocka_unit_test(test_identity_label_list),
 	    cmocka_unit_test(test_identity_contributors_ranked),
+	    cmocka_unit_test(test_cgroup2_mount_point_from_mountinfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

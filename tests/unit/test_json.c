@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 /* s_len bytes of s encoded, compared with the golden string want. */
 static void assert_json(const char *s, size_t s_len, const char *want)

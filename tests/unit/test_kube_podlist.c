@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "kube_podlist.h"
-#include "strbuf.h"
+#include "identity/kube_podlist.h"
+#include "lib/strbuf.h"
 
 #define HEX64(c)                                                                                   \
 	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \

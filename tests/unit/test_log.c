@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define TS_NS 1796165376123456789ULL /* 2026-12-01T22:49:36.123Z */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "agent/options.h"
 
 static enum options_result parse(struct agent_options *o, char *err, int argc, ...)
 {

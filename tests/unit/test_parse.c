@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "parse.h"
+#include "lib/parse.h"
 
 #define NS_PER_S 1000000000ULL
 

@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "registry.h"
-#include "snapshot.h"
-#include "tools.h"
+#include "events/registry.h"
+#include "events/snapshot.h"
+#include "naming/tools.h"
 
 #define S 1000000000ULL
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "rules.h"
+#include "naming/rules.h"
 
 #define ARGV(lit) lit, sizeof(lit) - 1
 

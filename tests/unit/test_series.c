@@ -9,14 +9,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "consumer.h"
+#include "events/consumer.h"
 #include "exec_rec.h"
 #include "exposition.h"
-#include "identity.h"
-#include "options.h"
-#include "tools.h"
-#include "trace_format.h"
-#include "trace_options.h"
+#include "identity/identity.h"
+#include "agent/options.h"
+#include "naming/tools.h"
+#include "trace/trace_format.h"
+#include "trace/trace_options.h"
 
 #define CID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define CID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "events/snapshot.h"
 
 static void test_snapshot_new_is_zeroed_with_one_reference(void **state)
 {

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "anomaly.h"
-#include "baseline_codec.h"
-#include "state.h"
+#include "anomaly/anomaly.h"
+#include "anomaly/baseline_codec.h"
+#include "anomaly/state.h"
 
 #define T0 1699920000LL
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "stats.h"
+#include "anomaly/stats.h"
 
 static void test_stats_sorted_quantile(void **state)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 /* The visible form of len bytes of s, compared with the golden string want. */
 static void assert_visible(const char *s, size_t len, const char *want)

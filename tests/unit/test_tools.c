@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "tools.h"
+#include "naming/tools.h"
 
 /* A string literal holding argv words: its size without the literal's own closing NUL. */
 #define ARGV(lit) lit, sizeof(lit) - 1

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "trace_format.h"
+#include "trace/trace_format.h"
 
 #define NS_PER_US 1000ULL
 #define NS_PER_MS 1000000ULL

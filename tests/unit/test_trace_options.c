@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "trace_options.h"
+#include "trace/trace_options.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S  1000000000ULL
@@ -428,33 +428,6 @@ static void test_trace_options_shows_selected_events(void **state)
 	assert_false(trace_options__shows(&o, &fail));
 }
 
-static void test_cgroup2_mount_point_from_mountinfo(void **state)
-{
-	static const char hybrid[] =
-	    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-	    "30 22 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
-	    "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
-	    "32 30 0:28 / /sys/fs/cgroup/cpu rw shared:11 - cgroup cgroup rw,cpu\n";
-	static const char unified[] =
-	    "25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 "
-	    "rw,nsdelegate\n";
-	static const char escaped[] = "40 1 0:30 / /mnt/my\\040cgroups rw - cgroup2 none rw";
-	static const char none[] = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-				   "32 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup2 rw,cpu\n";
-	char out[64];
-
-	(void)state;
-	assert_int_equal(cgroup2__mount_point(hybrid, out, sizeof(out)), 0);
-	assert_string_equal(out, "/sys/fs/cgroup/unified");
-	assert_int_equal(cgroup2__mount_point(unified, out, sizeof(out)), 0);
-	assert_string_equal(out, "/sys/fs/cgroup");
-	assert_int_equal(cgroup2__mount_point(escaped, out, sizeof(out)), 0);
-	assert_string_equal(out, "/mnt/my cgroups");
-	assert_int_equal(cgroup2__mount_point(none, out, sizeof(out)), -ENOENT);
-	assert_int_equal(cgroup2__mount_point("", out, sizeof(out)), -ENOENT);
-	assert_int_equal(cgroup2__mount_point(hybrid, out, 8), -ENAMETOOLONG);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,7 +445,6 @@ int main(void)
 	    cmocka_unit_test(test_trace_options_match_outcome_filters),
 	    cmocka_unit_test(test_trace_options_match_refilters_failed_execs),
 	    cmocka_unit_test(test_trace_options_shows_selected_events),
-	    cmocka_unit_test(test_cgroup2_mount_point_from_mountinfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "trace_format.h"
-#include "trace_summary.h"
+#include "trace/trace_format.h"
+#include "trace/trace_summary.h"
 
 #define NS_PER_US 1000ULL
 #define NS_PER_MS 1000000ULL

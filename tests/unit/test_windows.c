@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tools.h"
-#include "windows.h"
+#include "naming/tools.h"
+#include "anomaly/windows.h"
 
 static int count_tool(const struct anomaly_state *st, void *ctx)
 {

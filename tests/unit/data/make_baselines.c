@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly.h"
+#include "anomaly/anomaly.h"
 
 #define WINDOW_END0 1699920000LL /* 2023-11-14 00:00:00 UTC */
 

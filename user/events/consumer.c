@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/consumer.h"
+#include "identity/identity.h"
+#include "naming/rules.h"
+#include "naming/tools.h"
+
+/* Cumulative usage in the units the tools' counters use. */
+struct usage_totals {
+	uint64_t cpu_ns[2];
+	uint64_t net_bytes[2];
+	uint64_t disk_bytes[2];
+	uint64_t tcp_connects;
+	uint64_t tcp_retransmits;
+	uint64_t wait_ns[WAIT_REASONS];
+};
+
+/* The latest live reading of one execution, summed over its tasks. */
+struct live {
+	struct tw_raw_usage raw;
+	struct tw_usage usage;
+	uint64_t rss_bytes;
+	uint64_t net_bytes[2]; /* threads' bytes not yet folded into usage */
+	bool seen;
+};
+
+struct inflight {
+	uint32_t tgid; /* 0: empty slot (pid 0 never execs) */
+	unsigned int tool_id;
+	unsigned int series_id; /* in the series registry, when there is one */
+	uint64_t start_ns;
+	uint32_t flags;
+	bool suspect;		      /* the kernel did not know it at the last reconcile */
+	struct usage_totals credited; /* already added to the tool's counters */
+	struct live live;
+	char *path; /* keep_args only */
+	char *args;
+	size_t args_size;
+};
+
+struct consumer {
+	struct consumer_config cfg;
+	struct inflight *slots;
+	size_t cap; /* power of two */
+	size_t used;
+	struct rules *rules; /* not owned; NULL: default naming only */
+	bool normalize;	     /* random-looking words of names become "*" */
+	const char *(*username)(uint32_t uid, void *ctx);
+	void *username_ctx;
+	struct registry *series; /* not owned; NULL: per tool only */
+	consumer_labels_fn labels;
+	void *labels_ctx;
+};
+
+#define INITIAL_SLOTS 1024
+
+static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec);
+
+static size_t slot_of(const struct consumer *c, uint32_t tgid)
+{
+	return (size_t)((tgid * 0x9E3779B1u) & (c->cap - 1));
+}
+
+static struct inflight *inflight_find(struct consumer *c, uint32_t tgid)
+{
+	for (size_t i = slot_of(c, tgid);; i = (i + 1) & (c->cap - 1)) {
+		if (c->slots[i].tgid == tgid)
+			return &c->slots[i];
+		if (!c->slots[i].tgid)
+			return NULL;
+	}
+}
+
+static int inflight_grow(struct consumer *c)
+{
+	struct inflight *old = c->slots;
+	size_t old_cap = c->cap;
+
+	c->slots = calloc(old_cap * 2, sizeof(*c->slots));
+	if (!c->slots) {
+		c->slots = old;
+		return -ENOMEM;
+	}
+	c->cap = old_cap * 2;
+	for (size_t i = 0; i < old_cap; i++) {
+		size_t j;
+
+		if (!old[i].tgid)
+			continue;
+		for (j = slot_of(c, old[i].tgid); c->slots[j].tgid; j = (j + 1) & (c->cap - 1))
+			;
+		c->slots[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Returns an empty entry for tgid (which must not be present), or NULL. */
+static struct inflight *inflight_insert(struct consumer *c, uint32_t tgid)
+{
+	size_t i;
+
+	if ((c->used + 1) * 2 > c->cap && inflight_grow(c))
+		return NULL;
+	for (i = slot_of(c, tgid); c->slots[i].tgid; i = (i + 1) & (c->cap - 1))
+		;
+	memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	c->slots[i].tgid = tgid;
+	c->used++;
+	return &c->slots[i];
+}
+
+/* Removes e by backward-shift deletion, keeping probe chains intact. */
+static void inflight_remove(struct consumer *c, struct inflight *e)
+{
+	size_t i = (size_t)(e - c->slots), j = i;
+
+	free(e->path);
+	free(e->args);
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & (c->cap - 1);
+		if (!c->slots[j].tgid)
+			break;
+		home = slot_of(c, c->slots[j].tgid);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			c->slots[i] = c->slots[j];
+			i = j;
+		}
+	}
+	memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	c->used--;
+}
+
+struct consumer *consumer__new(const struct consumer_config *cfg)
+{
+	struct consumer *c;
+
+	if (!cfg->registry) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->cap = INITIAL_SLOTS;
+	c->slots = calloc(c->cap, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void consumer__free(struct consumer *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++) {
+		free(c->slots[i].path);
+		free(c->slots[i].args);
+	}
+	free(c->slots);
+	free(c);
+}
+
+void consumer__set_rules(struct consumer *c, struct rules *rules,
+			 const char *(*username)(uint32_t uid, void *ctx), void *ctx)
+{
+	c->rules = rules;
+	c->username = username;
+	c->username_ctx = ctx;
+}
+
+void consumer__set_series(struct consumer *c, struct registry *series, consumer_labels_fn labels,
+			  void *ctx)
+{
+	c->series = series;
+	c->labels = labels;
+	c->labels_ctx = ctx;
+}
+
+/* The series of tool id in the cgroup, 0 ("other") when it is "other" or untracked. */
+static unsigned int series_id(struct consumer *c, unsigned int tool_id, uint64_t cgroup_id,
+			      uint32_t tgid)
+{
+	static const struct identity_labels none;
+	const struct identity_labels *l;
+	const char *name;
+	char key[IDENTITY_LABELS * IDENTITY_NAME_MAX + TOOL_NAME_MAX];
+
+	if (!c->series || tool_id == TOOL_OTHER_ID)
+		return TOOL_OTHER_ID;
+	name = tool_table__name(registry__tools(c->cfg.registry), tool_id);
+	l = c->labels ? c->labels(cgroup_id, tgid, c->labels_ctx) : NULL;
+	if (!name || !identity__key(l ? l : &none, name, key, sizeof(key)))
+		return TOOL_OTHER_ID;
+	return registry__tool_id(c->series, key);
+}
+
+/* The series' stats of id, NULL without series. */
+static struct tool_stats *series_stats(struct consumer *c, unsigned int id)
+{
+	return c->series ? registry__stats(c->series, id) : NULL;
+}
+
+void consumer__set_normalize(struct consumer *c, bool normalize)
+{
+	c->normalize = normalize;
+}
+
+/* The id of a tool name, normalised first when asked to. */
+static unsigned int tool_id(struct consumer *c, char *name)
+{
+	if (c->normalize)
+		tool__normalize(name);
+	return registry__tool_id(c->cfg.registry, name);
+}
+
+size_t consumer__inflight(const struct consumer *c)
+{
+	return c->used;
+}
+
+/* Copies a fixed-size kernel string into a NUL-terminated buffer. */
+static void copy_str(char *dst, size_t dst_size, const char *src, size_t src_size)
+{
+	size_t n = strnlen(src, src_size);
+
+	if (n >= dst_size)
+		n = dst_size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void emit(struct consumer *c, const struct exec_event *ev)
+{
+	if (c->cfg.sink)
+		c->cfg.sink(ev, c->cfg.sink_ctx);
+}
+
+/* Ends e (if any) without an exit record: e.g. its exit was lost before a new exec. */
+static void drop_running(struct consumer *c, struct inflight *e)
+{
+	registry__agent(c->cfg.registry)->exits_lost++;
+	registry__stopped(c->cfg.registry, e->tool_id);
+	if (c->series)
+		registry__stopped(c->series, e->series_id);
+	inflight_remove(c, e);
+}
+
+/* The kind, the tool name and the fields every record type shares, copied into ev. */
+#define event_init(ev, k, r, rec)                                                                  \
+	do {                                                                                       \
+		(ev)->kind = (k);                                                                  \
+		(ev)->tool = tool_table__name(registry__tools(r), (ev)->tool_id);                  \
+		(ev)->tgid = (rec)->tgid;                                                          \
+		(ev)->ppid = (rec)->ppid;                                                          \
+		(ev)->uid = (rec)->uid;                                                            \
+		(ev)->cgroup_id = (rec)->cgroup_id;                                                \
+	} while (0)
+
+/* Whether an exec record's variable parts fill exactly its size and stay in their limits. */
+static bool exec_rec_valid(const struct tw_exec_rec *rec, size_t size)
+{
+	return rec->filename_size <= TW_PATH_LEN && rec->args_size <= TW_ARGS_LEN &&
+	       size == sizeof(*rec) + rec->filename_size + rec->args_size;
+}
+
+static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
+	size_t args_size = rec->args_size;
+	const char *args = rec->data + rec->filename_size;
+	struct inflight *e;
+	struct exec_event ev = {};
+
+	registry__agent(r)->events_exec++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	copy_str(path, sizeof(path), rec->data, rec->filename_size);
+	if (!c->rules || !rules__name(c->rules,
+				      &(struct rules_process){.comm = comm,
+							      .args = args,
+							      .args_size = args_size,
+							      .uid = rec->uid,
+							      .username = c->username,
+							      .ctx = c->username_ctx},
+				      name, sizeof(name)))
+		tool__name(path, comm, args, args_size, name, sizeof(name));
+
+	e = inflight_find(c, rec->tgid);
+	if (e)
+		drop_running(c, e);
+	e = inflight_insert(c, rec->tgid);
+	ev.tool_id = tool_id(c, name);
+	if (e) {
+		e->tool_id = ev.tool_id;
+		e->start_ns = rec->start_ns;
+		e->flags = rec->flags;
+		if (c->cfg.keep_args) {
+			e->path = strdup(path);
+			e->args = args_size ? malloc(args_size) : NULL;
+			if (e->args) {
+				memcpy(e->args, args, args_size);
+				e->args_size = args_size;
+			}
+		}
+		registry__started(r, e->tool_id);
+		if (c->series) {
+			e->series_id = series_id(c, e->tool_id, rec->cgroup_id, rec->tgid);
+			registry__started(c->series, e->series_id);
+		}
+	}
+
+	event_init(&ev, EXEC_EVENT_START, r, rec);
+	ev.start_ns = rec->start_ns;
+	ev.flags = rec->flags;
+	ev.success = true;
+	ev.comm = comm;
+	ev.filename = path;
+	ev.args = args;
+	ev.args_size = args_size;
+	emit(c, &ev);
+}
+
+void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user, uint64_t *system)
+{
+	if (!stime)
+		*user = cpu_ns;
+	else if (!utime)
+		*user = 0;
+	else
+		*user = (uint64_t)((unsigned __int128)cpu_ns * utime /
+				   ((unsigned __int128)utime + stime));
+	*system = cpu_ns - *user;
+}
+
+uint64_t usage__other_ns(uint64_t duration_ns, const struct tw_usage *u, bool blkio)
+{
+	uint64_t parts[3] = {u->cpu_user_ns + u->cpu_system_ns, u->runq_wait_ns,
+			     blkio ? u->blkio_wait_ns : 0};
+
+	if (parts[0] < u->cpu_user_ns)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (parts[i] >= duration_ns)
+			return 0;
+		duration_ns -= parts[i];
+	}
+	return duration_ns;
+}
+
+static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
+{
+	t->cpu_ns[MODE_USER] = u->cpu_user_ns;
+	t->cpu_ns[MODE_SYSTEM] = u->cpu_system_ns;
+	t->net_bytes[DIR_TX] = u->net_tx_bytes;
+	t->net_bytes[DIR_RX] = u->net_rx_bytes;
+	t->disk_bytes[DIR_READ] = u->disk_read_bytes;
+	t->disk_bytes[DIR_WRITE] = u->disk_write_bytes;
+	t->tcp_connects = u->tcp_connects;
+	t->tcp_retransmits = u->tcp_retransmits;
+	t->wait_ns[WAIT_RUNQUEUE] = u->runq_wait_ns;
+	t->wait_ns[WAIT_BLKIO] = u->blkio_wait_ns;
+}
+
+/* Adds to s what grew in now since done, and records it as done: counters never shrink. */
+static void credit(struct tool_stats *s, const struct usage_totals *now, struct usage_totals *done)
+{
+#define CREDIT(field, dst)                                                                         \
+	do {                                                                                       \
+		if (now->field > done->field) {                                                    \
+			(dst) += now->field - done->field;                                         \
+			done->field = now->field;                                                  \
+		}                                                                                  \
+	} while (0)
+	CREDIT(cpu_ns[MODE_USER], s->cpu_ns[MODE_USER]);
+	CREDIT(cpu_ns[MODE_SYSTEM], s->cpu_ns[MODE_SYSTEM]);
+	CREDIT(net_bytes[DIR_TX], s->net_bytes[DIR_TX]);
+	CREDIT(net_bytes[DIR_RX], s->net_bytes[DIR_RX]);
+	CREDIT(disk_bytes[DIR_READ], s->disk_bytes[DIR_READ]);
+	CREDIT(disk_bytes[DIR_WRITE], s->disk_bytes[DIR_WRITE]);
+	CREDIT(tcp_connects, s->tcp_connects);
+	CREDIT(tcp_retransmits, s->tcp_retransmits);
+	CREDIT(wait_ns[WAIT_RUNQUEUE], s->wait_ns[WAIT_RUNQUEUE]);
+	CREDIT(wait_ns[WAIT_BLKIO], s->wait_ns[WAIT_BLKIO]);
+#undef CREDIT
+}
+
+/* Counts one ended execution in s (NULL: nothing), crediting final beyond done. */
+static void account_end(struct tool_stats *s, const struct tw_exit_rec *rec,
+			const struct exec_event *ev, const struct usage_totals *final,
+			struct usage_totals *done)
+{
+	if (!s)
+		return;
+	s->executions++;
+	if (ev->success)
+		s->successes++;
+	else
+		s->failures[ev->error]++;
+	if (ev->flags & TW_F_PARTIAL) {
+		s->partial++;
+	} else {
+		uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
+
+		hist__add(&s->duration, &hist_duration_layout, d);
+		s->observed_executions++;
+		s->observed_duration_ns += d;
+		s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+		s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
+		s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
+	}
+	if (rec->usage.peak_rss_bytes)
+		hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
+	credit(s, final, done);
+	s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
+}
+
+static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], name[TOOL_NAME_MAX];
+	struct usage_totals none = {}, final;
+	struct usage_totals *credited = &none;
+	struct exec_event ev = {};
+	struct tool_stats *s;
+	struct inflight *e;
+
+	registry__agent(r)->events_exit++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	e = inflight_find(c, rec->tgid);
+	if (e && e->start_ns != rec->start_ns) {
+		/* a stale entry: that execution's exit was lost */
+		drop_running(c, e);
+		e = NULL;
+	}
+	if (e) {
+		ev.tool_id = e->tool_id;
+		credited = &e->credited;
+	} else {
+		registry__agent(r)->exits_unmatched++;
+		tool__name("", comm, NULL, 0, name, sizeof(name));
+		ev.tool_id = tool_id(c, name);
+	}
+
+	s = registry__stats(r, ev.tool_id);
+	event_init(&ev, EXEC_EVENT_END, r, rec);
+	ev.start_ns = rec->start_ns;
+	ev.end_ns = rec->end_ns;
+	ev.status = rec->exit_code;
+	ev.flags = rec->flags | (e ? e->flags : 0);
+	ev.success = execution__classify(rec->exit_code, ev.flags, &ev.error);
+	ev.comm = comm;
+	ev.usage = &rec->usage;
+	ev.blkio = registry__host(r)->delayacct;
+	if (e) {
+		ev.filename = e->path;
+		ev.args = e->args;
+		ev.args_size = e->args_size;
+	}
+	totals_from_usage(&final, &rec->usage);
+	if (c->series) {
+		/* the series is credited what the tool is: from the same starting point */
+		struct usage_totals series_done = *credited;
+		unsigned int sid =
+		    e ? e->series_id : series_id(c, ev.tool_id, rec->cgroup_id, rec->tgid);
+
+		account_end(series_stats(c, sid), rec, &ev, &final, &series_done);
+	}
+	account_end(s, rec, &ev, &final, credited);
+	emit(c, &ev);
+	if (e) {
+		registry__stopped(r, e->tool_id);
+		if (c->series)
+			registry__stopped(c->series, e->series_id);
+		inflight_remove(c, e);
+	}
+}
+
+static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
+	struct exec_event ev = {};
+	struct tool_stats *s;
+
+	registry__agent(r)->events_exec_fail++;
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
+	/* name the program that could not start, not the process that tried */
+	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
+	ev.tool_id = tool_id(c, name);
+	s = registry__stats(r, ev.tool_id);
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_EXEC_FAILED]++;
+	}
+	s = c->series ? series_stats(c, series_id(c, ev.tool_id, rec->cgroup_id, rec->tgid)) : NULL;
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_EXEC_FAILED]++;
+	}
+	event_init(&ev, EXEC_EVENT_FAIL, r, rec);
+	ev.start_ns = ev.end_ns = rec->ts_ns;
+	ev.error = ERROR_EXEC_FAILED;
+	ev.exec_errno = rec->error;
+	ev.comm = comm;
+	ev.filename = path;
+	emit(c, &ev);
+}
+
+/* The size a record of this type has at least, 0 for an unknown type. */
+static size_t record_min_size(__u32 type)
+{
+	switch (type) {
+	case TW_REC_EXEC:
+		return sizeof(struct tw_exec_rec);
+	case TW_REC_EXIT:
+		return sizeof(struct tw_exit_rec);
+	case TW_REC_EXEC_FAIL:
+		return sizeof(struct tw_exec_fail_rec);
+	case TW_REC_SAMPLE:
+		return sizeof(struct tw_sample_rec);
+	default:
+		return 0;
+	}
+}
+
+int consumer__handle(struct consumer *c, const void *data, size_t size)
+{
+	__u32 type = 0;
+	size_t min;
+
+	if (size >= sizeof(type))
+		memcpy(&type, data, sizeof(type));
+	min = record_min_size(type);
+	if (!min || size < min || (type == TW_REC_EXEC && !exec_rec_valid(data, size))) {
+		registry__agent(c->cfg.registry)->events_malformed++;
+		return 0;
+	}
+	if (type == TW_REC_EXEC)
+		handle_exec(c, data);
+	else if (type == TW_REC_EXIT)
+		handle_exit(c, data);
+	else if (type == TW_REC_EXEC_FAIL)
+		handle_exec_fail(c, data);
+	else
+		handle_sample(c, data);
+	return 0;
+}
+
+size_t consumer__reconcile(struct consumer *c,
+			   bool (*alive)(uint32_t tgid, uint64_t start_ns, void *ctx), void *ctx)
+{
+	uint32_t *doomed;
+	size_t n = 0, dropped = 0;
+
+	/*
+	 * Decide first, remove after: removal shifts entries, which could bring one already
+	 * looked at under the scan again. An execution the kernel no longer knows may have
+	 * its exit record on the way: only a second miss in a row drops it.
+	 */
+	doomed = malloc((c->used ? c->used : 1) * sizeof(*doomed));
+	if (!doomed)
+		return 0;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct inflight *e = &c->slots[i];
+
+		if (!e->tgid)
+			continue;
+		if (alive(e->tgid, e->start_ns, ctx)) {
+			e->suspect = false;
+		} else if (!e->suspect) {
+			e->suspect = true;
+		} else if (n < c->used) {
+			doomed[n++] = e->tgid;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct inflight *e = inflight_find(c, doomed[k]);
+
+		if (e) {
+			drop_running(c, e);
+			dropped++;
+		}
+	}
+	free(doomed);
+	return dropped;
+}
+
+void consumer__begin_samples(struct consumer *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		memset(&c->slots[i].live, 0, sizeof(c->slots[i].live));
+}
+
+static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec)
+{
+	struct inflight *e = inflight_find(c, rec->exec_tgid);
+	struct live *l;
+
+	if (!e || e->start_ns != rec->start_ns)
+		return; /* ended meanwhile: its exit record settles it */
+	l = &e->live;
+	l->seen = true;
+	l->raw.cpu_ns += rec->raw.cpu_ns;
+	l->raw.utime_ns += rec->raw.utime_ns;
+	l->raw.stime_ns += rec->raw.stime_ns;
+	l->raw.read_bytes += rec->raw.read_bytes;
+	l->raw.write_bytes += rec->raw.write_bytes;
+	l->raw.runq_ns += rec->raw.runq_ns;
+	l->raw.blkio_ns += rec->raw.blkio_ns;
+	l->rss_bytes += rec->rss_bytes;
+	l->net_bytes[DIR_TX] += rec->net_tx_bytes;
+	l->net_bytes[DIR_RX] += rec->net_rx_bytes;
+	if (rec->is_exec_leader)
+		l->usage = rec->usage;
+}
+
+void consumer__end_samples(struct consumer *c)
+{
+	struct registry *r = c->cfg.registry;
+
+	registry__clear_memory(r);
+	if (c->series)
+		registry__clear_memory(c->series);
+	for (size_t i = 0; i < c->cap; i++) {
+		struct inflight *e = &c->slots[i];
+		struct tool_stats *s;
+		struct usage_totals now;
+		uint64_t user, sys;
+
+		if (!e->tgid || !e->live.seen)
+			continue;
+		s = registry__stats(r, e->tool_id);
+		if (!s)
+			continue;
+		totals_from_usage(&now, &e->live.usage);
+		cpu__split(e->live.raw.cpu_ns, e->live.raw.utime_ns, e->live.raw.stime_ns, &user,
+			   &sys);
+		now.cpu_ns[MODE_USER] += user;
+		now.cpu_ns[MODE_SYSTEM] += sys;
+		now.disk_bytes[DIR_READ] += e->live.raw.read_bytes;
+		now.disk_bytes[DIR_WRITE] += e->live.raw.write_bytes;
+		now.wait_ns[WAIT_RUNQUEUE] += e->live.raw.runq_ns;
+		now.wait_ns[WAIT_BLKIO] += e->live.raw.blkio_ns;
+		now.net_bytes[DIR_TX] += e->live.net_bytes[DIR_TX];
+		now.net_bytes[DIR_RX] += e->live.net_bytes[DIR_RX];
+		if (c->series) {
+			struct tool_stats *ss = registry__stats(c->series, e->series_id);
+			struct usage_totals series_done = e->credited;
+
+			if (ss) {
+				credit(ss, &now, &series_done);
+				ss->memory_bytes += e->live.rss_bytes;
+			}
+		}
+		credit(s, &now, &e->credited);
+		s->memory_bytes += e->live.rss_bytes;
+	}
+}
