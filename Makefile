@@ -29,10 +29,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lprotobuf-c -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
 # so a pure module that starts calling into them fails to link its tests.
-UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
+UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lprotobuf-c -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
@@ -50,7 +50,16 @@ LIB_SRCS    := $(wildcard user/*/*.c exporter/*.c)
 ifneq ($(words $(notdir $(LIB_SRCS))),$(words $(sort $(notdir $(LIB_SRCS)))))
 $(error two sources in user/ or exporter/ share a file name; ar would keep only one)
 endif
-LIB_OBJS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+# Protobuf schemas (exporter/*.proto): protoc-c generates $(OUTPUT)/<dir>/<name>.pb-c.[ch]
+# at build time; their objects go into the archive, and the sources that include a
+# generated header wait for it.
+PROTOS      := $(wildcard exporter/*.proto)
+PB_SRCS     := $(patsubst %.proto,$(OUTPUT)/%.pb-c.c,$(PROTOS))
+PB_HDRS     := $(patsubst %.proto,$(OUTPUT)/%.pb-c.h,$(PROTOS))
+PB_OBJS     := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(PB_SRCS))
+PB_USERS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,\
+               $(shell grep -l '\.pb-c\.h"' $(LIB_SRCS) 2>/dev/null))
+LIB_OBJS    := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS)) $(PB_OBJS)
 MAIN_OBJ    := $(OUTPUT)/obj/user/main.o
 # Only the objects that include the agent's skeleton wait for it (and rebuild with it).
 SKEL_OBJS   := $(patsubst %.c,$(OUTPUT)/obj/%.o,\
@@ -109,13 +118,14 @@ help:
 # deps: building and running the agent (what `make run` installs).
 RUN_PKGS   := clang-16 libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config \
               make gcc libc6-dev libyaml-dev libgnutls28-dev libcrypt-dev libpcre2-dev \
-              libcurl4-gnutls-dev libjansson-dev
+              libcurl4-gnutls-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 # deps-test: unit, integration, deploy and fuzz tests (the integration suite builds and runs
-# the image, scrapes with Prometheus and compares with process-exporter and execsnoop), and
+# the image, scrapes with Prometheus and compares with process-exporter and execsnoop; protoc
+# and python3-protobuf decode the protobuf exposition independently of the encoder), and
 # npm for the deploy schema check (Debian's nodejs and npm where no npm is installed).
 TEST_PKGS  := $(RUN_PKGS) libcmocka-dev python3 python3-yaml curl openssl clang clang-format \
               libclang-rt-14-dev prometheus prometheus-process-exporter libbpf-tools stress-ng \
-              docker.io debootstrap
+              docker.io debootstrap protobuf-compiler python3-protobuf
 # deps-bench: the benchmark's peers and load
 BENCH_PKGS := $(RUN_PKGS) python3 prometheus prometheus-process-exporter libbpf-tools bpftrace \
               stress-ng
@@ -168,6 +178,15 @@ $(OUTPUT)/obj/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SKEL_OBJS): $(SKEL)
+
+# protoc-c writes both files of a schema at once (a grouped pattern rule)
+$(OUTPUT)/%.pb-c.c $(OUTPUT)/%.pb-c.h: %.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(OUTPUT)
+	$(Q)protoc-c --c_out=$(OUTPUT) $<
+
+$(PB_USERS): $(PB_HDRS)
+.SECONDARY: $(PB_SRCS) $(PB_HDRS)
 
 # toolwatch_build_info's labels (only exposition.o sees them)
 REVISION    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)

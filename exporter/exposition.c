@@ -133,9 +133,30 @@ static const char *le_string(const struct hist_layout *layout, unsigned int i, s
 	return cache[slot].text[i];
 }
 
-/* One histogram series; label is NULL or a name whose (escaped) value is value. */
+/* Whether a coarse layout keeps bound i: decades of seconds, powers of 16 of bytes. */
+static bool coarse_bound(const struct hist_layout *layout, unsigned int i)
+{
+	uint64_t b = layout->bounds[i];
+
+	if (layout->unit_scale == 1e9) {
+		while (b >= 10 && b % 10 == 0)
+			b /= 10;
+		return b == 1;
+	}
+	return b && !(b & (b - 1)) && __builtin_ctzll(b) % 4 == 0;
+}
+
+static bool bound_kept(const struct hist_layout *layout, unsigned int i, enum classic_buckets c)
+{
+	return c == CLASSIC_BUCKETS_FULL || (c == CLASSIC_BUCKETS_COARSE && coarse_bound(layout, i));
+}
+
+/*
+ * One histogram series with the classic buckets of layout that c keeps (+Inf always);
+ * label is NULL or a name whose (escaped) value is value.
+ */
 static void histogram(struct strbuf *out, const char *name, const char *label, const char *value,
-		      const struct hist *h, const struct hist_layout *layout)
+		      const struct hist *h, const struct hist_layout *layout, enum classic_buckets c)
 {
 	unsigned int decimals = layout_decimals(layout);
 	struct strbuf prefix = {};
@@ -149,9 +170,12 @@ static void histogram(struct strbuf *out, const char *name, const char *label, c
 	}
 	for (unsigned int i = 0; i <= layout->nr_bounds; i++) {
 		size_t len;
-		const char *le = le_string(layout, i, &len);
+		const char *le;
 
 		cumulative += h->counts[i];
+		if (i < layout->nr_bounds && !bound_kept(layout, i, c))
+			continue;
+		le = le_string(layout, i, &len);
 		strbuf__append(out, prefix.buf, prefix.len);
 		strbuf__append(out, le, len);
 		strbuf__append(out, "\"} ", 3);
@@ -168,6 +192,62 @@ static void histogram(struct strbuf *out, const char *name, const char *label, c
 	strbuf__puts(out, "} ");
 	strbuf__put_u64(out, h->count);
 	strbuf__putc(out, '\n');
+}
+
+/* Series of one tool histogram: the buckets c keeps, +Inf, _sum and _count. */
+static unsigned int histogram_series(const struct hist_layout *layout, enum classic_buckets c)
+{
+	unsigned int n = 3;
+
+	for (unsigned int i = 0; i < layout->nr_bounds; i++)
+		n += bound_kept(layout, i, c);
+	return n;
+}
+
+/*
+ * Text series of one tool in the families c leaves on: st NULL counts the most a tool can
+ * have (every failure type, every optional probe, both wait reasons), else what st shows.
+ */
+static unsigned int tool_series(const struct metrics_config *c, const struct snapshot *s,
+				const struct tool_stats *st)
+{
+	bool net = !s || s->probe_enabled[PROBE_NET], tcp = !s || s->probe_enabled[PROBE_TCP];
+	unsigned int n = 1; /* tool_executions_total */
+	unsigned int off = c->disabled;
+
+#define ON(f) (!(off & (1u << (f))))
+	if (ON(TOOL_FAMILY_DURATION))
+		n += histogram_series(&hist_duration_layout, c->classic);
+	n += ON(TOOL_FAMILY_SUCCESS);
+	if (ON(TOOL_FAMILY_FAILURE)) {
+		for (int t = 0; t < ERROR_TYPE_MAX; t++)
+			n += !st || !c->skip_zero_failures || st->failures[t];
+	}
+	n += ON(TOOL_FAMILY_RUNNING);
+	if (ON(TOOL_FAMILY_PEAK_MEMORY))
+		n += histogram_series(&hist_memory_layout, c->classic);
+	n += ON(TOOL_FAMILY_MEMORY_USAGE);
+	n += 2 * ON(TOOL_FAMILY_CPU) + 2 * ON(TOOL_FAMILY_DISK);
+	n += net ? 2 * ON(TOOL_FAMILY_NETWORK) : 0;
+	n += tcp ? ON(TOOL_FAMILY_TCP_CONNECTIONS) + ON(TOOL_FAMILY_TCP_RETRANSMITS) : 0;
+	if (ON(TOOL_FAMILY_WAIT))
+		n += !s || s->host.delayacct ? WAIT_REASONS : 1;
+#undef ON
+	return n;
+}
+
+unsigned int exposition__series_per_tool(const struct metrics_config *c)
+{
+	return tool_series(c, NULL, NULL);
+}
+
+uint64_t exposition__tool_series(const struct snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nr_tools; i++)
+		n += tool_series(&s->metrics, s, &s->tools[i].stats);
+	return n;
 }
 
 /* A per-tool counter whose value is a pair of tool_stats fields, split by one label. */
@@ -209,55 +289,76 @@ static void tool_family(struct strbuf *out, const struct snapshot *s, const char
 static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v);
 static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v);
 
+static bool family_on(const struct snapshot *s, enum tool_family f)
+{
+	return !(s->metrics.disabled & (1u << f));
+}
+
 static void render_tools(const struct snapshot *s, const char *const *esc, struct strbuf *out)
 {
-	family(out, "tool_execution_duration_seconds", "histogram",
-	       "Wall-clock time from exec to exit of fully observed executions.");
-	for (size_t i = 0; i < s->nr_tools; i++)
-		histogram(out, "tool_execution_duration_seconds", "tool", esc[i],
-			  &s->tools[i].stats.duration, &hist_duration_layout);
+	const struct metrics_config *c = &s->metrics;
+
+	if (family_on(s, TOOL_FAMILY_DURATION)) {
+		family(out, "tool_execution_duration_seconds", "histogram",
+		       "Wall-clock time from exec to exit of fully observed executions.");
+		for (size_t i = 0; i < s->nr_tools; i++)
+			histogram(out, "tool_execution_duration_seconds", "tool", esc[i],
+				  &s->tools[i].stats.duration, &hist_duration_layout, c->classic);
+	}
 	tool_family(out, s, esc, "tool_executions_total", "counter", "Executions that ended.",
 		    offsetof(struct tool_stats, executions));
-	tool_family(out, s, esc, "tool_execution_success_total", "counter",
-		    "Executions that exited with status 0.",
-		    offsetof(struct tool_stats, successes));
-	family(out, "tool_execution_failure_total", "counter",
-	       "Executions that failed, by how they failed.");
-	for (size_t i = 0; i < s->nr_tools; i++) {
-		for (int t = 0; t < ERROR_TYPE_MAX; t++) {
-			tool_label(out, "tool_execution_failure_total", esc[i]);
-			strbuf__appendf(out, ",error_type=\"%s\"} %" PRIu64 "\n",
-					error_type__name(t), s->tools[i].stats.failures[t]);
+	if (family_on(s, TOOL_FAMILY_SUCCESS))
+		tool_family(out, s, esc, "tool_execution_success_total", "counter",
+			    "Executions that exited with status 0.",
+			    offsetof(struct tool_stats, successes));
+	if (family_on(s, TOOL_FAMILY_FAILURE)) {
+		family(out, "tool_execution_failure_total", "counter",
+		       "Executions that failed, by how they failed.");
+		for (size_t i = 0; i < s->nr_tools; i++) {
+			for (int t = 0; t < ERROR_TYPE_MAX; t++) {
+				if (c->skip_zero_failures && !s->tools[i].stats.failures[t])
+					continue;
+				tool_label(out, "tool_execution_failure_total", esc[i]);
+				strbuf__appendf(out, ",error_type=\"%s\"} %" PRIu64 "\n",
+						error_type__name(t), s->tools[i].stats.failures[t]);
+			}
 		}
 	}
-	tool_family(out, s, esc, "tool_running", "gauge", "Executions running now.",
-		    offsetof(struct tool_stats, running));
+	if (family_on(s, TOOL_FAMILY_RUNNING))
+		tool_family(out, s, esc, "tool_running", "gauge", "Executions running now.",
+			    offsetof(struct tool_stats, running));
 
-	family(out, "tool_peak_memory_bytes", "histogram",
-	       "Peak resident set size of each ended execution.");
-	for (size_t i = 0; i < s->nr_tools; i++)
-		histogram(out, "tool_peak_memory_bytes", "tool", esc[i],
-			  &s->tools[i].stats.peak_memory, &hist_memory_layout);
-	tool_family(out, s, esc, "tool_memory_usage_bytes", "gauge",
-		    "Resident set size of the running executions, summed.",
-		    offsetof(struct tool_stats, memory_bytes));
-	tool_pair(out, s, esc, "tool_cpu_seconds_total",
-		  "CPU time of executions and their children.", "mode", "user", "system",
-		  offsetof(struct tool_stats, cpu_ns), 1e9);
-	tool_pair(out, s, esc, "tool_disk_bytes_total", "Bytes read from and written to storage.",
-		  "direction", "read", "write", offsetof(struct tool_stats, disk_bytes), 1);
-	if (s->probe_enabled[PROBE_NET])
+	if (family_on(s, TOOL_FAMILY_PEAK_MEMORY)) {
+		family(out, "tool_peak_memory_bytes", "histogram",
+		       "Peak resident set size of each ended execution.");
+		for (size_t i = 0; i < s->nr_tools; i++)
+			histogram(out, "tool_peak_memory_bytes", "tool", esc[i],
+				  &s->tools[i].stats.peak_memory, &hist_memory_layout, c->classic);
+	}
+	if (family_on(s, TOOL_FAMILY_MEMORY_USAGE))
+		tool_family(out, s, esc, "tool_memory_usage_bytes", "gauge",
+			    "Resident set size of the running executions, summed.",
+			    offsetof(struct tool_stats, memory_bytes));
+	if (family_on(s, TOOL_FAMILY_CPU))
+		tool_pair(out, s, esc, "tool_cpu_seconds_total",
+			  "CPU time of executions and their children.", "mode", "user", "system",
+			  offsetof(struct tool_stats, cpu_ns), 1e9);
+	if (family_on(s, TOOL_FAMILY_DISK))
+		tool_pair(out, s, esc, "tool_disk_bytes_total",
+			  "Bytes read from and written to storage.", "direction", "read", "write",
+			  offsetof(struct tool_stats, disk_bytes), 1);
+	if (s->probe_enabled[PROBE_NET] && family_on(s, TOOL_FAMILY_NETWORK))
 		tool_pair(out, s, esc, "tool_network_bytes_total",
 			  "Socket payload bytes sent and received (IPv4/IPv6).", "direction", "tx",
 			  "rx", offsetof(struct tool_stats, net_bytes), 1);
-	if (s->probe_enabled[PROBE_TCP]) {
+	if (s->probe_enabled[PROBE_TCP] && family_on(s, TOOL_FAMILY_TCP_CONNECTIONS))
 		tool_family(out, s, esc, "tool_tcp_connections_total", "counter",
 			    "TCP connections opened with connect().",
 			    offsetof(struct tool_stats, tcp_connects));
+	if (s->probe_enabled[PROBE_TCP] && family_on(s, TOOL_FAMILY_TCP_RETRANSMITS))
 		tool_family(out, s, esc, "tool_tcp_retransmits_total", "counter",
 			    "TCP retransmits on connections the tool opened.",
 			    offsetof(struct tool_stats, tcp_retransmits));
-	}
 }
 
 /*
@@ -269,10 +370,13 @@ static void render_waits(const struct snapshot *s, const char *const *esc, struc
 	static const char *const reasons[WAIT_REASONS] = {"runqueue", "blkio"};
 	int nr = s->host.delayacct ? WAIT_REASONS : 1;
 
-	family(out, "tool_wait_seconds_total", "counter",
-	       "Time executions and their children waited for a CPU (runqueue) or for block "
-	       "I/O (blkio, only while delay accounting is on).");
-	for (size_t i = 0; i < s->nr_tools; i++) {
+	if (!family_on(s, TOOL_FAMILY_WAIT))
+		nr = 0;
+	else
+		family(out, "tool_wait_seconds_total", "counter",
+		       "Time executions and their children waited for a CPU (runqueue) or for "
+		       "block I/O (blkio, only while delay accounting is on).");
+	for (size_t i = 0; nr && i < s->nr_tools; i++) {
 		for (int k = 0; k < nr; k++) {
 			tool_label(out, "tool_wait_seconds_total", esc[i]);
 			strbuf__appendf(out, ",reason=\"%s\"} ", reasons[k]);
@@ -292,14 +396,15 @@ static void render_host(const struct snapshot *s, struct strbuf *out)
 		family(out, "toolwatch_runqueue_latency_seconds", "histogram",
 		       "Time runnable tasks waited for a CPU (log2 resolution).");
 		histogram(out, "toolwatch_runqueue_latency_seconds", NULL, NULL, &s->host.runqueue,
-			  &hist_latency_layout);
+			  &hist_latency_layout, CLASSIC_BUCKETS_FULL);
 	}
 	if (s->probe_enabled[PROBE_BLOCKIO]) {
 		family(out, "toolwatch_block_io_latency_seconds", "histogram",
 		       "Block device request latency, issue to completion (log2 resolution).");
 		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++)
 			histogram(out, "toolwatch_block_io_latency_seconds", "op",
-				  block_op__name(op), &s->host.block[op], &hist_latency_layout);
+				  block_op__name(op), &s->host.block[op], &hist_latency_layout,
+				  CLASSIC_BUCKETS_FULL);
 	}
 	if (s->probe_enabled[PROBE_TCP])
 		counter1(out, "toolwatch_tcp_retransmits_total", "TCP retransmits on the host.",
@@ -398,13 +503,23 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 		 "Exits whose exec record was lost; the tool was named from the task comm.",
 		 a->exits_unmatched);
 	counter1(out, "toolwatch_tools_overflow_total",
-		 "Executions counted under tool=\"other\" because --tools.max was reached.",
+		 "Executions counted under tool=\"other\" because --tools.max (or, without "
+		 "--metrics.labels, --metrics.max-series) was reached.",
 		 a->tools_overflow);
 	counter1(out, "toolwatch_tools_evicted_total",
 		 "Tool names dropped from the table after --tools.idle-timeout without use.",
 		 a->tools_evicted);
 	gauge1(out, "toolwatch_tools_tracked", "Distinct tool names tracked, \"other\" included.",
 	       s->identity_labels ? s->nr_tool_names : s->nr_tools);
+	gauge1(out, "toolwatch_series_tracked",
+	       "Series of the tool_* families on /metrics (text format), the unit of "
+	       "--metrics.max-series; tool_anomaly* are not counted.",
+	       exposition__tool_series(s));
+	if (s->metrics.max_series)
+		gauge1(out, "toolwatch_series_limit",
+		       "--metrics.max-series: tool_* series at most; the tools and (tool, identity) "
+		       "pairs past it are counted as tool=\"other\".",
+		       s->metrics.max_series);
 	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
 	       a->inflight);
 	partial = a->partial_evicted;
@@ -592,8 +707,6 @@ static void render_identity(const struct snapshot *s, struct strbuf *out)
 	gauge1(out, "toolwatch_identity_cgroup2",
 	       "Whether a cgroup v2 hierarchy resolves cgroup ids to containers (0: labels empty).",
 	       st->cgroup2);
-	gauge1(out, "toolwatch_series_tracked",
-	       "Labelled (tool, identity) series tracked, \"other\" included.", s->nr_tools);
 	counter1(
 	    out, "toolwatch_series_overflow_total",
 	    "Executions counted under tool=\"other\" because --metrics.max-series was reached.",

@@ -11,8 +11,22 @@
 
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Appends every metric family of the snapshot to out, HELP and TYPE first. */
+/*
+ * Appends every metric family of the snapshot to out, HELP and TYPE first, as
+ * s->metrics (--metrics.*) says: families left out, classic bucket layout, zero failures.
+ */
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out);
+
+/*
+ * Series of the tool_* families one tool (or one (tool, identity) pair) can have on
+ * /metrics in the text format under c: every failure type and optional probe counted. The
+ * text format has the most (a protobuf scrape has one series per native histogram), so
+ * this is what --metrics.max-series divides by.
+ */
+unsigned int exposition__series_per_tool(const struct metrics_config *c);
+
+/* Series of the tool_* families s shows in the text format (toolwatch_series_tracked). */
+uint64_t exposition__tool_series(const struct snapshot *s);
 
 /* The exporter's own state, read outside the snapshot (by the HTTP server). */
 struct exporter_stats {

@@ -427,7 +427,11 @@ static void test_series_exposition_labels(void **state)
 	assert_non_null(strstr(out.buf,
 			       "tool_cpu_seconds_total{tool=\"curl\",pod_uid=\"uid-a\","
 			       "namespace=\"prod\",pod=\"web-1\",mode=\"user\"} 0.000001\n"));
-	assert_non_null(strstr(out.buf, "toolwatch_series_tracked 4\n"));
+	/*
+	 * 4 pairs of 64 text series each: 26 + 24 of the histograms, 5 failure types, 9 more
+	 * (no net or tcp probe, runqueue wait only)
+	 */
+	assert_non_null(strstr(out.buf, "toolwatch_series_tracked 256\n"));
 	/* no container_id asked for: none shown */
 	assert_null(strstr(out.buf, "container_id="));
 	strbuf__free(&out);
@@ -438,20 +442,20 @@ static void test_series_metrics_labels_flag(void **state)
 {
 	struct agent_options o;
 	char err[256];
-	char *ok[] = {"--metrics.labels=namespace,pod,container", "--metrics.max-series=50",
+	char *ok[] = {"--metrics.labels=namespace,pod,container", "--metrics.max-series=500",
 		      "--metrics.identity-idle-timeout=30s"};
 	char *bad[] = {"--metrics.labels=pod,node"};
 
 	(void)state;
 	agent_options__init(&o);
 	assert_int_equal(o.metrics_labels, 0);
-	assert_int_equal(o.metrics_max_series, 10000);
+	assert_int_equal(o.metrics_max_series, 20000);
 	assert_int_equal(o.metrics_identity_idle_timeout_ns, 600ULL * 1000000000ULL);
 	assert_int_equal(agent_options__parse(&o, 3, ok, err, sizeof(err)), OPTIONS_OK);
 	assert_int_equal(o.metrics_labels, (1u << IDENTITY_LABEL_NAMESPACE) |
 					       (1u << IDENTITY_LABEL_POD) |
 					       (1u << IDENTITY_LABEL_CONTAINER));
-	assert_int_equal(o.metrics_max_series, 50);
+	assert_int_equal(o.metrics_max_series, 500);
 	assert_int_equal(o.metrics_identity_idle_timeout_ns, 30ULL * 1000000000ULL);
 	agent_options__init(&o);
 	assert_int_equal(agent_options__parse(&o, 1, bad, err, sizeof(err)), OPTIONS_ERROR);

@@ -23,6 +23,7 @@
 #include "naming/rules.h"
 #include "events/runtime.h"
 #include "events/snapshot.h"
+#include "exposition.h"
 #include "anomaly/state.h"
 #include "naming/tools.h"
 #include "anomaly/windows.h"
@@ -36,6 +37,8 @@
 
 struct agent {
 	const struct agent_options *opts;
+	struct metrics_config metrics; /* --metrics.*, copied into every snapshot */
+	uint32_t series_cap;	       /* tools or pairs --metrics.max-series admits */
 	struct runtime *rt;
 	struct registry *registry; /* the runtime's */
 	struct consumer *consumer; /* the runtime's */
@@ -154,6 +157,7 @@ static void publish(struct agent *a, uint64_t gen)
 	if (windows__snapshot(a->detector, s))
 		pr_warn("snapshot without anomalies: out of memory");
 	s->prog_stats_enabled = a->prog_stats;
+	s->metrics = a->metrics;
 	if (a->kube)
 		kube__stats(a->kube, &s->kube);
 	if (s->prog_stats_enabled)
@@ -554,7 +558,7 @@ static int identity_start(struct agent *a)
 
 	if (!o->metrics_labels)
 		return 0;
-	a->series = registry__new(o->metrics_max_series);
+	a->series = registry__new(a->series_cap);
 	if (!a->series) {
 		pr_err("cannot allocate the series table: %s", strerror(errno));
 		return -ENOMEM;
@@ -590,7 +594,9 @@ static int tracing_start(struct agent *a)
 		    .wakeup_bytes = o->ringbuf_bytes / 16,
 		    .timer_stats = a->prog_stats,
 		},
-	    .tools_max = o->tools_max,
+	    /* without labels the tools are the series --metrics.max-series counts */
+	    .tools_max = o->metrics_labels || o->tools_max < a->series_cap ? o->tools_max
+									  : a->series_cap,
 	    .after_turn = after_turn,
 	    .on_hangup = on_hangup,
 	    .ctx = a,
@@ -705,6 +711,10 @@ int agent__run(const struct agent_options *o)
 	 */
 	if (o->metrics_labels)
 		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	a.series_cap = agent_options__series_cap(o, &a.metrics);
+	pr_info("--metrics.max-series=%u: %u series per %s, %u of them tracked besides \"other\"",
+		o->metrics_max_series, exposition__series_per_tool(&a.metrics),
+		o->metrics_labels ? "(tool, identity) pair" : "tool", a.series_cap);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {

@@ -7,6 +7,7 @@
 #include "identity/identity.h"
 #include "agent/options.h"
 #include "lib/parse.h"
+#include "exposition.h"
 
 const char agent_usage[] =
     "usage: toolwatch [agent] [flags]\n"
@@ -36,8 +37,19 @@ const char agent_usage[] =
     "  --metrics.labels=LIST      identity labels on every tool_* series (comma\n"
     "                             separated): container_id, pod_uid, namespace,\n"
     "                             pod, container (default none)\n"
-    "  --metrics.max-series=N     (tool, identity) series with --metrics.labels;\n"
-    "                             the rest count as tool=\"other\" (default 10000)\n"
+    "  --metrics.max-series=N     tool_* series on /metrics at most, counted as\n"
+    "                             the text format shows them; tools (or (tool,\n"
+    "                             identity) pairs) past it count as tool=\"other\"\n"
+    "                             (default 20000)\n"
+    "  --metrics.native-histograms=BOOL  protobuf scrapes get native histograms\n"
+    "                             (default true)\n"
+    "  --metrics.classic-buckets=LAYOUT  classic buckets of the tool_* histograms:\n"
+    "                             full, coarse (decades, powers of 16) or none\n"
+    "                             (+Inf only) (default full)\n"
+    "  --metrics.disable=LIST     tool_* families to leave out (comma separated),\n"
+    "                             e.g. tool_peak_memory_bytes,tool_running\n"
+    "  --metrics.skip-zero-failures  no failure series for error types a tool\n"
+    "                             has not had\n"
     "  --metrics.identity-idle-timeout=D  labelled series unused this long leave\n"
     "                             /metrics once their pod is gone; 0 never\n"
     "                             (default 10m)\n"
@@ -118,7 +130,8 @@ void agent_options__init(struct agent_options *o)
 	o->read_header_timeout_ns = 5ULL * 1000000000ULL;
 	o->idle_timeout_ns = 30ULL * 1000000000ULL;
 	kube_options__init(&o->kube);
-	o->metrics_max_series = 10000;
+	o->metrics_max_series = 20000;
+	o->metrics_native_histograms = true;
 	o->metrics_identity_idle_timeout_ns = 600ULL * 1000000000ULL;
 }
 
@@ -237,6 +250,35 @@ static int set_kube_api_url(void *opts, const char *v, char *why, size_t n)
 	return kube_options__set_api_url(&((struct agent_options *)opts)->kube, v, why, n);
 }
 
+static int set_classic_buckets(void *opts, const char *v, char *why, size_t n)
+{
+	struct agent_options *o = opts;
+
+	for (int c = 0; c < CLASSIC_BUCKETS_MAX; c++) {
+		if (!strcmp(v, classic_buckets_names[c])) {
+			o->metrics_classic = c;
+			return 0;
+		}
+	}
+	snprintf(why, n, "want full, coarse or none");
+	return -EINVAL;
+}
+
+uint32_t agent_options__series_cap(const struct agent_options *o, struct metrics_config *c)
+{
+	uint32_t per;
+
+	memset(c, 0, sizeof(*c));
+	c->disabled = o->metrics_disable;
+	c->skip_zero_failures = o->metrics_skip_zero_failures;
+	c->native_off = !o->metrics_native_histograms;
+	c->classic = o->metrics_classic;
+	c->max_series = o->metrics_max_series;
+	per = exposition__series_per_tool(c);
+	/* one slot goes to "other" */
+	return o->metrics_max_series / per > 2 ? o->metrics_max_series / per - 1 : 1;
+}
+
 #define AT(member) FLAG_FIELD(struct agent_options, member)
 
 static const struct flag agent_flags[] = {
@@ -287,7 +329,12 @@ static const struct flag agent_flags[] = {
     {"kubernetes.max-body-size", .kind = FLAG_SIZE, AT(kube.max_body_bytes), .min = 4096,
      .max = 1ULL << 30},
     {"metrics.labels", .kind = FLAG_LIST, AT(metrics_labels), .names = identity_label_names},
-    {"metrics.max-series", .kind = FLAG_U32, AT(metrics_max_series), .min = 1, .max = 1000000},
+    {"metrics.max-series", .kind = FLAG_U32, AT(metrics_max_series), .min = 100,
+     .max = 100000000},
+    {"metrics.native-histograms", .kind = FLAG_BOOL, AT(metrics_native_histograms)},
+    {"metrics.classic-buckets", .kind = FLAG_CUSTOM, .set = set_classic_buckets},
+    {"metrics.disable", .kind = FLAG_LIST, AT(metrics_disable), .names = tool_family_names},
+    {"metrics.skip-zero-failures", .kind = FLAG_BOOL, AT(metrics_skip_zero_failures)},
     {"metrics.identity-idle-timeout", .kind = FLAG_DURATION, AT(metrics_identity_idle_timeout_ns)},
 };
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "anomaly/anomaly.h"
+#include "events/snapshot.h"
 #include "lib/flags.h"
 #include "identity/kube.h"
 #include "kernel/probes.h"
@@ -51,9 +52,20 @@ struct agent_options {
 	bool tools_normalize;
 	struct kube_options kube;    /* --kubernetes.* */
 	unsigned int metrics_labels; /* bit (1 << enum identity_label) per label */
-	uint32_t metrics_max_series; /* (tool, identity) series with --metrics.labels */
+	uint32_t metrics_max_series; /* tool_* series (text format), tools or pairs alike */
+	unsigned int metrics_disable;	     /* bit (1 << enum tool_family) per family off */
+	bool metrics_native_histograms;	     /* protobuf scrapes get native buckets */
+	enum classic_buckets metrics_classic; /* --metrics.classic-buckets */
+	bool metrics_skip_zero_failures;
 	uint64_t metrics_identity_idle_timeout_ns; /* idle series leave /metrics; 0 never */
 };
+
+/*
+ * The tool_* series --metrics.* lets one tool or (tool, identity) pair have, and from the
+ * budget --metrics.max-series how many tools (or pairs) are tracked before "other": at
+ * least 1. Fills c with what snapshots carry.
+ */
+uint32_t agent_options__series_cap(const struct agent_options *o, struct metrics_config *c);
 
 /* Fills o with the documented defaults. */
 void agent_options__init(struct agent_options *o);

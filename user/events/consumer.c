@@ -412,14 +412,17 @@ static void account_end(struct tool_stats *s, const struct tw_exit_rec *rec,
 		uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
 
 		hist__add(&s->duration, &hist_duration_layout, d);
+		native_hist__add(&s->duration_native, (double)d / 1e9);
 		s->observed_executions++;
 		s->observed_duration_ns += d;
 		s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
 		s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
 		s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
 	}
-	if (rec->usage.peak_rss_bytes)
+	if (rec->usage.peak_rss_bytes) {
 		hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
+		native_hist__add(&s->peak_memory_native, (double)rec->usage.peak_rss_bytes);
+	}
 	credit(s, final, done);
 	s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
 }

@@ -9,6 +9,25 @@ static const char *const error_type_names[ERROR_TYPE_MAX] = {
     [ERROR_OOM_KILL] = "oom_kill",
 };
 
+const char *const tool_family_names[TOOL_FAMILY_MAX + 1] = {
+    [TOOL_FAMILY_DURATION] = "tool_execution_duration_seconds",
+    [TOOL_FAMILY_SUCCESS] = "tool_execution_success_total",
+    [TOOL_FAMILY_FAILURE] = "tool_execution_failure_total",
+    [TOOL_FAMILY_RUNNING] = "tool_running",
+    [TOOL_FAMILY_PEAK_MEMORY] = "tool_peak_memory_bytes",
+    [TOOL_FAMILY_MEMORY_USAGE] = "tool_memory_usage_bytes",
+    [TOOL_FAMILY_CPU] = "tool_cpu_seconds_total",
+    [TOOL_FAMILY_DISK] = "tool_disk_bytes_total",
+    [TOOL_FAMILY_NETWORK] = "tool_network_bytes_total",
+    [TOOL_FAMILY_TCP_CONNECTIONS] = "tool_tcp_connections_total",
+    [TOOL_FAMILY_TCP_RETRANSMITS] = "tool_tcp_retransmits_total",
+    [TOOL_FAMILY_WAIT] = "tool_wait_seconds_total",
+    [TOOL_FAMILY_MAX] = NULL,
+};
+
+const char *const classic_buckets_names[CLASSIC_BUCKETS_MAX + 1] = {"full", "coarse", "none",
+								     NULL};
+
 static const char *const block_op_names[HOST_BLOCK_OPS] = {"read", "write", "flush", "discard",
 							   "other"};
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lib/hist.h"
+#include "lib/nativehist.h"
 #include "kernel/probes.h"
 
 enum error_type {
@@ -35,6 +36,9 @@ enum { WAIT_RUNQUEUE, WAIT_BLKIO, WAIT_REASONS };
 struct tool_stats {
 	struct hist duration;	 /* hist_duration_layout, fully observed executions */
 	struct hist peak_memory; /* hist_memory_layout */
+	/* the same observations in native buckets: seconds, bytes (protobuf exposition) */
+	struct native_hist duration_native;
+	struct native_hist peak_memory_native;
 	uint64_t executions;	 /* ended executions, partial ones included */
 	uint64_t successes;
 	uint64_t failures[ERROR_TYPE_MAX];
@@ -175,6 +179,49 @@ struct kube_stats {
 	double last_duration_secs; /* of the last request, good or bad */
 };
 
+/*
+ * The per-tool families (--metrics.disable names them). tool_executions_total is not one:
+ * it is always exported, the denominator of every ratio.
+ */
+enum tool_family {
+	TOOL_FAMILY_DURATION,	  /* tool_execution_duration_seconds */
+	TOOL_FAMILY_SUCCESS,	  /* tool_execution_success_total */
+	TOOL_FAMILY_FAILURE,	  /* tool_execution_failure_total */
+	TOOL_FAMILY_RUNNING,	  /* tool_running */
+	TOOL_FAMILY_PEAK_MEMORY,  /* tool_peak_memory_bytes */
+	TOOL_FAMILY_MEMORY_USAGE, /* tool_memory_usage_bytes */
+	TOOL_FAMILY_CPU,	  /* tool_cpu_seconds_total */
+	TOOL_FAMILY_DISK,	  /* tool_disk_bytes_total */
+	TOOL_FAMILY_NETWORK,	  /* tool_network_bytes_total */
+	TOOL_FAMILY_TCP_CONNECTIONS, /* tool_tcp_connections_total */
+	TOOL_FAMILY_TCP_RETRANSMITS, /* tool_tcp_retransmits_total */
+	TOOL_FAMILY_WAIT,	     /* tool_wait_seconds_total */
+	TOOL_FAMILY_MAX,
+};
+
+/* Family names by enum tool_family, NULL-terminated (a FLAG_LIST's names). */
+extern const char *const tool_family_names[TOOL_FAMILY_MAX + 1];
+
+/* Classic bucket layouts of the tool_* histograms (--metrics.classic-buckets). */
+enum classic_buckets {
+	CLASSIC_BUCKETS_FULL,	/* hist_duration_layout, hist_memory_layout: every bound */
+	CLASSIC_BUCKETS_COARSE, /* decades of seconds, powers of 16 of bytes */
+	CLASSIC_BUCKETS_NONE,	/* +Inf only: _bucket{le="+Inf"}, _sum, _count */
+	CLASSIC_BUCKETS_MAX,
+};
+
+/* Layout names by enum classic_buckets: "full", "coarse", "none". */
+extern const char *const classic_buckets_names[CLASSIC_BUCKETS_MAX + 1];
+
+/* What /metrics shows of the tool families (--metrics.*); zeroed: everything, as ever. */
+struct metrics_config {
+	unsigned int disabled;	      /* bit (1 << enum tool_family) per family left out */
+	bool skip_zero_failures;      /* failure series only for (tool, error_type) seen */
+	bool native_off;	      /* protobuf histograms without native buckets */
+	enum classic_buckets classic; /* of tool_execution_duration_seconds, tool_peak_memory */
+	uint64_t max_series;	      /* --metrics.max-series: toolwatch_series_limit; 0 none */
+};
+
 #define SNAPSHOT_MAX_PROGS 32
 #define SNAPSHOT_MAX_LOST  16
 
@@ -198,6 +245,7 @@ struct snapshot {
 	size_t nr_anomalies;
 	bool anomaly_enabled;
 	struct kube_stats kube; /* kube.enabled false: no toolwatch_kubernetes_* */
+	struct metrics_config metrics;
 	/*
 	 * --metrics.labels: when identity_labels (bit 1 << enum identity_label per label) is
 	 * not 0, tools[] are the (tool, identity) series and each name is a series key
