@@ -148,7 +148,8 @@ static bool coarse_bound(const struct hist_layout *layout, unsigned int i)
 
 static bool bound_kept(const struct hist_layout *layout, unsigned int i, enum classic_buckets c)
 {
-	return c == CLASSIC_BUCKETS_FULL || (c == CLASSIC_BUCKETS_COARSE && coarse_bound(layout, i));
+	return c == CLASSIC_BUCKETS_FULL ||
+	       (c == CLASSIC_BUCKETS_COARSE && coarse_bound(layout, i));
 }
 
 /*
@@ -156,7 +157,8 @@ static bool bound_kept(const struct hist_layout *layout, unsigned int i, enum cl
  * label is NULL or a name whose (escaped) value is value.
  */
 static void histogram(struct strbuf *out, const char *name, const char *label, const char *value,
-		      const struct hist *h, const struct hist_layout *layout, enum classic_buckets c)
+		      const struct hist *h, const struct hist_layout *layout,
+		      enum classic_buckets c)
 {
 	unsigned int decimals = layout_decimals(layout);
 	struct strbuf prefix = {};
@@ -516,10 +518,11 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	       "--metrics.max-series; tool_anomaly* are not counted.",
 	       exposition__tool_series(s));
 	if (s->metrics.max_series)
-		gauge1(out, "toolwatch_series_limit",
-		       "--metrics.max-series: tool_* series at most; the tools and (tool, identity) "
-		       "pairs past it are counted as tool=\"other\".",
-		       s->metrics.max_series);
+		gauge1(
+		    out, "toolwatch_series_limit",
+		    "--metrics.max-series: tool_* series at most; the tools and (tool, identity) "
+		    "pairs past it are counted as tool=\"other\".",
+		    s->metrics.max_series);
 	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
 	       a->inflight);
 	partial = a->partial_evicted;

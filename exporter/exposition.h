@@ -10,6 +10,9 @@
 #include "lib/strbuf.h"
 
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define EXPOSITION_PROTOBUF_CONTENT_TYPE                                                           \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "               \
+	"encoding=delimited"
 
 /*
  * Appends every metric family of the snapshot to out, HELP and TYPE first, as
@@ -55,5 +58,24 @@ void exposition__escape_label(struct strbuf *out, const char *value);
 
 /* Appends v / 10^decimals as an exact decimal number, without trailing zeros. */
 void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals);
+
+/*
+ * Appends the families exposition__render() and (e not NULL) exposition__render_exporter()
+ * show, as length-delimited io.prometheus.client.MetricFamily messages (the protobuf
+ * exposition): the same names, help, labels and values, and native buckets in the tool_*
+ * histograms unless s->metrics.native_off. Classic buckets as s->metrics.classic says; +Inf
+ * is implied by the count. out->oom on allocation failure.
+ */
+void exposition__render_protobuf(const struct snapshot *s, const char *version,
+				 const struct exporter_stats *e, struct strbuf *out);
+
+/*
+ * Converts len bytes of text exposition (as exposition__render() writes it: HELP before
+ * TYPE, a histogram's series one after the other) into delimited MetricFamily messages;
+ * the i-th series of tool_execution_duration_seconds and tool_peak_memory_bytes gets the
+ * native buckets of s->tools[i] (s NULL: none). Lines it does not understand are skipped.
+ */
+void exposition__text_to_protobuf(const char *text, size_t len, const struct snapshot *s,
+				  struct strbuf *out);
 
 #endif /* TOOLWATCH_EXPOSITION_H */

@@ -595,8 +595,8 @@ static int tracing_start(struct agent *a)
 		    .timer_stats = a->prog_stats,
 		},
 	    /* without labels the tools are the series --metrics.max-series counts */
-	    .tools_max = o->metrics_labels || o->tools_max < a->series_cap ? o->tools_max
-									  : a->series_cap,
+	    .tools_max =
+		o->metrics_labels || o->tools_max < a->series_cap ? o->tools_max : a->series_cap,
 	    .after_turn = after_turn,
 	    .on_hangup = on_hangup,
 	    .ctx = a,

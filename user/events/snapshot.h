@@ -39,7 +39,7 @@ struct tool_stats {
 	/* the same observations in native buckets: seconds, bytes (protobuf exposition) */
 	struct native_hist duration_native;
 	struct native_hist peak_memory_native;
-	uint64_t executions;	 /* ended executions, partial ones included */
+	uint64_t executions; /* ended executions, partial ones included */
 	uint64_t successes;
 	uint64_t failures[ERROR_TYPE_MAX];
 	uint64_t partial;	/* ended executions that started before the agent */
@@ -184,15 +184,15 @@ struct kube_stats {
  * it is always exported, the denominator of every ratio.
  */
 enum tool_family {
-	TOOL_FAMILY_DURATION,	  /* tool_execution_duration_seconds */
-	TOOL_FAMILY_SUCCESS,	  /* tool_execution_success_total */
-	TOOL_FAMILY_FAILURE,	  /* tool_execution_failure_total */
-	TOOL_FAMILY_RUNNING,	  /* tool_running */
-	TOOL_FAMILY_PEAK_MEMORY,  /* tool_peak_memory_bytes */
-	TOOL_FAMILY_MEMORY_USAGE, /* tool_memory_usage_bytes */
-	TOOL_FAMILY_CPU,	  /* tool_cpu_seconds_total */
-	TOOL_FAMILY_DISK,	  /* tool_disk_bytes_total */
-	TOOL_FAMILY_NETWORK,	  /* tool_network_bytes_total */
+	TOOL_FAMILY_DURATION,	     /* tool_execution_duration_seconds */
+	TOOL_FAMILY_SUCCESS,	     /* tool_execution_success_total */
+	TOOL_FAMILY_FAILURE,	     /* tool_execution_failure_total */
+	TOOL_FAMILY_RUNNING,	     /* tool_running */
+	TOOL_FAMILY_PEAK_MEMORY,     /* tool_peak_memory_bytes */
+	TOOL_FAMILY_MEMORY_USAGE,    /* tool_memory_usage_bytes */
+	TOOL_FAMILY_CPU,	     /* tool_cpu_seconds_total */
+	TOOL_FAMILY_DISK,	     /* tool_disk_bytes_total */
+	TOOL_FAMILY_NETWORK,	     /* tool_network_bytes_total */
 	TOOL_FAMILY_TCP_CONNECTIONS, /* tool_tcp_connections_total */
 	TOOL_FAMILY_TCP_RETRANSMITS, /* tool_tcp_retransmits_total */
 	TOOL_FAMILY_WAIT,	     /* tool_wait_seconds_total */

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-/* Schema 3: bucket bounds grow by 2^(1/8), at most ~4.4% off from any value inside. */
+/* Schema 3: bounds grow by 2^(1/8); a bucket's middle is at most 4.53% off any value in it. */
 #define NATIVE_HIST_SCHEMA     3
 #define NATIVE_HIST_SCHEMA_MIN (-4)
 /* The window: at schema 3, 64 buckets span a factor 256 (schema 2: 65536). */
