@@ -23,105 +23,18 @@
 
 #include "exposition.h"
 #include "http.h"
+#include "http_internal.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "webconfig.h"
 
 #define POOL_THREADS	   4   /* per address: /healthz is never queued behind a scrape */
 #define REAPER_INTERVAL_MS 100 /* how often the header deadline is checked */
-#define AUTH_CACHE_SIZE	   16  /* verified credentials kept, so bcrypt runs once each */
-#define WATCHED_FILES	   4   /* the config, cert, key and client CA */
 #define REALM		   "toolwatch"
-#define PCERTS_MAX	   8   /* certificates in the served chain */
-#define CLIENT_BUCKETS	   256 /* hash buckets of the per-client connection counts */
-
-/* One web config as served: the parsed file and the PEM it names, read into memory. */
-struct served {
-	struct webconfig cfg;
-	char *cert, *key, *ca; /* NULL without TLS / client CA */
-	char priorities[512];
-	/* the certificate chain and key as the handshake callback hands them to GnuTLS */
-	gnutls_pcert_st pcerts[PCERTS_MAX];
-	unsigned int nr_pcerts;
-	gnutls_privkey_t pkey;
-	struct served *retired_next; /* retired configs, freed once no handshake can use them */
-	uint64_t retired_ns;
-};
-
-/*
- * Open connections from one client address. The per-client limit is kept here rather
- * than by libmicrohttpd, whose refusal is a silent close nobody could count.
- */
-struct client {
-	struct client *next;
-	unsigned char addr[16];
-	unsigned int addr_len; /* 4 (IPv4) or 16 (IPv6) */
-	unsigned int bucket;
-	unsigned int open;
-};
-
-/* A connection being tracked for the request-header deadline and the per-client limit. */
-struct tracked {
-	struct tracked *next, *prev;
-	int fd;
-	uint64_t since_ns;     /* accepted, or its last response sent */
-	bool in_request;       /* headers complete: the deadline no longer applies */
-	bool refused;	       /* over the per-client limit: shut at accept, never answered */
-	struct client *client; /* counted against this address; NULL: not counted */
-};
-
-struct auth_entry {
-	unsigned char digest[32]; /* SHA-256 of user, password and hash */
-	bool used;
-};
-
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	bool present;
-};
-
-struct http_server {
-	struct http_config cfg;
-	int fds[HTTP_LISTEN_MAX];
-	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
-	char web_config_file[4096];
-	struct served *served; /* read by the request threads under lock */
-	struct served *retired;
-	pthread_rwlock_t served_lock;
-	struct file_id files[WATCHED_FILES];
-	/* header deadline */
-	pthread_mutex_t track_lock;
-	struct tracked *tracked;
-	struct client *clients[CLIENT_BUCKETS]; /* under track_lock too */
-	pthread_t reaper;
-	bool reaper_running;
-	int reaper_stop[2];
-	/* credentials verified once */
-	pthread_mutex_t auth_lock;
-	struct auth_entry auth[AUTH_CACHE_SIZE];
-	unsigned int auth_next;
-	/* counters for the exporter's own families */
-	uint64_t header_timeouts;
-	uint64_t client_limit_refusals;
-	uint64_t reloads, reload_failures;
-	uint64_t auth_failures;
-	double start_time;
-};
 
 static const char landing_page_head[] =
     "<!DOCTYPE html>\n<html><head><title>toolwatch</title></head><body>\n"
     "<h1>toolwatch</h1>\n<p>eBPF monitor of tool executions.</p>\n<ul>\n";
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- web config: reading and swapping ---- */
 
