@@ -23,6 +23,7 @@
 
 #include "exposition.h"
 #include "http.h"
+#include "http_auth.h"
 #include "http_internal.h"
 #include "http_tls.h"
 #include "lib/file.h"
@@ -214,58 +215,6 @@ static void *reaper(void *arg)
 	}
 }
 
-/* ---- basic auth ---- */
-
-static bool same_string(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return !diff;
-}
-
-/* bcrypt costs ~50 ms: a pair verified once is remembered by its digest, never in clear */
-static bool credentials_ok(struct http_server *srv, const char *hash, const char *user,
-			   const char *pass)
-{
-	unsigned char digest[32];
-	struct crypt_data *cd;
-	gnutls_hash_hd_t h;
-	const char *r;
-	bool ok;
-
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		return false;
-	gnutls_hash(h, user, strlen(user) + 1);
-	gnutls_hash(h, pass, strlen(pass) + 1);
-	gnutls_hash(h, hash, strlen(hash) + 1);
-	gnutls_hash_deinit(h, digest);
-	pthread_mutex_lock(&srv->auth_lock);
-	for (unsigned int i = 0; i < AUTH_CACHE_SIZE; i++) {
-		if (srv->auth[i].used && !memcmp(srv->auth[i].digest, digest, sizeof(digest))) {
-			pthread_mutex_unlock(&srv->auth_lock);
-			return true;
-		}
-	}
-	pthread_mutex_unlock(&srv->auth_lock);
-	cd = calloc(1, sizeof(*cd));
-	if (!cd)
-		return false;
-	r = crypt_r(pass, hash, cd);
-	ok = r && r[0] != '*' && same_string(r, hash);
-	free(cd);
-	if (!ok)
-		return false;
-	pthread_mutex_lock(&srv->auth_lock);
-	memcpy(srv->auth[srv->auth_next].digest, digest, sizeof(digest));
-	srv->auth[srv->auth_next].used = true;
-	srv->auth_next = (srv->auth_next + 1) % AUTH_CACHE_SIZE;
-	pthread_mutex_unlock(&srv->auth_lock);
-	return true;
-}
-
 /* ---- responses ---- */
 
 static void add_headers(struct MHD_Response *resp, const struct served *sv)
@@ -407,7 +356,7 @@ static enum MHD_Result handle_locked(struct http_server *srv, struct MHD_Connect
 		char *pass = NULL;
 		char *user = MHD_basic_auth_get_username_password(conn, &pass);
 		const char *hash = user ? webconfig__user_hash(&sv->cfg, user) : NULL;
-		bool ok = hash && pass && credentials_ok(srv, hash, user, pass);
+		bool ok = hash && pass && auth__credentials_ok(srv, hash, user, pass);
 
 		if (user)
 			MHD_free(user);
@@ -706,9 +655,7 @@ int http__reload(struct http_server *srv, bool force)
 		if (old[i])
 			MHD_stop_daemon(old[i]);
 	retire(srv, prev);
-	pthread_mutex_lock(&srv->auth_lock);
-	memset(srv->auth, 0, sizeof(srv->auth));
-	pthread_mutex_unlock(&srv->auth_lock);
+	auth__forget(srv);
 	__atomic_add_fetch(&srv->reloads, 1, __ATOMIC_RELAXED);
 	pr_info("web config '%s' loaded: %s, %u users", srv->web_config_file,
 		next->cfg.tls ? "TLS" : "plain HTTP", next->cfg.nr_users);
