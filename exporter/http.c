@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
-#include <crypt.h>
-#include <dirent.h>
+/*
+ * The HTTP endpoint's handler and lifecycle: request routing and responses, binding the
+ * listen addresses, serving them with libmicrohttpd, reloading the web config and stopping.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,8 +20,8 @@
 #include "http_auth.h"
 #include "http_internal.h"
 #include "http_limits.h"
+#include "http_process.h"
 #include "http_tls.h"
-#include "lib/file.h"
 #include "lib/log.h"
 #include "webconfig.h"
 
@@ -71,45 +65,6 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 	return queue(conn, status, resp, sv);
 }
 
-/* process_* from /proc/self, like the Go client's process collector */
-static void read_process(struct http_server *srv, struct exporter_stats *e)
-{
-	unsigned long long utime = 0, stime = 0, vsize = 0, rss = 0;
-	long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	struct rlimit rl;
-	struct dirent *d;
-	char buf[1024], *p;
-	FILE *f;
-	DIR *dir;
-
-	e->process = true;
-	e->start_time_seconds = srv->start_time;
-	f = fopen("/proc/self/stat", "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 2,
-			   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-			   "%*d %*d %*u %llu %llu",
-			   &utime, &stime, &vsize, &rss) == 4) {
-			e->cpu_seconds =
-			    (double)(utime + stime) / (double)(ticks > 0 ? ticks : 100);
-			e->virtual_memory_bytes = vsize;
-			e->resident_memory_bytes = rss * (unsigned long long)page;
-		}
-		fclose(f);
-	}
-	dir = opendir("/proc/self/fd");
-	if (dir) {
-		while ((d = readdir(dir)))
-			if (d->d_name[0] != '.')
-				e->open_fds++;
-		closedir(dir);
-		e->open_fds--; /* the directory's own descriptor */
-	}
-	if (!getrlimit(RLIMIT_NOFILE, &rl))
-		e->max_fds = rl.rlim_cur;
-}
-
 static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Connection *conn,
 				       const struct served *sv)
 {
@@ -126,7 +81,7 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	exposition__render(s, srv->cfg.version, &out);
 	snapshot__put(s);
 	if (srv->cfg.exporter_metrics)
-		read_process(srv, &e);
+		process__read(srv, &e);
 	e.http = true;
 	e.header_timeouts = __atomic_load_n(&srv->header_timeouts, __ATOMIC_RELAXED);
 	e.client_limit_refusals = __atomic_load_n(&srv->client_limit_refusals, __ATOMIC_RELAXED);
