@@ -803,6 +803,14 @@ void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *
 		counter1(out, "toolwatch_http_auth_failures_total",
 			 "Requests refused for missing or wrong basic auth credentials.",
 			 e->auth_failures);
+		family(out, "toolwatch_http_metrics_responses_total", "counter",
+		       "Answers to the metrics path, by exposition format (protobuf: the scraper "
+		       "asked for it in its Accept header).");
+		for (int f = 0; f < EXPOSITION_FORMAT_MAX; f++)
+			strbuf__appendf(
+			    out,
+			    "toolwatch_http_metrics_responses_total{format=\"%s\"} %" PRIu64 "\n",
+			    exposition_format__name(f), e->responses[f]);
 		counter1(out, "toolwatch_web_config_reloads_total",
 			 "Times the web config file was read anew and applied.",
 			 e->web_config_reloads);

@@ -8,6 +8,7 @@
 
 #include "events/snapshot.h"
 #include "lib/strbuf.h"
+#include "negotiate.h"
 
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define EXPOSITION_PROTOBUF_CONTENT_TYPE                                                           \
@@ -44,6 +45,7 @@ struct exporter_stats {
 	uint64_t client_limit_refusals;
 	uint64_t auth_failures;
 	uint64_t web_config_reloads, web_config_reload_failures;
+	uint64_t responses[EXPOSITION_FORMAT_MAX]; /* /metrics answers by format */
 };
 
 /* Appends the process_* and toolwatch_http_* families of e. */

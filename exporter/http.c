@@ -72,14 +72,16 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	struct strbuf out = {}, gz = {};
 	struct MHD_Response *resp;
 	struct snapshot *s;
+	enum exposition_format fmt;
 	bool gzip;
 
+	fmt = exposition__negotiate(
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
 	s = hub__acquire(srv->cfg.hub, srv->cfg.snapshot_wait_ms);
 	if (!s)
 		return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
 				    "no snapshot yet\n", sv);
-	exposition__render(s, srv->cfg.version, &out);
-	snapshot__put(s);
+	__atomic_add_fetch(&srv->responses[fmt], 1, __ATOMIC_RELAXED);
 	if (srv->cfg.exporter_metrics)
 		process__read(srv, &e);
 	e.http = true;
@@ -88,7 +90,15 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	e.web_config_reloads = __atomic_load_n(&srv->reloads, __ATOMIC_RELAXED);
 	e.web_config_reload_failures = __atomic_load_n(&srv->reload_failures, __ATOMIC_RELAXED);
 	e.auth_failures = __atomic_load_n(&srv->auth_failures, __ATOMIC_RELAXED);
-	exposition__render_exporter(&e, &out);
+	for (int f = 0; f < EXPOSITION_FORMAT_MAX; f++)
+		e.responses[f] = __atomic_load_n(&srv->responses[f], __ATOMIC_RELAXED);
+	if (fmt == EXPOSITION_FORMAT_PROTOBUF) {
+		exposition__render_protobuf(s, srv->cfg.version, &e, &out);
+	} else {
+		exposition__render(s, srv->cfg.version, &out);
+		exposition__render_exporter(&e, &out);
+	}
+	snapshot__put(s);
 	gzip = http_accepts_gzip(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	if (!out.oom && gzip && !http_gzip(out.buf, out.len, &gz)) {
@@ -107,8 +117,10 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 		strbuf__free(&out);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, EXPOSITION_CONTENT_TYPE);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				fmt == EXPOSITION_FORMAT_PROTOBUF ? EXPOSITION_PROTOBUF_CONTENT_TYPE
+								  : EXPOSITION_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
 	if (gzip)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	return queue(conn, MHD_HTTP_OK, resp, sv);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "negotiate.h"
 #include "webconfig.h"
 
 #define AUTH_CACHE_SIZE 16  /* verified credentials kept, so bcrypt runs once each */
@@ -95,6 +96,7 @@ struct http_server {
 	uint64_t client_limit_refusals;
 	uint64_t reloads, reload_failures;
 	uint64_t auth_failures;
+	uint64_t responses[EXPOSITION_FORMAT_MAX]; /* /metrics answers by format */
 	double start_time;
 };
 

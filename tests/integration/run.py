@@ -30,10 +30,11 @@ import test_http  # noqa: E402
 import test_kube  # noqa: E402
 import test_identity  # noqa: E402
 import test_kube_labels  # noqa: E402
+import test_native  # noqa: E402
 
 MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
            test_signals, test_hardening, test_web, test_wait, test_container, test_naming,
-           test_http, test_kube, test_identity, test_kube_labels]
+           test_http, test_kube, test_identity, test_kube_labels, test_native]
 
 
 # Under --raw-tp (TOOLWATCH_FORCE_RAW_TP=1 for every agent: the fallback taken where
@@ -97,7 +98,9 @@ def main():
     # afresh: a high --tools.max keeps late tests' names out of "other" (the cap itself is
     # tested with agents of their own)
     # exec_failed is opt-in: the suite's agent counts failed execs too
-    ctx.agent = Agent(ctx.binary, ["--tools.max=100000", "--probe.enable=exec_failed"]).start()
+    # (and --metrics.max-series, which caps tools by the series they export, likewise)
+    ctx.agent = Agent(ctx.binary, ["--tools.max=100000", "--metrics.max-series=100000000",
+                                   "--probe.enable=exec_failed"]).start()
     try:
         ok = runner.run(ctx, args.k)
     finally:
