@@ -310,6 +310,8 @@ deploy-check: $(DEPLOY_NPM)
 	$(Q)node tests/deploy/selftest.mjs
 	$(Q)promtool check rules deploy/prometheus/alerts.yml
 	$(Q)promtool test rules deploy/prometheus/alerts_test.yml
+	$(Q)promtool check rules deploy/prometheus/recording.yml
+	$(Q)promtool test rules deploy/prometheus/recording_test.yml
 	$(Q)python3 tests/deploy/check_deploy.py
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/obj/*/*/*.d $(OUTPUT)/tests/*.d)

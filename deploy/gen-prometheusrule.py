@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Writes the PrometheusRule object for the Prometheus Operator from
-deploy/prometheus/alerts.yml, line for line (the rules are indented under spec:).
+deploy/prometheus/alerts.yml, line for line (the rules are indented under spec:), followed
+by the groups of deploy/prometheus/recording.yml.
 usage: gen-prometheusrule.py [--check]   (--check: exit 1 when the file differs)"""
 
 import os
@@ -9,10 +10,12 @@ import sys
 
 DEPLOY = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(DEPLOY, "prometheus", "alerts.yml")
+RECORDING = os.path.join(DEPLOY, "prometheus", "recording.yml")
 TARGET = os.path.join(DEPLOY, "kubernetes", "prometheusrule.yaml")
 HEADER = """\
 # SPDX-License-Identifier: GPL-2.0
-# Generated from deploy/prometheus/alerts.yml by `make prometheusrule`: do not edit.
+# Generated from deploy/prometheus/alerts.yml and recording.yml by `make prometheusrule`:
+# do not edit.
 # Prometheus picks it up when its ruleSelector matches these labels (README, Deployment).
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -30,6 +33,10 @@ def render():
         lines = f.read().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("groups:"))
     body = ["  " + line if line.strip() else "" for line in lines[start:]]
+    with open(RECORDING) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("groups:"))
+    body += ["  " + line if line.strip() else "" for line in lines[start + 1:]]
     return HEADER + "\n".join(body) + "\n"
 
 
