@@ -620,6 +620,9 @@ static int tracing_start(struct agent *a)
 	if (err && err != -EOPNOTSUPP)
 		pr_warn("cannot list running processes: %s", strerror(-err));
 	pr_info("tracking %zu processes already running", consumer__inflight(a->consumer));
+	pr_info("--metrics.max-series=%u: %u series per %s, %u of them tracked besides \"other\"",
+		o->metrics_max_series, exposition__series_per_tool(&a->metrics),
+		o->metrics_labels ? "(tool, identity) pair" : "tool", a->series_cap);
 	return 0;
 }
 
@@ -712,9 +715,6 @@ int agent__run(const struct agent_options *o)
 	if (o->metrics_labels)
 		mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	a.series_cap = agent_options__series_cap(o, &a.metrics);
-	pr_info("--metrics.max-series=%u: %u series per %s, %u of them tracked besides \"other\"",
-		o->metrics_max_series, exposition__series_per_tool(&a.metrics),
-		o->metrics_labels ? "(tool, identity) pair" : "tool", a.series_cap);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
 	if (err) {
