@@ -1104,6 +1104,126 @@ class Bench:
                     except OSError:
                         time.sleep(0.05)
 
+    def native(self):
+        """A busy node at the default series budget: 100 pod cgroups x 10 tools, the
+        DaemonSet's labels. Series (agent and Prometheus head), bytes per scrape and scrape
+        times for text, gzip and protobuf, and the agent's RSS high-water."""
+        c, made = self.cfg, []
+        pods, tools = (20, 10) if self.args.quick else (100, 10)
+        with open("/proc/self/mountinfo") as f:
+            root = next((ln.split()[4] for ln in f if " - cgroup2 " in ln), None)
+        if not root:
+            raise Unavailable("no cgroup2 mount")
+        if not shutil.which("prometheus"):
+            raise Unavailable("no prometheus")
+        d = os.path.join(self.tmp, "native")
+        os.makedirs(d)
+        names = []
+        for t in range(tools):
+            names.append(os.path.join(d, "native_tool_%02d" % t))
+            shutil.copy(self.helper("static_sleep"), names[-1])
+        pb_accept = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                     "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+        out = self.res.setdefault("native", {"pods": pods, "tools_per_pod": tools})
+        for mode, args in (("default", []), ("classic_none", ["--metrics.classic-buckets=none"])):
+            # without the API the cgroup path gives container_id and pod_uid (names stay empty)
+            m = AgentMode(self.bin, ["--metrics.labels=container_id,pod_uid,namespace,pod,"
+                                     "container"] + args,
+                          workdir=self.tmp, scrape_interval=0).start()
+            proms = []
+
+            def run_in(i, tool):
+                rel = "kubepods/burstable/podnative-%d-%d/%064x" % (os.getpid(), i, i)
+                path = root
+                for part in rel.split("/"):
+                    path = os.path.join(path, part)
+                    if not os.path.isdir(path):
+                        os.mkdir(path)
+                        made.append(path)
+                procs = os.path.join(path, "cgroup.procs")
+
+                def enter():
+                    with open(procs, "w") as f:
+                        f.write(str(os.getpid()))
+                return subprocess.Popen([tool, "20"], preexec_fn=enter)
+
+            try:
+                for i in range(pods):
+                    for p_ in [run_in(i, t) for t in names]:
+                        p_.wait()
+                time.sleep(1.5)
+                r = out[mode] = {}
+                _, text = fetch(m.port)
+                r["text_series"] = series_count(text)
+                r["series_tracked"] = sample(text, "toolwatch_series_tracked")
+                r["series_limit"] = sample(text, "toolwatch_series_limit")
+                r["series_overflow"] = sample(text, "toolwatch_series_overflow_total")
+                r["pairs"] = len([ln for ln in text.split(b"\n")
+                                  if ln.startswith(b"tool_executions_total{")])
+                for fmt, headers in (("text", {}), ("gzip", {"Accept-Encoding": "gzip"}),
+                                     ("protobuf", {"Accept": pb_accept}),
+                                     ("protobuf_gzip", {"Accept": pb_accept,
+                                                        "Accept-Encoding": "gzip"})):
+                    times, size = [], 0
+                    for _ in range(c["scrape_idle"]):
+                        dt, body = fetch(m.port, headers=headers)
+                        times.append(dt * 1000)
+                        size = len(body)
+                        time.sleep(0.01)
+                    times.sort()
+                    r[fmt] = {"bytes": size, "p50_ms": pct(times, 0.5),
+                              "p99_ms": pct(times, 0.99)}
+                # what Prometheus stores: head series of a native-histogram server (protobuf)
+                # and of a plain one (text), each scraping only this agent
+                for native in (True, False):
+                    ptmp = tempfile.mkdtemp(prefix="twbenchprom.", dir=self.tmp)
+                    port = free_port()
+                    with open(os.path.join(ptmp, "p.yml"), "w") as f:
+                        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                                "  - job_name: a\n    static_configs:\n"
+                                "      - targets: ['127.0.0.1:%d']\n" % m.port)
+                    argv = ["prometheus", "--config.file=" + os.path.join(ptmp, "p.yml"),
+                            "--storage.tsdb.path=" + os.path.join(ptmp, "data"),
+                            "--web.listen-address=127.0.0.1:%d" % port]
+                    if native:
+                        argv.append("--enable-feature=native-histograms")
+                    proms.append((native, port, subprocess.Popen(
+                        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+                time.sleep(8)
+                for native, port, proc in proms:
+                    _, body = fetch(port)
+                    r["prometheus_head_series_" + ("native" if native else "text")] = \
+                        sample(body, "prometheus_tsdb_head_series")
+                r["rss_bytes"] = rss_bytes(m.pid)
+                r["rss_hwm_bytes"] = rss_bytes(m.pid, "VmHWM")
+                self.note("native %s: %d pods x %d tools -> %d pairs, %d text series "
+                          "(tracked %d, limit %d, overflow %d); bytes text %d gzip %d "
+                          "protobuf %d protobuf+gzip %d; p99 ms text %.2f gzip %.2f protobuf "
+                          "%.2f protobuf+gzip %.2f; Prometheus head series: native %d, text "
+                          "%d; RSS %.1f MiB, high-water %.1f MiB" % (
+                              mode, pods, tools, r["pairs"], r["text_series"],
+                              r["series_tracked"], r["series_limit"], r["series_overflow"],
+                              r["text"]["bytes"], r["gzip"]["bytes"], r["protobuf"]["bytes"],
+                              r["protobuf_gzip"]["bytes"], r["text"]["p99_ms"],
+                              r["gzip"]["p99_ms"], r["protobuf"]["p99_ms"],
+                              r["protobuf_gzip"]["p99_ms"],
+                              r["prometheus_head_series_native"],
+                              r["prometheus_head_series_text"], r["rss_bytes"] / 2**20,
+                              r["rss_hwm_bytes"] / 2**20))
+            finally:
+                for _, _, proc in proms:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+                m.stop()
+                for path in sorted(made, key=len, reverse=True):
+                    for _ in range(100):
+                        try:
+                            os.rmdir(path)
+                            break
+                        except OSError:
+                            time.sleep(0.05)
+                made.clear()
+
     def spawn_tools(self, d, prefix, first, n):
         if n <= 0:
             return
@@ -1561,7 +1681,7 @@ class Bench:
 
 
 SECTIONS = ["overhead", "capacity", "cost", "scrape", "bpf_cost", "peers", "rules",
-            "labels", "net"]
+            "labels", "native", "net"]
 
 
 def main():
