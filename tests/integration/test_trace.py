@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from lib import Agent, Skip
-from test_foundation import TOOLWATCH_PROGRAMS, bpf_programs
+from test_lifecycle import TOOLWATCH_PROGRAMS, bpf_programs
 
 READY = "tracing executions"
 MS = 1000000
