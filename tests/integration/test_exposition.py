@@ -22,7 +22,7 @@ COLLIDING = [b"\xff\xfe", b"\xfe\xff", b"\xff\xff", "\ufffd\ufffd".encode(),
 
 
 def visible(name):
-    """The label value the README promises for the bytes of name."""
+    """The label value docs/naming.md promises for the bytes of name."""
     out, i = [], 0
     while i < len(name):
         b = name[i]
