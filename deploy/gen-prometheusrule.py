@@ -16,7 +16,7 @@ HEADER = """\
 # SPDX-License-Identifier: GPL-2.0
 # Generated from deploy/prometheus/alerts.yml and recording.yml by `make prometheusrule`:
 # do not edit.
-# Prometheus picks it up when its ruleSelector matches these labels (README, Deployment).
+# Prometheus picks it up when its ruleSelector matches these labels (docs/deployment.md).
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
