@@ -131,16 +131,6 @@ static char *unescape(struct arena *a, const char *s, size_t len)
 	return out;
 }
 
-struct sb_buffer {
-	ProtobufCBuffer base;
-	struct strbuf *sb;
-};
-
-static void sb_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
-{
-	strbuf__append(((struct sb_buffer *)b)->sb, data, len);
-}
-
 static void put_varint(struct strbuf *out, uint64_t v)
 {
 	char b[10];
@@ -159,6 +149,7 @@ static void put_varint(struct strbuf *out, uint64_t v)
 /* One family being carried over, and where its native buckets come from. */
 struct family_state {
 	MetricFamily mf;
+	size_t name_len; /* of mf.name */
 	struct ptrs metrics;
 	const char *key; /* labels of the current histogram Metric (text, without le) */
 	size_t key_len;
@@ -170,17 +161,24 @@ struct family_state {
 /* Packs the family, if it has metrics, as one length-delimited message. */
 static void flush(struct family_state *f, struct arena *a, struct strbuf *out)
 {
-	struct sb_buffer buf = {.base = {.append = sb_append}, .sb = out};
-
 	if (f->cur && f->cur->histogram) {
 		f->cur->histogram->n_bucket = f->buckets.n;
 		f->cur->histogram->bucket = (Bucket **)f->buckets.v;
 	}
 	if (f->mf.name && f->metrics.n && !a->oom) {
+		size_t size;
+
 		f->mf.n_metric = f->metrics.n;
 		f->mf.metric = (Metric **)f->metrics.v;
-		put_varint(out, protobuf_c_message_get_packed_size(&f->mf.base));
-		protobuf_c_message_pack_to_buffer(&f->mf.base, &buf.base);
+		size = protobuf_c_message_get_packed_size(&f->mf.base);
+		put_varint(out, size);
+		/* packed in place, no copy */
+		uint8_t *room = (uint8_t *)strbuf__reserve(out, size + 1);
+
+		if (room) {
+			out->len += protobuf_c_message_pack(&f->mf.base, room);
+			out->buf[out->len] = '\0';
+		}
 	}
 	memset(f, 0, sizeof(*f));
 	arena_reset(a);
@@ -285,10 +283,9 @@ static bool parse_labels(struct arena *a, const char *p, const char *end, Metric
 	return true;
 }
 
-static bool has_suffix(const char *name, size_t len, const char *base, const char *suffix)
+static bool has_suffix(const char *name, size_t len, const char *base, size_t bl,
+		       const char *suffix, size_t sl)
 {
-	size_t bl = strlen(base), sl = strlen(suffix);
-
 	return len == bl + sl && !memcmp(name, base, bl) && !memcmp(name + bl, suffix, sl);
 }
 
@@ -305,18 +302,31 @@ static const char *find_le(const char *p, const char *end, size_t *key_len)
 	return NULL;
 }
 
+/* A sample value: most are plain integers, read without strtod(). */
+static double number(const char *p)
+{
+	uint64_t n = 0;
+	const char *q = p;
+
+	while (*q >= '0' && *q <= '9' && q - p < 19)
+		n = n * 10 + (uint64_t)(*q++ - '0');
+	if (q > p && (*q == '\n' || *q == '\0' || *q == ' '))
+		return (double)n;
+	return strtod(p, NULL);
+}
+
 /* One sample line of family f: name, labels [lp, le), value. */
 static bool sample(struct family_state *f, struct arena *a, const struct snapshot *s,
 		   const char *name, size_t name_len, const char *lp, const char *le,
 		   const char *value)
 {
-	double v = strtod(value, NULL);
+	double v = number(value);
 	Metric *m;
 
 	if (f->mf.type == IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM) {
 		size_t key_len;
 		const char *le_value = find_le(lp, le, &key_len);
-		bool bucket = has_suffix(name, name_len, f->mf.name, "_bucket");
+		bool bucket = has_suffix(name, name_len, f->mf.name, f->name_len, "_bucket", 7);
 
 		if (!f->cur || key_len != f->key_len || memcmp(lp, f->key, key_len)) {
 			Histogram *h;
@@ -353,14 +363,14 @@ static bool sample(struct family_state *f, struct arena *a, const struct snapsho
 				return false;
 			io__prometheus__client__bucket__init(b);
 			b->has_cumulative_count = b->has_upper_bound = true;
-			b->upper_bound = strtod(le_value, NULL);
+			b->upper_bound = number(le_value);
 			b->cumulative_count = (uint64_t)v;
 			return ptrs_push(a, &f->buckets, b);
 		}
-		if (has_suffix(name, name_len, f->mf.name, "_sum")) {
+		if (has_suffix(name, name_len, f->mf.name, f->name_len, "_sum", 4)) {
 			m->histogram->has_sample_sum = true;
 			m->histogram->sample_sum = v;
-		} else if (has_suffix(name, name_len, f->mf.name, "_count")) {
+		} else if (has_suffix(name, name_len, f->mf.name, f->name_len, "_count", 6)) {
 			m->histogram->has_sample_count = true;
 			m->histogram->sample_count = (uint64_t)v;
 		}
@@ -447,18 +457,20 @@ void exposition__text_to_protobuf(const char *text, size_t len, const struct sna
 			flush(&f, &a, out);
 			io__prometheus__client__metric_family__init(&f.mf);
 			f.mf.name = unescape(&a, name, (size_t)((sp ? sp : eol) - name));
+			f.name_len = f.mf.name ? strlen(f.mf.name) : 0;
 			f.mf.help = sp ? unescape(&a, sp + 1, (size_t)(eol - sp - 1)) : NULL;
 			f.mf.has_type = true;
 			f.mf.type = IO__PROMETHEUS__CLIENT__METRIC_TYPE__UNTYPED;
 		} else if (eol - p > 7 && !memcmp(p, "# TYPE ", 7)) {
 			const char *name = p + 7, *sp = memchr(name, ' ', (size_t)(eol - name));
 
-			if (!f.mf.name || !sp || (size_t)(sp - name) != strlen(f.mf.name) ||
+			if (!f.mf.name || !sp || (size_t)(sp - name) != f.name_len ||
 			    memcmp(name, f.mf.name, (size_t)(sp - name))) {
 				/* a TYPE without its HELP starts a family of its own */
 				flush(&f, &a, out);
 				io__prometheus__client__metric_family__init(&f.mf);
 				f.mf.name = unescape(&a, name, (size_t)((sp ? sp : eol) - name));
+				f.name_len = f.mf.name ? strlen(f.mf.name) : 0;
 				f.mf.has_type = true;
 			}
 			f.mf.type = sp ? metric_type(sp + 1, (size_t)(eol - sp - 1))

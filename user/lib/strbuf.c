@@ -34,6 +34,11 @@ fail:
 	return false;
 }
 
+char *strbuf__reserve(struct strbuf *sb, size_t len)
+{
+	return strbuf__grow(sb, len) ? sb->buf + sb->len : NULL;
+}
+
 void strbuf__append(struct strbuf *sb, const void *data, size_t len)
 {
 	if (!strbuf__grow(sb, len))

@@ -15,6 +15,12 @@ struct strbuf {
 	bool oom;
 };
 
+/*
+ * Room for len more bytes after the content (len not changed: write there, then add what
+ * was written to sb->len; keep one byte for the NUL). NULL (and oom) on allocation failure.
+ */
+char *strbuf__reserve(struct strbuf *sb, size_t len);
+
 /* Appends len bytes of data. */
 void strbuf__append(struct strbuf *sb, const void *data, size_t len);
 /* Appends a NUL-terminated string. */
