@@ -103,6 +103,10 @@ static void test_consumer_exec_then_exit_counts_duration(void **state)
 	assert_int_equal(s->running, 0);
 	assert_int_equal(s->duration.count, 1);
 	assert_int_equal(s->duration.sum, 3000000);
+	/* the exact 3 ms in its native bucket too: (2^(-68/8), 2^(-67/8)] s */
+	assert_int_equal(native_hist__count(&s->duration_native), 1);
+	assert_int_equal(s->duration_native.nr, 1);
+	assert_int_equal(s->duration_native.first, native_hist__key(0.003, NATIVE_HIST_SCHEMA));
 	assert_int_equal(f->ends, 1);
 	assert_string_equal(f->last_filename, "/usr/bin/curl");
 	assert_int_equal(consumer__inflight(f->c), 0);
@@ -157,6 +161,7 @@ static void test_consumer_partial_execution_has_no_duration(void **state)
 	assert_int_equal(s->executions, 1);
 	assert_int_equal(s->partial, 1);
 	assert_int_equal(s->duration.count, 0);
+	assert_int_equal(native_hist__count(&s->duration_native), 0);
 }
 
 static void test_consumer_unmatched_exit_named_by_comm(void **state)
