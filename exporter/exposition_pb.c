@@ -302,25 +302,39 @@ static const char *find_le(const char *p, const char *end, size_t *key_len)
 	return NULL;
 }
 
-/* A sample value: most are plain integers, read without strtod(). */
-static double number(const char *p)
+/* A number in [p, end): most are plain integers, read without strtod(). */
+static double number(const char *p, const char *end)
 {
+	char buf[64];
 	uint64_t n = 0;
+	size_t len = 0;
 	const char *q = p;
 
-	while (*q >= '0' && *q <= '9' && q - p < 19)
+	while (q < end && *q >= '0' && *q <= '9' && q - p < 19)
 		n = n * 10 + (uint64_t)(*q++ - '0');
-	if (q > p && (*q == '\n' || *q == '\0' || *q == ' '))
+	if (q > p && (q == end || *q == '\n' || *q == ' ' || *q == '"'))
 		return (double)n;
-	return strtod(p, NULL);
+	while (p + len < end && len < sizeof(buf) - 1 && p[len] != '\n' && p[len] != '"')
+		len++;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return strtod(buf, NULL);
+}
+
+/* A count from a sample value: negative and NaN are 0, too large saturates. */
+static uint64_t count_of(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v < 0x1p64 ? (uint64_t)v : UINT64_MAX;
 }
 
 /* One sample line of family f: name, labels [lp, le), value. */
 static bool sample(struct family_state *f, struct arena *a, const struct snapshot *s,
 		   const char *name, size_t name_len, const char *lp, const char *le,
-		   const char *value)
+		   const char *value, const char *eol)
 {
-	double v = number(value);
+	double v = number(value, eol);
 	Metric *m;
 
 	if (f->mf.type == IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM) {
@@ -363,8 +377,8 @@ static bool sample(struct family_state *f, struct arena *a, const struct snapsho
 				return false;
 			io__prometheus__client__bucket__init(b);
 			b->has_cumulative_count = b->has_upper_bound = true;
-			b->upper_bound = number(le_value);
-			b->cumulative_count = (uint64_t)v;
+			b->upper_bound = number(le_value, le);
+			b->cumulative_count = count_of(v);
 			return ptrs_push(a, &f->buckets, b);
 		}
 		if (has_suffix(name, name_len, f->mf.name, f->name_len, "_sum", 4)) {
@@ -372,7 +386,7 @@ static bool sample(struct family_state *f, struct arena *a, const struct snapsho
 			m->histogram->sample_sum = v;
 		} else if (has_suffix(name, name_len, f->mf.name, f->name_len, "_count", 6)) {
 			m->histogram->has_sample_count = true;
-			m->histogram->sample_count = (uint64_t)v;
+			m->histogram->sample_count = count_of(v);
 		}
 		return true;
 	}
@@ -485,7 +499,7 @@ void exposition__text_to_protobuf(const char *text, size_t len, const struct sna
 				name_end++;
 			if (name_end < eol && *name_end == '{') {
 				/* the labels end at the last '}' of the line */
-				const char *close = eol;
+				const char *close = eol - 1;
 
 				while (close > name_end && *close != '}')
 					close--;
@@ -500,7 +514,7 @@ void exposition__text_to_protobuf(const char *text, size_t len, const struct sna
 				value++;
 			/* a line it cannot read is left out (allocation failures set a.oom) */
 			if (le >= lp && value < eol)
-				sample(&f, &a, s, p, (size_t)(name_end - p), lp, le, value);
+				sample(&f, &a, s, p, (size_t)(name_end - p), lp, le, value, eol);
 		}
 		p = nl ? nl + 1 : end;
 	}
