@@ -65,8 +65,8 @@ void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals);
  * Appends the families exposition__render() and (e not NULL) exposition__render_exporter()
  * show, as length-delimited io.prometheus.client.MetricFamily messages (the protobuf
  * exposition): the same names, help, labels and values, and native buckets in the tool_*
- * histograms unless s->metrics.native_off. Classic buckets as s->metrics.classic says; +Inf
- * is implied by the count. out->oom on allocation failure.
+ * histograms as s->metrics.native says (native buckets, the classic ones, or both; classic
+ * buckets as s->metrics.classic says, +Inf implied by the count). out->oom on allocation failure.
  */
 void exposition__render_protobuf(const struct snapshot *s, const char *version,
 				 const struct exporter_stats *e, struct strbuf *out);

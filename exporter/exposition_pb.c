@@ -156,6 +156,7 @@ struct family_state {
 	Metric *cur;
 	struct ptrs buckets;  /* of cur */
 	size_t native_offset; /* offsetof(struct tool_stats, ...) or 0: no native buckets */
+	bool classic;	      /* the classic buckets go too */
 };
 
 /* Packs the family, if it has metrics, as one length-delimited message. */
@@ -370,7 +371,7 @@ static bool sample(struct family_state *f, struct arena *a, const struct snapsho
 			memset(&f->buckets, 0, sizeof(f->buckets));
 		}
 		m = f->cur;
-		if (bucket && le_value && strncmp(le_value, "+Inf", 4)) {
+		if (bucket && le_value && f->classic && strncmp(le_value, "+Inf", 4)) {
 			Bucket *b = arena_alloc(a, sizeof(*b));
 
 			if (!b)
@@ -445,7 +446,7 @@ static int metric_type(const char *t, size_t len)
 /* Which native histogram of a tool the histogram family name has, or 0 for none. */
 static size_t native_of(const struct snapshot *s, const char *name)
 {
-	if (!s || s->metrics.native_off)
+	if (!s || s->metrics.native == NATIVE_OFF)
 		return 0;
 	if (!strcmp(name, "tool_execution_duration_seconds"))
 		return offsetof(struct tool_stats, duration_native);
@@ -492,6 +493,8 @@ void exposition__text_to_protobuf(const char *text, size_t len, const struct sna
 			if (f.mf.name &&
 			    f.mf.type == IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM)
 				f.native_offset = native_of(s, f.mf.name);
+			/* native_offset is 0 without a snapshot */
+			f.classic = !f.native_offset || s->metrics.native == NATIVE_BOTH;
 		} else if (p < eol && *p != '#' && f.mf.name) {
 			const char *name_end = p, *lp, *le, *value;
 

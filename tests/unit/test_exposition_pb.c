@@ -83,6 +83,7 @@ static void test_exposition_pb_decodes(void **state)
 	struct strbuf pb = {};
 	char *text;
 
+	s->metrics.native = NATIVE_BOTH;
 	exposition__render_protobuf(s, "1.2.3", NULL, &pb);
 	assert_false(pb.oom);
 	text = decode_all(&pb);
@@ -145,7 +146,7 @@ static void test_exposition_pb_classic_only_and_thin(void **state)
 	struct strbuf pb = {}, txt = {};
 	char *text;
 
-	s->metrics.native_off = true;
+	s->metrics.native = NATIVE_OFF;
 	s->metrics.classic = CLASSIC_BUCKETS_NONE;
 	s->metrics.skip_zero_failures = true;
 	s->metrics.disabled = 1u << TOOL_FAMILY_PEAK_MEMORY;
@@ -167,6 +168,24 @@ static void test_exposition_pb_classic_only_and_thin(void **state)
 	free(text);
 	strbuf__free(&pb);
 	strbuf__free(&txt);
+	snapshot__put(s);
+}
+
+/* The default: native buckets only in protobuf, the classic ones stay in the text. */
+static void test_exposition_pb_native_only_by_default(void **state)
+{
+	struct snapshot *s = two_tools();
+	struct strbuf pb = {};
+	char *text;
+
+	exposition__render_protobuf(s, "1", NULL, &pb);
+	text = decode_all(&pb);
+	assert_non_null(strstr(text, "    schema: 3\n"));
+	/* no classic bucket in the tool histograms; the host ones keep theirs */
+	assert_null(strstr(text, "upper_bound: 0.025\n"));
+	assert_non_null(strstr(text, "    sample_count: 3\n    sample_sum: 0.044\n"));
+	free(text);
+	strbuf__free(&pb);
 	snapshot__put(s);
 }
 
@@ -211,6 +230,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exposition_pb_decodes),
 	    cmocka_unit_test(test_exposition_pb_classic_only_and_thin),
+	    cmocka_unit_test(test_exposition_pb_native_only_by_default),
 	    cmocka_unit_test(test_exposition_series_per_tool),
 	    cmocka_unit_test(test_exposition_pb_odd_text),
 	};

@@ -41,8 +41,9 @@ const char agent_usage[] =
     "                             the text format shows them; tools (or (tool,\n"
     "                             identity) pairs) past it count as tool=\"other\"\n"
     "                             (default 20000)\n"
-    "  --metrics.native-histograms=BOOL  protobuf scrapes get native histograms\n"
-    "                             (default true)\n"
+    "  --metrics.native-histograms=MODE  what protobuf scrapes get of the tool_*\n"
+    "                             histograms: native, both (native and classic\n"
+    "                             buckets) or off (classic) (default native)\n"
     "  --metrics.classic-buckets=LAYOUT  classic buckets of the tool_* histograms:\n"
     "                             full, coarse (decades, powers of 16) or none\n"
     "                             (+Inf only) (default full)\n"
@@ -131,7 +132,6 @@ void agent_options__init(struct agent_options *o)
 	o->idle_timeout_ns = 30ULL * 1000000000ULL;
 	kube_options__init(&o->kube);
 	o->metrics_max_series = 20000;
-	o->metrics_native_histograms = true;
 	o->metrics_identity_idle_timeout_ns = 600ULL * 1000000000ULL;
 }
 
@@ -250,6 +250,20 @@ static int set_kube_api_url(void *opts, const char *v, char *why, size_t n)
 	return kube_options__set_api_url(&((struct agent_options *)opts)->kube, v, why, n);
 }
 
+static int set_native(void *opts, const char *v, char *why, size_t n)
+{
+	struct agent_options *o = opts;
+
+	for (int m = 0; m < NATIVE_MODE_MAX; m++) {
+		if (!strcmp(v, native_mode_names[m])) {
+			o->metrics_native = m;
+			return 0;
+		}
+	}
+	snprintf(why, n, "want native, both or off");
+	return -EINVAL;
+}
+
 static int set_classic_buckets(void *opts, const char *v, char *why, size_t n)
 {
 	struct agent_options *o = opts;
@@ -271,7 +285,7 @@ uint32_t agent_options__series_cap(const struct agent_options *o, struct metrics
 	memset(c, 0, sizeof(*c));
 	c->disabled = o->metrics_disable;
 	c->skip_zero_failures = o->metrics_skip_zero_failures;
-	c->native_off = !o->metrics_native_histograms;
+	c->native = o->metrics_native;
 	c->classic = o->metrics_classic;
 	c->max_series = o->metrics_max_series;
 	per = exposition__series_per_tool(c);
@@ -330,7 +344,7 @@ static const struct flag agent_flags[] = {
      .max = 1ULL << 30},
     {"metrics.labels", .kind = FLAG_LIST, AT(metrics_labels), .names = identity_label_names},
     {"metrics.max-series", .kind = FLAG_U32, AT(metrics_max_series), .min = 100, .max = 100000000},
-    {"metrics.native-histograms", .kind = FLAG_BOOL, AT(metrics_native_histograms)},
+    {"metrics.native-histograms", .kind = FLAG_CUSTOM, .set = set_native},
     {"metrics.classic-buckets", .kind = FLAG_CUSTOM, .set = set_classic_buckets},
     {"metrics.disable", .kind = FLAG_LIST, AT(metrics_disable), .names = tool_family_names},
     {"metrics.skip-zero-failures", .kind = FLAG_BOOL, AT(metrics_skip_zero_failures)},

@@ -50,11 +50,11 @@ struct agent_options {
 	char tools_rules[OPTIONS_PATH_MAX]; /* "" = no rules file */
 	uint64_t tools_idle_timeout_ns;	    /* 0: names stay for the agent's life */
 	bool tools_normalize;
-	struct kube_options kube;	/* --kubernetes.* */
-	unsigned int metrics_labels;	/* bit (1 << enum identity_label) per label */
-	uint32_t metrics_max_series;	/* tool_* series (text format), tools or pairs alike */
-	unsigned int metrics_disable;	/* bit (1 << enum tool_family) per family off */
-	bool metrics_native_histograms; /* protobuf scrapes get native buckets */
+	struct kube_options kube;	 /* --kubernetes.* */
+	unsigned int metrics_labels;	 /* bit (1 << enum identity_label) per label */
+	uint32_t metrics_max_series;	 /* tool_* series (text format), tools or pairs alike */
+	unsigned int metrics_disable;	 /* bit (1 << enum tool_family) per family off */
+	enum native_mode metrics_native; /* --metrics.native-histograms */
 	enum classic_buckets metrics_classic; /* --metrics.classic-buckets */
 	bool metrics_skip_zero_failures;
 	uint64_t metrics_identity_idle_timeout_ns; /* idle series leave /metrics; 0 never */

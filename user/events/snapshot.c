@@ -25,6 +25,8 @@ const char *const tool_family_names[TOOL_FAMILY_MAX + 1] = {
     [TOOL_FAMILY_MAX] = NULL,
 };
 
+const char *const native_mode_names[NATIVE_MODE_MAX + 1] = {"native", "both", "off", NULL};
+
 const char *const classic_buckets_names[CLASSIC_BUCKETS_MAX + 1] = {"full", "coarse", "none", NULL};
 
 static const char *const block_op_names[HOST_BLOCK_OPS] = {"read", "write", "flush", "discard",

@@ -213,11 +213,22 @@ enum classic_buckets {
 /* Layout names by enum classic_buckets: "full", "coarse", "none". */
 extern const char *const classic_buckets_names[CLASSIC_BUCKETS_MAX + 1];
 
-/* What /metrics shows of the tool families (--metrics.*); zeroed: everything, as ever. */
+/* What a protobuf scrape gets for the tool_* histograms (--metrics.native-histograms). */
+enum native_mode {
+	NATIVE_ONLY, /* native buckets; the classic ones only in the text format */
+	NATIVE_BOTH, /* native and classic buckets in the same message */
+	NATIVE_OFF,  /* classic buckets only */
+	NATIVE_MODE_MAX,
+};
+
+/* Mode names by enum native_mode: "native", "both", "off". */
+extern const char *const native_mode_names[NATIVE_MODE_MAX + 1];
+
+/* What /metrics shows of the tool families (--metrics.*); zeroed: the defaults. */
 struct metrics_config {
 	unsigned int disabled;	      /* bit (1 << enum tool_family) per family left out */
 	bool skip_zero_failures;      /* failure series only for (tool, error_type) seen */
-	bool native_off;	      /* protobuf histograms without native buckets */
+	enum native_mode native;      /* protobuf histograms: native, classic or both */
 	enum classic_buckets classic; /* of tool_execution_duration_seconds, tool_peak_memory */
 	uint64_t max_series;	      /* --metrics.max-series: toolwatch_series_limit; 0 none */
 };
