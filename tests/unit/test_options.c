@@ -280,6 +280,48 @@ static void test_options_error_is_one_line(void **state)
 	assert_non_null(strstr(err, "'a]:??[2J' is not an optional probe"));
 }
 
+static void test_options_metrics_budget_flags(void **state)
+{
+	struct agent_options o;
+	struct metrics_config c;
+	char err[256];
+	char *ok[] = {"--metrics.native-histograms=both", "--metrics.classic-buckets=none",
+		      "--metrics.disable=tool_running,tool_peak_memory_bytes",
+		      "--metrics.skip-zero-failures", "--metrics.max-series=1000"};
+	char *bad_mode[] = {"--metrics.native-histograms=yes"};
+	char *bad_layout[] = {"--metrics.classic-buckets=fine"};
+	char *bad_family[] = {"--metrics.disable=tool_executions_total"};
+	char *too_small[] = {"--metrics.max-series=99"};
+
+	(void)state;
+	agent_options__init(&o);
+	assert_int_equal(o.metrics_max_series, 20000);
+	assert_int_equal(o.metrics_native, NATIVE_ONLY);
+	assert_int_equal(o.metrics_classic, CLASSIC_BUCKETS_FULL);
+	/* 69 series a tool by default: 288 tools besides "other" */
+	assert_int_equal(agent_options__series_cap(&o, &c), 288);
+	assert_int_equal(c.max_series, 20000);
+	assert_int_equal(agent_options__parse(&o, 5, ok, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.metrics_native, NATIVE_BOTH);
+	assert_int_equal(o.metrics_classic, CLASSIC_BUCKETS_NONE);
+	assert_int_equal(o.metrics_disable,
+			 (1u << TOOL_FAMILY_RUNNING) | (1u << TOOL_FAMILY_PEAK_MEMORY));
+	assert_true(o.metrics_skip_zero_failures);
+	/* 3 + 1 + 1 + 5 + 1 + 2 + 2 + 2 + 2 + 2 = 21 a tool: 1000 admit 46 besides "other" */
+	assert_int_equal(agent_options__series_cap(&o, &c), 46);
+	assert_int_equal(c.native, NATIVE_BOTH);
+	assert_true(c.skip_zero_failures);
+	agent_options__init(&o);
+	assert_int_equal(agent_options__parse(&o, 1, bad_mode, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--metrics.native-histograms"));
+	assert_int_equal(agent_options__parse(&o, 1, bad_layout, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--metrics.classic-buckets"));
+	assert_int_equal(agent_options__parse(&o, 1, bad_family, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--metrics.disable"));
+	assert_int_equal(agent_options__parse(&o, 1, too_small, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--metrics.max-series"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_options_every_flag),
 	    cmocka_unit_test(test_options_kubernetes_flags),
 	    cmocka_unit_test(test_options_help_and_version),
+	    cmocka_unit_test(test_options_metrics_budget_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
