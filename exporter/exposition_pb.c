@@ -532,13 +532,17 @@ void exposition__render_protobuf(const struct snapshot *s, const char *version,
 				 const struct exporter_stats *e, struct strbuf *out)
 {
 	struct strbuf text = {};
+	struct snapshot view = *s;
 
-	exposition__render(s, version, &text);
+	/* buckets the messages leave out need not be written and read back */
+	if (s->metrics.native == NATIVE_ONLY)
+		view.metrics.classic = CLASSIC_BUCKETS_NONE;
+	exposition__render(&view, version, &text);
 	if (e)
 		exposition__render_exporter(e, &text);
 	if (text.oom)
 		out->oom = true;
 	else
-		exposition__text_to_protobuf(text.buf ? text.buf : "", text.len, s, out);
+		exposition__text_to_protobuf(text.buf ? text.buf : "", text.len, &view, out);
 	strbuf__free(&text);
 }
