@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "identity/cgroup.h"
@@ -91,6 +92,17 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 }
 
 #define WALK_MAX_DEPTH 64
+/* The hierarchy's root cgroup has id 1: a mount whose root has it shows every cgroup. */
+#define CGROUP_ROOT_ID 1
+/*
+ * A cgroup id never looked up before gets a walk of its own: at most one walk per this many
+ * times the last walk's duration (walks take at most a quarter of the loop), waiting up to
+ * WALK_WAIT_MAX_NS for it rather than leaving the execution without its pod.
+ */
+#define WALK_GAP_FACTOR	 3
+#define WALK_WAIT_MAX_NS 20000000ULL
+/* cgroup_resolver__exists() without opening by id: a walk at most this old answers */
+#define EXISTS_WALK_MAX_AGE_NS 1000000000ULL
 
 /* A slot of the id index: small, so that the index's pages are few (RSS stays flat). */
 struct resolver_entry {
@@ -108,13 +120,37 @@ struct cgroup_resolver {
 	size_t used, max;
 	struct cgroup_identity *pool; /* used of them, grown up to max */
 	size_t pool_cap;
-	uint64_t last_walk_ns;
+	uint64_t last_walk_ns; /* when the last walk ended */
+	uint64_t walk_cost_ns; /* how long it took */
 	bool walked;
 	int mount_fd;	 /* for open_by_handle_at(); -1 without */
 	int handle_type; /* of the mount's cgroup file handles */
-	bool can_probe;
+	bool by_handle;	 /* open_by_handle_at() works (CAP_DAC_READ_SEARCH) */
+	bool whole_tree; /* the mount shows the hierarchy's root: walks see every cgroup */
 	struct cgroup_resolver_stats stats;
 };
+
+/* Whether the cgroup of id exists, opened by id: 1 yes, 0 gone, -errno cannot tell. */
+static int open_by_id(struct cgroup_resolver *r, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	int fd;
+
+	h.fh.handle_bytes = sizeof(uint64_t);
+	h.fh.handle_type = r->handle_type;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == ESTALE || errno == ENOENT)
+		return 0;
+	return -errno;
+}
 
 /*
  * Opens the mount for cgroup_resolver__exists() and tries it on the mount's root: handles
@@ -138,40 +174,56 @@ static void probe_setup(struct cgroup_resolver *r)
 		return;
 	r->handle_type = h.fh.handle_type;
 	memcpy(&root, h.fh.f_handle, sizeof(root));
-	r->can_probe = true;
-	r->can_probe = cgroup_resolver__exists(r, root) == 1;
-	r->stats.probes = 0;
+	r->whole_tree = root == CGROUP_ROOT_ID;
+	r->by_handle = open_by_id(r, root) == 1;
+}
+
+static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id);
+static void walk_all(struct cgroup_resolver *r);
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id)
 {
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h;
-	int fd;
+	struct resolver_entry *e;
+	int ret;
 
-	if (!r->can_probe)
+	if (r->by_handle) {
+		r->stats.probes++;
+		ret = open_by_id(r, id);
+	} else if (r->whole_tree) {
+		/* every cgroup that exists is in a walk: one a second answers for all ids */
+		r->stats.probes++;
+		if (!r->walked || monotonic_ns() - r->last_walk_ns >= EXISTS_WALK_MAX_AGE_NS)
+			walk_all(r);
+		e = slot_for(r, id);
+		ret = e->id && e->known;
+	} else {
 		return -EOPNOTSUPP;
-	r->stats.probes++;
-	h.fh.handle_bytes = sizeof(uint64_t);
-	h.fh.handle_type = r->handle_type;
-	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 1;
 	}
-	if (errno == ESTALE || errno == ENOENT) {
-		r->stats.gone++;
-		return 0;
-	}
-	return -errno;
+	r->stats.gone += ret == 0;
+	return ret;
 }
 
 bool cgroup_resolver__can_probe(const struct cgroup_resolver *r)
 {
-	return r->can_probe;
+	return r->by_handle || r->whole_tree;
+}
+
+bool cgroup_resolver__by_handle(const struct cgroup_resolver *r)
+{
+	return r->by_handle;
+}
+
+bool cgroup_resolver__whole_tree(const struct cgroup_resolver *r)
+{
+	return r->whole_tree;
 }
 
 struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entries)
@@ -369,13 +421,61 @@ out:
 	return ok;
 }
 
+/* Replaces the cache with every cgroup under the mount, the root included. */
+static void walk_all(struct cgroup_resolver *r)
+{
+	struct strbuf path = {};
+	struct resolver_entry *e;
+	uint64_t start = monotonic_ns(), root;
+	int fd;
+
+	r->stats.walks++;
+	clear(r);
+	/* the root: outside every container */
+	fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
+			e->known = true;
+		strbuf__puts(&path, "");
+		walk(r, fd, &path, 0);
+		strbuf__free(&path);
+	}
+	r->walked = true;
+	r->last_walk_ns = monotonic_ns();
+	r->walk_cost_ns = r->last_walk_ns - start;
+}
+
+/*
+ * Whether to walk now for an id that is not cached: at the interval, as before; an id never
+ * looked up (fresh: a new cgroup, most likely) sooner, after a gap of a few times the last
+ * walk's cost, waited for when it is short. A short-lived process is gone by the time its
+ * record is read, so /proc cannot name its cgroup; the cgroup itself lives on (a pod
+ * outlives its tools) and a walk finds it.
+ */
+static bool walk_due(struct cgroup_resolver *r, bool fresh, uint64_t min_walk_interval_ns)
+{
+	uint64_t now = monotonic_ns(), ready;
+
+	if (!r->walked || now - r->last_walk_ns >= min_walk_interval_ns)
+		return true;
+	if (!fresh)
+		return false;
+	ready = r->last_walk_ns + WALK_GAP_FACTOR * r->walk_cost_ns;
+	if (now >= ready)
+		return true;
+	if (ready - now > WALK_WAIT_MAX_NS)
+		return false;
+	nanosleep(&(struct timespec){.tv_nsec = (long)(ready - now)}, NULL);
+	return true;
+}
+
 const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
 						      uint32_t tgid, uint64_t now_ns,
 						      uint64_t min_walk_interval_ns)
 {
 	struct resolver_entry *e = slot_for(r, id);
 	struct strbuf path = {};
-	int fd;
+	bool fresh;
 
 	if (!id)
 		return NULL;
@@ -387,6 +487,7 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		r->stats.unresolved++;
 		return NULL;
 	}
+	fresh = !e->id;
 	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
 		e->known = true;
 		e->used_ns = now_ns;
@@ -396,22 +497,9 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		return identity_of(r, e);
 	}
 	strbuf__free(&path);
-	if (!r->walked || now_ns - r->last_walk_ns >= min_walk_interval_ns) {
-		r->walked = true;
-		r->last_walk_ns = now_ns;
-		r->stats.walks++;
-		clear(r);
-		/* the root: outside every container */
-		fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			uint64_t root;
-
-			if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
-				e->known = true;
-			strbuf__puts(&path, "");
-			walk(r, fd, &path, 0);
-			strbuf__free(&path);
-		}
+	/* removed already (opened by id): no walk would find it */
+	if (!(r->by_handle && open_by_id(r, id) == 0) && walk_due(r, fresh, min_walk_interval_ns)) {
+		walk_all(r);
 		e = slot_for(r, id);
 		if (e->id && e->known) {
 			r->stats.walk_hits++;
