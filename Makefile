@@ -112,7 +112,9 @@ RUN_PKGS   := clang-16 libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-de
               libcurl4-gnutls-dev libjansson-dev
 # deps-test: unit, integration, deploy and fuzz tests (the integration suite builds and runs
 # the image, scrapes with Prometheus and compares with process-exporter and execsnoop), and
-# npm for the deploy schema check (Debian's nodejs and npm where no npm is installed).
+# npm for the deploy schema check (Debian's nodejs and npm where no npm is installed), and
+# kubectl for rendering deploy/kubernetes' kustomizations (Debian's kubernetes-client where
+# no kubectl is installed: a kubectl package of another origin owns the same file).
 TEST_PKGS  := $(RUN_PKGS) libcmocka-dev python3 python3-yaml curl openssl clang clang-format \
               libclang-rt-14-dev prometheus prometheus-process-exporter libbpf-tools stress-ng \
               docker.io debootstrap
@@ -142,6 +144,9 @@ deps-test:
 	$(Q)command -v npm >/dev/null || { echo "deps: installing: nodejs npm"; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		nodejs npm >/dev/null; }
+	$(Q)command -v kubectl >/dev/null || { echo "deps: installing: kubernetes-client"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		kubernetes-client >/dev/null; }
 deps-bench:
 	$(call apt_install,$(sort $(BENCH_PKGS)))
 deps-image:
@@ -277,9 +282,12 @@ image: deps-image
 prometheusrule:
 	$(Q)python3 deploy/gen-prometheusrule.py
 
-# deploy/: strict schema validation of every Kubernetes object (npm kubernetes-models,
-# installed into tests/deploy/node_modules, then offline), promtool's rule unit tests and
-# the static checks (PrometheusRule drift, annotations, dashboard, least privilege).
+# deploy/: every kustomization rendered by `kubectl kustomize` (Debian's kubernetes-client)
+# as `kubectl apply -k` would apply it, strict schema validation of every Kubernetes object
+# (npm kubernetes-models, installed into tests/deploy/node_modules, then offline), promtool's
+# rule unit tests and the static checks (PrometheusRule drift, annotations, dashboard,
+# least privilege).
+KUSTOMIZATIONS := base overlays/kube-prometheus-stack overlays/exec-failed
 DEPLOY_NPM := tests/deploy/node_modules/.installed
 $(DEPLOY_NPM): tests/deploy/package.json
 	$(call msg,NPM,tests/deploy)
@@ -287,7 +295,13 @@ $(DEPLOY_NPM): tests/deploy/package.json
 	$(Q)touch $@
 
 deploy-check: $(DEPLOY_NPM)
-	$(Q)node tests/deploy/validate.mjs deploy/kubernetes/*.yaml
+	$(Q)mkdir -p $(OUTPUT)/deploy
+	$(Q)for k in $(KUSTOMIZATIONS); do \
+		kubectl kustomize deploy/kubernetes/$$k > $(OUTPUT)/deploy/$$(echo $$k | tr / -).yaml \
+			|| { echo "kubectl kustomize deploy/kubernetes/$$k failed" >&2; exit 1; }; \
+	done
+	$(Q)node tests/deploy/validate.mjs $(wildcard deploy/kubernetes/*.yaml) \
+		$(patsubst %,$(OUTPUT)/deploy/%.yaml,$(subst /,-,$(KUSTOMIZATIONS)))
 	$(Q)node tests/deploy/selftest.mjs
 	$(Q)promtool check rules deploy/prometheus/alerts.yml
 	$(Q)promtool test rules deploy/prometheus/alerts_test.yml

@@ -109,7 +109,7 @@ def dashboard_variables_and_queries():
 
 @check
 def daemonset_least_privilege():
-    docs = list(yaml.safe_load_all(load("kubernetes", "toolwatch.yaml")))
+    docs = list(yaml.safe_load_all(load("kubernetes", "base", "toolwatch.yaml")))
     kinds = {d["kind"]: d for d in docs if d}
     pod = kinds["DaemonSet"]["spec"]["template"]["spec"]
     c = pod["containers"][0]
@@ -123,8 +123,16 @@ def daemonset_least_privilege():
     assert pod["serviceAccountName"] == kinds["ServiceAccount"]["metadata"]["name"]
     assert kinds["Namespace"]["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"] == "privileged"
-    tracefs = [v for v in pod["volumes"] if v["name"] == "tracefs"][0]
-    assert tracefs["hostPath"]["type"] == "Directory"
+    # Linux nodes only; the host's cgroup tree, read-only, in place of the pod's own; no
+    # tracefs unless the exec_failed overlay asks for it (default probes do not read it)
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}, pod.get("nodeSelector")
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["cgroup"] == {"name": "cgroup", "mountPath": "/sys/fs/cgroup",
+                                "readOnly": True}, mounts["cgroup"]
+    assert volumes["cgroup"]["hostPath"] == {"path": "/sys/fs/cgroup", "type": "Directory"}
+    assert not [v for v in volumes.values()
+                if v.get("hostPath", {}).get("path") == "/sys/kernel/tracing"], volumes
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
     env = {e["name"]: e for e in c["env"]}
     assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
@@ -140,9 +148,50 @@ def daemonset_least_privilege():
         assert re.search(r"^\| `CAP_%s` \|" % cap, readme, re.M), "README lacks CAP_%s" % cap
 
 
+def kustomize(rel):
+    """The objects `kubectl apply -k deploy/kubernetes/REL` would apply, by kind."""
+    p = subprocess.run(["kubectl", "kustomize", os.path.join(DEPLOY, "kubernetes", rel)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = {}
+    for d in yaml.safe_load_all(p.stdout):
+        out.setdefault(d["kind"], []).append(d)
+    return out
+
+
+@check
+def overlays_add_what_they_say():
+    base = kustomize("base")
+    kps = kustomize("overlays/kube-prometheus-stack")
+    for kind in ("PodMonitor", "PrometheusRule"):
+        for o in base.get(kind, []):
+            assert "release" not in o["metadata"]["labels"], o["metadata"]
+        for o in kps.get(kind, []):
+            assert o["metadata"]["labels"]["release"] == "kube-prometheus-stack", o["metadata"]
+    assert kps["PodMonitor"], "no PodMonitor in the kube-prometheus-stack overlay"
+    cm = kps["ConfigMap"][0]
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1", cm["metadata"]
+    assert json.loads(cm["data"]["toolwatch-dashboard.json"]) == \
+        json.loads(load("grafana", "toolwatch-dashboard.json"))
+    # kubectl apply keeps the whole object in an annotation of at most 256 KiB
+    assert len(cm["data"]["toolwatch-dashboard.json"]) < 200 * 1024
+    ds = kustomize("overlays/exec-failed")["DaemonSet"][0]
+    c = ds["spec"]["template"]["spec"]["containers"][0]
+    assert "--probe.enable=exec_failed" in c["args"], c["args"]
+    assert {"name": "tracefs", "mountPath": "/sys/kernel/tracing", "readOnly": True} in \
+        c["volumeMounts"], c["volumeMounts"]
+    assert {"name": "tracefs", "hostPath": {"path": "/sys/kernel/tracing",
+                                            "type": "Directory"}} in \
+        ds["spec"]["template"]["spec"]["volumes"]
+    # everything else as in base
+    c["args"].remove("--probe.enable=exec_failed")
+    base_c = base["DaemonSet"][0]["spec"]["template"]["spec"]["containers"][0]
+    assert c["args"] == base_c["args"], (c["args"], base_c["args"])
+
+
 @check
 def rbac_reads_pods_only():
-    docs = [d for d in yaml.safe_load_all(load("kubernetes", "toolwatch.yaml")) if d]
+    docs = [d for d in yaml.safe_load_all(load("kubernetes", "base", "toolwatch.yaml")) if d]
     kinds = {d["kind"]: d for d in docs}
     assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
     role, binding, sa = kinds["ClusterRole"], kinds["ClusterRoleBinding"], kinds["ServiceAccount"]

@@ -4,7 +4,7 @@
 import { check, load } from "./validate.mjs";
 
 const root = new URL("../../deploy/kubernetes/", import.meta.url).pathname;
-const objects = [...load(root + "toolwatch.yaml"), ...load(root + "prometheusrule.yaml")];
+const objects = [...load(root + "base/toolwatch.yaml"), ...load(root + "prometheusrule.yaml")];
 const find = kind => structuredClone(objects.find(o => o.kind === kind));
 const pod = ds => ds.spec.template.spec;
 const cases = [
