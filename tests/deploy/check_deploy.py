@@ -91,18 +91,28 @@ def toolwatchdown_covers_down_and_vanished_targets():
 
 @check
 def dashboard_variables_and_queries():
+    p = subprocess.run([sys.executable, os.path.join(DEPLOY, "grafana", "gen-dashboard.py"),
+                        "--check"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
     d = json.loads(load("grafana", "toolwatch-dashboard.json"))
     variables = {v["name"]: v for v in d["templating"]["list"]}
-    for name in ("job", "instance", "tool"):
+    assert variables["datasource"]["type"] == "datasource"
+    for name in ("cluster", "job", "node", "instance", "namespace", "pod", "container", "tool"):
         v = variables[name]
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"], v
     for p in d["panels"]:
+        assert p.get("description"), "panel %r has no description" % p["title"]
         for t in p["targets"]:
             e = t["expr"]
             assert not re.search(r"\[\d+[smh]\]", e), "fixed rate window in %r" % e
             if "rate(" in e:
                 assert "[$__rate_interval]" in e, e
-            assert 'job=~"$job"' in e, e
+            for v in ("cluster", "job", "node", "instance"):
+                assert '%s=~"$%s"' % (v, v) in e, (v, e)
+            # tool series filter by pod too, except the per-tool anomaly flags
+            if re.search(r"\btool_(?!anomaly)", e):
+                for v in ("namespace", "pod", "container", "tool"):
+                    assert '%s=~"$%s"' % (v, v) in e, (v, e)
             if re.search(r"\bby \(tool\b", e):
                 assert e.startswith("topk($topk, "), "per-tool panel without topk: %r" % e
 

@@ -59,7 +59,8 @@ def register(r):
 
 # What Grafana substitutes for the dashboard's variables when "All" is selected
 GRAFANA_VARS = {"$__rate_interval": "1m", "$job": ".*", "$instance": ".*", "$tool": ".*",
-                "$topk": "10"}
+                "$topk": "10", "$cluster": ".*", "$node": ".*", "$namespace": ".*",
+                "$pod": ".*", "$container": ".*"}
 
 
 def dashboard_exprs():
