@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
-#include <crypt.h>
-#include <dirent.h>
+/*
+ * The HTTP endpoint's handler and lifecycle: request routing and responses, binding the
+ * listen addresses, serving them with libmicrohttpd, reloading the web config and stopping.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,546 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exposition.h"
 #include "http.h"
-#include "lib/file.h"
+#include "http_auth.h"
+#include "http_internal.h"
+#include "http_limits.h"
+#include "http_process.h"
+#include "http_tls.h"
 #include "lib/log.h"
 #include "webconfig.h"
 
-#define POOL_THREADS	   4   /* per address: /healthz is never queued behind a scrape */
-#define REAPER_INTERVAL_MS 100 /* how often the header deadline is checked */
-#define AUTH_CACHE_SIZE	   16  /* verified credentials kept, so bcrypt runs once each */
-#define WATCHED_FILES	   4   /* the config, cert, key and client CA */
-#define REALM		   "toolwatch"
-#define PCERTS_MAX	   8   /* certificates in the served chain */
-#define CLIENT_BUCKETS	   256 /* hash buckets of the per-client connection counts */
-
-/* One web config as served: the parsed file and the PEM it names, read into memory. */
-struct served {
-	struct webconfig cfg;
-	char *cert, *key, *ca; /* NULL without TLS / client CA */
-	char priorities[512];
-	/* the certificate chain and key as the handshake callback hands them to GnuTLS */
-	gnutls_pcert_st pcerts[PCERTS_MAX];
-	unsigned int nr_pcerts;
-	gnutls_privkey_t pkey;
-	struct served *retired_next; /* retired configs, freed once no handshake can use them */
-	uint64_t retired_ns;
-};
-
-/*
- * Open connections from one client address. The per-client limit is kept here rather
- * than by libmicrohttpd, whose refusal is a silent close nobody could count.
- */
-struct client {
-	struct client *next;
-	unsigned char addr[16];
-	unsigned int addr_len; /* 4 (IPv4) or 16 (IPv6) */
-	unsigned int bucket;
-	unsigned int open;
-};
-
-/* A connection being tracked for the request-header deadline and the per-client limit. */
-struct tracked {
-	struct tracked *next, *prev;
-	int fd;
-	uint64_t since_ns;     /* accepted, or its last response sent */
-	bool in_request;       /* headers complete: the deadline no longer applies */
-	bool refused;	       /* over the per-client limit: shut at accept, never answered */
-	struct client *client; /* counted against this address; NULL: not counted */
-};
-
-struct auth_entry {
-	unsigned char digest[32]; /* SHA-256 of user, password and hash */
-	bool used;
-};
-
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	bool present;
-};
-
-struct http_server {
-	struct http_config cfg;
-	int fds[HTTP_LISTEN_MAX];
-	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
-	char web_config_file[4096];
-	struct served *served; /* read by the request threads under lock */
-	struct served *retired;
-	pthread_rwlock_t served_lock;
-	struct file_id files[WATCHED_FILES];
-	/* header deadline */
-	pthread_mutex_t track_lock;
-	struct tracked *tracked;
-	struct client *clients[CLIENT_BUCKETS]; /* under track_lock too */
-	pthread_t reaper;
-	bool reaper_running;
-	int reaper_stop[2];
-	/* credentials verified once */
-	pthread_mutex_t auth_lock;
-	struct auth_entry auth[AUTH_CACHE_SIZE];
-	unsigned int auth_next;
-	/* counters for the exporter's own families */
-	uint64_t header_timeouts;
-	uint64_t client_limit_refusals;
-	uint64_t reloads, reload_failures;
-	uint64_t auth_failures;
-	double start_time;
-};
+#define POOL_THREADS 4 /* per address: /healthz is never queued behind a scrape */
+#define REALM	     "toolwatch"
 
 static const char landing_page_head[] =
     "<!DOCTYPE html>\n<html><head><title>toolwatch</title></head><body>\n"
     "<h1>toolwatch</h1>\n<p>eBPF monitor of tool executions.</p>\n<ul>\n";
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- web config: reading and swapping ---- */
-
-/* A config or PEM file, whole: NULL with *err an errno when it cannot be read. */
-static char *read_file(const char *path, size_t max, size_t *len, int *err)
-{
-	char *text;
-
-	*err = -file__read(path, max, FILE_REGULAR, &text, len);
-	return text;
-}
-
-static void served__free(struct served *s)
-{
-	if (!s)
-		return;
-	for (unsigned int i = 0; i < s->nr_pcerts; i++)
-		gnutls_pcert_deinit(&s->pcerts[i]);
-	if (s->pkey)
-		gnutls_privkey_deinit(s->pkey);
-	free(s->cert);
-	free(s->key);
-	free(s->ca);
-	free(s);
-}
-
-static void file_id__get(struct file_id *id, const char *path)
-{
-	struct stat st;
-
-	memset(id, 0, sizeof(*id));
-	if (!path || !path[0] || stat(path, &st))
-		return;
-	id->present = true;
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-	id->size = st.st_size;
-	id->mtime = st.st_mtim;
-}
-
-static bool file_id__same(const struct file_id *a, const struct file_id *b)
-{
-	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static void watched_ids(const char *config, const struct webconfig *c, struct file_id *ids)
-{
-	file_id__get(&ids[0], config);
-	file_id__get(&ids[1], c ? c->cert_file : NULL);
-	file_id__get(&ids[2], c ? c->key_file : NULL);
-	file_id__get(&ids[3], c ? c->client_ca_file : NULL);
-}
-
-/* Reads and checks the config and its PEM files; NULL + one line in why. */
-static struct served *served__load(const char *path, char *why, size_t n)
-{
-	struct served *s = calloc(1, sizeof(*s));
-	gnutls_certificate_credentials_t cred = NULL;
-	gnutls_datum_t cd, kd;
-	char key_why[512];
-	size_t len = 0;
-	char *text;
-	int err, ret;
-
-	if (!s) {
-		snprintf(why, n, "out of memory");
-		return NULL;
-	}
-	if (!path || !path[0])
-		return s;
-	text = read_file(path, WEBCONFIG_FILE_MAX, &len, &err);
-	if (!text) {
-		snprintf(why, n, "cannot read web config '%s': %s", path, strerror(err));
-		goto fail;
-	}
-	err = webconfig__parse(&s->cfg, path, text, len, key_why, sizeof(key_why));
-	free(text);
-	if (err) {
-		snprintf(why, n, "bad web config '%s': %s", path, key_why);
-		goto fail;
-	}
-	if (!s->cfg.tls)
-		return s;
-	if (webconfig__tls_priorities(&s->cfg, s->priorities, sizeof(s->priorities))) {
-		snprintf(why, n, "bad web config '%s': tls_server_config.cipher_suites: too many",
-			 path);
-		goto fail;
-	} else {
-		gnutls_priority_t prio;
-		const char *at = NULL;
-
-		ret = gnutls_priority_init(&prio, s->priorities, &at);
-		if (ret < 0) {
-			snprintf(why, n,
-				 "bad web config '%s': tls_server_config.cipher_suites/min_version/"
-				 "max_version: GnuTLS refuses '%s': %s",
-				 path, s->priorities, gnutls_strerror(ret));
-			goto fail;
-		}
-		gnutls_priority_deinit(prio);
-	}
-#define LOAD_PEM(field, file, key)                                                                 \
-	do {                                                                                       \
-		s->field = read_file(s->cfg.file, 1 << 20, &len, &err);                            \
-		if (!s->field) {                                                                   \
-			snprintf(why, n, "bad web config '%s': %s: cannot read '%s': %s", path,    \
-				 key, s->cfg.file, strerror(err));                                 \
-			goto fail;                                                                 \
-		}                                                                                  \
-	} while (0)
-	LOAD_PEM(cert, cert_file, "tls_server_config.cert_file");
-	LOAD_PEM(key, key_file, "tls_server_config.key_file");
-	if (s->cfg.client_ca_file[0] && s->cfg.client_auth != WEBCONFIG_NO_CLIENT_CERT)
-		LOAD_PEM(ca, client_ca_file, "tls_server_config.client_ca_file");
-#undef LOAD_PEM
-	/* a pair GnuTLS refuses now would fail the daemon's start later */
-	cd = (gnutls_datum_t){(unsigned char *)s->cert, (unsigned int)strlen(s->cert)};
-	kd = (gnutls_datum_t){(unsigned char *)s->key, (unsigned int)strlen(s->key)};
-	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS) {
-		snprintf(why, n, "out of memory");
-		goto fail;
-	}
-	ret = gnutls_certificate_set_x509_key_mem(cred, &cd, &kd, GNUTLS_X509_FMT_PEM);
-	if (ret >= 0 && s->ca) {
-		gnutls_datum_t ad = {(unsigned char *)s->ca, (unsigned int)strlen(s->ca)};
-
-		ret = gnutls_certificate_set_x509_trust_mem(cred, &ad, GNUTLS_X509_FMT_PEM);
-		if (ret == 0)
-			ret = GNUTLS_E_NO_CERTIFICATE_FOUND;
-		if (ret < 0) {
-			snprintf(why, n,
-				 "bad web config '%s': tls_server_config.client_ca_file: "
-				 "'%s': %s",
-				 path, s->cfg.client_ca_file, gnutls_strerror(ret));
-			gnutls_certificate_free_credentials(cred);
-			goto fail;
-		}
-	}
-	gnutls_certificate_free_credentials(cred);
-	if (ret < 0) {
-		snprintf(why, n, "bad web config '%s': tls_server_config.cert_file/key_file: %s",
-			 path, gnutls_strerror(ret));
-		goto fail;
-	}
-	s->nr_pcerts = PCERTS_MAX;
-	ret = gnutls_pcert_list_import_x509_raw(s->pcerts, &s->nr_pcerts, &cd, GNUTLS_X509_FMT_PEM,
-						0);
-	if (ret < 0)
-		s->nr_pcerts = 0;
-	if (ret >= 0)
-		ret = gnutls_privkey_init(&s->pkey);
-	if (ret >= 0)
-		ret = gnutls_privkey_import_x509_raw(s->pkey, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (ret < 0) {
-		snprintf(why, n, "bad web config '%s': tls_server_config.cert_file/key_file: %s",
-			 path, gnutls_strerror(ret));
-		goto fail;
-	}
-	return s;
-fail:
-	served__free(s);
-	return NULL;
-}
-
-/* ---- the handshake ---- */
-
-/* the one server whose certificates the handshake callback hands out (GnuTLS gives it no
- * user pointer) */
-static struct http_server *tls_server;
-
-/*
- * Called by GnuTLS as it picks the server certificate, before it asks for the client's:
- * this is where a required client certificate is made a condition of the handshake
- * itself, and where verification against client_ca_file is switched on.
- */
-static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-			 gnutls_pcert_st **pcert, unsigned int *pcert_length,
-			 gnutls_privkey_t *pkey)
-{
-	struct http_server *srv = tls_server;
-	struct served *sv;
-	int ret;
-
-	if (!srv)
-		return -1;
-	pthread_rwlock_rdlock(&srv->served_lock);
-	sv = srv->served;
-	if (sv->ca) {
-		gnutls_certificate_server_set_request(
-		    session, webconfig__requires_client_cert(&sv->cfg) ? GNUTLS_CERT_REQUIRE
-								       : GNUTLS_CERT_REQUEST);
-		if (webconfig__verifies_clients(&sv->cfg))
-			gnutls_session_set_verify_cert(session, NULL, 0);
-	}
-	*pcert = sv->pcerts;
-	*pcert_length = sv->nr_pcerts;
-	*pkey = sv->pkey;
-	ret = sv->nr_pcerts ? 0 : -1;
-	pthread_rwlock_unlock(&srv->served_lock);
-	return ret;
-}
-
-/* ---- the request-header deadline and the per-client limit ---- */
-
-/* The count of addr's open connections, created at 0; NULL: not an IP address, or no
- * memory (then the connection is not counted). Under track_lock. */
-static struct client *client_of(struct http_server *srv, const struct sockaddr *addr)
-{
-	const unsigned char *bytes;
-	unsigned int len, h = 2166136261u;
-	struct client *c;
-
-	if (!addr)
-		return NULL;
-	if (addr->sa_family == AF_INET) {
-		bytes = (const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr;
-		len = 4;
-	} else if (addr->sa_family == AF_INET6) {
-		bytes = (const unsigned char *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
-		len = 16;
-	} else {
-		return NULL;
-	}
-	for (unsigned int i = 0; i < len; i++)
-		h = (h ^ bytes[i]) * 16777619u;
-	h %= CLIENT_BUCKETS;
-	for (c = srv->clients[h]; c; c = c->next)
-		if (c->addr_len == len && !memcmp(c->addr, bytes, len))
-			return c;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	memcpy(c->addr, bytes, len);
-	c->addr_len = len;
-	c->bucket = h;
-	c->next = srv->clients[h];
-	srv->clients[h] = c;
-	return c;
-}
-
-/* One connection of c closed; the count goes when its last one does. Under track_lock. */
-static void client_put(struct http_server *srv, struct client *c)
-{
-	if (--c->open)
-		return;
-	for (struct client **p = &srv->clients[c->bucket]; *p; p = &(*p)->next) {
-		if (*p == c) {
-			*p = c->next;
-			free(c);
-			return;
-		}
-	}
-}
-
-static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			      enum MHD_ConnectionNotificationCode toe)
-{
-	struct http_server *srv = cls;
-	const union MHD_ConnectionInfo *info, *peer;
-	struct client *c;
-	struct tracked *t;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		t = calloc(1, sizeof(*t));
-		if (!t || !info) {
-			free(t);
-			return; /* no memory: only the idle timeout applies, and no limit */
-		}
-		t->fd = info->connect_fd;
-		/* stamped under the lock, so the reaper never sees a time later than its now */
-		pthread_mutex_lock(&srv->track_lock);
-		t->since_ns = mono_ns();
-		t->next = srv->tracked;
-		if (t->next)
-			t->next->prev = t;
-		srv->tracked = t;
-		c = client_of(srv, peer ? peer->client_addr : NULL);
-		if (c && srv->cfg.max_per_client && c->open >= srv->cfg.max_per_client) {
-			/* shut now, counted; MHD then closes it without calling the handler */
-			t->refused = true;
-			shutdown(t->fd, SHUT_RDWR);
-			t->fd = -1;
-			__atomic_add_fetch(&srv->client_limit_refusals, 1, __ATOMIC_RELAXED);
-		} else if (c) {
-			c->open++;
-			t->client = c;
-		}
-		pthread_mutex_unlock(&srv->track_lock);
-		*socket_context = t;
-		return;
-	}
-	t = *socket_context;
-	if (!t)
-		return;
-	/* MHD closes the socket after this returns: unlink first, under the lock */
-	pthread_mutex_lock(&srv->track_lock);
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		srv->tracked = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	if (t->client)
-		client_put(srv, t->client);
-	pthread_mutex_unlock(&srv->track_lock);
-	free(t);
-	*socket_context = NULL;
-}
-
-static struct tracked *tracked_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *info =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-	return info ? info->socket_context : NULL;
-}
-
-static void set_in_request(struct http_server *srv, struct MHD_Connection *conn, bool in)
-{
-	struct tracked *t = tracked_of(conn);
-
-	if (!t)
-		return;
-	pthread_mutex_lock(&srv->track_lock);
-	t->in_request = in;
-	t->since_ns = mono_ns();
-	pthread_mutex_unlock(&srv->track_lock);
-}
-
-static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			      enum MHD_RequestTerminationCode toe)
-{
-	/* a kept-alive connection gets a new deadline for its next request's headers */
-	set_in_request(cls, conn, false);
-}
-
-/*
- * Whether headers awaited since since_ns are overdue at now. A stamp later than now is
- * never overdue: unsigned now - since would make a connection accepted a moment after
- * now was read look 584 years old, and it was cut before it could send its request.
- */
-static bool header_overdue(uint64_t now, uint64_t since_ns, uint64_t limit_ns)
-{
-	return now >= since_ns && now - since_ns >= limit_ns;
-}
-
-/* Shuts down connections whose headers did not arrive in time; MHD then closes them. */
-static void *reaper(void *arg)
-{
-	struct http_server *srv = arg;
-	uint64_t limit = (uint64_t)srv->cfg.header_timeout_ms * 1000000ULL;
-	char c;
-
-	for (;;) {
-		fd_set rd;
-		struct timeval tv = {0, REAPER_INTERVAL_MS * 1000};
-		uint64_t now;
-
-		FD_ZERO(&rd);
-		FD_SET(srv->reaper_stop[0], &rd);
-		if (select(srv->reaper_stop[0] + 1, &rd, NULL, NULL, &tv) > 0 &&
-		    read(srv->reaper_stop[0], &c, 1) >= 0)
-			return NULL;
-		/* read under the lock: every since_ns is stamped under it too */
-		pthread_mutex_lock(&srv->track_lock);
-		now = mono_ns();
-		for (struct tracked *t = srv->tracked; t; t = t->next) {
-			if (t->in_request || t->fd < 0 || !header_overdue(now, t->since_ns, limit))
-				continue;
-			shutdown(t->fd, SHUT_RDWR);
-			t->fd = -1; /* once */
-			__atomic_add_fetch(&srv->header_timeouts, 1, __ATOMIC_RELAXED);
-		}
-		pthread_mutex_unlock(&srv->track_lock);
-	}
-}
-
-/* ---- basic auth ---- */
-
-static bool same_string(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return !diff;
-}
-
-/* bcrypt costs ~50 ms: a pair verified once is remembered by its digest, never in clear */
-static bool credentials_ok(struct http_server *srv, const char *hash, const char *user,
-			   const char *pass)
-{
-	unsigned char digest[32];
-	struct crypt_data *cd;
-	gnutls_hash_hd_t h;
-	const char *r;
-	bool ok;
-
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		return false;
-	gnutls_hash(h, user, strlen(user) + 1);
-	gnutls_hash(h, pass, strlen(pass) + 1);
-	gnutls_hash(h, hash, strlen(hash) + 1);
-	gnutls_hash_deinit(h, digest);
-	pthread_mutex_lock(&srv->auth_lock);
-	for (unsigned int i = 0; i < AUTH_CACHE_SIZE; i++) {
-		if (srv->auth[i].used && !memcmp(srv->auth[i].digest, digest, sizeof(digest))) {
-			pthread_mutex_unlock(&srv->auth_lock);
-			return true;
-		}
-	}
-	pthread_mutex_unlock(&srv->auth_lock);
-	cd = calloc(1, sizeof(*cd));
-	if (!cd)
-		return false;
-	r = crypt_r(pass, hash, cd);
-	ok = r && r[0] != '*' && same_string(r, hash);
-	free(cd);
-	if (!ok)
-		return false;
-	pthread_mutex_lock(&srv->auth_lock);
-	memcpy(srv->auth[srv->auth_next].digest, digest, sizeof(digest));
-	srv->auth[srv->auth_next].used = true;
-	srv->auth_next = (srv->auth_next + 1) % AUTH_CACHE_SIZE;
-	pthread_mutex_unlock(&srv->auth_lock);
-	return true;
-}
 
 /* ---- responses ---- */
 
@@ -589,45 +65,6 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned int st
 	return queue(conn, status, resp, sv);
 }
 
-/* process_* from /proc/self, like the Go client's process collector */
-static void read_process(struct http_server *srv, struct exporter_stats *e)
-{
-	unsigned long long utime = 0, stime = 0, vsize = 0, rss = 0;
-	long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	struct rlimit rl;
-	struct dirent *d;
-	char buf[1024], *p;
-	FILE *f;
-	DIR *dir;
-
-	e->process = true;
-	e->start_time_seconds = srv->start_time;
-	f = fopen("/proc/self/stat", "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 2,
-			   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-			   "%*d %*d %*u %llu %llu",
-			   &utime, &stime, &vsize, &rss) == 4) {
-			e->cpu_seconds =
-			    (double)(utime + stime) / (double)(ticks > 0 ? ticks : 100);
-			e->virtual_memory_bytes = vsize;
-			e->resident_memory_bytes = rss * (unsigned long long)page;
-		}
-		fclose(f);
-	}
-	dir = opendir("/proc/self/fd");
-	if (dir) {
-		while ((d = readdir(dir)))
-			if (d->d_name[0] != '.')
-				e->open_fds++;
-		closedir(dir);
-		e->open_fds--; /* the directory's own descriptor */
-	}
-	if (!getrlimit(RLIMIT_NOFILE, &rl))
-		e->max_fds = rl.rlim_cur;
-}
-
 static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Connection *conn,
 				       const struct served *sv)
 {
@@ -644,7 +81,7 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	exposition__render(s, srv->cfg.version, &out);
 	snapshot__put(s);
 	if (srv->cfg.exporter_metrics)
-		read_process(srv, &e);
+		process__read(srv, &e);
 	e.http = true;
 	e.header_timeouts = __atomic_load_n(&srv->header_timeouts, __ATOMIC_RELAXED);
 	e.client_limit_refusals = __atomic_load_n(&srv->client_limit_refusals, __ATOMIC_RELAXED);
@@ -677,64 +114,6 @@ static enum MHD_Result respond_metrics(struct http_server *srv, struct MHD_Conne
 	return queue(conn, MHD_HTTP_OK, resp, sv);
 }
 
-/* True when the client certificate names one of client_allowed_sans (DNS, IP, email, URI). */
-static bool san_allowed(const gnutls_datum_t *der, const struct served *sv)
-{
-	gnutls_x509_crt_t crt;
-	bool ok = false;
-
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return false;
-	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
-		goto out;
-	for (unsigned int seq = 0; !ok; seq++) {
-		char san[256], text[INET6_ADDRSTRLEN];
-		size_t size = sizeof(san) - 1;
-		const char *name = san;
-		int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, san, &size, NULL);
-
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type < 0)
-			continue;
-		if (type == GNUTLS_SAN_IPADDRESS) {
-			if (!inet_ntop(size == 16 ? AF_INET6 : AF_INET, san, text, sizeof(text)))
-				continue;
-			name = text;
-		} else {
-			san[size] = '\0';
-		}
-		for (unsigned int i = 0; i < sv->cfg.nr_client_allowed_sans && !ok; i++)
-			ok = !strcmp(name, sv->cfg.client_allowed_sans[i]);
-	}
-out:
-	gnutls_x509_crt_deinit(crt);
-	return ok;
-}
-
-/* Client certificate policy past what the handshake enforces; false closes the connection. */
-static bool client_cert_ok(struct MHD_Connection *conn, const struct served *sv)
-{
-	const union MHD_ConnectionInfo *info;
-	unsigned int status = 0, npeers = 0;
-
-	if (!sv->cfg.tls || sv->cfg.client_auth == WEBCONFIG_NO_CLIENT_CERT ||
-	    sv->cfg.client_auth == WEBCONFIG_REQUEST_CLIENT_CERT)
-		return true;
-	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!info || !info->tls_session)
-		return false;
-	if (!gnutls_certificate_get_peers(info->tls_session, &npeers))
-		npeers = 0;
-	if (!npeers)
-		return !webconfig__requires_client_cert(&sv->cfg);
-	if (webconfig__verifies_clients(&sv->cfg) &&
-	    (gnutls_certificate_verify_peers2(info->tls_session, &status) || status))
-		return false;
-	return !sv->cfg.nr_client_allowed_sans ||
-	       san_allowed(gnutls_certificate_get_peers(info->tls_session, &npeers), sv);
-}
-
 static enum MHD_Result handle_locked(struct http_server *srv, struct MHD_Connection *conn,
 				     const char *url, const char *method, const struct served *sv)
 {
@@ -742,7 +121,7 @@ static enum MHD_Result handle_locked(struct http_server *srv, struct MHD_Connect
 	enum MHD_Result ret;
 	char page[1024];
 
-	if (!client_cert_ok(conn, sv))
+	if (!tls__client_cert_ok(conn, sv))
 		return MHD_NO;
 	/* /healthz is for the kubelet: no credentials, no snapshot, never queued */
 	if (!strcmp(url, "/healthz")) {
@@ -755,7 +134,7 @@ static enum MHD_Result handle_locked(struct http_server *srv, struct MHD_Connect
 		char *pass = NULL;
 		char *user = MHD_basic_auth_get_username_password(conn, &pass);
 		const char *hash = user ? webconfig__user_hash(&sv->cfg, user) : NULL;
-		bool ok = hash && pass && credentials_ok(srv, hash, user, pass);
+		bool ok = hash && pass && auth__credentials_ok(srv, hash, user, pass);
 
 		if (user)
 			MHD_free(user);
@@ -800,16 +179,12 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 	enum MHD_Result ret;
 
 	/* over the per-client limit: already shut, nothing to say (closes it) */
-	{
-		const struct tracked *t = tracked_of(conn);
-
-		if (t && t->refused)
-			return MHD_NO;
-	}
+	if (limits__refused(conn))
+		return MHD_NO;
 	/* first call: headers only; answer on the next one so bodies are drained */
 	if (*con_cls == NULL) {
 		*con_cls = &first_call_marker;
-		set_in_request(srv, conn, true);
+		limits__set_in_request(srv, conn, true);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -904,11 +279,11 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, int fd, const st
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.idle_timeout_s, NULL);
-	OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_connection, srv);
-	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, limits__notify_connection, srv);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, limits__request_completed, srv);
 	if (sv->cfg.tls) {
 		flags |= MHD_USE_TLS;
-		OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert);
+		OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls__retrieve_cert);
 		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sv->priorities);
 		if (sv->ca)
 			OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, sv->ca);
@@ -940,12 +315,12 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 		 cfg->web_config_file ? cfg->web_config_file : "");
 	srv->cfg.web_config_file = srv->web_config_file;
 	srv->served = served__load(srv->web_config_file, why, n);
-	tls_server = srv;
+	tls__set_server(srv);
 	if (!srv->served) {
 		err = EINVAL;
 		goto fail;
 	}
-	watched_ids(srv->web_config_file, &srv->served->cfg, srv->files);
+	file_ids__get(srv->web_config_file, &srv->served->cfg, srv->files);
 	for (unsigned int i = 0; i < cfg->nr_listen; i++) {
 		srv->fds[i] = bind_one(&cfg->listen[i], why, n);
 		if (srv->fds[i] < 0) {
@@ -962,15 +337,10 @@ fail:
 
 int http__serve(struct http_server *srv, char *why, size_t n)
 {
-	if (pipe2(srv->reaper_stop, O_CLOEXEC)) {
-		snprintf(why, n, "cannot create pipe: %s", strerror(errno));
-		return -errno;
-	}
-	if (pthread_create(&srv->reaper, NULL, reaper, srv)) {
-		snprintf(why, n, "cannot start the HTTP deadline thread");
-		return -EAGAIN;
-	}
-	srv->reaper_running = true;
+	int err = limits__start(srv, why, n);
+
+	if (err)
+		return err;
 	for (unsigned int i = 0; i < srv->cfg.nr_listen; i++) {
 		srv->daemons[i] = start_daemon(srv, srv->fds[i], srv->served);
 		if (!srv->daemons[i]) {
@@ -1017,7 +387,7 @@ int http__reload(struct http_server *srv, bool force)
 
 	if (!srv || !srv->web_config_file[0])
 		return 0;
-	watched_ids(srv->web_config_file, &srv->served->cfg, ids);
+	file_ids__get(srv->web_config_file, &srv->served->cfg, ids);
 	for (unsigned int i = 0; i < WATCHED_FILES; i++)
 		same = same && file_id__same(&ids[i], &srv->files[i]);
 	if (same && !force)
@@ -1029,7 +399,7 @@ int http__reload(struct http_server *srv, bool force)
 		pr_err("%s; keeping the last good web config", why);
 		return -EINVAL;
 	}
-	watched_ids(srv->web_config_file, &next->cfg, srv->files);
+	file_ids__get(srv->web_config_file, &next->cfg, srv->files);
 	/* the same sockets, new daemons: a certificate is only read when a daemon starts */
 	for (unsigned int i = 0; i < srv->cfg.nr_listen; i++) {
 		int fd;
@@ -1054,9 +424,7 @@ int http__reload(struct http_server *srv, bool force)
 		if (old[i])
 			MHD_stop_daemon(old[i]);
 	retire(srv, prev);
-	pthread_mutex_lock(&srv->auth_lock);
-	memset(srv->auth, 0, sizeof(srv->auth));
-	pthread_mutex_unlock(&srv->auth_lock);
+	auth__forget(srv);
 	__atomic_add_fetch(&srv->reloads, 1, __ATOMIC_RELAXED);
 	pr_info("web config '%s' loaded: %s, %u users", srv->web_config_file,
 		next->cfg.tls ? "TLS" : "plain HTTP", next->cfg.nr_users);
@@ -1073,23 +441,7 @@ void http__stop(struct http_server *srv)
 		if (srv->fds[i] >= 0)
 			close(srv->fds[i]);
 	}
-	if (srv->reaper_running) {
-		if (write(srv->reaper_stop[1], "x", 1) < 0)
-			pr_debug("cannot stop the deadline thread");
-		pthread_join(srv->reaper, NULL);
-	}
-	if (srv->reaper_stop[0] >= 0) {
-		close(srv->reaper_stop[0]);
-		close(srv->reaper_stop[1]);
-	}
-	for (unsigned int i = 0; i < CLIENT_BUCKETS; i++) {
-		while (srv->clients[i]) { /* none once every daemon stopped; a failed start */
-			struct client *gone = srv->clients[i];
-
-			srv->clients[i] = gone->next;
-			free(gone);
-		}
-	}
+	limits__stop(srv);
 	served__free(srv->served);
 	while (srv->retired) {
 		struct served *gone = srv->retired;
@@ -1097,8 +449,7 @@ void http__stop(struct http_server *srv)
 		srv->retired = gone->retired_next;
 		served__free(gone);
 	}
-	if (tls_server == srv)
-		tls_server = NULL;
+	tls__unset_server(srv);
 	pthread_rwlock_destroy(&srv->served_lock);
 	pthread_mutex_destroy(&srv->track_lock);
 	pthread_mutex_destroy(&srv->auth_lock);
