@@ -28,27 +28,37 @@ static bool is_cgroup2_dir(const char *path)
 	       S_ISDIR(st.st_mode);
 }
 
-/* The id bpf_get_current_cgroup_id() reports for tasks in the cgroup at path. */
-static int cgroup_id_of(const char *path, uint64_t *id)
+/*
+ * The id bpf_get_current_cgroup_id() reports for tasks in the cgroup name under dirfd ("":
+ * dirfd itself): the kernfs node id, as a file handle carries it; else the inode number,
+ * which is the same id with a 64-bit ino_t. The runtime's default seccomp profile refuses
+ * name_to_handle_at() to a container without CAP_SYS_ADMIN, hence the second way.
+ */
+static int id_at(int dirfd, const char *name, uint64_t *id)
 {
 	union {
 		struct file_handle fh;
 		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} h;
-	int mount_id;
+	int mount_id, flags = name[0] ? 0 : AT_EMPTY_PATH;
 	struct stat st;
 
-	/* the kernfs node id, as the file handle carries it; the inode number otherwise */
 	h.fh.handle_bytes = sizeof(uint64_t);
-	if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) &&
+	if (!name_to_handle_at(dirfd, name, &h.fh, &mount_id, flags) &&
 	    h.fh.handle_bytes == sizeof(uint64_t)) {
 		memcpy(id, h.fh.f_handle, sizeof(*id));
 		return 0;
 	}
-	if (stat(path, &st))
+	if (fstatat(dirfd, name, &st, flags | AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	*id = st.st_ino;
 	return 0;
+}
+
+/* The id of the cgroup at path. */
+static int cgroup_id_of(const char *path, uint64_t *id)
+{
+	return id_at(AT_FDCWD, path, id);
 }
 
 int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
@@ -167,14 +177,14 @@ static void probe_setup(struct cgroup_resolver *r)
 	int mount_id;
 
 	r->mount_fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->mount_fd < 0 || id_at(r->mount_fd, "", &root))
+		return;
+	r->whole_tree = root == CGROUP_ROOT_ID;
 	h.fh.handle_bytes = sizeof(uint64_t);
-	if (r->mount_fd < 0 ||
-	    name_to_handle_at(r->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) ||
+	if (name_to_handle_at(r->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) ||
 	    h.fh.handle_bytes != sizeof(uint64_t))
 		return;
 	r->handle_type = h.fh.handle_type;
-	memcpy(&root, h.fh.f_handle, sizeof(root));
-	r->whole_tree = root == CGROUP_ROOT_ID;
 	r->by_handle = open_by_id(r, root) == 1;
 }
 
@@ -348,22 +358,15 @@ static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int d
 		return;
 	}
 	while ((de = readdir(d))) {
-		union {
-			struct file_handle fh;
-			char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
-		} h;
 		size_t len = rel->len;
 		struct resolver_entry *e;
 		uint64_t id;
-		int mount_id, fd;
+		int fd;
 
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		h.fh.handle_bytes = sizeof(uint64_t);
-		if (name_to_handle_at(dirfd, de->d_name, &h.fh, &mount_id, 0) ||
-		    h.fh.handle_bytes != sizeof(uint64_t))
+		if (id_at(dirfd, de->d_name, &id))
 			continue;
-		memcpy(&id, h.fh.f_handle, sizeof(id));
 		strbuf__appendf(rel, "/%s", de->d_name);
 		if (rel->oom)
 			break;
