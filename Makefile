@@ -102,7 +102,7 @@ help:
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
 	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
-	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
+	@echo '  prometheusrule    regenerate deploy/kubernetes/base/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
@@ -301,7 +301,7 @@ deploy-check: $(DEPLOY_NPM)
 		kubectl kustomize deploy/kubernetes/$$k > $(OUTPUT)/deploy/$$(echo $$k | tr / -).yaml \
 			|| { echo "kubectl kustomize deploy/kubernetes/$$k failed" >&2; exit 1; }; \
 	done
-	$(Q)node tests/deploy/validate.mjs $(wildcard deploy/kubernetes/*.yaml) \
+	$(Q)node tests/deploy/validate.mjs \
 		$(patsubst %,$(OUTPUT)/deploy/%.yaml,$(subst /,-,$(KUSTOMIZATIONS)))
 	$(Q)node tests/deploy/selftest.mjs
 	$(Q)promtool check rules deploy/prometheus/alerts.yml

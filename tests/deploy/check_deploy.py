@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Static checks of deploy/ that no schema expresses: the PrometheusRule has not drifted
-from alerts.yml, every alert has a standard severity, summary, description and a runbook
-anchor that exists in docs/runbooks.md, every alert is tested firing and not firing, the
-dashboard's variables and queries, and the DaemonSet's least privilege.
+from alerts.yml and its generator refuses bad options, every alert has a standard severity
+(or its threshold row's), summary, description and an absolute runbook_url whose anchor
+exists in docs/runbooks.md, nothing pages by default, every alert is tested firing and not
+firing, the dashboard's variables and queries, the overlays, and the DaemonSet's least
+privilege.
 Prints one PASS/FAIL line per check and a closing count; exit 1 on any failure."""
 
 import json
@@ -35,7 +37,17 @@ def load(*path):
 
 def rules():
     return [r for g in yaml.safe_load(load("prometheus", "alerts.yml"))["groups"]
-            for r in g["rules"]]
+            for r in g["rules"] if "alert" in r]
+
+
+def gen_prometheusrule(*args):
+    return subprocess.run([sys.executable, os.path.join(DEPLOY, "gen-prometheusrule.py")]
+                          + list(args), capture_output=True, text=True)
+
+
+def runbook_base():
+    m = re.search(r'^RUNBOOK_BASE = "([^"]+)"$', load("gen-prometheusrule.py"), re.M)
+    return m.group(1)
 
 
 def doc(*path):
@@ -52,23 +64,85 @@ def runbook_anchors():
 
 @check
 def prometheusrule_matches_alerts():
-    p = subprocess.run([sys.executable, os.path.join(DEPLOY, "gen-prometheusrule.py"),
-                        "--check"], capture_output=True, text=True)
+    p = gen_prometheusrule("--check")
     assert p.returncode == 0, p.stdout + p.stderr
-    generated = yaml.safe_load(load("kubernetes", "prometheusrule.yaml"))
+    generated = yaml.safe_load(load("kubernetes", "base", "prometheusrule.yaml"))
     assert generated["spec"] == yaml.safe_load(load("prometheus", "alerts.yml"))
+
+
+@check
+def prometheusrule_generator_options():
+    out = os.path.join(ROOT, "build", "deploy", "prometheusrule-options.yaml")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    p = gen_prometheusrule("--runbook-base", "https://wiki.example.com/toolwatch/runbooks",
+                           "--label", "release=my-kps", "-o", out)
+    assert p.returncode == 0, p.stderr
+    with open(out) as f:
+        o = yaml.safe_load(f)
+    assert o["metadata"]["labels"]["release"] == "my-kps", o["metadata"]
+    urls = [r["annotations"]["runbook_url"] for g in o["spec"]["groups"] for r in g["rules"]
+            if "alert" in r]
+    assert urls and all(u == "https://wiki.example.com/toolwatch/runbooks#" + u.split("#")[1]
+                        for u in urls), urls
+    # a wrong base or an unknown option: exit 2, one line naming it
+    for args, word in [(["--runbook-base", "docs/runbooks.md"], "docs/runbooks.md"),
+                       (["--runbook-base=https://x.example/rb#top"], "#anchor"),
+                       (["--runbook-base=ftp://x.example/rb"], "ftp://"),
+                       (["--overlay=kube-prometheus-stack"], "--overlay"),
+                       (["--relase", "x"], "--relase"), (["--label", "release"], "release")]:
+        p = gen_prometheusrule(*(args + ["-o", out]))
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and word in p.stderr, \
+            (args, p.returncode, p.stderr)
+        assert not p.stdout, p.stdout
 
 
 @check
 def alerts_have_severity_and_annotations():
     anchors = runbook_anchors()
+    base = runbook_base()
+    assert re.fullmatch(r"https://[^/#?\s]+/\S*docs/runbooks\.md", base), base
     for r in rules():
-        assert r["labels"]["severity"] in ("critical", "warning", "info"), r
+        # a fixed-threshold alert takes its severity from the operator's row
+        if "severity" not in r.get("labels", {}):
+            assert re.search(r"group_left \(severity\)\s+max by \([^)]*severity\) "
+                             r"\(toolwatch:\w+:threshold\)", r["expr"]), r["alert"]
+        else:
+            assert r["labels"]["severity"] in ("critical", "warning", "info"), r
         a = r["annotations"]
         assert a.get("summary") and a.get("description"), r["alert"]
-        m = re.fullmatch(r"docs/runbooks\.md#([a-z0-9_-]+)", a.get("runbook_url", ""))
-        assert m, (r["alert"], a.get("runbook_url"))
-        assert m.group(1) in anchors, "docs/runbooks.md has no heading for #%s" % m.group(1)
+        url = a.get("runbook_url", "")
+        assert url == "%s#%s" % (base, r["alert"].lower()), (r["alert"], url)
+        assert r["alert"].lower() in anchors, "docs/runbooks.md has no heading for %s" \
+            % r["alert"]
+
+
+@check
+def nothing_pages_by_default():
+    groups = yaml.safe_load(load("prometheus", "alerts.yml"))["groups"]
+    # only an operator's threshold row makes an alert critical; none is shipped
+    assert [r.get("labels", {}).get("severity") for r in rules()].count("critical") == 0
+    table = [g for g in groups if g["name"] == "toolwatch-thresholds"]
+    assert table and table[0]["rules"] == [], table
+    text = load("prometheus", "alerts.yml")
+    assert "toolwatch:tool_failure_ratio:threshold" in text and \
+        "toolwatch:tool_duration_p95_seconds:threshold" in text
+
+
+@check
+def inhibitions_name_real_alerts():
+    inhibit = yaml.safe_load(load("prometheus", "alertmanager-inhibit.yml"))["inhibit_rules"]
+    names = {r["alert"] for r in rules()}
+    with open(os.path.join(ROOT, "user", "events", "snapshot.c")) as f:
+        kinds = set(re.findall(r'\] = "([A-Z_]+)"', f.read()))
+    for rule in inhibit:
+        assert set(rule) == {"source_matchers", "target_matchers", "equal"}, rule
+        for m in rule["source_matchers"] + rule["target_matchers"]:
+            key, op, value = re.fullmatch(r"(\w+) (=) (\S+)", m).groups()
+            assert key in ("alertname", "kind"), m
+            assert value in (names if key == "alertname" else kinds), m
+    # every threshold alert silences its anomaly twin
+    assert {r["source_matchers"][0] for r in inhibit} >= {
+        "alertname = ToolFailureRatioAboveThreshold", "alertname = ToolDurationP95AboveThreshold"}
 
 
 @check
@@ -154,7 +228,7 @@ def daemonset_least_privilege():
     pm = kinds["PodMonitor"]["spec"]
     assert pm["jobLabel"] in kinds["DaemonSet"]["spec"]["template"]["metadata"]["labels"]
     targets = {r["targetLabel"] for r in pm["podMetricsEndpoints"][0]["relabelings"]
-               if r["sourceLabels"] == ["__meta_kubernetes_pod_node_name"]}
+               if r.get("sourceLabels") == ["__meta_kubernetes_pod_node_name"]}
     assert targets == {"node", "instance"}, targets
     # every added capability is in the deployment page's table
     page = doc("docs", "deployment.md")

@@ -40,7 +40,7 @@ def register(r):
         cfg = os.path.join(ROOT, "deploy", "prometheus", "prometheus.yml")
         p = subprocess.run(["promtool", "check", "config", cfg], capture_output=True, text=True)
         assert p.returncode == 0, p.stdout + p.stderr
-        assert "SUCCESS: 8 rules found" in p.stdout + p.stderr, p.stdout + p.stderr
+        assert "SUCCESS: 12 rules found" in p.stdout + p.stderr, p.stdout + p.stderr
 
     @r.test
     def test_deploy_files_use_exported_metrics(ctx):
