@@ -105,12 +105,12 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 /* The hierarchy's root cgroup has id 1: a mount whose root has it shows every cgroup. */
 #define CGROUP_ROOT_ID 1
 /*
- * A cgroup id never looked up before gets a walk of its own: at most one walk per this many
- * times the last walk's duration (walks take at most a quarter of the loop), waiting up to
- * WALK_WAIT_MAX_NS for it rather than leaving the execution without its pod.
+ * A cgroup id no walk has looked for yet gets a walk of its own: at most one walk per this
+ * many times the CPU time the last one took (walks take at most a quarter of a CPU), waiting
+ * up to WALK_WAIT_MAX_NS for it rather than leaving the execution without its pod.
  */
 #define WALK_GAP_FACTOR	 3
-#define WALK_WAIT_MAX_NS 20000000ULL
+#define WALK_WAIT_MAX_NS 50000000ULL
 /* cgroup_resolver__exists() without opening by id: a walk at most this old answers */
 #define EXISTS_WALK_MAX_AGE_NS 1000000000ULL
 
@@ -121,6 +121,8 @@ struct resolver_entry {
 	uint64_t used_ns; /* last looked up (cgroup_resolver__expire) */
 	uint32_t index;	  /* in the dense identity pool */
 	bool known;	  /* false: unresolved, retry after retry_ns */
+	bool waiting;	  /* unresolved, and no walk has looked for it yet */
+	bool looked_up;	  /* found by a lookup (else only by a walk): counted once */
 };
 
 struct cgroup_resolver {
@@ -131,7 +133,7 @@ struct cgroup_resolver {
 	struct cgroup_identity *pool; /* used of them, grown up to max */
 	size_t pool_cap;
 	uint64_t last_walk_ns; /* when the last walk ended */
-	uint64_t walk_cost_ns; /* how long it took */
+	uint64_t walk_cost_ns; /* the CPU time it took */
 	bool walked;
 	int mount_fd;	 /* for open_by_handle_at(); -1 without */
 	int handle_type; /* of the mount's cgroup file handles */
@@ -191,12 +193,17 @@ static void probe_setup(struct cgroup_resolver *r)
 static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id);
 static void walk_all(struct cgroup_resolver *r);
 
-static uint64_t monotonic_ns(void)
+static uint64_t clock_of(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	return clock_of(CLOCK_MONOTONIC);
 }
 
 int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id)
@@ -365,7 +372,10 @@ static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int d
 
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (id_at(dirfd, de->d_name, &id))
+		/* kernfs reports the node id as the inode number: no system call per cgroup */
+		if (sizeof(de->d_ino) >= sizeof(id))
+			id = de->d_ino;
+		else if (id_at(dirfd, de->d_name, &id))
 			continue;
 		strbuf__appendf(rel, "/%s", de->d_name);
 		if (rel->oom)
@@ -428,11 +438,17 @@ out:
 static void walk_all(struct cgroup_resolver *r)
 {
 	struct strbuf path = {};
-	struct resolver_entry *e;
-	uint64_t start = monotonic_ns(), root;
+	struct resolver_entry *e, *kept = NULL;
+	uint64_t cpu = clock_of(CLOCK_THREAD_CPUTIME_ID), root;
+	size_t nr_kept = 0;
 	int fd;
 
 	r->stats.walks++;
+	/* what lookups knew of the ids (when last used, already counted) outlives the walk */
+	kept = malloc((r->used ? r->used : 1) * sizeof(*kept));
+	for (size_t i = 0; kept && i < r->cap; i++)
+		if (r->slots[i].id && r->slots[i].known && r->slots[i].looked_up)
+			kept[nr_kept++] = r->slots[i];
 	clear(r);
 	/* the root: outside every container */
 	fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -443,15 +459,23 @@ static void walk_all(struct cgroup_resolver *r)
 		walk(r, fd, &path, 0);
 		strbuf__free(&path);
 	}
+	for (size_t i = 0; i < nr_kept; i++) {
+		e = slot_for(r, kept[i].id);
+		if (e->id && e->known) {
+			e->looked_up = true;
+			e->used_ns = kept[i].used_ns;
+		}
+	}
+	free(kept);
 	r->walked = true;
 	r->last_walk_ns = monotonic_ns();
-	r->walk_cost_ns = r->last_walk_ns - start;
+	r->walk_cost_ns = clock_of(CLOCK_THREAD_CPUTIME_ID) - cpu;
 }
 
 /*
- * Whether to walk now for an id that is not cached: at the interval, as before; an id never
- * looked up (fresh: a new cgroup, most likely) sooner, after a gap of a few times the last
- * walk's cost, waited for when it is short. A short-lived process is gone by the time its
+ * Whether to walk now for an id that is not cached: at the interval; an id no walk has
+ * looked for yet (fresh: a new cgroup, most likely) sooner, after a gap of a few times the
+ * last walk's CPU time, waited for when it is short. A short-lived process is gone by the time its
  * record is read, so /proc cannot name its cgroup; the cgroup itself lives on (a pod
  * outlives its tools) and a walk finds it.
  */
@@ -478,11 +502,16 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 {
 	struct resolver_entry *e = slot_for(r, id);
 	struct strbuf path = {};
-	bool fresh;
+	bool fresh, walked = false, gone;
 
 	if (!id)
 		return NULL;
 	if (e->id && e->known) {
+		/* a new id that a walk for another one found: resolved by a walk */
+		if (!e->looked_up) {
+			e->looked_up = true;
+			r->stats.walk_hits++;
+		}
 		e->used_ns = now_ns;
 		return identity_of(r, e);
 	}
@@ -490,9 +519,10 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		r->stats.unresolved++;
 		return NULL;
 	}
-	fresh = !e->id;
+	fresh = !e->id || e->waiting;
 	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
 		e->known = true;
+		e->looked_up = true;
 		e->used_ns = now_ns;
 		identity__parse(path.buf, identity_of(r, e));
 		strbuf__free(&path);
@@ -501,11 +531,14 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 	}
 	strbuf__free(&path);
 	/* removed already (opened by id): no walk would find it */
-	if (!(r->by_handle && open_by_id(r, id) == 0) && walk_due(r, fresh, min_walk_interval_ns)) {
+	gone = r->by_handle && open_by_id(r, id) == 0;
+	if (!gone && walk_due(r, fresh, min_walk_interval_ns)) {
 		walk_all(r);
+		walked = true;
 		e = slot_for(r, id);
 		if (e->id && e->known) {
 			r->stats.walk_hits++;
+			e->looked_up = true;
 			e->used_ns = now_ns;
 			return identity_of(r, e);
 		}
@@ -514,7 +547,9 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 	if (e) {
 		e->used_ns = now_ns;
 		e->known = false;
-		e->retry_ns = now_ns + min_walk_interval_ns;
+		/* a new id no walk could look for yet: its next lookup tries again */
+		e->waiting = fresh && !walked && !gone;
+		e->retry_ns = e->waiting ? 0 : now_ns + min_walk_interval_ns;
 	}
 	r->stats.unresolved++;
 	return NULL;

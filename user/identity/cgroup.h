@@ -48,10 +48,10 @@ const char *cgroup_resolver__mount(const struct cgroup_resolver *r);
  * The identity of the cgroup id, of which tgid is (or was) a process: from the cache,
  * else from /proc/tgid/cgroup when that path has this id (or lies outside the agent's
  * cgroup namespace, "/../...", where it cannot be checked: taken as it is), else by
- * walking the whole tree: at once for an id never looked up before (a new cgroup whose
- * process has already exited), unless walks would take over a quarter of the time (then
- * after a wait of at most 20 ms, or not at all), and at most once per min_walk_interval_ns
- * for an id that was not found (now_ns is CLOCK_MONOTONIC). A cgroup already removed
+ * walking the whole tree: at once for an id no walk has looked for yet (a new cgroup whose
+ * process has already exited), unless walks would take over a quarter of a CPU (then after
+ * a wait of at most 50 ms, or at a later lookup), and at most once per min_walk_interval_ns
+ * for an id a walk did not find (now_ns is CLOCK_MONOTONIC). A cgroup already removed
  * (known when it can be opened by id) is not walked for. A walk replaces the cache with
  * every cgroup it found (so removed cgroups leave it). NULL when the id cannot be resolved
  * now (counted; tried again after the interval). The pointer is valid until the next call.
