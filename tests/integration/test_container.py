@@ -48,6 +48,8 @@ CAP_BITS = {"CHOWN": 0, "DAC_OVERRIDE": 1, "FOWNER": 3, "KILL": 5, "SETUID": 7,
             "SYS_ADMIN": 21, "SYS_RESOURCE": 24, "PERFMON": 38, "BPF": 39}
 # A short --metrics.identity-idle-timeout: a live pod's idle series must outlast it
 IDLE_S = 3
+# new pods each running quick tools: every execution under its pod's names
+NEW_PODS, RUNS = 20, 10
 # What containerd's RuntimeDefault profile allows for a capability beyond Docker 20.10's
 SECCOMP_FOR_CAP = {"CAP_BPF": ["bpf"], "CAP_PERFMON": ["perf_event_open"]}
 
@@ -270,6 +272,7 @@ def register(r):
         api = FakeApi(api_dir)
         pod_cg = PodCgroup(cgroup2_mount())
         api.pods = [api_pod("shop", "web-0", pod_cg.uid, [("app", pod_cg.container_id)])]
+        new_pods = []
         extra = [a for a in api.agent_args(resync="1s") if a != "--kubernetes.enable"] + \
             ["--metrics.identity-idle-timeout=%ds" % IDLE_S]
         try:
@@ -360,6 +363,38 @@ def register(r):
             print("     a live pod's series outlived %ds of idle time (%.0fs) with its count; "
                   "gone, it left" % (IDLE_S, IDLE_S * 2 + 2), flush=True)
 
+            # new pods whose tools last a millisecond: gone before their records are read,
+            # each still counted under its own pod (the agent walks the host's cgroup tree,
+            # its ids from inode numbers: the seccomp profile refuses name_to_handle_at)
+            new_pods = [PodCgroup(cgroup2_mount()) for _ in range(NEW_PODS)]
+            api.pods = api.pods + [api_pod("batch", "job-%d" % i, p.uid,
+                                           [("step", p.container_id)])
+                                   for i, p in enumerate(new_pods)]
+            deadline = time.time() + 15
+            while scrape(url)[0].get("toolwatch_kubernetes_pods") < 1 + NEW_PODS:
+                assert time.time() < deadline, "the API's new pods not listed in 15 s"
+                time.sleep(0.2)
+            qtool = ctx.work.tool("tw_exit")
+            qname = os.path.basename(qtool)
+            loop = "for i in %s; do %s 0 1; done" % (" ".join(["x"] * RUNS), qtool)
+            for p in new_pods:
+                p.run(["/bin/sh", "-c", loop])
+            want = {"job-%d" % i: RUNS for i in range(NEW_PODS)}
+            deadline = time.time() + 20
+            while True:
+                got = {}
+                for k, v in scrape(url)[0].samples.items():
+                    d = dict(k[1])
+                    if k[0] == "tool_executions_total" and d.get("tool") == qname:
+                        key = d.get("pod", "") if d.get("namespace") == "batch" else ""
+                        got[key] = got.get(key, 0) + v
+                if got == want or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            assert got == want, "executions by pod: %s" % got
+            print("     %d new pods x %d quick tools: every execution under its pod"
+                  % (NEW_PODS, RUNS), flush=True)
+
             # the container's memory (RSS, page cache and BPF maps are charged to it)
             stats = engine.docker("stats", "--no-stream", "--format", "{{.MemUsage}}",
                                   cid).stdout.strip()
@@ -390,6 +425,8 @@ def register(r):
         finally:
             engine.stop()
             api.stop()
+            for p in reversed(new_pods):  # the last made first, then the first pod's
+                p.remove()
             pod_cg.remove()
             shutil.rmtree(state, ignore_errors=True)
             shutil.rmtree(api_dir, ignore_errors=True)
