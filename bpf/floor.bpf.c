@@ -39,7 +39,7 @@ int floor_fork(void *ctx)
 }
 
 SEC("tp_btf/sched_prepare_exec")
-int floor_prep_exec(void *ctx)
+int floor_preexec(void *ctx)
 {
 	return 0;
 }

@@ -35,7 +35,7 @@ const volatile __u64 wakeup_bytes = 0;
 const volatile __u64 page_size = 4096;
 /* BTF-typed tasks available: syscall tracepoints use bpf_get_current_task_btf() */
 const volatile bool btf_tasks = false;
-/* handle_prep_exec (sched_prepare_exec, Linux 6.10) notes the peak of an image an exec replaces */
+/* handle_preexec (sched_prepare_exec, Linux 6.10) notes the peak of an image an exec replaces */
 const volatile bool prep_exec = false;
 /* sched_switch also measures run-queue latency (probe runqlat, opt-in, BTF only) */
 const volatile bool runqlat_enabled = false;
@@ -913,7 +913,7 @@ static __always_inline int on_execve_enter(const char *filename)
 	struct mm_struct *mm;
 
 	if (btf_tasks) {
-		if (prep_exec) /* handle_prep_exec does it, only for execs that will succeed */
+		if (prep_exec) /* handle_preexec does it, only for execs that will succeed */
 			return 0;
 		note_old_peak(bpf_get_current_task_btf());
 		return 0;
@@ -1027,7 +1027,7 @@ int execveat_exit(struct trace_event_raw_sys_exit *ctx)
  * else execve_enter does it). The lookup also warms what handle_exec looks up next.
  */
 SEC("tp_btf/sched_prepare_exec")
-int BPF_PROG(handle_prep_exec, struct task_struct *task, struct linux_binprm *bprm)
+int BPF_PROG(handle_preexec, struct task_struct *task, struct linux_binprm *bprm)
 {
 	note_old_peak(task);
 	return 0;

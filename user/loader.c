@@ -154,7 +154,7 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		if (!btf)
 			out[n++] = skel->progs.switch_raw;
 		if (btf && skel->rodata->prep_exec)
-			out[n++] = skel->progs.handle_prep_exec;
+			out[n++] = skel->progs.handle_preexec;
 		break;
 	case PROBE_EXEC_FAILED:
 		/* BTF kernels read a failed call's path at its exit, from the saved registers */
