@@ -38,9 +38,11 @@ BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror
 
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS    := $(wildcard bpf/*.h)
 SKEL        := $(OUTPUT)/toolwatch.skel.h
+# The benchmark's floor (tests/bench/): empty programs, their own object and skeleton.
+FLOOR_OBJ   := $(OUTPUT)/floor.bpf.o
+SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS)) $(OUTPUT)/floor.skel.h
 
 # Every user-space source except main.c goes into one archive: unit tests link it and pull
 # in only the (pure) objects they reference.
@@ -124,6 +126,10 @@ $(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/he
 # Static pattern rules: BPF objects and skeletons are real targets, never deleted as
 # intermediates (a deleted skeleton would rebuild the loader on the next make).
 $(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(FLOOR_OBJ): $(OUTPUT)/%.bpf.o: tests/bench/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
