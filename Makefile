@@ -38,7 +38,7 @@ BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror
 
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-BPF_HDRS    := $(wildcard bpf/*.h)
+BPF_HDRS    := $(wildcard bpf/*.h bpf/lib/*.h)
 SKEL        := $(OUTPUT)/toolwatch.skel.h
 # The benchmark's floor (tests/bench/): empty programs, their own object and skeleton.
 FLOOR_OBJ   := $(OUTPUT)/floor.bpf.o
@@ -67,7 +67,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)

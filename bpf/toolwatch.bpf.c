@@ -3,17 +3,17 @@
  * Kernel side of toolwatch: one record per execution start, end and failed exec, with the
  * in-flight state in bounded hash maps. Built only on tracepoints (tp_btf with raw_tp
  * fallbacks for the sched events, tp/syscalls for failed execs) and a task iterator.
- * Helpers that do not touch this file's maps live in maps.bpf.h, task.bpf.h, usage.bpf.h
- * and bits.bpf.h.
+ * Helpers that do not touch this file's maps live in lib/: maps.bpf.h, task.bpf.h,
+ * usage.bpf.h and bits.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "toolwatch.h"
-#include "maps.bpf.h"
-#include "task.bpf.h"
-#include "usage.bpf.h"
+#include "lib/maps.bpf.h"
+#include "lib/task.bpf.h"
+#include "lib/usage.bpf.h"
 
 #define EACCES		13
 #define ENOENT		2
