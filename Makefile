@@ -36,13 +36,17 @@ UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
-BPF_SRCS    := $(wildcard bpf/*.bpf.c)
-BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+# One object per probe family (bpf/*.bpf.c), linked into BPF_OBJ for one skeleton.
+# state.bpf.c, which defines what the others declare extern, goes first: libbpf 1.1's
+# linker gets a shared map's BTF offset wrong when an extern declaration precedes it.
+BPF_SRCS    := bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS    := $(wildcard bpf/*.h bpf/lib/*.h)
+BPF_OBJ     := $(OUTPUT)/toolwatch.bpf.o
 SKEL        := $(OUTPUT)/toolwatch.skel.h
 # The benchmark's floor (tests/bench/): empty programs, their own object and skeleton.
 FLOOR_OBJ   := $(OUTPUT)/floor.bpf.o
-SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS)) $(OUTPUT)/floor.skel.h
+SKELS       := $(SKEL) $(OUTPUT)/floor.skel.h
 
 # Every user-space source except main.c goes into one archive: unit tests link it and pull
 # in only the (pure) objects they reference.
@@ -120,14 +124,20 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		nodejs npm >/dev/null; }
 
-$(OUTPUT) $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/obj/user $(OUTPUT)/obj/exporter $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
 # Static pattern rules: BPF objects and skeletons are real targets, never deleted as
 # intermediates (a deleted skeleton would rebuild the loader on the next make).
-$(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+$(BPF_OBJS): $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# libbpf's static linker: each extern resolves to its one definition, and the objects'
+# .maps, .rodata, .bss and .data merge into one of each (the skeleton's fields).
+$(BPF_OBJ): $(BPF_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(FLOOR_OBJ): $(OUTPUT)/%.bpf.o: tests/bench/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)

@@ -466,7 +466,7 @@ bool loader__delayacct(const struct loader *l)
 static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx);
 
-/* Sets the exit timer up (see init_exit_timer in toolwatch.bpf.c). */
+/* Sets the exit timer up (see init_exit_timer in bpf/exit.bpf.c). */
 static void init_exit_timer(struct loader *l)
 {
 	__u64 err;
