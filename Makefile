@@ -36,11 +36,17 @@ UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
-BPF_SRCS    := $(wildcard bpf/*.bpf.c)
-BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS    := $(wildcard bpf/*.h)
+# One object per probe family (bpf/*.bpf.c), linked into BPF_OBJ for one skeleton.
+# state.bpf.c, which defines what the others declare extern, goes first: libbpf 1.1's
+# linker gets a shared map's BTF offset wrong when an extern declaration precedes it.
+BPF_SRCS    := bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS    := $(wildcard bpf/*.h bpf/lib/*.h)
+BPF_OBJ     := $(OUTPUT)/toolwatch.bpf.o
 SKEL        := $(OUTPUT)/toolwatch.skel.h
+# The benchmark's floor (tests/bench/): empty programs, their own object and skeleton.
+FLOOR_OBJ   := $(OUTPUT)/floor.bpf.o
+SKELS       := $(SKEL) $(OUTPUT)/floor.skel.h
 
 # user/ is one folder per concern (user/<concern>/*.c; includes name the folder:
 # "lib/strbuf.h"). Every user-space source except main.c goes into one archive: unit tests
@@ -70,7 +76,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*/*.c user/*/*.h exporter/*.c exporter/*.h \
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.c user/*/*.h \
+                         exporter/*.c exporter/*.h tests/bench/*.bpf.c \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
@@ -153,12 +160,22 @@ deps-bench:
 deps-image:
 	$(call apt_install,$(sort $(IMAGE_PKGS)))
 
-$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/helpers:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
 # Static pattern rules: BPF objects and skeletons are real targets, never deleted as
 # intermediates (a deleted skeleton would rebuild the loader on the next make).
-$(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+$(BPF_OBJS): $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# libbpf's static linker: each extern resolves to its one definition, and the objects'
+# .maps, .rodata, .bss and .data merge into one of each (the skeleton's fields).
+$(BPF_OBJ): $(BPF_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(FLOOR_OBJ): $(OUTPUT)/%.bpf.o: tests/bench/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 

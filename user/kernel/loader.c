@@ -161,7 +161,7 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		if (!btf)
 			out[n++] = skel->progs.switch_raw;
 		if (btf && skel->rodata->prep_exec)
-			out[n++] = skel->progs.handle_prep_exec;
+			out[n++] = skel->progs.handle_preexec;
 		break;
 	case PROBE_EXEC_FAILED:
 		/* BTF kernels read a failed call's path at its exit, from the saved registers */
@@ -473,7 +473,7 @@ bool loader__delayacct(const struct loader *l)
 static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx);
 
-/* Sets the exit timer up (see init_exit_timer in toolwatch.bpf.c). */
+/* Sets the exit timer up (see init_exit_timer in bpf/exit.bpf.c). */
 static void init_exit_timer(struct loader *l)
 {
 	__u64 err;
