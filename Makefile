@@ -77,7 +77,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fram
                -fno-sanitize-recover=all
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.c user/*/*.h \
-                         exporter/*.c exporter/*.h tests/bench/*.bpf.c \
+                         exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
