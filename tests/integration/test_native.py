@@ -127,6 +127,23 @@ def durations_us(n, seed):
             else int(12500 + 12500 * rnd.random()) for _ in range(n)]
 
 
+# tool_execution_duration_seconds' classic bounds (docs/metrics.md)
+CLASSIC_BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                  0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500]
+
+
+def classic_estimate(values, q):
+    """What histogram_quantile() makes of values in the classic buckets: linear inside the
+    bucket that holds the rank."""
+    rank, below, lower = q * len(values), 0, 0.0
+    for upper in CLASSIC_BOUNDS:
+        inside = len([v for v in values if lower < v <= upper])
+        if inside and below + inside >= rank:
+            return lower + (upper - lower) * (rank - below) / inside
+        below, lower = below + inside, upper
+    return CLASSIC_BOUNDS[-1]
+
+
 def p95_exact(values):
     s = sorted(values)
     return s[max(0, -(-95 * len(s) // 100) - 1)]  # nearest rank
@@ -178,9 +195,13 @@ def register(r):
                   % (want * 1e3, got_native * 1e3, 100 * err_native, got_classic * 1e3,
                      100 * err_classic), flush=True)
             assert err_native <= 0.05, (want, got_native)
-            # (a loaded machine stretches the tail towards 25 ms: at least 10%, and more than
-            # the native error)
-            assert err_classic >= 0.10 and err_classic > err_native, (want, got_classic)
+            # the classic answer is what its buckets allow (linear inside one, computed here
+            # from the same exact durations), further off than the native one; how far
+            # depends on where a loaded machine puts the durations against 10/25/50 ms
+            blur = classic_estimate(exact, 0.95)
+            print("     the classic buckets allow %.2f ms" % (blur * 1e3), flush=True)
+            assert abs(got_classic - blur) / blur <= 0.05, (blur, got_classic)
+            assert err_classic > err_native, (want, got_native, got_classic)
             # the native server stored a native histogram: no classic bucket series
             assert not native.query("tool_execution_duration_seconds_bucket%s" % sel)
             # it asked for protobuf and got it: the agent counts answers by format
