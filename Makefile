@@ -77,7 +77,7 @@ FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-test deps-bench deps-image run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check fuzz fuzz-build image prometheusrule deploy-check
+	format-check fuzz fuzz-build image prometheusrule deploy-check anomaly-eval
 
 all: $(BIN)
 
@@ -97,6 +97,7 @@ help:
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run;'
 	@echo '                    BASE=<git ref>: that commit built too, before/after in one table)'
+	@echo '  anomaly-eval      detector quality on the NAB corpus (NAB_DIR=../shared/nab; not a gate)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
@@ -256,6 +257,14 @@ bench: deps-bench
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
 		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick) \
 		$(if $(BASE),--base-bin $(BENCH_BASE)/toolwatch --base-name '$(BASE)') $(BENCH_ARGS)
+
+# Detector quality on the Numenta Anomaly Benchmark: `toolwatch backtest` over every series,
+# NAB's standard profile, NAB's results format under build/nab-results (docs/backtest.md).
+NAB_DIR       ?= ../shared/nab
+ANOMALY_EVAL_ARGS ?=
+anomaly-eval: $(BIN)
+	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
+		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results $(ANOMALY_EVAL_ARGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

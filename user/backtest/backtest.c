@@ -61,8 +61,8 @@ static int load_file(const struct backtest_options *o, struct history *h, char *
 	return 0;
 }
 
-static void print_text(const struct backtest_options *o, const char *tool, const struct replay *r,
-		       int64_t window_s)
+static void print_text(const struct backtest_options *o, const char *tool, const struct history *h,
+		       const struct replay *r, int64_t window_s)
 {
 	char from[32], to[32], at[32];
 	size_t raised = 0;
@@ -74,6 +74,8 @@ static void print_text(const struct backtest_options *o, const char *tool, const
 	printf("tool '%s': %llu windows of %llds (%llu empty), ends %s .. %s: %zu raised\n", tool,
 	       (unsigned long long)r->windows, (long long)window_s,
 	       (unsigned long long)r->empty_windows, from, to, raised);
+	if (h->clamped)
+		printf("%zu rows earlier than the row before were taken at its time\n", h->clamped);
 	for (size_t i = 0; i < r->nr_events; i++) {
 		const struct replay_event *e = &r->events[i];
 		const char *cause = anomaly_cause__name(e->cause);
@@ -86,8 +88,8 @@ static void print_text(const struct backtest_options *o, const char *tool, const
 	}
 }
 
-static void print_json(const struct backtest_options *o, const char *tool, const struct replay *r,
-		       int64_t window_s)
+static void print_json(const struct backtest_options *o, const char *tool, const struct history *h,
+		       const struct replay *r, int64_t window_s)
 {
 	struct strbuf sb = {0};
 	struct json_object top, ev;
@@ -99,6 +101,8 @@ static void print_json(const struct backtest_options *o, const char *tool, const
 	json_object__u64(&top, "window_seconds", (uint64_t)window_s);
 	json_object__u64(&top, "windows", r->windows);
 	json_object__u64(&top, "empty_windows", r->empty_windows);
+	json_object__u64(&top, "rows", h->nr);
+	json_object__u64(&top, "rows_clamped", h->clamped);
 	format_time(r->first_end_unix_s, at, sizeof(at));
 	json_object__string(&top, "first_window_end", at);
 	json_object__key(&top, "events");
@@ -193,9 +197,9 @@ int backtest__main(int argc, char **argv)
 		goto out;
 	}
 	if (o.json)
-		print_json(&o, tool, &r, window_s);
+		print_json(&o, tool, &h, &r, window_s);
 	else
-		print_text(&o, tool, &r, window_s);
+		print_text(&o, tool, &h, &r, window_s);
 	status = fflush(stdout) ? 1 : 0;
 out:
 	replay__fini(&r);

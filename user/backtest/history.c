@@ -43,7 +43,7 @@ int history__append(struct history *h, const struct history_row *row)
 {
 	if (row->failures > row->executions || !isfinite(row->cpu_seconds) || row->cpu_seconds < 0)
 		return -EINVAL;
-	if (h->nr && row->time_unix_s <= h->rows[h->nr - 1].time_unix_s)
+	if (h->nr && row->time_unix_s < h->rows[h->nr - 1].time_unix_s)
 		return -EINVAL;
 	if (h->nr >= HISTORY_ROWS_MAX)
 		return -E2BIG;
@@ -67,7 +67,7 @@ int64_t history__step_s(const struct history *h)
 	for (size_t i = 1; i < h->nr; i++) {
 		int64_t gap = h->rows[i].time_unix_s - h->rows[i - 1].time_unix_s;
 
-		if (!step || gap < step)
+		if (gap > 0 && (!step || gap < step))
 			step = gap;
 	}
 	return step;
@@ -352,11 +352,13 @@ int history__parse_csv(struct history *h, const char *buf, size_t len, char *err
 		ret = parse_row(&st, line, lineno, &row, err, err_size);
 		if (ret)
 			return ret;
+		/* a clock stepped back: the row joins the window of the row before */
+		if (h->nr && row.time_unix_s < h->rows[h->nr - 1].time_unix_s) {
+			row.time_unix_s = h->rows[h->nr - 1].time_unix_s;
+			h->clamped++;
+		}
 		ret = history__append(h, &row);
-		if (ret == -EINVAL)
-			snprintf(err, err_size,
-				 "line %zu: timestamp not later than the line before", lineno);
-		else if (ret == -E2BIG)
+		if (ret == -E2BIG)
 			snprintf(err, err_size, "line %zu: more than %d rows", lineno,
 				 HISTORY_ROWS_MAX);
 		else if (ret)

@@ -20,8 +20,9 @@
  *
  * A span given by its mean duration is taken as `executions` executions that each lasted
  * the mean (their histogram holds them all in the mean's bucket, their sum is exact), and
- * likewise for peak memory. Durations and sizes below 0 are taken as 0. Timestamps rise
- * strictly. Blank lines and a trailing CR are ignored.
+ * likewise for peak memory. Durations and sizes below 0 are taken as 0. Rows with the same
+ * timestamp belong to the same window; a row whose timestamp is earlier than the row
+ * before (a clock stepped back) is taken at that row's time (and counted in clamped). Blank lines and a trailing CR are ignored.
  */
 #ifndef TOOLWATCH_HISTORY_H
 #define TOOLWATCH_HISTORY_H
@@ -46,17 +47,18 @@ struct history_row {
 };
 
 struct history {
-	struct history_row *rows; /* time_unix_s strictly rising */
+	struct history_row *rows; /* time_unix_s never falling */
 	size_t nr;
 	size_t cap;
+	size_t clamped; /* CSV rows moved forward to the time of the row before */
 };
 
 /* Frees h's rows and empties it; NULL-safe. */
 void history__fini(struct history *h);
 
 /*
- * Appends a copy of row (time later than the last row's). Returns 0, -EINVAL for a time
- * not later, failures > executions or a negative or non-finite cpu_seconds, -E2BIG beyond
+ * Appends a copy of row (time not before the last row's). Returns 0, -EINVAL for an
+ * earlier time, failures > executions or a negative or non-finite cpu_seconds, -E2BIG beyond
  * HISTORY_ROWS_MAX rows, -ENOMEM.
  */
 int history__append(struct history *h, const struct history_row *row);
@@ -83,7 +85,7 @@ void history_row__set_duration(struct history_row *row, uint64_t n, double secon
 /* The same for the peak memory histogram, bytes per execution. */
 void history_row__set_memory(struct history_row *row, uint64_t n, double bytes);
 
-/* The smallest gap between consecutive rows in seconds; 0 with fewer than two rows. */
+/* The smallest positive gap between consecutive rows in seconds; 0 when there is none. */
 int64_t history__step_s(const struct history *h);
 
 #endif /* TOOLWATCH_HISTORY_H */
