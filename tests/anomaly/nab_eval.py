@@ -11,7 +11,7 @@ arXiv:1510.03336):
 - each labelled anomaly has a window; the first 15% of a file (at most 750 rows) is
   probation and is not scored;
 - a detection is a row whose anomaly_score reaches the threshold (ours are 0 or 1: 1 at
-  the window a flag is raised);
+  each window where a flag of the tool is raised);
 - in a window only the earliest detection counts, weighted by the scaled sigmoid of its
   relative position, 2 sigmoid(-5 y) - 1 with y = -(right - i + 1) / width, divided by its
   value at the window's left edge (so the earliest is worth A_tp = 1);

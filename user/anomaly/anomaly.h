@@ -115,12 +115,14 @@ struct anomaly_config {
 	uint32_t outlier_raise_after; /* 3: the same for STATISTICAL_OUTLIER (see above) */
 	uint32_t clear_after;	      /* 3: consecutive clean windows that clear it */
 
-	double latency_ratio;	  /* 1.5: window p95 duration vs baseline p95 */
-	double outlier_sigmas;	  /* 3.0: robust standard deviations of the window mean */
-	double outlier_min_sigma; /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
-	double tail_alpha;	  /* 0.001: significance of the p95 rules (LATENCY,
-				   * MEMORY); 1 disables the test */
-	double failure_rate;	  /* 0.05: failures / executions */
+	double latency_ratio;	     /* 1.5: window p95 duration vs baseline p95 */
+	double outlier_sigmas;	     /* 3.0: robust standard deviations of the window mean */
+	double outlier_min_sigma;    /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
+	double outlier_spike_sigmas; /* 0: off; a window this many sigmas out raises
+				      * STATISTICAL_OUTLIER at once (see above) */
+	double tail_alpha;	     /* 0.001: significance of the p95 rules (LATENCY,
+				      * MEMORY); 1 disables the test */
+	double failure_rate;	     /* 0.05: failures / executions */
 	uint64_t failure_min_executions; /* 20: executions a window needs for FAILURE_RATE */
 	double failure_alpha;		 /* 0.05: significance of FAILURE_RATE; 1 disables */
 	double cpu_ratio;		 /* 1.3: CPU seconds per execution vs baseline p90 */
@@ -133,6 +135,8 @@ struct anomaly_config {
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */
 	uint64_t relearn_after_ns;     /* 24 h: a flag raised this long restarts its
 					* baselines (the new normal); 0 never */
+	uint64_t keep_firing_ns;       /* 0: a raised flag clears no earlier than this
+					* after its raise, however clean the windows */
 	uint32_t max_tools;	       /* 2048: tools kept; the least recently active is
 					* forgotten beyond (its name stays known for NEW_TOOL) */
 };

@@ -36,6 +36,14 @@
 	     FLAG_FIELD(type, member.new_tool_hold_ns)},                                           \
 	    {"anomaly.relearn-after", .kind = FLAG_DURATION,                                       \
 	     FLAG_FIELD(type, member.relearn_after_ns)},                                           \
+	    {"anomaly.latency-ratio", .kind = FLAG_DOUBLE, FLAG_FIELD(type, member.latency_ratio), \
+	     .min_real = 1, .max_real = 1000},                                                     \
+	    {"anomaly.outlier-sigmas", .kind = FLAG_DOUBLE,                                        \
+	     FLAG_FIELD(type, member.outlier_sigmas), .min_real = 0.5, .max_real = 100},           \
+	    {"anomaly.outlier-spike-sigmas", .kind = FLAG_DOUBLE,                                  \
+	     FLAG_FIELD(type, member.outlier_spike_sigmas), .min_real = 0, .max_real = 1000},      \
+	    {"anomaly.keep-firing-for", .kind = FLAG_DURATION,                                     \
+	     FLAG_FIELD(type, member.keep_firing_ns)},                                             \
 	{                                                                                          \
 		"anomaly.max-tools", .kind = FLAG_U32, FLAG_FIELD(type, member.max_tools),         \
 				     .min = 1, .max = 1000000                                      \
@@ -54,6 +62,14 @@
 	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"        \
 	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"            \
 	"                             (default 24h; 0 never)\n"                                    \
+	"  --anomaly.latency-ratio=X  LATENCY_DEGRADATION: window p95 above X times\n"             \
+	"                             the baseline p95 (default 1.5)\n"                            \
+	"  --anomaly.outlier-sigmas=X  STATISTICAL_OUTLIER: window mean X robust\n"                \
+	"                             standard deviations out (default 3)\n"                       \
+	"  --anomaly.outlier-spike-sigmas=X  a window this far out raises\n"                       \
+	"                             STATISTICAL_OUTLIER at once; 0 off (default 0)\n"            \
+	"  --anomaly.keep-firing-for=D  a raised flag clears no earlier than this\n"               \
+	"                             (default 0)\n"                                               \
 	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
 
 #endif /* TOOLWATCH_ANOMALY_FLAGS_H */

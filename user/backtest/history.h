@@ -22,7 +22,8 @@
  * the mean (their histogram holds them all in the mean's bucket, their sum is exact), and
  * likewise for peak memory. Durations and sizes below 0 are taken as 0. Rows with the same
  * timestamp belong to the same window; a row whose timestamp is earlier than the row
- * before (a clock stepped back) is taken at that row's time (and counted in clamped). Blank lines and a trailing CR are ignored.
+ * before (a clock stepped back) is taken at that row's time (and counted in clamped). Blank lines
+ * and a trailing CR are ignored.
  */
 #ifndef TOOLWATCH_HISTORY_H
 #define TOOLWATCH_HISTORY_H
