@@ -16,6 +16,7 @@
 #define CHANGES_MAX	     4096
 #define MAD_TO_SIGMA	     1.4826 /* MAD x this = standard deviation (normal) */
 #define OUTLIER_MIN_SIGMA_NS 1000.0 /* sigma of the mean duration is never below ~1 us */
+#define OUTLIER_USUAL	     0.01   /* a value beyond 1% of the baseline's windows */
 
 static const int kind_group[ANOMALY_KIND_MAX] = {
     [ANOMALY_LATENCY_DEGRADATION] = GROUP_DURATION,
@@ -556,8 +557,15 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 		sigma = fmax(MAD_TO_SIGMA * mad, log1p(cfg->outlier_min_sigma));
 		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
 		ratio[ANOMALY_STATISTICAL_OUTLIER] = ratio_of(ws->mean_duration_ns, exp(median));
-		v[ANOMALY_STATISTICAL_OUTLIER] =
-		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma);
+		/*
+		 * and more than sigma outside what the baseline sees in 98% of its windows:
+		 * a tool whose windows are mostly alike (MAD near 0) but regularly different
+		 * (a nightly batch, a square wave) has those differences in its baseline
+		 */
+		v[ANOMALY_STATISTICAL_OUTLIER] = judge_above(
+		    fabs(cur - median) > cfg->outlier_sigmas * sigma &&
+		    (cur > reservoir__quantile(&b->mean_duration, 1 - OUTLIER_USUAL) + sigma ||
+		     cur < reservoir__quantile(&b->mean_duration, OUTLIER_USUAL) - sigma));
 		*spike = cfg->outlier_spike_sigmas > 0 &&
 			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma &&
 			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS;
