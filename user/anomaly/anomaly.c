@@ -558,17 +558,23 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
 		ratio[ANOMALY_STATISTICAL_OUTLIER] = ratio_of(ws->mean_duration_ns, exp(median));
 		/*
-		 * and more than sigma outside what the baseline sees in 98% of its windows:
-		 * a tool whose windows are mostly alike (MAD near 0) but regularly different
-		 * (a nightly batch, a square wave) has those differences in its baseline
+		 * Beyond the usual range: more than sigma outside what the baseline sees in
+		 * 98% of its windows. A tool whose windows are mostly alike (MAD near 0) but
+		 * regularly different (a nightly batch, a square wave) has those in its
+		 * baseline. Spikes always need it (one window is little evidence); the
+		 * 3-window rule with outlier_beyond_range (it costs sensitivity to small
+		 * shifts of unimodal tools: +20% then takes ~10 windows, not 3).
 		 */
-		v[ANOMALY_STATISTICAL_OUTLIER] = judge_above(
-		    fabs(cur - median) > cfg->outlier_sigmas * sigma &&
-		    (cur > reservoir__quantile(&b->mean_duration, 1 - OUTLIER_USUAL) + sigma ||
-		     cur < reservoir__quantile(&b->mean_duration, OUTLIER_USUAL) - sigma));
-		*spike = cfg->outlier_spike_sigmas > 0 &&
-			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma &&
-			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS;
+		bool beyond =
+		    cur > reservoir__quantile(&b->mean_duration, 1 - OUTLIER_USUAL) + sigma ||
+		    cur < reservoir__quantile(&b->mean_duration, OUTLIER_USUAL) - sigma;
+
+		v[ANOMALY_STATISTICAL_OUTLIER] =
+		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma &&
+				(beyond || !cfg->outlier_beyond_range));
+		*spike = cfg->outlier_spike_sigmas > 0 && beyond &&
+			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS &&
+			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma;
 	}
 	if (t->learned && w->executions && w->executions >= cfg->failure_min_executions) {
 		double rate = (double)w->failures / (double)w->executions;

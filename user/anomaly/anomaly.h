@@ -120,6 +120,8 @@ struct anomaly_config {
 	double outlier_min_sigma;    /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
 	double outlier_spike_sigmas; /* 0: off; a window this many sigmas out raises
 				      * STATISTICAL_OUTLIER at once (see above) */
+	bool outlier_beyond_range;   /* false: STATISTICAL_OUTLIER also needs the window
+				      * beyond the baseline's usual range (see above) */
 	double tail_alpha;	     /* 0.001: significance of the p95 rules (LATENCY,
 				      * MEMORY); 1 disables the test */
 	double failure_rate;	     /* 0.05: failures / executions */

@@ -42,6 +42,8 @@
 	     FLAG_FIELD(type, member.outlier_sigmas), .min_real = 0.5, .max_real = 100},           \
 	    {"anomaly.outlier-spike-sigmas", .kind = FLAG_DOUBLE,                                  \
 	     FLAG_FIELD(type, member.outlier_spike_sigmas), .min_real = 0, .max_real = 1000},      \
+	    {"anomaly.outlier-beyond-range", .kind = FLAG_BOOL,                                    \
+	     FLAG_FIELD(type, member.outlier_beyond_range)},                                       \
 	    {"anomaly.keep-firing-for", .kind = FLAG_DURATION,                                     \
 	     FLAG_FIELD(type, member.keep_firing_ns)},                                             \
 	{                                                                                          \
@@ -68,6 +70,8 @@
 	"                             standard deviations out (default 3)\n"                       \
 	"  --anomaly.outlier-spike-sigmas=X  a window this far out raises\n"                       \
 	"                             STATISTICAL_OUTLIER at once; 0 off (default 0)\n"            \
+	"  --anomaly.outlier-beyond-range  STATISTICAL_OUTLIER also needs the window\n"            \
+	"                             beyond what 98% of baseline windows show\n"                  \
 	"  --anomaly.keep-firing-for=D  a raised flag clears no earlier than this\n"               \
 	"                             (default 0)\n"                                               \
 	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
