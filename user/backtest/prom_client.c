@@ -10,10 +10,10 @@
 #include "lib/file.h"
 #include "lib/strbuf.h"
 
-#define NS_PER_MS   1000000ULL
-#define NS_PER_S    1000000000ULL
-#define SECRET_MAX  4096
-#define QUERY_MAX   2048
+#define NS_PER_MS  1000000ULL
+#define NS_PER_S   1000000000ULL
+#define SECRET_MAX 4096
+#define QUERY_MAX  2048
 
 struct client {
 	CURL *curl;
@@ -153,12 +153,11 @@ static int get_range(struct client *c, const struct backtest_options *o, const c
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
-	strbuf__appendf(&url, "%s%sapi/v1/query_range?query=%s&start=%lld&end=%lld&step=%llds",
-			o->prometheus_url,
-			o->prometheus_url[strlen(o->prometheus_url) - 1] == '/' ? "" : "/", q,
-			(long long)g->start_s,
-			(long long)(g->start_s + (int64_t)(g->n - 1) * g->step_s),
-			(long long)g->step_s);
+	strbuf__appendf(
+	    &url, "%s%sapi/v1/query_range?query=%s&start=%lld&end=%lld&step=%llds",
+	    o->prometheus_url, o->prometheus_url[strlen(o->prometheus_url) - 1] == '/' ? "" : "/",
+	    q, (long long)g->start_s, (long long)(g->start_s + (int64_t)(g->n - 1) * g->step_s),
+	    (long long)g->step_s);
 	curl_free(q);
 	if (url.oom) {
 		strbuf__free(&url);
@@ -220,7 +219,8 @@ int prom__load_history(const struct backtest_options *o, struct history *h, char
 	for (int q = 0; q < PROM_Q_MAX; q++) {
 		ret = prom_history__query(q, o->tool, o->selector, promql, sizeof(promql));
 		if (ret) {
-			snprintf(err, err_size, "--tool and --prometheus.selector make too long a query");
+			snprintf(err, err_size,
+				 "--tool and --prometheus.selector make too long a query");
 			goto out;
 		}
 		/* Prometheus answers at most 11,000 points per series: ask in chunks */

@@ -32,7 +32,10 @@ int prom_history__query(enum prom_query q, const char *tool, const char *selecto
 	len = (size_t)n;
 	/* a PromQL string: backslash and double quote escaped, newlines as \n */
 	for (const char *p = tool; *p; p++) {
-		const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
+		const char *esc = *p == '\\'   ? "\\\\"
+				  : *p == '"'  ? "\\\""
+				  : *p == '\n' ? "\\n"
+					       : NULL;
 		size_t need = esc ? 2 : 1;
 
 		if (len + need >= out_size)
@@ -261,9 +264,9 @@ static uint64_t bucket_growth(const struct prom_values *pv, struct tracker *t, s
 		cum[b] = -1;
 	for (size_t i = 0; i < pv->nr_series; i++) {
 		double le = pv->le[order[i]];
-		unsigned int b = isinf(le) ? layout->nr_bounds
-					   : hist_layout__bucket(layout, (uint64_t)fmin(
-									     le * scale, 1.8e19));
+		unsigned int b =
+		    isinf(le) ? layout->nr_bounds
+			      : hist_layout__bucket(layout, (uint64_t)fmin(le * scale, 1.8e19));
 
 		if (isnan(le))
 			continue;
@@ -317,8 +320,8 @@ int prom_history__build(struct history *h, const struct prom_grid *g,
 			history_row__set_duration(&row, count_of(count), sum_s / count);
 		else
 			row.duration.sum = count_of(sum_s * NS_PER_S);
-		row.executions = pv[PROM_Q_EXECUTIONS].nr_series ? count_of(executions)
-								  : count_of(count);
+		row.executions =
+		    pv[PROM_Q_EXECUTIONS].nr_series ? count_of(executions) : count_of(count);
 		row.failures = count_of(failures);
 		if (row.failures > row.executions)
 			row.failures = row.executions;

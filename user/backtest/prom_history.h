@@ -15,9 +15,9 @@
 
 #include "backtest/history.h"
 
-#define PROM_SERIES_MAX	 48	 /* series of one query: the buckets of a histogram and some */
-#define PROM_POINTS_MAX	 10000	 /* grid times one query_range asks for (Prometheus: 11,000) */
-#define PROM_GRID_MAX	 1000000 /* grid times of one history */
+#define PROM_SERIES_MAX 48	/* series of one query: the buckets of a histogram and some */
+#define PROM_POINTS_MAX 10000	/* grid times one query_range asks for (Prometheus: 11,000) */
+#define PROM_GRID_MAX	1000000 /* grid times of one history */
 
 /* The times every query is evaluated at: start_s + k x step_s, k < n. */
 struct prom_grid {
