@@ -61,9 +61,9 @@ static void test_history_nab_file(void **state)
 	assert_int_equal(h.rows[0].executions, HISTORY_DEFAULT_EXECUTIONS);
 	assert_int_equal(h.rows[0].duration.count, HISTORY_DEFAULT_EXECUTIONS);
 	assert_int_equal(h.rows[0].duration.sum, HISTORY_DEFAULT_EXECUTIONS * 500000000ULL);
-	assert_int_equal(h.rows[0].duration.counts[hist_layout__bucket(&hist_duration_layout,
-								     500000000ULL)],
-			 HISTORY_DEFAULT_EXECUTIONS);
+	assert_int_equal(
+	    h.rows[0].duration.counts[hist_layout__bucket(&hist_duration_layout, 500000000ULL)],
+	    HISTORY_DEFAULT_EXECUTIONS);
 	assert_int_equal(h.rows[1].duration.sum, HISTORY_DEFAULT_EXECUTIONS * 2000000000ULL);
 	/* below 0 is taken as 0 */
 	assert_int_equal(h.rows[2].duration.sum, 0);
@@ -152,7 +152,8 @@ static void make_step(struct history *h, int rows, int step_at, int64_t gap)
 	for (int i = 0; i < rows; i++) {
 		struct history_row row = {.time_unix_s = 1396310400 + i * gap, .executions = 10};
 
-		history_row__set_duration(&row, 10, (i >= step_at ? 5.0 : 1.0) * (1 + (i % 7) * 0.01));
+		history_row__set_duration(&row, 10,
+					  (i >= step_at ? 5.0 : 1.0) * (1 + (i % 7) * 0.01));
 		assert_int_equal(history__append(h, &row), 0);
 	}
 }

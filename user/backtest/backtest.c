@@ -189,6 +189,14 @@ int backtest__main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	if (ret == -E2BIG) {
+		fprintf(stderr,
+			"toolwatch backtest: more than %d windows of %llds: give a longer "
+			"--anomaly.window\n",
+			REPLAY_WINDOWS_MAX, (long long)window_s);
+		status = 2;
+		goto out;
+	}
 	if (ret) {
 		fprintf(stderr, "toolwatch backtest: cannot replay: %s\n",
 			ret == -EINVAL ? "the --anomaly.* flags do not go together"

@@ -76,6 +76,10 @@ int replay__run(struct replay *r, const struct anomaly_config *cfg, const char *
 	step = history__step_s(h);
 	if (step && window_s < step)
 		return -ERANGE;
+	if ((uint64_t)(h->rows[h->nr - 1].time_unix_s - h->rows[0].time_unix_s) /
+		(uint64_t)window_s >=
+	    REPLAY_WINDOWS_MAX)
+		return -E2BIG;
 	d = anomaly__new(cfg);
 	if (!d)
 		return -errno;

@@ -12,6 +12,8 @@
 #include "anomaly/anomaly.h"
 #include "backtest/history.h"
 
+#define REPLAY_WINDOWS_MAX 10000000 /* windows one replay feeds at most */
+
 /* One flag raised or cleared at the end of a window. */
 struct replay_event {
 	uint64_t window;    /* index of the window, 0 first */
@@ -40,7 +42,8 @@ struct replay {
  * The window must not be shorter than the smallest gap between rows (each row spans at
  * least that). Fills r (zero it first; replay__fini() frees it).
  * Returns 0; -EINVAL for an empty history, a bad config or a window not whole seconds;
- * -ERANGE for a window shorter than the history's step; -ENOMEM.
+ * -ERANGE for a window shorter than the history's step; -E2BIG for more than
+ * REPLAY_WINDOWS_MAX windows; -ENOMEM.
  */
 int replay__run(struct replay *r, const struct anomaly_config *cfg, const char *tool,
 		const struct history *h);
