@@ -94,8 +94,12 @@ static int set_url(void *opts, const char *v, char *why, size_t n)
 {
 	struct backtest_options *o = opts;
 
-	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strpbrk(v, "?# \t\r\n") ||
-	    strlen(v) >= sizeof(o->prometheus_url) - 1 || strlen(v) <= 8) {
+	const char *host = !strncmp(v, "http://", 7)	? v + 7
+			   : !strncmp(v, "https://", 8) ? v + 8
+							: NULL;
+
+	if (!host || !*host || *host == '/' || strpbrk(v, "?# \t\r\n") ||
+	    strlen(v) >= sizeof(o->prometheus_url) - 1) {
 		snprintf(why, n, "want an http:// or https:// URL without query");
 		return -EINVAL;
 	}
