@@ -260,11 +260,15 @@ bench: deps-bench
 
 # Detector quality on the Numenta Anomaly Benchmark: `toolwatch backtest` over every series,
 # NAB's standard profile, NAB's results format under build/nab-results (docs/backtest.md).
-NAB_DIR       ?= ../shared/nab
-ANOMALY_EVAL_ARGS ?=
+# The detector settings the score is obtained with (not all the agent's defaults: see there);
+# ANOMALY_EVAL_FLAGS= (empty) scores the agent's defaults.
+NAB_DIR            ?= ../shared/nab
+ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.outlier-sigmas=6 \
+	--anomaly.outlier-spike-sigmas=6 --anomaly.outlier-beyond-range --anomaly.keep-firing-for=1d
 anomaly-eval: $(BIN)
 	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
-		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results $(ANOMALY_EVAL_ARGS)
+		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results \
+		-- $(ANOMALY_EVAL_FLAGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)
