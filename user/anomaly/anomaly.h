@@ -59,14 +59,27 @@
  * day (UTC, from the window's last second); a window is judged against its hour's baseline
  * once that is trusted, against the global one until then.
  *
- * Poisoning: while a flag is raised, windows do not update the baselines it is judged
- * from (a baseline still learning takes every window; with `seasonal`, an hour's baseline
- * learns its hour even while the global one flags it). So a flag stays raised while the
- * anomaly lasts. Lone anomalous windows are learned: they are the tail of normal
+ * Poisoning: while a flag is raised, the windows it finds anomalous do not update the
+ * baselines it is judged from (a baseline still learning takes every window; with
+ * `seasonal`, an hour's baseline learns its hour even while the global one flags it). So a
+ * flag stays raised while the anomaly lasts, and the clean windows meanwhile (a flag held
+ * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone anomalous windows are learned: they are the tail of normal
  * behaviour, and leaving them out shrinks the learned tail until normal windows fire. An anomaly
  * lasting `relearn_after_ns` (default 24h) is taken as the new normal: the baselines behind the
  * kind restart learning, the flag then clears after clear_after windows and nothing fires from them
  * until they are trusted again.
+ *
+ * Optional rules, off by default (the agent's defaults are the synthetic guarantees above):
+ * - spikes (`outlier_spike_sigmas`): a window that far out (and beyond the usual range,
+ *   below) raises STATISTICAL_OUTLIER at once instead of after outlier_raise_after;
+ * - the usual range (`outlier_beyond_range`): STATISTICAL_OUTLIER also needs the window's
+ *   ln(mean) more than sigma outside the 1st..99th percentile of the baseline's windows. A
+ *   tool whose windows are mostly alike (MAD near 0) but regularly different (a nightly
+ *   batch, a square wave) then does not fire on them; it costs sensitivity to small
+ *   shifts of unimodal tools (+20% takes ~10 windows, not 3). Spikes always need it;
+ * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
+ *   this after its raise (or its last relearn), so a flapping anomaly raises once.
+ * The NAB benchmark score (docs/backtest.md) is obtained with them on.
  *
  * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
  * learned. They neither extend nor break a run of anomalous windows (so K anomalous
