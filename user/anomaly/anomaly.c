@@ -159,13 +159,25 @@ static bool baseline_trusted(const struct anomaly_detector *d, const struct base
 	return host || b->samples[g] >= d->cfg.min_samples;
 }
 
+/* An hour-of-day baseline: seasonal_min_windows of its own hour, when set. */
+static bool hour_trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
+			 bool host)
+{
+	uint32_t min =
+	    d->cfg.seasonal_min_windows ? d->cfg.seasonal_min_windows : d->cfg.min_windows;
+
+	if (b->windows[g] < min)
+		return false;
+	return host || b->samples[g] >= d->cfg.min_samples;
+}
+
 /* The baseline a window is judged against: its hour's once trusted, else the global one. */
 static const struct baseline *judge_baseline(const struct anomaly_detector *d, const struct tool *t,
 					     int g, int hour)
 {
 	bool host = !t->name;
 
-	if (t->hours && baseline_trusted(d, &t->hours[hour], g, host))
+	if (t->hours && hour_trusted(d, &t->hours[hour], g, host))
 		return &t->hours[hour];
 	if (baseline_trusted(d, &t->global, g, host))
 		return &t->global;
@@ -494,7 +506,8 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 		for (int i = 0; i < 2; i++) {
 			struct baseline *b = slots[i];
 
-			if (!b || (disturbed && baseline_trusted(d, b, g, host)))
+			if (!b || (disturbed && (i ? hour_trusted(d, b, g, host)
+						   : baseline_trusted(d, b, g, host))))
 				continue;
 			switch (g) {
 			case GROUP_DURATION:

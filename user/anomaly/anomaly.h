@@ -63,11 +63,12 @@
  * baselines it is judged from (a baseline still learning takes every window; with
  * `seasonal`, an hour's baseline learns its hour even while the global one flags it). So a
  * flag stays raised while the anomaly lasts, and the clean windows meanwhile (a flag held
- * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone anomalous windows are learned: they are the tail of normal
- * behaviour, and leaving them out shrinks the learned tail until normal windows fire. An anomaly
- * lasting `relearn_after_ns` (default 24h) is taken as the new normal: the baselines behind the
- * kind restart learning, the flag then clears after clear_after windows and nothing fires from them
- * until they are trusted again.
+ * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone
+ * anomalous windows are learned: they are the tail of normal behaviour, and leaving them out
+ * shrinks the learned tail until normal windows fire. An anomaly lasting `relearn_after_ns`
+ * (default 24h) is taken as the new normal: the baselines behind the kind restart learning, the
+ * flag then clears after clear_after windows and nothing fires from them until they are trusted
+ * again.
  *
  * Optional rules, off by default (the agent's defaults are the synthetic guarantees above):
  * - spikes (`outlier_spike_sigmas`): a window that far out (and beyond the usual range,
@@ -122,11 +123,13 @@ struct anomaly_config {
 	uint64_t baseline_ns; /* 7 d: decay time constant of the baselines */
 	bool seasonal;	      /* false: also keep hour-of-day baselines */
 
-	uint32_t min_windows;	      /* 60: windows a baseline needs before it is trusted */
-	uint64_t min_samples;	      /* 100: executions a baseline needs before it is trusted */
-	uint32_t raise_after;	      /* 2: consecutive anomalous windows that raise a flag */
-	uint32_t outlier_raise_after; /* 3: the same for STATISTICAL_OUTLIER (see above) */
-	uint32_t clear_after;	      /* 3: consecutive clean windows that clear it */
+	uint32_t min_windows;	       /* 60: windows a baseline needs before it is trusted */
+	uint32_t seasonal_min_windows; /* 0: min_windows; windows of its own hour an
+					* hour-of-day baseline needs */
+	uint64_t min_samples;	       /* 100: executions a baseline needs before it is trusted */
+	uint32_t raise_after;	       /* 2: consecutive anomalous windows that raise a flag */
+	uint32_t outlier_raise_after;  /* 3: the same for STATISTICAL_OUTLIER (see above) */
+	uint32_t clear_after;	       /* 3: consecutive clean windows that clear it */
 
 	double latency_ratio;	     /* 1.5: window p95 duration vs baseline p95 */
 	double outlier_sigmas;	     /* 3.0: robust standard deviations of the window mean */

@@ -24,6 +24,8 @@
 	    {"anomaly.seasonal", .kind = FLAG_BOOL, FLAG_FIELD(type, member.seasonal)},            \
 	    {"anomaly.min-windows", .kind = FLAG_U32, FLAG_FIELD(type, member.min_windows),        \
 	     .min = 1, .max = 1000000},                                                            \
+	    {"anomaly.seasonal-min-windows", .kind = FLAG_U32,                                     \
+	     FLAG_FIELD(type, member.seasonal_min_windows), .max = 1000000},                       \
 	    {"anomaly.min-samples", .kind = FLAG_U64, FLAG_FIELD(type, member.min_samples),        \
 	     .min = 1, .max = 1000000000},                                                         \
 	    {"anomaly.raise-after", .kind = FLAG_U32, FLAG_FIELD(type, member.raise_after),        \
@@ -57,6 +59,8 @@
 	"  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"           \
 	"  --anomaly.seasonal         also learn hour-of-day baselines\n"                          \
 	"  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"         \
+	"  --anomaly.seasonal-min-windows=N  windows of its hour an hour-of-day baseline\n"        \
+	"                             needs; 0: --anomaly.min-windows (default 0)\n"               \
 	"  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"     \
 	"  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"           \
 	"  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"               \
