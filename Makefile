@@ -263,8 +263,9 @@ bench: deps-bench
 # The detector settings the score is obtained with (not all the agent's defaults: see there);
 # ANOMALY_EVAL_FLAGS= (empty) scores the agent's defaults.
 NAB_DIR            ?= ../shared/nab
-ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.outlier-sigmas=6 \
-	--anomaly.outlier-spike-sigmas=6 --anomaly.outlier-beyond-range --anomaly.keep-firing-for=1d
+ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.seasonal \
+	--anomaly.seasonal-min-windows=96 --anomaly.outlier-sigmas=6 --anomaly.outlier-spike-sigmas=6 \
+	--anomaly.outlier-beyond-range --anomaly.keep-firing-for=1d
 anomaly-eval: $(BIN)
 	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
 		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results \
