@@ -261,7 +261,8 @@ bench: deps-bench
 # Detector quality on the Numenta Anomaly Benchmark: `toolwatch backtest` over every series,
 # NAB's standard profile, NAB's results format under build/nab-results (docs/backtest.md).
 # The detector settings the score is obtained with (not all the agent's defaults: see there);
-# ANOMALY_EVAL_FLAGS= (empty) scores the agent's defaults.
+# ANOMALY_EVAL_FLAGS= (empty) scores the agent's defaults; NAB_SCORER=<NAB checkout> runs NAB's
+# own scorer on the results too.
 NAB_DIR            ?= ../shared/nab
 ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.seasonal \
 	--anomaly.seasonal-min-windows=96 --anomaly.outlier-sigmas=6 --anomaly.outlier-spike-sigmas=6 \
@@ -269,7 +270,7 @@ ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.seasonal \
 anomaly-eval: $(BIN)
 	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
 		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results \
-		-- $(ANOMALY_EVAL_FLAGS)
+		$(if $(NAB_SCORER),--nab-scorer $(NAB_SCORER)) -- $(ANOMALY_EVAL_FLAGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

@@ -98,6 +98,44 @@ def score_file(times, detections, windows):
         "tp_rows": tp_rows, "fp_rows": fp_rows, "first": first, "wins": wins}
 
 
+def nab_scorer(repo, python, results, nab):
+    """Runs NAB's own scorer on our results in a scratch copy of its code; returns its
+    standard-profile score, or an error string."""
+    import re
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="nab-scorer.")
+    nab, results = os.path.abspath(nab), os.path.abspath(results)
+    try:
+        for part in ("nab", "config", "run.py"):
+            src = os.path.join(repo, part)
+            (shutil.copytree if os.path.isdir(src) else shutil.copy)(
+                src, os.path.join(tmp, part))
+        shutil.copytree(os.path.join(repo, "results", "null"),
+                        os.path.join(tmp, "results", "null"))
+        shutil.copytree(os.path.join(results, DETECTOR), os.path.join(tmp, "results", DETECTOR))
+        th = os.path.join(tmp, "config", "thresholds.json")
+        with open(th) as f:
+            thresholds = json.load(f)
+        # our scores are 0 or 1: any threshold in (0, 1] makes every 1 a detection
+        thresholds[DETECTOR] = {p: {"threshold": 0.5, "score": 0}
+                                for p in ("standard", "reward_low_FP_rate", "reward_low_FN_rate")}
+        with open(th, "w") as f:
+            json.dump(thresholds, f)
+        out = subprocess.run([python, "run.py", "-d", DETECTOR, "--score", "--normalize",
+                              "--skipConfirmation", "--dataDir", os.path.join(nab, "data"),
+                              "--windowsFile",
+                              os.path.join(nab, "labels", "combined_windows.json")],
+                             cwd=tmp, capture_output=True, text=True)
+        m = re.search(r"Final score for '%s' detector on 'standard' profile = (-?[0-9.]+)"
+                      % DETECTOR, out.stdout)
+        if not m:
+            return "NAB's scorer failed: " + (out.stderr.strip().splitlines() or ["?"])[-1]
+        return float(m.group(1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_backtest(binary, path, extra):
     out = subprocess.run([binary, "backtest", "--file", path, "--json"] + extra,
                          capture_output=True, text=True)
@@ -116,6 +154,11 @@ def main():
     ap.add_argument("--only", action="append", default=[],
                     help="categories (or category/file) to run; default all")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--nab-scorer", default="",
+                    help="a checkout of NAB's code (github.com/numenta/NAB): its own scorer "
+                         "checks the number (needs python3 with numpy and pandas)")
+    ap.add_argument("--python", default="/usr/bin/python3",
+                    help="the python that runs NAB's scorer")
     ap.add_argument("args", nargs="*", help="more flags for toolwatch backtest (after --)")
     a = ap.parse_args()
 
@@ -226,6 +269,10 @@ def main():
         "backtest_flags": a.args,
         "files": len(files),
     }
+    if a.nab_scorer:
+        theirs = nab_scorer(a.nab_scorer, a.python, a.results, a.nab)
+        report["nab"]["nab_scorer_standard_score"] = theirs
+        print("NAB's own scorer (%s): %s" % (a.nab_scorer, theirs))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(report, f, indent=2)
