@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "anomaly/anomaly_flags.h"
+#include "agent/options.h"
 #include "backtest/backtest_options.h"
 #include "backtest/history.h"
 
@@ -40,7 +41,7 @@ const char backtest_usage[] =
     "  --prometheus.max-body-size=SIZE  larger answers are refused (default 64MiB)\n"
     "\n"
     "detector (the agent's flags and defaults; --anomaly.window defaults to the\n"
-    "file's row spacing, 1m for Prometheus):\n" ANOMALY_FLAGS_USAGE "\n"
+    "file's row spacing, 1m for Prometheus):\n" AGENT_ANOMALY_USAGE "\n"
     "output:\n"
     "  --json                     one JSON object instead of text\n"
     "  -h, --help                 show this help\n"
@@ -142,19 +143,25 @@ static const struct flag backtest_flags[] = {
     {"prometheus.max-body-size", .kind = FLAG_SIZE, BT(max_body_bytes), .min = 4096,
      .max = 1ULL << 32},
     {"json", .kind = FLAG_BOOL, BT(json)},
-    ANOMALY_FLAGS(struct backtest_options, anomaly),
 };
 
-static const struct flag_set backtest_flag_set = {
-    .flags = backtest_flags,
-    .count = sizeof(backtest_flags) / sizeof(backtest_flags[0]),
-};
+#define OWN_FLAGS (sizeof(backtest_flags) / sizeof(backtest_flags[0]))
 
 enum options_result backtest_options__parse(struct backtest_options *o, int argc, char **argv,
 					    char *err, size_t err_size)
 {
-	enum options_result r = flags__parse(&backtest_flag_set, o, argc, argv, err, err_size);
-	bool prom = o->prometheus_url[0];
+	struct flag all[FLAGS_MAX];
+	struct flag_set set = {.flags = all};
+	enum options_result r;
+	bool prom;
+
+	/* our flags, then the agent's own --anomaly.* specs writing into o->anomaly */
+	memcpy(all, backtest_flags, sizeof(backtest_flags));
+	set.count =
+	    OWN_FLAGS + agent_options__anomaly_flags(all + OWN_FLAGS, FLAGS_MAX - OWN_FLAGS,
+						     offsetof(struct backtest_options, anomaly));
+	r = flags__parse(&set, o, argc, argv, err, err_size);
+	prom = o->prometheus_url[0];
 
 	if (r != OPTIONS_OK)
 		return r;
