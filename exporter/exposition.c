@@ -400,6 +400,13 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	counter1(out, "toolwatch_tools_overflow_total",
 		 "Executions counted under tool=\"other\" because --tools.max was reached.",
 		 a->tools_overflow);
+	family(out, "toolwatch_rules_match_errors_total", "counter",
+	       "Naming-rule regexes that hit a match bound or failed on an execution's argv (the "
+	       "rule did not match), by reason.");
+	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++)
+		strbuf__appendf(out,
+				"toolwatch_rules_match_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+				rules_match_error__name(e), a->rules_match_errors[e]);
 	counter1(out, "toolwatch_tools_evicted_total",
 		 "Tool names dropped from the table after --tools.idle-timeout without use.",
 		 a->tools_evicted);
