@@ -694,6 +694,14 @@ void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *
 		counter1(out, "toolwatch_http_auth_failures_total",
 			 "Requests refused for missing or wrong basic auth credentials.",
 			 e->auth_failures);
+		counter1(out, "toolwatch_http_auth_throttled_total",
+			 "Requests refused with 429 because too many credentials waited for bcrypt "
+			 "(in total, or from their address).",
+			 e->auth_throttled);
+		counter1(out, "toolwatch_http_responses_refused_total",
+			 "Scrapes refused with 503 because the metrics pages being sent reached "
+			 "their memory cap and none could be shared.",
+			 e->responses_refused);
 		counter1(out, "toolwatch_web_config_reloads_total",
 			 "Times the web config file was read anew and applied.",
 			 e->web_config_reloads);
