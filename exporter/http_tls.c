@@ -273,6 +273,9 @@ static bool san_allowed(const gnutls_datum_t *der, const struct served *sv)
 				continue;
 			name = text;
 		} else {
+			/* a name with a NUL in it would otherwise match the part before the NUL */
+			if (memchr(san, '\0', size))
+				continue;
 			san[size] = '\0';
 		}
 		for (unsigned int i = 0; i < sv->cfg.nr_client_allowed_sans && !ok; i++)
