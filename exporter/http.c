@@ -506,6 +506,7 @@ static void stop_daemon(struct daemon_ref *ref)
 struct http_server *http__bind(const struct http_config *cfg, char *why, size_t n)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
+	pthread_rwlockattr_t attr;
 	int err = 0;
 
 	if (!srv) {
@@ -517,7 +518,11 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 	for (unsigned int i = 0; i < HTTP_LISTEN_MAX; i++)
 		srv->fds[i] = -1;
 	srv->reaper_stop[0] = srv->reaper_stop[1] = -1;
-	pthread_rwlock_init(&srv->served_lock, NULL);
+	/* writers first: a reload on the event loop never waits behind a stream of readers */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&srv->served_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&srv->track_lock, NULL);
 	pthread_mutex_init(&srv->auth_lock, NULL);
 	pthread_cond_init(&srv->auth_wake, NULL);
