@@ -375,15 +375,17 @@ def register(r):
             # the stalled readers were cut (14 s > the 10 s write timeout)
             cut = sum(closed_within(s, 1.0) for s in socks[8:])
             health = get(agent.port, "/healthz")[0]
-            limit = 128 * MIB + (16 * MIB if is_asan(ctx.binary) else 0)
+            limit = 128 * MIB
             print("    page %d KiB; RSS before %d KiB, peak %d KiB with 8 slow + 6 stalled "
                   "readers; stalled ones cut: %d of 6" % (page // 1024, base, peak, cut))
+            assert cut == 6, cut
+            assert health == 200
+            if is_asan(ctx.binary):  # its shadow and quarantine are no measure of ours
+                return
             assert peak < limit * 3 // 4, peak
             # by design: pages alive capped at 32 MiB, plus the newest page and one render's
             # buffers (each response holding a copy of its own would be 8 pages)
             assert peak - base < 32 * MIB + 3 * page // 1024 + 8 * MIB, (base, peak, page)
-            assert cut == 6, cut
-            assert health == 200
         finally:
             for s in socks:
                 s.close()
