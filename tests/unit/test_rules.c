@@ -282,6 +282,31 @@ static void test_rules_catastrophic_regex_is_bounded_and_counted(void **state)
 	rules__free(r);
 }
 
+static void test_rules_hostile_argv_stops_after_a_few_failed_regexes(void **state)
+{
+	char text[2048] = "process_names:\n", args[64], out[32];
+	uint64_t counts[RULES_MATCH_ERROR_MAX] = {};
+	size_t n = strlen(text);
+
+	(void)state;
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "  - name: slow%d\n    cmdline: ['(a+)+$']\n", i);
+	snprintf(text + n, sizeof(text) - n, "  - name: fine\n    cmdline: ['a']\n");
+	struct rules *r = parse_ok(text);
+
+	memset(args, 'a', 28);
+	memcpy(args + 28, "!", 2);
+	/* 20 hostile rules: the first RULES_FAILED_PER_EXEC are tried, then default naming */
+	assert_null(name_of(r, "x", args, 30, 0, out, sizeof(out)));
+	rules__take_match_errors(r, counts);
+	assert_int_equal(counts[RULES_MATCH_LIMIT], RULES_FAILED_PER_EXEC);
+	/* a benign argv still reaches the last rule */
+	assert_non_null(name_of(r, "x", ARGV("a\0b"), 0, out, sizeof(out)));
+	assert_string_equal(out, "fine");
+	rules__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +319,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_load_missing_file),
 	    cmocka_unit_test(test_rules_hostile_input_stays_bounded),
 	    cmocka_unit_test(test_rules_catastrophic_regex_is_bounded_and_counted),
+	    cmocka_unit_test(test_rules_hostile_argv_stops_after_a_few_failed_regexes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,7 @@ struct rules {
 	/* bounds every match: argv is written by whoever runs a process */
 	pcre2_match_context *match_context;
 	uint64_t match_errors[RULES_MATCH_ERROR_MAX]; /* since the last rules__take_match_errors */
+	unsigned int failed_this_call;		      /* regexes that failed naming this process */
 	const char *failed_regex;		      /* of the last failed match */
 };
 
@@ -556,6 +557,7 @@ static bool rule__match_cmdline(struct rules *r, const struct rule *rule,
 		if (rc < 0) {
 			r->match_errors[match_error_of(rc)]++;
 			r->failed_regex = rule->sources[i];
+			r->failed_this_call++;
 			return false;
 		}
 	}
@@ -721,7 +723,12 @@ bool rules__name(struct rules *r, const struct rules_process *p, char *out, size
 		v.exe_full = v.exe_base = p->comm ? p->comm : "";
 		v.exe_full_len = v.exe_base_len = strlen(v.exe_full);
 	}
+	r->failed_this_call = 0;
 	for (i = 0; i < r->nr_rules; i++) {
+		/* past RULES_FAILED_PER_EXEC bounded failures the default naming applies: what
+		 * one execution costs is bounded however many regexes argv defeats */
+		if (r->failed_this_call >= RULES_FAILED_PER_EXEC)
+			return false;
 		if (!rule__matches(r, &r->rules[i], &v))
 			continue;
 		rule__expand(&r->rules[i], &v, &o);

@@ -17,12 +17,16 @@ struct rules;
  * Every cmdline regex runs against argv, which any user controls, so each match is bounded:
  * at most RULES_MATCH_LIMIT_CALLS internal calls (interpreter and JIT), a backtracking
  * depth of RULES_DEPTH_LIMIT_FRAMES and RULES_HEAP_LIMIT_KIB of heap (interpreter). A
- * match that hits a bound counts as no match and is counted (rules__take_match_errors).
- * About 0.3 ms (JIT) or 1.6 ms (interpreter) per regex at most on a 2020s x86 core.
+ * match that hits a bound counts as no match and is counted (rules__take_match_errors);
+ * after RULES_FAILED_PER_EXEC such failures naming one process, the rest of the rules are
+ * skipped (the default naming applies). A bounded regex gives up after about 0.3 ms
+ * (JIT) or 1.6 ms (interpreter) on a 2020s x86 core, so one execution costs at most a few
+ * milliseconds of rules however hostile its argv.
  */
 #define RULES_MATCH_LIMIT_CALLS	 100000
 #define RULES_DEPTH_LIMIT_FRAMES 5000
 #define RULES_HEAP_LIMIT_KIB	 1024
+#define RULES_FAILED_PER_EXEC	 4
 
 /* Why a regex gave no answer: the reason label of toolwatch_rules_match_errors_total. */
 enum rules_match_error {
@@ -70,8 +74,9 @@ size_t rules__count(const struct rules *r);
 
 /*
  * Names p by the first rule that matches it: returns true and writes the expanded template
- * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches or
- * the template expands to an empty name (the default naming applies then). Not reentrant:
+ * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches, the
+ * template expands to an empty name, or RULES_FAILED_PER_EXEC regexes failed on p (the
+ * default naming applies then). Not reentrant:
  * one caller at a time per rules object.
  */
 bool rules__name(struct rules *r, const struct rules_process *p, char *out, size_t out_size);
