@@ -77,7 +77,7 @@ FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-test deps-bench deps-image run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check fuzz fuzz-build image prometheusrule deploy-check
+	format-check fuzz fuzz-build image prometheusrule deploy-check docs-check
 
 all: $(BIN)
 
@@ -93,6 +93,7 @@ help:
 	@echo '  test-integration  root integration tests against the real agent (RAW_TP=1: on the'
 	@echo '                    raw-tracepoint fallback; INTEGRATION_ARGS="-k NAME ...")'
 	@echo '  deploy-check      schema, promtool and static checks of deploy/ (npm, promtool)'
+	@echo '  docs-check        flags, metrics, links and runbooks in the docs equal the code'
 	@echo '  test-asan         unit and integration tests built with ASan/UBSan'
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run;'
@@ -215,7 +216,7 @@ run: deps
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit deploy-check test-integration
+	$(Q)$(MAKE) --no-print-directory test-unit docs-check deploy-check test-integration
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
@@ -292,5 +293,11 @@ deploy-check: $(DEPLOY_NPM)
 	$(Q)promtool check rules deploy/prometheus/alerts.yml
 	$(Q)promtool test rules deploy/prometheus/alerts_test.yml
 	$(Q)python3 tests/deploy/check_deploy.py
+
+# docs/: every flag of --help and every metric family the code can export is documented,
+# and nothing documented is missing from the code; relative links, anchors and runbook URLs
+# resolve; no project history in user docs.
+docs-check: $(BIN)
+	$(Q)python3 tests/docs/check_docs.py --bin $(BIN) --strict
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/obj/*/*/*.d $(OUTPUT)/tests/*.d)

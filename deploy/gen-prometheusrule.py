@@ -13,7 +13,7 @@ TARGET = os.path.join(DEPLOY, "kubernetes", "prometheusrule.yaml")
 HEADER = """\
 # SPDX-License-Identifier: GPL-2.0
 # Generated from deploy/prometheus/alerts.yml by `make prometheusrule`: do not edit.
-# Prometheus picks it up when its ruleSelector matches these labels (README, Deployment).
+# Prometheus picks it up when its ruleSelector matches these labels (docs/deployment.md).
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:

@@ -80,7 +80,7 @@ QUICK = dict(FULL, rounds=3, rounds_max=4, overhead_budget_s=55.0, storm_n=2000,
              stats_tcp_s=1.0, net_rounds=3, net_tcp_s=1.0, peer_n=300, idle_s=2,
              quiet_wait_s=0.5)
 
-TARGETS = {  # the issue's minimum bar; printed, never asserted
+TARGETS = {  # the minimum bar (docs/performance.md); printed, never asserted
     "exec_storm": 2.0, "tcp_pingpong": 3.0, "tcp_bulk": 1.0, "no_loss_rate": 5000,
     "cpu_s_per_1000_exec": 0.05, "rss_1000_tools": 32 << 20, "scrape_p99_ms": 10.0,
     "freshness_p99_ms": 100.0, "rules_50_added_us": 2.0,
@@ -744,7 +744,7 @@ class Bench:
             self.note("floor/agent tracepoint comparison not possible: %s" % chk)
         self.res["floor_check"] = chk
 
-    # issue 16: the network path with default flags, and the opt-in per-call family
+    # the network path with default flags, and the opt-in per-call family
     def net(self):
         """TCP ping-pong and bulk CPU per unit for none, floor, agent (default flags) and
         agent with --probe.enable=netcalls, side by side in each round (order rotated)."""
@@ -1555,7 +1555,7 @@ class Bench:
         with open(self.args.out, "w") as f:
             json.dump(r, f, indent=1, sort_keys=True)
             f.write("\n")
-        # the table too, for the README's Performance section
+        # the table too, for docs/performance.md
         with open(os.path.splitext(self.args.out)[0] + ".txt", "w") as f:
             f.write("\n".join(self.text) + "\n")
 

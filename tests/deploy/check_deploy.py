@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Static checks of deploy/ that no schema expresses: the PrometheusRule has not drifted
 from alerts.yml, every alert has a standard severity, summary, description and a runbook
-anchor that exists in README.md, every alert is tested firing and not firing, the
+anchor that exists in docs/runbooks.md, every alert is tested firing and not firing, the
 dashboard's variables and queries, and the DaemonSet's least privilege.
 Prints one PASS/FAIL line per check and a closing count; exit 1 on any failure."""
 
@@ -38,9 +38,14 @@ def rules():
             for r in g["rules"]]
 
 
-def readme_anchors():
+def doc(*path):
+    with open(os.path.join(ROOT, *path)) as f:
+        return f.read()
+
+
+def runbook_anchors():
     """GitHub's heading anchors: lowercase, punctuation dropped, spaces to dashes."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    with open(os.path.join(ROOT, "docs", "runbooks.md")) as f:
         heads = re.findall(r"^#+ (.*)$", f.read(), re.M)
     return {re.sub(r"[^a-z0-9 _-]", "", h.strip().lower()).replace(" ", "-") for h in heads}
 
@@ -56,14 +61,14 @@ def prometheusrule_matches_alerts():
 
 @check
 def alerts_have_severity_and_annotations():
-    anchors = readme_anchors()
+    anchors = runbook_anchors()
     for r in rules():
         assert r["labels"]["severity"] in ("critical", "warning", "info"), r
         a = r["annotations"]
         assert a.get("summary") and a.get("description"), r["alert"]
-        m = re.fullmatch(r"README\.md#([a-z0-9_-]+)", a.get("runbook_url", ""))
+        m = re.fullmatch(r"docs/runbooks\.md#([a-z0-9_-]+)", a.get("runbook_url", ""))
         assert m, (r["alert"], a.get("runbook_url"))
-        assert m.group(1) in anchors, "README.md has no heading for #%s" % m.group(1)
+        assert m.group(1) in anchors, "docs/runbooks.md has no heading for #%s" % m.group(1)
 
 
 @check
@@ -133,11 +138,11 @@ def daemonset_least_privilege():
     targets = {r["targetLabel"] for r in pm["podMetricsEndpoints"][0]["relabelings"]
                if r["sourceLabels"] == ["__meta_kubernetes_pod_node_name"]}
     assert targets == {"node", "instance"}, targets
-    # every added capability is in the README's table
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
+    # every added capability is in the deployment page's table
+    page = doc("docs", "deployment.md")
     for cap in sc["capabilities"]["add"]:
-        assert re.search(r"^\| `CAP_%s` \|" % cap, readme, re.M), "README lacks CAP_%s" % cap
+        assert re.search(r"^\| `CAP_%s` \|" % cap, page, re.M), \
+            "docs/deployment.md lacks CAP_%s" % cap
 
 
 @check
@@ -146,7 +151,7 @@ def rbac_reads_pods_only():
     kinds = {d["kind"]: d for d in docs}
     assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
     role, binding, sa = kinds["ClusterRole"], kinds["ClusterRoleBinding"], kinds["ServiceAccount"]
-    # read-only, pods only: what the Kubernetes API client needs (README, RBAC)
+    # read-only, pods only: what the Kubernetes API client needs (docs/configuration.md, RBAC)
     assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"],
                               "verbs": ["get", "list", "watch"]}], role["rules"]
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
@@ -156,9 +161,8 @@ def rbac_reads_pods_only():
     c = kinds["DaemonSet"]["spec"]["template"]["spec"]["containers"][0]
     assert "--kubernetes.enable" in c["args"] or \
         any(a.startswith("--metrics.labels=") for a in c["args"]), c["args"]
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    assert "`--kubernetes.enable`" in readme and "ClusterRole" in readme
+    page = doc("docs", "configuration.md")
+    assert "`--kubernetes.enable`" in page and "ClusterRole" in page
 
 
 def main():

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by the libFuzzer targets in tests/fuzz/ (see README: Fuzzing). */
+/* Shared by the libFuzzer targets in tests/fuzz/ (see CONTRIBUTING.md, Fuzzing). */
 #ifndef TOOLWATCH_FUZZ_H
 #define TOOLWATCH_FUZZ_H
 

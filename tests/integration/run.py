@@ -15,14 +15,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import Agent, Runner, Workdir  # noqa: E402
 
-import test_foundation  # noqa: E402
+import test_executions  # noqa: E402
+import test_exposition  # noqa: E402
+import test_lifecycle  # noqa: E402
 import test_resources  # noqa: E402
 import test_anomaly  # noqa: E402
 import test_trace  # noqa: E402
 import test_deploy  # noqa: E402
 import test_container  # noqa: E402
 import test_signals  # noqa: E402
-import test_hardening  # noqa: E402
+import test_privileges  # noqa: E402
 import test_web  # noqa: E402
 import test_wait  # noqa: E402
 import test_naming  # noqa: E402
@@ -32,9 +34,10 @@ import test_identity  # noqa: E402
 import test_kube_labels  # noqa: E402
 import test_attacks  # noqa: E402
 
-MODULES = [test_foundation, test_resources, test_anomaly, test_trace, test_deploy,
-           test_signals, test_hardening, test_web, test_wait, test_container, test_naming,
-           test_http, test_kube, test_identity, test_kube_labels, test_attacks]
+MODULES = [test_executions, test_exposition, test_lifecycle, test_resources, test_anomaly,
+           test_trace, test_deploy, test_signals, test_privileges, test_web, test_wait,
+           test_container, test_naming, test_http, test_kube, test_identity, test_kube_labels,
+           test_attacks]
 
 
 # Under --raw-tp (TOOLWATCH_FORCE_RAW_TP=1 for every agent: the fallback taken where
@@ -52,12 +55,10 @@ NEEDS_BTF = {
     "test_deploy_files_use_exported_metrics": "the deploy files use network metrics",
     "test_trace_detaches_on_sigint_sigterm_and_duration": "expects the BTF-typed program "
                                                           "names",
-    "test_hardening_capabilities_without_root": "expects probe net attached",
-    "test_hardening_missing_capability_degrades_its_family_only": "expects probe net "
-                                                                  "attached",
+    "test_capabilities_without_root": "expects probe net attached",
+    "test_missing_capability_degrades_its_family_only": "expects probe net attached",
     "test_wait_anomaly_cause_runqueue_and_cpu": "the contended tool's runqueue cause is not "
-                                                "raised in time on raw tracepoints (main "
-                                                "at 65c1947 alike)",
+                                                "raised in time on raw tracepoints",
 }
 
 

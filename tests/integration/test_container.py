@@ -25,7 +25,7 @@ except ImportError:  # a python3 other than Debian's: use Debian's python3-yaml 
     import yaml
 
 from lib import Metrics, Skip, free_port, http_get
-from test_foundation import TOOLWATCH_PROGRAMS, assert_no_leftover_programs, held_prog_ids
+from test_lifecycle import TOOLWATCH_PROGRAMS, assert_no_leftover_programs, held_prog_ids
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MANIFEST = os.path.join(ROOT, "deploy", "kubernetes", "toolwatch.yaml")
@@ -321,7 +321,7 @@ def register(r):
 
             # SIGTERM (docker stop) detaches every program
             held = held_prog_ids(pid)
-            names = {p.get("name") for p in __import__("test_foundation").bpf_programs()
+            names = {p.get("name") for p in __import__("test_lifecycle").bpf_programs()
                      if p["id"] in held}
             assert TOOLWATCH_PROGRAMS <= names, names
             engine.docker("stop", "-t", "20", cid)

@@ -75,9 +75,9 @@ def register(r):
     @r.test
     def test_http_late_headers_within_deadline_survive_a_stalled_deadline_thread(ctx):
         # The deadline thread is stalled 500 ms after each clock read (as a busy machine
-        # may preempt it there). It used to compare that old reading with the accept time
-        # of connections that arrived meanwhile: now - since wrapped around and they were
-        # cut before their headers (RemoteDisconnected, and a header timeout counted).
+        # may preempt it there). Comparing that old reading with the accept time of
+        # connections that arrived meanwhile would wrap now - since around and cut them
+        # before their headers (RemoteDisconnected, and a header timeout counted).
         shim = build_shim()
         agent = Agent(ctx.binary, ["--web.read-header-timeout=3s"],
                       env=preload_env(shim, 500)).start()

@@ -7,8 +7,7 @@ the pod's names. A pod that appears after the agent started is named within seco
 lookup miss asks for a list; the periodic one is 30 s away). When the API fails, the names
 are empty and pod_uid/container_id still come from the cgroup path.
 
-Needs the labels of issue 14 (--metrics.labels, cgroup path parsing) as well as the
-Kubernetes API client; registered in run.py's MODULES once both are merged."""
+Needs --metrics.labels (cgroup path parsing) and the Kubernetes API client."""
 
 import json
 import os
@@ -110,7 +109,7 @@ def register(r):
                 m = agent.scrape()
                 named = executions(m, name, namespace="shop", pod="web-7d9f8c6b5-x2k4p",
                                    container="nginx")
-                # every exit lands a timer round after its task ends: wait for all four
+                # every exit lands one exit-timer run after its task ends: wait for all four
                 if (named >= 3 and all_executions(m, name) >= 4) or time.time() > deadline:
                     break
                 time.sleep(0.1)
@@ -136,7 +135,7 @@ def register(r):
                     break
                 assert time.time() - t0 < 10, "the new pod is not named after 10 s"
                 time.sleep(0.2)
-            # the last run's exit may land a round of the exit timer after that scrape
+            # the last run's exit may land one exit-timer run after that scrape
             deadline = time.time() + 5
             while all_executions(m, name) < 4 + runs and time.time() < deadline:
                 time.sleep(0.05)

@@ -10,12 +10,12 @@ import tempfile
 import time
 
 from lib import Agent, Skip
-from test_foundation import TOOLWATCH_PROGRAMS, bpf_programs
+from test_lifecycle import TOOLWATCH_PROGRAMS, bpf_programs
 
 READY = "tracing executions"
 MS = 1000000
 
-# Keys of every exit event (README "Tracing"): stable, consumers depend on them.
+# Keys of every exit event (docs/tracing.md): stable, consumers depend on them.
 EXIT_KEYS = {
     "time", "event", "tool", "comm", "pid", "ppid", "uid", "cgroup_id", "container_id",
     "pod_uid", "start_time",

@@ -24,7 +24,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt  # libxcrypt's bcrypt, as the agent's crypt_r
 
-README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+CONFIG_DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                          "configuration.md")
 
 
 def bcrypt(password):
@@ -110,8 +111,8 @@ def timed_get(port, path, source, timeout):
         c.close()
 
 
-def readme_web_configs():
-    with open(README) as f:
+def documented_web_configs():
+    with open(CONFIG_DOC) as f:
         text = f.read()
     return re.findall(r"<!-- web-config -->\n```yaml\n(.*?)```", text, re.S)
 
@@ -259,11 +260,11 @@ def register(r):
             shutil.rmtree(d, ignore_errors=True)
 
     @r.test
-    def test_web_promtool_accepts_every_readme_example(ctx):
+    def test_web_promtool_accepts_every_documented_example(ctx):
         if not shutil.which("promtool"):
             raise Skip("promtool not installed (make deps)")
-        examples = readme_web_configs()
-        assert len(examples) >= 2, "no <!-- web-config --> examples in README.md"
+        examples = documented_web_configs()
+        assert len(examples) >= 2, "no <!-- web-config --> examples in docs/configuration.md"
         d = tempfile.mkdtemp(prefix="twweb.")
         try:
             make_pki(d)

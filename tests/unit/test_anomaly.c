@@ -183,7 +183,7 @@ static void test_anomaly_cause_names_component(void **state)
 	anomaly__free(s.d);
 }
 
-/* The scenario: ~10 ms learned, then ~50 ms, then back. */
+/* A tool learned at ~10 ms slows to ~50 ms, then returns. */
 static void test_anomaly_latency_detection_delay(void **state)
 {
 	struct load slow = steady;

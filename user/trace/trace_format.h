@@ -121,7 +121,7 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 
 /*
  * Appends one event as a JSON object and a newline (JSON Lines). Always valid UTF-8 JSON
- * whatever the bytes of names, paths and argv. Fields (README "Tracing"): time, event
+ * whatever the bytes of names, paths and argv. Fields (docs/tracing.md, JSON Lines): time, event
  * ("exec" or "exit"), tool, comm, pid, ppid, uid, cgroup_id, container_id and pod_uid ("" when
  * none or not resolved), namespace, pod and container (only when ev->names is set),
  * filename, argv (array, full),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * LD_PRELOAD shim for the header-deadline race test (test_hardening): in the thread that
+ * LD_PRELOAD shim for the header-deadline race test (test_http): in the thread that
  * waits in select() with a 100 ms timeout (the HTTP header-deadline thread, the agent's
  * only select() caller), every CLOCK_MONOTONIC read is followed by a pause of
  * TW_SLOW_REAPER_MS (500) before it returns: the thread is "preempted" between reading
