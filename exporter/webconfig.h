@@ -22,7 +22,7 @@
  * The one key of ours (exporter-toolkit has no such key): `true` lets a reload turn off
  * TLS, basic auth or a required client certificate that the running config has.
  */
-#define WEBCONFIG_ALLOW_DOWNGRADE "toolwatch_allow_downgrade"
+#define WEBCONFIG_ALLOW_DOWNGRADE "allow_downgrade"
 
 /* exporter-toolkit's client_auth_type values, in its order */
 enum webconfig_client_auth {

@@ -327,7 +327,7 @@ def register(r):
             assert get(agent.port, "/metrics")[0] == 401
             assert "would turn basic auth off: refused" in agent.read_log()
             with open(web, "w") as f:
-                f.write("toolwatch_allow_downgrade: true\n")
+                f.write("allow_downgrade: true\n")
             agent.proc.send_signal(signal.SIGHUP)
             time.sleep(1.0)
             assert get(agent.port, "/metrics")[0] == 200

@@ -239,11 +239,11 @@ static void test_webconfig_downgrade_needs_the_key(void **state)
 	assert_int_equal(parse("tls_server_config:\n  cert_file: c\n  key_file: k\n"), 0);
 	assert_string_equal(webconfig__downgrade(&tls, &cfg), "client certificates");
 	/* the key says so */
-	assert_int_equal(parse("toolwatch_allow_downgrade: true\n"), 0);
+	assert_int_equal(parse("allow_downgrade: true\n"), 0);
 	assert_true(cfg.allow_downgrade);
-	assert_int_equal(parse("toolwatch_allow_downgrade: false\n"), 0);
+	assert_int_equal(parse("allow_downgrade: false\n"), 0);
 	assert_false(cfg.allow_downgrade);
-	assert_refused("toolwatch_allow_downgrade: yes\n", "toolwatch_allow_downgrade");
+	assert_refused("allow_downgrade: yes\n", "allow_downgrade");
 }
 
 static void test_http_accepts_gzip_weights(void **state)
