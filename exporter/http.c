@@ -19,6 +19,7 @@
 #include "exposition.h"
 #include "http.h"
 #include "http_auth.h"
+#include "http_framing.h"
 #include "http_internal.h"
 #include "http_limits.h"
 #include "http_page.h"
@@ -259,80 +260,6 @@ static enum MHD_Result handle_served(struct http_server *srv, struct MHD_Connect
 	return respond_text(srv, conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", sv);
 }
 
-/* ---- request framing ---- */
-
-struct framing {
-	unsigned int content_lengths, transfer_encodings;
-	const char *content_length, *transfer_encoding;
-	bool conflict; /* two different Content-Length values */
-};
-
-static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				      const char *value)
-{
-	struct framing *f = cls;
-
-	if (!value)
-		value = "";
-	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
-		if (f->content_lengths++ && strcmp(f->content_length, value))
-			f->conflict = true;
-		f->content_length = value;
-	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
-		f->transfer_encodings++;
-		f->transfer_encoding = value;
-	}
-	return MHD_YES;
-}
-
-/*
- * The status refusing a request whose framing is ambiguous or that carries a body (no
- * endpoint reads one), with its text; 0: none. Decided on the headers alone, before
- * libmicrohttpd reads a body or says "100 Continue": two lengths or a length and a
- * transfer coding are how a request is smuggled past a proxy that reads them otherwise.
- */
-static unsigned int framing_error(struct MHD_Connection *conn, const char *method, const char **why)
-{
-	struct framing f = {};
-	const char *expect;
-	bool body;
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
-	if (f.conflict) {
-		*why = "conflicting Content-Length headers\n";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (f.content_lengths && f.transfer_encodings) {
-		*why = "Content-Length and Transfer-Encoding together\n";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (f.transfer_encodings > 1 ||
-	    (f.transfer_encoding && strcasecmp(f.transfer_encoding, "chunked"))) {
-		*why = "transfer coding not implemented\n";
-		return MHD_HTTP_NOT_IMPLEMENTED;
-	}
-	if (f.content_length && (!f.content_length[0] || strspn(f.content_length, "0123456789") !=
-							     strlen(f.content_length))) {
-		*why = "bad Content-Length\n";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	body = f.transfer_encodings ||
-	       (f.content_length && strspn(f.content_length, "0") != strlen(f.content_length));
-	if (!body)
-		return 0;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		*why = "method not allowed\n";
-		return MHD_HTTP_METHOD_NOT_ALLOWED;
-	}
-	expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-	if (expect) {
-		*why = "a request body is never read\n";
-		return MHD_HTTP_EXPECTATION_FAILED;
-	}
-	*why = "a request body is never read\n";
-	return MHD_HTTP_CONTENT_TOO_LARGE;
-}
-
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
 				      const char *method, const char *version,
 				      const char *upload_data, size_t *upload_data_size,
@@ -355,7 +282,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 			return MHD_NO;
 		*con_cls = req;
 		limits__set_in_request(srv, conn, true);
-		bad = framing_error(conn, method, &why);
+		bad = framing__refusal(conn, method, &why);
 		if (!bad)
 			return MHD_YES;
 		sv = served__get(srv);
