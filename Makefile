@@ -36,11 +36,17 @@ UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
 
-BPF_SRCS    := $(wildcard bpf/*.bpf.c)
-BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS       := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS    := $(wildcard bpf/*.h)
+# One object per probe family (bpf/*.bpf.c), linked into BPF_OBJ for one skeleton.
+# state.bpf.c, which defines what the others declare extern, goes first: libbpf 1.1's
+# linker gets a shared map's BTF offset wrong when an extern declaration precedes it.
+BPF_SRCS    := bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS    := $(wildcard bpf/*.h bpf/lib/*.h)
+BPF_OBJ     := $(OUTPUT)/toolwatch.bpf.o
 SKEL        := $(OUTPUT)/toolwatch.skel.h
+# The benchmark's floor (tests/bench/): empty programs, their own object and skeleton.
+FLOOR_OBJ   := $(OUTPUT)/floor.bpf.o
+SKELS       := $(SKEL) $(OUTPUT)/floor.skel.h
 
 # user/ is one folder per concern (user/<concern>/*.c; includes name the folder:
 # "lib/strbuf.h"). Every user-space source except main.c goes into one archive: unit tests
@@ -70,7 +76,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h user/*.c user/*/*.c user/*/*.h exporter/*.c exporter/*.h \
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.c user/*/*.h \
+                         exporter/*.c exporter/*.h \
                          tests/unit/*.c tests/unit/*.h tests/unit/data/*.c tests/fuzz/*.[ch] \
                          tests/integration/helpers/*.c tests/integration/*.c tests/bench/*.c)
 FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
@@ -102,7 +109,7 @@ help:
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
 	@echo '  image             build the image toolwatch:$(VERSION) (deploy/Dockerfile; no registry)'
-	@echo '  prometheusrule    regenerate deploy/kubernetes/prometheusrule.yaml from alerts.yml'
+	@echo '  prometheusrule    regenerate deploy/kubernetes/base/prometheusrule.yaml from alerts.yml'
 	@echo '  clean             remove build/'
 	@echo 'variables: V=1 (show commands), QUICK=1 BASE=<ref> BENCH_ARGS=... (bench), CI=true (skips fail)'
 
@@ -113,7 +120,9 @@ RUN_PKGS   := clang-16 libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-de
               libcurl4-gnutls-dev libjansson-dev
 # deps-test: unit, integration, deploy and fuzz tests (the integration suite builds and runs
 # the image, scrapes with Prometheus and compares with process-exporter and execsnoop), and
-# npm for the deploy schema check (Debian's nodejs and npm where no npm is installed).
+# npm for the deploy schema check (Debian's nodejs and npm where no npm is installed), and
+# kubectl for rendering deploy/kubernetes' kustomizations (Debian's kubernetes-client where
+# no kubectl is installed: a kubectl package of another origin owns the same file).
 TEST_PKGS  := $(RUN_PKGS) libcmocka-dev python3 python3-yaml curl openssl clang clang-format \
               libclang-rt-14-dev prometheus prometheus-process-exporter libbpf-tools stress-ng \
               docker.io debootstrap
@@ -143,17 +152,30 @@ deps-test:
 	$(Q)command -v npm >/dev/null || { echo "deps: installing: nodejs npm"; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		nodejs npm >/dev/null; }
+	$(Q)command -v kubectl >/dev/null || { echo "deps: installing: kubernetes-client"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		kubernetes-client >/dev/null; }
 deps-bench:
 	$(call apt_install,$(sort $(BENCH_PKGS)))
 deps-image:
 	$(call apt_install,$(sort $(IMAGE_PKGS)))
 
-$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/helpers:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
 # Static pattern rules: BPF objects and skeletons are real targets, never deleted as
 # intermediates (a deleted skeleton would rebuild the loader on the next make).
-$(BPF_OBJS): $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+$(BPF_OBJS): $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# libbpf's static linker: each extern resolves to its one definition, and the objects'
+# .maps, .rodata, .bss and .data merge into one of each (the skeleton's fields).
+$(BPF_OBJ): $(BPF_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(FLOOR_OBJ): $(OUTPUT)/%.bpf.o: tests/bench/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -278,9 +300,12 @@ image: deps-image
 prometheusrule:
 	$(Q)python3 deploy/gen-prometheusrule.py
 
-# deploy/: strict schema validation of every Kubernetes object (npm kubernetes-models,
-# installed into tests/deploy/node_modules, then offline), promtool's rule unit tests and
-# the static checks (PrometheusRule drift, annotations, dashboard, least privilege).
+# deploy/: every kustomization rendered by `kubectl kustomize` (Debian's kubernetes-client)
+# as `kubectl apply -k` would apply it, strict schema validation of every Kubernetes object
+# (npm kubernetes-models, installed into tests/deploy/node_modules, then offline), promtool's
+# rule unit tests and the static checks (PrometheusRule drift, annotations, dashboard,
+# least privilege).
+KUSTOMIZATIONS := base overlays/kube-prometheus-stack overlays/exec-failed
 DEPLOY_NPM := tests/deploy/node_modules/.installed
 $(DEPLOY_NPM): tests/deploy/package.json
 	$(call msg,NPM,tests/deploy)
@@ -288,7 +313,13 @@ $(DEPLOY_NPM): tests/deploy/package.json
 	$(Q)touch $@
 
 deploy-check: $(DEPLOY_NPM)
-	$(Q)node tests/deploy/validate.mjs deploy/kubernetes/*.yaml
+	$(Q)mkdir -p $(OUTPUT)/deploy
+	$(Q)for k in $(KUSTOMIZATIONS); do \
+		kubectl kustomize deploy/kubernetes/$$k > $(OUTPUT)/deploy/$$(echo $$k | tr / -).yaml \
+			|| { echo "kubectl kustomize deploy/kubernetes/$$k failed" >&2; exit 1; }; \
+	done
+	$(Q)node tests/deploy/validate.mjs \
+		$(patsubst %,$(OUTPUT)/deploy/%.yaml,$(subst /,-,$(KUSTOMIZATIONS)))
 	$(Q)node tests/deploy/selftest.mjs
 	$(Q)promtool check rules deploy/prometheus/alerts.yml
 	$(Q)promtool test rules deploy/prometheus/alerts_test.yml

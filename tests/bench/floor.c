@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * floor: loads bpf/floor.bpf.c (empty programs on the agent's tracepoints), attaches each
+ * floor: loads floor.bpf.c (empty programs on the agent's tracepoints), attaches each
  * program on its own, prints one line per program and "ready", then waits for SIGINT or
  * SIGTERM. A program whose tracepoint this kernel lacks is reported and left out.
  */

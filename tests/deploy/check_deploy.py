@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Static checks of deploy/ that no schema expresses: the PrometheusRule has not drifted
-from alerts.yml, every alert has a standard severity, summary, description and a runbook
-anchor that exists in docs/runbooks.md, every alert is tested firing and not firing, the
-dashboard's variables and queries, and the DaemonSet's least privilege.
+from alerts.yml and its generator refuses bad options, every alert has a standard severity
+(or its threshold row's), summary, description and an absolute runbook_url whose anchor
+exists in docs/runbooks.md, nothing pages by default, every alert is tested firing and not
+firing, the dashboard's variables and queries, the overlays, and the DaemonSet's least
+privilege.
 Prints one PASS/FAIL line per check and a closing count; exit 1 on any failure."""
 
 import json
@@ -35,7 +37,17 @@ def load(*path):
 
 def rules():
     return [r for g in yaml.safe_load(load("prometheus", "alerts.yml"))["groups"]
-            for r in g["rules"]]
+            for r in g["rules"] if "alert" in r]
+
+
+def gen_prometheusrule(*args):
+    return subprocess.run([sys.executable, os.path.join(DEPLOY, "gen-prometheusrule.py")]
+                          + list(args), capture_output=True, text=True)
+
+
+def runbook_base():
+    m = re.search(r'^RUNBOOK_BASE = "([^"]+)"$', load("gen-prometheusrule.py"), re.M)
+    return m.group(1)
 
 
 def doc(*path):
@@ -52,23 +64,85 @@ def runbook_anchors():
 
 @check
 def prometheusrule_matches_alerts():
-    p = subprocess.run([sys.executable, os.path.join(DEPLOY, "gen-prometheusrule.py"),
-                        "--check"], capture_output=True, text=True)
+    p = gen_prometheusrule("--check")
     assert p.returncode == 0, p.stdout + p.stderr
-    generated = yaml.safe_load(load("kubernetes", "prometheusrule.yaml"))
+    generated = yaml.safe_load(load("kubernetes", "base", "prometheusrule.yaml"))
     assert generated["spec"] == yaml.safe_load(load("prometheus", "alerts.yml"))
+
+
+@check
+def prometheusrule_generator_options():
+    out = os.path.join(ROOT, "build", "deploy", "prometheusrule-options.yaml")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    p = gen_prometheusrule("--runbook-base", "https://wiki.example.com/toolwatch/runbooks",
+                           "--label", "release=my-kps", "-o", out)
+    assert p.returncode == 0, p.stderr
+    with open(out) as f:
+        o = yaml.safe_load(f)
+    assert o["metadata"]["labels"]["release"] == "my-kps", o["metadata"]
+    urls = [r["annotations"]["runbook_url"] for g in o["spec"]["groups"] for r in g["rules"]
+            if "alert" in r]
+    assert urls and all(u == "https://wiki.example.com/toolwatch/runbooks#" + u.split("#")[1]
+                        for u in urls), urls
+    # a wrong base or an unknown option: exit 2, one line naming it
+    for args, word in [(["--runbook-base", "docs/runbooks.md"], "docs/runbooks.md"),
+                       (["--runbook-base=https://x.example/rb#top"], "#anchor"),
+                       (["--runbook-base=ftp://x.example/rb"], "ftp://"),
+                       (["--overlay=kube-prometheus-stack"], "--overlay"),
+                       (["--relase", "x"], "--relase"), (["--label", "release"], "release")]:
+        p = gen_prometheusrule(*(args + ["-o", out]))
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and word in p.stderr, \
+            (args, p.returncode, p.stderr)
+        assert not p.stdout, p.stdout
 
 
 @check
 def alerts_have_severity_and_annotations():
     anchors = runbook_anchors()
+    base = runbook_base()
+    assert re.fullmatch(r"https://[^/#?\s]+/\S*docs/runbooks\.md", base), base
     for r in rules():
-        assert r["labels"]["severity"] in ("critical", "warning", "info"), r
+        # a fixed-threshold alert takes its severity from the operator's row
+        if "severity" not in r.get("labels", {}):
+            assert re.search(r"group_left \(severity\)\s+max by \([^)]*severity\) "
+                             r"\(toolwatch:\w+:threshold\)", r["expr"]), r["alert"]
+        else:
+            assert r["labels"]["severity"] in ("critical", "warning", "info"), r
         a = r["annotations"]
         assert a.get("summary") and a.get("description"), r["alert"]
-        m = re.fullmatch(r"docs/runbooks\.md#([a-z0-9_-]+)", a.get("runbook_url", ""))
-        assert m, (r["alert"], a.get("runbook_url"))
-        assert m.group(1) in anchors, "docs/runbooks.md has no heading for #%s" % m.group(1)
+        url = a.get("runbook_url", "")
+        assert url == "%s#%s" % (base, r["alert"].lower()), (r["alert"], url)
+        assert r["alert"].lower() in anchors, "docs/runbooks.md has no heading for %s" \
+            % r["alert"]
+
+
+@check
+def nothing_pages_by_default():
+    groups = yaml.safe_load(load("prometheus", "alerts.yml"))["groups"]
+    # only an operator's threshold row makes an alert critical; none is shipped
+    assert [r.get("labels", {}).get("severity") for r in rules()].count("critical") == 0
+    table = [g for g in groups if g["name"] == "toolwatch-thresholds"]
+    assert table and table[0]["rules"] == [], table
+    text = load("prometheus", "alerts.yml")
+    assert "toolwatch:tool_failure_ratio:threshold" in text and \
+        "toolwatch:tool_duration_p95_seconds:threshold" in text
+
+
+@check
+def inhibitions_name_real_alerts():
+    inhibit = yaml.safe_load(load("prometheus", "alertmanager-inhibit.yml"))["inhibit_rules"]
+    names = {r["alert"] for r in rules()}
+    with open(os.path.join(ROOT, "user", "events", "snapshot.c")) as f:
+        kinds = set(re.findall(r'\] = "([A-Z_]+)"', f.read()))
+    for rule in inhibit:
+        assert set(rule) == {"source_matchers", "target_matchers", "equal"}, rule
+        for m in rule["source_matchers"] + rule["target_matchers"]:
+            key, op, value = re.fullmatch(r"(\w+) (=) (\S+)", m).groups()
+            assert key in ("alertname", "kind"), m
+            assert value in (names if key == "alertname" else kinds), m
+    # every threshold alert silences its anomaly twin
+    assert {r["source_matchers"][0] for r in inhibit} >= {
+        "alertname = ToolFailureRatioAboveThreshold", "alertname = ToolDurationP95AboveThreshold"}
 
 
 @check
@@ -96,25 +170,35 @@ def toolwatchdown_covers_down_and_vanished_targets():
 
 @check
 def dashboard_variables_and_queries():
+    p = subprocess.run([sys.executable, os.path.join(DEPLOY, "grafana", "gen-dashboard.py"),
+                        "--check"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
     d = json.loads(load("grafana", "toolwatch-dashboard.json"))
     variables = {v["name"]: v for v in d["templating"]["list"]}
-    for name in ("job", "instance", "tool"):
+    assert variables["datasource"]["type"] == "datasource"
+    for name in ("cluster", "job", "node", "instance", "namespace", "pod", "container", "tool"):
         v = variables[name]
         assert v["includeAll"] and v["allValue"] == ".*" and v["multi"], v
     for p in d["panels"]:
+        assert p.get("description"), "panel %r has no description" % p["title"]
         for t in p["targets"]:
             e = t["expr"]
             assert not re.search(r"\[\d+[smh]\]", e), "fixed rate window in %r" % e
             if "rate(" in e:
                 assert "[$__rate_interval]" in e, e
-            assert 'job=~"$job"' in e, e
+            for v in ("cluster", "job", "node", "instance"):
+                assert '%s=~"$%s"' % (v, v) in e, (v, e)
+            # tool series filter by pod too, except the per-tool anomaly flags
+            if re.search(r"\btool_(?!anomaly)", e):
+                for v in ("namespace", "pod", "container", "tool"):
+                    assert '%s=~"$%s"' % (v, v) in e, (v, e)
             if re.search(r"\bby \(tool\b", e):
                 assert e.startswith("topk($topk, "), "per-tool panel without topk: %r" % e
 
 
 @check
 def daemonset_least_privilege():
-    docs = list(yaml.safe_load_all(load("kubernetes", "toolwatch.yaml")))
+    docs = list(yaml.safe_load_all(load("kubernetes", "base", "toolwatch.yaml")))
     kinds = {d["kind"]: d for d in docs if d}
     pod = kinds["DaemonSet"]["spec"]["template"]["spec"]
     c = pod["containers"][0]
@@ -128,15 +212,23 @@ def daemonset_least_privilege():
     assert pod["serviceAccountName"] == kinds["ServiceAccount"]["metadata"]["name"]
     assert kinds["Namespace"]["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"] == "privileged"
-    tracefs = [v for v in pod["volumes"] if v["name"] == "tracefs"][0]
-    assert tracefs["hostPath"]["type"] == "Directory"
+    # Linux nodes only; the host's cgroup tree, read-only, in place of the pod's own; no
+    # tracefs unless the exec_failed overlay asks for it (default probes do not read it)
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}, pod.get("nodeSelector")
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["cgroup"] == {"name": "cgroup", "mountPath": "/sys/fs/cgroup",
+                                "readOnly": True}, mounts["cgroup"]
+    assert volumes["cgroup"]["hostPath"] == {"path": "/sys/fs/cgroup", "type": "Directory"}
+    assert not [v for v in volumes.values()
+                if v.get("hostPath", {}).get("path") == "/sys/kernel/tracing"], volumes
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
     env = {e["name"]: e for e in c["env"]}
     assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     pm = kinds["PodMonitor"]["spec"]
     assert pm["jobLabel"] in kinds["DaemonSet"]["spec"]["template"]["metadata"]["labels"]
     targets = {r["targetLabel"] for r in pm["podMetricsEndpoints"][0]["relabelings"]
-               if r["sourceLabels"] == ["__meta_kubernetes_pod_node_name"]}
+               if r.get("sourceLabels") == ["__meta_kubernetes_pod_node_name"]}
     assert targets == {"node", "instance"}, targets
     # every added capability is in the deployment page's table
     page = doc("docs", "deployment.md")
@@ -145,9 +237,50 @@ def daemonset_least_privilege():
             "docs/deployment.md lacks CAP_%s" % cap
 
 
+def kustomize(rel):
+    """The objects `kubectl apply -k deploy/kubernetes/REL` would apply, by kind."""
+    p = subprocess.run(["kubectl", "kustomize", os.path.join(DEPLOY, "kubernetes", rel)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = {}
+    for d in yaml.safe_load_all(p.stdout):
+        out.setdefault(d["kind"], []).append(d)
+    return out
+
+
+@check
+def overlays_add_what_they_say():
+    base = kustomize("base")
+    kps = kustomize("overlays/kube-prometheus-stack")
+    for kind in ("PodMonitor", "PrometheusRule"):
+        for o in base.get(kind, []):
+            assert "release" not in o["metadata"]["labels"], o["metadata"]
+        for o in kps.get(kind, []):
+            assert o["metadata"]["labels"]["release"] == "kube-prometheus-stack", o["metadata"]
+    assert kps["PodMonitor"], "no PodMonitor in the kube-prometheus-stack overlay"
+    cm = kps["ConfigMap"][0]
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1", cm["metadata"]
+    assert json.loads(cm["data"]["toolwatch-dashboard.json"]) == \
+        json.loads(load("grafana", "toolwatch-dashboard.json"))
+    # kubectl apply keeps the whole object in an annotation of at most 256 KiB
+    assert len(cm["data"]["toolwatch-dashboard.json"]) < 200 * 1024
+    ds = kustomize("overlays/exec-failed")["DaemonSet"][0]
+    c = ds["spec"]["template"]["spec"]["containers"][0]
+    assert "--probe.enable=exec_failed" in c["args"], c["args"]
+    assert {"name": "tracefs", "mountPath": "/sys/kernel/tracing", "readOnly": True} in \
+        c["volumeMounts"], c["volumeMounts"]
+    assert {"name": "tracefs", "hostPath": {"path": "/sys/kernel/tracing",
+                                            "type": "Directory"}} in \
+        ds["spec"]["template"]["spec"]["volumes"]
+    # everything else as in base
+    c["args"].remove("--probe.enable=exec_failed")
+    base_c = base["DaemonSet"][0]["spec"]["template"]["spec"]["containers"][0]
+    assert c["args"] == base_c["args"], (c["args"], base_c["args"])
+
+
 @check
 def rbac_reads_pods_only():
-    docs = [d for d in yaml.safe_load_all(load("kubernetes", "toolwatch.yaml")) if d]
+    docs = [d for d in yaml.safe_load_all(load("kubernetes", "base", "toolwatch.yaml")) if d]
     kinds = {d["kind"]: d for d in docs}
     assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
     role, binding, sa = kinds["ClusterRole"], kinds["ClusterRoleBinding"], kinds["ServiceAccount"]

@@ -4,7 +4,7 @@
 import { check, load } from "./validate.mjs";
 
 const root = new URL("../../deploy/kubernetes/", import.meta.url).pathname;
-const objects = [...load(root + "toolwatch.yaml"), ...load(root + "prometheusrule.yaml")];
+const objects = [...load(root + "base/toolwatch.yaml"), ...load(root + "base/prometheusrule.yaml")];
 const find = kind => structuredClone(objects.find(o => o.kind === kind));
 const pod = ds => ds.spec.template.spec;
 const cases = [
@@ -17,8 +17,8 @@ const cases = [
   ["jobLable typo", "PodMonitor", o => { o.spec.jobLable = o.spec.jobLabel; }],
   ["relabeling typo", "PodMonitor",
     o => { o.spec.podMetricsEndpoints[0].relabelings[0].source_labels = ["x"]; }],
-  ["rule without expr", "PrometheusRule", o => { delete o.spec.groups[0].rules[0].expr; }],
-  ["unknown rule field", "PrometheusRule", o => { o.spec.groups[0].rules[0].severity = "x"; }],
+  ["rule without expr", "PrometheusRule", o => { delete o.spec.groups[1].rules[0].expr; }],
+  ["unknown rule field", "PrometheusRule", o => { o.spec.groups[1].rules[0].severity = "x"; }],
   ["namespace typo", "Namespace", o => { o.metadata.label = {}; }],
   ["service account typo", "ServiceAccount", o => { o.automountServiceAccountTokens = false; }],
 ];

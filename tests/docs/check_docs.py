@@ -15,8 +15,9 @@ N failed"; exit status 1 when any check failed:
   links          every relative link and #anchor in README.md, CONTRIBUTING.md and
                  docs/*.md resolves (files exist; anchors are GitHub heading slugs)
   runbooks       every alert in deploy/prometheus/alerts.yml has a runbook_url
-                 docs/runbooks.md#<anchor> whose heading exists, and every alert
-                 heading there belongs to an alert
+                 <repository>/blob/<branch>/docs/runbooks.md#<anchor> whose heading
+                 exists in docs/runbooks.md, and every alert heading there belongs to an
+                 alert
   no_history     no issue numbers, commit hashes, dates or "rounds" of work in the
                  documents (outside code blocks): git keeps the history
 
@@ -578,9 +579,11 @@ def check_runbooks(ck):
     names = {n for n, _, _ in rules}
     for name, url, lineno in rules:
         where = "deploy/prometheus/alerts.yml:%d %s" % (lineno, name)
-        m = re.fullmatch(r"docs/runbooks\.md#([\w-]+)", url or "")
+        # absolute: the project's runbooks page (gen-prometheusrule.py's RUNBOOK_BASE)
+        m = re.fullmatch(r"https://\S+/blob/[^/]+/docs/runbooks\.md#([\w-]+)", url or "")
         if not m:
-            problems.append("%s: runbook_url %r is not docs/runbooks.md#<anchor>" % (where, url))
+            problems.append("%s: runbook_url %r is not <repository>/blob/<branch>/"
+                            "docs/runbooks.md#<anchor>" % (where, url))
         elif m.group(1) not in have:
             problems.append("%s: docs/runbooks.md has no heading #%s" % (where, m.group(1)))
         elif m.group(1) != slug(name):

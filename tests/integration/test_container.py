@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The image, built with deploy/image.sh and run the way deploy/kubernetes/toolwatch.yaml
+"""The image, built with deploy/image.sh and run the way deploy/kubernetes/base/toolwatch.yaml
 runs it, in a dockerd (Debian's docker.io) that the test starts and stops itself.
 
 Docker 20.10 does not know CAP_BPF and CAP_PERFMON by name (nor numbers), so the
@@ -7,7 +7,8 @@ container runs with --cap-drop ALL under a runtime wrapper that adds exactly the
 capabilities to the OCI config (and, as containerd's RuntimeDefault seccomp profile does
 for them, lets bpf and perf_event_open through). The engine has no bridge network
 (--bridge=none --iptables=false: nothing touches the host's firewall), so the agent uses
-the host network and listens on a loopback port instead of the pod's :9477."""
+the host network and listens on a loopback port instead of the pod's :9477. The manifest's
+pod labels are on, their names served by the fake Kubernetes API (kube_fake.py)."""
 
 import json
 import os
@@ -24,11 +25,13 @@ except ImportError:  # a python3 other than Debian's: use Debian's python3-yaml 
     sys.path.append("/usr/lib/python3/dist-packages")
     import yaml
 
+from kube_fake import FakeApi, pod as api_pod
+from test_kube_labels import PodCgroup
 from lib import Metrics, Skip, free_port, http_get
 from test_lifecycle import TOOLWATCH_PROGRAMS, assert_no_leftover_programs, held_prog_ids
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-MANIFEST = os.path.join(ROOT, "deploy", "kubernetes", "toolwatch.yaml")
+MANIFEST = os.path.join(ROOT, "deploy", "kubernetes", "base", "toolwatch.yaml")
 DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"  # Debian's client, the daemon's own version
 IMAGE = "toolwatch:test"
@@ -43,6 +46,10 @@ DATA_ROOT = os.path.join(ROOT, "build", "container")
 CAP_BITS = {"CHOWN": 0, "DAC_OVERRIDE": 1, "FOWNER": 3, "KILL": 5, "SETUID": 7,
             "NET_ADMIN": 12, "NET_RAW": 13, "IPC_LOCK": 14, "SYS_PTRACE": 19,
             "SYS_ADMIN": 21, "SYS_RESOURCE": 24, "PERFMON": 38, "BPF": 39}
+# A short --metrics.identity-idle-timeout: a live pod's idle series must outlast it
+IDLE_S = 3
+# new pods each running quick tools: every execution under its pod's names
+NEW_PODS, RUNS = 20, 10
 # What containerd's RuntimeDefault profile allows for a capability beyond Docker 20.10's
 SECCOMP_FOR_CAP = {"CAP_BPF": ["bpf"], "CAP_PERFMON": ["perf_event_open"]}
 
@@ -66,6 +73,16 @@ if "create" in a and "--bundle" in a:
         json.dump(c, f)
 os.execv("/usr/sbin/runc", ["runc"] + a[1:])
 """
+
+
+def cgroup2_mount():
+    """Where this host mounts its cgroup2 file system (a node's /sys/fs/cgroup)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2":
+                return fields[4]
+    raise Skip("no cgroup2 file system mounted")
 
 
 def daemonset():
@@ -169,8 +186,9 @@ class Engine:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def docker_args(ds, port, state_dir):
-    """docker run flags equivalent to the DaemonSet's pod: the test of least privilege."""
+def docker_args(ds, port, state_dir, extra=()):
+    """docker run flags equivalent to the DaemonSet's pod: the test of least privilege;
+    extra: agent flags the test adds (before the listen address, which comes last)."""
     pod = ds["spec"]["template"]["spec"]
     c = pod["containers"][0]
     sc = c["securityContext"]
@@ -189,6 +207,8 @@ def docker_args(ds, port, state_dir):
     for m in c["volumeMounts"]:
         host = volumes[m["name"]]["hostPath"]
         src = state_dir if host["path"] == "/var/lib/toolwatch" else host["path"]
+        if host["path"] == "/sys/fs/cgroup":  # the node's cgroup2, wherever this host has it
+            src = cgroup2_mount()
         if host.get("type") == "Directory":
             assert os.path.isdir(src), "hostPath %s must exist" % src
         args += ["-v", "%s:%s%s" % (src, m["mountPath"], ":ro" if m.get("readOnly") else "")]
@@ -197,7 +217,7 @@ def docker_args(ds, port, state_dir):
             args += ["-e", "%s=%s" % (e["name"], os.uname().nodename)]
     agent = [a for a in c["args"] if not a.startswith("--web.listen-address")]
     assert len(agent) == len(c["args"]) - 1, c["args"]
-    return args, agent + ["--web.listen-address=127.0.0.1:%d" % port]
+    return args, agent + list(extra) + ["--web.listen-address=127.0.0.1:%d" % port]
 
 
 def scrape(url):
@@ -247,6 +267,14 @@ def register(r):
             runtimes["twno" + cap[4:].lower()] = [c for c in caps if c != cap]
         engine = Engine(runtimes)
         state = tempfile.mkdtemp(prefix="twstate.")
+        # a pod on this node, named by the fake API the agent reaches over the host network
+        api_dir = tempfile.mkdtemp(prefix="twkube.")
+        api = FakeApi(api_dir)
+        pod_cg = PodCgroup(cgroup2_mount())
+        api.pods = [api_pod("shop", "web-0", pod_cg.uid, [("app", pod_cg.container_id)])]
+        new_pods = []
+        extra = [a for a in api.agent_args(resync="1s") if a != "--kubernetes.enable"] + \
+            ["--metrics.identity-idle-timeout=%ds" % IDLE_S]
         try:
             engine.start()
             t0 = time.time()
@@ -257,7 +285,8 @@ def register(r):
 
             port = free_port()
             url = "http://127.0.0.1:%d" % port
-            run_args, agent_args = docker_args(ds, port, state)
+            run_args, agent_args = docker_args(ds, port, state, extra)
+            run_args += ["-v", "%s:%s:ro" % (api_dir, api_dir)]
             cid = engine.docker("run", "-d", "--name", "toolwatch", *run_args, IMAGE,
                                 *agent_args).stdout.strip()
             deadline = time.time() + 30
@@ -303,6 +332,69 @@ def register(r):
             got = wait_count(url, name, 5)
             assert got == 5, "tool in a container counted %s times, ran 5" % got
 
+            # a pod's tools under the manifest's labels; idle past the identity idle time,
+            # the live pod's series stays, its count intact (no reset); gone, it leaves
+            logs = engine.docker("logs", cid).stderr
+            assert "cannot tell live cgroups from gone ones" not in logs and \
+                "shows only the agent's cgroup namespace" not in logs, logs[-2000:]
+            assert "missing capabilities: none" in logs, logs[-2000:]
+            ptool = ctx.work.tool("tw_exit")
+            pname = os.path.basename(ptool)
+            names = {"namespace": "shop", "pod": "web-0", "container": "app"}
+
+            def pod_count():
+                return sum(v for k, v in scrape(url)[0].samples.items()
+                           if k[0] == "tool_executions_total" and
+                           dict(k[1]) == dict(names, tool=pname))
+            for _ in range(3):
+                pod_cg.run([ptool, "0"])
+            deadline = time.time() + 15
+            while pod_count() < 3 and time.time() < deadline:
+                time.sleep(0.2)
+            assert pod_count() == 3, [k for k in scrape(url)[0].samples
+                                      if dict(k[1]).get("tool") == pname]
+            time.sleep(IDLE_S * 2 + 2)  # well past the idle time (and a 1 s tick)
+            assert pod_count() == 3, "the live pod's idle series left or restarted"
+            pod_cg.remove()
+            deadline = time.time() + IDLE_S + 10
+            while pod_count() and time.time() < deadline:
+                time.sleep(0.2)
+            assert pod_count() == 0, "the gone pod's series is still there"
+            print("     a live pod's series outlived %ds of idle time (%.0fs) with its count; "
+                  "gone, it left" % (IDLE_S, IDLE_S * 2 + 2), flush=True)
+
+            # new pods whose tools last a millisecond: gone before their records are read,
+            # each still counted under its own pod (the agent walks the host's cgroup tree,
+            # its ids from inode numbers: the seccomp profile refuses name_to_handle_at)
+            new_pods = [PodCgroup(cgroup2_mount()) for _ in range(NEW_PODS)]
+            api.pods = api.pods + [api_pod("batch", "job-%d" % i, p.uid,
+                                           [("step", p.container_id)])
+                                   for i, p in enumerate(new_pods)]
+            deadline = time.time() + 15
+            while scrape(url)[0].get("toolwatch_kubernetes_pods") < 1 + NEW_PODS:
+                assert time.time() < deadline, "the API's new pods not listed in 15 s"
+                time.sleep(0.2)
+            qtool = ctx.work.tool("tw_exit")
+            qname = os.path.basename(qtool)
+            loop = "for i in %s; do %s 0 1; done" % (" ".join(["x"] * RUNS), qtool)
+            for p in new_pods:
+                p.run(["/bin/sh", "-c", loop])
+            want = {"job-%d" % i: RUNS for i in range(NEW_PODS)}
+            deadline = time.time() + 20
+            while True:
+                got = {}
+                for k, v in scrape(url)[0].samples.items():
+                    d = dict(k[1])
+                    if k[0] == "tool_executions_total" and d.get("tool") == qname:
+                        key = d.get("pod", "") if d.get("namespace") == "batch" else ""
+                        got[key] = got.get(key, 0) + v
+                if got == want or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            assert got == want, "executions by pod: %s" % got
+            print("     %d new pods x %d quick tools: every execution under its pod"
+                  % (NEW_PODS, RUNS), flush=True)
+
             # the container's memory (RSS, page cache and BPF maps are charged to it)
             stats = engine.docker("stats", "--no-stream", "--format", "{{.MemUsage}}",
                                   cid).stdout.strip()
@@ -332,4 +424,9 @@ def register(r):
             assert_no_leftover_programs(held)
         finally:
             engine.stop()
+            api.stop()
+            for p in reversed(new_pods):  # the last made first, then the first pod's
+                p.remove()
+            pod_cg.remove()
             shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(api_dir, ignore_errors=True)

@@ -369,6 +369,59 @@ def register(r):
             shutil.rmtree(tmp, ignore_errors=True)
 
     @r.test
+    def test_identity_short_lived_tools_in_new_pods_keep_their_pod(ctx):
+        """100 new pod cgroups (systemd driver layout), each running 10 tools of about a
+        millisecond, with the DaemonSet's capabilities only (uid 0, CAP_BPF and CAP_PERFMON):
+        every execution is counted under its own pod. Each process is gone by the time its
+        record is read (no /proc/PID/cgroup), its cgroup is not."""
+        if not shutil.which("setpriv"):
+            raise Skip("setpriv not installed (util-linux)")
+        pods, runs = 100, 10
+        cg = Cgroups()
+        tag = os.getpid()
+        tool = ctx.work.tool("tw_exit")
+        name = os.path.basename(tool)
+        agent = Agent(ctx.binary, ["--metrics.labels=container_id,pod_uid"])
+        caps = "-all,+bpf,+perfmon"
+        agent.args = ["--inh-caps=" + caps, "--bounding-set=" + caps, "--",
+                      agent.binary] + agent.args
+        agent.binary = shutil.which("setpriv")
+        loop = "for i in %s; do %s 0 1; done" % (" ".join(["x"] * runs), tool)
+        want = {}
+        try:
+            agent.start()
+            with open("/proc/%d/status" % agent.proc.pid) as f:
+                eff = [ln.split()[1] for ln in f if ln.startswith("CapEff:")][0]
+            assert int(eff, 16) == (1 << 38) | (1 << 39), "CapEff %s" % eff
+            before = agent.scrape()
+            t0 = time.time()
+            for i in range(pods):
+                uid = "%08x-%04x-4000-8000-%012x" % (tag, i, i)
+                cid = "%032x%032x" % (tag, i)
+                rel = ("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+                       "cri-containerd-%s.scope" % (uid.replace("-", "_"), cid))
+                cg.make(rel)
+                cg.run(rel, ["/bin/sh", "-c", loop])
+                want[frozenset({("tool", name), ("container_id", cid), ("pod_uid", uid)})] = runs
+            elapsed = time.time() - t0
+            m = wait_total(agent, name, pods * runs, timeout=30)
+            got = series_of(m, "tool_executions_total", name)
+            unresolved = (m.get("toolwatch_cgroup_resolutions_total", how="unresolved")
+                          - before.get("toolwatch_cgroup_resolutions_total", how="unresolved"))
+            walks = m.get("toolwatch_cgroup_walks_total") - \
+                before.get("toolwatch_cgroup_walks_total")
+            print("     %d pods x %d tools in %.1fs: %d executions, %d unresolved, %d walks"
+                  % (pods, runs, elapsed, sum(got.values()), unresolved, walks), flush=True)
+            wrong = {k: v for k, v in got.items() if want.get(k) != v}
+            missing = [k for k in want if k not in got]
+            assert not wrong and not missing, "%d series wrong (e.g. %s), %d pods missing" % (
+                len(wrong), sorted(map(sorted, wrong))[:3], len(missing))
+            assert unresolved == 0, unresolved
+        finally:
+            agent.stop()
+            cg.cleanup()
+
+    @r.test
     def test_identity_series_leave_when_the_pod_is_gone(ctx):
         """An idle series stays while its pod's cgroup exists (no counter reset), and leaves
         once the cgroup is removed and the idle time has passed."""

@@ -545,6 +545,29 @@ static bool kube_names(void *ctx, const char *pod_uid, const char *container_id,
 }
 
 /*
+ * --metrics.labels: the cgroup resolver, before the programs load (the capability report
+ * says what it lacks). A mount that shows only the agent's cgroup namespace (a pod's own
+ * /sys/fs/cgroup) hides the pods' cgroups from walks: said once.
+ */
+static void cgroups_start(struct agent *a)
+{
+	if (!a->opts->metrics_labels)
+		return;
+	a->cgroups = cgroup_resolver__new(NULL, CGROUP_CACHE_MAX);
+	if (!a->cgroups) {
+		pr_warn("no cgroup v2 hierarchy (%s): --metrics.labels values stay empty",
+			strerror(errno));
+		return;
+	}
+	pr_info("resolving container identity under '%s'", cgroup_resolver__mount(a->cgroups));
+	if (!cgroup_resolver__whole_tree(a->cgroups))
+		pr_warn("the cgroup2 mount '%s' shows only the agent's cgroup namespace: "
+			"executions that end before their record is read lose their pod (mount "
+			"the host's /sys/fs/cgroup there)",
+			cgroup_resolver__mount(a->cgroups));
+}
+
+/*
  * --metrics.labels: the series table and the cgroup resolver. Without a cgroup v2
  * hierarchy (a v1-only host) the series carry empty labels: said once, not fatal.
  */
@@ -559,18 +582,13 @@ static int identity_start(struct agent *a)
 		pr_err("cannot allocate the series table: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	a->cgroups = cgroup_resolver__new(NULL, CGROUP_CACHE_MAX);
-	if (!a->cgroups)
-		pr_warn("no cgroup v2 hierarchy (%s): --metrics.labels values stay empty",
-			strerror(errno));
-	else
-		pr_info("resolving container identity under '%s'",
-			cgroup_resolver__mount(a->cgroups));
 	if (a->cgroups && cgroup_resolver__can_probe(a->cgroups))
 		registry__set_gone(a->series, cgroup_gone, a);
 	else if (a->cgroups)
-		pr_warn("cannot open cgroups by id (CAP_DAC_READ_SEARCH?): labelled series leave "
-			"on --metrics.identity-idle-timeout alone, live pods' too");
+		pr_warn("cannot tell live cgroups from gone ones (the mount shows only the agent's "
+			"cgroup namespace and cgroups do not open by id without "
+			"CAP_DAC_READ_SEARCH): labelled series leave on "
+			"--metrics.identity-idle-timeout alone, live pods' too");
 	if (a->kube)
 		a->names = (struct name_source){.lookup = kube_names, .ctx = a->kube};
 	consumer__set_series(a->consumer, a->series, cgroup_labels, a);
@@ -598,6 +616,9 @@ static int tracing_start(struct agent *a)
 	int err;
 
 	memcpy(rcfg.loader.disable, o->disable, sizeof(rcfg.loader.disable));
+	cgroups_start(a);
+	rcfg.loader.bpf_stats = o->bpf_stats;
+	rcfg.loader.cgroup_by_id = a->cgroups && !cgroup_resolver__whole_tree(a->cgroups);
 	a->rt = runtime__new(&rcfg);
 	if (!a->rt)
 		return -EIO; /* the runtime said why */

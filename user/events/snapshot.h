@@ -76,7 +76,7 @@ struct host_stats {
 	bool delayacct_known; /* the sysctl could be read */
 };
 
-/* How exits get their final run time (the kernel's side, see toolwatch.bpf.c). */
+/* How exits get their final run time (the kernel's side, see bpf/exit.bpf.c). */
 struct exit_stats {
 	bool timer;		/* BTF kernels: a timer checks exiting tasks (else per switch) */
 	uint64_t late;		/* emitted before the task's last switch: run time so far */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "identity/cgroup.h"
@@ -27,27 +28,37 @@ static bool is_cgroup2_dir(const char *path)
 	       S_ISDIR(st.st_mode);
 }
 
-/* The id bpf_get_current_cgroup_id() reports for tasks in the cgroup at path. */
-static int cgroup_id_of(const char *path, uint64_t *id)
+/*
+ * The id bpf_get_current_cgroup_id() reports for tasks in the cgroup name under dirfd ("":
+ * dirfd itself): the kernfs node id, as a file handle carries it; else the inode number,
+ * which is the same id with a 64-bit ino_t. The runtime's default seccomp profile refuses
+ * name_to_handle_at() to a container without CAP_SYS_ADMIN, hence the second way.
+ */
+static int id_at(int dirfd, const char *name, uint64_t *id)
 {
 	union {
 		struct file_handle fh;
 		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} h;
-	int mount_id;
+	int mount_id, flags = name[0] ? 0 : AT_EMPTY_PATH;
 	struct stat st;
 
-	/* the kernfs node id, as the file handle carries it; the inode number otherwise */
 	h.fh.handle_bytes = sizeof(uint64_t);
-	if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) &&
+	if (!name_to_handle_at(dirfd, name, &h.fh, &mount_id, flags) &&
 	    h.fh.handle_bytes == sizeof(uint64_t)) {
 		memcpy(id, h.fh.f_handle, sizeof(*id));
 		return 0;
 	}
-	if (stat(path, &st))
+	if (fstatat(dirfd, name, &st, flags | AT_SYMLINK_NOFOLLOW))
 		return -errno;
 	*id = st.st_ino;
 	return 0;
+}
+
+/* The id of the cgroup at path. */
+static int cgroup_id_of(const char *path, uint64_t *id)
+{
+	return id_at(AT_FDCWD, path, id);
 }
 
 int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
@@ -91,6 +102,17 @@ int cgroup__resolve(const char *arg, uint64_t *id, char *err, size_t err_size)
 }
 
 #define WALK_MAX_DEPTH 64
+/* The hierarchy's root cgroup has id 1: a mount whose root has it shows every cgroup. */
+#define CGROUP_ROOT_ID 1
+/*
+ * A cgroup id no walk has looked for yet gets a walk of its own: at most one walk per this
+ * many times the CPU time the last one took (walks take at most a quarter of a CPU), waiting
+ * up to WALK_WAIT_MAX_NS for it rather than leaving the execution without its pod.
+ */
+#define WALK_GAP_FACTOR	 3
+#define WALK_WAIT_MAX_NS 50000000ULL
+/* cgroup_resolver__exists() without opening by id: a walk at most this old answers */
+#define EXISTS_WALK_MAX_AGE_NS 1000000000ULL
 
 /* A slot of the id index: small, so that the index's pages are few (RSS stays flat). */
 struct resolver_entry {
@@ -99,6 +121,8 @@ struct resolver_entry {
 	uint64_t used_ns; /* last looked up (cgroup_resolver__expire) */
 	uint32_t index;	  /* in the dense identity pool */
 	bool known;	  /* false: unresolved, retry after retry_ns */
+	bool waiting;	  /* unresolved, and no walk has looked for it yet */
+	bool looked_up;	  /* found by a lookup (else only by a walk): counted once */
 };
 
 struct cgroup_resolver {
@@ -108,13 +132,37 @@ struct cgroup_resolver {
 	size_t used, max;
 	struct cgroup_identity *pool; /* used of them, grown up to max */
 	size_t pool_cap;
-	uint64_t last_walk_ns;
+	uint64_t last_walk_ns; /* when the last walk ended */
+	uint64_t walk_cost_ns; /* the CPU time it took */
 	bool walked;
 	int mount_fd;	 /* for open_by_handle_at(); -1 without */
 	int handle_type; /* of the mount's cgroup file handles */
-	bool can_probe;
+	bool by_handle;	 /* open_by_handle_at() works (CAP_DAC_READ_SEARCH) */
+	bool whole_tree; /* the mount shows the hierarchy's root: walks see every cgroup */
 	struct cgroup_resolver_stats stats;
 };
+
+/* Whether the cgroup of id exists, opened by id: 1 yes, 0 gone, -errno cannot tell. */
+static int open_by_id(struct cgroup_resolver *r, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	int fd;
+
+	h.fh.handle_bytes = sizeof(uint64_t);
+	h.fh.handle_type = r->handle_type;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == ESTALE || errno == ENOENT)
+		return 0;
+	return -errno;
+}
 
 /*
  * Opens the mount for cgroup_resolver__exists() and tries it on the mount's root: handles
@@ -131,47 +179,68 @@ static void probe_setup(struct cgroup_resolver *r)
 	int mount_id;
 
 	r->mount_fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->mount_fd < 0 || id_at(r->mount_fd, "", &root))
+		return;
+	r->whole_tree = root == CGROUP_ROOT_ID;
 	h.fh.handle_bytes = sizeof(uint64_t);
-	if (r->mount_fd < 0 ||
-	    name_to_handle_at(r->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) ||
+	if (name_to_handle_at(r->mount_fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) ||
 	    h.fh.handle_bytes != sizeof(uint64_t))
 		return;
 	r->handle_type = h.fh.handle_type;
-	memcpy(&root, h.fh.f_handle, sizeof(root));
-	r->can_probe = true;
-	r->can_probe = cgroup_resolver__exists(r, root) == 1;
-	r->stats.probes = 0;
+	r->by_handle = open_by_id(r, root) == 1;
+}
+
+static struct resolver_entry *slot_for(struct cgroup_resolver *r, uint64_t id);
+static void walk_all(struct cgroup_resolver *r);
+
+static uint64_t clock_of(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	return clock_of(CLOCK_MONOTONIC);
 }
 
 int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id)
 {
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h;
-	int fd;
+	struct resolver_entry *e;
+	int ret;
 
-	if (!r->can_probe)
+	if (r->by_handle) {
+		r->stats.probes++;
+		ret = open_by_id(r, id);
+	} else if (r->whole_tree) {
+		/* every cgroup that exists is in a walk: one a second answers for all ids */
+		r->stats.probes++;
+		if (!r->walked || monotonic_ns() - r->last_walk_ns >= EXISTS_WALK_MAX_AGE_NS)
+			walk_all(r);
+		e = slot_for(r, id);
+		ret = e->id && e->known;
+	} else {
 		return -EOPNOTSUPP;
-	r->stats.probes++;
-	h.fh.handle_bytes = sizeof(uint64_t);
-	h.fh.handle_type = r->handle_type;
-	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(r->mount_fd, &h.fh, O_PATH | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 1;
 	}
-	if (errno == ESTALE || errno == ENOENT) {
-		r->stats.gone++;
-		return 0;
-	}
-	return -errno;
+	r->stats.gone += ret == 0;
+	return ret;
 }
 
 bool cgroup_resolver__can_probe(const struct cgroup_resolver *r)
 {
-	return r->can_probe;
+	return r->by_handle || r->whole_tree;
+}
+
+bool cgroup_resolver__by_handle(const struct cgroup_resolver *r)
+{
+	return r->by_handle;
+}
+
+bool cgroup_resolver__whole_tree(const struct cgroup_resolver *r)
+{
+	return r->whole_tree;
 }
 
 struct cgroup_resolver *cgroup_resolver__new(const char *mount, size_t max_entries)
@@ -296,22 +365,18 @@ static void walk(struct cgroup_resolver *r, int dirfd, struct strbuf *rel, int d
 		return;
 	}
 	while ((de = readdir(d))) {
-		union {
-			struct file_handle fh;
-			char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
-		} h;
 		size_t len = rel->len;
 		struct resolver_entry *e;
 		uint64_t id;
-		int mount_id, fd;
+		int fd;
 
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		h.fh.handle_bytes = sizeof(uint64_t);
-		if (name_to_handle_at(dirfd, de->d_name, &h.fh, &mount_id, 0) ||
-		    h.fh.handle_bytes != sizeof(uint64_t))
+		/* kernfs reports the node id as the inode number: no system call per cgroup */
+		if (sizeof(de->d_ino) >= sizeof(id))
+			id = de->d_ino;
+		else if (id_at(dirfd, de->d_name, &id))
 			continue;
-		memcpy(&id, h.fh.f_handle, sizeof(id));
 		strbuf__appendf(rel, "/%s", de->d_name);
 		if (rel->oom)
 			break;
@@ -369,17 +434,84 @@ out:
 	return ok;
 }
 
+/* Replaces the cache with every cgroup under the mount, the root included. */
+static void walk_all(struct cgroup_resolver *r)
+{
+	struct strbuf path = {};
+	struct resolver_entry *e, *kept = NULL;
+	uint64_t cpu = clock_of(CLOCK_THREAD_CPUTIME_ID), root;
+	size_t nr_kept = 0;
+	int fd;
+
+	r->stats.walks++;
+	/* what lookups knew of the ids (when last used, already counted) outlives the walk */
+	kept = malloc((r->used ? r->used : 1) * sizeof(*kept));
+	for (size_t i = 0; kept && i < r->cap; i++)
+		if (r->slots[i].id && r->slots[i].known && r->slots[i].looked_up)
+			kept[nr_kept++] = r->slots[i];
+	clear(r);
+	/* the root: outside every container */
+	fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
+			e->known = true;
+		strbuf__puts(&path, "");
+		walk(r, fd, &path, 0);
+		strbuf__free(&path);
+	}
+	for (size_t i = 0; i < nr_kept; i++) {
+		e = slot_for(r, kept[i].id);
+		if (e->id && e->known) {
+			e->looked_up = true;
+			e->used_ns = kept[i].used_ns;
+		}
+	}
+	free(kept);
+	r->walked = true;
+	r->last_walk_ns = monotonic_ns();
+	r->walk_cost_ns = clock_of(CLOCK_THREAD_CPUTIME_ID) - cpu;
+}
+
+/*
+ * Whether to walk now for an id that is not cached: at the interval; an id no walk has
+ * looked for yet (fresh: a new cgroup, most likely) sooner, after a gap of a few times the
+ * last walk's CPU time, waited for when it is short. A short-lived process is gone by the time its
+ * record is read, so /proc cannot name its cgroup; the cgroup itself lives on (a pod
+ * outlives its tools) and a walk finds it.
+ */
+static bool walk_due(struct cgroup_resolver *r, bool fresh, uint64_t min_walk_interval_ns)
+{
+	uint64_t now = monotonic_ns(), ready;
+
+	if (!r->walked || now - r->last_walk_ns >= min_walk_interval_ns)
+		return true;
+	if (!fresh)
+		return false;
+	ready = r->last_walk_ns + WALK_GAP_FACTOR * r->walk_cost_ns;
+	if (now >= ready)
+		return true;
+	if (ready - now > WALK_WAIT_MAX_NS)
+		return false;
+	nanosleep(&(struct timespec){.tv_nsec = (long)(ready - now)}, NULL);
+	return true;
+}
+
 const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
 						      uint32_t tgid, uint64_t now_ns,
 						      uint64_t min_walk_interval_ns)
 {
 	struct resolver_entry *e = slot_for(r, id);
 	struct strbuf path = {};
-	int fd;
+	bool fresh, walked = false, gone;
 
 	if (!id)
 		return NULL;
 	if (e->id && e->known) {
+		/* a new id that a walk for another one found: resolved by a walk */
+		if (!e->looked_up) {
+			e->looked_up = true;
+			r->stats.walk_hits++;
+		}
 		e->used_ns = now_ns;
 		return identity_of(r, e);
 	}
@@ -387,8 +519,10 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		r->stats.unresolved++;
 		return NULL;
 	}
+	fresh = !e->id || e->waiting;
 	if (proc_path(r, tgid, id, &path) && (e = entry_add(r, id))) {
 		e->known = true;
+		e->looked_up = true;
 		e->used_ns = now_ns;
 		identity__parse(path.buf, identity_of(r, e));
 		strbuf__free(&path);
@@ -396,25 +530,15 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 		return identity_of(r, e);
 	}
 	strbuf__free(&path);
-	if (!r->walked || now_ns - r->last_walk_ns >= min_walk_interval_ns) {
-		r->walked = true;
-		r->last_walk_ns = now_ns;
-		r->stats.walks++;
-		clear(r);
-		/* the root: outside every container */
-		fd = open(r->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			uint64_t root;
-
-			if (!cgroup_id_of(r->mount, &root) && (e = entry_add(r, root)))
-				e->known = true;
-			strbuf__puts(&path, "");
-			walk(r, fd, &path, 0);
-			strbuf__free(&path);
-		}
+	/* removed already (opened by id): no walk would find it */
+	gone = r->by_handle && open_by_id(r, id) == 0;
+	if (!gone && walk_due(r, fresh, min_walk_interval_ns)) {
+		walk_all(r);
+		walked = true;
 		e = slot_for(r, id);
 		if (e->id && e->known) {
 			r->stats.walk_hits++;
+			e->looked_up = true;
 			e->used_ns = now_ns;
 			return identity_of(r, e);
 		}
@@ -423,7 +547,9 @@ const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r,
 	if (e) {
 		e->used_ns = now_ns;
 		e->known = false;
-		e->retry_ns = now_ns + min_walk_interval_ns;
+		/* a new id no walk could look for yet: its next lookup tries again */
+		e->waiting = fresh && !walked && !gone;
+		e->retry_ns = e->waiting ? 0 : now_ns + min_walk_interval_ns;
 	}
 	r->stats.unresolved++;
 	return NULL;

@@ -48,11 +48,13 @@ const char *cgroup_resolver__mount(const struct cgroup_resolver *r);
  * The identity of the cgroup id, of which tgid is (or was) a process: from the cache,
  * else from /proc/tgid/cgroup when that path has this id (or lies outside the agent's
  * cgroup namespace, "/../...", where it cannot be checked: taken as it is), else by
- * walking the whole
- * tree, at most once per min_walk_interval_ns (now_ns is CLOCK_MONOTONIC); a walk
- * replaces the cache with every cgroup it found (so removed cgroups leave it). NULL when
- * the id cannot be resolved now (counted; tried again after the interval). The pointer is
- * valid until the next call.
+ * walking the whole tree: at once for an id no walk has looked for yet (a new cgroup whose
+ * process has already exited), unless walks would take over a quarter of a CPU (then after
+ * a wait of at most 50 ms, or at a later lookup), and at most once per min_walk_interval_ns
+ * for an id a walk did not find (now_ns is CLOCK_MONOTONIC). A cgroup already removed
+ * (known when it can be opened by id) is not walked for. A walk replaces the cache with
+ * every cgroup it found (so removed cgroups leave it). NULL when the id cannot be resolved
+ * now (counted; tried again after the interval). The pointer is valid until the next call.
  */
 const struct cgroup_identity *cgroup_resolver__lookup(struct cgroup_resolver *r, uint64_t id,
 						      uint32_t tgid, uint64_t now_ns,
@@ -66,12 +68,18 @@ size_t cgroup_resolver__expire(struct cgroup_resolver *r, uint64_t now_ns, uint6
 
 /*
  * Whether the cgroup of id still exists: 1 yes, 0 it is gone (removed), -errno when this
- * resolver cannot tell (open_by_handle_at() needs CAP_DAC_READ_SEARCH). One system call on
- * the cgroup2 mount, no path walk; counted in probes.
+ * resolver cannot tell. Opened by id when it can (open_by_handle_at(), CAP_DAC_READ_SEARCH:
+ * one system call); else, when the mount shows the whole hierarchy, from a walk at most a
+ * second old (one walk answers for every id); else it cannot tell (-EOPNOTSUPP: a mount
+ * that shows only the agent's own cgroup namespace). Counted in probes.
  */
 int cgroup_resolver__exists(struct cgroup_resolver *r, uint64_t id);
-/* Whether cgroup_resolver__exists() can tell (tried on the mount's root at creation). */
+/* Whether cgroup_resolver__exists() can tell (either way above). */
 bool cgroup_resolver__can_probe(const struct cgroup_resolver *r);
+/* Whether cgroups open by id (tried on the mount's root at creation). */
+bool cgroup_resolver__by_handle(const struct cgroup_resolver *r);
+/* Whether the mount's root is the hierarchy's root (not a cgroup namespace's). */
+bool cgroup_resolver__whole_tree(const struct cgroup_resolver *r);
 
 /* Its counters. */
 void cgroup_resolver__stats(const struct cgroup_resolver *r, struct cgroup_resolver_stats *st);

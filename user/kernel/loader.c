@@ -76,34 +76,41 @@ static bool has_cap(uint64_t caps, int cap)
 }
 
 /*
- * One line naming each capability the agent lacks and the probe families (or features)
- * that need it; the families that lack one are disabled alone, later, where they fail.
+ * One line naming each capability the agent lacks for what it was asked to do, and what
+ * each loses; the families that lack one are disabled alone, later, where they fail.
  */
-static void report_capabilities(const bool want[PROBE_MAX])
+static void report_capabilities(const struct loader_config *cfg, const bool want[PROBE_MAX])
 {
 	uint64_t caps = effective_caps();
 	bool admin = has_cap(caps, CAP_SYS_ADMIN), root = geteuid() == 0;
-	char line[512] = "";
+	bool tracefs = want[PROBE_EXEC_FAILED] && !exists(TRACEFS "/events") &&
+		       !exists(DEBUGFS_TRACING "/events");
+	bool dac_tracefs = !root && want[PROBE_EXEC_FAILED];
+	char line[768] = "";
 	size_t used = 0;
 
+#define MISSING(...)                                                                               \
+	do {                                                                                       \
+		if (used < sizeof(line))                                                           \
+			used += (size_t)snprintf(line + used, sizeof(line) - used, __VA_ARGS__);   \
+	} while (0)
 	if (!admin && !has_cap(caps, CAP_BPF))
-		used += (size_t)snprintf(line + used, sizeof(line) - used,
-					 "%sCAP_BPF (every family: loading programs)",
-					 used ? ", " : "");
-	if (!admin && !has_cap(caps, CAP_PERFMON) && used < sizeof(line))
-		used += (size_t)snprintf(line + used, sizeof(line) - used,
-					 "%sCAP_PERFMON (every family: tracepoints, iterators)",
-					 used ? ", " : "");
-	if (!root && !has_cap(caps, CAP_DAC_READ_SEARCH) && want[PROBE_EXEC_FAILED] &&
-	    used < sizeof(line))
-		used += (size_t)snprintf(line + used, sizeof(line) - used,
-					 "%sCAP_DAC_READ_SEARCH (exec_failed: reading tracefs)",
-					 used ? ", " : "");
-	if (!admin && used < sizeof(line))
-		used +=
-		    (size_t)snprintf(line + used, sizeof(line) - used,
-				     "%sCAP_SYS_ADMIN (--bpf.stats; mounting tracefs if unmounted)",
-				     used ? ", " : "");
+		MISSING("%sCAP_BPF (every family: loading programs)", used ? ", " : "");
+	if (!admin && !has_cap(caps, CAP_PERFMON))
+		MISSING("%sCAP_PERFMON (every family: tracepoints, iterators)", used ? ", " : "");
+	if (!has_cap(caps, CAP_DAC_READ_SEARCH) && (dac_tracefs || cfg->cgroup_by_id))
+		MISSING("%sCAP_DAC_READ_SEARCH (%s%s%s)", used ? ", " : "",
+			dac_tracefs ? "exec_failed: reading tracefs" : "",
+			dac_tracefs && cfg->cgroup_by_id ? "; " : "",
+			cfg->cgroup_by_id ? "--metrics.labels: opening cgroups by id, so that a "
+					    "live pod's idle series stays"
+					  : "");
+	if (!admin && (cfg->bpf_stats || tracefs))
+		MISSING("%sCAP_SYS_ADMIN (%s%s%s)", used ? ", " : "",
+			cfg->bpf_stats ? "--bpf.stats: program run times" : "",
+			cfg->bpf_stats && tracefs ? "; " : "",
+			tracefs ? "exec_failed: mounting tracefs" : "");
+#undef MISSING
 	if (!root || !admin)
 		pr_info("missing capabilities: %s", used ? line : "none");
 }
@@ -154,7 +161,7 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		if (!btf)
 			out[n++] = skel->progs.switch_raw;
 		if (btf && skel->rodata->prep_exec)
-			out[n++] = skel->progs.handle_prep_exec;
+			out[n++] = skel->progs.handle_preexec;
 		break;
 	case PROBE_EXEC_FAILED:
 		/* BTF kernels read a failed call's path at its exit, from the saved registers */
@@ -466,7 +473,7 @@ bool loader__delayacct(const struct loader *l)
 static int run_iter(struct bpf_program *prog, size_t rec_size, bool fill,
 		    void (*fn)(const void *rec, size_t size, void *ctx), void *ctx);
 
-/* Sets the exit timer up (see init_exit_timer in toolwatch.bpf.c). */
+/* Sets the exit timer up (see init_exit_timer in bpf/exit.bpf.c). */
 static void init_exit_timer(struct loader *l)
 {
 	__u64 err;
@@ -502,7 +509,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 	for (int p = 0; p < PROBE_MAX; p++)
 		if (cfg->disable[p])
 			pr_info("probe '%s' off (flags or default)", probe__name(p));
-	report_capabilities(l->enabled);
+	report_capabilities(cfg, l->enabled);
 	if (l->enabled[PROBE_EXEC_FAILED] &&
 	    (!tracefs_ready() || !tracepoint_exists("syscalls", "sys_enter_execve"))) {
 		pr_warn("probe 'exec_failed' disabled: tracepoint syscalls:sys_enter_execve "

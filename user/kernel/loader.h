@@ -23,6 +23,8 @@ struct loader_config {
 	uint64_t wakeup_bytes;	 /* 0: wake the consumer per record */
 	bool disable[PROBE_MAX]; /* disabled on purpose */
 	bool timer_stats;	 /* measure the exit timer's run time (--bpf.stats) */
+	bool bpf_stats;		 /* --bpf.stats asked for (capability report) */
+	bool cgroup_by_id;	 /* --metrics.labels opens cgroups by id (capability report) */
 	struct loader_filter filter;
 };
 

@@ -10,6 +10,8 @@
 #include "bits.bpf.h"
 #include "toolwatch.h"
 
+#define EEXIST 17 /* an update with BPF_NOEXIST found the key present */
+
 /* Adds one to slot key of a per-CPU array of __u64 (this CPU's slot: no atomics needed). */
 static __always_inline void map_percpu_inc(void *map, __u32 key)
 {

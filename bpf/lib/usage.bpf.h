@@ -2,18 +2,17 @@
 /*
  * Resource usage of tasks and thread groups as toolwatch accounts it: the kernel's raw
  * counters (struct tw_raw_usage), their difference from a base, and the exact run time
- * split into user and system (struct tw_usage). Include after vmlinux.h.
+ * split into user and system (struct tw_usage). Block I/O wait is read only while
+ * delayacct_on (state.bpf.c). Include after vmlinux.h.
  */
 #ifndef USAGE_BPF_H
 #define USAGE_BPF_H
 
 #include <bpf/bpf_core_read.h>
 #include "bits.bpf.h"
+#include "state.bpf.h"
 #include "task.bpf.h"
 #include "toolwatch.h"
-
-/* Block I/O wait is read only while kernel.task_delayacct is on (the agent keeps it set). */
-bool delayacct_on = false;
 
 /* One thread's own counters (the group's exited threads are in its signal_struct). */
 static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_struct *t)

@@ -2,8 +2,8 @@
 /*
  * The benchmark's "floor": empty programs on exactly the tracepoints the agent uses, so
  * that floor vs none is the price of the hooks themselves and agent vs floor is the price
- * of what the agent does in them. Keep this list equal to bpf/toolwatch.bpf.c's attach
- * points (the opt-in families' too: bench.py --skip's those the default leaves off);
+ * of what the agent does in them. Keep this list equal to the agent's attach points in
+ * bpf/ (the opt-in families' too: bench.py --skip's those the default leaves off);
  * tests/bench/bench.py compares both at run time and reports any difference.
  * Names are floor_ plus the agent's hook (ve: execve, vat: execveat), at most 15 characters
  * like the kernel's: bench.py matches the two by tracepoint, not by name.
@@ -39,7 +39,7 @@ int floor_fork(void *ctx)
 }
 
 SEC("tp_btf/sched_prepare_exec")
-int floor_prep_exec(void *ctx)
+int floor_preexec(void *ctx)
 {
 	return 0;
 }

@@ -1,13 +1,17 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Host-wide latency histograms: run-queue latency (wakeup or preemption to running, as
- * runqlat measures it) and block I/O latency (issue to completion, per operation). Part
- * of toolwatch.bpf.c's skeleton, included after count_lost(); they share no state with
- * the per-execution programs. sched_switch is hooked by handle_switch, attached only
- * with run-queue latency (probe runqlat), which calls runq_switch().
+ * runqlat measures it; probe runqlat, opt-in, BTF only) and block I/O latency (issue to
+ * completion, per operation; probe blockio). They share no state with the per-execution
+ * programs.
  */
-#ifndef TOOLWATCH_HOST_BPF_H
-#define TOOLWATCH_HOST_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "toolwatch.h"
+#include "lib/maps.bpf.h"
+#include "lib/state.bpf.h"
 
 /* wakeup time of runnable tasks, for run-queue latency */
 struct {
@@ -80,6 +84,15 @@ static __always_inline void runq_switch(struct task_struct *prev, struct task_st
 	*ts = 0;
 }
 
+/* Run-queue latency (probe runqlat, opt-in, BTF only). */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	if (runqlat_enabled)
+		runq_switch(prev, next);
+	return 0;
+}
+
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(handle_rq_issue, struct request *rq)
 {
@@ -124,5 +137,3 @@ int BPF_PROG(handle_rq_done, struct request *rq, blk_status_t error, unsigned in
 	bpf_map_delete_elem(&block_start, &key);
 	return 0;
 }
-
-#endif /* TOOLWATCH_HOST_BPF_H */

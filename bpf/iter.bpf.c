@@ -1,11 +1,36 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * Task iterators of toolwatch.bpf.c's skeleton, run on demand by the agent rather than
- * attached to a hook: dump_task (processes already running at start) and sample_task
- * (live usage of running executions). Included last: they read the per-execution maps.
+ * Task iterators, run on demand by the agent rather than attached to a hook: dump_task
+ * (processes already running at start, probe task_iter), sample_task (live usage of
+ * running executions, probe sampler) and reap_task (the sampler's reaping and sweep of
+ * waiting exits alone, when the sampler is off).
  */
-#ifndef TOOLWATCH_ITER_BPF_H
-#define TOOLWATCH_ITER_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "toolwatch.h"
+#include "lib/maps.bpf.h"
+#include "lib/state.bpf.h"
+#include "lib/task.bpf.h"
+#include "lib/usage.bpf.h"
+#include "lib/execs.bpf.h"
+#include "lib/exit_wait.bpf.h"
+
+/* the iterators' own scratch: an iterator may be preempted, a tracepoint program not */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_buf);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_sample_rec);
+} sample_scratch SEC(".maps");
 
 /*
  * Raw tracepoints: a zombie past its last switch whose exit the per-switch program missed
@@ -129,5 +154,3 @@ int sample_task(struct bpf_iter__task *ctx)
 	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
 	return 0;
 }
-
-#endif /* TOOLWATCH_ITER_BPF_H */

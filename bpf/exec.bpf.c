@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The start of an execution (probe exec): sched_process_exec, tp_btf with a raw_tp
+ * fallback, emits one exec record per new execution and tracks it in execs; a later exec
+ * in the same process ends the execution it continues and renames it. From Linux 6.10,
+ * sched_prepare_exec notes the peak RSS of the image an exec replaces.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "toolwatch.h"
+#include "lib/maps.bpf.h"
+#include "lib/state.bpf.h"
+#include "lib/task.bpf.h"
+#include "lib/usage.bpf.h"
+#include "lib/execs.bpf.h"
+
+/* where handle_exec builds an exec record, output at its real size (per CPU: no sharing) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_buf);
+} exec_buf SEC(".maps");
+
+/*
+ * Outputs the exec record of a new execution: built in exec_buf, argv and path copied
+ * once each straight into it, then only the bytes used go to the ring buffer.
+ */
+static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u32 ppid, __u32 uid,
+				      __u64 cgid, __u64 now, const char *filename, const bool btf)
+{
+	unsigned long arg_start, arg_end;
+	struct tw_exec_rec *rec;
+	struct mm_struct *mm;
+	__u64 fsize, asize;
+	__u32 zero = 0;
+	long n;
+
+	rec = bpf_map_lookup_elem(&exec_buf, &zero);
+	if (!rec)
+		return;
+	rec->type = TW_REC_EXEC;
+	rec->tgid = tgid;
+	rec->ppid = ppid;
+	rec->uid = uid;
+	rec->cgroup_id = cgid;
+	rec->start_ns = now;
+	rec->flags = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+
+	n = bpf_probe_read_kernel_str(rec->data, TW_PATH_LEN, filename);
+	fsize = n > 0 ? n : 0;
+	/* keep the clamped registers themselves: the verifier must see the bounds */
+	barrier_var(fsize);
+	if (fsize > TW_PATH_LEN)
+		fsize = TW_PATH_LEN;
+
+	mm = TW_READ(btf, task->mm, task, mm);
+	arg_start = TW_READ(btf, mm->arg_start, mm, arg_start);
+	arg_end = TW_READ(btf, mm->arg_end, mm, arg_end);
+	asize = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (asize > TW_ARGS_LEN) {
+		asize = TW_ARGS_LEN;
+		rec->flags |= TW_F_ARGS_TRUNC;
+	}
+	barrier_var(asize);
+	if (asize > TW_ARGS_LEN)
+		asize = 0;
+	if (bpf_probe_read_user(rec->data + fsize, asize, (void *)arg_start))
+		asize = 0;
+	rec->filename_size = fsize;
+	rec->args_size = asize;
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + fsize + asize, rb_flags()))
+		count_lost(TW_LOST_RINGBUF_EXEC);
+}
+
+/* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
+static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
+				   struct linux_binprm *bprm, const bool btf)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tgid = TW_READ(btf, task->tgid, task, tgid);
+	__u32 ppid = TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u64 cgid = bpf_get_current_cgroup_id();
+	struct tw_exec_state fresh = {}, *st;
+	struct exec_try *try;
+	__u64 old_peak = 0;
+	bool filtered;
+
+	/* bytes moved before the exec belong to the image (or owner) that moved them */
+	fold_net(task, tgid);
+	/* the replaced image's peak, measured at execve entry while it still existed */
+	try = btf ? NULL : bpf_map_lookup_elem(&exec_tries, &old_pid);
+	if (try) {
+		old_peak = try->peak_rss_bytes;
+		bpf_map_delete_elem(&exec_tries, &old_pid);
+	}
+	/* a successful exec ends any failed attempts and the fork-child status */
+	if (fails_pending > 0 && bpf_map_lookup_elem(&exec_pending, &tgid) &&
+	    !bpf_map_delete_elem(&exec_pending, &tgid))
+		__sync_fetch_and_add(&fails_pending, -1);
+
+	filtered = exec_filtered_out(tgid, ppid, uid, cgid);
+	st = bpf_map_lookup_elem(&execs, &tgid);
+	/* exiting: a reused tgid whose old execution awaits its emission: replaced below */
+	if (st && !st->exiting) {
+		/* exec of an already exec'd image: that execution ends here, successfully */
+		if (!st->owner) {
+			if (btf)
+				old_peak = st->reexec_peak_bytes;
+			emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
+		}
+		if (filtered) {
+			bpf_map_delete_elem(&execs, &tgid);
+			return 0;
+		}
+		/* the entry (its own old execution, or a forked child's) becomes the new one */
+		__builtin_memset(st, 0, sizeof(*st));
+	} else {
+		if (filtered)
+			return 0;
+		st = &fresh;
+	}
+	st->start_ns = now;
+	if (btf) {
+		raw_add_signal_btf(&st->base, task);
+		raw_add_thread_btf(&st->base, task);
+	} else {
+		raw_add_signal(&st->base, task);
+		raw_add_thread(&st->base, task);
+	}
+	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
+		count_lost(TW_LOST_EXECS_FULL);
+		return 0;
+	}
+	emit_exec(task, tgid, ppid, uid, cgid, now, TW_READ(btf, bprm->filename, bprm, filename),
+		  btf);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(p, old_pid, bprm, true);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(handle_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(p, old_pid, bprm, false);
+}
+
+/*
+ * An exec past its point of no return, the old image still in place: a tracked process
+ * notes that image's peak for the end of its execution (BTF kernels from Linux 6.10;
+ * else execve_enter does it). The lookup also warms what handle_exec looks up next.
+ */
+SEC("tp_btf/sched_prepare_exec")
+int BPF_PROG(handle_preexec, struct task_struct *task, struct linux_binprm *bprm)
+{
+	note_old_peak(task);
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * State the program families share, linked into one object (one skeleton): the maps more
+ * than one family uses, the tunables the loader sets through rodata and the counters it
+ * reads, with the types of their values. state.bpf.c defines them (TW_DEFINE_SHARED);
+ * every other object declares them extern, and the static linker resolves each name to
+ * that one definition. A map one family uses alone is defined in its own file. Include
+ * after vmlinux.h.
+ */
+#ifndef STATE_BPF_H
+#define STATE_BPF_H
+
+#include <bpf/bpf_helpers.h>
+#include "toolwatch.h"
+
+#ifdef TW_DEFINE_SHARED
+#define TW_SHARED
+#else
+#define TW_SHARED extern
+#endif
+
+/* Tunables, set through rodata before load (defined and described in state.bpf.c). */
+extern const volatile __u32 targ_tgid;
+extern const volatile __u32 targ_ppid;
+extern const volatile bool targ_uid_set;
+extern const volatile __u32 targ_uid;
+extern const volatile __u64 targ_cgroup_id;
+extern const volatile __u64 targ_min_duration_ns;
+extern const volatile bool targ_failed_only;
+extern const volatile __u64 wakeup_bytes;
+extern const volatile __u64 page_size;
+extern const volatile bool btf_tasks;
+extern const volatile bool prep_exec;
+extern const volatile bool runqlat_enabled;
+extern const volatile bool net_enabled;
+extern const volatile bool tcp_enabled;
+extern const volatile bool netcalls_enabled;
+extern const volatile __u32 slot_mask;
+extern const volatile bool timer_stats;
+
+/* Counters and switches in .bss and .data (defined and described in state.bpf.c). */
+extern bool delayacct_on;
+extern __s64 fails_pending;
+extern __u64 lost[TW_LOST_MAX];
+extern __u64 exits_unfreed;
+extern __u64 exits_unslotted;
+extern __s64 exit_queued;
+extern __u64 exits_late;
+extern __u64 exit_timer_unready;
+extern __u64 exit_timer_ns;
+extern __u64 exit_timer_runs;
+
+/* the user pointer of the path an execve in progress was given (read only if it fails) */
+struct exec_try {
+	__u64 filename;
+	__u64 peak_rss_bytes; /* of the image about to be replaced, if the exec succeeds */
+};
+
+struct pending_fail {
+	__u64 ts_ns;
+	__s32 error;
+	__u32 attempts;
+	char filename[TW_PATH_LEN];
+};
+
+/*
+ * An exit waiting for its task to switch away for the last time, where its run time is
+ * final: the scheduler folds the last stretch into sum_exec_runtime only then. The
+ * execution stays in execs meanwhile (exiting set), so that sockets the kernel closes
+ * after sched_process_exit (exit_files) are still charged to it.
+ */
+struct exit_pending {
+	struct tw_exit_rec rec;	 /* complete but for CPU time */
+	struct tw_raw_usage raw; /* the group's own counters at exit, minus base */
+	struct tw_usage rolled;	 /* the execution's tw_exec_state usage at exit */
+	__u64 thread_cpu_ns;	 /* the exiting thread's sum_exec_runtime at exit */
+	__u64 exit_ns;		 /* when it exited, to emit it anyway if no free is seen */
+	__u32 owner;		 /* child roll-up: the owner's tgid; 0: an execution's end */
+	__u32 pad;
+};
+
+/* a value of exits_pending */
+struct exit_wait {
+	struct exit_pending p;
+	/* BTF kernels: a reference to the task (set after the insert), until it is emitted */
+	struct task_struct __kptr *task;
+	__u64 key; /* the entry's own key: checked after taking task (entries are reused) */
+};
+
+/*
+ * Socket bytes of a thread (probe netcalls), counted in its own storage (no hash lookup,
+ * no atomics on the send/recv path) and folded into its execution when it exits or execs.
+ */
+struct net_acc {
+	__u64 tx;
+	__u64 rx;
+};
+
+/* room for the largest exec record (struct tw_exec_rec and its variable parts) */
+struct exec_buf {
+	char bytes[TW_EXEC_REC_MAX];
+};
+
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* overridden from --bpf.ringbuf-size */
+} events SEC(".maps");
+
+/*
+ * tgid -> the execution that process image is running (owner 0), or, for a forked child
+ * that has not exec'd, the tgid of the execution its usage rolls up to (owner): the
+ * child's exec then turns its entry into an execution in place
+ */
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768); /* overridden from --bpf.max-processes */
+	__type(key, __u32);
+	__type(value, struct tw_exec_state);
+} execs SEC(".maps");
+
+/* tid -> path of the execve in progress */
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct exec_try);
+} exec_tries SEC(".maps");
+
+/* tgid -> failed exec attempts not yet followed by a successful one */
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pending_fail);
+} exec_pending SEC(".maps");
+
+/*
+ * task_struct address of an exiting thread -> its exit (unique while the task lives: a
+ * BTF kernel's entry holds a reference to it); preallocated: no allocation on the exit path
+ */
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct exit_wait);
+} exits_pending SEC(".maps");
+
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct net_acc);
+} net_accs SEC(".maps");
+
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TW_HOST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} host_counts SEC(".maps");
+
+static __always_inline void count_lost(int reason)
+{
+	if (reason >= 0 && reason < TW_LOST_MAX)
+		__sync_fetch_and_add(&lost[reason], 1);
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
+#endif /* STATE_BPF_H */
