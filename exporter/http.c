@@ -306,7 +306,9 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	free(*con_cls);
 	*con_cls = NULL;
 	/* the write timeout was the response's: a kept-alive connection idles under its own */
-	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->cfg.idle_timeout_s);
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  srv->cfg.idle_timeout_s);
 	limits__request_completed(cls, conn, con_cls, toe);
 }
 
