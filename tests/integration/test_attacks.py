@@ -133,26 +133,31 @@ def register(r):
                 execs[0] += ctx.work.spawn(40, [hostile, HOSTILE_ARG])["count"]
                 time.sleep(max(0, 0.1 - (time.monotonic() - t)))
 
+        health = []
+        name = os.path.basename(probe)
+
+        def freshness(seconds):
+            """Exit -> visible in /metrics of the probe, repeatedly; /healthz between."""
+            samples, t0 = [], time.monotonic()
+            seen = agent.scrape().get("tool_executions_total", tool=name)
+            while time.monotonic() - t0 < seconds:
+                health.append(get(agent.port, "/healthz")[0])
+                subprocess.run([probe], check=True)
+                t_exit = time.monotonic()
+                while agent.scrape().get("tool_executions_total", tool=name) <= seen:
+                    assert time.monotonic() - t_exit < 15, "probe not counted after 15s"
+                samples.append((time.monotonic() - t_exit) * 1000)
+                seen += 1
+            return samples
+
         try:
+            quiet = freshness(4)  # this machine's own noise, for the record and the bound
             cpu0 = cpu_seconds(agent.proc.pid)
             t0 = time.monotonic()
             threads = [threading.Thread(target=storm)]
             for t in threads:
                 t.start()
-            fresh, health = [], []
-            seen = agent.scrape().get("tool_executions_total", tool=os.path.basename(probe))
-            while time.monotonic() - t0 < 10:
-                h = get(agent.port, "/healthz")
-                health.append(h[0])
-                subprocess.run([probe], check=True)
-                t_exit = time.monotonic()
-                while True:
-                    m = agent.scrape()
-                    if m.get("tool_executions_total", tool=os.path.basename(probe)) > seen:
-                        break
-                    assert time.monotonic() - t_exit < 15, "probe not counted after 15s"
-                fresh.append((time.monotonic() - t_exit) * 1000)
-                seen += 1
+            fresh = freshness(10)
             stop.set()
             for t in threads:
                 t.join(timeout=30)
@@ -160,13 +165,16 @@ def register(r):
             m = agent.scrape()
             limited = (m.get("toolwatch_rules_match_errors_total", reason="match_limit")
                        + m.get("toolwatch_rules_match_errors_total", reason="depth_limit"))
-            print("    %d hostile execs in %.1fs, agent CPU %.2fs; freshness p50 %.1f ms "
-                  "p99 %.1f ms (%d samples); healthz %s; match errors %d"
-                  % (execs[0], time.monotonic() - t0, cpu, pct(fresh, 0.5), pct(fresh, 0.99),
-                     len(fresh), sorted(set(health)), limited))
+            print("    %d hostile execs in %.1fs, agent CPU %.2fs (%.2f ms each); freshness "
+                  "p50 %.1f ms p99 %.1f ms (%d samples; without the storm p99 %.1f ms); "
+                  "healthz %s; match errors %d"
+                  % (execs[0], time.monotonic() - t0, cpu, cpu * 1000 / max(1, execs[0]),
+                     pct(fresh, 0.5), pct(fresh, 0.99), len(fresh), pct(quiet, 0.99),
+                     sorted(set(health)), limited))
             assert execs[0] >= 2000, execs[0]
             assert set(health) == {200}, health
-            assert pct(fresh, 0.99) <= 100, sorted(fresh)[-5:]
+            # 100 ms; on a machine whose own noise is already near that, twice that noise
+            assert pct(fresh, 0.99) <= max(100, 2 * pct(quiet, 0.99)), sorted(fresh)[-5:]
             assert limited >= execs[0] // 2, (limited, execs[0])
             # hostile argv names nothing by the two rules: the third names it
             assert m.get("tool_executions_total", tool=os.path.basename(hostile)) >= execs[0] // 2
