@@ -5,6 +5,7 @@
 
 #include "events/consumer.h"
 #include "identity/identity.h"
+#include "lib/log.h"
 #include "naming/rules.h"
 #include "naming/tools.h"
 
@@ -53,6 +54,7 @@ struct consumer {
 	struct registry *series; /* not owned; NULL: per tool only */
 	consumer_labels_fn labels;
 	void *labels_ctx;
+	bool match_error_logged[RULES_MATCH_ERROR_MAX];
 };
 
 #define INITIAL_SLOTS 1024
@@ -290,6 +292,25 @@ static bool exec_rec_valid(const struct tw_exec_rec *rec, size_t size)
 	       size == sizeof(*rec) + rec->filename_size + rec->args_size;
 }
 
+/* Counts the naming regexes that hit a bound; each reason is logged once. */
+static void count_match_errors(struct consumer *c, struct agent_stats *a)
+{
+	uint64_t fresh[RULES_MATCH_ERROR_MAX] = {};
+
+	rules__take_match_errors(c->rules, fresh);
+	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++) {
+		if (!fresh[e])
+			continue;
+		a->rules_match_errors[e] += fresh[e];
+		if (c->match_error_logged[e])
+			continue;
+		c->match_error_logged[e] = true;
+		pr_warn("naming rules: cmdline regex '%s' failed (%s) on an execution's argv; it "
+			"counts as no match (toolwatch_rules_match_errors_total, logged once)",
+			rules__failed_regex(c->rules), rules_match_error__name(e));
+	}
+}
+
 static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
@@ -311,6 +332,8 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 							      .ctx = c->username_ctx},
 				      name, sizeof(name)))
 		tool__name(path, comm, args, args_size, name, sizeof(name));
+	if (c->rules)
+		count_match_errors(c, registry__agent(r));
 
 	e = inflight_find(c, rec->tgid);
 	if (e)
