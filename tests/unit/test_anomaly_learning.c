@@ -332,6 +332,99 @@ static void test_anomaly_false_positives_varied_workloads(void **state)
 	anomaly__free(d);
 }
 
+static void test_anomaly_outlier_spike_raises_at_once(void **state)
+{
+	struct anomaly_config cfg;
+	struct load spike = steady;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.outlier_spike_sigmas = 6;
+	sim_init(&s, &cfg, 31);
+	sim_feed(&s, "cc", &steady, 100);
+	assert_int_equal(total_raised(s.d), 0);
+	/* 3x the mean for one window: far beyond 6 sigmas and the usual range */
+	spike.median_ns = 30 * MS;
+	sim_feed(&s, "cc", &spike, 1);
+	assert_true(is_active(s.d, "cc", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+
+	/* off (the default): the same window alone raises nothing */
+	sim_init(&s, NULL, 31);
+	sim_feed(&s, "cc", &steady, 100);
+	sim_feed(&s, "cc", &spike, 1);
+	assert_false(is_active(s.d, "cc", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_outlier_beyond_range_ignores_usual_values(void **state)
+{
+	struct load low = {.median_ns = 10 * MS, .executions = 100};
+	struct load high = {.median_ns = 40 * MS, .executions = 100};
+	struct anomaly_config cfg;
+	struct sim s;
+
+	/* a square wave: 3 windows in 4 at 10 ms, 1 in 4 at 40 ms (MAD 0) */
+	anomaly_config__init(&cfg);
+	cfg.outlier_beyond_range = true;
+	cfg.outlier_spike_sigmas = 6;
+	cfg.latency_ratio = 1000;
+	sim_init(&s, &cfg, 5);
+	for (int i = 0; i < 200; i++)
+		sim_feed(&s, "batch", i % 4 == 3 ? &high : &low, 1);
+	assert_int_equal(total_raised(s.d), 0);
+	/* beyond anything seen: raised at once */
+	high.median_ns = 400 * MS;
+	sim_feed(&s, "batch", &high, 1);
+	assert_true(is_active(s.d, "batch", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_keep_firing_holds_the_flag(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.keep_firing_ns = 20 * 60 * 1000000000ULL; /* 20 windows */
+	sim_init(&s, &cfg, 9);
+	sim_feed(&s, "ld", &steady, 100);
+	slow.median_ns = 50 * MS;
+	assert_int_equal(windows_until(&s, "ld", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	/* clean again at once: held for 20 windows from the raise, not clear_after */
+	sim_feed(&s, "ld", &steady, 15);
+	assert_true(is_active(s.d, "ld", ANOMALY_LATENCY_DEGRADATION));
+	assert_int_equal(windows_until(&s, "ld", &steady, ANOMALY_LATENCY_DEGRADATION, false, 10),
+			 5);
+	assert_int_equal(raised(s.d, "ld", ANOMALY_LATENCY_DEGRADATION), 1);
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_clean_windows_learned_while_raised(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady, drift = steady;
+	struct sim s;
+
+	/* held raised for long: the clean windows meanwhile (4% slower) are learned */
+	anomaly_config__init(&cfg);
+	cfg.keep_firing_ns = 1000 * 60 * 1000000000ULL;
+	sim_init(&s, &cfg, 13);
+	sim_feed(&s, "sort", &steady, 100);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "sort", &slow, 3);
+	assert_true(is_active(s.d, "sort", ANOMALY_LATENCY_DEGRADATION));
+	drift.median_ns = 10.4 * MS;
+	sim_feed(&s, "sort", &drift, 1);
+	assert_true(ratio(s.d, "sort", ANOMALY_STATISTICAL_OUTLIER) > 1.03);
+	sim_feed(&s, "sort", &drift, 400);
+	assert_true(is_active(s.d, "sort", ANOMALY_LATENCY_DEGRADATION));
+	/* the baseline's median moved to the drifted windows while the flag stood */
+	assert_float_equal(ratio(s.d, "sort", ANOMALY_STATISTICAL_OUTLIER), 1.0, 0.02);
+	anomaly__free(s.d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +433,10 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_relearn_after_sustained_shift),
 	    cmocka_unit_test(test_anomaly_zero_variance),
 	    cmocka_unit_test(test_anomaly_extreme_values),
+	    cmocka_unit_test(test_anomaly_outlier_spike_raises_at_once),
+	    cmocka_unit_test(test_anomaly_outlier_beyond_range_ignores_usual_values),
+	    cmocka_unit_test(test_anomaly_keep_firing_holds_the_flag),
+	    cmocka_unit_test(test_anomaly_clean_windows_learned_while_raised),
 	    cmocka_unit_test(test_anomaly_false_positives_steady_workload),
 	    cmocka_unit_test(test_anomaly_false_positives_varied_workloads),
 	};

@@ -16,6 +16,7 @@
 #define CHANGES_MAX	     4096
 #define MAD_TO_SIGMA	     1.4826 /* MAD x this = standard deviation (normal) */
 #define OUTLIER_MIN_SIGMA_NS 1000.0 /* sigma of the mean duration is never below ~1 us */
+#define OUTLIER_USUAL	     0.01   /* a value beyond 1% of the baseline's windows */
 
 static const int kind_group[ANOMALY_KIND_MAX] = {
     [ANOMALY_LATENCY_DEGRADATION] = GROUP_DURATION,
@@ -158,13 +159,25 @@ static bool baseline_trusted(const struct anomaly_detector *d, const struct base
 	return host || b->samples[g] >= d->cfg.min_samples;
 }
 
+/* An hour-of-day baseline: seasonal_min_windows of its own hour, when set. */
+static bool hour_trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
+			 bool host)
+{
+	uint32_t min =
+	    d->cfg.seasonal_min_windows ? d->cfg.seasonal_min_windows : d->cfg.min_windows;
+
+	if (b->windows[g] < min)
+		return false;
+	return host || b->samples[g] >= d->cfg.min_samples;
+}
+
 /* The baseline a window is judged against: its hour's once trusted, else the global one. */
 static const struct baseline *judge_baseline(const struct anomaly_detector *d, const struct tool *t,
 					     int g, int hour)
 {
 	bool host = !t->name;
 
-	if (t->hours && baseline_trusted(d, &t->hours[hour], g, host))
+	if (t->hours && hour_trusted(d, &t->hours[hour], g, host))
 		return &t->hours[hour];
 	if (baseline_trusted(d, &t->global, g, host))
 		return &t->global;
@@ -186,7 +199,9 @@ struct anomaly_detector *anomaly__new(const struct anomaly_config *cfg)
 	if (!cfg->window_ns || cfg->baseline_ns < cfg->window_ns || !cfg->raise_after ||
 	    !cfg->outlier_raise_after || !cfg->clear_after || !cfg->max_tools ||
 	    !(cfg->latency_ratio > 0) || !(cfg->outlier_sigmas > 0) ||
-	    !(cfg->outlier_min_sigma >= 0) || !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
+	    !(cfg->outlier_min_sigma >= 0) || !(cfg->outlier_spike_sigmas >= 0) ||
+	    !isfinite(cfg->outlier_spike_sigmas) ||
+	    !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
 	    !(cfg->failure_alpha > 0 && cfg->failure_alpha <= 1) || !(cfg->failure_rate >= 0) ||
 	    !(cfg->cpu_ratio > 0) || !(cfg->cpu_min_excess_s >= 0) || !(cfg->host_cpu_ratio > 0) ||
 	    !(cfg->host_cpu_min_utilisation >= 0) || !(cfg->memory_ratio > 0) ||
@@ -208,6 +223,7 @@ struct anomaly_detector *anomaly__new(const struct anomaly_config *cfg)
 	d->learning_windows = div_round_up(cfg->new_tool_learning_ns, cfg->window_ns);
 	d->hold_windows = div_round_up(cfg->new_tool_hold_ns, cfg->window_ns);
 	d->relearn_windows = div_round_up(cfg->relearn_after_ns, cfg->window_ns);
+	d->keep_firing_windows = div_round_up(cfg->keep_firing_ns, cfg->window_ns);
 	d->rng = 0x746f6f6c77617463ULL; /* fixed seed: reproducible runs */
 	err = anomaly_tool__init(&d->host, cfg->seasonal);
 	if (err) {
@@ -366,7 +382,8 @@ static void flag_update(struct anomaly_detector *d, struct tool *t, enum anomaly
 		return;
 	}
 	f->good_streak = sat_inc32(f->good_streak);
-	if (f->good_streak >= d->cfg.clear_after)
+	if (f->good_streak >= d->cfg.clear_after &&
+	    d->age - f->raised_at_age >= d->keep_firing_windows)
 		flag_clear(d, t, kind);
 }
 
@@ -401,10 +418,10 @@ static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
  * windows). The first anomalous window of a run that raises is learned; it is one of the
  * ~10,000 of a span.
  */
-static bool group_disturbed(const struct tool *t, int g)
+static bool group_disturbed(const struct tool *t, int g, const enum verdict *v)
 {
 	for (int k = 0; k < ANOMALY_KIND_MAX; k++)
-		if (kind_group[k] == g && t->flags[k].active)
+		if (kind_group[k] == g && t->flags[k].active && (!v || v[k] != VERDICT_CLEAN))
 			return true;
 	return false;
 }
@@ -477,19 +494,20 @@ static enum anomaly_cause cause_of(const struct baseline *b, const struct window
 }
 
 static void learn(struct anomaly_detector *d, struct tool *t, int hour,
-		  const struct window_stats *ws)
+		  const struct window_stats *ws, const enum verdict *v)
 {
 	struct baseline *slots[2] = {&t->global, t->hours ? &t->hours[hour] : NULL};
 	bool host = !t->name;
 	double span = d->span_windows;
 
 	for (int g = 0; g < GROUP_MAX; g++) {
-		bool disturbed = group_disturbed(t, g);
+		bool disturbed = group_disturbed(t, g, v);
 
 		for (int i = 0; i < 2; i++) {
 			struct baseline *b = slots[i];
 
-			if (!b || (disturbed && baseline_trusted(d, b, g, host)))
+			if (!b || (disturbed && (i ? hour_trusted(d, b, g, host)
+						   : baseline_trusted(d, b, g, host))))
 				continue;
 			switch (g) {
 			case GROUP_DURATION:
@@ -529,7 +547,7 @@ static enum verdict judge_above(bool anomalous)
 
 static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t, int hour,
 			  const struct anomaly_tool_window *w, const struct window_stats *ws,
-			  enum verdict *v, double *ratio)
+			  enum verdict *v, double *ratio, bool *spike)
 {
 	const struct anomaly_config *cfg = &d->cfg;
 	const struct baseline *b;
@@ -552,8 +570,24 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 		sigma = fmax(MAD_TO_SIGMA * mad, log1p(cfg->outlier_min_sigma));
 		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
 		ratio[ANOMALY_STATISTICAL_OUTLIER] = ratio_of(ws->mean_duration_ns, exp(median));
+		/*
+		 * Beyond the usual range: more than sigma outside what the baseline sees in
+		 * 98% of its windows. A tool whose windows are mostly alike (MAD near 0) but
+		 * regularly different (a nightly batch, a square wave) has those in its
+		 * baseline. Spikes always need it (one window is little evidence); the
+		 * 3-window rule with outlier_beyond_range (it costs sensitivity to small
+		 * shifts of unimodal tools: +20% then takes ~10 windows, not 3).
+		 */
+		bool beyond =
+		    cur > reservoir__quantile(&b->mean_duration, 1 - OUTLIER_USUAL) + sigma ||
+		    cur < reservoir__quantile(&b->mean_duration, OUTLIER_USUAL) - sigma;
+
 		v[ANOMALY_STATISTICAL_OUTLIER] =
-		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma);
+		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma &&
+				(beyond || !cfg->outlier_beyond_range));
+		*spike = cfg->outlier_spike_sigmas > 0 && beyond &&
+			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS &&
+			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma;
 	}
 	if (t->learned && w->executions && w->executions >= cfg->failure_min_executions) {
 		double rate = (double)w->failures / (double)w->executions;
@@ -589,6 +623,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	enum anomaly_cause cause;
 	struct window_stats ws;
 	struct tool *t, *fresh = NULL;
+	bool spike = false;
 	size_t len, idx;
 	bool found;
 	int hour;
@@ -642,7 +677,11 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
 		ws.split_seconds[c] = clamp_value(w->split_seconds[c]);
 
-	evaluate_tool(d, t, hour, w, &ws, v, ratio);
+	evaluate_tool(d, t, hour, w, &ws, v, ratio, &spike);
+	/* a spike is evidence enough on its own: the run it needs is complete */
+	if (spike && !t->flags[ANOMALY_STATISTICAL_OUTLIER].active &&
+	    d->cfg.outlier_raise_after > 1)
+		t->flags[ANOMALY_STATISTICAL_OUTLIER].bad_streak = d->cfg.outlier_raise_after - 1;
 	cause = cause_of(judge_baseline(d, t, GROUP_DURATION, hour), &ws);
 	for (int k = 0; k < ANOMALY_KIND_MAX; k++) {
 		if (k == ANOMALY_NEW_TOOL)
@@ -653,7 +692,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 			t->flags[k].cause = cause;
 		flag_update(d, t, k, v[k], ratio[k]);
 	}
-	learn(d, t, hour, &ws);
+	learn(d, t, hour, &ws, v);
 	if (!t->learned && baseline_trusted(d, &t->global, GROUP_DURATION, false))
 		t->learned = true;
 	maybe_relearn(d, t);
@@ -691,7 +730,7 @@ int anomaly__observe_host(struct anomaly_detector *d, const struct anomaly_host_
 	}
 	flag_update(d, t, ANOMALY_CPU_SPIKE, v[ANOMALY_CPU_SPIKE], ratio[ANOMALY_CPU_SPIKE]);
 	t->last_active_age = d->age;
-	learn(d, t, hour, &ws);
+	learn(d, t, hour, &ws, v);
 	maybe_relearn(d, t);
 	return 0;
 }

@@ -83,6 +83,7 @@ struct anomaly_detector {
 	uint64_t learning_windows;
 	uint64_t hold_windows;
 	uint64_t relearn_windows;
+	uint64_t keep_firing_windows;
 
 	uint64_t age; /* distinct windows seen */
 	int64_t last_window_end;
