@@ -111,6 +111,11 @@ class Agent:
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="twstate.")
         self.args = ["--web.listen-address=127.0.0.1:%d" % self.port,
                      "--state.dir=" + self.state_dir] + list(args)
+        # a test's agent sees every execution on a shared machine: a series budget far above
+        # the default keeps other workloads' tools and pods from folding the test's own into
+        # "other" (tests of the budget give --metrics.max-series themselves)
+        if not any(a.startswith("--metrics.max-series") for a in self.args):
+            self.args.append("--metrics.max-series=100000000")
         self.log_path = log_path or tempfile.mktemp(prefix="toolwatch-agent-", suffix=".log")
         self.proc = None
 

@@ -19,6 +19,8 @@ import time
 import urllib.parse
 import urllib.request
 
+import yaml
+
 from lib import Agent, Skip, free_port, http_get
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,12 +158,13 @@ def register(r):
             raise Skip("prometheus or protoc not installed (make deps-test)")
         tool = ctx.work.tool("tw_usleep")
         name = os.path.basename(tool)
+        # an agent of its own: the suite's has every tool the suite ran by now
+        agent = Agent(ctx.binary).start()
         trace = subprocess.Popen([ctx.binary, "trace", "--json", "--tool=" + name],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        native = Prometheus(ctx.agent.port, native=True)
-        classic = Prometheus(ctx.agent.port, native=False)
-        before = ctx.agent.scrape().get("toolwatch_http_metrics_responses_total",
-                                        format="protobuf")
+        native = Prometheus(agent.port, native=True)
+        classic = Prometheus(agent.port, native=False)
+        before = agent.scrape().get("toolwatch_http_metrics_responses_total", format="protobuf")
         try:
             time.sleep(1.5)  # the tracer attached
             # one execution makes the series; both servers see it before the workload, so
@@ -202,26 +205,44 @@ def register(r):
             print("     the classic buckets allow %.2f ms" % (blur * 1e3), flush=True)
             assert abs(got_classic - blur) / blur <= 0.05, (blur, got_classic)
             assert err_classic > err_native, (want, got_native, got_classic)
+            # the fleet recording rule's expression reads the native branch on this server
+            rules = yaml.safe_load(open(os.path.join(ROOT, "deploy", "prometheus",
+                                                     "recording.yml")))
+            rule = next(r for g in rules["groups"] for r in g["rules"]
+                        if r["record"] == "tool:tool_execution_duration_seconds:quantile_rate5m"
+                        and r["labels"]["quantile"] == "0.95")
+            got_rule = [float(x["value"][1]) for x in native.query(rule["expr"]) or []
+                        if x["metric"].get("tool") == name]
+            print("     recording rule (native branch) %s ms"
+                  % ["%.2f" % (v * 1e3) for v in got_rule], flush=True)
+            assert got_rule and abs(got_rule[0] - want) / want <= 0.05, (want, got_rule)
             # the native server stored a native histogram: no classic bucket series
             assert not native.query("tool_execution_duration_seconds_bucket%s" % sel)
             # it asked for protobuf and got it: the agent counts answers by format
-            after = ctx.agent.scrape().get("toolwatch_http_metrics_responses_total",
+            after = agent.scrape().get("toolwatch_http_metrics_responses_total",
                                            format="protobuf")
             assert after - before >= 5, (before, after)
-            # and it read them (a scrape of the suite's agent, which sees every tool on the
-            # machine, may miss the 1 s timeout on a loaded host: one good one is enough)
+            # and it read them (a scrape may miss the 1 s timeout on a loaded host: one good
+            # one is enough)
             assert native.scalar('max_over_time(up[30s])') == 1.0
         finally:
             if trace.poll() is None:
                 trace.kill()
             native.stop()
             classic.stop()
+            assert agent.stop() == 0
 
     @r.test
     def test_native_negotiation_formats_and_bad_accept(ctx):
         if not shutil.which("protoc"):
             raise Skip("protoc not installed (make deps-test)")
-        url = ctx.agent.url + "/metrics"
+        agent = Agent(ctx.binary).start()
+        try:
+            check_negotiation(agent.url + "/metrics")
+        finally:
+            assert agent.stop() == 0
+
+    def check_negotiation(url):
         # protobuf when asked, with the documented Content-Type
         headers, body = get(url, {"Accept": PROTOBUF_ACCEPT})
         assert headers["Content-Type"] == PROTOBUF_TYPE
