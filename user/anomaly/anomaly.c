@@ -388,8 +388,12 @@ static void flag_update(struct anomaly_detector *d, struct tool *t, enum anomaly
 }
 
 /*
- * A flag raised for relearn_windows means the anomaly is the new normal: its group's
- * baselines start learning again (the flag clears through unevaluated windows).
+ * A flag raised for relearn_windows while its windows stay anomalous means the anomaly is
+ * the new normal: its group's baselines start learning again (the flag clears through
+ * unevaluated windows), the global one trusted again after relearn_min_windows when that is
+ * set (its windows counter restarts at min_windows - relearn_min_windows). A flag whose
+ * windows are clean again (held by keep_firing_windows) has nothing new to learn:
+ * restarting it would keep it held and its baselines untrusted for as long as it lasts.
  */
 static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
 {
@@ -399,9 +403,14 @@ static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
 		struct flag *f = &t->flags[k];
 		int g = kind_group[k];
 
-		if (g == GROUP_NONE || !f->active || d->age - f->raised_at_age < d->relearn_windows)
+		if (g == GROUP_NONE || !f->active ||
+		    d->age - f->raised_at_age < d->relearn_windows ||
+		    f->good_streak >= d->cfg.clear_after)
 			continue;
 		baseline_reset_group(&t->global, g);
+		/* the global baseline is trusted again after relearn_min_windows */
+		if (d->cfg.relearn_min_windows && d->cfg.relearn_min_windows < d->cfg.min_windows)
+			t->global.windows[g] = d->cfg.min_windows - d->cfg.relearn_min_windows;
 		for (int h = 0; t->hours && h < HOURS; h++)
 			baseline_reset_group(&t->hours[h], g);
 		for (int j = 0; j < ANOMALY_KIND_MAX; j++)

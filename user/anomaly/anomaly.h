@@ -153,6 +153,8 @@ struct anomaly_config {
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */
 	uint64_t relearn_after_ns;     /* 24 h: a flag raised this long restarts its
 					* baselines (the new normal); 0 never */
+	uint32_t relearn_min_windows;  /* 0: min_windows; windows a restarted global
+					* baseline needs before it is trusted again */
 	uint64_t keep_firing_ns;       /* 0: a raised flag clears no earlier than this
 					* after its raise, however clean the windows */
 	uint32_t max_tools;	       /* 2048: tools kept; the least recently active is
