@@ -473,6 +473,33 @@ static void test_anomaly_clean_windows_learned_while_raised(void **state)
 	anomaly__free(s.d);
 }
 
+static void test_anomaly_lone_windows_learned_while_held(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	/* held by keep_firing, its anomaly over: lone slow windows are learned as while clear */
+	anomaly_config__init(&cfg);
+	cfg.baseline_ns = 100 * cfg.window_ns;
+	cfg.keep_firing_ns = 1000 * cfg.window_ns;
+	sim_init(&s, &cfg, 20);
+	sim_feed(&s, "tar", &steady, 100);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "tar", &slow, 3);
+	sim_feed(&s, "tar", &steady, 5);
+	assert_true(is_active(s.d, "tar", ANOMALY_LATENCY_DEGRADATION));
+	for (int i = 0; i < 100; i++) {
+		sim_feed(&s, "tar", &slow, 1);
+		sim_feed(&s, "tar", &steady, 3);
+	}
+	/* a quarter of the windows are slow: the baseline's p95 is theirs */
+	sim_feed(&s, "tar", &slow, 1);
+	assert_true(ratio(s.d, "tar", ANOMALY_LATENCY_DEGRADATION) < 1.5);
+	assert_int_equal(raised(s.d, "tar", ANOMALY_LATENCY_DEGRADATION), 1);
+	anomaly__free(s.d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +513,7 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_outlier_spike_raises_at_once),
 	    cmocka_unit_test(test_anomaly_outlier_beyond_range_ignores_usual_values),
 	    cmocka_unit_test(test_anomaly_keep_firing_holds_the_flag),
+	    cmocka_unit_test(test_anomaly_lone_windows_learned_while_held),
 	    cmocka_unit_test(test_anomaly_clean_windows_learned_while_raised),
 	    cmocka_unit_test(test_anomaly_false_positives_steady_workload),
 	    cmocka_unit_test(test_anomaly_false_positives_varied_workloads),
