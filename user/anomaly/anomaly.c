@@ -414,6 +414,8 @@ static void flag_update(struct anomaly_detector *d, struct tool *t, enum anomaly
  * set (its windows counter restarts at min_windows - relearn_min_windows). A flag whose
  * windows are clean again (held by keep_firing_windows) has nothing new to learn:
  * restarting it would keep it held and its baselines untrusted for as long as it lasts.
+ * The time counts from the raise: an anomaly coming back under a held flag that old
+ * restarts them at once (measured on NAB: a clock of its own re-raised the same shift).
  */
 static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
 {

@@ -83,7 +83,8 @@
  *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
  *   clear_after clean windows have ended its anomaly the flag is only held: windows are
  *   learned as while clear (lone anomalous ones too), and a run that would raise a clear
- *   flag is a new anomaly under the same raise (guarded, relearned after relearn_after_ns).
+ *   flag is a new anomaly under the same raise: guarded, and relearned once the raise is
+ *   relearn_after_ns old (at once when it already is: the shift keeps coming back).
  * The NAB benchmark score (docs/backtest.md) is obtained with them on.
  *
  * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
