@@ -259,6 +259,8 @@ static const struct flag agent_flags[] = {
     {"anomaly.new-tool-learning", .kind = FLAG_DURATION, AT(anomaly.new_tool_learning_ns)},
     {"anomaly.new-tool-hold", .kind = FLAG_DURATION, AT(anomaly.new_tool_hold_ns)},
     {"anomaly.relearn-after", .kind = FLAG_DURATION, AT(anomaly.relearn_after_ns)},
+    {"anomaly.relearn-min-windows", .kind = FLAG_U32, AT(anomaly.relearn_min_windows),
+     .max = 1000000},
     {"anomaly.latency-ratio", .kind = FLAG_DOUBLE, AT(anomaly.latency_ratio), .min_real = 1,
      .max_real = 1000},
     {"anomaly.outlier-sigmas", .kind = FLAG_DOUBLE, AT(anomaly.outlier_sigmas), .min_real = 0.5,

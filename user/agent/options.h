@@ -93,6 +93,9 @@ size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_
 	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"        \
 	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"            \
 	"                             (default 24h; 0 never)\n"                                    \
+	"  --anomaly.relearn-min-windows=N  windows a baseline restarted by\n"                     \
+	"                             --anomaly.relearn-after needs; 0: --anomaly.min-windows\n"   \
+	"                             (default 0)\n"                                               \
 	"  --anomaly.latency-ratio=X  LATENCY_DEGRADATION: window p95 above X times\n"             \
 	"                             the baseline p95 (default 1.5)\n"                            \
 	"  --anomaly.outlier-sigmas=X  STATISTICAL_OUTLIER: window mean X robust\n"                \

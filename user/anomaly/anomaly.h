@@ -66,9 +66,10 @@
  * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone
  * anomalous windows are learned: they are the tail of normal behaviour, and leaving them out
  * shrinks the learned tail until normal windows fire. An anomaly lasting `relearn_after_ns`
- * (default 24h) is taken as the new normal: the baselines behind the kind restart learning, the
- * flag then clears after clear_after windows and nothing fires from them until they are trusted
- * again.
+ * (default 24h) with its windows still anomalous is taken as the new normal: the baselines
+ * behind the kind restart learning, the flag then clears after clear_after windows and nothing
+ * fires from them until they are trusted again (the global one after `relearn_min_windows`
+ * when set, else min_windows).
  *
  * Optional rules, off by default (the agent's defaults are the synthetic guarantees above):
  * - spikes (`outlier_spike_sigmas`): a window that far out (and beyond the usual range,
@@ -79,7 +80,11 @@
  *   batch, a square wave) then does not fire on them; it costs sensitivity to small
  *   shifts of unimodal tools (+20% takes ~10 windows, not 3). Spikes always need it;
  * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
- *   this after its raise (or its last relearn), so a flapping anomaly raises once.
+ *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
+ *   clear_after clean windows have ended its anomaly the flag is only held: windows are
+ *   learned as while clear (lone anomalous ones too), and a run that would raise a clear
+ *   flag is a new anomaly under the same raise: guarded, and relearned once the raise is
+ *   relearn_after_ns old (at once when it already is: the shift keeps coming back).
  * The NAB benchmark score (docs/backtest.md) is obtained with them on.
  *
  * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
@@ -153,6 +158,8 @@ struct anomaly_config {
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */
 	uint64_t relearn_after_ns;     /* 24 h: a flag raised this long restarts its
 					* baselines (the new normal); 0 never */
+	uint32_t relearn_min_windows;  /* 0: min_windows; windows a restarted global
+					* baseline needs before it is trusted again */
 	uint64_t keep_firing_ns;       /* 0: a raised flag clears no earlier than this
 					* after its raise, however clean the windows */
 	uint32_t max_tools;	       /* 2048: tools kept; the least recently active is
