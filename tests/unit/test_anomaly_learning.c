@@ -428,6 +428,41 @@ static void test_anomaly_outlier_beyond_range_ignores_usual_values(void **state)
 	anomaly__free(s.d);
 }
 
+static bool outlier_after(double log_offset, double median_ns)
+{
+	struct load flat = {.median_ns = 10 * MS, .executions = 100};
+	struct load shifted = {.median_ns = median_ns, .executions = 100};
+	struct anomaly_config cfg;
+	struct sim s;
+	bool active;
+
+	/* identical windows: sigma is its floor, ln(1.02); 100 of them is 1.98 in logs */
+	anomaly_config__init(&cfg);
+	cfg.outlier_sigmas = 100;
+	cfg.latency_ratio = 1000;
+	cfg.outlier_log_offset = log_offset;
+	sim_init(&s, &cfg, 17);
+	sim_feed(&s, "fsync", &flat, 100);
+	assert_int_equal(total_raised(s.d), 0);
+	sim_feed(&s, "fsync", &shifted, 5);
+	active = is_active(s.d, "fsync", ANOMALY_STATISTICAL_OUTLIER);
+	assert_all_finite(s.d);
+	anomaly__free(s.d);
+	return active;
+}
+
+static void test_anomaly_outlier_log_offset_bounds_drops(void **state)
+{
+	/* off: 10 ms -> 10 us is ln(1000) = 6.9 below, 350 sigmas */
+	assert_true(outlier_after(0, 10 * 1000));
+	/* share 0.2: a drop to near 0 is at most ln(1 + 1 / 0.2) = 1.79 below */
+	assert_false(outlier_after(0.2, 10 * 1000));
+	assert_false(outlier_after(0.2, 0));
+	/* above the median nothing changes: 10x (ln 10 = 2.3) still raises */
+	assert_true(outlier_after(0.2, 100 * MS));
+	assert_true(outlier_after(0, 100 * MS));
+}
+
 static void test_anomaly_keep_firing_holds_the_flag(void **state)
 {
 	struct anomaly_config cfg;
@@ -512,6 +547,7 @@ int main(void)
 	    cmocka_unit_test(test_anomaly_extreme_values),
 	    cmocka_unit_test(test_anomaly_outlier_spike_raises_at_once),
 	    cmocka_unit_test(test_anomaly_outlier_beyond_range_ignores_usual_values),
+	    cmocka_unit_test(test_anomaly_outlier_log_offset_bounds_drops),
 	    cmocka_unit_test(test_anomaly_keep_firing_holds_the_flag),
 	    cmocka_unit_test(test_anomaly_lone_windows_learned_while_held),
 	    cmocka_unit_test(test_anomaly_clean_windows_learned_while_raised),

@@ -268,6 +268,8 @@ static const struct flag agent_flags[] = {
     {"anomaly.outlier-spike-sigmas", .kind = FLAG_DOUBLE, AT(anomaly.outlier_spike_sigmas),
      .min_real = 0, .max_real = 1000},
     {"anomaly.outlier-beyond-range", .kind = FLAG_BOOL, AT(anomaly.outlier_beyond_range)},
+    {"anomaly.outlier-log-offset", .kind = FLAG_DOUBLE, AT(anomaly.outlier_log_offset),
+     .min_real = 0, .max_real = 1000},
     {"anomaly.keep-firing-for", .kind = FLAG_DURATION, AT(anomaly.keep_firing_ns)},
     {"anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000},
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},

@@ -104,6 +104,8 @@ size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_
 	"                             STATISTICAL_OUTLIER at once; 0 off (default 0)\n"            \
 	"  --anomaly.outlier-beyond-range  STATISTICAL_OUTLIER also needs the window\n"            \
 	"                             beyond what 98% of baseline windows show\n"                  \
+	"  --anomaly.outlier-log-offset=X  below the baseline median, STATISTICAL_OUTLIER\n"       \
+	"                             judges ln(mean + X x median); 0 off (default 0)\n"           \
 	"  --anomaly.keep-firing-for=D  a raised flag clears no earlier than this\n"               \
 	"                             (default 0)\n"                                               \
 	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"

@@ -200,8 +200,8 @@ struct anomaly_detector *anomaly__new(const struct anomaly_config *cfg)
 	    !cfg->outlier_raise_after || !cfg->clear_after || !cfg->max_tools ||
 	    !(cfg->latency_ratio > 0) || !(cfg->outlier_sigmas > 0) ||
 	    !(cfg->outlier_min_sigma >= 0) || !(cfg->outlier_spike_sigmas >= 0) ||
-	    !isfinite(cfg->outlier_spike_sigmas) ||
-	    !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
+	    !isfinite(cfg->outlier_spike_sigmas) || !(cfg->outlier_log_offset >= 0) ||
+	    !isfinite(cfg->outlier_log_offset) || !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
 	    !(cfg->failure_alpha > 0 && cfg->failure_alpha <= 1) || !(cfg->failure_rate >= 0) ||
 	    !(cfg->cpu_ratio > 0) || !(cfg->cpu_min_excess_s >= 0) || !(cfg->host_cpu_ratio > 0) ||
 	    !(cfg->host_cpu_min_utilisation >= 0) || !(cfg->memory_ratio > 0) ||
@@ -571,6 +571,18 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 	}
 }
 
+/*
+ * outlier_log_offset's transform of a log value x for a baseline median m (both ln of ns):
+ * x itself at or above m, ln(e^x + offset) below it, shifted to meet x at m. Continuous
+ * and increasing, so order statistics carry over.
+ */
+static double below_offset(double x, double m, double offset)
+{
+	if (x >= m)
+		return x;
+	return log(exp(x) + offset) - log(exp(m) + offset) + m;
+}
+
 static enum verdict judge_above(bool anomalous)
 {
 	return anomalous ? VERDICT_ANOMALOUS : VERDICT_CLEAN;
@@ -594,9 +606,26 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 	 * tools' windows. ln of the median is the median of ln.
 	 */
 	if (b && ws->nr_durations > 0 && b->mean_duration.n) {
-		double median, mad, sigma, cur = ws->log_mean_duration;
+		double v_sorted[RESERVOIR_CAP_MAX], median, mad, sigma, cur = ws->log_mean_duration;
+		uint32_t n = reservoir__sorted(&b->mean_duration, v_sorted);
+		double usual_low, usual_high;
 
-		reservoir__median_mad(&b->mean_duration, &median, &mad);
+		/*
+		 * outlier_log_offset: below the baseline's median, ln(mean + offset) with the
+		 * offset a share of that median. A window near 0 is then a bounded distance
+		 * below (ln(1 + 1/share)): in plain logarithms a 0 (1 ns) is infinitely far
+		 * from every baseline, and a short window of a tool whose baseline is long
+		 * is a drop, not a 10-sigma event. Above the median nothing changes.
+		 */
+		if (cfg->outlier_log_offset > 0) {
+			double m = stats_sorted_quantile(v_sorted, n, 0.5);
+			double offset = cfg->outlier_log_offset * exp(m);
+
+			for (uint32_t i = 0; i < n; i++)
+				v_sorted[i] = below_offset(v_sorted[i], m, offset);
+			cur = below_offset(cur, m, offset);
+		}
+		stats_sorted_median_mad(v_sorted, n, &median, &mad);
 		/* zero variance (identical windows) must not make every change infinite */
 		sigma = fmax(MAD_TO_SIGMA * mad, log1p(cfg->outlier_min_sigma));
 		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
@@ -609,9 +638,9 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 		 * 3-window rule with outlier_beyond_range (it costs sensitivity to small
 		 * shifts of unimodal tools: +20% then takes ~10 windows, not 3).
 		 */
-		bool beyond =
-		    cur > reservoir__quantile(&b->mean_duration, 1 - OUTLIER_USUAL) + sigma ||
-		    cur < reservoir__quantile(&b->mean_duration, OUTLIER_USUAL) - sigma;
+		usual_high = stats_sorted_quantile(v_sorted, n, 1 - OUTLIER_USUAL);
+		usual_low = stats_sorted_quantile(v_sorted, n, OUTLIER_USUAL);
+		bool beyond = cur > usual_high + sigma || cur < usual_low - sigma;
 
 		v[ANOMALY_STATISTICAL_OUTLIER] =
 		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma &&

@@ -79,6 +79,12 @@
  *   tool whose windows are mostly alike (MAD near 0) but regularly different (a nightly
  *   batch, a square wave) then does not fire on them; it costs sensitivity to small
  *   shifts of unimodal tools (+20% takes ~10 windows, not 3). Spikes always need it;
+ * - a floor below the median (`outlier_log_offset`, a share s of the baseline's median
+ *   m): below m, STATISTICAL_OUTLIER judges ln(mean + s m), shifted to meet ln(mean) at m,
+ *   for the baseline's windows and the judged one alike. A window whose mean is near 0 (a
+ *   tool that suddenly returns at once; a count of 0) is then at most ln(1 + 1/s) below
+ *   the median instead of infinitely far in plain logarithms, and its MAD is not blown up
+ *   by a few such windows. Above the median nothing changes;
  * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
  *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
  *   clear_after clean windows have ended its anomaly the flag is only held: windows are
@@ -143,6 +149,8 @@ struct anomaly_config {
 				      * STATISTICAL_OUTLIER at once (see above) */
 	bool outlier_beyond_range;   /* false: STATISTICAL_OUTLIER also needs the window
 				      * beyond the baseline's usual range (see above) */
+	double outlier_log_offset;   /* 0: off; below the baseline median STATISTICAL_OUTLIER
+				      * judges ln(mean + this x median) (see above) */
 	double tail_alpha;	     /* 0.001: significance of the p95 rules (LATENCY,
 				      * MEMORY); 1 disables the test */
 	double failure_rate;	     /* 0.05: failures / executions */
