@@ -83,8 +83,8 @@
  *   m): below m, STATISTICAL_OUTLIER judges ln(mean + s m), shifted to meet ln(mean) at m,
  *   for the baseline's windows and the judged one alike. A window whose mean is near 0 (a
  *   tool that suddenly returns at once; a count of 0) is then at most ln(1 + 1/s) below
- *   the median instead of infinitely far in plain logarithms, and its MAD is not blown up
- *   by a few such windows. Above the median nothing changes;
+ *   the median instead of infinitely far in plain logarithms. Above the median nothing
+ *   changes;
  * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
  *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
  *   clear_after clean windows have ended its anomaly the flag is only held: windows are
