@@ -308,7 +308,8 @@ bench: deps-bench
 NAB_DIR            ?= ../shared/nab
 ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.seasonal \
 	--anomaly.seasonal-min-windows=96 --anomaly.outlier-sigmas=6 --anomaly.outlier-spike-sigmas=6 \
-	--anomaly.outlier-beyond-range --anomaly.keep-firing-for=1d
+	--anomaly.outlier-beyond-range --anomaly.keep-firing-for=12h --anomaly.relearn-after=6h \
+	--anomaly.relearn-min-windows=48 --anomaly.outlier-log-offset=0.2
 anomaly-eval: $(BIN)
 	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
 		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results \

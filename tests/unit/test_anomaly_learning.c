@@ -115,6 +115,54 @@ static void test_anomaly_relearn_after_sustained_shift(void **state)
 	anomaly__free(s.d);
 }
 
+static void test_anomaly_relearn_not_while_held_clean(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	/* held by keep_firing far beyond relearn_after, its windows clean again */
+	anomaly_config__init(&cfg);
+	cfg.min_windows = 20;
+	cfg.relearn_after_ns = 10 * cfg.window_ns;
+	cfg.keep_firing_ns = 40 * cfg.window_ns;
+	sim_init(&s, &cfg, 18);
+	sim_feed(&s, "git", &steady, 40);
+	slow.median_ns = 50 * MS;
+	assert_int_equal(windows_until(&s, "git", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	/* clean: nothing to relearn, the flag clears once keep_firing has passed */
+	assert_int_equal(windows_until(&s, "git", &steady, ANOMALY_LATENCY_DEGRADATION, false, 60),
+			 40);
+	/* and the baseline kept its trust: the same shift raises again in 2 windows */
+	assert_int_equal(windows_until(&s, "git", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	assert_int_equal(raised(s.d, "git", ANOMALY_LATENCY_DEGRADATION), 2);
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_relearn_min_windows_trusts_sooner(void **state)
+{
+	struct load slow = steady, slower = steady;
+	struct anomaly_config cfg;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.min_windows = 60;
+	cfg.relearn_after_ns = 30 * cfg.window_ns;
+	cfg.relearn_min_windows = 10;
+	sim_init(&s, &cfg, 19);
+	sim_feed(&s, "cc", &steady, 80);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "cc", &slow, 32);
+	assert_true(is_active(s.d, "cc", ANOMALY_LATENCY_DEGRADATION));
+	/* the new normal: cleared, relearned from 10 windows of it, not 60 */
+	sim_feed(&s, "cc", &slow, 15);
+	assert_false(is_active(s.d, "cc", ANOMALY_LATENCY_DEGRADATION));
+	slower.median_ns = 250 * MS;
+	assert_int_equal(windows_until(&s, "cc", &slower, ANOMALY_LATENCY_DEGRADATION, true, 10),
+			 2);
+	anomaly__free(s.d);
+}
+
 static void test_anomaly_zero_variance(void **state)
 {
 	struct load constant = {.median_ns = 10 * MS, .executions = 100};
@@ -380,6 +428,41 @@ static void test_anomaly_outlier_beyond_range_ignores_usual_values(void **state)
 	anomaly__free(s.d);
 }
 
+static bool outlier_after(double log_offset, double median_ns)
+{
+	struct load flat = {.median_ns = 10 * MS, .executions = 100};
+	struct load shifted = {.median_ns = median_ns, .executions = 100};
+	struct anomaly_config cfg;
+	struct sim s;
+	bool active;
+
+	/* identical windows: sigma is its floor, ln(1.02); 100 of them is 1.98 in logs */
+	anomaly_config__init(&cfg);
+	cfg.outlier_sigmas = 100;
+	cfg.latency_ratio = 1000;
+	cfg.outlier_log_offset = log_offset;
+	sim_init(&s, &cfg, 17);
+	sim_feed(&s, "fsync", &flat, 100);
+	assert_int_equal(total_raised(s.d), 0);
+	sim_feed(&s, "fsync", &shifted, 5);
+	active = is_active(s.d, "fsync", ANOMALY_STATISTICAL_OUTLIER);
+	assert_all_finite(s.d);
+	anomaly__free(s.d);
+	return active;
+}
+
+static void test_anomaly_outlier_log_offset_bounds_drops(void **state)
+{
+	/* off: 10 ms -> 10 us is ln(1000) = 6.9 below, 350 sigmas */
+	assert_true(outlier_after(0, 10 * 1000));
+	/* share 0.2: a drop to near 0 is at most ln(1 + 1 / 0.2) = 1.79 below */
+	assert_false(outlier_after(0.2, 10 * 1000));
+	assert_false(outlier_after(0.2, 0));
+	/* above the median nothing changes: 10x (ln 10 = 2.3) still raises */
+	assert_true(outlier_after(0.2, 100 * MS));
+	assert_true(outlier_after(0, 100 * MS));
+}
+
 static void test_anomaly_keep_firing_holds_the_flag(void **state)
 {
 	struct anomaly_config cfg;
@@ -425,17 +508,48 @@ static void test_anomaly_clean_windows_learned_while_raised(void **state)
 	anomaly__free(s.d);
 }
 
+static void test_anomaly_lone_windows_learned_while_held(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	/* held by keep_firing, its anomaly over: lone slow windows are learned as while clear */
+	anomaly_config__init(&cfg);
+	cfg.baseline_ns = 100 * cfg.window_ns;
+	cfg.keep_firing_ns = 1000 * cfg.window_ns;
+	sim_init(&s, &cfg, 20);
+	sim_feed(&s, "tar", &steady, 100);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "tar", &slow, 3);
+	sim_feed(&s, "tar", &steady, 5);
+	assert_true(is_active(s.d, "tar", ANOMALY_LATENCY_DEGRADATION));
+	for (int i = 0; i < 100; i++) {
+		sim_feed(&s, "tar", &slow, 1);
+		sim_feed(&s, "tar", &steady, 3);
+	}
+	/* a quarter of the windows are slow: the baseline's p95 is theirs */
+	sim_feed(&s, "tar", &slow, 1);
+	assert_true(ratio(s.d, "tar", ANOMALY_LATENCY_DEGRADATION) < 1.5);
+	assert_int_equal(raised(s.d, "tar", ANOMALY_LATENCY_DEGRADATION), 1);
+	anomaly__free(s.d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_anomaly_seasonal_hour_baselines),
 	    cmocka_unit_test(test_anomaly_baseline_not_poisoned),
 	    cmocka_unit_test(test_anomaly_relearn_after_sustained_shift),
+	    cmocka_unit_test(test_anomaly_relearn_not_while_held_clean),
+	    cmocka_unit_test(test_anomaly_relearn_min_windows_trusts_sooner),
 	    cmocka_unit_test(test_anomaly_zero_variance),
 	    cmocka_unit_test(test_anomaly_extreme_values),
 	    cmocka_unit_test(test_anomaly_outlier_spike_raises_at_once),
 	    cmocka_unit_test(test_anomaly_outlier_beyond_range_ignores_usual_values),
+	    cmocka_unit_test(test_anomaly_outlier_log_offset_bounds_drops),
 	    cmocka_unit_test(test_anomaly_keep_firing_holds_the_flag),
+	    cmocka_unit_test(test_anomaly_lone_windows_learned_while_held),
 	    cmocka_unit_test(test_anomaly_clean_windows_learned_while_raised),
 	    cmocka_unit_test(test_anomaly_false_positives_steady_workload),
 	    cmocka_unit_test(test_anomaly_false_positives_varied_workloads),

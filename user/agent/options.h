@@ -105,6 +105,9 @@ size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_
 	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"        \
 	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"            \
 	"                             (default 24h; 0 never)\n"                                    \
+	"  --anomaly.relearn-min-windows=N  windows a baseline restarted by\n"                     \
+	"                             --anomaly.relearn-after needs; 0: --anomaly.min-windows\n"   \
+	"                             (default 0)\n"                                               \
 	"  --anomaly.latency-ratio=X  LATENCY_DEGRADATION: window p95 above X times\n"             \
 	"                             the baseline p95 (default 1.5)\n"                            \
 	"  --anomaly.outlier-sigmas=X  STATISTICAL_OUTLIER: window mean X robust\n"                \
@@ -113,6 +116,8 @@ size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_
 	"                             STATISTICAL_OUTLIER at once; 0 off (default 0)\n"            \
 	"  --anomaly.outlier-beyond-range  STATISTICAL_OUTLIER also needs the window\n"            \
 	"                             beyond what 98% of baseline windows show\n"                  \
+	"  --anomaly.outlier-log-offset=X  below the baseline median, STATISTICAL_OUTLIER\n"       \
+	"                             judges ln(mean + X x median); 0 off (default 0)\n"           \
 	"  --anomaly.keep-firing-for=D  a raised flag clears no earlier than this\n"               \
 	"                             (default 0)\n"                                               \
 	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"

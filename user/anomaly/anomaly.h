@@ -66,9 +66,10 @@
  * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone
  * anomalous windows are learned: they are the tail of normal behaviour, and leaving them out
  * shrinks the learned tail until normal windows fire. An anomaly lasting `relearn_after_ns`
- * (default 24h) is taken as the new normal: the baselines behind the kind restart learning, the
- * flag then clears after clear_after windows and nothing fires from them until they are trusted
- * again.
+ * (default 24h) with its windows still anomalous is taken as the new normal: the baselines
+ * behind the kind restart learning, the flag then clears after clear_after windows and nothing
+ * fires from them until they are trusted again (the global one after `relearn_min_windows`
+ * when set, else min_windows).
  *
  * Optional rules, off by default (the agent's defaults are the synthetic guarantees above):
  * - spikes (`outlier_spike_sigmas`): a window that far out (and beyond the usual range,
@@ -78,8 +79,18 @@
  *   tool whose windows are mostly alike (MAD near 0) but regularly different (a nightly
  *   batch, a square wave) then does not fire on them; it costs sensitivity to small
  *   shifts of unimodal tools (+20% takes ~10 windows, not 3). Spikes always need it;
+ * - a floor below the median (`outlier_log_offset`, a share s of the baseline's median
+ *   m): below m, STATISTICAL_OUTLIER judges ln(mean + s m), shifted to meet ln(mean) at m,
+ *   for the baseline's windows and the judged one alike. A window whose mean is near 0 (a
+ *   tool that suddenly returns at once; a count of 0) is then at most ln(1 + 1/s) below
+ *   the median instead of infinitely far in plain logarithms. Above the median nothing
+ *   changes;
  * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
- *   this after its raise (or its last relearn), so a flapping anomaly raises once.
+ *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
+ *   clear_after clean windows have ended its anomaly the flag is only held: windows are
+ *   learned as while clear (lone anomalous ones too), and a run that would raise a clear
+ *   flag is a new anomaly under the same raise: guarded, and relearned once the raise is
+ *   relearn_after_ns old (at once when it already is: the shift keeps coming back).
  * The NAB benchmark score (docs/backtest.md) is obtained with them on.
  *
  * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
@@ -138,6 +149,8 @@ struct anomaly_config {
 				      * STATISTICAL_OUTLIER at once (see above) */
 	bool outlier_beyond_range;   /* false: STATISTICAL_OUTLIER also needs the window
 				      * beyond the baseline's usual range (see above) */
+	double outlier_log_offset;   /* 0: off; below the baseline median STATISTICAL_OUTLIER
+				      * judges ln(mean + this x median) (see above) */
 	double tail_alpha;	     /* 0.001: significance of the p95 rules (LATENCY,
 				      * MEMORY); 1 disables the test */
 	double failure_rate;	     /* 0.05: failures / executions */
@@ -153,6 +166,8 @@ struct anomaly_config {
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */
 	uint64_t relearn_after_ns;     /* 24 h: a flag raised this long restarts its
 					* baselines (the new normal); 0 never */
+	uint32_t relearn_min_windows;  /* 0: min_windows; windows a restarted global
+					* baseline needs before it is trusted again */
 	uint64_t keep_firing_ns;       /* 0: a raised flag clears no earlier than this
 					* after its raise, however clean the windows */
 	uint32_t max_tools;	       /* 2048: tools kept; the least recently active is

@@ -52,6 +52,9 @@ struct flag {
 	bool active;
 	uint32_t bad_streak;  /* consecutive anomalous evaluated windows while clear */
 	uint32_t good_streak; /* consecutive clean (or unevaluated) windows while raised */
+	bool held;	      /* raised, its anomaly over (clear_after clean windows): kept
+			       * by keep_firing_windows alone, anomalous runs counted in
+			       * bad_streak as while clear (not saved: derived on load) */
 	uint64_t raised_total;
 	uint64_t raised_at_age;
 	double ratio;

@@ -312,6 +312,7 @@ static int get_tool(struct reader *r, struct anomaly_detector *d, struct tool *t
 		f->good_streak = get_u32(r);
 		f->raised_total = get_u64(r);
 		f->raised_at_age = get_age(r, d->age);
+		f->held = f->active && f->good_streak >= d->cfg.clear_after;
 		f->ratio = get_f64_in(r, 0, ANOMALY_RATIO_MAX);
 		if (r->version >= 2) {
 			uint8_t cause = get_u8(r);
