@@ -236,13 +236,20 @@ static __always_inline bool exit_place_put(struct exit_place *at, struct task_st
 	return false;
 }
 
-/* Adds an exiting thread's wait times to its execution: the kernel keeps no group sum. */
-static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgid, const bool btf)
+/*
+ * Adds an exiting thread's wait times and I/O to its execution: the kernel keeps no group
+ * sum of the first, and folds children it reaps into the group's sum of the second.
+ */
+static __always_inline void add_thread_usage(struct task_struct *task, __u32 tgid, const bool btf)
 {
 	struct tw_exec_state *st = exec_of(tgid);
 
 	if (!st)
 		return;
+	__sync_fetch_and_add(&st->usage.disk_read_bytes,
+			     TW_READ(btf, task->ioac.read_bytes, task, ioac.read_bytes));
+	__sync_fetch_and_add(&st->usage.disk_write_bytes,
+			     TW_READ(btf, task->ioac.write_bytes, task, ioac.write_bytes));
 	__sync_fetch_and_add(&st->usage.runq_wait_ns,
 			     TW_READ(btf, task->sched_info.run_delay, task, sched_info.run_delay));
 	if (delayacct_on)
@@ -281,12 +288,40 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 	return false;
 }
 
+/*
+ * A forked child of execution owner (ost) exits 127 without having tried an exec: a
+ * shell's "command not found" (bash forks, then finds nothing to exec).
+ */
+static __always_inline void emit_no_exec(struct task_struct *task, __u32 tgid, __u32 owner,
+					 struct tw_exec_state *ost, const bool btf)
+{
+	struct tw_no_exec_rec *rec;
+
+	if (targ_min_duration_ns)
+		return;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(TW_LOST_RINGBUF_FAIL);
+		return;
+	}
+	rec->type = TW_REC_NO_EXEC;
+	rec->tgid = tgid;
+	rec->owner = owner;
+	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->owner_start_ns = ost->start_ns;
+	rec->ts_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	bpf_ringbuf_submit(rec, rb_flags());
+}
+
 /* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
 static __always_inline int on_exit(struct task_struct *task, const bool btf)
 {
 	__u32 tgid, status;
 	struct tw_exec_state *st;
 	struct pending_fail *p;
+	bool tried;
 
 	if (is_kthread(task, btf))
 		return 0;
@@ -295,13 +330,14 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 	fold_net(task, tgid);
 	/* only the last thread of the group ends the process */
 	if (TW_READ(btf, task->signal->live.counter, task, signal, live.counter) != 0) {
-		/* a thread's wait times (a leader's are read at the group's end) */
+		/* a thread's wait times and I/O (a leader's are read at the group's end) */
 		if (TW_READ(btf, task->pid, task, pid) != tgid)
-			add_thread_waits(task, tgid, btf);
+			add_thread_usage(task, tgid, btf);
 		return 0;
 	}
 
 	p = fails_pending > 0 ? bpf_map_lookup_elem(&exec_pending, &tgid) : NULL;
+	tried = p;
 	if (p) {
 		emit_exec_fail(task, tgid, p, btf);
 		if (!bpf_map_delete_elem(&exec_pending, &tgid))
@@ -327,6 +363,8 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 
 			group_usage(task, NULL, false, page_size, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
+			if (!tried && group_exit_status(task, btf) == 127 << 8)
+				emit_no_exec(task, tgid, owner, ost, btf);
 			/* the last stretch of CPU follows at the task's last switch */
 			pend = exit_place_get(&at, btf);
 			if (pend) {

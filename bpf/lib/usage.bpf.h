@@ -28,8 +28,10 @@ static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_s
 }
 
 /*
- * The group's exited threads (folded into signal_struct when they are released). Wait
- * times are not folded there: on_exit adds each exiting thread's into its execution.
+ * The CPU time of the group's exited threads (folded into signal_struct when they are
+ * released). Not its I/O: signal->ioac also grows by the I/O of every child the group
+ * reaps, which is counted where that child ran. Wait times and I/O are not read there:
+ * on_exit adds each exiting thread's own into its execution.
  */
 static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
 {
@@ -38,8 +40,6 @@ static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_s
 	r->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime);
 	r->utime_ns += BPF_CORE_READ(sig, utime);
 	r->stime_ns += BPF_CORE_READ(sig, stime);
-	r->read_bytes += BPF_CORE_READ(sig, ioac.read_bytes);
-	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
 }
 
 /* raw_add_thread() and raw_add_signal() for BTF-typed programs: direct loads, no helpers */
@@ -62,8 +62,6 @@ static __always_inline void raw_add_signal_btf(struct tw_raw_usage *r, struct ta
 	r->cpu_ns += sig->sum_sched_runtime;
 	r->utime_ns += sig->utime;
 	r->stime_ns += sig->stime;
-	r->read_bytes += sig->ioac.read_bytes;
-	r->write_bytes += sig->ioac.write_bytes;
 }
 
 static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
