@@ -79,10 +79,12 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u3
 		count_lost(TW_LOST_RINGBUF_EXEC);
 }
 
-/* The process's counters now, as an execution's base (btf: as TW_READ()). */
-static __always_inline void read_base(struct tw_raw_usage *base, struct task_struct *task,
+/* The process's counters at now, as execution st's base (btf: as TW_READ()). */
+static __always_inline void read_base(struct tw_exec_state *st, struct task_struct *task, __u64 now,
 				      const bool btf)
 {
+	struct tw_raw_usage *base = &st->base;
+
 	if (btf) {
 		raw_add_signal_btf(base, task);
 		raw_add_thread_btf(base, task);
@@ -90,6 +92,10 @@ static __always_inline void read_base(struct tw_raw_usage *base, struct task_str
 		raw_add_signal(base, task);
 		raw_add_thread(base, task);
 	}
+	/* the run time up to now, with the offset the end will read it with too */
+	st->clock_off = clock_off;
+	st->clock_synced = clock_synced;
+	base->cpu_ns += task_unaccounted_ns(task, now, st->clock_off, st->clock_synced, btf);
 }
 
 /*
@@ -157,7 +163,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		/* a forked child's first exec: its entry becomes the new execution */
 		owner = st->owner;
 		__builtin_memset(st, 0, sizeof(*st));
-		read_base(&st->base, task, btf);
+		read_base(st, task, now, btf);
 		roll_up_before_exec(owner, &st->base);
 		if (filtered) {
 			bpf_map_delete_elem(&execs, &tgid);
@@ -167,7 +173,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		if (filtered)
 			return 0;
 		st = &fresh;
-		read_base(&st->base, task, btf);
+		read_base(st, task, now, btf);
 	}
 	st->start_ns = now;
 	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {

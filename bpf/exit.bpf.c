@@ -279,8 +279,6 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 		p->thread_cpu_ns =
 		    TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime);
 		p->exit_ns = now;
-		p->owner = 0;
-		p->pad = 0;
 		if (exit_place_put(&at, task, btf))
 			return true;
 	}
@@ -358,26 +356,11 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 			return 0;
 		ost = bpf_map_lookup_elem(&execs, &owner);
 		if (ost && !ost->owner) {
-			struct exit_place at;
-			struct exit_pending *pend;
-
-			group_usage(task, NULL, false, page_size, &u, NULL, btf);
+			group_usage(task, NULL, false, page_size, bpf_ktime_get_ns(), &u, NULL,
+				    btf);
 			usage_roll_up(&ost->usage, &u);
 			if (!tried && group_exit_status(task, btf) == 127 << 8)
 				emit_no_exec(task, tgid, owner, ost, btf);
-			/* the last stretch of CPU follows at the task's last switch */
-			pend = exit_place_get(&at, btf);
-			if (pend) {
-				__builtin_memset(pend, 0, sizeof(*pend));
-				pend->owner = owner;
-				pend->thread_cpu_ns = TW_READ(btf, task->se.sum_exec_runtime, task,
-							      se.sum_exec_runtime);
-				pend->exit_ns = bpf_ktime_get_ns();
-				pend->raw.utime_ns = u.cpu_user_ns;
-				pend->raw.stime_ns = u.cpu_system_ns;
-				/* no room: that stretch is not counted */
-				exit_place_put(&at, task, btf);
-			}
 		}
 		bpf_map_delete_elem(&execs, &tgid);
 		return 0;

@@ -142,7 +142,8 @@ struct tw_exec_state {
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
 	__u64 reexec_peak_bytes;  /* BTF kernels: the image's peak RSS at its last execve call */
 	__u32 owner;		  /* a forked child that has not exec'd: its owner's tgid; 0 */
-	__u32 pad;
+	__u32 clock_synced;	  /* clock_off below was measured */
+	__s64 clock_off;	  /* the rq clock offset base was read with (lib/usage.bpf.h) */
 };
 
 /*

@@ -30,35 +30,19 @@ static __always_inline void usage_add_since(struct tw_usage *dst, const struct t
 }
 
 /*
- * Emits a pending exit (p, at key) with delta ns of run time since the exit (a larger
- * value than 2^40: unknown, none added). The caller that deletes the pending entry emits;
- * a concurrent one discards its copy.
+ * Emits a pending exit (p, at key). delta: ns of run time since the exit (a larger value
+ * than 2^40: unknown), not the execution's: what a process does after its exit (closing
+ * files, notifying its parent) is not counted. The caller that deletes the pending entry
+ * emits; a concurrent one discards its copy.
  */
 static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta,
 					   const bool slot)
 {
-	struct tw_exec_state *st, *ost;
+	struct tw_exec_state *st;
 	struct tw_usage u = {}, *rolled;
-	struct tw_raw_usage raw;
 	struct tw_exit_rec *rec;
 	__u32 tgid;
 
-	if (p->owner) {
-		/* a child's last stretch, in the ratio of its user:system time */
-		ost = bpf_map_lookup_elem(&execs, &p->owner);
-		if (ost && ost->owner)
-			ost = NULL;
-		raw = p->raw;
-		raw.cpu_ns = delta;
-		split_cpu(&raw, &u);
-		if (!slot && bpf_map_delete_elem(&exits_pending, &key))
-			return;
-		if (ost && delta < (1ULL << 40)) {
-			__sync_fetch_and_add(&ost->usage.cpu_user_ns, u.cpu_user_ns);
-			__sync_fetch_and_add(&ost->usage.cpu_system_ns, u.cpu_system_ns);
-		}
-		return;
-	}
 	tgid = p->rec.tgid;
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st && (!st->exiting || st->start_ns != p->rec.start_ns))
@@ -73,10 +57,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		return;
 	}
 	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
-	raw = p->raw;
-	if (delta < (1ULL << 40))
-		raw.cpu_ns += delta;
-	split_cpu(&raw, &u);
+	split_cpu(&p->raw, &u);
 	/* children and sockets that ended after the exit still count (exit_files, reaping) */
 	rolled = st ? &st->usage : &p->rolled;
 	rec->usage.cpu_user_ns = u.cpu_user_ns + rolled->cpu_user_ns;
