@@ -34,6 +34,7 @@ struct inflight {
 	uint64_t start_ns;
 	uint32_t flags;
 	bool suspect;		      /* the kernel did not know it at the last reconcile */
+	bool shell;		      /* its image is a shell (argv[0] or the path names one) */
 	struct usage_totals credited; /* already added to the tool's counters */
 	struct live live;
 	char *path; /* keep_args only */
@@ -281,6 +282,37 @@ static bool exec_rec_valid(const struct tw_exec_rec *rec, size_t size)
 	       size == sizeof(*rec) + rec->filename_size + rec->args_size;
 }
 
+/* Whether an image runs a shell: argv[0] (a login shell's "-" aside) or its path names one. */
+static bool runs_shell(const char *path, const char *args, size_t args_size)
+{
+	char argv0[TW_COMM_LEN + 1];
+	const char *base = args ? memchr(args, '\0', args_size) : NULL;
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (tool__is_shell(slash ? slash + 1 : path))
+		return true;
+	if (!base)
+		return false;
+	n = (size_t)(base - args);
+	for (size_t i = 0; i < n; i++) {
+		if (args[i] == '/') { /* the basename starts after the last slash */
+			args += i + 1;
+			n -= i + 1;
+			i = (size_t)-1;
+		}
+	}
+	if (n && args[0] == '-') {
+		args++;
+		n--;
+	}
+	if (!n || n > TW_COMM_LEN)
+		return false;
+	memcpy(argv0, args, n);
+	argv0[n] = '\0';
+	return tool__is_shell(argv0);
+}
+
 /* Remembers what an entry ran (trace mode): its path and argv. */
 static void inflight_keep_args(struct inflight *e, const char *path, const char *args,
 			       size_t args_size)
@@ -316,6 +348,7 @@ static void execution_rename(struct consumer *c, struct inflight *e, unsigned in
 		inflight_keep_args(e, path, args, args_size);
 	}
 	e->flags = rec->flags;
+	e->shell = runs_shell(path, args, args_size);
 	if (id == e->tool_id)
 		return;
 	registry__stopped(r, e->tool_id);
@@ -365,6 +398,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 		e->tool_id = ev.tool_id;
 		e->start_ns = rec->start_ns;
 		e->flags = rec->flags;
+		e->shell = runs_shell(path, args, args_size);
 		if (c->cfg.keep_args)
 			inflight_keep_args(e, path, args, args_size);
 		registry__started(r, e->tool_id);
@@ -588,10 +622,13 @@ static void handle_no_exec(struct consumer *c, const struct tw_no_exec_rec *rec)
 	unsigned int sid;
 
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
-	if (!tool__is_shell(comm))
-		return;
 	e = inflight_find(c, rec->owner);
-	if (e && e->start_ns == rec->owner_start_ns) {
+	if (e && e->start_ns != rec->owner_start_ns)
+		e = NULL;
+	/* a shell's child: the execution it belongs to runs one (unknown: its comm says so) */
+	if (e ? !e->shell : !tool__is_shell(comm))
+		return;
+	if (e) {
 		ev.tool_id = e->tool_id;
 		sid = e->series_id;
 	} else {
