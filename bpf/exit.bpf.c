@@ -276,9 +276,10 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 	if (p) {
 		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
 		p->rolled = st->usage;
-		p->thread_cpu_ns =
-		    TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime);
+		p->thread_cpu_ns = thread_cpu_at(task, st, now, btf);
 		p->exit_ns = now;
+		p->owner = 0;
+		p->pad = 0;
 		if (exit_place_put(&at, task, btf))
 			return true;
 	}
@@ -356,11 +357,26 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 			return 0;
 		ost = bpf_map_lookup_elem(&execs, &owner);
 		if (ost && !ost->owner) {
-			group_usage(task, NULL, false, page_size, bpf_ktime_get_ns(), &u, NULL,
-				    btf);
+			__u64 now = bpf_ktime_get_ns();
+			struct exit_place at;
+			struct exit_pending *pend;
+
+			group_usage(task, NULL, false, page_size, now, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
 			if (!tried && group_exit_status(task, btf) == 127 << 8)
 				emit_no_exec(task, tgid, owner, ost, btf);
+			/* the CPU time of its exit follows at the task's last switch */
+			pend = exit_place_get(&at, btf);
+			if (pend) {
+				__builtin_memset(pend, 0, sizeof(*pend));
+				pend->owner = owner;
+				pend->thread_cpu_ns = thread_cpu_at(task, NULL, now, btf);
+				pend->exit_ns = now;
+				pend->raw.utime_ns = u.cpu_user_ns;
+				pend->raw.stime_ns = u.cpu_system_ns;
+				/* no room: that stretch is not counted */
+				exit_place_put(&at, task, btf);
+			}
 		}
 		bpf_map_delete_elem(&execs, &tgid);
 		return 0;
@@ -423,6 +439,8 @@ static __always_inline int check_waiting(struct task_struct **taskp, struct exit
 		__sync_fetch_and_add(&exits_late, 1);
 	}
 	delta = t->se.sum_exec_runtime - p->thread_cpu_ns;
+	if ((__s64)delta < 0) /* the exact run time read at the exit was a little ahead */
+		delta = 0;
 	bpf_task_release(t);
 	finish_pending(key, p, delta, slot);
 	return 1;

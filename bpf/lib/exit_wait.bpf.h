@@ -30,18 +30,36 @@ static __always_inline void usage_add_since(struct tw_usage *dst, const struct t
 }
 
 /*
- * Emits a pending exit (p, at key). delta: ns of run time since the exit (a larger value
- * than 2^40: unknown), not the execution's: what a process does after its exit (closing
- * files, notifying its parent) is not counted. The caller that deletes the pending entry
- * emits; a concurrent one discards its copy.
+ * Emits a pending exit (p, at key) with delta ns of run time since the exit (a larger
+ * value than 2^40: unknown, none added): the kernel's work of tearing the process down
+ * (its memory, files), which the execution's CPU time and duration both include. The
+ * caller that deletes the pending entry emits; a concurrent one discards its copy.
  */
 static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta,
 					   const bool slot)
 {
-	struct tw_exec_state *st;
+	struct tw_exec_state *st, *ost;
 	struct tw_usage u = {}, *rolled;
+	struct tw_raw_usage raw;
 	struct tw_exit_rec *rec;
 	__u32 tgid;
+
+	if (p->owner) {
+		/* a child's last stretch, in the ratio of its user:system time */
+		ost = bpf_map_lookup_elem(&execs, &p->owner);
+		if (ost && ost->owner)
+			ost = NULL;
+		raw = p->raw;
+		raw.cpu_ns = delta;
+		split_cpu(&raw, &u);
+		if (!slot && bpf_map_delete_elem(&exits_pending, &key))
+			return;
+		if (ost && delta < (1ULL << 40)) {
+			__sync_fetch_and_add(&ost->usage.cpu_user_ns, u.cpu_user_ns);
+			__sync_fetch_and_add(&ost->usage.cpu_system_ns, u.cpu_system_ns);
+		}
+		return;
+	}
 
 	tgid = p->rec.tgid;
 	st = bpf_map_lookup_elem(&execs, &tgid);
@@ -57,7 +75,12 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		return;
 	}
 	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
-	split_cpu(&p->raw, &u);
+	raw = p->raw;
+	if (delta < (1ULL << 40)) {
+		raw.cpu_ns += delta;
+		rec->end_ns += delta; /* on CPU all along: its exit lasted at least that */
+	}
+	split_cpu(&raw, &u);
 	/* children and sockets that ended after the exit still count (exit_files, reaping) */
 	rolled = st ? &st->usage : &p->rolled;
 	rec->usage.cpu_user_ns = u.cpu_user_ns + rolled->cpu_user_ns;
@@ -83,8 +106,10 @@ static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
 	__u64 key = (__u64)task;
 	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
 
-	if (w)
-		finish_pending(key, &w->p, cpu_ns - w->p.thread_cpu_ns, false);
+	if (w) /* the exact run time read at the exit may be a little ahead */
+		finish_pending(key, &w->p,
+			       cpu_ns > w->p.thread_cpu_ns ? cpu_ns - w->p.thread_cpu_ns : 0,
+			       false);
 }
 
 /*

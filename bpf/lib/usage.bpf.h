@@ -106,6 +106,17 @@ static __always_inline __s64 end_clock_off(const struct tw_exec_state *st, __u64
 	return clock_off;
 }
 
+/* The exact run time of the exiting thread (current) at now, read as group_usage() does. */
+static __always_inline __u64 thread_cpu_at(struct task_struct *task, const struct tw_exec_state *st,
+					   __u64 now, const bool btf)
+{
+	bool synced;
+	__s64 off = end_clock_off(st, now, &synced);
+
+	return TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime) +
+	       task_unaccounted_ns(task, now, off, synced, btf);
+}
+
 static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
 {
 	r->cpu_ns = sat_sub(r->cpu_ns, base->cpu_ns);
