@@ -247,12 +247,12 @@ def register(r):
                 subprocess.run(["cp", os.path.join(helpers, c), src], check=True)
                 progs.append(c[:-2])
         with open(os.path.join(src, "Makefile"), "w") as f:
-            f.write("all: %s\n%%.o: %%.c\n\t$(CC) -O1 -g -c -o $@ $<\n"
+            f.write("all: %s\n%%.o: %%.c\n\t$(CC) -O1 -g -D_GNU_SOURCE -c -o $@ $<\n"
                     "%%: %%.o\n\t$(CC) -o $@ $< -lpthread\n\tsync $@\n"
                     % " ".join(progs))
         wrapper = write_exec(os.path.join(ctx.work.dir, uniq(ctx, "twwrap") + ".py"),
                              "import subprocess, sys\n"
-                             "subprocess.run(['make', '-s', '-j2', '-C', sys.argv[1]],"
+                             "subprocess.run(['make', '-r', '-s', '-j2', '-C', sys.argv[1]],"
                              " check=True)\n"
                              "print(open('/proc/self/io').read())\n")
         t = Traced(ctx)
