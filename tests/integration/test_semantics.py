@@ -148,19 +148,6 @@ def register(r):
         assert m.get("tool_execution_success_total", tool=name) == RUNS * len(chains)
 
     @r.test
-    def test_exec_in_script_continues_the_execution(ctx):
-        # `sh -c "exec tool 4"`: one execution, the tool's, failing with the tool's status
-        shell = ctx.work.tool_from("/bin/dash", uniq(ctx, "twsh"))
-        tool = ctx.work.tool("tw_exit")
-        name = os.path.basename(tool)
-        for _ in range(3):
-            subprocess.run([shell, "-c", "exec %s 4" % tool])
-        m = settle(ctx.agent, {name: 3})
-        assert counts(m, [name, os.path.basename(shell)]) == {
-            name: 3, os.path.basename(shell): 0}
-        assert m.get("tool_execution_failure_total", tool=name, error_type="exit_code") == 3
-
-    @r.test
     def test_fexecve_counts_once(ctx):
         target = ctx.work.tool("tw_exit")
         fx = ctx.work.tool("tw_fexecve")
