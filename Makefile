@@ -84,7 +84,7 @@ FORMAT_SRCS += $(wildcard tests/integration/preload/*.c)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-test deps-bench deps-image run test test-unit test-integration test-asan bench vmlinux clean help format \
-	format-check fuzz fuzz-build image prometheusrule deploy-check docs-check
+	format-check fuzz fuzz-build image prometheusrule deploy-check docs-check anomaly-eval
 
 all: $(BIN)
 
@@ -105,6 +105,7 @@ help:
 	@echo '  fuzz              libFuzzer targets, FUZZ_SECONDS (20) each, ASan/UBSan (clang)'
 	@echo '  bench             overhead/capacity/freshness benchmark (QUICK=1: short run;'
 	@echo '                    BASE=<git ref>: that commit built too, before/after in one table)'
+	@echo '  anomaly-eval      detector quality on the NAB corpus (NAB_DIR=../shared/nab; not a gate)'
 	@echo '  vmlinux           regenerate $(VMLINUX) from /sys/kernel/btf/vmlinux'
 	@echo '  format            apply .clang-format'
 	@echo '  format-check      fail if a file differs from .clang-format (no changes)'
@@ -279,6 +280,21 @@ bench: deps-bench
 	$(Q)python3 tests/bench/bench.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
 		--out $(OUTPUT)/bench.json $(if $(QUICK),--quick) \
 		$(if $(BASE),--base-bin $(BENCH_BASE)/toolwatch --base-name '$(BASE)') $(BENCH_ARGS)
+
+# Detector quality on the Numenta Anomaly Benchmark: `toolwatch backtest` over every series,
+# NAB's standard profile, NAB's results format under build/nab-results (docs/backtest.md).
+# The detector settings the score is obtained with (not all the agent's defaults: see there);
+# ANOMALY_EVAL_FLAGS= (empty) scores the agent's defaults; NAB_SCORER=<NAB checkout> runs NAB's
+# own scorer on the results too.
+NAB_DIR            ?= ../shared/nab
+ANOMALY_EVAL_FLAGS ?= --anomaly.min-windows=288 --anomaly.seasonal \
+	--anomaly.seasonal-min-windows=96 --anomaly.outlier-sigmas=6 --anomaly.outlier-spike-sigmas=6 \
+	--anomaly.outlier-beyond-range --anomaly.keep-firing-for=12h --anomaly.relearn-after=6h \
+	--anomaly.relearn-min-windows=48 --anomaly.outlier-log-offset=0.2
+anomaly-eval: $(BIN)
+	$(Q)python3 tests/anomaly/nab_eval.py --bin $(BIN) --nab $(NAB_DIR) --quiet \
+		--out $(OUTPUT)/anomaly-eval.json --results $(OUTPUT)/nab-results \
+		$(if $(NAB_SCORER),--nab-scorer $(NAB_SCORER)) -- $(ANOMALY_EVAL_FLAGS)
 
 vmlinux:
 	$(Q)mkdir -p vmlinux/$(ARCH)

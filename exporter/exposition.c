@@ -400,6 +400,13 @@ static void render_agent(const struct snapshot *s, const char *version, struct s
 	counter1(out, "toolwatch_tools_overflow_total",
 		 "Executions counted under tool=\"other\" because --tools.max was reached.",
 		 a->tools_overflow);
+	family(out, "toolwatch_rules_match_errors_total", "counter",
+	       "Naming-rule regexes that hit a match bound or failed on an execution's argv (the "
+	       "rule did not match), by reason.");
+	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++)
+		strbuf__appendf(out,
+				"toolwatch_rules_match_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+				rules_match_error__name(e), a->rules_match_errors[e]);
 	counter1(out, "toolwatch_tools_evicted_total",
 		 "Tool names dropped from the table after --tools.idle-timeout without use.",
 		 a->tools_evicted);
@@ -687,6 +694,14 @@ void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *
 		counter1(out, "toolwatch_http_auth_failures_total",
 			 "Requests refused for missing or wrong basic auth credentials.",
 			 e->auth_failures);
+		counter1(out, "toolwatch_http_auth_throttled_total",
+			 "Requests refused with 429 because too many credentials waited for bcrypt "
+			 "(in total, or from their address).",
+			 e->auth_throttled);
+		counter1(out, "toolwatch_http_responses_refused_total",
+			 "Scrapes refused with 503 because the metrics pages being sent reached "
+			 "their memory cap and none could be shared.",
+			 e->responses_refused);
 		counter1(out, "toolwatch_web_config_reloads_total",
 			 "Times the web config file was read anew and applied.",
 			 e->web_config_reloads);

@@ -26,6 +26,8 @@ struct exporter_stats {
 	uint64_t header_timeouts;
 	uint64_t client_limit_refusals;
 	uint64_t auth_failures;
+	uint64_t auth_throttled;    /* refused: the bcrypt queue was full */
+	uint64_t responses_refused; /* scrapes refused: pages in flight at their cap */
 	uint64_t web_config_reloads, web_config_reload_failures;
 };
 

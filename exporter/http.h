@@ -48,9 +48,15 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 /* Starts serving on the bound addresses, on libmicrohttpd's threads; 0 or -errno + why. */
 int http__serve(struct http_server *srv, char *why, size_t why_size);
 /*
- * Re-reads the web config (and the files it names) when one changed, or always with
- * force. A good new config is served from then on; a bad one is logged and counted and
- * the last good one stays. Returns 1 reloaded, 0 unchanged, -errno refused.
+ * Re-reads the web config (and the files it names) once a change held still for a call
+ * (force: at once, SIGHUP), reading it only whole (a file that changes while read is read
+ * at a later call). A good new config is served from then on; a bad one, or one that
+ * would turn off TLS, basic auth or a required client certificate without
+ * `allow_downgrade: true`, is logged and counted and the last good one stays. Daemons
+ * restart only for new TLS settings; the old ones finish their requests. Also stops the
+ * replaced daemons that are done. Call it every second from one thread. Returns 1
+ * reloaded, 0 unchanged or not settled, -errno refused (-EINVAL bad, -EPERM downgrade,
+ * -EIO a daemon would not start).
  */
 int http__reload(struct http_server *srv, bool force);
 /* Stops serving and frees; NULL-safe. */

@@ -14,13 +14,14 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "auth_cache.h"
 #include "http.h"
+#include "http_page.h"
 #include "webconfig.h"
 
-#define AUTH_CACHE_SIZE 16  /* verified credentials kept, so bcrypt runs once each */
-#define WATCHED_FILES	4   /* the config, cert, key and client CA */
-#define PCERTS_MAX	8   /* certificates in the served chain */
-#define CLIENT_BUCKETS	256 /* hash buckets of the per-client connection counts */
+#define WATCHED_FILES  4   /* the config, cert, key and client CA */
+#define PCERTS_MAX     8   /* certificates in the served chain */
+#define CLIENT_BUCKETS 256 /* hash buckets of the per-client connection counts */
 
 /* One web config as served: the parsed file and the PEM it names, read into memory. */
 struct served {
@@ -31,8 +32,22 @@ struct served {
 	gnutls_pcert_st pcerts[PCERTS_MAX];
 	unsigned int nr_pcerts;
 	gnutls_privkey_t pkey;
+	unsigned int refs; /* srv->served, each daemon started with it, each handler call */
 	struct served *retired_next; /* retired configs, freed once no handshake can use them */
 	uint64_t retired_ns;
+};
+
+/*
+ * A libmicrohttpd daemon serving one listen socket, and the config it serves: the one it
+ * was started with, or a later one with the same TLS settings (a reload that kept it).
+ */
+struct daemon_ref {
+	struct http_server *srv;
+	struct MHD_Daemon *daemon;
+	struct served *sv;	 /* a reference; under served_lock */
+	bool draining;		 /* replaced: stops accepting, stopped once its connections end */
+	uint64_t since_ns;	 /* draining since */
+	struct daemon_ref *next; /* srv->draining */
 };
 
 /*
@@ -50,16 +65,13 @@ struct client {
 /* A connection being tracked for the request-header deadline and the per-client limit. */
 struct tracked {
 	struct tracked *next, *prev;
-	int fd;
-	uint64_t since_ns;     /* accepted, or its last response sent */
-	bool in_request;       /* headers complete: the deadline no longer applies */
-	bool refused;	       /* over the per-client limit: shut at accept, never answered */
-	struct client *client; /* counted against this address; NULL: not counted */
-};
-
-struct auth_entry {
-	unsigned char digest[32]; /* SHA-256 of user, password and hash */
-	bool used;
+	int fd;			/* -1 once shut by the deadline */
+	int sock;		/* the socket, always */
+	struct daemon_ref *ref; /* the daemon that accepted it */
+	uint64_t since_ns;	/* accepted, or its last response sent */
+	bool in_request;	/* headers complete: the deadline no longer applies */
+	bool refused;		/* over the per-client limit: shut at accept, never answered */
+	struct client *client;	/* counted against this address; NULL: not counted */
 };
 
 struct file_id {
@@ -73,10 +85,12 @@ struct file_id {
 struct http_server {
 	struct http_config cfg;
 	int fds[HTTP_LISTEN_MAX];
-	struct MHD_Daemon *daemons[HTTP_LISTEN_MAX];
+	struct daemon_ref *daemons[HTTP_LISTEN_MAX]; /* serving; under served_lock */
+	struct daemon_ref *draining;
 	char web_config_file[4096];
 	struct served *served; /* read by the request threads under lock */
 	struct served *retired;
+	struct file_id pending[WATCHED_FILES]; /* changed files, loaded once they hold still */
 	pthread_rwlock_t served_lock;
 	struct file_id files[WATCHED_FILES];
 	/* header deadline */
@@ -86,10 +100,20 @@ struct http_server {
 	pthread_t reaper;
 	bool reaper_running;
 	int reaper_stop[2];
-	/* credentials verified once */
+	/* basic auth: verdicts cached, bcrypt on a thread of its own (http_auth.c) */
 	pthread_mutex_t auth_lock;
-	struct auth_entry auth[AUTH_CACHE_SIZE];
-	unsigned int auth_next;
+	pthread_cond_t auth_wake, auth_idle;
+	struct auth_cache auth_cache;
+	struct auth_job *auth_queue, *auth_current;
+	unsigned int auth_queued;
+	uint64_t auth_throttled;
+	pthread_t auth_thread;
+	bool auth_running, auth_stopping;
+	/* rendered pages (http_page.c) */
+	pthread_mutex_t page_lock;
+	struct page *pages[PAGE_FORMATS][PAGE_ENCODINGS];
+	size_t page_bytes;
+	uint64_t responses_refused; /* scrapes past PAGE_BYTES_MAX with no page to share */
 	/* counters for the exporter's own families */
 	uint64_t header_timeouts;
 	uint64_t client_limit_refusals;

@@ -74,7 +74,8 @@ static void client_put(struct http_server *srv, struct client *c)
 void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			       enum MHD_ConnectionNotificationCode toe)
 {
-	struct http_server *srv = cls;
+	struct daemon_ref *ref = cls;
+	struct http_server *srv = ref->srv;
 	const union MHD_ConnectionInfo *info, *peer;
 	struct client *c;
 	struct tracked *t;
@@ -84,10 +85,15 @@ void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **so
 		peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		t = calloc(1, sizeof(*t));
 		if (!t || !info) {
+			/* every connection is tracked, so none outlives the header deadline (nor a
+			 * retired config's certificates): without memory, none at all */
+			if (info)
+				shutdown(info->connect_fd, SHUT_RDWR);
 			free(t);
-			return; /* no memory: only the idle timeout applies, and no limit */
+			return;
 		}
-		t->fd = info->connect_fd;
+		t->fd = t->sock = info->connect_fd;
+		t->ref = ref;
 		/* stamped under the lock, so the reaper never sees a time later than its now */
 		pthread_mutex_lock(&srv->track_lock);
 		t->since_ns = mono_ns();
@@ -134,6 +140,25 @@ static struct tracked *tracked_of(struct MHD_Connection *conn)
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return info ? info->socket_context : NULL;
+}
+
+struct daemon_ref *limits__daemon_of_socket(struct http_server *srv, int sock)
+{
+	struct daemon_ref *ref = NULL;
+
+	pthread_mutex_lock(&srv->track_lock);
+	for (struct tracked *t = srv->tracked; t && !ref; t = t->next)
+		if (t->sock == sock)
+			ref = t->ref;
+	pthread_mutex_unlock(&srv->track_lock);
+	return ref;
+}
+
+struct daemon_ref *limits__daemon_of(struct MHD_Connection *conn)
+{
+	const struct tracked *t = tracked_of(conn);
+
+	return t ? t->ref : NULL;
 }
 
 bool limits__refused(struct MHD_Connection *conn)

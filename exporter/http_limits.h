@@ -13,11 +13,11 @@
 struct http_server;
 
 /*
- * MHD_OPTION_NOTIFY_CONNECTION callback (cls: the server). On start, tracks the
+ * MHD_OPTION_NOTIFY_CONNECTION callback (cls: the daemon's struct daemon_ref). On start, tracks the
  * connection for the header deadline and counts it against its client address; one over
  * max_per_client is shut at once and counted, and the handler must then refuse it (see
  * limits__refused()). On close, untracks it and frees its place. A connection that
- * cannot be tracked (no memory) is served under the idle timeout only, and not counted.
+ * cannot be tracked (no memory) is shut at once: none escapes the header deadline.
  */
 void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			       enum MHD_ConnectionNotificationCode toe);
@@ -27,6 +27,11 @@ void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **so
  */
 void limits__request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			       enum MHD_RequestTerminationCode toe);
+struct daemon_ref;
+/* The daemon that accepted the connection on socket sock; NULL: no such connection. */
+struct daemon_ref *limits__daemon_of_socket(struct http_server *srv, int sock);
+/* The daemon that accepted conn (every connection is tracked; NULL otherwise). */
+struct daemon_ref *limits__daemon_of(struct MHD_Connection *conn);
 /* True when conn was over the per-client limit at accept: it is to be closed unanswered. */
 bool limits__refused(struct MHD_Connection *conn);
 /*

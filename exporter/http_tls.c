@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "http_internal.h"
+#include "http_limits.h"
 #include "http_tls.h"
 #include "lib/file.h"
 
@@ -77,21 +78,32 @@ struct served *served__load(const char *path, char *why, size_t n)
 {
 	struct served *s = calloc(1, sizeof(*s));
 	gnutls_certificate_credentials_t cred = NULL;
+	struct file_id before, after;
 	gnutls_datum_t cd, kd;
 	char key_why[512];
 	size_t len = 0;
 	char *text;
-	int err, ret;
+	int err = 0, ret;
 
 	if (!s) {
 		snprintf(why, n, "out of memory");
 		return NULL;
 	}
+	s->refs = 1;
 	if (!path || !path[0])
 		return s;
+	/* a file being written is read again later: its size and mtime must hold still */
+	file_id__get(&before, path);
 	text = read_file(path, WEBCONFIG_FILE_MAX, &len, &err);
 	if (!text) {
 		snprintf(why, n, "cannot read web config '%s': %s", path, strerror(err));
+		goto fail;
+	}
+	file_id__get(&after, path);
+	if (!file_id__same(&before, &after) || (off_t)len != after.size) {
+		free(text);
+		snprintf(why, n, "web config '%s' changed while read", path);
+		err = EAGAIN;
 		goto fail;
 	}
 	err = webconfig__parse(&s->cfg, path, text, len, key_why, sizeof(key_why));
@@ -180,6 +192,7 @@ struct served *served__load(const char *path, char *why, size_t n)
 	return s;
 fail:
 	served__free(s);
+	errno = err == EAGAIN ? EAGAIN : EINVAL;
 	return NULL;
 }
 
@@ -205,13 +218,21 @@ int tls__retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn
 		       gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
 {
 	struct http_server *srv = tls_server;
+	const struct daemon_ref *ref;
 	struct served *sv;
 	int ret;
 
 	if (!srv)
 		return -1;
+	/* the connection's daemon, by its socket: each daemon hands out the chain and the
+	 * client-certificate policy of the config it was started with */
+	ref = limits__daemon_of_socket(srv, gnutls_transport_get_int(session));
 	pthread_rwlock_rdlock(&srv->served_lock);
-	sv = srv->served;
+	sv = ref ? ref->sv : NULL;
+	if (!sv || !sv->cfg.tls) {
+		pthread_rwlock_unlock(&srv->served_lock);
+		return -1;
+	}
 	if (sv->ca) {
 		gnutls_certificate_server_set_request(
 		    session, webconfig__requires_client_cert(&sv->cfg) ? GNUTLS_CERT_REQUIRE
@@ -252,6 +273,9 @@ static bool san_allowed(const gnutls_datum_t *der, const struct served *sv)
 				continue;
 			name = text;
 		} else {
+			/* a name with a NUL in it would otherwise match the part before the NUL */
+			if (memchr(san, '\0', size))
+				continue;
 			san[size] = '\0';
 		}
 		for (unsigned int i = 0; i < sv->cfg.nr_client_allowed_sans && !ok; i++)

@@ -361,6 +361,8 @@ static int top_pair(struct walk *w, const char *k, yaml_node_t *v)
 		return for_each_pair(w, k, v, http_pair);
 	if (!strcmp(k, "basic_auth_users"))
 		return for_each_pair(w, k, v, user_pair);
+	if (!strcmp(k, WEBCONFIG_ALLOW_DOWNGRADE))
+		return get_bool(w, k, v, &w->c->allow_downgrade);
 	snprintf(w->why, w->why_size, "%.200s: unknown key", k);
 	return -EINVAL;
 }
@@ -433,6 +435,17 @@ int webconfig__parse(struct webconfig *c, const char *path, const char *text, si
 		str__one_line(why); /* it may quote keys and values of the file */
 	}
 	return err;
+}
+
+const char *webconfig__downgrade(const struct webconfig *running, const struct webconfig *next)
+{
+	if (running->tls && !next->tls)
+		return "TLS";
+	if (running->nr_users && !next->nr_users)
+		return "basic auth";
+	if (webconfig__requires_client_cert(running) && !webconfig__requires_client_cert(next))
+		return "client certificates";
+	return NULL;
 }
 
 const char *webconfig__user_hash(const struct webconfig *c, const char *user)

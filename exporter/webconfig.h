@@ -18,6 +18,11 @@
 #define WEBCONFIG_HEADERS_MAX 8
 #define WEBCONFIG_LIST_MAX    32
 #define WEBCONFIG_FILE_MAX    (1 << 20) /* bigger files are refused */
+/*
+ * The one key of ours (exporter-toolkit has no such key): `true` lets a reload turn off
+ * TLS, basic auth or a required client certificate that the running config has.
+ */
+#define WEBCONFIG_ALLOW_DOWNGRADE "allow_downgrade"
 
 /* exporter-toolkit's client_auth_type values, in its order */
 enum webconfig_client_auth {
@@ -62,14 +67,22 @@ struct webconfig {
 	unsigned int nr_users;
 	struct webconfig_header headers[WEBCONFIG_HEADERS_MAX];
 	unsigned int nr_headers;
+	bool allow_downgrade; /* WEBCONFIG_ALLOW_DOWNGRADE: true */
 };
+
+/*
+ * What a reload from running to next would turn off, as "TLS", "basic auth" or "client
+ * certificates" (the first one found); NULL when next keeps them all.
+ */
+const char *webconfig__downgrade(const struct webconfig *running, const struct webconfig *next);
 
 /*
  * Parses the YAML text (len bytes) of a web config file named path (for relative file
  * names, which are taken relative to its directory) into c. Returns 0, or -EINVAL with one
  * line in why naming the key ("tls_server_config.client_auth_type: want one of ...").
- * An empty document is a valid config: plain HTTP, no auth. Unknown keys are refused,
- * as exporter-toolkit does.
+ * An empty document is a valid config: plain HTTP, no auth (a reload refuses it over a
+ * config with either: webconfig__downgrade()). Unknown keys are refused, as
+ * exporter-toolkit does, but for WEBCONFIG_ALLOW_DOWNGRADE.
  */
 int webconfig__parse(struct webconfig *c, const char *path, const char *text, size_t len, char *why,
 		     size_t why_size);

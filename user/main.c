@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "backtest/backtest.h"
 #include "lib/log.h"
 #include "agent/options.h"
 #include "trace/trace.h"
@@ -13,7 +14,9 @@ static const char commands_usage[] =
     "COMMANDS:\n"
     "  agent    the daemon (the default; flags above)\n"
     "  trace    ad-hoc tracing of executions, execsnoop/exitsnoop style, with\n"
-    "           filters, JSON Lines and per-tool summaries: toolwatch trace --help\n";
+    "           filters, JSON Lines and per-tool summaries: toolwatch trace --help\n"
+    "  backtest the anomaly detector over a tool's recorded history (Prometheus\n"
+    "           or a file), no root: toolwatch backtest --help\n";
 
 int main(int argc, char **argv)
 {
@@ -23,6 +26,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "trace"))
 		return trace__main(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "backtest"))
+		return backtest__main(argc - 2, argv + 2);
 	if (argc > 1 && !strcmp(argv[1], "agent"))
 		first = 2;
 	agent_options__init(&opts);

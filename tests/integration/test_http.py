@@ -224,17 +224,38 @@ def register(r):
                 return str(e)
             raise AssertionError("the scrape succeeded")
 
+        def sockets(agent):
+            fd_dir = "/proc/%d/fd" % agent.proc.pid
+            n = 0
+            for fd in os.listdir(fd_dir):
+                try:
+                    n += os.readlink(os.path.join(fd_dir, fd)).startswith("socket:")
+                except OSError:
+                    pass
+            return n
+
         agent = Agent(ctx.binary, ["--web.max-connections-per-client=1"]).start()
-        held = socket.create_connection(("127.0.0.1", agent.port), timeout=5)
         try:
+            # start() scraped once: its connection holds the client's one place until
+            # the server has closed it (one socket left: the listening one)
+            deadline = time.time() + 5
+            while sockets(agent) > 1 and time.time() < deadline:
+                time.sleep(0.02)
+            held = socket.create_connection(("127.0.0.1", agent.port), timeout=5)
+            try:
+                # the held connection takes the place once the server has accepted it
+                while sockets(agent) < 2 and time.time() < deadline:
+                    time.sleep(0.02)
+                assert sockets(agent) == 2, "the held connection was never accepted"
+                msg = failure(agent)  # refused: its one place is taken
+                assert "agent alive" in msg and "listening on" in msg, msg
+            finally:
+                held.close()
             time.sleep(0.3)
-            msg = failure(agent)  # refused: its one place is taken
-            assert "agent alive" in msg and "listening on" in msg, msg
+            # the scrape and the diagnostic scrape after it were both refused, and counted
+            assert agent.scrape().get("toolwatch_http_client_limit_refusals_total") == 2
+            assert agent.stop() == 0
+            msg = failure(agent)
+            assert "exited 0" in msg and "a second scrape failed too" in msg, msg
         finally:
-            held.close()
-        time.sleep(0.3)
-        # the scrape and the diagnostic scrape after it were both refused, and counted
-        assert agent.scrape().get("toolwatch_http_client_limit_refusals_total") == 2
-        assert agent.stop() == 0
-        msg = failure(agent)
-        assert "exited 0" in msg and "a second scrape failed too" in msg, msg
+            agent.stop()

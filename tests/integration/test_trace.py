@@ -4,6 +4,7 @@ filters, summaries, clean detach, and independence from the running agent."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -459,19 +460,247 @@ def register(r):
             assert fresh.stop() == 0
 
     @r.test
-    def test_trace_unavailable_events_said_once(ctx):
-        t = start(ctx, "--events", "exit,net,mem,anomaly", "--duration", "500ms")
+    def test_trace_events_lists_only_what_works(ctx):
+        p = subprocess.run([ctx.binary, "trace", "--help"], capture_output=True, text=True)
+        events = [line for line in p.stdout.splitlines() if line.startswith("  --events")]
+        assert events == ["  --events=LIST      exec, exit, anomaly or all (default exit)"], \
+            events
+        for kind in ("net", "mem"):
+            p = subprocess.run([ctx.binary, "trace", "--events", "exit," + kind],
+                               capture_output=True, text=True, timeout=10)
+            assert p.returncode == 2 and not p.stdout, (kind, p.returncode, p.stderr)
+            assert p.stderr.splitlines() == [
+                "toolwatch trace: invalid --events 'exit,%s': unknown item '%s'; want a list "
+                "of exec, exit, anomaly or all (see 'toolwatch trace --help')" % (kind, kind)], \
+                p.stderr
+        t = start(ctx, "--events", "all", "--duration", "500ms")
         rc, _ = t.finish()
         assert rc == 0, t.stderr()
-        err = t.stderr()
-        for kind in ("net", "mem", "anomaly"):
-            assert err.count("--events %s:" % kind) == 1, err
+        assert "not available" not in t.stderr(), t.stderr()
+
+    @r.test
+    def test_trace_print_uid_column(ctx):
+        stem = "tu%d" % (os.getpid() % 100000)
+        tool = ctx.work.tool("tw_exit", stem=stem)
+        os.chmod(ctx.work.dir, 0o755)  # let user nobody exec it
+        t = start(ctx, "-U", "--tool", stem)
+        subprocess.run([tool, "0"], check=True)
+        subprocess.run([tool, "0"], preexec_fn=lambda: os.setuid(65534), check=True)
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        lines = out.decode("utf-8").splitlines()
+        assert lines[0].split() == ["TIME", "TOOL", "PID", "PPID", "UID", "DURATION", "STATUS",
+                                    "ARGS"], lines[0]
+        rows = [line.split() for line in lines[1:]]
+        assert sorted((r[1], r[4], r[6]) for r in rows) == [
+            (stem, "0", "ok"), (stem, "65534", "ok")], lines
+        assert all(len(line) <= 80 for line in lines), lines
+
+    @r.test
+    def test_trace_quote_and_max_args(ctx):
+        stem = "tq%d" % (os.getpid() % 100000)
+        tool = ctx.work.tool("tw_exit", stem=stem)
+        argv = [tool, "0", "a b", 'q"x', "c\\d", ""]
+        t = start(ctx, "-w", "-q", "--tool", stem)
+        subprocess.run(argv, check=True)
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        rows = out.decode("utf-8").splitlines()[1:]
+        assert len(rows) == 1, rows
+        assert rows[0].endswith(' "%s" "0" "a b" "q\\"x" "c\\\\d"' % tool), rows[0]
+
+        t = start(ctx, "-w", "--max-args", "2", "--tool", stem)
+        subprocess.run(argv, check=True)
+        subprocess.run([tool, "0"], check=True)
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        rows = out.decode("utf-8").splitlines()[1:]
+        assert len(rows) == 2, rows
+        assert sum(r.endswith(" %s 0..." % tool) for r in rows) == 1, rows
+        assert sum(r.endswith(" %s 0" % tool) for r in rows) == 1, rows
+
+        t = start(ctx, "--json", "--max-args", "2", "--tool", stem)
+        subprocess.run(argv, check=True)
+        rc, out = t.finish(signal.SIGINT)
+        events = json_events(out)
+        assert [(e["argv"], e["argv_truncated"]) for e in events] == [([tool, "0"], True)], \
+            events
+
+    @r.test
+    def test_trace_time_flags_as_execsnoop(ctx):
+        stem = "tk%d" % (os.getpid() % 100000)
+        tool = ctx.work.tool("tw_exit", stem=stem)
+        # -T: the time of day (the default); -t: seconds since tracing began
+        for flag, pattern in (("-T", r"^\d\d:\d\d:\d\d\.\d{3}$"), ("-t", r"^\d+\.\d{3}$")):
+            t = start(ctx, flag, "--tool", stem)
+            subprocess.run([tool, "0"], check=True)
+            rc, out = t.finish(signal.SIGINT)
+            assert rc == 0, t.stderr()
+            lines = out.decode("utf-8").splitlines()
+            assert lines[0].split()[0] == ("TIME" if flag == "-T" else "TIME(s)"), lines
+            assert len(lines) == 2 and re.match(pattern, lines[1].split()[0]), lines
+        p = subprocess.run([ctx.binary, "trace", "-t", "-T"], capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 2 and len(p.stderr.splitlines()) == 1, p.stderr
+        assert "'-t' and '-T'" in p.stderr, p.stderr
+
+    @r.test
+    def test_trace_name_regex(ctx):
+        stem = "tn%d" % (os.getpid() % 100000)
+        a = ctx.work.tool("tw_exit", stem=stem + "a")
+        b = ctx.work.tool("tw_exit", stem=stem + "b")
+        c = ctx.work.tool("tw_exit", stem=stem + "c")
+        # a tool name longer than the 15 bytes of a comm: found by its tool name
+        long_ = ctx.work.tool("tw_exit", stem=stem + "_long_name_tail")
+        missing = os.path.join(ctx.work.dir, "nodir", stem + "a")
+        t = start(ctx, "--json", "-n", "^%s[ab]$|_tail$" % stem)
+        for tool in (a, b, c, long_, missing):
+            ctx.work.spawn(1, [tool, "0"])
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        got = sorted((e["tool"], e["status"]) for e in json_events(out))
+        assert got == sorted([(stem + "a", "ok"), (stem + "b", "ok"), (stem + "a", "exec_failed"),
+                              (stem + "_long_name_tail", "ok")]), got
+
+    @r.test
+    def test_trace_line_regex(ctx):
+        stem = "tl%d" % (os.getpid() % 100000)
+        tool = ctx.work.tool("tw_exit", stem=stem)
+        missing = os.path.join(ctx.work.dir, "nodir", stem + "_missing")
+        # --tool: tw_spawn's own command line ends in "marker42 end" too
+        t = start(ctx, "--json", "-l", r"marker[0-9]+ end$|/nodir/%s_m" % stem, "--tool",
+                  stem + "*")
+        ctx.work.spawn(1, [tool, "0", "0", "marker42 end"])
+        ctx.work.spawn(1, [tool, "0", "0", "marker end"])
+        ctx.work.spawn(1, [tool, "0", "0", "marker42 end", "x"])
+        ctx.work.spawn(1, [missing])
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        got = sorted((e["argv"] or [e["filename"]]) for e in json_events(out))
+        assert got == sorted([[tool, "0", "0", "marker42 end"], [missing]]), got
+
+    @r.test
+    def test_trace_uid_by_user_name(ctx):
+        tool = ctx.work.tool("tw_exit")
+        os.chmod(ctx.work.dir, 0o755)
+        t = start(ctx, "--json", "-u", "nobody", "--tool", os.path.basename(tool))
+        ctx.work.spawn(2, [tool, "0"])  # as root: filtered out (in the kernel)
+        subprocess.run([tool, "0"], preexec_fn=lambda: os.setuid(65534), check=True)
+        # a failed exec of the same tool name by root: filtered in user space
+        missing = os.path.join(ctx.work.dir, "nodir", os.path.basename(tool))
+        ctx.work.spawn(1, [missing])
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        events = json_events(out)
+        assert [(e["uid"], e["status"]) for e in events] == [(65534, "ok")], events
+
+    @r.test
+    def test_trace_bad_user_regex_rules_one_line_exit_2(ctx):
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as bad_rules:
+            bad_rules.write("process_names:\n  - name: x\n    cmdline: ['(']\n")
+            bad_rules.flush()
+            cases = [
+                (["-u", "nosuchuser_tw"], "invalid --uid 'nosuchuser_tw': no such user"),
+                (["--uid=nosuchuser_tw", "--json"], "invalid --uid 'nosuchuser_tw': no such user"),
+                (["-n", "("], "invalid --name '(': missing closing parenthesis at offset 1"),
+                (["--json", "-l", "a[b"], "invalid --line 'a[b': missing terminating ] for "
+                 "character class at offset 3"),
+                (["-n", "ok", "--line=x{2,1}"], "invalid --line 'x{2,1}': numbers out of order "
+                 "in {} quantifier at offset 5"),
+                (["--tools.rules", "/nonexistent/tw_rules.yml"], "bad --tools.rules: "),
+                (["--tools.rules", bad_rules.name], "bad --tools.rules: "),
+            ]
+            for args, want in cases:
+                p = subprocess.run([ctx.binary, "trace"] + args, capture_output=True, text=True,
+                                   timeout=10)
+                lines = p.stderr.splitlines()
+                assert p.returncode == 2 and not p.stdout, (args, p.returncode, p.stderr)
+                assert len(lines) == 1, (args, p.stderr)
+                assert lines[0].startswith("toolwatch trace: " + want), (args, lines)
+
+    @r.test
+    def test_trace_lines_in_time_order(ctx):
+        stem = "to%d" % (os.getpid() % 100000)
+        tools = [ctx.work.tool("tw_exit", stem=stem + str(i)) for i in range(4)]
+
+        def burst():
+            # four concurrent streams of short processes: exits race across the CPUs
+            procs = [subprocess.Popen([os.path.join(ctx.helpers, "tw_spawn"), "60", tool, "0",
+                                       str(i % 3)], stdout=subprocess.DEVNULL)
+                     for i, tool in enumerate(tools)]
+            for p in procs:
+                assert p.wait(timeout=60) == 0
+
+        t = start(ctx, "-w", "-t", "--duration", "4s")
+        burst()
+        rc, out = t.finish()
+        assert rc == 0, t.stderr()
+        lines = out.decode("utf-8").splitlines()
+        assert lines[0].startswith("TIME(s) "), lines[0]
+        stamps = [float(line.split()[0]) for line in lines[1:]]
+        mine = [line for line in lines[1:] if line.split()[1].startswith(stem)]
+        assert len(mine) == 240, len(mine)
+        bad = [(a, b) for a, b in zip(stamps, stamps[1:]) if b < a]
+        assert not bad, bad[:5]
+        assert "out of time order" not in t.stderr(), t.stderr()
+
+        t = start(ctx, "--json", "--events", "exec,exit", "--duration", "4s")
+        burst()
+        rc, out = t.finish()
+        assert rc == 0, t.stderr()
+        times = [e["time"] for e in json_events(out)]  # RFC 3339 UTC, ns: sorts as text
+        assert len([1 for e in json_events(out) if e["tool"].startswith(stem)]) == 480
+        bad = [(a, b) for a, b in zip(times, times[1:]) if b < a]
+        assert not bad, bad[:5]
+
+    @r.test
+    def test_trace_text_escapes_names_as_labels(ctx):
+        stem = "te%d" % (os.getpid() % 100000)
+        # a backslash and an ESC byte: two names, and two different lines
+        slash = ctx.work.tool("tw_exit", stem=stem + "\\x1b")
+        esc = ctx.work.tool("tw_exit", stem=stem + "\x1b")
+        t = start(ctx, "-w", "--tool", stem + "*")
+        subprocess.run([slash, "0", "a\\b"], check=True)
+        subprocess.run([esc, "0", "a\nb"], check=True)
+        rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        assert b"\x1b" not in out, out
+        rows = out.decode("utf-8").splitlines()[1:]
+        tools = sorted(r.split()[1] for r in rows)
+        assert tools == sorted([stem + "\\\\x1b", stem + "\\x1b"]), tools
+        assert any(r.endswith("x1b 0 a\\\\b") for r in rows), rows
+        assert any(r.endswith("x1b 0 a\\nb") for r in rows), rows
+        # the same forms as --json gives the tool
+        t = start(ctx, "--json", "--tool", stem + "*")
+        subprocess.run([slash, "0"], check=True)
+        subprocess.run([esc, "0"], check=True)
+        rc, out = t.finish(signal.SIGINT)
+        assert sorted(e["tool"] for e in json_events(out)) == tools
+
+    @r.test
+    def test_trace_tools_rules_name_failed_execs(ctx):
+        stem = "tr%d" % (os.getpid() % 100000)
+        tool = ctx.work.tool("tw_exit", stem=stem + "ok")
+        missing = os.path.join(ctx.work.dir, "nodir", stem + "gone")
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as rules:
+            rules.write("process_names:\n"
+                        "  - name: 'ruled-{{.Comm}}'\n"
+                        "    comm: [%sok, %sgone]\n" % (stem, stem))
+            rules.flush()
+            t = start(ctx, "--json", "--tools.rules", rules.name, "-n", stem)
+            ctx.work.spawn(2, [tool, "0"])
+            ctx.work.spawn(1, [missing])
+            rc, out = t.finish(signal.SIGINT)
+        assert rc == 0, t.stderr()
+        got = sorted((e["tool"], e["status"]) for e in json_events(out))
+        assert got == sorted([("ruled-%sok" % stem, "ok")] * 2 +
+                             [("ruled-%sgone" % stem, "exec_failed")]), got
 
     @r.test
     def test_trace_bad_flags_exit_2_naming_the_flag(ctx):
         cases = [["--bogus"], ["--pid=abc"], ["--pid", "0"], ["--duration=5"],
                  ["--duration", "soon"], ["--min-duration=-1s"], ["--interval=0"],
-                 ["--events=exec,bogus"], ["--uid=root"], ["--cgroup=/nonexistent/twcg"],
+                 ["--events=exec,bogus"], ["--uid=nosuchuser_tw"], ["--cgroup=/nonexistent/twcg"],
                  ["--cgroup", "no_such_cgroup_tw"], ["--pid=1", "--pid=2"], ["--comm="],
                  ["--json=maybe"], ["--ppid"]]
         for args in cases:

@@ -83,6 +83,13 @@ static void test_anomaly_config_defaults(void **state)
 	cfg.memory_ratio = INFINITY;
 	assert_null(anomaly__new(&cfg));
 	assert_int_equal(errno, EINVAL);
+	anomaly_config__init(&cfg);
+	assert_true(cfg.outlier_log_offset == 0);
+	cfg.outlier_log_offset = -0.1;
+	assert_null(anomaly__new(&cfg));
+	cfg.outlier_log_offset = INFINITY;
+	assert_null(anomaly__new(&cfg));
+	assert_int_equal(errno, EINVAL);
 }
 
 static void test_anomaly_latency_fires_and_clears(void **state)

@@ -115,6 +115,54 @@ static void test_anomaly_relearn_after_sustained_shift(void **state)
 	anomaly__free(s.d);
 }
 
+static void test_anomaly_relearn_not_while_held_clean(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	/* held by keep_firing far beyond relearn_after, its windows clean again */
+	anomaly_config__init(&cfg);
+	cfg.min_windows = 20;
+	cfg.relearn_after_ns = 10 * cfg.window_ns;
+	cfg.keep_firing_ns = 40 * cfg.window_ns;
+	sim_init(&s, &cfg, 18);
+	sim_feed(&s, "git", &steady, 40);
+	slow.median_ns = 50 * MS;
+	assert_int_equal(windows_until(&s, "git", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	/* clean: nothing to relearn, the flag clears once keep_firing has passed */
+	assert_int_equal(windows_until(&s, "git", &steady, ANOMALY_LATENCY_DEGRADATION, false, 60),
+			 40);
+	/* and the baseline kept its trust: the same shift raises again in 2 windows */
+	assert_int_equal(windows_until(&s, "git", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	assert_int_equal(raised(s.d, "git", ANOMALY_LATENCY_DEGRADATION), 2);
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_relearn_min_windows_trusts_sooner(void **state)
+{
+	struct load slow = steady, slower = steady;
+	struct anomaly_config cfg;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.min_windows = 60;
+	cfg.relearn_after_ns = 30 * cfg.window_ns;
+	cfg.relearn_min_windows = 10;
+	sim_init(&s, &cfg, 19);
+	sim_feed(&s, "cc", &steady, 80);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "cc", &slow, 32);
+	assert_true(is_active(s.d, "cc", ANOMALY_LATENCY_DEGRADATION));
+	/* the new normal: cleared, relearned from 10 windows of it, not 60 */
+	sim_feed(&s, "cc", &slow, 15);
+	assert_false(is_active(s.d, "cc", ANOMALY_LATENCY_DEGRADATION));
+	slower.median_ns = 250 * MS;
+	assert_int_equal(windows_until(&s, "cc", &slower, ANOMALY_LATENCY_DEGRADATION, true, 10),
+			 2);
+	anomaly__free(s.d);
+}
+
 static void test_anomaly_zero_variance(void **state)
 {
 	struct load constant = {.median_ns = 10 * MS, .executions = 100};
@@ -332,14 +380,177 @@ static void test_anomaly_false_positives_varied_workloads(void **state)
 	anomaly__free(d);
 }
 
+static void test_anomaly_outlier_spike_raises_at_once(void **state)
+{
+	struct anomaly_config cfg;
+	struct load spike = steady;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.outlier_spike_sigmas = 6;
+	sim_init(&s, &cfg, 31);
+	sim_feed(&s, "cc", &steady, 100);
+	assert_int_equal(total_raised(s.d), 0);
+	/* 3x the mean for one window: far beyond 6 sigmas and the usual range */
+	spike.median_ns = 30 * MS;
+	sim_feed(&s, "cc", &spike, 1);
+	assert_true(is_active(s.d, "cc", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+
+	/* off (the default): the same window alone raises nothing */
+	sim_init(&s, NULL, 31);
+	sim_feed(&s, "cc", &steady, 100);
+	sim_feed(&s, "cc", &spike, 1);
+	assert_false(is_active(s.d, "cc", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_outlier_beyond_range_ignores_usual_values(void **state)
+{
+	struct load low = {.median_ns = 10 * MS, .executions = 100};
+	struct load high = {.median_ns = 40 * MS, .executions = 100};
+	struct anomaly_config cfg;
+	struct sim s;
+
+	/* a square wave: 3 windows in 4 at 10 ms, 1 in 4 at 40 ms (MAD 0) */
+	anomaly_config__init(&cfg);
+	cfg.outlier_beyond_range = true;
+	cfg.outlier_spike_sigmas = 6;
+	cfg.latency_ratio = 1000;
+	sim_init(&s, &cfg, 5);
+	for (int i = 0; i < 200; i++)
+		sim_feed(&s, "batch", i % 4 == 3 ? &high : &low, 1);
+	assert_int_equal(total_raised(s.d), 0);
+	/* beyond anything seen: raised at once */
+	high.median_ns = 400 * MS;
+	sim_feed(&s, "batch", &high, 1);
+	assert_true(is_active(s.d, "batch", ANOMALY_STATISTICAL_OUTLIER));
+	anomaly__free(s.d);
+}
+
+static bool outlier_after(double log_offset, double median_ns)
+{
+	struct load flat = {.median_ns = 10 * MS, .executions = 100};
+	struct load shifted = {.median_ns = median_ns, .executions = 100};
+	struct anomaly_config cfg;
+	struct sim s;
+	bool active;
+
+	/* identical windows: sigma is its floor, ln(1.02); 100 of them is 1.98 in logs */
+	anomaly_config__init(&cfg);
+	cfg.outlier_sigmas = 100;
+	cfg.latency_ratio = 1000;
+	cfg.outlier_log_offset = log_offset;
+	sim_init(&s, &cfg, 17);
+	sim_feed(&s, "fsync", &flat, 100);
+	assert_int_equal(total_raised(s.d), 0);
+	sim_feed(&s, "fsync", &shifted, 5);
+	active = is_active(s.d, "fsync", ANOMALY_STATISTICAL_OUTLIER);
+	assert_all_finite(s.d);
+	anomaly__free(s.d);
+	return active;
+}
+
+static void test_anomaly_outlier_log_offset_bounds_drops(void **state)
+{
+	/* off: 10 ms -> 10 us is ln(1000) = 6.9 below, 350 sigmas */
+	assert_true(outlier_after(0, 10 * 1000));
+	/* share 0.2: a drop to near 0 is at most ln(1 + 1 / 0.2) = 1.79 below */
+	assert_false(outlier_after(0.2, 10 * 1000));
+	assert_false(outlier_after(0.2, 0));
+	/* above the median nothing changes: 10x (ln 10 = 2.3) still raises */
+	assert_true(outlier_after(0.2, 100 * MS));
+	assert_true(outlier_after(0, 100 * MS));
+}
+
+static void test_anomaly_keep_firing_holds_the_flag(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	anomaly_config__init(&cfg);
+	cfg.keep_firing_ns = 20 * 60 * 1000000000ULL; /* 20 windows */
+	sim_init(&s, &cfg, 9);
+	sim_feed(&s, "ld", &steady, 100);
+	slow.median_ns = 50 * MS;
+	assert_int_equal(windows_until(&s, "ld", &slow, ANOMALY_LATENCY_DEGRADATION, true, 5), 2);
+	/* clean again at once: held for 20 windows from the raise, not clear_after */
+	sim_feed(&s, "ld", &steady, 15);
+	assert_true(is_active(s.d, "ld", ANOMALY_LATENCY_DEGRADATION));
+	assert_int_equal(windows_until(&s, "ld", &steady, ANOMALY_LATENCY_DEGRADATION, false, 10),
+			 5);
+	assert_int_equal(raised(s.d, "ld", ANOMALY_LATENCY_DEGRADATION), 1);
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_clean_windows_learned_while_raised(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady, drift = steady;
+	struct sim s;
+
+	/* held raised for long: the clean windows meanwhile (4% slower) are learned */
+	anomaly_config__init(&cfg);
+	cfg.keep_firing_ns = 1000 * 60 * 1000000000ULL;
+	sim_init(&s, &cfg, 13);
+	sim_feed(&s, "sort", &steady, 100);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "sort", &slow, 3);
+	assert_true(is_active(s.d, "sort", ANOMALY_LATENCY_DEGRADATION));
+	drift.median_ns = 10.4 * MS;
+	sim_feed(&s, "sort", &drift, 1);
+	assert_true(ratio(s.d, "sort", ANOMALY_STATISTICAL_OUTLIER) > 1.03);
+	sim_feed(&s, "sort", &drift, 400);
+	assert_true(is_active(s.d, "sort", ANOMALY_LATENCY_DEGRADATION));
+	/* the baseline's median moved to the drifted windows while the flag stood */
+	assert_float_equal(ratio(s.d, "sort", ANOMALY_STATISTICAL_OUTLIER), 1.0, 0.02);
+	anomaly__free(s.d);
+}
+
+static void test_anomaly_lone_windows_learned_while_held(void **state)
+{
+	struct anomaly_config cfg;
+	struct load slow = steady;
+	struct sim s;
+
+	/* held by keep_firing, its anomaly over: lone slow windows are learned as while clear */
+	anomaly_config__init(&cfg);
+	cfg.baseline_ns = 100 * cfg.window_ns;
+	cfg.keep_firing_ns = 1000 * cfg.window_ns;
+	sim_init(&s, &cfg, 20);
+	sim_feed(&s, "tar", &steady, 100);
+	slow.median_ns = 50 * MS;
+	sim_feed(&s, "tar", &slow, 3);
+	sim_feed(&s, "tar", &steady, 5);
+	assert_true(is_active(s.d, "tar", ANOMALY_LATENCY_DEGRADATION));
+	for (int i = 0; i < 100; i++) {
+		sim_feed(&s, "tar", &slow, 1);
+		sim_feed(&s, "tar", &steady, 3);
+	}
+	/* a quarter of the windows are slow: the baseline's p95 is theirs */
+	sim_feed(&s, "tar", &slow, 1);
+	assert_true(ratio(s.d, "tar", ANOMALY_LATENCY_DEGRADATION) < 1.5);
+	assert_int_equal(raised(s.d, "tar", ANOMALY_LATENCY_DEGRADATION), 1);
+	anomaly__free(s.d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_anomaly_seasonal_hour_baselines),
 	    cmocka_unit_test(test_anomaly_baseline_not_poisoned),
 	    cmocka_unit_test(test_anomaly_relearn_after_sustained_shift),
+	    cmocka_unit_test(test_anomaly_relearn_not_while_held_clean),
+	    cmocka_unit_test(test_anomaly_relearn_min_windows_trusts_sooner),
 	    cmocka_unit_test(test_anomaly_zero_variance),
 	    cmocka_unit_test(test_anomaly_extreme_values),
+	    cmocka_unit_test(test_anomaly_outlier_spike_raises_at_once),
+	    cmocka_unit_test(test_anomaly_outlier_beyond_range_ignores_usual_values),
+	    cmocka_unit_test(test_anomaly_outlier_log_offset_bounds_drops),
+	    cmocka_unit_test(test_anomaly_keep_firing_holds_the_flag),
+	    cmocka_unit_test(test_anomaly_lone_windows_learned_while_held),
+	    cmocka_unit_test(test_anomaly_clean_windows_learned_while_raised),
 	    cmocka_unit_test(test_anomaly_false_positives_steady_workload),
 	    cmocka_unit_test(test_anomaly_false_positives_varied_workloads),
 	};

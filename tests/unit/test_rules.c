@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -239,6 +240,73 @@ static void test_rules_hostile_input_stays_bounded(void **state)
 	rules__free(r);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_rules_catastrophic_regex_is_bounded_and_counted(void **state)
+{
+	struct rules *r = parse_ok("process_names:\n"
+				   "  - name: slow\n"
+				   "    cmdline: ['(a+)+$']\n"
+				   "  - name: nested\n"
+				   "    cmdline: ['^(\\w+\\s?)*$']\n"
+				   "  - name: fine\n"
+				   "    cmdline: ['^a+!$']\n");
+	uint64_t counts[RULES_MATCH_ERROR_MAX] = {};
+	char args[64], out[32];
+	double start, took;
+
+	(void)state;
+	memset(args, 'a', 28);
+	memcpy(args + 28, "!", 2);
+	start = now_ms();
+	assert_non_null(name_of(r, "x", args, 30, 0, out, sizeof(out)));
+	took = now_ms() - start;
+	/* both hostile rules give up at their bound; the next rule names it */
+	assert_string_equal(out, "fine");
+	rules__take_match_errors(r, counts);
+	assert_int_equal(counts[RULES_MATCH_LIMIT], 2);
+	assert_string_equal(rules__failed_regex(r), "^(\\w+\\s?)*$");
+	if (took > 100) /* ~1 ms; without the bound, tens of ms to seconds */
+		fail_msg("two bounded matches took %.1f ms", took);
+	/* taken counts are reset */
+	memset(counts, 0, sizeof(counts));
+	rules__take_match_errors(r, counts);
+	assert_int_equal(counts[RULES_MATCH_LIMIT], 0);
+	assert_string_equal(rules_match_error__name(RULES_DEPTH_LIMIT), "depth_limit");
+	rules__free(r);
+}
+
+static void test_rules_hostile_argv_stops_after_a_few_failed_regexes(void **state)
+{
+	char text[2048] = "process_names:\n", args[64], out[32];
+	uint64_t counts[RULES_MATCH_ERROR_MAX] = {};
+	size_t n = strlen(text);
+
+	(void)state;
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "  - name: slow%d\n    cmdline: ['(a+)+$']\n", i);
+	snprintf(text + n, sizeof(text) - n, "  - name: fine\n    cmdline: ['a']\n");
+	struct rules *r = parse_ok(text);
+
+	memset(args, 'a', 28);
+	memcpy(args + 28, "!", 2);
+	/* 20 hostile rules: the first RULES_FAILED_PER_EXEC are tried, then default naming */
+	assert_null(name_of(r, "x", args, 30, 0, out, sizeof(out)));
+	rules__take_match_errors(r, counts);
+	assert_int_equal(counts[RULES_MATCH_LIMIT], RULES_FAILED_PER_EXEC);
+	/* a benign argv still reaches the last rule */
+	assert_non_null(name_of(r, "x", ARGV("a\0b"), 0, out, sizeof(out)));
+	assert_string_equal(out, "fine");
+	rules__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +318,8 @@ int main(void)
 	    cmocka_unit_test(test_rules_errors_stay_one_line),
 	    cmocka_unit_test(test_rules_load_missing_file),
 	    cmocka_unit_test(test_rules_hostile_input_stays_bounded),
+	    cmocka_unit_test(test_rules_catastrophic_regex_is_bounded_and_counted),
+	    cmocka_unit_test(test_rules_hostile_argv_stops_after_a_few_failed_regexes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

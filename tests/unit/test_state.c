@@ -320,6 +320,44 @@ static void test_state_save_fails_cleanly(void **state)
 	free(tmp);
 }
 
+static void test_state_load_refuses_files_larger_than_the_tool_cap_needs(void **state)
+{
+	struct anomaly_detector *d = learned_detector(), *small;
+	struct anomaly_config cfg;
+	char *tmp = make_tmpdir(), path[600], why[256];
+	struct strbuf sb = {0};
+	size_t max;
+
+	(void)state;
+	anomaly_config__init(&cfg);
+	cfg.max_tools = 2;
+	small = anomaly__new(&cfg);
+	assert_non_null(small);
+	max = anomaly__serialized_max(small);
+	serialize(d, &sb);
+	assert_true(sb.len <= max);
+	/* the default cap (2048 tools, no hours) needs ~10 MB, far below STATE_MAX_BYTES */
+	assert_true(anomaly__serialized_max(d) < 16u << 20);
+	assert_true(anomaly__serialized_max(d) > 2048 * 4096);
+	assert_int_equal(state__save(d, tmp), 0);
+	assert_int_equal(state__load(small, tmp, why, sizeof(why)), 0);
+
+	/* one byte more than two tools could need: refused on its size, never read */
+	snprintf(path, sizeof(path), "%s/baselines.v1", tmp);
+	assert_int_equal(truncate(path, (off_t)max + 1), 0);
+	assert_int_equal(state__load(small, tmp, why, sizeof(why)), -EFBIG);
+	assert_reason(why);
+	assert_non_null(strstr(why, "larger than"));
+	print_message("too large: %s\n", why);
+	assert_int_equal(anomaly__nr_tools(small), 2);
+
+	anomaly__free(d);
+	anomaly__free(small);
+	strbuf__free(&sb);
+	remove_tree(tmp);
+	free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_state_load_rejects_bad_files),
 	    cmocka_unit_test(test_state_load_refuses_special_files),
 	    cmocka_unit_test(test_state_save_fails_cleanly),
+	    cmocka_unit_test(test_state_load_refuses_files_larger_than_the_tool_cap_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -229,7 +229,7 @@ static void test_trace_format_text_escapes_terminal_controls(void **state)
 	TEXT("\xc3(", SIZE_MAX, "\\xc3("); /* broken sequence */
 	TEXT("\xc2\x9b"
 	     "31m",
-	     SIZE_MAX, "\\u009b31m");		/* C1 CSI */
+	     SIZE_MAX, "\\xc2\\x9b31m");	/* C1 CSI */
 	TEXT("\xc2\xa0", SIZE_MAX, "\xc2\xa0"); /* U+00A0 is printable */
 	{
 		char out[64];
@@ -262,14 +262,21 @@ static void test_trace_format_text_truncates_to_columns(void **state)
 	assert_string_equal(out, "abc...");
 }
 
-static void assert_argv(const struct exec_event *ev, size_t max, const char *want)
+/* argv as shown with quote and max_args, in at most max columns. */
+static void assert_argv_as(const struct exec_event *ev, size_t max, bool quote, uint32_t max_args,
+			   const char *want)
 {
 	struct strbuf sb = {0};
-	size_t cols = trace_format__argv(&sb, ev, max);
+	size_t cols = trace_format__argv(&sb, ev, max, quote, max_args);
 
 	assert_string_equal(sb.buf ? sb.buf : "", want);
 	assert_int_equal(cols, strlen(want)); /* ASCII here: a column per byte */
 	strbuf__free(&sb);
+}
+
+static void assert_argv(const struct exec_event *ev, size_t max, const char *want)
+{
+	assert_argv_as(ev, max, false, 0, want);
 }
 
 static void test_trace_format_argv_forms(void **state)
@@ -693,6 +700,145 @@ static void test_trace_anomaly_line_golden(void **state)
 	strbuf__free(&sb);
 }
 
+static void test_trace_format_text_escapes_backslash_injectively(void **state)
+{
+	(void)state;
+	/* a backslash in the output always starts an escape: two names, two forms */
+	TEXT("a\\x1b", SIZE_MAX, "a\\\\x1b");
+	TEXT("a\x1b", SIZE_MAX, "a\\x1b");
+	TEXT("c:\\dir\\", SIZE_MAX, "c:\\\\dir\\\\");
+	/* as the labels' visible form: bidi and separators too */
+	TEXT("ab\xe2\x80\xae"
+	     "cd",
+	     SIZE_MAX,
+	     "ab\\xe2\\x80\\xae"
+	     "cd");
+	/* an escape is as wide as it is long: never split by a cut */
+	TEXT("ab\\cd", 5, "ab...");
+	TEXT("ab\\cd", 6, "ab\\\\cd");
+}
+
+static void test_trace_format_line_tool_column_escaped_as_label(void **state)
+{
+	struct exec_event ev = make_event();
+	char *line;
+
+	(void)state;
+	ev.tool = "a\\b";
+	line = render_line(&narrow, &ev);
+	assert_string_equal(line,
+			    "22:13:21.001 a\\\\b            4242       1   1.20ms ok           "
+			    "make -j8 all\n");
+	free(line);
+}
+
+static void test_trace_format_argv_quoted(void **state)
+{
+	struct exec_event ev = make_event();
+
+	(void)state;
+	assert_argv_as(&ev, SIZE_MAX, true, 0, "\"make\" \"-j8\" \"all\"");
+	/* quotes and backslashes inside a word are escaped; an empty word shows */
+	ev.args = "echo\0\0a \"b\"\0c\\d\0";
+	ev.args_size = 16;
+	assert_argv_as(&ev, SIZE_MAX, true, 0, "\"echo\" \"\" \"a \\\"b\\\"\" \"c\\\\d\"");
+	assert_argv_as(&ev, SIZE_MAX, false, 0, "echo  a \"b\" c\\\\d");
+	/* cut to the width: the closing quote goes with the rest */
+	ev = make_event();
+	assert_argv_as(&ev, 12, true, 0, "\"make\" \"-...");
+	/* the kernel cut the last word */
+	ev.args = "cc\0-o\0ou";
+	ev.args_size = 8;
+	ev.flags = TW_F_ARGS_TRUNC;
+	assert_argv_as(&ev, SIZE_MAX, true, 0, "\"cc\" \"-o\" \"ou\"...");
+	/* no argv: the path, quoted */
+	ev.args = NULL;
+	ev.args_size = 0;
+	assert_argv_as(&ev, SIZE_MAX, true, 0, "\"/usr/bin/make\"");
+}
+
+static void test_trace_format_argv_max_args(void **state)
+{
+	struct exec_event ev = make_event();
+	struct strbuf sb = {0};
+	struct trace_layout l = narrow;
+	char *line;
+
+	(void)state;
+	assert_argv_as(&ev, SIZE_MAX, false, 1, "make...");
+	assert_argv_as(&ev, SIZE_MAX, false, 2, "make -j8...");
+	assert_argv_as(&ev, SIZE_MAX, false, 3, "make -j8 all");
+	assert_argv_as(&ev, SIZE_MAX, false, 4, "make -j8 all");
+	assert_argv_as(&ev, SIZE_MAX, true, 2, "\"make\" \"-j8\"...");
+	/* JSON: the first words, argv_truncated */
+	l.max_args = 2;
+	trace_format__json(&sb, &l, &utc_clock, &ev);
+	assert_non_null(strstr(sb.buf, "\"argv\":[\"make\",\"-j8\"],\"argv_truncated\":true,"));
+	strbuf__reset(&sb);
+	l.max_args = 3;
+	trace_format__json(&sb, &l, &utc_clock, &ev);
+	assert_non_null(
+	    strstr(sb.buf, "\"argv\":[\"make\",\"-j8\",\"all\"],\"argv_truncated\":false,"));
+	strbuf__reset(&sb);
+	/* an empty last word is a word */
+	ev.args = "a\0\0";
+	ev.args_size = 3;
+	l.max_args = 2;
+	trace_format__json(&sb, &l, &utc_clock, &ev);
+	assert_non_null(strstr(sb.buf, "\"argv\":[\"a\",\"\"],\"argv_truncated\":false,"));
+	strbuf__free(&sb);
+	/* the text line */
+	ev = make_event();
+	l.max_args = 1;
+	l.quote = true;
+	line = render_line(&l, &ev);
+	assert_string_equal(line, "22:13:21.001 make            4242       1   1.20ms ok           "
+				  "\"make\"...\n");
+	free(line);
+}
+
+static void test_trace_format_uid_column(void **state)
+{
+	struct exec_event ev = make_event();
+	struct trace_layout l = narrow;
+	char *line;
+
+	(void)state;
+	l.uid = true;
+	assert_header(&l, "TIME         TOOL             PID    PPID    UID DURATION STATUS       "
+			  "ARGS\n");
+	line = render_line(&l, &ev);
+	assert_string_equal(line,
+			    "22:13:21.001 make            4242       1   1000   1.20ms ok        "
+			    "   make -...\n");
+	free(line);
+	/* still 80 columns */
+	ev.args = "/usr/bin/python3\0/opt/very/long/script/path.py\0--with\0many\0arguments\0";
+	ev.args_size = 69;
+	line = render_line(&l, &ev);
+	assert_int_equal(strlen(line), 80 + 1);
+	free(line);
+	/* wide has it already: once */
+	l = wide;
+	l.uid = true;
+	line = render_line(&l, &ev);
+	assert_non_null(strstr(line, "   4242       1   1000 -  "));
+	free(line);
+}
+
+static void test_trace_format_event_time(void **state)
+{
+	struct exec_event ev = make_event();
+
+	(void)state;
+	assert_int_equal(trace_format__event_ns(&ev), ev.end_ns);
+	ev.kind = EXEC_EVENT_START;
+	assert_int_equal(trace_format__event_ns(&ev), ev.start_ns);
+	ev.kind = EXEC_EVENT_FAIL;
+	ev.start_ns = ev.end_ns = 5;
+	assert_int_equal(trace_format__event_ns(&ev), 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +860,12 @@ int main(void)
 	    cmocka_unit_test(test_trace_log2_print_like_runqlat),
 	    cmocka_unit_test(test_trace_log2_print_wide_range),
 	    cmocka_unit_test(test_trace_anomaly_line_golden),
+	    cmocka_unit_test(test_trace_format_text_escapes_backslash_injectively),
+	    cmocka_unit_test(test_trace_format_line_tool_column_escaped_as_label),
+	    cmocka_unit_test(test_trace_format_argv_quoted),
+	    cmocka_unit_test(test_trace_format_argv_max_args),
+	    cmocka_unit_test(test_trace_format_uid_column),
+	    cmocka_unit_test(test_trace_format_event_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,7 +147,8 @@ static void test_trace_options_rejects_garbage(void **state)
 	REJECT("--pid", "--pid=0x10");
 	REJECT("--ppid", "--ppid=");
 	REJECT("--ppid", "--ppid= 1");
-	REJECT("--uid", "--uid=root");
+	REJECT("--uid", "--uid=a:b");
+	REJECT("--uid", "--uid=a b");
 	REJECT("--uid", "--uid=4294967295");
 	REJECT("--uid", "--uid=-5");
 	REJECT("--comm", "--comm=");
@@ -192,7 +193,7 @@ static void test_trace_options_unknown_and_malformed_flags(void **state)
 	(void)state;
 	REJECT("--bogus", "--bogus");
 	REJECT("--bogus", "--bogus=1");
-	REJECT("-q", "-q");
+	REJECT("-Q", "-Q");
 	REJECT("-P", "-P", "1");
 	REJECT("--PID", "--PID=1");
 	REJECT("'pid'", "pid");
@@ -282,9 +283,8 @@ static void test_trace_events_parse(void **state)
 	(void)state;
 	assert_int_equal(trace_events__parse("exit", &mask, bad, sizeof(bad)), 0);
 	assert_int_equal(mask, TRACE_EVENT_EXIT);
-	assert_int_equal(trace_events__parse("net,mem,anomaly,exec", &mask, bad, sizeof(bad)), 0);
-	assert_int_equal(mask, TRACE_EVENT_NET | TRACE_EVENT_MEM | TRACE_EVENT_ANOMALY |
-				   TRACE_EVENT_EXEC);
+	assert_int_equal(trace_events__parse("anomaly,exec", &mask, bad, sizeof(bad)), 0);
+	assert_int_equal(mask, TRACE_EVENT_ANOMALY | TRACE_EVENT_EXEC);
 	assert_int_equal(trace_events__parse("all", &mask, bad, sizeof(bad)), 0);
 	assert_int_equal(mask, TRACE_EVENT_ALL);
 	assert_int_equal(trace_events__parse("exit,exit", &mask, bad, sizeof(bad)), 0);
@@ -298,6 +298,12 @@ static void test_trace_events_parse(void **state)
 	assert_string_equal(bad, "");
 	assert_int_equal(trace_events__parse("", &mask, bad, sizeof(bad)), -EINVAL);
 	assert_int_equal(trace_events__parse("exec ", &mask, bad, sizeof(bad)), -EINVAL);
+	/* only what produces lines is offered */
+	assert_int_equal(trace_events__parse("exit,net", &mask, bad, sizeof(bad)), -EINVAL);
+	assert_string_equal(bad, "net");
+	assert_int_equal(trace_events__parse("mem", &mask, bad, sizeof(bad)), -EINVAL);
+	assert_null(strstr(trace_usage, "exit, net"));
+	assert_non_null(strstr(trace_usage, "exec, exit, anomaly or all"));
 
 	assert_string_equal(trace_event__name(TRACE_EVENT_EXEC), "exec");
 	assert_string_equal(trace_event__name(TRACE_EVENT_ANOMALY), "anomaly");
@@ -422,10 +428,166 @@ static void test_trace_options_shows_selected_events(void **state)
 	assert_true(trace_options__shows(&o, &start));
 	assert_false(trace_options__shows(&o, &end));
 	assert_true(trace_options__shows(&o, &fail));
-	assert_int_equal(PARSE(&o, "--events=net,mem"), OPTIONS_OK);
+	assert_int_equal(PARSE(&o, "--events=anomaly"), OPTIONS_OK);
 	assert_false(trace_options__shows(&o, &start));
 	assert_false(trace_options__shows(&o, &end));
 	assert_false(trace_options__shows(&o, &fail));
+}
+
+/* execsnoop's flags: -U, -q, -n, -l, --max-args; -u by name; --tools.rules */
+static void test_trace_options_execsnoop_flags(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "-U", "-q", "-n", "^ma", "-l", "-j[0-9]", "--max-args", "5",
+			       "--tools.rules", "/etc/rules.yml"),
+			 OPTIONS_OK);
+	assert_true(o.print_uid);
+	assert_true(o.quote);
+	assert_string_equal(o.name, "^ma");
+	assert_string_equal(o.line, "-j[0-9]");
+	assert_non_null(o.name_re);
+	assert_non_null(o.line_re);
+	assert_int_equal(o.max_args, 5);
+	assert_string_equal(o.tools_rules, "/etc/rules.yml");
+	trace_options__free(&o);
+	assert_null(o.name_re);
+	assert_int_equal(
+	    PARSE(&o, "--print-uid", "--quote", "--name=x", "--line=y", "--max-args=256"),
+	    OPTIONS_OK);
+	assert_true(o.print_uid && o.quote);
+	assert_int_equal(o.max_args, 256);
+	trace_options__free(&o);
+	/* defaults: no regex, every argv word */
+	assert_int_equal(PARSE(&o, "--json"), OPTIONS_OK);
+	assert_null(o.name_re);
+	assert_null(o.line_re);
+	assert_int_equal(o.max_args, 0);
+	assert_false(o.print_uid || o.quote);
+	REJECT("--max-args", "--max-args=0");
+	REJECT("--max-args", "--max-args=257");
+	REJECT("--max-args", "--max-args=x");
+	REJECT("--name", "-n", "");
+	REJECT("--name", "-n", "a", "-n", "b");
+	REJECT("--tools.rules", "--tools.rules=");
+}
+
+static void test_trace_options_uid_by_name_or_number(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	/* a name is looked up by the caller; the kernel filter waits for it */
+	assert_int_equal(PARSE(&o, "-u", "nobody"), OPTIONS_OK);
+	assert_string_equal(o.user, "nobody");
+	assert_false(o.filter.uid_set);
+	assert_int_equal(PARSE(&o, "--uid=65534"), OPTIONS_OK);
+	assert_string_equal(o.user, "");
+	assert_true(o.filter.uid_set);
+	assert_int_equal(o.filter.uid, 65534);
+	assert_int_equal(PARSE(&o, "-u", "build-bot_1.x"), OPTIONS_OK);
+	assert_string_equal(o.user, "build-bot_1.x");
+	REJECT("--uid", "-u", "1x");
+	REJECT("--uid", "-u", "a/b");
+}
+
+static void test_trace_options_bad_regex_one_line_naming_flag(void **state)
+{
+	struct trace_options o;
+
+	(void)state;
+	REJECT("--name", "-n", "(");
+	assert_string_equal(err, "invalid --name '(': missing closing parenthesis at offset 1");
+	REJECT("--line", "--json", "-l", "a[b");
+	assert_non_null(strstr(err, "invalid --line 'a[b': missing terminating ]"));
+	REJECT("--line", "-l", "x\\");
+	/* a long pattern is cut in the message, which stays one line */
+	REJECT("--name", "-n",
+	       "(\n0123456789012345678901234567890123456789012345678901234567890123456789");
+	assert_non_null(strstr(err, "..."));
+	/* the first flag's regex is freed when the second one is bad */
+	assert_int_equal(PARSE(&o, "-n", "ok", "-l", "("), OPTIONS_ERROR);
+	assert_null(o.name_re);
+	assert_null(o.line_re);
+}
+
+static void test_trace_options_match_name_and_line_regexes(void **state)
+{
+	struct trace_options o;
+	struct exec_event ev = event(EXEC_EVENT_END), fail = event(EXEC_EVENT_FAIL);
+
+	(void)state;
+	ev.args = "make\0-j8\0all\0";
+	ev.args_size = 13;
+	/* -n: the task name or the tool name, anywhere in it */
+	assert_int_equal(PARSE(&o, "-n", "ak"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	ev.comm = "gmake-wrapper";
+	ev.tool = "build";
+	assert_true(trace_options__match(&o, &ev)); /* by comm */
+	ev.comm = "sh";
+	assert_false(trace_options__match(&o, &ev));
+	ev.tool = "remake";
+	assert_true(trace_options__match(&o, &ev)); /* by tool */
+	trace_options__free(&o);
+	assert_int_equal(PARSE(&o, "-n", "^make$"), OPTIONS_OK);
+	assert_false(trace_options__match(&o, &ev));
+	trace_options__free(&o);
+
+	/* -l: argv joined by spaces */
+	ev = event(EXEC_EVENT_END);
+	ev.args = "make\0-j8\0all\0";
+	ev.args_size = 13;
+	assert_int_equal(PARSE(&o, "-l", "-j8 all$"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	ev.args = "make\0-j8\0clean\0";
+	ev.args_size = 15;
+	assert_false(trace_options__match(&o, &ev));
+	/* no argv (an exit seen alone): no match; a failed exec: its path */
+	ev.args = NULL;
+	ev.args_size = 0;
+	assert_false(trace_options__match(&o, &ev));
+	trace_options__free(&o);
+	assert_int_equal(PARSE(&o, "-l", "^/opt/.*/tool$"), OPTIONS_OK);
+	fail.filename = "/opt/x/tool";
+	assert_true(trace_options__match(&o, &fail));
+	fail.filename = "/opt/x/tool2";
+	assert_false(trace_options__match(&o, &fail));
+	trace_options__free(&o);
+
+	/* argv bytes that are not UTF-8 do not stop a search */
+	ev.args = "cat\0\xff\xfe\0secret\0";
+	ev.args_size = 14;
+	assert_int_equal(PARSE(&o, "-l", "secret"), OPTIONS_OK);
+	assert_true(trace_options__match(&o, &ev));
+	trace_options__free(&o);
+}
+
+static void test_trace_regex_limit_counts_as_no_match(void **state)
+{
+	char subject[64], why[128];
+	struct trace_regex *re;
+
+	(void)state;
+	memset(subject, 'a', 40);
+	subject[40] = 'c';
+	/* exponential backtracking: bounded, then no match and counted */
+	re = trace_regex__new("^(a+)+$", why, sizeof(why));
+	assert_non_null(re);
+	assert_false(trace_regex__search(re, subject, 41));
+	assert_int_equal(trace_regex__limited(re), 1);
+	assert_false(trace_regex__search(re, subject, 41));
+	assert_int_equal(trace_regex__limited(re), 2);
+	/* an ordinary miss is not counted */
+	assert_false(trace_regex__search(re, "xyz", 3));
+	assert_int_equal(trace_regex__limited(re), 2);
+	assert_true(trace_regex__search(re, "aaa", 3));
+	trace_regex__free(re);
+	assert_int_equal(trace_regex__limited(NULL), 0);
+	assert_null(trace_regex__new("(", why, sizeof(why)));
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(why, "missing closing parenthesis at offset 1");
 }
 
 int main(void)
@@ -445,6 +607,11 @@ int main(void)
 	    cmocka_unit_test(test_trace_options_match_outcome_filters),
 	    cmocka_unit_test(test_trace_options_match_refilters_failed_execs),
 	    cmocka_unit_test(test_trace_options_shows_selected_events),
+	    cmocka_unit_test(test_trace_options_execsnoop_flags),
+	    cmocka_unit_test(test_trace_options_uid_by_name_or_number),
+	    cmocka_unit_test(test_trace_options_bad_regex_one_line_naming_flag),
+	    cmocka_unit_test(test_trace_options_match_name_and_line_regexes),
+	    cmocka_unit_test(test_trace_regex_limit_counts_as_no_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -211,6 +212,40 @@ static void test_webconfig_tls_priorities(void **state)
 		       "TLS_AES_128_GCM_SHA999");
 }
 
+static void test_webconfig_downgrade_needs_the_key(void **state)
+{
+	static const char hash[] = "$2y$10$abcdefghijklmnopqrstuu1234567890123456789012345678901";
+	struct webconfig auth, tls, none;
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "basic_auth_users:\n  prom: %s\n", hash);
+	assert_int_equal(parse(text), 0);
+	auth = cfg;
+	assert_int_equal(parse("tls_server_config:\n  cert_file: c\n  key_file: k\n"
+			       "  client_ca_file: ca\n"
+			       "  client_auth_type: RequireAndVerifyClientCert\n"),
+			 0);
+	tls = cfg;
+	/* an empty or torn file: no users, no TLS, and no say-so */
+	assert_int_equal(parse(""), 0);
+	none = cfg;
+	assert_false(none.allow_downgrade);
+	assert_string_equal(webconfig__downgrade(&auth, &none), "basic auth");
+	assert_string_equal(webconfig__downgrade(&tls, &none), "TLS");
+	assert_null(webconfig__downgrade(&none, &auth));
+	assert_null(webconfig__downgrade(&auth, &auth));
+	/* TLS kept, client certificates no longer required */
+	assert_int_equal(parse("tls_server_config:\n  cert_file: c\n  key_file: k\n"), 0);
+	assert_string_equal(webconfig__downgrade(&tls, &cfg), "client certificates");
+	/* the key says so */
+	assert_int_equal(parse("allow_downgrade: true\n"), 0);
+	assert_true(cfg.allow_downgrade);
+	assert_int_equal(parse("allow_downgrade: false\n"), 0);
+	assert_false(cfg.allow_downgrade);
+	assert_refused("allow_downgrade: yes\n", "allow_downgrade");
+}
+
 static void test_http_accepts_gzip_weights(void **state)
 {
 	assert_true(http_accepts_gzip("gzip"));
@@ -258,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(test_webconfig_huge_file_refused),
 	    cmocka_unit_test(test_webconfig_fuzz_no_crash),
 	    cmocka_unit_test(test_webconfig_tls_priorities),
+	    cmocka_unit_test(test_webconfig_downgrade_needs_the_key),
 	    cmocka_unit_test(test_http_accepts_gzip_weights),
 	    cmocka_unit_test(test_http_gzip_round_trip),
 	};

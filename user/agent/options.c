@@ -52,19 +52,8 @@ const char agent_usage[] =
     "                             socket bytes; hooks every send and receive)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
-    "  --bpf.stats                enable BPF run-time statistics while running\n"
-    "  --anomaly.window=D         anomaly window (default 1m)\n"
-    "  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"
-    "  --anomaly.seasonal         also learn hour-of-day baselines\n"
-    "  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"
-    "  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"
-    "  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"
-    "  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"
-    "  --anomaly.new-tool-learning=D  quiet period before NEW_TOOL fires (default 24h)\n"
-    "  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"
-    "  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"
-    "                             (default 24h; 0 never)\n"
-    "  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
+    "  --bpf.stats                enable BPF run-time statistics while "
+    "running\n" AGENT_ANOMALY_USAGE
     "  --state.dir=DIR            where baselines persist (default /var/lib/toolwatch)\n"
     "  --state.save-interval=D    how often they are saved; 0 only at exit (default 5m)\n"
     "  --kubernetes.enable        list this node's pods from the Kubernetes API\n"
@@ -262,12 +251,26 @@ static const struct flag agent_flags[] = {
     {"anomaly.baseline", .kind = FLAG_DURATION, AT(anomaly.baseline_ns), .min = SECOND_NS},
     {"anomaly.seasonal", .kind = FLAG_BOOL, AT(anomaly.seasonal)},
     {"anomaly.min-windows", .kind = FLAG_U32, AT(anomaly.min_windows), .min = 1, .max = 1000000},
+    {"anomaly.seasonal-min-windows", .kind = FLAG_U32, AT(anomaly.seasonal_min_windows),
+     .max = 1000000},
     {"anomaly.min-samples", .kind = FLAG_U64, AT(anomaly.min_samples), .min = 1, .max = 1000000000},
     {"anomaly.raise-after", .kind = FLAG_U32, AT(anomaly.raise_after), .min = 1, .max = 1000},
     {"anomaly.clear-after", .kind = FLAG_U32, AT(anomaly.clear_after), .min = 1, .max = 1000},
     {"anomaly.new-tool-learning", .kind = FLAG_DURATION, AT(anomaly.new_tool_learning_ns)},
     {"anomaly.new-tool-hold", .kind = FLAG_DURATION, AT(anomaly.new_tool_hold_ns)},
     {"anomaly.relearn-after", .kind = FLAG_DURATION, AT(anomaly.relearn_after_ns)},
+    {"anomaly.relearn-min-windows", .kind = FLAG_U32, AT(anomaly.relearn_min_windows),
+     .max = 1000000},
+    {"anomaly.latency-ratio", .kind = FLAG_DOUBLE, AT(anomaly.latency_ratio), .min_real = 1,
+     .max_real = 1000},
+    {"anomaly.outlier-sigmas", .kind = FLAG_DOUBLE, AT(anomaly.outlier_sigmas), .min_real = 0.5,
+     .max_real = 100},
+    {"anomaly.outlier-spike-sigmas", .kind = FLAG_DOUBLE, AT(anomaly.outlier_spike_sigmas),
+     .min_real = 0, .max_real = 1000},
+    {"anomaly.outlier-beyond-range", .kind = FLAG_BOOL, AT(anomaly.outlier_beyond_range)},
+    {"anomaly.outlier-log-offset", .kind = FLAG_DOUBLE, AT(anomaly.outlier_log_offset),
+     .min_real = 0, .max_real = 1000},
+    {"anomaly.keep-firing-for", .kind = FLAG_DURATION, AT(anomaly.keep_firing_ns)},
     {"anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000},
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
     {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
@@ -301,4 +304,20 @@ enum options_result agent_options__parse(struct agent_options *o, int argc, char
 					 size_t err_size)
 {
 	return flags__parse(&agent_flag_set, o, argc, argv, err, err_size);
+}
+
+size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_offset)
+{
+	size_t from = offsetof(struct agent_options, anomaly), n = 0;
+
+	for (size_t i = 0; i < agent_flag_set.count && n < max; i++) {
+		const struct flag *f = &agent_flags[i];
+
+		if (strncmp(f->name, "anomaly.", 8))
+			continue;
+		out[n] = *f;
+		out[n].offset = f->offset - from + config_offset;
+		n++;
+	}
+	return n;
 }

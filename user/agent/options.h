@@ -70,4 +70,44 @@ enum options_result agent_options__parse(struct agent_options *o, int argc, char
 /* Usage text of `toolwatch agent`. */
 extern const char agent_usage[];
 
+/*
+ * Copies the agent's --anomaly.* flag specs (its own table's entries, so every command
+ * that runs the detector takes the same names, bounds and defaults) into out[max], their
+ * fields moved from struct agent_options' anomaly member to a struct anomaly_config at
+ * config_offset of another options struct. Returns how many were copied (at most max).
+ */
+size_t agent_options__anomaly_flags(struct flag *out, size_t max, size_t config_offset);
+
+/* The help lines of the --anomaly.* flags, as `toolwatch agent --help` prints them. */
+#define AGENT_ANOMALY_USAGE                                                                        \
+	"  --anomaly.window=D         anomaly window (default 1m)\n"                               \
+	"  --anomaly.baseline=D       baseline span, decay time constant (default 7d)\n"           \
+	"  --anomaly.seasonal         also learn hour-of-day baselines\n"                          \
+	"  --anomaly.min-windows=N    windows before a baseline is trusted (default 60)\n"         \
+	"  --anomaly.seasonal-min-windows=N  windows of its hour an hour-of-day baseline\n"        \
+	"                             needs; 0: --anomaly.min-windows (default 0)\n"               \
+	"  --anomaly.min-samples=N    executions before a baseline is trusted (default 100)\n"     \
+	"  --anomaly.raise-after=N    anomalous windows in a row to raise (default 2)\n"           \
+	"  --anomaly.clear-after=N    clean windows in a row to clear (default 3)\n"               \
+	"  --anomaly.new-tool-learning=D  quiet period before NEW_TOOL fires (default 24h)\n"      \
+	"  --anomaly.new-tool-hold=D  how long NEW_TOOL stays raised; 0 off (default 1h)\n"        \
+	"  --anomaly.relearn-after=D  a flag raised this long becomes the new normal\n"            \
+	"                             (default 24h; 0 never)\n"                                    \
+	"  --anomaly.relearn-min-windows=N  windows a baseline restarted by\n"                     \
+	"                             --anomaly.relearn-after needs; 0: --anomaly.min-windows\n"   \
+	"                             (default 0)\n"                                               \
+	"  --anomaly.latency-ratio=X  LATENCY_DEGRADATION: window p95 above X times\n"             \
+	"                             the baseline p95 (default 1.5)\n"                            \
+	"  --anomaly.outlier-sigmas=X  STATISTICAL_OUTLIER: window mean X robust\n"                \
+	"                             standard deviations out (default 3)\n"                       \
+	"  --anomaly.outlier-spike-sigmas=X  a window this far out raises\n"                       \
+	"                             STATISTICAL_OUTLIER at once; 0 off (default 0)\n"            \
+	"  --anomaly.outlier-beyond-range  STATISTICAL_OUTLIER also needs the window\n"            \
+	"                             beyond what 98% of baseline windows show\n"                  \
+	"  --anomaly.outlier-log-offset=X  below the baseline median, STATISTICAL_OUTLIER\n"       \
+	"                             judges ln(mean + X x median); 0 off (default 0)\n"           \
+	"  --anomaly.keep-firing-for=D  a raised flag clears no earlier than this\n"               \
+	"                             (default 0)\n"                                               \
+	"  --anomaly.max-tools=N      tools with baselines (default 2048)\n"
+
 #endif /* TOOLWATCH_OPTIONS_H */

@@ -16,6 +16,7 @@
 #define CHANGES_MAX	     4096
 #define MAD_TO_SIGMA	     1.4826 /* MAD x this = standard deviation (normal) */
 #define OUTLIER_MIN_SIGMA_NS 1000.0 /* sigma of the mean duration is never below ~1 us */
+#define OUTLIER_USUAL	     0.01   /* a value beyond 1% of the baseline's windows */
 
 static const int kind_group[ANOMALY_KIND_MAX] = {
     [ANOMALY_LATENCY_DEGRADATION] = GROUP_DURATION,
@@ -158,13 +159,25 @@ static bool baseline_trusted(const struct anomaly_detector *d, const struct base
 	return host || b->samples[g] >= d->cfg.min_samples;
 }
 
+/* An hour-of-day baseline: seasonal_min_windows of its own hour, when set. */
+static bool hour_trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
+			 bool host)
+{
+	uint32_t min =
+	    d->cfg.seasonal_min_windows ? d->cfg.seasonal_min_windows : d->cfg.min_windows;
+
+	if (b->windows[g] < min)
+		return false;
+	return host || b->samples[g] >= d->cfg.min_samples;
+}
+
 /* The baseline a window is judged against: its hour's once trusted, else the global one. */
 static const struct baseline *judge_baseline(const struct anomaly_detector *d, const struct tool *t,
 					     int g, int hour)
 {
 	bool host = !t->name;
 
-	if (t->hours && baseline_trusted(d, &t->hours[hour], g, host))
+	if (t->hours && hour_trusted(d, &t->hours[hour], g, host))
 		return &t->hours[hour];
 	if (baseline_trusted(d, &t->global, g, host))
 		return &t->global;
@@ -186,7 +199,9 @@ struct anomaly_detector *anomaly__new(const struct anomaly_config *cfg)
 	if (!cfg->window_ns || cfg->baseline_ns < cfg->window_ns || !cfg->raise_after ||
 	    !cfg->outlier_raise_after || !cfg->clear_after || !cfg->max_tools ||
 	    !(cfg->latency_ratio > 0) || !(cfg->outlier_sigmas > 0) ||
-	    !(cfg->outlier_min_sigma >= 0) || !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
+	    !(cfg->outlier_min_sigma >= 0) || !(cfg->outlier_spike_sigmas >= 0) ||
+	    !isfinite(cfg->outlier_spike_sigmas) || !(cfg->outlier_log_offset >= 0) ||
+	    !isfinite(cfg->outlier_log_offset) || !(cfg->tail_alpha > 0 && cfg->tail_alpha <= 1) ||
 	    !(cfg->failure_alpha > 0 && cfg->failure_alpha <= 1) || !(cfg->failure_rate >= 0) ||
 	    !(cfg->cpu_ratio > 0) || !(cfg->cpu_min_excess_s >= 0) || !(cfg->host_cpu_ratio > 0) ||
 	    !(cfg->host_cpu_min_utilisation >= 0) || !(cfg->memory_ratio > 0) ||
@@ -208,6 +223,7 @@ struct anomaly_detector *anomaly__new(const struct anomaly_config *cfg)
 	d->learning_windows = div_round_up(cfg->new_tool_learning_ns, cfg->window_ns);
 	d->hold_windows = div_round_up(cfg->new_tool_hold_ns, cfg->window_ns);
 	d->relearn_windows = div_round_up(cfg->relearn_after_ns, cfg->window_ns);
+	d->keep_firing_windows = div_round_up(cfg->keep_firing_ns, cfg->window_ns);
 	d->rng = 0x746f6f6c77617463ULL; /* fixed seed: reproducible runs */
 	err = anomaly_tool__init(&d->host, cfg->seasonal);
 	if (err) {
@@ -321,6 +337,7 @@ static void flag_raise(struct anomaly_detector *d, struct tool *t, enum anomaly_
 	struct flag *f = &t->flags[kind];
 
 	f->active = true;
+	f->held = false;
 	f->bad_streak = f->good_streak = 0;
 	f->raised_total = sat_add64(f->raised_total, 1);
 	f->raised_at_age = d->age;
@@ -332,14 +349,23 @@ static void flag_clear(struct anomaly_detector *d, struct tool *t, enum anomaly_
 	struct flag *f = &t->flags[kind];
 
 	f->active = false;
+	f->held = false;
 	f->bad_streak = f->good_streak = 0;
 	record_change(d, t, kind);
 	f->cause = ANOMALY_CAUSE_NONE;
 }
 
+static uint32_t raise_after_of(const struct anomaly_detector *d, enum anomaly_kind kind)
+{
+	return kind == ANOMALY_STATISTICAL_OUTLIER ? d->cfg.outlier_raise_after
+						   : d->cfg.raise_after;
+}
+
 /*
  * Hysteresis: raise after raise_after anomalous windows in a row (outlier_raise_after for
- * STATISTICAL_OUTLIER), clear after clear_after clean ones.
+ * STATISTICAL_OUTLIER), clear after clear_after clean ones. A flag kept raised by
+ * keep_firing_windows after that is held: its anomaly is over, and a new run that would
+ * raise a clear flag starts a new anomaly under the same raise.
  */
 static void flag_update(struct anomaly_detector *d, struct tool *t, enum anomaly_kind kind,
 			enum verdict v, double ratio)
@@ -354,25 +380,42 @@ static void flag_update(struct anomaly_detector *d, struct tool *t, enum anomaly
 			f->bad_streak = 0;
 		else if (v == VERDICT_ANOMALOUS) {
 			f->bad_streak = sat_inc32(f->bad_streak);
-			if (f->bad_streak >= (kind == ANOMALY_STATISTICAL_OUTLIER
-						  ? d->cfg.outlier_raise_after
-						  : d->cfg.raise_after))
+			if (f->bad_streak >= raise_after_of(d, kind))
 				flag_raise(d, t, kind);
 		}
 		return;
 	}
 	if (v == VERDICT_ANOMALOUS) {
 		f->good_streak = 0;
+		if (f->held) {
+			f->bad_streak = sat_inc32(f->bad_streak);
+			if (f->bad_streak >= raise_after_of(d, kind))
+				f->held = false;
+		}
 		return;
 	}
+	if (v == VERDICT_CLEAN)
+		f->bad_streak = 0;
 	f->good_streak = sat_inc32(f->good_streak);
-	if (f->good_streak >= d->cfg.clear_after)
+	if (f->good_streak < d->cfg.clear_after)
+		return;
+	if (d->age - f->raised_at_age >= d->keep_firing_windows) {
 		flag_clear(d, t, kind);
+	} else if (!f->held) {
+		f->held = true;
+		f->bad_streak = 0;
+	}
 }
 
 /*
- * A flag raised for relearn_windows means the anomaly is the new normal: its group's
- * baselines start learning again (the flag clears through unevaluated windows).
+ * A flag raised for relearn_windows while its windows stay anomalous means the anomaly is
+ * the new normal: its group's baselines start learning again (the flag clears through
+ * unevaluated windows), the global one trusted again after relearn_min_windows when that is
+ * set (its windows counter restarts at min_windows - relearn_min_windows). A flag whose
+ * windows are clean again (held by keep_firing_windows) has nothing new to learn:
+ * restarting it would keep it held and its baselines untrusted for as long as it lasts.
+ * The time counts from the raise: an anomaly coming back under a held flag that old
+ * restarts them at once (measured on NAB: a clock of its own re-raised the same shift).
  */
 static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
 {
@@ -382,9 +425,13 @@ static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
 		struct flag *f = &t->flags[k];
 		int g = kind_group[k];
 
-		if (g == GROUP_NONE || !f->active || d->age - f->raised_at_age < d->relearn_windows)
+		if (g == GROUP_NONE || !f->active || f->held ||
+		    d->age - f->raised_at_age < d->relearn_windows)
 			continue;
 		baseline_reset_group(&t->global, g);
+		/* the global baseline is trusted again after relearn_min_windows */
+		if (d->cfg.relearn_min_windows && d->cfg.relearn_min_windows < d->cfg.min_windows)
+			t->global.windows[g] = d->cfg.min_windows - d->cfg.relearn_min_windows;
 		for (int h = 0; t->hours && h < HOURS; h++)
 			baseline_reset_group(&t->hours[h], g);
 		for (int j = 0; j < ANOMALY_KIND_MAX; j++)
@@ -401,10 +448,11 @@ static void maybe_relearn(struct anomaly_detector *d, struct tool *t)
  * windows). The first anomalous window of a run that raises is learned; it is one of the
  * ~10,000 of a span.
  */
-static bool group_disturbed(const struct tool *t, int g)
+static bool group_disturbed(const struct tool *t, int g, const enum verdict *v)
 {
 	for (int k = 0; k < ANOMALY_KIND_MAX; k++)
-		if (kind_group[k] == g && t->flags[k].active)
+		if (kind_group[k] == g && t->flags[k].active && !t->flags[k].held &&
+		    (!v || v[k] != VERDICT_CLEAN))
 			return true;
 	return false;
 }
@@ -477,19 +525,20 @@ static enum anomaly_cause cause_of(const struct baseline *b, const struct window
 }
 
 static void learn(struct anomaly_detector *d, struct tool *t, int hour,
-		  const struct window_stats *ws)
+		  const struct window_stats *ws, const enum verdict *v)
 {
 	struct baseline *slots[2] = {&t->global, t->hours ? &t->hours[hour] : NULL};
 	bool host = !t->name;
 	double span = d->span_windows;
 
 	for (int g = 0; g < GROUP_MAX; g++) {
-		bool disturbed = group_disturbed(t, g);
+		bool disturbed = group_disturbed(t, g, v);
 
 		for (int i = 0; i < 2; i++) {
 			struct baseline *b = slots[i];
 
-			if (!b || (disturbed && baseline_trusted(d, b, g, host)))
+			if (!b || (disturbed && (i ? hour_trusted(d, b, g, host)
+						   : baseline_trusted(d, b, g, host))))
 				continue;
 			switch (g) {
 			case GROUP_DURATION:
@@ -522,6 +571,18 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 	}
 }
 
+/*
+ * outlier_log_offset's transform of a log value x for a baseline median m (both ln of ns):
+ * x itself at or above m, ln(e^x + offset) below it, shifted to meet x at m. Continuous
+ * and increasing, so order statistics carry over.
+ */
+static double below_offset(double x, double m, double offset)
+{
+	if (x >= m)
+		return x;
+	return log(exp(x) + offset) - log(exp(m) + offset) + m;
+}
+
 static enum verdict judge_above(bool anomalous)
 {
 	return anomalous ? VERDICT_ANOMALOUS : VERDICT_CLEAN;
@@ -529,7 +590,7 @@ static enum verdict judge_above(bool anomalous)
 
 static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t, int hour,
 			  const struct anomaly_tool_window *w, const struct window_stats *ws,
-			  enum verdict *v, double *ratio)
+			  enum verdict *v, double *ratio, bool *spike)
 {
 	const struct anomaly_config *cfg = &d->cfg;
 	const struct baseline *b;
@@ -545,15 +606,48 @@ static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t
 	 * tools' windows. ln of the median is the median of ln.
 	 */
 	if (b && ws->nr_durations > 0 && b->mean_duration.n) {
-		double median, mad, sigma, cur = ws->log_mean_duration;
+		double v_sorted[RESERVOIR_CAP_MAX], median, mad, sigma, cur = ws->log_mean_duration;
+		uint32_t n = reservoir__sorted(&b->mean_duration, v_sorted);
+		double usual_low, usual_high;
 
-		reservoir__median_mad(&b->mean_duration, &median, &mad);
+		/*
+		 * outlier_log_offset: below the baseline's median, ln(mean + offset) with the
+		 * offset a share of that median. A window near 0 is then a bounded distance
+		 * below (ln(1 + 1/share)): in plain logarithms a 0 (1 ns) is infinitely far
+		 * from every baseline, and a short window of a tool whose baseline is long
+		 * is a drop, not a 10-sigma event. Above the median nothing changes.
+		 */
+		if (cfg->outlier_log_offset > 0) {
+			double m = stats_sorted_quantile(v_sorted, n, 0.5);
+			double offset = cfg->outlier_log_offset * exp(m);
+
+			for (uint32_t i = 0; i < n; i++)
+				v_sorted[i] = below_offset(v_sorted[i], m, offset);
+			cur = below_offset(cur, m, offset);
+		}
+		stats_sorted_median_mad(v_sorted, n, &median, &mad);
 		/* zero variance (identical windows) must not make every change infinite */
 		sigma = fmax(MAD_TO_SIGMA * mad, log1p(cfg->outlier_min_sigma));
 		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
 		ratio[ANOMALY_STATISTICAL_OUTLIER] = ratio_of(ws->mean_duration_ns, exp(median));
+		/*
+		 * Beyond the usual range: more than sigma outside what the baseline sees in
+		 * 98% of its windows. A tool whose windows are mostly alike (MAD near 0) but
+		 * regularly different (a nightly batch, a square wave) has those in its
+		 * baseline. Spikes always need it (one window is little evidence); the
+		 * 3-window rule with outlier_beyond_range (it costs sensitivity to small
+		 * shifts of unimodal tools: +20% then takes ~10 windows, not 3).
+		 */
+		usual_high = stats_sorted_quantile(v_sorted, n, 1 - OUTLIER_USUAL);
+		usual_low = stats_sorted_quantile(v_sorted, n, OUTLIER_USUAL);
+		bool beyond = cur > usual_high + sigma || cur < usual_low - sigma;
+
 		v[ANOMALY_STATISTICAL_OUTLIER] =
-		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma);
+		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma &&
+				(beyond || !cfg->outlier_beyond_range));
+		*spike = cfg->outlier_spike_sigmas > 0 && beyond &&
+			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS &&
+			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma;
 	}
 	if (t->learned && w->executions && w->executions >= cfg->failure_min_executions) {
 		double rate = (double)w->failures / (double)w->executions;
@@ -589,6 +683,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	enum anomaly_cause cause;
 	struct window_stats ws;
 	struct tool *t, *fresh = NULL;
+	bool spike = false;
 	size_t len, idx;
 	bool found;
 	int hour;
@@ -642,7 +737,13 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
 		ws.split_seconds[c] = clamp_value(w->split_seconds[c]);
 
-	evaluate_tool(d, t, hour, w, &ws, v, ratio);
+	evaluate_tool(d, t, hour, w, &ws, v, ratio, &spike);
+	/* a spike is evidence enough on its own: the run it needs is complete */
+	if (spike &&
+	    (!t->flags[ANOMALY_STATISTICAL_OUTLIER].active ||
+	     t->flags[ANOMALY_STATISTICAL_OUTLIER].held) &&
+	    d->cfg.outlier_raise_after > 1)
+		t->flags[ANOMALY_STATISTICAL_OUTLIER].bad_streak = d->cfg.outlier_raise_after - 1;
 	cause = cause_of(judge_baseline(d, t, GROUP_DURATION, hour), &ws);
 	for (int k = 0; k < ANOMALY_KIND_MAX; k++) {
 		if (k == ANOMALY_NEW_TOOL)
@@ -653,7 +754,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 			t->flags[k].cause = cause;
 		flag_update(d, t, k, v[k], ratio[k]);
 	}
-	learn(d, t, hour, &ws);
+	learn(d, t, hour, &ws, v);
 	if (!t->learned && baseline_trusted(d, &t->global, GROUP_DURATION, false))
 		t->learned = true;
 	maybe_relearn(d, t);
@@ -691,7 +792,7 @@ int anomaly__observe_host(struct anomaly_detector *d, const struct anomaly_host_
 	}
 	flag_update(d, t, ANOMALY_CPU_SPIKE, v[ANOMALY_CPU_SPIKE], ratio[ANOMALY_CPU_SPIKE]);
 	t->last_active_age = d->age;
-	learn(d, t, hour, &ws);
+	learn(d, t, hour, &ws, v);
 	maybe_relearn(d, t);
 	return 0;
 }

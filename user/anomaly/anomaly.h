@@ -59,14 +59,39 @@
  * day (UTC, from the window's last second); a window is judged against its hour's baseline
  * once that is trusted, against the global one until then.
  *
- * Poisoning: while a flag is raised, windows do not update the baselines it is judged
- * from (a baseline still learning takes every window; with `seasonal`, an hour's baseline
- * learns its hour even while the global one flags it). So a flag stays raised while the
- * anomaly lasts. Lone anomalous windows are learned: they are the tail of normal
- * behaviour, and leaving them out shrinks the learned tail until normal windows fire. An anomaly
- * lasting `relearn_after_ns` (default 24h) is taken as the new normal: the baselines behind the
- * kind restart learning, the flag then clears after clear_after windows and nothing fires from them
- * until they are trusted again.
+ * Poisoning: while a flag is raised, the windows it finds anomalous do not update the
+ * baselines it is judged from (a baseline still learning takes every window; with
+ * `seasonal`, an hour's baseline learns its hour even while the global one flags it). So a
+ * flag stays raised while the anomaly lasts, and the clean windows meanwhile (a flag held
+ * by clear_after or keep_firing_ns, a tool whose normal drifts) keep the baseline current. Lone
+ * anomalous windows are learned: they are the tail of normal behaviour, and leaving them out
+ * shrinks the learned tail until normal windows fire. An anomaly lasting `relearn_after_ns`
+ * (default 24h) with its windows still anomalous is taken as the new normal: the baselines
+ * behind the kind restart learning, the flag then clears after clear_after windows and nothing
+ * fires from them until they are trusted again (the global one after `relearn_min_windows`
+ * when set, else min_windows).
+ *
+ * Optional rules, off by default (the agent's defaults are the synthetic guarantees above):
+ * - spikes (`outlier_spike_sigmas`): a window that far out (and beyond the usual range,
+ *   below) raises STATISTICAL_OUTLIER at once instead of after outlier_raise_after;
+ * - the usual range (`outlier_beyond_range`): STATISTICAL_OUTLIER also needs the window's
+ *   ln(mean) more than sigma outside the 1st..99th percentile of the baseline's windows. A
+ *   tool whose windows are mostly alike (MAD near 0) but regularly different (a nightly
+ *   batch, a square wave) then does not fire on them; it costs sensitivity to small
+ *   shifts of unimodal tools (+20% takes ~10 windows, not 3). Spikes always need it;
+ * - a floor below the median (`outlier_log_offset`, a share s of the baseline's median
+ *   m): below m, STATISTICAL_OUTLIER judges ln(mean + s m), shifted to meet ln(mean) at m,
+ *   for the baseline's windows and the judged one alike. A window whose mean is near 0 (a
+ *   tool that suddenly returns at once; a count of 0) is then at most ln(1 + 1/s) below
+ *   the median instead of infinitely far in plain logarithms. Above the median nothing
+ *   changes;
+ * - `keep_firing_ns` (Prometheus' keep_firing_for): a raised flag clears no earlier than
+ *   this after its raise (or its last relearn), so a flapping anomaly raises once. Once
+ *   clear_after clean windows have ended its anomaly the flag is only held: windows are
+ *   learned as while clear (lone anomalous ones too), and a run that would raise a clear
+ *   flag is a new anomaly under the same raise: guarded, and relearned once the raise is
+ *   relearn_after_ns old (at once when it already is: the shift keeps coming back).
+ * The NAB benchmark score (docs/backtest.md) is obtained with them on.
  *
  * Empty windows (executions == 0, or no samples for a statistic) are neither judged nor
  * learned. They neither extend nor break a run of anomalous windows (so K anomalous
@@ -109,18 +134,26 @@ struct anomaly_config {
 	uint64_t baseline_ns; /* 7 d: decay time constant of the baselines */
 	bool seasonal;	      /* false: also keep hour-of-day baselines */
 
-	uint32_t min_windows;	      /* 60: windows a baseline needs before it is trusted */
-	uint64_t min_samples;	      /* 100: executions a baseline needs before it is trusted */
-	uint32_t raise_after;	      /* 2: consecutive anomalous windows that raise a flag */
-	uint32_t outlier_raise_after; /* 3: the same for STATISTICAL_OUTLIER (see above) */
-	uint32_t clear_after;	      /* 3: consecutive clean windows that clear it */
+	uint32_t min_windows;	       /* 60: windows a baseline needs before it is trusted */
+	uint32_t seasonal_min_windows; /* 0: min_windows; windows of its own hour an
+					* hour-of-day baseline needs */
+	uint64_t min_samples;	       /* 100: executions a baseline needs before it is trusted */
+	uint32_t raise_after;	       /* 2: consecutive anomalous windows that raise a flag */
+	uint32_t outlier_raise_after;  /* 3: the same for STATISTICAL_OUTLIER (see above) */
+	uint32_t clear_after;	       /* 3: consecutive clean windows that clear it */
 
-	double latency_ratio;	  /* 1.5: window p95 duration vs baseline p95 */
-	double outlier_sigmas;	  /* 3.0: robust standard deviations of the window mean */
-	double outlier_min_sigma; /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
-	double tail_alpha;	  /* 0.001: significance of the p95 rules (LATENCY,
-				   * MEMORY); 1 disables the test */
-	double failure_rate;	  /* 0.05: failures / executions */
+	double latency_ratio;	     /* 1.5: window p95 duration vs baseline p95 */
+	double outlier_sigmas;	     /* 3.0: robust standard deviations of the window mean */
+	double outlier_min_sigma;    /* 0.02: floor of sigma, relative (ln(1.02) in log space) */
+	double outlier_spike_sigmas; /* 0: off; a window this many sigmas out raises
+				      * STATISTICAL_OUTLIER at once (see above) */
+	bool outlier_beyond_range;   /* false: STATISTICAL_OUTLIER also needs the window
+				      * beyond the baseline's usual range (see above) */
+	double outlier_log_offset;   /* 0: off; below the baseline median STATISTICAL_OUTLIER
+				      * judges ln(mean + this x median) (see above) */
+	double tail_alpha;	     /* 0.001: significance of the p95 rules (LATENCY,
+				      * MEMORY); 1 disables the test */
+	double failure_rate;	     /* 0.05: failures / executions */
 	uint64_t failure_min_executions; /* 20: executions a window needs for FAILURE_RATE */
 	double failure_alpha;		 /* 0.05: significance of FAILURE_RATE; 1 disables */
 	double cpu_ratio;		 /* 1.3: CPU seconds per execution vs baseline p90 */
@@ -133,6 +166,10 @@ struct anomaly_config {
 	uint64_t new_tool_hold_ns;     /* 1 h: how long NEW_TOOL stays raised; 0 disables it */
 	uint64_t relearn_after_ns;     /* 24 h: a flag raised this long restarts its
 					* baselines (the new normal); 0 never */
+	uint32_t relearn_min_windows;  /* 0: min_windows; windows a restarted global
+					* baseline needs before it is trusted again */
+	uint64_t keep_firing_ns;       /* 0: a raised flag clears no earlier than this
+					* after its raise, however clean the windows */
 	uint32_t max_tools;	       /* 2048: tools kept; the least recently active is
 					* forgotten beyond (its name stays known for NEW_TOOL) */
 };

@@ -52,6 +52,9 @@ struct flag {
 	bool active;
 	uint32_t bad_streak;  /* consecutive anomalous evaluated windows while clear */
 	uint32_t good_streak; /* consecutive clean (or unevaluated) windows while raised */
+	bool held;	      /* raised, its anomaly over (clear_after clean windows): kept
+			       * by keep_firing_windows alone, anomalous runs counted in
+			       * bad_streak as while clear (not saved: derived on load) */
 	uint64_t raised_total;
 	uint64_t raised_at_age;
 	double ratio;
@@ -83,6 +86,7 @@ struct anomaly_detector {
 	uint64_t learning_windows;
 	uint64_t hold_windows;
 	uint64_t relearn_windows;
+	uint64_t keep_firing_windows;
 
 	uint64_t age; /* distinct windows seen */
 	int64_t last_window_end;

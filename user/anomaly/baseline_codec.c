@@ -121,6 +121,22 @@ static void put_tool(struct strbuf *out, const struct tool *t)
 		put_baseline(out, &t->hours[h]);
 }
 
+/* The most bytes put_baseline() writes for reservoirs of cap samples, all full. */
+#define BASELINE_MAX_LEN(cap)                                                                      \
+	((size_t)GROUP_MAX * 16 + 2 * (8 + DHIST_BUCKETS * 8) + 2 * (4 + (cap)*16) + 8 + 8 +       \
+	 ANOMALY_SPLIT_MAX * 8)
+
+size_t anomaly__serialized_max(const struct anomaly_detector *d)
+{
+	/* the longest name, its flags, the global baseline and with seasonal the hours' */
+	size_t tool = 2 + (ANOMALY_TOOL_NAME_MAX - 1) + 8 + 1 + ANOMALY_KIND_MAX * 34 +
+		      BASELINE_MAX_LEN(RESERVOIR_GLOBAL) +
+		      (d->cfg.seasonal ? HOURS * BASELINE_MAX_LEN(RESERVOIR_HOUR) : 0);
+
+	return FORMAT_HEADER_LEN + 8 + 1 + 8 + 8 + tool + 4 + (size_t)d->cfg.max_tools * tool + 4 +
+	       KNOWN_MAX * 8 + FORMAT_TRAILER_LEN;
+}
+
 int anomaly__serialize(const struct anomaly_detector *d, struct strbuf *out)
 {
 	size_t start = out->len, payload;
@@ -296,6 +312,7 @@ static int get_tool(struct reader *r, struct anomaly_detector *d, struct tool *t
 		f->good_streak = get_u32(r);
 		f->raised_total = get_u64(r);
 		f->raised_at_age = get_age(r, d->age);
+		f->held = f->active && f->good_streak >= d->cfg.clear_after;
 		f->ratio = get_f64_in(r, 0, ANOMALY_RATIO_MAX);
 		if (r->version >= 2) {
 			uint8_t cause = get_u8(r);

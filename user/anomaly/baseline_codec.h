@@ -23,6 +23,14 @@
 int anomaly__serialize(const struct anomaly_detector *d, struct strbuf *out);
 
 /*
+ * The most bytes anomaly__serialize() can write for d's config (max_tools tools with the
+ * longest names, every reservoir full, hour-of-day baselines with `seasonal`): a larger
+ * file is not one of ours, or holds more than d would keep. ~10 MB for the default
+ * 2048 tools, ~120 MB with `seasonal`.
+ */
+size_t anomaly__serialized_max(const struct anomaly_detector *d);
+
+/*
  * Replaces d's learned state by the one serialised in data (the change list is kept).
  * Validates everything and never reads outside data. Hour-of-day baselines are dropped or
  * start empty when the file and d's config disagree on `seasonal`; tools beyond max_tools

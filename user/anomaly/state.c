@@ -148,15 +148,18 @@ out:
 	return err;
 }
 
-/* Reads a regular file of at most STATE_MAX_BYTES; *why set on failure. */
-static int read_file(const char *path, char **data, size_t *len, char *why, size_t why_size)
+/* Reads a regular file of at most max bytes; *why set on failure. */
+static int read_file(const char *path, size_t max, char **data, size_t *len, char *why,
+		     size_t why_size)
 {
 	/* no symlinks (a root daemon writing here), no blocking on a FIFO */
-	int err = file__read(path, STATE_MAX_BYTES, FILE_REGULAR | FILE_NOFOLLOW, data, len);
+	int err = file__read(path, max, FILE_REGULAR | FILE_NOFOLLOW, data, len);
 
 	if (err == -EFBIG)
-		set_why(why, why_size, "state file '%s' is larger than %u MiB", path,
-			STATE_MAX_BYTES >> 20);
+		set_why(why, why_size,
+			"state file '%s' is larger than the %zu bytes its baselines could need "
+			"(--anomaly.max-tools, --anomaly.seasonal); not read",
+			path, max);
 	else if (err == -EINVAL)
 		set_why(why, why_size, "state file '%s' is not a regular file", path);
 	else if (err)
@@ -167,7 +170,7 @@ static int read_file(const char *path, char **data, size_t *len, char *why, size
 int state__load(struct anomaly_detector *d, const char *dir, char *why, size_t why_size)
 {
 	char *path = NULL, *data = NULL;
-	size_t len = 0;
+	size_t len = 0, max;
 	int err;
 
 	if (why && why_size)
@@ -180,7 +183,11 @@ int state__load(struct anomaly_detector *d, const char *dir, char *why, size_t w
 		set_why(why, why_size, "cannot load state: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	err = read_file(path, &data, &len, why, why_size);
+	/* checked against the file's size before a byte is read */
+	max = anomaly__serialized_max(d);
+	if (max > STATE_MAX_BYTES)
+		max = STATE_MAX_BYTES;
+	err = read_file(path, max, &data, &len, why, why_size);
 	if (err)
 		goto out;
 	err = anomaly__deserialize(d, data, len);

@@ -183,8 +183,7 @@ void reservoir__add(struct reservoir *r, double value, uint64_t age, double span
 		r->s[worst] = (struct rsample){value, key};
 }
 
-/* Sorted sample values into v (room for RESERVOIR_CAP_MAX); returns how many. */
-static uint32_t reservoir_sorted(const struct reservoir *r, double *v)
+uint32_t reservoir__sorted(const struct reservoir *r, double *v)
 {
 	for (uint32_t i = 0; i < r->n; i++)
 		v[i] = r->s[i].value;
@@ -192,22 +191,29 @@ static uint32_t reservoir_sorted(const struct reservoir *r, double *v)
 	return r->n;
 }
 
+void stats_sorted_median_mad(const double *sorted, uint32_t n, double *median, double *mad)
+{
+	double v[RESERVOIR_CAP_MAX];
+
+	*median = stats_sorted_quantile(sorted, n, 0.5);
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = fabs(sorted[i] - *median);
+	qsort(v, n, sizeof(*v), cmp_double);
+	*mad = stats_sorted_quantile(v, n, 0.5);
+}
+
 void reservoir__median_mad(const struct reservoir *r, double *median, double *mad)
 {
 	double v[RESERVOIR_CAP_MAX];
-	uint32_t n = reservoir_sorted(r, v);
+	uint32_t n = reservoir__sorted(r, v);
 
-	*median = stats_sorted_quantile(v, n, 0.5);
-	for (uint32_t i = 0; i < n; i++)
-		v[i] = fabs(v[i] - *median);
-	qsort(v, n, sizeof(*v), cmp_double);
-	*mad = stats_sorted_quantile(v, n, 0.5);
+	stats_sorted_median_mad(v, n, median, mad);
 }
 
 double reservoir__quantile(const struct reservoir *r, double q)
 {
 	double v[RESERVOIR_CAP_MAX];
-	uint32_t n = reservoir_sorted(r, v);
+	uint32_t n = reservoir__sorted(r, v);
 
 	return stats_sorted_quantile(v, n, q);
 }

@@ -85,6 +85,15 @@ void dhist__add(struct dhist *h, const double *w, uint64_t age, double span);
  */
 void reservoir__add(struct reservoir *r, double value, uint64_t age, double span, uint64_t *rng);
 
+/*
+ * The median of the n (<= RESERVOIR_CAP_MAX) values of sorted (ascending) and their median
+ * absolute deviation from it (0, 0 when n is 0).
+ */
+void stats_sorted_median_mad(const double *sorted, uint32_t n, double *median, double *mad);
+
+/* Copies r's values into v (room for RESERVOIR_CAP_MAX) sorted ascending; returns how many. */
+uint32_t reservoir__sorted(const struct reservoir *r, double *v);
+
 /* The median of r's values and their median absolute deviation from it (0, 0 when empty). */
 void reservoir__median_mad(const struct reservoir *r, double *median, double *mad);
 

@@ -5,6 +5,7 @@
 
 #include "events/consumer.h"
 #include "identity/identity.h"
+#include "lib/log.h"
 #include "naming/rules.h"
 #include "naming/tools.h"
 
@@ -56,6 +57,7 @@ struct consumer {
 	struct registry *series; /* not owned; NULL: per tool only */
 	consumer_labels_fn labels;
 	void *labels_ctx;
+	bool match_error_logged[RULES_MATCH_ERROR_MAX];
 };
 
 #define INITIAL_SLOTS 1024
@@ -237,6 +239,23 @@ size_t consumer__inflight(const struct consumer *c)
 	return c->used;
 }
 
+/*
+ * Names by the rules an execution the kernel told only part of (a failed exec, an exit
+ * whose exec record was lost): true and name set when a rule matched.
+ */
+static bool name_by_rules(struct consumer *c, const char *comm, const char *args, size_t args_size,
+			  uint32_t uid, char *name, size_t name_size)
+{
+	return c->rules && rules__name(c->rules,
+				       &(struct rules_process){.comm = comm,
+							       .args = args,
+							       .args_size = args_size,
+							       .uid = uid,
+							       .username = c->username,
+							       .ctx = c->username_ctx},
+				       name, name_size);
+}
+
 /* Copies a fixed-size kernel string into a NUL-terminated buffer. */
 static void copy_str(char *dst, size_t dst_size, const char *src, size_t src_size)
 {
@@ -361,6 +380,25 @@ static void execution_rename(struct consumer *c, struct inflight *e, unsigned in
 	}
 }
 
+/* Counts the naming regexes that hit a bound; each reason is logged once. */
+static void count_match_errors(struct consumer *c, struct agent_stats *a)
+{
+	uint64_t fresh[RULES_MATCH_ERROR_MAX] = {};
+
+	rules__take_match_errors(c->rules, fresh);
+	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++) {
+		if (!fresh[e])
+			continue;
+		a->rules_match_errors[e] += fresh[e];
+		if (c->match_error_logged[e])
+			continue;
+		c->match_error_logged[e] = true;
+		pr_warn("naming rules: cmdline regex '%s' failed (%s) on an execution's argv; it "
+			"counts as no match (toolwatch_rules_match_errors_total, logged once)",
+			rules__failed_regex(c->rules), rules_match_error__name(e));
+	}
+}
+
 static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
@@ -382,6 +420,8 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 							      .ctx = c->username_ctx},
 				      name, sizeof(name)))
 		tool__name(path, comm, args, args_size, name, sizeof(name));
+	if (c->rules)
+		count_match_errors(c, registry__agent(r));
 
 	ev.tool_id = tool_id(c, name);
 	e = inflight_find(c, rec->tgid);
@@ -536,7 +576,8 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 		credited = &e->credited;
 	} else {
 		registry__agent(r)->exits_unmatched++;
-		tool__name("", comm, NULL, 0, name, sizeof(name));
+		if (!name_by_rules(c, comm, NULL, 0, rec->uid, name, sizeof(name)))
+			tool__name("", comm, NULL, 0, name, sizeof(name));
 		ev.tool_id = tool_id(c, name);
 	}
 
@@ -579,15 +620,23 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
-	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX];
+	char comm[TW_COMM_LEN + 1], path[TW_PATH_LEN + 1], name[TOOL_NAME_MAX], prog[TW_COMM_LEN];
 	struct exec_event ev = {};
 	struct tool_stats *s;
 
 	registry__agent(r)->events_exec_fail++;
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
 	copy_str(path, sizeof(path), rec->filename, sizeof(rec->filename));
+	/* rules see the program as it would have run: comm from the path, argv[0] the path */
+	if (path[0]) {
+		const char *base = strrchr(path, '/');
+
+		copy_str(prog, sizeof(prog), base ? base + 1 : path, TW_COMM_LEN - 1);
+	}
 	/* name the program that could not start, not the process that tried */
-	tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
+	if (!name_by_rules(c, path[0] ? prog : comm, path[0] ? path : NULL,
+			   path[0] ? strlen(path) + 1 : 0, rec->uid, name, sizeof(name)))
+		tool__name(path, path[0] ? "" : comm, NULL, 0, name, sizeof(name));
 	ev.tool_id = tool_id(c, name);
 	s = registry__stats(r, ev.tool_id);
 	if (s) {

@@ -13,6 +13,7 @@
 
 #include "lib/hist.h"
 #include "kernel/probes.h"
+#include "naming/rules.h"
 
 enum error_type {
 	ERROR_EXIT_CODE, /* exited with a non-zero code */
@@ -96,6 +97,7 @@ struct agent_stats {
 	uint64_t tools_evicted;	  /* names gone idle (--tools.idle-timeout) */
 	uint64_t partial_evicted; /* partial executions of evicted names (a total's part) */
 	uint64_t inflight;
+	uint64_t rules_match_errors[RULES_MATCH_ERROR_MAX]; /* naming regexes that hit a bound */
 };
 
 /* Run time and count of one BPF program. */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +112,9 @@ static void *field(const struct flag *f, void *opts)
 	case FLAG_LIST:
 		want = sizeof(unsigned int);
 		break;
+	case FLAG_DOUBLE:
+		want = sizeof(double);
+		break;
 	case FLAG_STRING:
 		return f->size >= 2 ? (char *)opts + f->offset : NULL;
 	default:
@@ -212,6 +217,20 @@ static int set_value(const struct flag *f, void *opts, const char *value, bool f
 			 bad[0] ? "unknown item '" : "empty item; ", bad, bad[0] ? "'; " : "",
 			 names);
 		return -EINVAL;
+	case FLAG_DOUBLE: {
+		double d;
+		char *end;
+
+		errno = 0;
+		d = *value && !strpbrk(value, "xXiInN ") ? strtod(value, &end) : NAN;
+		if (isfinite(d) && !errno && !*end && d >= f->min_real && d <= f->max_real) {
+			*(double *)dst = d;
+			return 0;
+		}
+		snprintf(why, n, "want %s%sa number in %g..%g", f->want ? f->want : "",
+			 f->want ? ", " : "", f->min_real, f->max_real);
+		return -EINVAL;
+	}
 	case FLAG_CUSTOM:
 		why[0] = '\0';
 		if (!f->set(opts, value, why, n))

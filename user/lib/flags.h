@@ -28,6 +28,7 @@ enum flag_kind {
 	FLAG_SIZE,     /* uint64_t bytes: parse_size_bytes() in [min, max] */
 	FLAG_STRING,   /* char[size]: not empty, fits with its NUL (a path, a name, a pattern) */
 	FLAG_LIST,     /* unsigned int: comma-separated names[i] -> bit i, "all" -> every bit */
+	FLAG_DOUBLE,   /* double: a finite decimal number in [min_real, max_real] */
 	FLAG_CUSTOM,   /* set() parses the value and writes the options itself */
 };
 
@@ -38,8 +39,9 @@ struct flag {
 	size_t offset;	   /* of the field in the options struct (not FLAG_CUSTOM) */
 	size_t size;	   /* of that field: checked against the kind; capacity of a string */
 	uint64_t min, max; /* numeric kinds; max 0 means the type's maximum */
-	const char *want;  /* what a good value is, for the error line; NULL: by kind */
-	const char *const *names; /* FLAG_LIST: NULL-terminated, at most 32 */
+	double min_real, max_real; /* FLAG_DOUBLE: inclusive bounds */
+	const char *want;	   /* what a good value is, for the error line; NULL: by kind */
+	const char *const *names;  /* FLAG_LIST: NULL-terminated, at most 32 */
 	/*
 	 * FLAG_CUSTOM: parses value into opts (the whole options struct). Returns 0, or
 	 * -EINVAL with why set to the reason ("want ...") and opts unchanged.

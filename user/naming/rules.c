@@ -41,6 +41,7 @@ struct rule {
 	bool has_comm, has_exe;
 	pcre2_code **regexes;
 	pcre2_match_data **match_data;
+	char **sources; /* each regex as written, for the message of a failed match */
 	size_t nr_regexes;
 	struct part *parts;
 	size_t nr_parts;
@@ -51,6 +52,11 @@ struct rules {
 	size_t nr_rules;
 	char *line; /* argv joined with spaces, reused across calls */
 	size_t line_cap;
+	/* bounds every match: argv is written by whoever runs a process */
+	pcre2_match_context *match_context;
+	uint64_t match_errors[RULES_MATCH_ERROR_MAX]; /* since the last rules__take_match_errors */
+	unsigned int failed_this_call;		      /* regexes that failed naming this process */
+	const char *failed_regex;		      /* of the last failed match */
 };
 
 /* Where a parse stands, for its messages. */
@@ -97,6 +103,7 @@ static void rule__free(struct rule *rule)
 	for (i = 0; i < rule->nr_regexes; i++) {
 		pcre2_match_data_free(rule->match_data[i]);
 		pcre2_code_free(rule->regexes[i]);
+		free(rule->sources[i]);
 	}
 	for (i = 0; i < rule->nr_parts; i++)
 		free(rule->parts[i].text);
@@ -104,6 +111,7 @@ static void rule__free(struct rule *rule)
 	free(rule->exes);
 	free(rule->regexes);
 	free(rule->match_data);
+	free(rule->sources);
 	free(rule->parts);
 }
 
@@ -117,6 +125,7 @@ void rules__free(struct rules *r)
 		rule__free(&r->rules[i]);
 	free(r->rules);
 	free(r->line);
+	pcre2_match_context_free(r->match_context);
 	free(r);
 }
 
@@ -246,7 +255,8 @@ static int regexes__compile(struct parse *ps, const yaml_node_t *node, struct ru
 
 	rule->regexes = calloc(nr ? nr : 1, sizeof(*rule->regexes));
 	rule->match_data = calloc(nr ? nr : 1, sizeof(*rule->match_data));
-	if (!rule->regexes || !rule->match_data)
+	rule->sources = calloc(nr ? nr : 1, sizeof(*rule->sources));
+	if (!rule->regexes || !rule->match_data || !rule->sources)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
 		pcre2_code *re =
@@ -260,8 +270,9 @@ static int regexes__compile(struct parse *ps, const yaml_node_t *node, struct ru
 		}
 		rule->regexes[rule->nr_regexes] = re;
 		rule->match_data[rule->nr_regexes] = pcre2_match_data_create_from_pattern(re, NULL);
+		rule->sources[rule->nr_regexes] = strdup(patterns[i]);
 		rule->nr_regexes++;
-		if (!rule->match_data[i])
+		if (!rule->match_data[i] || !rule->sources[i])
 			return -ENOMEM;
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* the interpreter is the fallback */
 	}
@@ -396,10 +407,16 @@ int rules__parse(const char *text, size_t size, const char *file, struct rules *
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	if (!yaml_parser_initialize(&parser)) {
-		free(r);
+	r->match_context = pcre2_match_context_create(NULL);
+	if (!r->match_context || !yaml_parser_initialize(&parser)) {
+		rules__free(r);
 		return -ENOMEM;
 	}
+	/* the interpreter and the JIT both count calls; depth and heap bound the interpreter,
+	 * the JIT's own stack (32 KiB) bounds it */
+	pcre2_set_match_limit(r->match_context, RULES_MATCH_LIMIT_CALLS);
+	pcre2_set_depth_limit(r->match_context, RULES_DEPTH_LIMIT_FRAMES);
+	pcre2_set_heap_limit(r->match_context, RULES_HEAP_LIMIT_KIB);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
 	if (!yaml_parser_load(&parser, &doc)) {
 		if (err && err_size) {
@@ -409,7 +426,7 @@ int rules__parse(const char *text, size_t size, const char *file, struct rules *
 			str__one_line(err); /* the file name is outside input too */
 		}
 		yaml_parser_delete(&parser);
-		free(r);
+		rules__free(r);
 		return -EINVAL;
 	}
 	ps.doc = &doc;
@@ -500,25 +517,75 @@ static bool rule__match_exe(const struct rule *rule, const struct process_view *
 	return false;
 }
 
-static bool rule__match_cmdline(const struct rule *rule, const struct process_view *v)
+const char *rules_match_error__name(enum rules_match_error e)
+{
+	static const char *const names[RULES_MATCH_ERROR_MAX] = {
+	    [RULES_MATCH_LIMIT] = "match_limit",
+	    [RULES_DEPTH_LIMIT] = "depth_limit",
+	    [RULES_MATCH_FAILED] = "error",
+	};
+
+	return (unsigned int)e < RULES_MATCH_ERROR_MAX ? names[e] : "unknown";
+}
+
+static enum rules_match_error match_error_of(int rc)
+{
+	switch (rc) {
+	case PCRE2_ERROR_MATCHLIMIT:
+		return RULES_MATCH_LIMIT;
+	case PCRE2_ERROR_DEPTHLIMIT:
+	case PCRE2_ERROR_HEAPLIMIT:
+	case PCRE2_ERROR_JIT_STACKLIMIT:
+		return RULES_DEPTH_LIMIT;
+	default:
+		return RULES_MATCH_FAILED;
+	}
+}
+
+/* A regex that fails (a limit hit: see RULES_MATCH_LIMIT_CALLS) does not match. */
+static bool rule__match_cmdline(struct rules *r, const struct rule *rule,
+				const struct process_view *v)
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < rule->nr_regexes; i++) {
-		if (pcre2_match(rule->regexes[i], (PCRE2_SPTR)v->line, v->line_len, 0, 0,
-				rule->match_data[i], NULL) < 0)
+		rc = pcre2_match(rule->regexes[i], (PCRE2_SPTR)v->line, v->line_len, 0, 0,
+				 rule->match_data[i], r->match_context);
+		if (rc == PCRE2_ERROR_NOMATCH)
 			return false;
+		if (rc < 0) {
+			r->match_errors[match_error_of(rc)]++;
+			r->failed_regex = rule->sources[i];
+			r->failed_this_call++;
+			return false;
+		}
 	}
 	return true;
 }
 
-static bool rule__matches(const struct rule *rule, const struct process_view *v)
+static bool rule__matches(struct rules *r, const struct rule *rule, const struct process_view *v)
 {
 	if (rule->has_comm && !rule__match_comm(rule, v->p->comm ? v->p->comm : ""))
 		return false;
 	if (rule->has_exe && !rule__match_exe(rule, v))
 		return false;
-	return rule__match_cmdline(rule, v);
+	return rule__match_cmdline(r, rule, v);
+}
+
+void rules__take_match_errors(struct rules *r, uint64_t counts[RULES_MATCH_ERROR_MAX])
+{
+	if (!r)
+		return;
+	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++) {
+		counts[e] += r->match_errors[e];
+		r->match_errors[e] = 0;
+	}
+}
+
+const char *rules__failed_regex(const struct rules *r)
+{
+	return r ? r->failed_regex : NULL;
 }
 
 struct out_buf {
@@ -656,8 +723,13 @@ bool rules__name(struct rules *r, const struct rules_process *p, char *out, size
 		v.exe_full = v.exe_base = p->comm ? p->comm : "";
 		v.exe_full_len = v.exe_base_len = strlen(v.exe_full);
 	}
+	r->failed_this_call = 0;
 	for (i = 0; i < r->nr_rules; i++) {
-		if (!rule__matches(&r->rules[i], &v))
+		/* past RULES_FAILED_PER_EXEC bounded failures the default naming applies: what
+		 * one execution costs is bounded however many regexes argv defeats */
+		if (r->failed_this_call >= RULES_FAILED_PER_EXEC)
+			return false;
+		if (!rule__matches(r, &r->rules[i], &v))
 			continue;
 		rule__expand(&r->rules[i], &v, &o);
 		out[o.used] = '\0';

@@ -13,6 +13,32 @@
 
 struct rules;
 
+/*
+ * Every cmdline regex runs against argv, which any user controls, so each match is bounded:
+ * at most RULES_MATCH_LIMIT_CALLS internal calls (interpreter and JIT), a backtracking
+ * depth of RULES_DEPTH_LIMIT_FRAMES and RULES_HEAP_LIMIT_KIB of heap (interpreter). A
+ * match that hits a bound counts as no match and is counted (rules__take_match_errors);
+ * after RULES_FAILED_PER_EXEC such failures naming one process, the rest of the rules are
+ * skipped (the default naming applies). A bounded regex gives up after about 0.3 ms
+ * (JIT) or 1.6 ms (interpreter) on a 2020s x86 core, so one execution costs at most a few
+ * milliseconds of rules however hostile its argv.
+ */
+#define RULES_MATCH_LIMIT_CALLS	 100000
+#define RULES_DEPTH_LIMIT_FRAMES 5000
+#define RULES_HEAP_LIMIT_KIB	 1024
+#define RULES_FAILED_PER_EXEC	 4
+
+/* Why a regex gave no answer: the reason label of toolwatch_rules_match_errors_total. */
+enum rules_match_error {
+	RULES_MATCH_LIMIT,  /* match_limit: RULES_MATCH_LIMIT_CALLS */
+	RULES_DEPTH_LIMIT,  /* depth_limit: depth, heap or JIT stack */
+	RULES_MATCH_FAILED, /* error: any other failure (no memory, bad UTF-8 offsets) */
+	RULES_MATCH_ERROR_MAX,
+};
+
+/* "match_limit", "depth_limit", "error"; "unknown" out of range. */
+const char *rules_match_error__name(enum rules_match_error e);
+
 /* What a rule sees of one execution; pointers valid during the call only. */
 struct rules_process {
 	const char *comm; /* task comm, NUL terminated */
@@ -48,10 +74,16 @@ size_t rules__count(const struct rules *r);
 
 /*
  * Names p by the first rule that matches it: returns true and writes the expanded template
- * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches or
- * the template expands to an empty name (the default naming applies then). Not reentrant:
+ * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches, the
+ * template expands to an empty name, or RULES_FAILED_PER_EXEC regexes failed on p (the
+ * default naming applies then). Not reentrant:
  * one caller at a time per rules object.
  */
 bool rules__name(struct rules *r, const struct rules_process *p, char *out, size_t out_size);
+
+/* Adds to counts the regexes that failed (by reason) since the last call, and resets them. */
+void rules__take_match_errors(struct rules *r, uint64_t counts[RULES_MATCH_ERROR_MAX]);
+/* The regex, as the file wrote it, of the last failed match; NULL if none (r's lifetime). */
+const char *rules__failed_regex(const struct rules *r);
 
 #endif /* TOOLWATCH_RULES_H */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,9 +22,11 @@
 #include "events/runtime.h"
 #include "anomaly/state.h"
 #include "lib/strbuf.h"
+#include "naming/rules.h"
 #include "trace/trace.h"
 #include "trace/trace_format.h"
 #include "trace/trace_options.h"
+#include "trace/trace_reorder.h"
 #include "trace/trace_summary.h"
 #include "anomaly/windows.h"
 
@@ -34,6 +37,14 @@
 #define TRACE_MAX_PROCESSES	 32768
 #define TRACE_CGROUP_CACHE_MAX	 65536	  /* cgroup ids resolved to containers */
 #define TRACE_CGROUP_WALK_GAP_NS NS_PER_S /* the cgroup2 tree walked at most this often */
+/*
+ * Lines wait this long after their event so that records of other CPUs that reach the
+ * ring buffer later can still go before them: lines come out in time order.
+ */
+#define TRACE_REORDER_NS      (100 * 1000000ULL)
+#define TRACE_REORDER_TICK_NS (20 * 1000000ULL) /* held lines looked at this often */
+#define TRACE_REORDER_LINES   65536		/* then the oldest goes out early */
+#define TRACE_USERS_CACHED    64		/* uid -> name for {{.Username}} */
 
 #ifndef CAP_PERFMON /* Linux 5.8 headers */
 #define CAP_PERFMON 38
@@ -55,8 +66,16 @@ struct tracer {
 	struct cgroup_resolver *cgroups; /* --json, -w, --container/--pod/--namespace */
 	struct name_source names;	 /* lookup NULL: no pod names */
 	struct kube *kube;		 /* --pod/--namespace: the Kubernetes API client */
-	int write_err;			 /* first error writing stdout */
+	struct trace_reorder *reorder;	 /* lines waiting for their turn */
+	struct rules *rules;		 /* --tools.rules; NULL: default naming */
+	struct {
+		uint32_t uid;
+		bool used;
+		char name[64];
+	} users[TRACE_USERS_CACHED];
+	int write_err; /* first error writing stdout */
 	bool summary_oom;
+	bool reorder_oom;
 	bool summaries_printed;
 };
 
@@ -93,6 +112,47 @@ static void emit(struct tracer *t, struct strbuf *sb)
 	}
 	if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
 		t->write_err = errno ? -errno : -EIO;
+}
+
+/* A line released by the reorder buffer goes to stdout. */
+static void emit_line(const char *line, size_t len, void *ctx)
+{
+	struct tracer *t = ctx;
+
+	if (t->write_err)
+		return;
+	if (fwrite(line, 1, len, stdout) != len)
+		t->write_err = errno ? -errno : -EIO;
+}
+
+/* Holds the line in t->out until its turn: the time of its event, ts_ns (CLOCK_MONOTONIC). */
+static void emit_at(struct tracer *t, uint64_t ts_ns)
+{
+	if (t->out.oom || !t->reorder) {
+		emit(t, &t->out); /* says out of memory */
+		return;
+	}
+	if (trace_reorder__push(t->reorder, ts_ns, t->out.buf, t->out.len, emit_line, t) &&
+	    !t->reorder_oom) {
+		pr_warn("out of memory: lines printed out of time order");
+		t->reorder_oom = true;
+	}
+}
+
+/* Releases the lines whose events are at least TRACE_REORDER_NS old. */
+static void release_lines(void *ctx)
+{
+	struct tracer *t = ctx;
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	if (t->reorder && now > TRACE_REORDER_NS)
+		trace_reorder__release(t->reorder, now - TRACE_REORDER_NS, emit_line, t);
+}
+
+static void flush_lines(struct tracer *t)
+{
+	if (t->reorder)
+		trace_reorder__flush(t->reorder, emit_line, t);
 }
 
 static void flush(struct tracer *t)
@@ -144,7 +204,7 @@ static void on_event(const struct exec_event *raw, void *ctx)
 		trace_format__json(&t->out, &t->layout, &t->clock, ev);
 	else
 		trace_format__line(&t->out, &t->layout, &t->clock, ev);
-	emit(t, &t->out);
+	emit_at(t, trace_format__event_ns(ev));
 }
 
 static void print_summary(void *ctx)
@@ -159,6 +219,7 @@ static void print_summary(void *ctx)
 	    .measured = t->layout.measured,
 	};
 
+	flush_lines(t); /* anomaly lines before the summary */
 	strbuf__reset(&t->out);
 	if (t->o->json) {
 		trace_summary__json(t->summary, &t->out, &v);
@@ -183,7 +244,7 @@ static int print_anomaly(const struct anomaly_state *st, void *ctx)
 			      anomaly_kind__name(st->kind), anomaly_kind__severity(st->kind),
 			      st->active, st->deviation_ratio, st->raised_total,
 			      anomaly_cause__name(st->cause), t->o->json);
-	emit(t, &t->out);
+	emit_at(t, clock_ns(CLOCK_MONOTONIC));
 	return 0;
 }
 
@@ -221,6 +282,23 @@ static void report_lost(struct tracer *t, bool force)
 	t->lost_reported_ns = now;
 }
 
+/* Tells on stderr what was not as asked: lines out of order, regex searches cut short. */
+static void report_late(struct tracer *t)
+{
+	uint64_t late = t->reorder ? trace_reorder__late(t->reorder) : 0;
+	uint64_t limited =
+	    trace_regex__limited(t->o->name_re) + trace_regex__limited(t->o->line_re);
+
+	if (late)
+		pr_warn("%" PRIu64 " lines reached trace more than %llums after their event: "
+			"printed out of time order",
+			late, TRACE_REORDER_NS / 1000000ULL);
+	if (limited)
+		pr_warn("%" PRIu64 " --name/--line searches hit the regex match limit and "
+			"counted as no match",
+			limited);
+}
+
 /* True when the effective capabilities allow loading tracing programs. */
 static bool can_trace(void)
 {
@@ -234,19 +312,6 @@ static bool can_trace(void)
 	if (eff & (1ULL << CAP_SYS_ADMIN))
 		return true;
 	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
-}
-
-/* Says once, on stderr, which asked-for kinds of events cannot be produced. */
-static void note_unavailable_events(unsigned int events)
-{
-	if (events & TRACE_EVENT_NET)
-		pr_notice("--events net: not available yet: the kernel programs emit no "
-			  "per-connection records (per-execution net bytes are in -w and "
-			  "--json output)");
-	if (events & TRACE_EVENT_MEM)
-		pr_notice("--events mem: not available yet: the kernel programs emit no "
-			  "memory events (OOM kills end with status 'oom'; peak RSS is in -w "
-			  "and --json output)");
 }
 
 /* --events anomaly: the agent's saved baselines, judged on this trace's own windows. */
@@ -295,6 +360,7 @@ static bool after_turn(void *ctx)
 	struct tracer *t = ctx;
 
 	report_lost(t, false);
+	release_lines(t);
 	flush(t);
 	return !t->write_err;
 }
@@ -306,8 +372,52 @@ static void end_of_duration(void *ctx)
 	runtime__stop(t->rt);
 }
 
-/* Parses the command line and resolves --cgroup: -1 to go on, else the exit status. */
-static int setup_options(struct trace_options *o, int argc, char **argv)
+/* The user name of uid for {{.Username}}, cached; the number when unknown. */
+static const char *username(uint32_t uid, void *ctx)
+{
+	struct tracer *t = ctx;
+	size_t slot = uid % TRACE_USERS_CACHED;
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (!t->users[slot].used || t->users[slot].uid != uid) {
+		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) || !found)
+			snprintf(t->users[slot].name, sizeof(t->users[slot].name), "%u", uid);
+		else
+			snprintf(t->users[slot].name, sizeof(t->users[slot].name), "%s",
+				 found->pw_name);
+		t->users[slot].uid = uid;
+		t->users[slot].used = true;
+	}
+	return t->users[slot].name;
+}
+
+/* -u NAME: the user's id into the kernel filter. 0, or 2 after one line. */
+static int resolve_user(struct trace_options *o)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	int err;
+
+	if (!o->user[0])
+		return 0;
+	err = getpwnam_r(o->user, &pw, buf, sizeof(buf), &found);
+	if (err || !found) {
+		str__one_line(o->user);
+		pr_err("invalid --uid '%s': %s (see 'toolwatch trace --help')", o->user,
+		       err ? strerror(err) : "no such user");
+		return 2;
+	}
+	o->filter.uid = (uint32_t)pw.pw_uid;
+	o->filter.uid_set = true;
+	return 0;
+}
+
+/*
+ * Parses the command line, resolves --cgroup and -u NAME and loads --tools.rules: -1 to go
+ * on, else the exit status.
+ */
+static int setup_options(struct tracer *t, struct trace_options *o, int argc, char **argv)
 {
 	char msg[512];
 
@@ -328,6 +438,12 @@ static int setup_options(struct trace_options *o, int argc, char **argv)
 	if (o->cgroup_path[0] &&
 	    cgroup__resolve(o->cgroup_path, &o->filter.cgroup_id, msg, sizeof(msg))) {
 		pr_err("%s", msg);
+		return 2;
+	}
+	if (resolve_user(o))
+		return 2;
+	if (o->tools_rules[0] && rules__load(o->tools_rules, &t->rules, msg, sizeof(msg))) {
+		pr_err("bad --tools.rules: %s", msg);
 		return 2;
 	}
 	if (!can_trace()) {
@@ -414,6 +530,9 @@ static int tracing_start(struct tracer *t)
 						       : "");
 		return err;
 	}
+	/* records wait in the ring buffer until the loop runs: every one is named by them */
+	if (t->rules)
+		consumer__set_rules(runtime__consumer(t->rt), t->rules, username, t);
 	l = runtime__loader(t->rt);
 	/* CPU, peak RSS and disk bytes are read at exit by the core programs */
 	t->layout.measured = TRACE_MEASURE_CPU | TRACE_MEASURE_MEMORY | TRACE_MEASURE_DISK;
@@ -434,7 +553,9 @@ static int timers_start(struct tracer *t)
 	const struct trace_options *o = t->o;
 	int err = 0;
 
-	if ((o->duration_ns && (err = runtime__every(t->rt, o->duration_ns, 0, end_of_duration))) ||
+	if ((err = runtime__every(t->rt, TRACE_REORDER_TICK_NS, TRACE_REORDER_TICK_NS,
+				  release_lines)) ||
+	    (o->duration_ns && (err = runtime__every(t->rt, o->duration_ns, 0, end_of_duration))) ||
 	    (o->interval_ns &&
 	     (err = runtime__every(t->rt, o->interval_ns, o->interval_ns, print_summary))) ||
 	    (t->detector && (err = runtime__every(t->rt, o->anomaly_window_ns, o->anomaly_window_ns,
@@ -451,12 +572,19 @@ int trace__main(int argc, char **argv)
 
 	/* the loader's progress notes are agent talk; its warnings still matter here */
 	log__setup(LOG_NOTICE, LOG_STYLE_CLI, "toolwatch trace");
-	status = setup_options(&o, argc, argv);
+	status = setup_options(&t, &o, argc, argv);
 	if (status >= 0)
-		return status;
+		goto cleanup;
 	status = 1;
-	note_unavailable_events(o.events);
 	t.layout.wide = o.wide;
+	t.layout.uid = o.print_uid;
+	t.layout.quote = o.quote;
+	t.layout.max_args = o.max_args;
+	t.reorder = trace_reorder__new(TRACE_REORDER_LINES);
+	if (!t.reorder) {
+		pr_err("cannot allocate: %s", strerror(errno));
+		goto cleanup;
+	}
 	t.layout.width = terminal_width();
 	if (o.summary && !(t.summary = trace_summary__new(TRACE_SUMMARY_TOOLS_MAX))) {
 		pr_err("cannot allocate: %s", strerror(errno));
@@ -497,10 +625,12 @@ int trace__main(int argc, char **argv)
 	print_ready(&o);
 
 	err = runtime__run(t.rt);
+	flush_lines(&t);
 	if (!err && t.summary)
 		print_summary(&t);
 	flush(&t);
 	report_lost(&t, true);
+	report_late(&t);
 	if (t.write_err && t.write_err != -EPIPE) {
 		pr_err("cannot write output: %s", strerror(-t.write_err));
 		goto cleanup;
@@ -514,6 +644,9 @@ cleanup:
 	windows__free(t.windows);
 	anomaly__free(t.detector);
 	cgroup_resolver__free(t.cgroups);
+	trace_reorder__free(t.reorder);
+	rules__free(t.rules);
+	trace_options__free(&o);
 	strbuf__free(&t.out);
 	return status;
 }

@@ -2,11 +2,117 @@
 /* The user-space side of `toolwatch trace` filters, and where cgroup2 is mounted; pure. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "identity/identity.h"
 #include "lib/strbuf.h"
 #include "trace/trace_options.h"
+
+/*
+ * Bounds of one --name/--line search: a pattern that backtracks without end on some
+ * command line must not stall the event loop. A search of a 512-byte command line by a
+ * sane pattern stays far below them.
+ */
+#define REGEX_MATCH_LIMIT 100000 /* calls of the internal match() */
+#define REGEX_DEPTH_LIMIT 1000	 /* backtracking depth */
+#define REGEX_HEAP_KIB	  1024	 /* backtracking memory */
+#define LINE_MAX_BYTES	  (TW_ARGS_LEN + TW_PATH_LEN + 1)
+
+struct trace_regex {
+	pcre2_code *code;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	uint64_t limited;
+};
+
+void trace_regex__free(struct trace_regex *re)
+{
+	if (!re)
+		return;
+	pcre2_match_context_free(re->mctx);
+	pcre2_match_data_free(re->md);
+	pcre2_code_free(re->code);
+	free(re);
+}
+
+struct trace_regex *trace_regex__new(const char *pattern, char *why, size_t why_size)
+{
+	struct trace_regex *re = calloc(1, sizeof(*re));
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE offset;
+	int code;
+
+	if (!re)
+		return NULL;
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, NULL);
+	if (!re->code) {
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(why, why_size, "%s at offset %zu", (const char *)msg, (size_t)offset);
+		trace_regex__free(re);
+		errno = EINVAL;
+		return NULL;
+	}
+	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	re->mctx = pcre2_match_context_create(NULL);
+	if (!re->md || !re->mctx) {
+		trace_regex__free(re);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pcre2_set_match_limit(re->mctx, REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(re->mctx, REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(re->mctx, REGEX_HEAP_KIB);
+	return re;
+}
+
+bool trace_regex__search(struct trace_regex *re, const char *s, size_t len)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md, re->mctx);
+
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT)
+		re->limited++;
+	return rc >= 0;
+}
+
+uint64_t trace_regex__limited(const struct trace_regex *re)
+{
+	return re ? re->limited : 0;
+}
+
+/* --name: the task name or the tool name. */
+static bool name_regex_matches(struct trace_regex *re, const struct exec_event *ev)
+{
+	const char *comm = ev->comm ? ev->comm : "", *tool = ev->tool ? ev->tool : "";
+
+	return trace_regex__search(re, comm, strlen(comm)) ||
+	       (strcmp(tool, comm) && trace_regex__search(re, tool, strlen(tool)));
+}
+
+/* --line: argv joined by spaces (as ARGS shows it), else the executable path. */
+static bool line_regex_matches(struct trace_regex *re, const struct exec_event *ev)
+{
+	char line[LINE_MAX_BYTES];
+	size_t len = ev->args ? ev->args_size : 0;
+
+	while (len && !ev->args[len - 1])
+		len--;
+	if (len) {
+		len = len < sizeof(line) ? len : sizeof(line);
+		for (size_t i = 0; i < len; i++)
+			line[i] = ev->args[i] ? ev->args[i] : ' ';
+		return trace_regex__search(re, line, len);
+	}
+	if (ev->filename && ev->filename[0])
+		return trace_regex__search(re, ev->filename, strlen(ev->filename));
+	return false;
+}
 
 /* fnmatch(3) of a pattern against a possibly NULL name. */
 static bool name_matches(const char *pattern, const char *name)
@@ -58,16 +164,11 @@ static bool identity_matches(const struct trace_options *o, const struct exec_ev
 	return true;
 }
 
-bool trace_options__match(const struct trace_options *o, const struct exec_event *ev)
+/* The kernel's filters on what it does not filter itself, --min-duration and --failed. */
+static bool outcome_matches(const struct trace_options *o, const struct exec_event *ev)
 {
 	const struct loader_filter *f = &o->filter;
 
-	if (!identity_matches(o, ev))
-		return false;
-	if (o->comm[0] && !name_matches(o->comm, ev->comm))
-		return false;
-	if (o->tool[0] && !tool_matches(o->tool, ev->tool))
-		return false;
 	switch (ev->kind) {
 	case EXEC_EVENT_START:
 		return true;
@@ -89,6 +190,22 @@ bool trace_options__match(const struct trace_options *o, const struct exec_event
 		return !f->min_duration_ns;
 	}
 	return false;
+}
+
+bool trace_options__match(const struct trace_options *o, const struct exec_event *ev)
+{
+	if (!identity_matches(o, ev))
+		return false;
+	if (o->comm[0] && !name_matches(o->comm, ev->comm))
+		return false;
+	if (o->tool[0] && !tool_matches(o->tool, ev->tool))
+		return false;
+	if (!outcome_matches(o, ev))
+		return false;
+	/* the regexes last: the dearest */
+	if (o->name_re && !name_regex_matches(o->name_re, ev))
+		return false;
+	return !o->line_re || line_regex_matches(o->line_re, ev);
 }
 
 bool trace_options__shows(const struct trace_options *o, const struct exec_event *ev)

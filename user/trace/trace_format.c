@@ -252,81 +252,86 @@ bool trace_format__measured(const struct exec_event *ev, unsigned int measured, 
 	return ev->kind == EXEC_EVENT_END && ev->usage && (measured & what) == what;
 }
 
+/* How text() shows bytes. */
+enum text_mode {
+	TEXT_NUL_AS_SPACE = 1u << 0, /* NULs separate argv words */
+	TEXT_QUOTE = 1u << 1,	     /* each word in double quotes */
+};
+
 /*
  * The terminal form of the character at s[0..n): its bytes (or escape) into out, its
- * length in *consumed. Returns the bytes written to out (the columns, but for UTF-8).
+ * length in *consumed, its columns in *cols. Returns the bytes written to out.
  */
-static size_t text_token(const unsigned char *s, size_t n, bool nul_as_space, char out[8],
-			 size_t *consumed, size_t *cols)
+static size_t text_token(const unsigned char *s, size_t n, unsigned int mode,
+			 char out[VISIBLE_TOKEN_MAX], size_t *consumed, size_t *cols)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t seq;
+	size_t len;
 
-	*consumed = 1;
-	*cols = 1;
-	if (s[0] == 0 && nul_as_space) {
+	if (s[0] == 0 && (mode & TEXT_NUL_AS_SPACE)) {
+		*consumed = 1;
+		if (mode & TEXT_QUOTE) {
+			memcpy(out, "\" \"", 3);
+			*cols = 3;
+			return 3;
+		}
 		out[0] = ' ';
+		*cols = 1;
 		return 1;
 	}
-	if (s[0] >= 0x20 && s[0] < 0x7f) {
-		out[0] = (char)s[0];
-		return 1;
-	}
-	if (s[0] == '\n' || s[0] == '\t' || s[0] == '\r') {
-		out[0] = '\\';
-		out[1] = s[0] == '\n' ? 'n' : s[0] == '\t' ? 't' : 'r';
+	if (s[0] == '"' && (mode & TEXT_QUOTE)) {
+		memcpy(out, "\\\"", 2);
+		*consumed = 1;
 		*cols = 2;
 		return 2;
 	}
-	seq = s[0] >= 0x80 ? utf8__seq_len(s, n) : 0;
-	if (seq == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
-		/* C1 control (U+0080..U+009F): CSI and friends in some terminals */
-		memcpy(out, "\\u00", 4);
-		out[4] = hex[s[1] >> 4];
-		out[5] = hex[s[1] & 0xf];
-		*consumed = 2;
-		*cols = 6;
-		return 6;
-	}
-	if (seq) {
-		memcpy(out, s, seq);
-		*consumed = seq;
-		return seq;
-	}
-	out[0] = '\\';
-	out[1] = 'x';
-	out[2] = hex[s[0] >> 4];
-	out[3] = hex[s[0] & 0xf];
-	*cols = 4;
-	return 4;
+	/* the labels' visible form: an escape is as wide as it is long, a character one */
+	len = utf8__visible_token(s, n, out, consumed);
+	*cols = out[0] == '\\' ? len : 1;
+	return len;
 }
 
-size_t trace_format__text(struct strbuf *sb, const char *s, size_t len, bool nul_as_space, bool cut,
-			  size_t max_cols)
+/*
+ * Appends s[0..len) shown per mode within max_cols columns, "..." at the end when it does
+ * not fit or cut is set. Quoted text opens with '"' and closes with '"' unless cut inside.
+ */
+static size_t text(struct strbuf *sb, const char *s, size_t len, unsigned int mode, bool cut,
+		   size_t max_cols)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t total = 0, used = 0, budget, consumed, cols, n;
-	char tok[8];
+	size_t quotes = mode & TEXT_QUOTE ? 2 : 0, total = quotes, used = 0, budget, consumed;
+	size_t cols, n, i;
+	char tok[VISIBLE_TOKEN_MAX];
+	bool whole;
 
-	for (size_t i = 0; i < len; i += consumed) {
-		text_token(u + i, len - i, nul_as_space, tok, &consumed, &cols);
+	for (i = 0; i < len; i += consumed) {
+		text_token(u + i, len - i, mode, tok, &consumed, &cols);
 		total += cols;
 	}
 	if (!cut && total <= max_cols) {
 		budget = max_cols;
-	} else if (max_cols >= ELLIPSIS_COLS) {
+	} else if (max_cols >= ELLIPSIS_COLS + quotes) {
 		budget = max_cols - ELLIPSIS_COLS;
 		cut = true;
 	} else {
 		budget = max_cols;
 		cut = false; /* no room to say so */
 	}
-	for (size_t i = 0; i < len; i += consumed) {
-		n = text_token(u + i, len - i, nul_as_space, tok, &consumed, &cols);
+	if (quotes && budget) {
+		strbuf__putc(sb, '"');
+		used++;
+	}
+	for (i = 0; i < len; i += consumed) {
+		n = text_token(u + i, len - i, mode, tok, &consumed, &cols);
 		if (used + cols > budget)
 			break;
 		strbuf__append(sb, tok, n);
 		used += cols;
+	}
+	/* the closing quote when every word is there and it fits */
+	whole = i >= len;
+	if (quotes && whole && used < budget) {
+		strbuf__putc(sb, '"');
+		used++;
 	}
 	if (cut) {
 		strbuf__puts(sb, ELLIPSIS);
@@ -335,22 +340,49 @@ size_t trace_format__text(struct strbuf *sb, const char *s, size_t len, bool nul
 	return used;
 }
 
+size_t trace_format__text(struct strbuf *sb, const char *s, size_t len, bool nul_as_space, bool cut,
+			  size_t max_cols)
+{
+	return text(sb, s, len, nul_as_space ? TEXT_NUL_AS_SPACE : 0, cut, max_cols);
+}
+
 static size_t text0(struct strbuf *sb, const char *s, size_t max_cols)
 {
 	return trace_format__text(sb, s ? s : "", s ? strlen(s) : 0, false, false, max_cols);
 }
 
-size_t trace_format__argv(struct strbuf *sb, const struct exec_event *ev, size_t max_cols)
+/*
+ * The bytes of ev's argv to show: trailing NULs dropped when trim, cut after max_args words
+ * (0: all). *cut says whether words are missing (cut here or by the kernel).
+ */
+static size_t argv_shown(const struct exec_event *ev, uint32_t max_args, bool trim, bool *cut)
 {
-	size_t len = ev->args ? ev->args_size : 0, cols;
+	size_t len = ev->args ? ev->args_size : 0, words = 0;
 
-	while (len && !ev->args[len - 1])
+	while (trim && len && !ev->args[len - 1])
 		len--;
+	*cut = len && (ev->flags & TW_F_ARGS_TRUNC);
+	for (size_t i = 0; max_args && i < len; i++) {
+		if (!ev->args[i] && ++words == max_args) {
+			*cut = *cut || i + 1 < len; /* words after this one */
+			return trim ? i : i + 1;    /* JSON: the NUL ends the last word */
+		}
+	}
+	return len;
+}
+
+size_t trace_format__argv(struct strbuf *sb, const struct exec_event *ev, size_t max_cols,
+			  bool quote, uint32_t max_args)
+{
+	bool cut;
+	size_t len = argv_shown(ev, max_args, true, &cut), cols;
+
 	if (len)
-		return trace_format__text(sb, ev->args, len, true, ev->flags & TW_F_ARGS_TRUNC,
-					  max_cols);
+		return text(sb, ev->args, len, TEXT_NUL_AS_SPACE | (quote ? TEXT_QUOTE : 0), cut,
+			    max_cols);
 	if (ev->filename && ev->filename[0])
-		return text0(sb, ev->filename, max_cols);
+		return text(sb, ev->filename, strlen(ev->filename), quote ? TEXT_QUOTE : 0, false,
+			    max_cols);
 	if (max_cols < 2)
 		return 0;
 	strbuf__putc(sb, '[');
@@ -466,7 +498,8 @@ static size_t fixed_cols(const struct trace_layout *l)
 	if (l->wide)
 		return COL_TIME + COL_TOOL_WIDE + 2 * COL_PID + COL_UID + COL_CONTAINER +
 		       COL_DURATION + COL_STATUS_WIDE + 4 * COL_CPU + 5 * COL_BYTES + 17;
-	return COL_TIME + COL_TOOL + 2 * COL_PID + COL_DURATION + COL_STATUS + 6;
+	return COL_TIME + COL_TOOL + 2 * COL_PID + COL_DURATION + COL_STATUS + 6 +
+	       (l->uid ? COL_UID + 1 : 0);
 }
 
 void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
@@ -477,10 +510,10 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 	trace_cell__left(sb, "TOOL", l->wide ? COL_TOOL_WIDE : COL_TOOL);
 	trace_cell__right(sb, "PID", COL_PID);
 	trace_cell__right(sb, "PPID", COL_PID);
-	if (l->wide) {
+	if (l->wide || l->uid)
 		trace_cell__right(sb, "UID", COL_UID);
+	if (l->wide)
 		trace_cell__left(sb, "CONTAINER", COL_CONTAINER);
-	}
 	trace_cell__right(sb, "DURATION", COL_DURATION);
 	trace_cell__left(sb, "STATUS", l->wide ? COL_STATUS_WIDE : COL_STATUS);
 	if (l->wide) {
@@ -493,7 +526,7 @@ void trace_format__header(struct strbuf *sb, const struct trace_layout *l)
 	trace_format__end_line(sb, start);
 }
 
-static uint64_t event_time_ns(const struct exec_event *ev)
+uint64_t trace_format__event_ns(const struct exec_event *ev)
 {
 	return ev->kind == EXEC_EVENT_START ? ev->start_ns : ev->end_ns;
 }
@@ -517,23 +550,25 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 	char buf[64];
 
 	if (l->relative) {
-		uint64_t t = event_time_ns(ev);
+		uint64_t t = trace_format__event_ns(ev);
 
 		t = t > l->start_ns ? t - l->start_ns : 0;
 		snprintf(buf, sizeof(buf), "%llu.%03llu", (unsigned long long)(t / 1000000000ULL),
 			 (unsigned long long)(t / 1000000ULL % 1000));
 	} else {
-		trace_format__local_time(
-		    buf, sizeof(buf), trace_clock__wall_ns(c, event_time_ns(ev)), c->utc_offset_s);
+		trace_format__local_time(buf, sizeof(buf),
+					 trace_clock__wall_ns(c, trace_format__event_ns(ev)),
+					 c->utc_offset_s);
 	}
 	trace_cell__left(sb, buf, COL_TIME);
 	trace_cell__name(sb, ev->tool, l->wide ? COL_TOOL_WIDE : COL_TOOL, l->wide);
 	trace_cell__u64(sb, ev->tgid, COL_PID);
 	trace_cell__u64(sb, ev->ppid, COL_PID);
+	if (l->wide || l->uid)
+		trace_cell__u64(sb, ev->uid, COL_UID);
 	if (l->wide) {
 		const char *cid = ev->identity ? ev->identity->container_id : "";
 
-		trace_cell__u64(sb, ev->uid, COL_UID);
 		snprintf(buf, sizeof(buf), "%.*s", COL_CONTAINER, cid[0] ? cid : "-");
 		trace_cell__left(sb, buf, COL_CONTAINER);
 	}
@@ -560,7 +595,7 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
 		args_cols = l->width - fixed;
 	else
 		args_cols = TRACE_ARGS_MIN_COLS;
-	trace_format__argv(sb, ev, args_cols);
+	trace_format__argv(sb, ev, args_cols, l->quote, l->max_args);
 	trace_format__end_line(sb, start);
 }
 
@@ -656,10 +691,16 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 {
 	struct json_object w;
 	bool end = ev->kind != EXEC_EVENT_START, signalled, exited;
+	bool args_cut = ev->flags & TW_F_ARGS_TRUNC;
+	size_t args_len = ev->args ? ev->args_size : 0;
 	char status[64], tmp[32];
 
+	if (l->max_args)
+		args_len = argv_shown(ev, l->max_args, false, &args_cut);
+
 	json_object__begin(&w, sb);
-	trace_format__json_time(&w, "time", true, trace_clock__wall_ns(c, event_time_ns(ev)));
+	trace_format__json_time(&w, "time", true,
+				trace_clock__wall_ns(c, trace_format__event_ns(ev)));
 	json_object__string(&w, "event", end ? "exit" : "exec");
 	json_object__visible(&w, "tool", ev->tool);
 	json_object__string(&w, "comm", ev->comm);
@@ -710,8 +751,8 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 		json_waits(&w, ev);
 	}
 	json_object__string(&w, "filename", ev->filename && ev->filename[0] ? ev->filename : NULL);
-	json_argv(&w, ev->args, ev->args ? ev->args_size : 0);
-	json_object__bool(&w, "argv_truncated", ev->flags & TW_F_ARGS_TRUNC);
+	json_argv(&w, ev->args, ev->args ? args_len : 0);
+	json_object__bool(&w, "argv_truncated", args_cut);
 	json_object__bool(&w, "partial", ev->flags & TW_F_PARTIAL);
 	json_object__end(&w);
 	strbuf__putc(sb, '\n');

@@ -79,9 +79,10 @@ bool trace_format__measured(const struct exec_event *ev, unsigned int measured, 
 
 /*
  * Appends len bytes of s for a terminal, escaped so that nothing in it can move the
- * cursor or break the line: \n, \t, \r by name, other C0 controls, DEL and bytes that are
- * not well-formed UTF-8 as \xNN, C1 controls as \u0080..\u009f. NULs become spaces when
- * nul_as_space (argv), \x00 otherwise. At most max_cols columns (one per character)
+ * cursor or break the line, in the visible form of label values and --json tool names
+ * (utf8__visible_token(): injective, `\` as `\\`, \n, \t, \r by name, other controls,
+ * format characters and bytes that are not well-formed UTF-8 as \xNN). NULs become spaces
+ * when nul_as_space (argv), \x00 otherwise. At most max_cols columns (one per character)
  * are written; when s does not fit, or `cut` says s itself was cut short, the text ends in
  * "..." within those columns. Returns the columns written.
  */
@@ -89,15 +90,21 @@ size_t trace_format__text(struct strbuf *sb, const char *s, size_t len, bool nul
 			  size_t max_cols);
 
 /*
- * Appends ev's command line for a terminal (trace_format__text, at most max_cols): argv
- * with spaces between words, else the executable path, else "[comm]". Trailing NULs are
- * not shown; argv cut short by the kernel ends in "...". Returns the columns written.
+ * Appends ev's command line for a terminal (escaped as trace_format__text, at most
+ * max_cols): argv with spaces between words, else the executable path, else "[comm]".
+ * Trailing NULs are not shown; argv cut short by the kernel, or to max_args words (0: all),
+ * ends in "...". quote puts each word in double quotes, a `"` in a word as `\"` (as
+ * execsnoop -q). Returns the columns written.
  */
-size_t trace_format__argv(struct strbuf *sb, const struct exec_event *ev, size_t max_cols);
+size_t trace_format__argv(struct strbuf *sb, const struct exec_event *ev, size_t max_cols,
+			  bool quote, uint32_t max_args);
 
 /* Output layout: which columns, how wide the terminal is, what is measured. */
 struct trace_layout {
 	bool wide;	       /* every column, argv not truncated */
+	bool uid;	       /* a UID column (wide has one anyway) */
+	bool quote;	       /* argv words in double quotes */
+	uint32_t max_args;     /* argv words shown (text) and given (JSON); 0: all */
 	bool relative;	       /* TIME(s): seconds since start_ns instead of the time of day */
 	uint64_t start_ns;     /* CLOCK_MONOTONIC, with relative */
 	unsigned int width;    /* terminal columns (TRACE_WIDTH_DEFAULT when not a terminal) */
@@ -106,8 +113,8 @@ struct trace_layout {
 
 /*
  * Appends the column titles and a newline. Default: TIME TOOL PID PPID DURATION STATUS
- * ARGS within 80 columns; wide adds UID CONTAINER (the container id's first 12 digits, "-"
- * outside one) CPU MAXRSS NET_TX NET_RX DISK_R DISK_W.
+ * ARGS within 80 columns (uid: UID after PPID); wide adds UID CONTAINER (the container id's first
+ * 12 digits, "-" outside one) CPU MAXRSS NET_TX NET_RX DISK_R DISK_W.
  */
 void trace_format__header(struct strbuf *sb, const struct trace_layout *l);
 
@@ -129,7 +136,8 @@ void trace_format__line(struct strbuf *sb, const struct trace_layout *l,
  * exit_code, signal, core_dumped, error, wait_status, reexec and the usage fields
  * peak_rss_bytes, cpu_user_ns, cpu_system_ns, net_tx_bytes, net_rx_bytes,
  * disk_read_bytes, disk_write_bytes, tcp_connects, tcp_retransmits (null when not in
- * l->measured). Only l->measured is used from l.
+ * l->measured). Only l->measured and l->max_args (argv cut to that many words,
+ * argv_truncated then true) are used from l.
  */
 void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 			const struct trace_clock *c, const struct exec_event *ev);
@@ -155,6 +163,9 @@ void trace_format__anomaly(struct strbuf *sb, const struct trace_clock *c, uint6
  */
 void trace_log2__print(struct strbuf *sb, const uint64_t *slots, unsigned int nr_slots,
 		       const char *unit);
+
+/* When ev happened (CLOCK_MONOTONIC): its start, its end, the failed attempt. */
+uint64_t trace_format__event_ns(const struct exec_event *ev);
 
 /* True when ev is the end of an execution whose whole duration was observed. */
 bool trace_format__has_duration(const struct exec_event *ev);

@@ -6,6 +6,7 @@
 
 #include "lib/flags.h"
 #include "lib/parse.h"
+#include "lib/strbuf.h"
 #include "trace/trace_options.h"
 
 const char trace_usage[] =
@@ -14,18 +15,21 @@ const char trace_usage[] =
     "Prints one line per program execution as it ends (and as it starts with\n"
     "--events exec), like execsnoop and exitsnoop, or per-tool summaries. Same\n"
     "kernel programs and tool names as the agent; runs with or without one.\n"
-    "Only executions that start after tracing began are seen.\n"
+    "Only executions that start after tracing began are seen. Lines come out in\n"
+    "time order, 100ms after the event.\n"
     "\n"
     "filters (all must match; the first six run in the kernel):\n"
     "  -p, --pid=N        executions of process N (programs it execs)\n"
     "  --ppid=N           executions whose parent was N at exec time\n"
-    "  -u, --uid=N        executions by user id N\n"
+    "  -u, --uid=USER     executions by this user (a name or a user id)\n"
     "  --cgroup=PATH      executions in this cgroup v2 directory: absolute, or\n"
     "                     relative to the cgroup2 mount as in /proc/PID/cgroup\n"
     "  --min-duration=D   executions that ran at least D (drops failed execs)\n"
     "  -x, --failed       failures only: exit code, signal, OOM kill, failed exec\n"
     "  --comm=NAME        task name (15 bytes at most); glob patterns allowed\n"
     "  --tool=NAME        tool name as on /metrics; glob patterns allowed\n"
+    "  -n, --name=REGEX   task name or tool name matches REGEX (PCRE2, anywhere)\n"
+    "  -l, --line=REGEX   command line (argv joined by spaces) matches REGEX\n"
     "  --container=ID     executions in the container whose id starts with ID\n"
     "  --pod=NAME         in the pod of this name (glob), or whose pod uid\n"
     "                     starts with NAME\n"
@@ -35,13 +39,20 @@ const char trace_usage[] =
     "                     pod names for --pod/--namespace from the Kubernetes API\n"
     "                     (default: the in-cluster service account and $NODE_NAME)\n"
     "\n"
+    "naming:\n"
+    "  --tools.rules=FILE naming rules (process-exporter's process_names format),\n"
+    "                     as the agent's; failed execs and lone exits too\n"
+    "\n"
     "output:\n"
-    "  --events=LIST      exec, exit, net, mem, anomaly or all (default exit)\n"
+    "  --events=LIST      exec, exit, anomaly or all (default exit)\n"
     "  --state.dir=DIR    --events anomaly: the agent's saved baselines (read only;\n"
     "                     default /var/lib/toolwatch)\n"
     "  --anomaly.window=D, --anomaly.min-windows=N, --anomaly.min-samples=N\n"
     "                     --events anomaly: the agent's detector settings\n"
     "  -w, --wide         every column (UID, CPU, memory, net, disk), full argv\n"
+    "  -U, --print-uid    a UID column\n"
+    "  -q, --quote        argv words in double quotes (\" and \\ escaped)\n"
+    "  --max-args=N       show at most N argv words, then \"...\" (default all)\n"
     "  --json             one JSON object per line (JSON Lines), full argv\n"
     "  -t, --timestamp    TIME(s): seconds since tracing began\n"
     "  -T, --time         TIME as HH:MM:SS.mmm local time (the default)\n"
@@ -60,15 +71,18 @@ const char trace_usage[] =
     "  toolwatch trace --events exec,exit     # starts too\n"
     "  toolwatch trace -x -w                  # failures, every column\n"
     "  toolwatch trace -p 1234 -t             # programs process 1234 execs, TIME(s)\n"
-    "  toolwatch trace -u 1000                # executions by user 1000\n"
+    "  toolwatch trace -u nobody -U           # executions by user nobody, UID column\n"
+    "  toolwatch trace -n '^make$' -q         # make's executions, argv quoted\n"
+    "  toolwatch trace -l 'tpkg'              # command lines containing \"tpkg\"\n"
     "  toolwatch trace --ppid 1234            # children of process 1234\n"
     "  toolwatch trace --tool 'python*' --min-duration 1s\n"
+    "  toolwatch trace --tools.rules /etc/toolwatch/rules.yml\n"
     "  toolwatch trace --cgroup system.slice/cron.service\n"
     "  toolwatch trace --json --duration 30s > execs.jsonl\n"
     "  toolwatch trace --summary --duration 1m\n"
     "  toolwatch trace --interval 10s --comm make\n";
 
-static const char *const event_names[] = {"exec", "exit", "net", "mem", "anomaly", NULL};
+static const char *const event_names[] = {"exec", "exit", "anomaly", NULL};
 
 void trace_options__init(struct trace_options *o)
 {
@@ -77,6 +91,13 @@ void trace_options__init(struct trace_options *o)
 	o->anomaly_window_ns = 60 * 1000000000ULL;
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	kube_options__init(&o->kube);
+}
+
+void trace_options__free(struct trace_options *o)
+{
+	trace_regex__free(o->name_re);
+	trace_regex__free(o->line_re);
+	o->name_re = o->line_re = NULL;
 }
 
 const char *trace_event__name(unsigned int bit)
@@ -97,13 +118,24 @@ static int set_uid(void *opts, const char *v, char *why, size_t n)
 	struct trace_options *o = opts;
 	uint64_t x;
 
-	/* (uid_t)-1 is "no user" to the kernel: never an owner */
-	if (parse_u64(v, 0, UINT32_MAX - 1, &x)) {
-		snprintf(why, n, "want a numeric user id, 0..%u", UINT32_MAX - 1);
+	if (v[0] >= '0' && v[0] <= '9') {
+		/* (uid_t)-1 is "no user" to the kernel: never an owner */
+		if (parse_u64(v, 0, UINT32_MAX - 1, &x)) {
+			snprintf(why, n, "want a user name or a user id, 0..%u", UINT32_MAX - 1);
+			return -EINVAL;
+		}
+		o->filter.uid_set = true;
+		o->filter.uid = (uint32_t)x;
+		o->user[0] = '\0';
+		return 0;
+	}
+	/* a name: looked up by the caller (the user database is I/O) */
+	if (!v[0] || v[0] == '-' || strlen(v) >= sizeof(o->user) || strpbrk(v, ":/ \t\n")) {
+		snprintf(why, n, "want a user name or a user id");
 		return -EINVAL;
 	}
-	o->filter.uid_set = true;
-	o->filter.uid = (uint32_t)x;
+	snprintf(o->user, sizeof(o->user), "%s", v);
+	o->filter.uid_set = false;
 	return 0;
 }
 
@@ -127,6 +159,8 @@ static const struct flag trace_flags[] = {
     /* user-space filters */
     {"comm", .kind = FLAG_STRING, AT(comm), .want = "a task name or pattern"},
     {"tool", .kind = FLAG_STRING, AT(tool), .want = "a tool name or pattern"},
+    {"name", 'n', .kind = FLAG_STRING, AT(name), .want = "a regex"},
+    {"line", 'l', .kind = FLAG_STRING, AT(line), .want = "a regex"},
     {"container", .kind = FLAG_STRING, AT(container), .want = "a container id or its prefix"},
     {"pod", .kind = FLAG_STRING, AT(pod), .want = "a pod name, pattern or uid prefix"},
     {"namespace", .kind = FLAG_STRING, AT(namespace_), .want = "a namespace or pattern"},
@@ -134,9 +168,15 @@ static const struct flag trace_flags[] = {
     {"kubernetes.token-file", .kind = FLAG_STRING, AT(kube.token_file), .want = "a file path"},
     {"kubernetes.ca-file", .kind = FLAG_STRING, AT(kube.ca_file), .want = "a file path"},
     {"kubernetes.node-name", .kind = FLAG_STRING, AT(kube.node_name), .want = "a node name"},
+    /* naming */
+    {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
     /* output */
     {"events", .kind = FLAG_LIST, AT(events), .names = event_names},
     {"wide", 'w', .kind = FLAG_BOOL, AT(wide)},
+    {"print-uid", 'U', .kind = FLAG_BOOL, AT(print_uid)},
+    {"quote", 'q', .kind = FLAG_BOOL, AT(quote)},
+    {"max-args", .kind = FLAG_U32, AT(max_args), .min = 1, .max = TRACE_MAX_ARGS_LIMIT,
+     .want = "a number of argv words"},
     {"json", .kind = FLAG_BOOL, AT(json)},
     {"timestamp", 't', .kind = FLAG_BOOL, AT(timestamp)},
     {"time", 'T', .kind = FLAG_BOOL, AT(clock_time)},
@@ -156,6 +196,27 @@ static const struct flag_set trace_flag_set = {
     .count = sizeof(trace_flags) / sizeof(trace_flags[0]),
 };
 
+/* Compiles the regex of flag into *re: 0, or -1 with one line in err naming the flag. */
+static int compile(const char *flag, const char *pattern, struct trace_regex **re, char *err,
+		   size_t err_size)
+{
+	char why[256], shown[80];
+
+	if (!pattern[0])
+		return 0;
+	*re = trace_regex__new(pattern, why, sizeof(why));
+	if (*re)
+		return 0;
+	snprintf(shown, sizeof(shown), "%.64s%s", pattern, strlen(pattern) > 64 ? "..." : "");
+	if (errno == ENOMEM)
+		snprintf(err, err_size, "cannot compile --%s '%s': %s", flag, shown,
+			 strerror(ENOMEM));
+	else
+		snprintf(err, err_size, "invalid --%s '%s': %s", flag, shown, why);
+	str__one_line(err);
+	return -1;
+}
+
 enum options_result trace_options__parse(struct trace_options *o, int argc, char **argv, char *err,
 					 size_t err_size)
 {
@@ -165,6 +226,11 @@ enum options_result trace_options__parse(struct trace_options *o, int argc, char
 		return r;
 	if (o->version)
 		return OPTIONS_VERSION;
+	if (compile("name", o->name, &o->name_re, err, err_size) ||
+	    compile("line", o->line, &o->line_re, err, err_size)) {
+		trace_options__free(o);
+		return OPTIONS_ERROR;
+	}
 	/* the kernel keeps 15 bytes of a task name: match what it can hold (not a pattern) */
 	if (!strpbrk(o->comm, "*?[\\"))
 		o->comm[TW_COMM_LEN - 1] = '\0';
@@ -172,6 +238,7 @@ enum options_result trace_options__parse(struct trace_options *o, int argc, char
 		o->summary = true;
 	if (o->timestamp && o->clock_time) {
 		snprintf(err, err_size, "flags '-t' and '-T' name two TIME columns: give one");
+		trace_options__free(o);
 		return OPTIONS_ERROR;
 	}
 	return OPTIONS_OK;

@@ -15,7 +15,9 @@
 #include "agent/options.h"
 
 #define TRACE_NAME_MAX	      256	 /* --comm / --tool pattern, NUL included */
+#define TRACE_PATTERN_MAX     1024	 /* --name / --line regex, NUL included */
 #define TRACE_PATH_MAX	      4096	 /* --cgroup path, NUL included */
+#define TRACE_MAX_ARGS_LIMIT  256	 /* --max-args: 512 bytes of argv hold no more words */
 #define TRACE_PID_MAX	      4194304	 /* the kernel's PID_MAX_LIMIT */
 #define TRACE_INTERVAL_MIN_NS 1000000ULL /* --interval below 1ms is a busy loop */
 
@@ -23,11 +25,30 @@
 enum trace_event_bit {
 	TRACE_EVENT_EXEC = 1u << 0,    /* a line per execution start */
 	TRACE_EVENT_EXIT = 1u << 1,    /* a line per finished execution (failed execs too) */
-	TRACE_EVENT_NET = 1u << 2,     /* per-connection lines */
-	TRACE_EVENT_MEM = 1u << 3,     /* memory events */
-	TRACE_EVENT_ANOMALY = 1u << 4, /* anomaly flags */
-	TRACE_EVENT_ALL = (1u << 5) - 1,
+	TRACE_EVENT_ANOMALY = 1u << 2, /* anomaly flags */
+	TRACE_EVENT_ALL = (1u << 3) - 1,
 };
+
+/*
+ * A --name or --line regex (PCRE2) with bounded matching: a match that hits the match,
+ * depth or heap limit counts as no match, and is counted.
+ */
+struct trace_regex;
+
+/*
+ * Compiles pattern (UTF-8, invalid UTF-8 in subjects tolerated). NULL with errno EINVAL and
+ * one line in why (the reason and the offset) for a bad pattern, or ENOMEM.
+ */
+struct trace_regex *trace_regex__new(const char *pattern, char *why, size_t why_size);
+
+/* NULL-safe. */
+void trace_regex__free(struct trace_regex *re);
+
+/* True when the regex matches somewhere in s[0..len); false too when a limit was hit. */
+bool trace_regex__search(struct trace_regex *re, const char *s, size_t len);
+
+/* Searches that hit a limit so far (and counted as no match). */
+uint64_t trace_regex__limited(const struct trace_regex *re);
 
 struct trace_options {
 	struct loader_filter filter;	  /* pid, ppid, uid, min duration, failed (kernel) */
@@ -37,6 +58,12 @@ struct trace_options {
 	char container[TRACE_NAME_MAX];	  /* "" = any; a container id or its prefix */
 	char pod[TRACE_NAME_MAX];	  /* "" = any; pod name (glob), or pod uid or its prefix */
 	char namespace_[TRACE_NAME_MAX];  /* "" = any; glob; needs a name source */
+	char name[TRACE_PATTERN_MAX];	  /* -n: "" = any; regex on comm or tool name */
+	char line[TRACE_PATTERN_MAX];	  /* -l: "" = any; regex on the command line */
+	struct trace_regex *name_re;	  /* compiled by trace_options__parse */
+	struct trace_regex *line_re;
+	char user[TRACE_NAME_MAX];	  /* -u NAME: resolved to filter.uid by the caller */
+	char tools_rules[TRACE_PATH_MAX]; /* --tools.rules: "" = default naming only */
 	struct kube_options kube;	  /* pod names for --pod/--namespace (--kubernetes.*) */
 	unsigned int events;		  /* TRACE_EVENT_* */
 	uint64_t duration_ns;		  /* 0 = until a signal */
@@ -44,6 +71,9 @@ struct trace_options {
 	bool json;
 	bool summary; /* also set by --interval */
 	bool wide;
+	bool print_uid;			/* -U: UID column */
+	bool quote;			/* -q: argv words in double quotes */
+	uint32_t max_args;		/* --max-args: argv words shown, 0 = all captured */
 	bool timestamp;			/* -t: TIME column in seconds since tracing began */
 	bool clock_time;		/* -T: TIME column as HH:MM:SS.mmm (the default) */
 	bool version;			/* -V, --version: print it and exit */
@@ -56,18 +86,24 @@ struct trace_options {
 /* Fills o with the defaults: no filter, --events exit, text lines until Ctrl-C. */
 void trace_options__init(struct trace_options *o);
 
+/* Frees what parsing allocated (the compiled regexes); o can be parsed again after. */
+void trace_options__free(struct trace_options *o);
+
 /*
  * Parses argv[0..argc) (the flags after `trace`) into o, which holds defaults already,
  * with flags__parse() as the agent does: --flag=value and --flag value; booleans also bare
  * or =true/false; -w and -h (no --version). Rejects unknown flags, positional arguments,
  * bad values and a value flag given twice, with one line in err naming the flag
- * (OPTIONS_ERROR: exit status 2). --interval implies --summary.
+ * (OPTIONS_ERROR: exit status 2). --interval implies --summary. -u takes a user id or a
+ * user name; a name is left in o->user for the caller to resolve (filter.uid_set stays
+ * false). --name and --line are compiled (a bad regex is an error naming the flag); call
+ * trace_options__free() after.
  */
 enum options_result trace_options__parse(struct trace_options *o, int argc, char **argv, char *err,
 					 size_t err_size);
 
 /*
- * Parses a comma-separated --events list (exec, exit, net, mem, anomaly, all) into a
+ * Parses a comma-separated --events list (exec, exit, anomaly, all) into a
  * TRACE_EVENT_* mask. Returns 0, or -EINVAL for an empty list, an empty item or an
  * unknown name (the offending item copied into bad, NUL terminated).
  */
@@ -84,7 +120,8 @@ const char *trace_event__name(unsigned int bit);
  * never match them); the kernel filters (pid, ppid, uid, cgroup) again to failed execs, which the
  * kernel reports unfiltered; --min-duration drops failed execs (they never ran) and
  * --failed keeps them. Execution starts pass --min-duration and --failed: their outcome
- * is not known yet.
+ * is not known yet. --name searches comm and the tool name, --line the command line
+ * (argv joined by spaces, else the executable path; nothing for exits without argv).
  */
 bool trace_options__match(const struct trace_options *o, const struct exec_event *ev);
 
