@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The start of an execution (probe exec): sched_process_exec, tp_btf with a raw_tp
- * fallback, emits one exec record per new execution and tracks it in execs; a later exec
- * in the same process ends the execution it continues and renames it. From Linux 6.10,
- * sched_prepare_exec notes the peak RSS of the image an exec replaces.
+ * fallback, emits one exec record per new execution and tracks it in execs. A later exec
+ * in the same process continues its execution: its exec record (TW_F_REEXEC, the first
+ * exec's start) renames it after the new image. From Linux 6.10, sched_prepare_exec
+ * notes the peak RSS of the image an exec replaces.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,11 +26,13 @@ struct {
 } exec_buf SEC(".maps");
 
 /*
- * Outputs the exec record of a new execution: built in exec_buf, argv and path copied
- * once each straight into it, then only the bytes used go to the ring buffer.
+ * Outputs the exec record of a new or continued execution (start_ns, flags: its own):
+ * built in exec_buf, argv and path copied once each straight into it, then only the bytes
+ * used go to the ring buffer.
  */
 static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u32 ppid, __u32 uid,
-				      __u64 cgid, __u64 now, const char *filename, const bool btf)
+				      __u64 cgid, __u64 start_ns, __u32 flags, const char *filename,
+				      const bool btf)
 {
 	unsigned long arg_start, arg_end;
 	struct tw_exec_rec *rec;
@@ -46,8 +49,8 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u3
 	rec->ppid = ppid;
 	rec->uid = uid;
 	rec->cgroup_id = cgid;
-	rec->start_ns = now;
-	rec->flags = 0;
+	rec->start_ns = start_ns;
+	rec->flags = flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 
 	n = bpf_probe_read_kernel_str(rec->data, TW_PATH_LEN, filename);
@@ -76,6 +79,44 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u3
 		count_lost(TW_LOST_RINGBUF_EXEC);
 }
 
+/* The process's counters at now, as execution st's base (btf: as TW_READ()). */
+static __always_inline void read_base(struct tw_exec_state *st, struct task_struct *task, __u64 now,
+				      const bool btf)
+{
+	struct tw_raw_usage *base = &st->base;
+
+	if (btf) {
+		raw_add_signal_btf(base, task);
+		raw_add_thread_btf(base, task);
+	} else {
+		raw_add_signal(base, task);
+		raw_add_thread(base, task);
+	}
+	/* the run time up to now, with the offset the end will read it with too */
+	st->clock_off = clock_off;
+	st->clock_synced = clock_synced;
+	base->cpu_ns += task_unaccounted_ns(task, now, st->clock_off, st->clock_synced, btf);
+}
+
+/*
+ * A forked child's first exec: what it used since the fork (its base) belongs to the
+ * execution that forked it, as a child that never execs does.
+ */
+static __always_inline void roll_up_before_exec(__u32 owner, const struct tw_raw_usage *base)
+{
+	struct tw_exec_state *ost = bpf_map_lookup_elem(&execs, &owner);
+	struct tw_usage u = {};
+
+	if (!ost || ost->owner)
+		return;
+	split_cpu(base, &u);
+	u.disk_read_bytes = base->read_bytes;
+	u.disk_write_bytes = base->write_bytes;
+	u.runq_wait_ns = base->runq_ns;
+	u.blkio_wait_ns = base->blkio_ns;
+	usage_roll_up(&ost->usage, &u);
+}
+
 /* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
 static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 				   struct linux_binprm *bprm, const bool btf)
@@ -88,6 +129,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	struct tw_exec_state fresh = {}, *st;
 	struct exec_try *try;
 	__u64 old_peak = 0;
+	__u32 owner;
 	bool filtered;
 
 	/* bytes moved before the exec belong to the image (or owner) that moved them */
@@ -103,40 +145,42 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	    !bpf_map_delete_elem(&exec_pending, &tgid))
 		__sync_fetch_and_add(&fails_pending, -1);
 
-	filtered = exec_filtered_out(tgid, ppid, uid, cgid);
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	/* exiting: a reused tgid whose old execution awaits its emission: replaced below */
+	if (st && !st->exiting && !st->owner) {
+		/* a later exec continues the execution: it is renamed after the new image */
+		if (btf)
+			old_peak = st->reexec_peak_bytes;
+		if (old_peak > st->usage.peak_rss_bytes)
+			st->usage.peak_rss_bytes = old_peak;
+		st->flags |= TW_F_REEXEC;
+		emit_exec(task, tgid, ppid, uid, cgid, st->start_ns, st->flags,
+			  TW_READ(btf, bprm->filename, bprm, filename), btf);
+		return 0;
+	}
+	filtered = exec_filtered_out(tgid, ppid, uid, cgid);
 	if (st && !st->exiting) {
-		/* exec of an already exec'd image: that execution ends here, successfully */
-		if (!st->owner) {
-			if (btf)
-				old_peak = st->reexec_peak_bytes;
-			emit_exit(task, tgid, st, now, 0, TW_F_REEXEC, old_peak, btf);
-		}
+		/* a forked child's first exec: its entry becomes the new execution */
+		owner = st->owner;
+		__builtin_memset(st, 0, sizeof(*st));
+		read_base(st, task, now, btf);
+		roll_up_before_exec(owner, &st->base);
 		if (filtered) {
 			bpf_map_delete_elem(&execs, &tgid);
 			return 0;
 		}
-		/* the entry (its own old execution, or a forked child's) becomes the new one */
-		__builtin_memset(st, 0, sizeof(*st));
 	} else {
 		if (filtered)
 			return 0;
 		st = &fresh;
+		read_base(st, task, now, btf);
 	}
 	st->start_ns = now;
-	if (btf) {
-		raw_add_signal_btf(&st->base, task);
-		raw_add_thread_btf(&st->base, task);
-	} else {
-		raw_add_signal(&st->base, task);
-		raw_add_thread(&st->base, task);
-	}
 	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;
 	}
-	emit_exec(task, tgid, ppid, uid, cgid, now, TW_READ(btf, bprm->filename, bprm, filename),
+	emit_exec(task, tgid, ppid, uid, cgid, now, 0, TW_READ(btf, bprm->filename, bprm, filename),
 		  btf);
 	return 0;
 }

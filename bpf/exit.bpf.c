@@ -236,13 +236,20 @@ static __always_inline bool exit_place_put(struct exit_place *at, struct task_st
 	return false;
 }
 
-/* Adds an exiting thread's wait times to its execution: the kernel keeps no group sum. */
-static __always_inline void add_thread_waits(struct task_struct *task, __u32 tgid, const bool btf)
+/*
+ * Adds an exiting thread's wait times and I/O to its execution: the kernel keeps no group
+ * sum of the first, and folds children it reaps into the group's sum of the second.
+ */
+static __always_inline void add_thread_usage(struct task_struct *task, __u32 tgid, const bool btf)
 {
 	struct tw_exec_state *st = exec_of(tgid);
 
 	if (!st)
 		return;
+	__sync_fetch_and_add(&st->usage.disk_read_bytes,
+			     TW_READ(btf, task->ioac.read_bytes, task, ioac.read_bytes));
+	__sync_fetch_and_add(&st->usage.disk_write_bytes,
+			     TW_READ(btf, task->ioac.write_bytes, task, ioac.write_bytes));
 	__sync_fetch_and_add(&st->usage.runq_wait_ns,
 			     TW_READ(btf, task->sched_info.run_delay, task, sched_info.run_delay));
 	if (delayacct_on)
@@ -269,8 +276,7 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 	if (p) {
 		fill_exit(&p->rec, task, tgid, st, now, status, 0, &p->raw, btf);
 		p->rolled = st->usage;
-		p->thread_cpu_ns =
-		    TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime);
+		p->thread_cpu_ns = thread_cpu_at(task, st, now, btf);
 		p->exit_ns = now;
 		p->owner = 0;
 		p->pad = 0;
@@ -281,12 +287,40 @@ static __always_inline bool defer_exit(struct task_struct *task, __u32 tgid,
 	return false;
 }
 
+/*
+ * A forked child of execution owner (ost) exits 127 without having tried an exec: a
+ * shell's "command not found" (bash forks, then finds nothing to exec).
+ */
+static __always_inline void emit_no_exec(struct task_struct *task, __u32 tgid, __u32 owner,
+					 struct tw_exec_state *ost, const bool btf)
+{
+	struct tw_no_exec_rec *rec;
+
+	if (targ_min_duration_ns)
+		return;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(TW_LOST_RINGBUF_FAIL);
+		return;
+	}
+	rec->type = TW_REC_NO_EXEC;
+	rec->tgid = tgid;
+	rec->owner = owner;
+	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->owner_start_ns = ost->start_ns;
+	rec->ts_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	bpf_ringbuf_submit(rec, rb_flags());
+}
+
 /* btf: a compile-time constant, true for tp_btf (direct loads), false for raw_tp */
 static __always_inline int on_exit(struct task_struct *task, const bool btf)
 {
 	__u32 tgid, status;
 	struct tw_exec_state *st;
 	struct pending_fail *p;
+	bool tried;
 
 	if (is_kthread(task, btf))
 		return 0;
@@ -295,13 +329,14 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 	fold_net(task, tgid);
 	/* only the last thread of the group ends the process */
 	if (TW_READ(btf, task->signal->live.counter, task, signal, live.counter) != 0) {
-		/* a thread's wait times (a leader's are read at the group's end) */
+		/* a thread's wait times and I/O (a leader's are read at the group's end) */
 		if (TW_READ(btf, task->pid, task, pid) != tgid)
-			add_thread_waits(task, tgid, btf);
+			add_thread_usage(task, tgid, btf);
 		return 0;
 	}
 
 	p = fails_pending > 0 ? bpf_map_lookup_elem(&exec_pending, &tgid) : NULL;
+	tried = p;
 	if (p) {
 		emit_exec_fail(task, tgid, p, btf);
 		if (!bpf_map_delete_elem(&exec_pending, &tgid))
@@ -322,19 +357,21 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 			return 0;
 		ost = bpf_map_lookup_elem(&execs, &owner);
 		if (ost && !ost->owner) {
+			__u64 now = bpf_ktime_get_ns();
 			struct exit_place at;
 			struct exit_pending *pend;
 
-			group_usage(task, NULL, false, page_size, &u, NULL, btf);
+			group_usage(task, NULL, false, page_size, now, &u, NULL, btf);
 			usage_roll_up(&ost->usage, &u);
-			/* the last stretch of CPU follows at the task's last switch */
+			if (!tried && group_exit_status(task, btf) == 127 << 8)
+				emit_no_exec(task, tgid, owner, ost, btf);
+			/* the CPU time of its exit follows at the task's last switch */
 			pend = exit_place_get(&at, btf);
 			if (pend) {
 				__builtin_memset(pend, 0, sizeof(*pend));
 				pend->owner = owner;
-				pend->thread_cpu_ns = TW_READ(btf, task->se.sum_exec_runtime, task,
-							      se.sum_exec_runtime);
-				pend->exit_ns = bpf_ktime_get_ns();
+				pend->thread_cpu_ns = thread_cpu_at(task, NULL, now, btf);
+				pend->exit_ns = now;
 				pend->raw.utime_ns = u.cpu_user_ns;
 				pend->raw.stime_ns = u.cpu_system_ns;
 				/* no room: that stretch is not counted */
@@ -402,6 +439,8 @@ static __always_inline int check_waiting(struct task_struct **taskp, struct exit
 		__sync_fetch_and_add(&exits_late, 1);
 	}
 	delta = t->se.sum_exec_runtime - p->thread_cpu_ns;
+	if ((__s64)delta < 0) /* the exact run time read at the exit was a little ahead */
+		delta = 0;
 	bpf_task_release(t);
 	finish_pending(key, p, delta, slot);
 	return 1;

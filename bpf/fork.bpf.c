@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Forked children (probe fork): sched_process_fork. A child that does not exec rolls its
- * usage up to the forking execution when it exits (exit.bpf.c).
+ * usage up to the forking execution when it exits (exit.bpf.c). And the clock the exec
+ * family reads exact run times with (probe exec): sched_wakeup_new.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -9,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include "toolwatch.h"
 #include "lib/state.bpf.h"
+#include "lib/task.bpf.h"
 
 /* Forked children that do not exec belong to the forking execution. */
 SEC("tp_btf/sched_process_fork")
@@ -26,5 +28,35 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	fresh.owner = pst->owner ? pst->owner : ptgid;
 	if (bpf_map_update_elem(&execs, &ctgid, &fresh, BPF_ANY))
 		count_lost(TW_LOST_OWNERS_FULL);
+	return 0;
+}
+
+/*
+ * A new task's first wakeup: its runqueue's clock was updated just before. Measures
+ * clock_off, the offset from that clock to CLOCK_MONOTONIC, so that the exec and exit
+ * paths can read exact run times (lib/usage.bpf.h). btf: as TW_READ().
+ */
+static __always_inline void clock_sync(struct task_struct *p, const bool btf)
+{
+	struct rq *rq = TW_READ(btf, p->se.cfs_rq->rq, p, se.cfs_rq, rq);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!rq)
+		return;
+	clock_off = (__s64)(now - TW_READ(btf, rq->clock, rq, clock));
+	clock_synced = true;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(handle_wnew, struct task_struct *p)
+{
+	clock_sync(p, true);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(handle_wnew_raw, struct task_struct *p)
+{
+	clock_sync(p, false);
 	return 0;
 }

@@ -55,6 +55,14 @@ bool delayacct_on = false;
  */
 __s64 fails_pending = 0;
 
+/*
+ * CLOCK_MONOTONIC minus the scheduler's rq clock, measured where a runqueue's clock was just
+ * updated (a new task's wakeup, fork.bpf.c); 0 in clock_synced until measured. Lets the
+ * exec and exit paths read a running task's exact run time (lib/usage.bpf.h).
+ */
+__s64 clock_off = 0;
+bool clock_synced = false;
+
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
 

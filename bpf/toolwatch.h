@@ -17,13 +17,14 @@ enum tw_record_type {
 	TW_REC_EXIT = 2,      /* an execution ended */
 	TW_REC_EXEC_FAIL = 3, /* a process gave up exec'ing: every attempt failed */
 	TW_REC_SAMPLE = 4,    /* live usage of one task of a running execution (iterator) */
+	TW_REC_NO_EXEC = 5,   /* a forked child exited 127 without trying to exec */
 	TW_REC_MAX,
 };
 
 /* tw_exec_rec.flags / tw_exit_rec.flags */
 enum tw_exec_flags {
 	TW_F_PARTIAL = 1 << 0,	  /* running before the agent started: exec not observed */
-	TW_F_REEXEC = 1 << 1,	  /* ended because the process exec'd again */
+	TW_F_REEXEC = 1 << 1,	  /* exec'd again: continued, renamed after the new image */
 	TW_F_OOM_KILLED = 1 << 2, /* chosen as victim by the OOM killer */
 	TW_F_ARGS_TRUNC = 1 << 3, /* argv longer than TW_ARGS_LEN */
 };
@@ -98,10 +99,11 @@ struct tw_exec_rec {
 #define TW_EXEC_ITER_SIZE (sizeof(struct tw_exec_rec) + TW_PATH_LEN)
 
 /*
- * Resources consumed by one execution, its threads and its children that did not exec.
- * CPU time is the scheduler's exact run time, split into user and system in the ratio
- * of the kernel's tick-sampled utime/stime, as getrusage(2) does. The wait times are summed
- * over the same tasks (each thread's values are added as it exits).
+ * Resources consumed by one execution, its threads and its children that did not exec
+ * (and those that did, until their exec). CPU time is the scheduler's exact run time,
+ * split into user and system in the ratio of the kernel's tick-sampled utime/stime, as
+ * getrusage(2) does. Disk bytes and wait times are summed over the same tasks, each
+ * thread's own values added as it exits: never a reaped child's again.
  */
 struct tw_usage {
 	__u64 cpu_user_ns;
@@ -122,7 +124,7 @@ struct tw_raw_usage {
 	__u64 cpu_ns;	/* sum_exec_runtime */
 	__u64 utime_ns; /* tick-sampled */
 	__u64 stime_ns;
-	__u64 read_bytes; /* task_io_accounting: storage reads */
+	__u64 read_bytes; /* per thread only (task->ioac): storage reads */
 	__u64 write_bytes;
 	__u64 runq_ns;	/* per thread only: exited threads are not folded into the group */
 	__u64 blkio_ns; /* per thread only, and 0 while delay accounting is off */
@@ -140,14 +142,15 @@ struct tw_exec_state {
 	struct tw_raw_usage base; /* the process's own counters at exec (subtracted) */
 	__u64 reexec_peak_bytes;  /* BTF kernels: the image's peak RSS at its last execve call */
 	__u32 owner;		  /* a forked child that has not exec'd: its owner's tgid; 0 */
-	__u32 pad;
+	__u32 clock_synced;	  /* clock_off below was measured */
+	__s64 clock_off;	  /* the rq clock offset base was read with (lib/usage.bpf.h) */
 };
 
 /*
  * Live usage of one task belonging to a running execution, written by the sampling
  * iterator: the agent sums the records of an execution. Thread-group leaders include
- * their group's exited threads; the execution's own leader also includes usage (minus
- * base) from its tw_exec_state, so the sum equals what the exit record would say now.
+ * their group's exited threads' CPU time; the execution's own leader also includes usage
+ * (minus base) from its tw_exec_state, so the sum equals what the exit record would say now.
  */
 struct tw_sample_rec {
 	__u32 type; /* TW_REC_SAMPLE */
@@ -187,6 +190,21 @@ struct tw_exec_fail_rec {
 	__u32 attempts; /* failed execve calls folded into this record (PATH search) */
 	char comm[TW_COMM_LEN];
 	char filename[TW_PATH_LEN];
+};
+
+/*
+ * A forked child that never exec'd, tried no exec and exited with status 127: a shell's
+ * "command not found" (the shell searched PATH itself and found nothing to exec).
+ */
+struct tw_no_exec_rec {
+	__u32 type;  /* TW_REC_NO_EXEC */
+	__u32 tgid;  /* the child */
+	__u32 owner; /* the tgid of the execution it belongs to */
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 owner_start_ns; /* start_ns of that execution */
+	__u64 ts_ns;	      /* CLOCK_MONOTONIC of the exit */
+	char comm[TW_COMM_LEN];
 };
 
 #endif /* TOOLWATCH_H */

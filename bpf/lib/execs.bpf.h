@@ -94,7 +94,7 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	group_usage(task, &st->base, flags & TW_F_REEXEC, page_size, &rec->usage, raw, btf);
+	group_usage(task, st, flags & TW_F_REEXEC, page_size, now, &rec->usage, raw, btf);
 	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;
 	rec->usage.disk_read_bytes += st->usage.disk_read_bytes;

@@ -31,8 +31,9 @@ static __always_inline void usage_add_since(struct tw_usage *dst, const struct t
 
 /*
  * Emits a pending exit (p, at key) with delta ns of run time since the exit (a larger
- * value than 2^40: unknown, none added). The caller that deletes the pending entry emits;
- * a concurrent one discards its copy.
+ * value than 2^40: unknown, none added): the kernel's work of tearing the process down
+ * (its memory, files), which the execution's CPU time and duration both include. The
+ * caller that deletes the pending entry emits; a concurrent one discards its copy.
  */
 static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __u64 delta,
 					   const bool slot)
@@ -59,6 +60,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		}
 		return;
 	}
+
 	tgid = p->rec.tgid;
 	st = bpf_map_lookup_elem(&execs, &tgid);
 	if (st && (!st->exiting || st->start_ns != p->rec.start_ns))
@@ -74,8 +76,10 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 	}
 	__builtin_memcpy(rec, &p->rec, sizeof(*rec));
 	raw = p->raw;
-	if (delta < (1ULL << 40))
+	if (delta < (1ULL << 40)) {
 		raw.cpu_ns += delta;
+		rec->end_ns += delta; /* on CPU all along: its exit lasted at least that */
+	}
 	split_cpu(&raw, &u);
 	/* children and sockets that ended after the exit still count (exit_files, reaping) */
 	rolled = st ? &st->usage : &p->rolled;
@@ -102,8 +106,10 @@ static __always_inline void finish_exit(struct task_struct *task, __u64 cpu_ns)
 	__u64 key = (__u64)task;
 	struct exit_wait *w = bpf_map_lookup_elem(&exits_pending, &key);
 
-	if (w)
-		finish_pending(key, &w->p, cpu_ns - w->p.thread_cpu_ns, false);
+	if (w) /* the exact run time read at the exit may be a little ahead */
+		finish_pending(key, &w->p,
+			       cpu_ns > w->p.thread_cpu_ns ? cpu_ns - w->p.thread_cpu_ns : 0,
+			       false);
 }
 
 /*

@@ -40,6 +40,8 @@ extern const volatile bool timer_stats;
 
 /* Counters and switches in .bss and .data (defined and described in state.bpf.c). */
 extern bool delayacct_on;
+extern __s64 clock_off;
+extern bool clock_synced;
 extern __s64 fails_pending;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
@@ -73,7 +75,7 @@ struct exit_pending {
 	struct tw_exit_rec rec;	 /* complete but for CPU time */
 	struct tw_raw_usage raw; /* the group's own counters at exit, minus base */
 	struct tw_usage rolled;	 /* the execution's tw_exec_state usage at exit */
-	__u64 thread_cpu_ns;	 /* the exiting thread's sum_exec_runtime at exit */
+	__u64 thread_cpu_ns;	 /* the exiting thread's exact run time at exit */
 	__u64 exit_ns;		 /* when it exited, to emit it anyway if no free is seen */
 	__u32 owner;		 /* child roll-up: the owner's tgid; 0: an execution's end */
 	__u32 pad;

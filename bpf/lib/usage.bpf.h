@@ -28,8 +28,10 @@ static __always_inline void raw_add_thread(struct tw_raw_usage *r, struct task_s
 }
 
 /*
- * The group's exited threads (folded into signal_struct when they are released). Wait
- * times are not folded there: on_exit adds each exiting thread's into its execution.
+ * The CPU time of the group's exited threads (folded into signal_struct when they are
+ * released). Not its I/O: signal->ioac also grows by the I/O of every child the group
+ * reaps, which is counted where that child ran. Wait times and I/O are not read there:
+ * on_exit adds each exiting thread's own into its execution.
  */
 static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_struct *t)
 {
@@ -38,8 +40,6 @@ static __always_inline void raw_add_signal(struct tw_raw_usage *r, struct task_s
 	r->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime);
 	r->utime_ns += BPF_CORE_READ(sig, utime);
 	r->stime_ns += BPF_CORE_READ(sig, stime);
-	r->read_bytes += BPF_CORE_READ(sig, ioac.read_bytes);
-	r->write_bytes += BPF_CORE_READ(sig, ioac.write_bytes);
 }
 
 /* raw_add_thread() and raw_add_signal() for BTF-typed programs: direct loads, no helpers */
@@ -62,8 +62,59 @@ static __always_inline void raw_add_signal_btf(struct tw_raw_usage *r, struct ta
 	r->cpu_ns += sig->sum_sched_runtime;
 	r->utime_ns += sig->utime;
 	r->stime_ns += sig->stime;
-	r->read_bytes += sig->ioac.read_bytes;
-	r->write_bytes += sig->ioac.write_bytes;
+}
+
+/* A stretch the scheduler has not accounted yet longer than this is not believed. */
+#define UNACCOUNTED_MAX_NS 100000000ULL
+/* Both ends of an execution shorter than this read its run time with one clock offset. */
+#define SAME_OFFSET_NS 1000000000ULL
+
+/*
+ * CPU time the running task (current) has used since the scheduler last accounted it:
+ * sum_exec_runtime lags by up to a tick. Its runqueue's task clock now (CLOCK_MONOTONIC
+ * now, minus off, minus the irq and steal time the rq clock_task leaves out) minus
+ * se.exec_start; 0 when off was not measured (synced false). btf: as TW_READ().
+ */
+static __always_inline __u64 task_unaccounted_ns(struct task_struct *task, __u64 now, __s64 off,
+						 bool synced, const bool btf)
+{
+	struct rq *rq = TW_READ(btf, task->se.cfs_rq->rq, task, se.cfs_rq, rq);
+	__u64 clock, clock_task, start;
+	__s64 t;
+
+	if (!synced || !rq)
+		return 0;
+	clock = TW_READ(btf, rq->clock, rq, clock);
+	clock_task = TW_READ(btf, rq->clock_task, rq, clock_task);
+	start = TW_READ(btf, task->se.exec_start, task, se.exec_start);
+	t = (__s64)(now - off) - (__s64)(clock - clock_task) - (__s64)start;
+	return t > 0 && t < UNACCOUNTED_MAX_NS ? t : 0;
+}
+
+/*
+ * The clock offset an execution's end reads its run time with: the one its start read it
+ * with, when shorter than SAME_OFFSET_NS (the offset's error then cancels out: the CPU time
+ * of a task that ran all along equals the duration), else the latest.
+ */
+static __always_inline __s64 end_clock_off(const struct tw_exec_state *st, __u64 now, bool *synced)
+{
+	if (st && st->clock_synced && now - st->start_ns < SAME_OFFSET_NS) {
+		*synced = true;
+		return st->clock_off;
+	}
+	*synced = clock_synced;
+	return clock_off;
+}
+
+/* The exact run time of the exiting thread (current) at now, read as group_usage() does. */
+static __always_inline __u64 thread_cpu_at(struct task_struct *task, const struct tw_exec_state *st,
+					   __u64 now, const bool btf)
+{
+	bool synced;
+	__s64 off = end_clock_off(st, now, &synced);
+
+	return TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime) +
+	       task_unaccounted_ns(task, now, off, synced, btf);
 }
 
 static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
@@ -100,15 +151,19 @@ static __always_inline void split_cpu(const struct tw_raw_usage *r, struct tw_us
 }
 
 /*
- * What the thread group whose last thread is exiting used, since base; raw as well. btf:
- * a compile-time constant, true for a BTF-typed task (direct loads).
+ * What the thread group whose last thread (task, current) is exiting used, since the base
+ * of execution st (NULL: since its fork), up to now; raw as well. btf: a compile-time constant,
+ * true for a BTF-typed task (direct loads).
  */
-static __always_inline void group_usage(struct task_struct *task, const struct tw_raw_usage *base,
-					bool reexec, __u64 page_bytes, struct tw_usage *u,
-					struct tw_raw_usage *raw, const bool btf)
+static __always_inline void group_usage(struct task_struct *task, const struct tw_exec_state *st,
+					bool reexec, __u64 page_bytes, __u64 now,
+					struct tw_usage *u, struct tw_raw_usage *raw,
+					const bool btf)
 {
 	struct task_struct *leader = TW_READ(btf, task->group_leader, task, group_leader);
 	struct tw_raw_usage r = {};
+	bool synced;
+	__s64 off = end_clock_off(st, now, &synced);
 
 	if (btf) {
 		raw_add_signal_btf(&r, task);
@@ -117,6 +172,8 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 		raw_add_signal(&r, task);
 		raw_add_thread(&r, task);
 	}
+	/* the exiting thread's run time up to now, not up to its last accounting */
+	r.cpu_ns += task_unaccounted_ns(task, now, off, synced, btf);
 	/* a leader that exited first stays unreleased (a zombie) until now */
 	if (leader != task) {
 		if (btf)
@@ -124,8 +181,8 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 		else
 			raw_add_thread(&r, leader);
 	}
-	if (base)
-		raw_sub(&r, base);
+	if (st)
+		raw_sub(&r, &st->base);
 	split_cpu(&r, u);
 	u->disk_read_bytes = r.read_bytes;
 	u->disk_write_bytes = r.write_bytes;

@@ -333,8 +333,8 @@ class FloorMode(Mode):
             raise Unavailable("no %s (make %s)" % (self.binary, self.binary))
         # the agent's default leaves run-queue latency (runqlat) and per-call socket
         # bytes (netcalls) off; on BTF kernels its exits need neither sched_switch (a
-        # timer) nor sched_process_free
-        skips = ["--skip", "sched_wakeup", "--skip", "sched_wakeup_new", "--skip",
+        # timer) nor sched_process_free (sched_wakeup_new it has: its clock for exact CPU)
+        skips = ["--skip", "sched_wakeup", "--skip",
                  "sched_switch", "--skip", "sched_process_free", "--skip",
                  "sock_send_length", "--skip", "sock_recv_length"]
         # failed execs (syscall tracepoints) are opt-in too

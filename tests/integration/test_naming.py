@@ -62,8 +62,8 @@ def register(r):
         want = {os.path.basename(s): RUNS for s in (py, sh, plain)}
         m = settle(ctx.agent, want)
         assert_counts(m, want)
-        # the env steps are env's (other processes on the host may run env too)
-        assert m.get("tool_executions_total", tool="env") - before >= 2 * RUNS
+        # the env steps are no executions of their own (other processes may run env)
+        assert m.get("tool_executions_total", tool="env") - before < RUNS
 
     @r.test
     def test_naming_env_bash_shim_named_like_an_interpreter(ctx):
@@ -78,15 +78,13 @@ def register(r):
         before = ctx.agent.scrape()
         for _ in range(RUNS):
             subprocess.run([shim, "-c", "pass"], check=True)
-        # env (the shebang step), the shim's bash (named after the shim, as any script),
-        # then the real interpreter running its script
-        want = {shim_name: RUNS, os.path.basename(real): RUNS}
-        m = settle(ctx.agent, want)
+        # env (the shebang step) and the shim's bash exec on: one execution, the real
+        # interpreter running its script
+        want = {shim_name: 0, os.path.basename(real): RUNS}
+        m = settle(ctx.agent, {os.path.basename(real): RUNS})
         got = {t: m.get("tool_executions_total", tool=t)
                - before.get("tool_executions_total", tool=t) for t in want}
         assert got == {t: float(n) for t, n in want.items()}, got
-        assert m.get("tool_executions_total", tool="env") - \
-            before.get("tool_executions_total", tool="env") >= RUNS
 
     @r.test
     def test_naming_wrappers_count_the_program_once(ctx):

@@ -275,7 +275,7 @@ def register(r):
 
     @r.test
     def test_native_series_budget_and_thin_families(ctx):
-        # 69 series a tool by default: 500 admit 6 tools besides "other"
+        # 70 series a tool by default: 500 admit 6 tools besides "other"
         agent = Agent(ctx.binary, ["--metrics.max-series=500"])
         tools = [ctx.work.tool("tw_usleep") for _ in range(12)]
         try:

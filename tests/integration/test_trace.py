@@ -21,7 +21,7 @@ EXIT_KEYS = {
     "time", "event", "tool", "comm", "pid", "ppid", "uid", "cgroup_id", "container_id",
     "pod_uid", "start_time",
     "duration_ns", "status", "status_text", "exit_code", "signal", "core_dumped", "error",
-    "wait_status", "reexec", "peak_rss_bytes", "cpu_user_ns", "cpu_system_ns",
+    "wait_status", "reexec", "via", "peak_rss_bytes", "cpu_user_ns", "cpu_system_ns",
     "net_tx_bytes", "net_rx_bytes", "disk_read_bytes", "disk_write_bytes", "tcp_connects",
     "tcp_retransmits", "runq_wait_ns", "blkio_wait_ns", "other_ns", "filename", "argv",
     "argv_truncated", "partial",

@@ -112,6 +112,58 @@ static void test_consumer_exec_then_exit_counts_duration(void **state)
 	assert_int_equal(consumer__inflight(f->c), 0);
 }
 
+static void test_consumer_reexec_renames_one_execution(void **state)
+{
+	struct fixture *f = *state;
+	struct tool_stats *entry, *env, *prog;
+	unsigned int via_count;
+
+	exec_rec(f, 100, 1000, "/app/entry.sh", 0);
+	exec_rec(f, 100, 1000, "/usr/bin/env", TW_F_REEXEC);
+	exec_rec(f, 100, 1000, "/usr/bin/prog", TW_F_REEXEC);
+	entry = stats_of(f, "entry.sh");
+	env = stats_of(f, "env");
+	prog = stats_of(f, "prog");
+	assert_int_equal(entry->running + env->running, 0);
+	assert_int_equal(prog->running, 1);
+	assert_int_equal(consumer__inflight(f->c), 1);
+	exit_rec(f, 100, 1000, 1000 + 5000000, 3 << 8, TW_F_REEXEC, NULL);
+	via_count = f->last.via_count;
+	assert_int_equal(entry->executions + env->executions, 0);
+	assert_int_equal(prog->executions, 1);
+	assert_int_equal(prog->failures[ERROR_EXIT_CODE], 1);
+	assert_int_equal(prog->duration.sum, 5000000);
+	assert_int_equal(via_count, 2);
+	assert_int_equal(consumer__inflight(f->c), 0);
+}
+
+static void test_consumer_shell_child_without_exec_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_no_exec_rec rec = {.type = TW_REC_NO_EXEC, .tgid = 101, .owner = 100};
+	struct tool_stats *s;
+
+	static const char args[] = "/bin/bash\0./build.sh";
+	union exec_buf b;
+	size_t size = make_exec(&b, 100, 1000, "./build.sh", args, sizeof(args));
+
+	/* a script: its comm and path are the script's, argv[0] the shell */
+	consumer__handle(f->c, &b, size);
+	rec.owner_start_ns = 1000;
+	strncpy(rec.comm, "build.sh", sizeof(rec.comm) - 1);
+	consumer__handle(f->c, &rec, sizeof(rec));
+	s = stats_of(f, "build.sh");
+	assert_int_equal(s->executions, 1);
+	assert_int_equal(s->failures[ERROR_NOT_FOUND], 1);
+	assert_int_equal(s->running, 1);
+	/* not a shell: a program's own child exiting 127 is not a missing command */
+	exec_rec(f, 200, 2000, "/usr/bin/python3", 0);
+	rec.owner = 200;
+	rec.owner_start_ns = 2000;
+	consumer__handle(f->c, &rec, sizeof(rec));
+	assert_int_equal(stats_of(f, "python3")->executions, 0);
+}
+
 static void test_consumer_classifies_failures(void **state)
 {
 	struct fixture *f = *state;
@@ -393,6 +445,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_consumer_exec_then_exit_counts_duration, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_reexec_renames_one_execution, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consumer_shell_child_without_exec_is_not_found,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_classifies_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consumer_exec_failure_names_the_missing_program,
 					    setup, teardown),

@@ -298,8 +298,8 @@ static void test_options_metrics_budget_flags(void **state)
 	assert_int_equal(o.metrics_max_series, 20000);
 	assert_int_equal(o.metrics_native, NATIVE_ONLY);
 	assert_int_equal(o.metrics_classic, CLASSIC_BUCKETS_FULL);
-	/* 69 series a tool by default: 288 tools besides "other" */
-	assert_int_equal(agent_options__series_cap(&o, &c), 288);
+	/* 70 series a tool by default: 284 tools besides "other" */
+	assert_int_equal(agent_options__series_cap(&o, &c), 284);
 	assert_int_equal(c.max_series, 20000);
 	assert_int_equal(agent_options__parse(&o, 5, ok, err, sizeof(err)), OPTIONS_OK);
 	assert_int_equal(o.metrics_native, NATIVE_BOTH);
@@ -307,8 +307,8 @@ static void test_options_metrics_budget_flags(void **state)
 	assert_int_equal(o.metrics_disable,
 			 (1u << TOOL_FAMILY_RUNNING) | (1u << TOOL_FAMILY_PEAK_MEMORY));
 	assert_true(o.metrics_skip_zero_failures);
-	/* 3 + 1 + 1 + 5 + 1 + 2 + 2 + 2 + 2 + 2 = 21 a tool: 1000 admit 46 besides "other" */
-	assert_int_equal(agent_options__series_cap(&o, &c), 46);
+	/* 3 + 1 + 1 + 6 + 1 + 2 + 2 + 2 + 2 + 2 = 22 a tool: 1000 admit 44 besides "other" */
+	assert_int_equal(agent_options__series_cap(&o, &c), 44);
 	assert_int_equal(c.native, NATIVE_BOTH);
 	assert_true(c.skip_zero_failures);
 	agent_options__init(&o);

@@ -428,10 +428,10 @@ static void test_series_exposition_labels(void **state)
 			       "tool_cpu_seconds_total{tool=\"curl\",pod_uid=\"uid-a\","
 			       "namespace=\"prod\",pod=\"web-1\",mode=\"user\"} 0.000001\n"));
 	/*
-	 * 4 pairs of 64 text series each: 26 + 24 of the histograms, 5 failure types, 9 more
+	 * 4 pairs of 65 text series each: 26 + 24 of the histograms, 6 failure types, 9 more
 	 * (no net or tcp probe, runqueue wait only)
 	 */
-	assert_non_null(strstr(out.buf, "toolwatch_series_tracked 256\n"));
+	assert_non_null(strstr(out.buf, "toolwatch_series_tracked 260\n"));
 	/* no container_id asked for: none shown */
 	assert_null(strstr(out.buf, "container_id="));
 	strbuf__free(&out);

@@ -54,8 +54,8 @@ static void test_snapshot_get_put_counts_references(void **state)
 
 static void test_snapshot_label_tables(void **state)
 {
-	static const char *const errors[] = {"exit_code", "signal", "core_dump", "exec_failed",
-					     "oom_kill"};
+	static const char *const errors[] = {"exit_code",   "signal",	"core_dump",
+					     "exec_failed", "oom_kill", "not_found"};
 	static const char *const ops[] = {"read", "write", "flush", "discard", "other"};
 
 	for (int t = 0; t < ERROR_TYPE_MAX; t++)

@@ -212,7 +212,7 @@ static void test_trace_summary_json(void **state)
 	    sb.buf, "{\"time\":\"2023-11-14T22:13:20.000000000Z\",\"event\":\"summary\","
 		    "\"period_ns\":1000000000,\"tool\":\"x\\\"y\",\"count\":1,\"failures\":1,"
 		    "\"failures_by_type\":{\"exit_code\":0,\"signal\":1,\"core_dump\":0,"
-		    "\"exec_failed\":0,\"oom_kill\":0},\"duration_p50_ns\":5000,"
+		    "\"exec_failed\":0,\"oom_kill\":0,\"not_found\":0},\"duration_p50_ns\":5000,"
 		    "\"duration_p95_ns\":5000,\"duration_p99_ns\":5000,\"duration_max_ns\":5000,"
 		    "\"duration_log2_us\":[0,0,1],\"max_peak_rss_bytes\":null,\"cpu_user_ns\":null,"
 		    "\"cpu_system_ns\":null,\"net_tx_bytes\":null,\"net_rx_bytes\":null,"

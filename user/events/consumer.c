@@ -35,11 +35,14 @@ struct inflight {
 	uint64_t start_ns;
 	uint32_t flags;
 	bool suspect;		      /* the kernel did not know it at the last reconcile */
+	bool shell;		      /* its image is a shell (argv[0] or the path names one) */
 	struct usage_totals credited; /* already added to the tool's counters */
 	struct live live;
 	char *path; /* keep_args only */
 	char *args;
 	size_t args_size;
+	char *via[EXEC_VIA_MAX]; /* keep_args only: tool names of the earlier images */
+	unsigned int via_count;
 };
 
 struct consumer {
@@ -116,12 +119,20 @@ static struct inflight *inflight_insert(struct consumer *c, uint32_t tgid)
 }
 
 /* Removes e by backward-shift deletion, keeping probe chains intact. */
+/* Frees what an entry owns. */
+static void inflight_free(struct inflight *e)
+{
+	free(e->path);
+	free(e->args);
+	for (unsigned int k = 0; k < e->via_count; k++)
+		free(e->via[k]);
+}
+
 static void inflight_remove(struct consumer *c, struct inflight *e)
 {
 	size_t i = (size_t)(e - c->slots), j = i;
 
-	free(e->path);
-	free(e->args);
+	inflight_free(e);
 	for (;;) {
 		size_t home;
 
@@ -164,10 +175,8 @@ void consumer__free(struct consumer *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->cap; i++) {
-		free(c->slots[i].path);
-		free(c->slots[i].args);
-	}
+	for (size_t i = 0; i < c->cap; i++)
+		inflight_free(&c->slots[i]);
 	free(c->slots);
 	free(c);
 }
@@ -292,6 +301,85 @@ static bool exec_rec_valid(const struct tw_exec_rec *rec, size_t size)
 	       size == sizeof(*rec) + rec->filename_size + rec->args_size;
 }
 
+/* Whether an image runs a shell: argv[0] (a login shell's "-" aside) or its path names one. */
+static bool runs_shell(const char *path, const char *args, size_t args_size)
+{
+	char argv0[TW_COMM_LEN + 1];
+	const char *base = args ? memchr(args, '\0', args_size) : NULL;
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (tool__is_shell(slash ? slash + 1 : path))
+		return true;
+	if (!base)
+		return false;
+	n = (size_t)(base - args);
+	for (size_t i = 0; i < n; i++) {
+		if (args[i] == '/') { /* the basename starts after the last slash */
+			args += i + 1;
+			n -= i + 1;
+			i = (size_t)-1;
+		}
+	}
+	if (n && args[0] == '-') {
+		args++;
+		n--;
+	}
+	if (!n || n > TW_COMM_LEN)
+		return false;
+	memcpy(argv0, args, n);
+	argv0[n] = '\0';
+	return tool__is_shell(argv0);
+}
+
+/* Remembers what an entry ran (trace mode): its path and argv. */
+static void inflight_keep_args(struct inflight *e, const char *path, const char *args,
+			       size_t args_size)
+{
+	free(e->path);
+	free(e->args);
+	e->path = strdup(path);
+	e->args = args_size ? malloc(args_size) : NULL;
+	e->args_size = 0;
+	if (e->args) {
+		memcpy(e->args, args, args_size);
+		e->args_size = args_size;
+	}
+}
+
+/*
+ * A running execution exec'd again: it continues under the tool id of its new image. What
+ * was credited to the earlier tool stays there; the rest goes to the new one.
+ */
+static void execution_rename(struct consumer *c, struct inflight *e, unsigned int id,
+			     const struct tw_exec_rec *rec, const char *path, const char *args,
+			     size_t args_size)
+{
+	struct registry *r = c->cfg.registry;
+	const char *old;
+
+	if (c->cfg.keep_args) {
+		old = tool_table__name(registry__tools(r), e->tool_id);
+		if (e->via_count < EXEC_VIA_MAX)
+			e->via[e->via_count] = strdup(old ? old : "");
+		if (e->via_count < EXEC_VIA_MAX && e->via[e->via_count])
+			e->via_count++;
+		inflight_keep_args(e, path, args, args_size);
+	}
+	e->flags = rec->flags;
+	e->shell = runs_shell(path, args, args_size);
+	if (id == e->tool_id)
+		return;
+	registry__stopped(r, e->tool_id);
+	registry__started(r, id);
+	e->tool_id = id;
+	if (c->series) {
+		registry__stopped(c->series, e->series_id);
+		e->series_id = series_id(c, id, rec->cgroup_id, rec->tgid);
+		registry__started(c->series, e->series_id);
+	}
+}
+
 /* Counts the naming regexes that hit a bound; each reason is logged once. */
 static void count_match_errors(struct consumer *c, struct agent_stats *a)
 {
@@ -335,23 +423,24 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	if (c->rules)
 		count_match_errors(c, registry__agent(r));
 
-	e = inflight_find(c, rec->tgid);
-	if (e)
-		drop_running(c, e);
-	e = inflight_insert(c, rec->tgid);
 	ev.tool_id = tool_id(c, name);
+	e = inflight_find(c, rec->tgid);
+	if (e && (rec->flags & TW_F_REEXEC) && e->start_ns == rec->start_ns) {
+		/* the same execution, renamed after the image it runs now */
+		execution_rename(c, e, ev.tool_id, rec, path, args, args_size);
+		e = NULL;
+	} else {
+		if (e)
+			drop_running(c, e);
+		e = inflight_insert(c, rec->tgid);
+	}
 	if (e) {
 		e->tool_id = ev.tool_id;
 		e->start_ns = rec->start_ns;
 		e->flags = rec->flags;
-		if (c->cfg.keep_args) {
-			e->path = strdup(path);
-			e->args = args_size ? malloc(args_size) : NULL;
-			if (e->args) {
-				memcpy(e->args, args, args_size);
-				e->args_size = args_size;
-			}
-		}
+		e->shell = runs_shell(path, args, args_size);
+		if (c->cfg.keep_args)
+			inflight_keep_args(e, path, args, args_size);
 		registry__started(r, e->tool_id);
 		if (c->series) {
 			e->series_id = series_id(c, e->tool_id, rec->cgroup_id, rec->tgid);
@@ -509,6 +598,8 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 		ev.filename = e->path;
 		ev.args = e->args;
 		ev.args_size = e->args_size;
+		ev.via = (const char *const *)e->via;
+		ev.via_count = e->via_count;
 	}
 	totals_from_usage(&final, &rec->usage);
 	if (c->series) {
@@ -569,6 +660,58 @@ static void handle_exec_fail(struct consumer *c, const struct tw_exec_fail_rec *
 	emit(c, &ev);
 }
 
+/*
+ * A shell's forked child exited 127 without trying an exec: a command the shell did not
+ * find. Counted as a failed execution of the shell's tool (the missing name is not known).
+ */
+static void handle_no_exec(struct consumer *c, const struct tw_no_exec_rec *rec)
+{
+	struct registry *r = c->cfg.registry;
+	char comm[TW_COMM_LEN + 1], name[TOOL_NAME_MAX];
+	struct exec_event ev = {};
+	struct inflight *e;
+	struct tool_stats *s;
+	unsigned int sid;
+
+	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
+	e = inflight_find(c, rec->owner);
+	if (e && e->start_ns != rec->owner_start_ns)
+		e = NULL;
+	/* a shell's child: the execution it belongs to runs one (unknown: its comm says so) */
+	if (e ? !e->shell : !tool__is_shell(comm))
+		return;
+	if (e) {
+		ev.tool_id = e->tool_id;
+		sid = e->series_id;
+	} else {
+		tool__name("", comm, NULL, 0, name, sizeof(name));
+		ev.tool_id = tool_id(c, name);
+		sid = series_id(c, ev.tool_id, rec->cgroup_id, rec->owner);
+	}
+	s = registry__stats(r, ev.tool_id);
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_NOT_FOUND]++;
+	}
+	s = c->series ? series_stats(c, sid) : NULL;
+	if (s) {
+		s->executions++;
+		s->failures[ERROR_NOT_FOUND]++;
+	}
+	ev.kind = EXEC_EVENT_FAIL;
+	ev.tool = tool_table__name(registry__tools(r), ev.tool_id);
+	ev.tgid = rec->tgid;
+	ev.ppid = rec->owner;
+	ev.uid = rec->uid;
+	ev.cgroup_id = rec->cgroup_id;
+	ev.start_ns = ev.end_ns = rec->ts_ns;
+	ev.status = 127 << 8;
+	ev.error = ERROR_NOT_FOUND;
+	ev.exec_errno = ENOENT; /* what trace shows: the shell's search found nothing */
+	ev.comm = comm;
+	emit(c, &ev);
+}
+
 /* The size a record of this type has at least, 0 for an unknown type. */
 static size_t record_min_size(__u32 type)
 {
@@ -581,6 +724,8 @@ static size_t record_min_size(__u32 type)
 		return sizeof(struct tw_exec_fail_rec);
 	case TW_REC_SAMPLE:
 		return sizeof(struct tw_sample_rec);
+	case TW_REC_NO_EXEC:
+		return sizeof(struct tw_no_exec_rec);
 	default:
 		return 0;
 	}
@@ -604,6 +749,8 @@ int consumer__handle(struct consumer *c, const void *data, size_t size)
 		handle_exit(c, data);
 	else if (type == TW_REC_EXEC_FAIL)
 		handle_exec_fail(c, data);
+	else if (type == TW_REC_NO_EXEC)
+		handle_no_exec(c, data);
 	else
 		handle_sample(c, data);
 	return 0;

@@ -38,11 +38,17 @@ struct exec_event {
 	const char *args;     /* NUL-separated argv, or NULL when not kept */
 	size_t args_size;
 	const struct tw_usage *usage; /* END: resources, NULL otherwise */
-	bool blkio; /* END: usage->blkio_wait_ns is measured (delay accounting on) */
+	/* END when args are kept: the names of the execution's earlier images, first first */
+	const char *const *via;
+	unsigned int via_count; /* entries of via, at most EXEC_VIA_MAX */
+	bool blkio;		/* END: usage->blkio_wait_ns is measured (delay accounting on) */
 	/* trace only (the consumer leaves them NULL): what the cgroup says, and names */
 	const struct cgroup_identity *identity; /* NULL: not resolved */
 	const struct kube_pod_names *names;	/* NULL: no name source or pod unknown */
 };
+
+/* Earlier images an execution's END event names at most (the first ones). */
+#define EXEC_VIA_MAX 4
 
 typedef void (*consumer_sink_fn)(const struct exec_event *ev, void *ctx);
 

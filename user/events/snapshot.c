@@ -6,7 +6,7 @@
 static const char *const error_type_names[ERROR_TYPE_MAX] = {
     [ERROR_EXIT_CODE] = "exit_code", [ERROR_SIGNAL] = "signal",
     [ERROR_CORE_DUMP] = "core_dump", [ERROR_EXEC_FAILED] = "exec_failed",
-    [ERROR_OOM_KILL] = "oom_kill",
+    [ERROR_OOM_KILL] = "oom_kill",   [ERROR_NOT_FOUND] = "not_found",
 };
 
 const char *const tool_family_names[TOOL_FAMILY_MAX + 1] = {

@@ -22,6 +22,7 @@ enum error_type {
 	ERROR_CORE_DUMP, /* killed by a signal, core dumped */
 	ERROR_EXEC_FAILED,
 	ERROR_OOM_KILL,
+	ERROR_NOT_FOUND, /* a shell found no command to run (its child exited 127) */
 	ERROR_TYPE_MAX,
 };
 

@@ -152,6 +152,8 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 	case PROBE_EXEC:
 		out[n++] = btf ? skel->progs.handle_exec : skel->progs.handle_exec_raw;
 		out[n++] = btf ? skel->progs.handle_exit : skel->progs.handle_exit_raw;
+		/* the clock exec and exit read exact run times with */
+		out[n++] = btf ? skel->progs.handle_wnew : skel->progs.handle_wnew_raw;
 		/*
 		 * exits are emitted once the task has switched away for good, where its CPU
 		 * time is final: a timer checks it on BTF kernels; raw tracepoints (no timers)

@@ -340,6 +340,17 @@ static const struct interpreter *interpreter__find(const struct interpreter *tab
 	return NULL;
 }
 
+bool tool__is_shell(const char *comm)
+{
+	const struct interpreter *i;
+	struct span name = {comm, comm ? strnlen(comm, 16) : 0};
+
+	if (!name.len)
+		return false;
+	i = interpreter__find(interpreters, name);
+	return i && i->rules == &shell_rules;
+}
+
 /* What one argv word told the walk: read on, this names what runs, or nothing runs. */
 enum walk {
 	WALK_ON,

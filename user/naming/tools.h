@@ -49,6 +49,12 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 		char *out, size_t out_size);
 
 /*
+ * Whether comm (at most 16 bytes read) names a shell of the interpreter table: sh, bash,
+ * rbash, dash, zsh, ash, ksh, ksh93, mksh, pdksh, hush.
+ */
+bool tool__is_shell(const char *comm);
+
+/*
  * Replaces, in place, each word of name that looks random by "*": a word is a maximal run of
  * ASCII letters and digits; it looks random when it is all decimal digits and at least 4
  * long, or all hex digits, at least 8 long and holding a digit. `stress-ng-exec-19474-0-

@@ -739,6 +739,14 @@ void trace_format__json(struct strbuf *sb, const struct trace_layout *l,
 					: NULL);
 		json_object__u64_or_null(&w, "wait_status", ev->kind == EXEC_EVENT_END, ev->status);
 		json_object__bool(&w, "reexec", ev->flags & TW_F_REEXEC);
+		json_object__key(&w, "via"); /* the earlier images of a re-exec'd execution */
+		strbuf__putc(w.sb, '[');
+		for (unsigned int i = 0; i < ev->via_count; i++) {
+			if (i)
+				strbuf__putc(w.sb, ',');
+			json__append_string(w.sb, ev->via[i], strlen(ev->via[i]));
+		}
+		strbuf__putc(w.sb, ']');
 		trace_format__json_usage(&w, end_usage(ev), l->measured, "peak_rss_bytes", true);
 		json_waits(&w, ev);
 	}
