@@ -50,6 +50,10 @@ const char agent_usage[] =
     "                             (kernel.task_delayacct on while running: block I/O\n"
     "                             wait per tool), netcalls (UDP and other non-TCP\n"
     "                             socket bytes; hooks every send and receive)\n"
+    "  --sample.interval=D        read running executions' CPU, memory and disk\n"
+    "                             this often when no scrape asks (a scrape reads\n"
+    "                             them when the last read is older than 200ms)\n"
+    "                             (default 15s)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
     "  --bpf.stats                enable BPF run-time statistics while running\n"
@@ -112,6 +116,7 @@ void agent_options__init(struct agent_options *o)
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;
+	o->sample_interval_ns = 15ULL * 1000000000ULL;
 	snprintf(o->telemetry_path, sizeof(o->telemetry_path), "%s", "/metrics");
 	o->max_connections = 512;
 	o->max_per_client = 16;
@@ -271,6 +276,8 @@ static const struct flag agent_flags[] = {
     {"anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000},
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
     {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
+    {"sample.interval", .kind = FLAG_DURATION, AT(sample_interval_ns), .min = 100000000ULL,
+     .max = 3600ULL * SECOND_NS},
     {"log.level", .kind = FLAG_CUSTOM, .set = set_log_level},
     {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
     {"tools.idle-timeout", .kind = FLAG_DURATION, AT(tools_idle_timeout_ns)},

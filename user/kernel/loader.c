@@ -679,12 +679,13 @@ int loader__reap(struct loader *l)
 	return run_iter(l->skel->progs.reap_task, 0, false, NULL, NULL);
 }
 
-int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
+int loader__sample(struct loader *l, bool sockets,
+		   void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
 	if (!l->enabled[PROBE_SAMPLER])
 		return -EOPNOTSUPP;
 	/* charges live TCP sockets' bytes to their executions: the task samples read them */
-	if (bpf_program__autoload(l->skel->progs.sample_tcp))
+	if (sockets && bpf_program__autoload(l->skel->progs.sample_tcp))
 		run_iter(l->skel->progs.sample_tcp, 0, false, NULL, NULL);
 	return run_iter(l->skel->progs.sample_task, sizeof(struct tw_sample_rec), false, fn, ctx);
 }
