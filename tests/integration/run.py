@@ -32,10 +32,12 @@ import test_http  # noqa: E402
 import test_kube  # noqa: E402
 import test_identity  # noqa: E402
 import test_kube_labels  # noqa: E402
+import test_sampling  # noqa: E402
 
 MODULES = [test_executions, test_exposition, test_lifecycle, test_resources, test_anomaly,
            test_trace, test_deploy, test_signals, test_privileges, test_web, test_wait,
-           test_container, test_naming, test_http, test_kube, test_identity, test_kube_labels]
+           test_container, test_naming, test_http, test_kube, test_identity, test_kube_labels,
+           test_sampling]
 
 
 # Under --raw-tp (TOOLWATCH_FORCE_RAW_TP=1 for every agent: the fallback taken where
