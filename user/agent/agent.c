@@ -27,7 +27,7 @@
 #include "naming/tools.h"
 #include "anomaly/windows.h"
 
-#define HOUSEKEEPING_NS	   (15ULL * NS_PER_S)	/* config reload, idle names: this often */
+#define HOUSEKEEPING_NS	   (5ULL * NS_PER_S)	/* web config changes, idle names: this often */
 #define TICK_SLACK_NS	   (10ULL * 1000000ULL) /* work due this soon is done now */
 #define SNAPSHOT_WAIT_MS   250			/* a scrape waits this long for a fresh snapshot */
 #define STALL_NS	   (5ULL * NS_PER_S)	/* /healthz fails past this without a loop turn */

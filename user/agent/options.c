@@ -42,11 +42,14 @@ const char agent_usage[] =
     "                             /metrics once their pod is gone; 0 never\n"
     "                             (default 10m)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
-    "                             task_iter, fork, net, tcp, oom, blockio, sampler\n"
+    "                             exec_failed_libc, task_iter, fork, net, tcp, oom,\n"
+    "                             blockio, sampler\n"
     "  --probe.enable=LIST        families that are off by default: exec_failed\n"
-    "                             (failed execs; syscall tracepoints slow every\n"
-    "                             syscall of every process), runqlat (run-queue\n"
-    "                             latency; hooks every context switch), delayacct\n"
+    "                             (every failed exec, static callers' too; syscall\n"
+    "                             tracepoints slow every syscall of every process;\n"
+    "                             replaces exec_failed_libc, the C library's failed\n"
+    "                             execs), runqlat (run-queue latency; hooks every\n"
+    "                             context switch), delayacct\n"
     "                             (kernel.task_delayacct on while running: block I/O\n"
     "                             wait per tool), netcalls (UDP and other non-TCP\n"
     "                             socket bytes; hooks every send and receive)\n"
@@ -91,7 +94,7 @@ const char agent_usage[] =
     "EXAMPLES:\n"
     "  toolwatch                               # serve on :9477\n"
     "  toolwatch --web.listen-address=127.0.0.1:9477 --tools.max=2000\n"
-    "  toolwatch --probe.disable=exec_failed --log.level=debug\n"
+    "  toolwatch --probe.enable=exec_failed --log.level=debug\n"
     "  toolwatch trace --help                  # ad-hoc tracing\n";
 
 void agent_options__init(struct agent_options *o)
@@ -104,8 +107,10 @@ void agent_options__init(struct agent_options *o)
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
 	/*
-	 * failed execs need syscall tracepoints, and while any is enabled every syscall of
-	 * every process takes the kernel's tracing slow path: opt in
+	 * every failed exec needs syscall tracepoints, and while any is enabled every syscall
+	 * of every process takes the kernel's tracing slow path: opt in; exec_failed_libc
+	 * (uprobes where the C library's execve fails) sees dynamically linked callers' for
+	 * nothing on other syscalls
 	 */
 	o->disable[PROBE_EXEC_FAILED] = true;
 	/* run-queue latency hooks every wakeup and context switch: opt in */
