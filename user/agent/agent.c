@@ -400,8 +400,11 @@ static void tick(void *ctx)
 	if (soon - a->sampled_ns >= a->opts->sample_interval_ns)
 		sample_live(a, 0);
 	registry__set_now(a->registry, now);
-	if (soon >= a->next_window_ns)
+	if (soon >= a->next_window_ns) {
+		/* running executions' figures as they are at the close */
+		sample_live(a, SAMPLE_MAX_AGE_NS);
 		close_window(a, now);
+	}
 	if (soon >= a->next_housekeeping_ns) {
 		housekeeping(a, now);
 		a->next_housekeeping_ns = now + HOUSEKEEPING_NS;
@@ -665,7 +668,11 @@ static int tracing_start(struct agent *a)
 	    .tools_max = o->tools_max,
 	    .after_turn = after_turn,
 	    .on_hangup = on_hangup,
-	    .wake_only = true,
+	    /*
+	     * with --metrics.labels, records are read while their process lives (its cgroup
+	     * from /proc/PID/cgroup): the loop polls the ring buffer then
+	     */
+	    .wake_only = !o->metrics_labels,
 	    .ctx = a,
 	};
 	int err;
