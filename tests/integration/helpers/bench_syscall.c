@@ -4,7 +4,7 @@
  *   bench_syscall [-d SECONDS] [-c CPU]
  * Calls getppid(2) through syscall(2) (no libc caching) in batches for SECONDS (1) on
  * CPU (pinned when given) and prints one JSON object: nanoseconds per call (the fastest
- * of 20 equal slices, the least disturbed by other work on a shared machine) and the
+ * of 100 equal slices, the least disturbed by other work on a shared machine) and the
  * median slice's.
  */
 #include <sched.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLICES 20
+#define SLICES 100
 #define BATCH  1000
 
 static uint64_t now_ns(void)
