@@ -4,10 +4,11 @@
  * libraries' execve and execveat system call instructions, at the instruction after
  * each (x86-64 `syscall`), which runs only when the call returned: when it failed. A
  * successful exec never comes back, and no other syscall is slowed. The agent finds the
- * sites (user/kernel/libc.c); every exec function of the library (execve, execveat,
- * fexecve, the execl and execvp families, posix_spawn's child, system, popen) ends in
- * one of them. Static binaries and raw syscalls are not seen: the syscall tracepoints
- * (probe exec_failed) are the exact opt-in.
+ * sites (user/kernel/libc.c) in execve and fexecve, where every exec function of the
+ * library but execveat(3) ends (the execl and execvp families, posix_spawn's child,
+ * system, popen). Static binaries and raw syscalls are not seen: the syscall tracepoints
+ * (probe exec_failed) are the exact opt-in. The kernel copies the probed page into every
+ * process that maps the library, at its start: the family's cost, paid per exec.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -18,10 +18,11 @@ import subprocess
 import time
 
 IDLE = dict(full=dict(wall_s=60.0, reps=3), quick=dict(wall_s=20.0, reps=2))
-EXECFAIL = dict(full=dict(rounds=5, syscall_s=1.0, tcp_s=2.0),
-                quick=dict(rounds=3, syscall_s=0.5, tcp_s=1.0))
+EXECFAIL = dict(full=dict(rounds=5, syscall_s=1.0, tcp_s=2.0, storm_n=4000),
+                quick=dict(rounds=3, syscall_s=0.5, tcp_s=1.0, storm_n=1500))
 TARGET_IDLE_15S_PCT = 0.1
 TARGET_PINGPONG_PCT = 0.3
+DYNAMIC_PROG = "/bin/true"  # a dynamically linked no-op: maps the C library
 MAKE_TARGETS = 20
 
 
@@ -145,12 +146,16 @@ def execfail(b, AgentMode, Mode, run_json, log):
                 s = run_json([b.helper("bench_syscall"), "-d", str(cfg["syscall_s"]), "-c",
                                 str(ncpu - 1)], timeout=60)
                 t = b.tcp("pingpong", cfg["tcp_s"])
+                # uprobes are installed into every process that maps the C library
+                st = b.storm(cfg["storm_n"], prog=DYNAMIC_PROG)
             finally:
                 m.stop()
             rounds[label].append({"ns_per_syscall": s["ns_per_call"],
-                                  "pingpong_rps": t["rps"]})
-            log("execfail round %d %-11s getppid %.1f ns, ping-pong %.0f/s" % (
-                r + 1, label, s["ns_per_call"], t["rps"]))
+                                  "pingpong_rps": t["rps"],
+                                  "dyn_exec_cpu_us": st["cpu_s"] / st["count"] * 1e6})
+            log("execfail round %d %-11s getppid %.1f ns, ping-pong %.0f/s, dynamic exec "
+                "%.1f us CPU" % (r + 1, label, s["ns_per_call"], t["rps"],
+                                 rounds[label][-1]["dyn_exec_cpu_us"]))
     res = {"rounds": rounds, "foreign_syscall_tracepoints": sorted(foreign)}
     if foreign:
         b.note("other processes had BPF on syscall tracepoints (pids %s): every mode paid "
@@ -158,7 +163,7 @@ def execfail(b, AgentMode, Mode, run_json, log):
                % ", ".join(str(p) for p in sorted(foreign)))
     for label, _ in modes:
         res[label] = {k: statistics.median(x[k] for x in rounds[label])
-                      for k in ("ns_per_syscall", "pingpong_rps")}
+                      for k in ("ns_per_syscall", "pingpong_rps", "dyn_exec_cpu_us")}
         # the fastest round: the least disturbed by other work on a shared machine
         res[label]["ns_per_syscall_min"] = min(x["ns_per_syscall"] for x in rounds[label])
         if label != "none":
@@ -167,6 +172,9 @@ def execfail(b, AgentMode, Mode, run_json, log):
                 for x, n in zip(rounds[label], rounds["none"]))
             res[label]["pingpong_pct"] = statistics.median(
                 (n["pingpong_rps"] / x["pingpong_rps"] - 1) * 100
+                for x, n in zip(rounds[label], rounds["none"]))
+            res[label]["dyn_exec_pct"] = statistics.median(
+                (x["dyn_exec_cpu_us"] / n["dyn_exec_cpu_us"] - 1) * 100
                 for x, n in zip(rounds[label], rounds["none"]))
     d = os.path.join(b.tmp, "execfail")
     os.makedirs(d, exist_ok=True)
@@ -218,6 +226,9 @@ def report(b, f):
             b.out("  %-11s %s ns (fastest round %s), %s rps%s" % (
                 label, f(x["ns_per_syscall"], "%.1f"), f(x["ns_per_syscall_min"], "%.1f"),
                 f(x["pingpong_rps"], "%.0f"), extra))
+            b.out("  %-11s dynamically linked exec: %s us CPU per exec%s" % (
+                "", f(x["dyn_exec_cpu_us"], "%.1f"),
+                "" if label == "none" else " (%+.1f%%)" % x["dyn_exec_pct"]))
         cov = e.get("coverage", {})
         if cov:
             b.out("  failed execs recorded (uprobes / tracepoints):")

@@ -17,8 +17,12 @@
 static const unsigned char execve_insns[] = {0xb8, 0x3b, 0x00, 0x00, 0x00, 0x0f, 0x05};
 static const unsigned char execveat_insns[] = {0xb8, 0x42, 0x01, 0x00, 0x00, 0x0f, 0x05};
 
-/* Functions whose own syscall instructions are the library's exec calls. */
-static const char *const exec_functions[] = {"execve", "execveat", "fexecve"};
+/*
+ * Functions whose own syscall instructions are the library's exec calls. Each probed page
+ * is copied into every process that maps the library, at its start: execveat(3), called
+ * directly by few (fexecve's own execveat is in fexecve), would add a page of its own.
+ */
+static const char *const exec_functions[] = {"execve", "fexecve"};
 
 /* Whether a /proc/PID/maps path names a C library: glibc's libc.so.N, musl's loader. */
 static bool is_libc(const char *path)

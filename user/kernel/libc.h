@@ -2,8 +2,8 @@
 /*
  * The C libraries whose exec calls the exec_failed_libc probe watches, and the places in
  * them where a failed execve or execveat returns: the instruction after the x86-64
- * `syscall` of `mov $nr,%eax; syscall` inside the library's execve, execveat and fexecve
- * (every other exec function calls one of them). Reads files only; no libbpf.
+ * `syscall` of `mov $nr,%eax; syscall` inside the library's execve and fexecve (every
+ * other exec function but execveat(3) calls one of them). Reads files only; no libbpf.
  */
 #ifndef TOOLWATCH_LIBC_H
 #define TOOLWATCH_LIBC_H
