@@ -27,15 +27,16 @@
 #include "naming/tools.h"
 #include "anomaly/windows.h"
 
-#define HOUSEKEEPING_NS	   (5ULL * NS_PER_S)	/* web config changes, idle names: this often */
-#define TICK_SLACK_NS	   (10ULL * 1000000ULL) /* work due this soon is done now */
-#define SNAPSHOT_WAIT_MS   250			/* a scrape waits this long for a fresh snapshot */
-#define STALL_NS	   (5ULL * NS_PER_S)	/* /healthz fails past this without a loop turn */
-#define HEALTH_WAIT_MS	   1000			/* /healthz waits this long for an idle loop */
-#define SAMPLE_MAX_AGE_NS  200000000ULL		/* a scrape reads live usage older than this */
-#define SOCKETS_MAX_AGE_NS NS_PER_S		/* and live TCP bytes older than this */
-#define CGROUP_CACHE_MAX   65536		/* cgroup ids the resolver caches */
-#define CGROUP_WALK_GAP_NS NS_PER_S		/* the cgroup2 tree is walked at most this often */
+#define HOUSEKEEPING_NS	       (5ULL * NS_PER_S)    /* web config changes, idle names: this often */
+#define SERIES_HOUSEKEEPING_NS NS_PER_S		    /* with --metrics.labels: pods come and go */
+#define TICK_SLACK_NS	       (10ULL * 1000000ULL) /* work due this soon is done now */
+#define SNAPSHOT_WAIT_MS       250		 /* a scrape waits this long for a fresh snapshot */
+#define STALL_NS	       (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
+#define HEALTH_WAIT_MS	       1000		 /* /healthz waits this long for an idle loop */
+#define SAMPLE_MAX_AGE_NS      200000000ULL	 /* a scrape reads live usage older than this */
+#define SOCKETS_MAX_AGE_NS     NS_PER_S		 /* and live TCP bytes older than this */
+#define CGROUP_CACHE_MAX       65536		 /* cgroup ids the resolver caches */
+#define CGROUP_WALK_GAP_NS     NS_PER_S		 /* the cgroup2 tree is walked at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -407,7 +408,8 @@ static void tick(void *ctx)
 	}
 	if (soon >= a->next_housekeeping_ns) {
 		housekeeping(a, now);
-		a->next_housekeeping_ns = now + HOUSEKEEPING_NS;
+		a->next_housekeeping_ns =
+		    now + (a->series ? SERIES_HOUSEKEEPING_NS : HOUSEKEEPING_NS);
 	}
 	if (a->opts->state_save_interval_ns && soon >= a->next_save_ns) {
 		save_state(a);
