@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Failed execs (probe exec_failed): the execve and execveat syscall tracepoints. A
- * failed call waits in exec_pending, folded with the process's next failures, until a
- * successful exec deletes it or the process exits (exit.bpf.c emits it then). Where
+ * Failed execs (probe exec_failed): the execve and execveat syscall tracepoints, every
+ * caller's calls (lib/exec_fail.bpf.h records them). While any syscall tracepoint is
+ * attached, every syscall of every process takes the kernel's tracing slow path: exact,
+ * and opt-in (exec_libc.bpf.c catches dynamically linked callers' at no such cost). Where
  * handle_preexec is not loaded (raw tracepoints, kernels before 6.10), syscall entry also
  * notes the peak RSS of the image an exec replaces.
  */
@@ -15,11 +16,7 @@
 #include "lib/state.bpf.h"
 #include "lib/task.bpf.h"
 #include "lib/execs.bpf.h"
-
-#define EACCES		13
-#define ENOENT		2
-#define ENOTDIR		20
-#define PENDING_FOLD_NS 1000000000ULL /* failed execs closer than this fold into one */
+#include "lib/exec_fail.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -56,48 +53,12 @@ static __always_inline int on_execve_enter(const char *filename)
 /* A failed execve of the current task: the path (a user pointer) is read now. */
 static __always_inline void exec_failed(long ret, const char *filename)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct pending_fail *p, *fresh;
-	__u64 now = bpf_ktime_get_ns();
+	struct pending_fail *fresh;
 	__u32 zero = 0;
-	__s32 err = -ret;
-	bool stale = false;
-	long uerr;
 
-	p = bpf_map_lookup_elem(&exec_pending, &tgid);
-	if (p && now - p->ts_ns > PENDING_FOLD_NS) {
-		/* an unrelated earlier failure of a long-lived process */
-		emit_exec_fail(task, tgid, p, false);
-		p = NULL;
-		stale = true;
-	}
-	if (!p) {
-		fresh = bpf_map_lookup_elem(&fail_scratch, &zero);
-		if (!fresh)
-			return;
-		fresh->ts_ns = now;
-		fresh->error = err;
-		fresh->attempts = 1;
-		/* a failed execve left the caller's memory as it was: read the path now */
-		bpf_probe_read_user_str(fresh->filename, sizeof(fresh->filename), filename);
-		/* replaces the stale entry, unless a successful exec deleted it meanwhile */
-		if (stale && !bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_EXIST))
-			return;
-		uerr = bpf_map_update_elem(&exec_pending, &tgid, fresh, BPF_NOEXIST);
-		if (!uerr)
-			__sync_fetch_and_add(&fails_pending, 1);
-		else if (uerr != -EEXIST) /* EEXIST: a sibling thread's attempt is there */
-			count_lost(TW_LOST_PENDING_FULL);
-		return;
-	}
-	/* a PATH search: report EACCES over ENOENT, like execvp does */
-	p->ts_ns = now;
-	p->attempts++;
-	if (!(p->error == EACCES && (err == ENOENT || err == ENOTDIR))) {
-		p->error = err;
-		bpf_probe_read_user_str(p->filename, sizeof(p->filename), filename);
-	}
+	fresh = bpf_map_lookup_elem(&fail_scratch, &zero);
+	if (fresh)
+		record_exec_fail(ret, filename, fresh);
 }
 
 /* at: execveat (the path is its second argument) */

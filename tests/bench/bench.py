@@ -27,7 +27,10 @@ stay (while two clean rounds remain).
   rules      --tools.rules with 50 process-exporter rules: the user-space naming cost per
              execution (build/bench_rules, same code as the agent's), and the agent's CPU
              per exec with and without the file
-Sections: overhead capacity cost scrape bpf_cost peers rules (all by default).
+  idle, execfail: see sections_sleep.py (agent CPU at 1 s and 15 s scrape intervals;
+             failed-exec families' per-syscall cost and coverage)
+Sections: overhead capacity cost scrape bpf_cost peers rules labels net idle execfail
+(all by default).
 """
 
 import argparse
@@ -53,6 +56,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 
 from lib import Agent, free_port  # noqa: E402
+import sections_sleep  # noqa: E402
 
 FULL = dict(
     rounds=3,               # at least; more while the overhead budget allows
@@ -1586,6 +1590,7 @@ class Bench:
                                              f(fr["p99_ms"], "%.2f"), TARGETS["freshness_p99_ms"],
                                              verdict(le(fr["p99_ms"],
                                                         TARGETS["freshness_p99_ms"]))))
+        sections_sleep.report(self, f)
         if r.get("bpf_ns_per_event"):
             self.report_bpf(r)
         pe = r.get("peers", {})
@@ -1663,6 +1668,14 @@ class Bench:
         self.out("  per execution (sched_process_exec runs): " + "; ".join(row) +
                  " (target <=4 us)")
 
+    # agent CPU when idle, at 1 s and 15 s scrape intervals (sections_sleep.py)
+    def idle(self):
+        sections_sleep.idle(self, AgentMode, cpu_seconds, fetch, log)
+
+    # failed-exec families: per-syscall cost and coverage (sections_sleep.py)
+    def execfail(self):
+        sections_sleep.execfail(self, AgentMode, Mode, run_json, log)
+
     def json_out(self, wall):
         r = dict(self.res)
         r["meta"] = {"quick": bool(self.args.quick), "cpus": NCPU, "kernel": platform.release(),
@@ -1681,7 +1694,7 @@ class Bench:
 
 
 SECTIONS = ["overhead", "capacity", "cost", "scrape", "bpf_cost", "peers", "rules",
-            "labels", "native", "net"]
+            "labels", "native", "net", "idle", "execfail"]
 
 
 def main():

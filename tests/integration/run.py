@@ -36,11 +36,12 @@ import test_native  # noqa: E402
 import test_backtest  # noqa: E402
 import test_attacks  # noqa: E402
 import test_semantics  # noqa: E402
+import test_sampling  # noqa: E402
 
 MODULES = [test_executions, test_exposition, test_lifecycle, test_resources, test_anomaly,
            test_trace, test_deploy, test_signals, test_privileges, test_web, test_wait,
            test_container, test_naming, test_http, test_kube, test_identity, test_kube_labels,
-           test_backtest, test_attacks, test_native, test_semantics]
+           test_backtest, test_attacks, test_native, test_semantics, test_sampling]
 
 
 # Under --raw-tp (TOOLWATCH_FORCE_RAW_TP=1 for every agent: the fallback taken where

@@ -38,7 +38,9 @@ IMAGE = "toolwatch:test"
 BASE = "toolwatch-base:bookworm"
 CGROUP_PARENTS = ["/sys/fs/cgroup/unified/docker", "/sys/fs/cgroup/docker"]
 # off unless --probe.enable names them
-OPT_IN_PROBES = {"exec_failed", "runqlat", "delayacct", "netcalls"}
+# exec_failed_libc needs the host's C library (PID 1's maps: CAP_SYS_PTRACE) and uprobes,
+# which the engine refuses the DaemonSet's container (EACCES): best effort, like these
+OPT_IN_PROBES = {"exec_failed", "exec_failed_libc", "runqlat", "delayacct", "netcalls"}
 # Image layers outlive a run (build/ is the cache; make clean drops it): the ASan pass and
 # later runs rebuild only what changed.
 DATA_ROOT = os.path.join(ROOT, "build", "container")

@@ -28,12 +28,16 @@
 #include "naming/tools.h"
 #include "anomaly/windows.h"
 
-#define TICK_INTERVAL_NS   NS_PER_S	     /* periodic work */
-#define SNAPSHOT_WAIT_MS   250		     /* a scrape waits this long for a fresh snapshot */
-#define STALL_NS	   (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
-#define SAMPLE_MIN_GAP_NS  200000000ULL	     /* live usage read at most this often */
-#define CGROUP_CACHE_MAX   65536	     /* cgroup ids the resolver caches */
-#define CGROUP_WALK_GAP_NS NS_PER_S	     /* the cgroup2 tree is walked at most this often */
+#define HOUSEKEEPING_NS	       (5ULL * NS_PER_S)    /* web config changes, idle names: this often */
+#define SERIES_HOUSEKEEPING_NS NS_PER_S		    /* with --metrics.labels: pods come and go */
+#define TICK_SLACK_NS	       (10ULL * 1000000ULL) /* work due this soon is done now */
+#define SNAPSHOT_WAIT_MS       250		 /* a scrape waits this long for a fresh snapshot */
+#define STALL_NS	       (5ULL * NS_PER_S) /* /healthz fails past this without a loop turn */
+#define HEALTH_WAIT_MS	       1000		 /* /healthz waits this long for an idle loop */
+#define SAMPLE_MAX_AGE_NS      200000000ULL	 /* a scrape reads live usage older than this */
+#define SOCKETS_MAX_AGE_NS     NS_PER_S		 /* and live TCP bytes older than this */
+#define CGROUP_CACHE_MAX       65536		 /* cgroup ids the resolver caches */
+#define CGROUP_WALK_GAP_NS     NS_PER_S		 /* the cgroup2 tree is walked at most this often */
 
 struct agent {
 	const struct agent_options *opts;
@@ -48,6 +52,9 @@ struct agent {
 	bool hub_ready;
 	uint64_t heartbeat_ns; /* written by the loop, read by the HTTP thread */
 	uint64_t sampled_ns;
+	uint64_t sockets_sampled_ns;
+	int tick_timer; /* runtime__timer() id of tick() */
+	uint64_t next_housekeeping_ns;
 	struct anomaly_detector *detector;
 	struct windows *windows;
 	uint64_t next_window_ns;
@@ -77,27 +84,46 @@ static uint64_t now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-/* Reads the host histograms and (rate limited) live usage of running executions. */
-static void sample_live(struct agent *a)
+/*
+ * Reads the host histograms and the live usage of running executions, unless read less
+ * than max_age_ns ago (their live TCP bytes: SOCKETS_MAX_AGE_NS, the pass costs more);
+ * what the sampling pass emitted (exits it found) is consumed.
+ */
+static void sample_live(struct agent *a, uint64_t max_age_ns)
 {
 	uint64_t now = now_ns();
+	bool sockets;
 	int err;
 
 	loader__host(a->loader, registry__host(a->registry));
-	if (now - a->sampled_ns < SAMPLE_MIN_GAP_NS)
+	if (now - a->sampled_ns < max_age_ns)
 		return;
 	a->sampled_ns = now;
+	sockets = now - a->sockets_sampled_ns >=
+		  (max_age_ns > SOCKETS_MAX_AGE_NS ? max_age_ns : SOCKETS_MAX_AGE_NS);
+	if (sockets || !max_age_ns)
+		a->sockets_sampled_ns = now;
 	consumer__begin_samples(a->consumer);
-	err = loader__sample(a->loader, runtime__feed, a->rt);
+	err = loader__sample(a->loader, sockets || !max_age_ns, runtime__feed, a->rt);
 	if (err && err != -EOPNOTSUPP)
 		pr_debug("cannot sample running executions: %s", strerror(-err));
 	consumer__end_samples(a->consumer);
+	runtime__drain(a->rt);
 }
 
+/*
+ * The loop turned within STALL_NS. An idle loop sleeps until asked: it is asked for a
+ * snapshot (a turn) first, and answers unless it is stuck.
+ */
 static bool loop_healthy(void *ctx)
 {
 	struct agent *a = ctx;
+	struct snapshot *s;
 
+	if (now_ns() - __atomic_load_n(&a->heartbeat_ns, __ATOMIC_RELAXED) < STALL_NS)
+		return true;
+	s = hub__acquire(&a->hub, HEALTH_WAIT_MS);
+	snapshot__put(s);
 	return now_ns() - __atomic_load_n(&a->heartbeat_ns, __ATOMIC_RELAXED) < STALL_NS;
 }
 
@@ -142,7 +168,7 @@ static void publish(struct agent *a, uint64_t gen)
 	uint64_t lost[TW_LOST_MAX];
 	struct snapshot *s;
 
-	sample_live(a);
+	sample_live(a, SAMPLE_MAX_AGE_NS);
 	s = registry__snapshot(a->registry, now_ns());
 	if (!s || (a->series && series_into(a, s))) {
 		pr_warn("cannot build snapshot: %s", strerror(errno));
@@ -341,15 +367,9 @@ static size_t evict_series(struct agent *a, uint64_t now)
 	return registry__evict_gone(a->series, now, &rule);
 }
 
-static void tick(void *ctx)
+/* Config reload and eviction of idle names and series: minutes matter, not seconds. */
+static void housekeeping(struct agent *a, uint64_t now)
 {
-	struct agent *a = ctx;
-	uint64_t now = now_ns();
-
-	sample_live(a);
-	registry__set_now(a->registry, now);
-	if (now >= a->next_window_ns)
-		close_window(a, now);
 	http__reload(a->http, false); /* the web config and its certificates, when changed */
 	/* after the window: an evicted name's last executions still reach its baseline */
 	if (a->opts->tools_idle_timeout_ns)
@@ -364,10 +384,49 @@ static void tick(void *ctx)
 			malloc_trim(0);
 		}
 	}
-	if (a->opts->state_save_interval_ns && now >= a->next_save_ns) {
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The loop's only timer: each run does what is due (a background sample when no scrape
+ * read live usage within --sample.interval, a window close, housekeeping, a save) and
+ * arms itself for the next due time. An idle agent wakes only then and at scrapes.
+ */
+static void tick(void *ctx)
+{
+	struct agent *a = ctx;
+	uint64_t now = now_ns(), soon = now + TICK_SLACK_NS, next;
+	int err;
+
+	if (soon - a->sampled_ns >= a->opts->sample_interval_ns)
+		sample_live(a, 0);
+	registry__set_now(a->registry, now);
+	if (soon >= a->next_window_ns) {
+		/* running executions' figures as they are at the close */
+		sample_live(a, SAMPLE_MAX_AGE_NS);
+		close_window(a, now);
+	}
+	if (soon >= a->next_housekeeping_ns) {
+		housekeeping(a, now);
+		a->next_housekeeping_ns =
+		    now + (a->series ? SERIES_HOUSEKEEPING_NS : HOUSEKEEPING_NS);
+	}
+	if (a->opts->state_save_interval_ns && soon >= a->next_save_ns) {
 		save_state(a);
 		a->next_save_ns = now + a->opts->state_save_interval_ns;
 	}
+	next = earliest(a->sampled_ns + a->opts->sample_interval_ns, a->next_window_ns);
+	next = earliest(next, a->next_housekeeping_ns);
+	if (a->opts->state_save_interval_ns)
+		next = earliest(next, a->next_save_ns);
+	now = now_ns();
+	err = runtime__arm(a->rt, a->tick_timer, next > now ? next - now : 1);
+	if (err)
+		pr_warn("cannot arm the agent's timer: %s", strerror(-err));
 }
 
 /* After every turn of the loop: a heartbeat for /healthz, a snapshot when a scrape waits. */
@@ -617,6 +676,11 @@ static int tracing_start(struct agent *a)
 		o->metrics_labels || o->tools_max < a->series_cap ? o->tools_max : a->series_cap,
 	    .after_turn = after_turn,
 	    .on_hangup = on_hangup,
+	    /*
+	     * with --metrics.labels, records are read while their process lives (its cgroup
+	     * from /proc/PID/cgroup): the loop polls the ring buffer then
+	     */
+	    .wake_only = !o->metrics_labels,
 	    .ctx = a,
 	};
 	int err;
@@ -766,13 +830,15 @@ int agent__run(const struct agent_options *o)
 	/* baselines first: the ring buffer fills undrained from the attach on */
 	if (detector_start(&a) || tracing_start(&a) || serving_start(&a))
 		goto cleanup;
-	err = runtime__every(a.rt, TICK_INTERVAL_NS, TICK_INTERVAL_NS, tick);
+	a.next_window_ns = now_ns() + o->anomaly.window_ns;
+	a.next_save_ns = now_ns() + o->state_save_interval_ns;
+	a.next_housekeeping_ns = now_ns() + HOUSEKEEPING_NS;
+	a.tick_timer = runtime__timer(a.rt, tick);
+	err = a.tick_timer < 0 ? a.tick_timer : runtime__arm(a.rt, a.tick_timer, NS_PER_S);
 	if (err) {
 		pr_err("cannot create timer: %s", strerror(-err));
 		goto cleanup;
 	}
-	a.next_window_ns = now_ns() + o->anomaly.window_ns;
-	a.next_save_ns = now_ns() + o->state_save_interval_ns;
 	host_cpu_utilisation(&a);
 	err = runtime__run(a.rt);
 	status = err ? 1 : 0;

@@ -55,14 +55,21 @@ const char agent_usage[] =
     "                             /metrics once their pod is gone; 0 never\n"
     "                             (default 10m)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
-    "                             task_iter, fork, net, tcp, oom, blockio, sampler\n"
+    "                             exec_failed_libc, task_iter, fork, net, tcp, oom,\n"
+    "                             blockio, sampler\n"
     "  --probe.enable=LIST        families that are off by default: exec_failed\n"
-    "                             (failed execs; syscall tracepoints slow every\n"
-    "                             syscall of every process), runqlat (run-queue\n"
-    "                             latency; hooks every context switch), delayacct\n"
+    "                             (every failed exec, static callers' too; syscall\n"
+    "                             tracepoints slow every syscall of every process;\n"
+    "                             replaces exec_failed_libc, the C library's failed\n"
+    "                             execs), runqlat (run-queue latency; hooks every\n"
+    "                             context switch), delayacct\n"
     "                             (kernel.task_delayacct on while running: block I/O\n"
     "                             wait per tool), netcalls (UDP and other non-TCP\n"
     "                             socket bytes; hooks every send and receive)\n"
+    "  --sample.interval=D        read running executions' CPU, memory and disk\n"
+    "                             this often when no scrape asks (a scrape reads\n"
+    "                             them when the last read is older than 200ms)\n"
+    "                             (default 15s)\n"
     "  --bpf.ringbuf-size=SIZE    kernel->agent ring buffer (default 4MiB)\n"
     "  --bpf.max-processes=N      processes tracked at once (default 32768)\n"
     "  --bpf.stats                enable BPF run-time statistics while "
@@ -89,7 +96,7 @@ const char agent_usage[] =
     "EXAMPLES:\n"
     "  toolwatch                               # serve on :9477\n"
     "  toolwatch --web.listen-address=127.0.0.1:9477 --tools.max=2000\n"
-    "  toolwatch --probe.disable=exec_failed --log.level=debug\n"
+    "  toolwatch --probe.enable=exec_failed --log.level=debug\n"
     "  toolwatch trace --help                  # ad-hoc tracing\n";
 
 void agent_options__init(struct agent_options *o)
@@ -102,8 +109,10 @@ void agent_options__init(struct agent_options *o)
 	o->ringbuf_bytes = 4 << 20;
 	o->max_processes = 32768;
 	/*
-	 * failed execs need syscall tracepoints, and while any is enabled every syscall of
-	 * every process takes the kernel's tracing slow path: opt in
+	 * every failed exec needs syscall tracepoints, and while any is enabled every syscall
+	 * of every process takes the kernel's tracing slow path: opt in; exec_failed_libc
+	 * (uprobes where the C library's execve fails) sees dynamically linked callers' for
+	 * nothing on other syscalls
 	 */
 	o->disable[PROBE_EXEC_FAILED] = true;
 	/* run-queue latency hooks every wakeup and context switch: opt in */
@@ -114,6 +123,7 @@ void agent_options__init(struct agent_options *o)
 	anomaly_config__init(&o->anomaly);
 	snprintf(o->state_dir, sizeof(o->state_dir), "%s", "/var/lib/toolwatch");
 	o->state_save_interval_ns = 300ULL * 1000000000ULL;
+	o->sample_interval_ns = 15ULL * 1000000000ULL;
 	snprintf(o->telemetry_path, sizeof(o->telemetry_path), "%s", "/metrics");
 	o->max_connections = 512;
 	o->max_per_client = 16;
@@ -330,6 +340,8 @@ static const struct flag agent_flags[] = {
     {"anomaly.max-tools", .kind = FLAG_U32, AT(anomaly.max_tools), .min = 1, .max = 1000000},
     {"state.dir", .kind = FLAG_STRING, AT(state_dir), .want = "a directory path"},
     {"state.save-interval", .kind = FLAG_DURATION, AT(state_save_interval_ns)},
+    {"sample.interval", .kind = FLAG_DURATION, AT(sample_interval_ns), .min = 100000000ULL,
+     .max = 3600ULL * SECOND_NS},
     {"log.level", .kind = FLAG_CUSTOM, .set = set_log_level},
     {"tools.rules", .kind = FLAG_STRING, AT(tools_rules), .want = "a file path"},
     {"tools.idle-timeout", .kind = FLAG_DURATION, AT(tools_idle_timeout_ns)},

@@ -35,6 +35,7 @@ struct agent_options {
 	struct anomaly_config anomaly;
 	char state_dir[OPTIONS_PATH_MAX];
 	uint64_t state_save_interval_ns; /* 0: only at exit */
+	uint64_t sample_interval_ns;	 /* running executions read without a scrape */
 	/* --web.listen-address given again: the addresses after the first */
 	bool listen_given;
 	struct listen_address more_listen[OPTIONS_LISTEN_MAX - 1];

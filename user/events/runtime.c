@@ -15,6 +15,7 @@
 #include "events/runtime.h"
 
 #define POLL_INTERVAL_MS      100	      /* ring buffer drained at least this often */
+#define NO_TIMEOUT	      (-1)	      /* epoll_wait: until something wakes the loop */
 #define RECONCILE_INTERVAL_NS (10 * NS_PER_S) /* drop executions whose exit was lost */
 #define REAP_INTERVAL_NS      NS_PER_S	      /* exits of zombies nobody reaps */
 #define RUNTIME_MAX_WATCHES   8
@@ -52,6 +53,14 @@ void runtime__feed(const void *rec, size_t size, void *ctx)
 	struct runtime *rt = ctx;
 
 	consumer__handle(rt->consumer, rec, size);
+}
+
+void runtime__drain(struct runtime *rt)
+{
+	int err = ring_buffer__consume(rt->rb);
+
+	if (err < 0 && err != -EINTR)
+		pr_debug("cannot consume ring buffer: %s", strerror(-err));
 }
 
 static bool exec_alive(uint32_t tgid, uint64_t start_ns, void *ctx)
@@ -210,6 +219,34 @@ int runtime__every(struct runtime *rt, uint64_t first_ns, uint64_t interval_ns, 
 	return err;
 }
 
+int runtime__timer(struct runtime *rt, runtime_fn fn)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = add_watch(rt, fd, true, fn);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return (int)rt->nr_watches - 1;
+}
+
+int runtime__arm(struct runtime *rt, int id, uint64_t delay_ns)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = (time_t)(delay_ns / NS_PER_S),
+			 .tv_nsec = (long)(delay_ns % NS_PER_S)},
+	};
+
+	if (id < 0 || (unsigned int)id >= rt->nr_watches || !rt->watches[id].owned)
+		return -EINVAL;
+	if (!delay_ns) /* a zero it_value disarms the timer */
+		its.it_value.tv_nsec = 1;
+	return timerfd_settime(rt->watches[id].fd, 0, &its, NULL) ? -errno : 0;
+}
+
 int runtime__watch(struct runtime *rt, int fd, runtime_fn fn)
 {
 	return add_watch(rt, fd, false, fn);
@@ -271,7 +308,8 @@ int runtime__run(struct runtime *rt)
 	rt->next_reconcile_ns = clock_ns(CLOCK_MONOTONIC) + RECONCILE_INTERVAL_NS;
 	while (rt->running) {
 		struct epoll_event evs[RUNTIME_MAX_WATCHES];
-		int n = epoll_wait(rt->epfd, evs, RUNTIME_MAX_WATCHES, POLL_INTERVAL_MS);
+		int n = epoll_wait(rt->epfd, evs, RUNTIME_MAX_WATCHES,
+				   rt->cfg.wake_only ? NO_TIMEOUT : POLL_INTERVAL_MS);
 
 		if (n < 0 && errno != EINTR) {
 			err = -errno;

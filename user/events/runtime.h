@@ -36,6 +36,12 @@ struct runtime_config {
 	consumer_sink_fn sink;	/* optional: every start, end and failed exec */
 	/* SIGHUP: calls this (reload what is reloadable) when set, else ends the loop */
 	runtime_fn on_hangup;
+	/*
+	 * Drain the ring buffer only when something wakes the loop (its wakeup threshold, a
+	 * timer, a watched fd) instead of every POLL_INTERVAL_MS too: for a caller that reads
+	 * what it counted only when asked (the agent, at a scrape or on its timer).
+	 */
+	bool wake_only;
 	/* optional: after every turn of the loop; false ends it (e.g. stdout is gone) */
 	bool (*after_turn)(void *ctx);
 	void *ctx; /* passed to every callback */
@@ -61,6 +67,13 @@ void runtime__free(struct runtime *rt);
 
 /* Calls fn after first_ns, then every interval_ns (0: once). 0 or -errno. */
 int runtime__every(struct runtime *rt, uint64_t first_ns, uint64_t interval_ns, runtime_fn fn);
+/*
+ * A one-shot timer calling fn, disarmed until runtime__arm(): its id (>= 0) or -errno.
+ * fn may arm it again.
+ */
+int runtime__timer(struct runtime *rt, runtime_fn fn);
+/* Arms timer id (from runtime__timer) to fire once, delay_ns from now. 0 or -errno. */
+int runtime__arm(struct runtime *rt, int id, uint64_t delay_ns);
 /* Calls fn (when not NULL) whenever fd is readable; fn reads it. 0 or -errno. */
 int runtime__watch(struct runtime *rt, int fd, runtime_fn fn);
 
@@ -71,6 +84,9 @@ int runtime__watch(struct runtime *rt, int fd, runtime_fn fn);
 int runtime__run(struct runtime *rt);
 /* Ends the loop after the current turn. */
 void runtime__stop(struct runtime *rt);
+
+/* Consumes what the ring buffer holds now (e.g. exits a sampling pass emitted). */
+void runtime__drain(struct runtime *rt);
 
 /* Feeds one record (ring-buffer layout) to the consumer: a loader__dump_tasks callback. */
 void runtime__feed(const void *rec, size_t size, void *rt);

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "kernel/loader.h"
+#include "kernel/uprobes.h"
 #include "lib/log.h"
 #include "toolwatch.skel.h"
 
@@ -30,6 +31,7 @@ struct loader {
 	bool enabled[PROBE_MAX];
 	int delayacct_restore; /* kernel.task_delayacct to put back at close; -1: untouched */
 	struct bpf_link *links[PROBE_MAX][MAX_FAMILY_PROGS];
+	struct bpf_link *libc_links[UPROBES_MAX_LINKS]; /* exec_failed_libc's, per site */
 };
 
 /* libbpf's own messages, one level quieter than ours */
@@ -174,6 +176,10 @@ static unsigned int family_progs(struct toolwatch_bpf *skel, enum probe p, bool 
 		out[n++] = skel->progs.execve_exit;
 		out[n++] = skel->progs.execveat_exit;
 		break;
+	case PROBE_EXEC_FAILED_LIBC: /* attached per C library and site, not here */
+		out[n++] = skel->progs.handle_libc_execve;
+		out[n++] = skel->progs.handle_libc_execveat;
+		break;
 	case PROBE_TASK_ITER:
 		out[n++] = skel->progs.dump_task;
 		break;
@@ -298,8 +304,9 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 
 /* Least important first: what a failed load gives up, in turn. */
 static const enum probe shed_order[] = {
-    PROBE_NETCALLS, PROBE_RUNQLAT, PROBE_BLOCKIO,   PROBE_OOM,	PROBE_TCP,
-    PROBE_NET,	    PROBE_SAMPLER, PROBE_TASK_ITER, PROBE_FORK, PROBE_EXEC_FAILED};
+    PROBE_NETCALLS,   PROBE_RUNQLAT, PROBE_BLOCKIO,   PROBE_OOM,  PROBE_TCP,
+    PROBE_NET,	      PROBE_SAMPLER, PROBE_TASK_ITER, PROBE_FORK, PROBE_EXEC_FAILED_LIBC,
+    PROBE_EXEC_FAILED};
 
 static int try_load(struct loader *l, const bool want[PROBE_MAX], bool btf)
 {
@@ -382,6 +389,16 @@ static int attach(struct loader *l, bool btf)
 
 		if (!l->enabled[p] || p == PROBE_TASK_ITER || p == PROBE_SAMPLER)
 			continue;
+		if (p == PROBE_EXEC_FAILED_LIBC) {
+			if (!uprobes__attach_libc(l->skel->progs.handle_libc_execve,
+						  l->skel->progs.handle_libc_execveat,
+						  l->libc_links)) {
+				pr_warn("probe 'exec_failed_libc' disabled: no C library exec call "
+					"to watch");
+				l->enabled[p] = false;
+			}
+			continue;
+		}
 		n = family_progs(l->skel, p, btf, l->enabled, progs);
 		for (unsigned int i = 0; i < n; i++) {
 			struct bpf_link *link = bpf_program__attach(progs[i]);
@@ -519,6 +536,10 @@ struct loader *loader__open(const struct loader_config *cfg)
 			"CAP_DAC_READ_SEARCH, and CONFIG_FTRACE_SYSCALLS)");
 		l->enabled[PROBE_EXEC_FAILED] = false;
 	}
+	if (l->enabled[PROBE_EXEC_FAILED] && l->enabled[PROBE_EXEC_FAILED_LIBC]) {
+		pr_info("probe 'exec_failed_libc' off: 'exec_failed' sees every exec call");
+		l->enabled[PROBE_EXEC_FAILED_LIBC] = false;
+	}
 	if (!btf)
 		pr_info("using raw tracepoints (no kernel BTF, or TOOLWATCH_FORCE_RAW_TP)");
 
@@ -557,6 +578,8 @@ void loader__close(struct loader *l)
 	for (int p = 0; p < PROBE_MAX; p++)
 		for (int i = 0; i < MAX_FAMILY_PROGS; i++)
 			bpf_link__destroy(l->links[p][i]);
+	for (int i = 0; i < UPROBES_MAX_LINKS; i++)
+		bpf_link__destroy(l->libc_links[i]);
 	toolwatch_bpf__destroy(l->skel);
 	free(l);
 }
@@ -681,12 +704,13 @@ int loader__reap(struct loader *l)
 	return run_iter(l->skel->progs.reap_task, 0, false, NULL, NULL);
 }
 
-int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
+int loader__sample(struct loader *l, bool sockets,
+		   void (*fn)(const void *rec, size_t size, void *ctx), void *ctx)
 {
 	if (!l->enabled[PROBE_SAMPLER])
 		return -EOPNOTSUPP;
 	/* charges live TCP sockets' bytes to their executions: the task samples read them */
-	if (bpf_program__autoload(l->skel->progs.sample_tcp))
+	if (sockets && bpf_program__autoload(l->skel->progs.sample_tcp))
 		run_iter(l->skel->progs.sample_tcp, 0, false, NULL, NULL);
 	return run_iter(l->skel->progs.sample_task, sizeof(struct tw_sample_rec), false, fn, ctx);
 }

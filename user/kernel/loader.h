@@ -67,10 +67,12 @@ unsigned int loader__prog_stats(const struct loader *l, struct snapshot_prog *ou
 				unsigned int max);
 /*
  * Runs the sampling iterator: fn gets one tw_sample_rec per task of a running execution.
- * 0 or -errno (-EOPNOTSUPP when the sampler probe is off).
+ * sockets: first charge live TCP sockets' bytes to their executions (a walk of the
+ * kernel's whole established-socket hash table: its cost grows with the table, not with
+ * the sockets). 0 or -errno (-EOPNOTSUPP when the sampler probe is off).
  */
-int loader__sample(struct loader *l, void (*fn)(const void *rec, size_t size, void *ctx),
-		   void *ctx);
+int loader__sample(struct loader *l, bool sockets,
+		   void (*fn)(const void *rec, size_t size, void *ctx), void *ctx);
 /* Whether kernel.task_delayacct is on now (block I/O wait of tasks is measured). */
 bool loader__delayacct(const struct loader *l);
 /* Reads the kernel's host histograms and counters (summed over CPUs) into h. */

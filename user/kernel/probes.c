@@ -21,6 +21,7 @@ static const char *const probe_names[PROBE_MAX] = {
     [PROBE_SAMPLER] = "sampler",
     [PROBE_DELAYACCT] = "delayacct",
     [PROBE_NETCALLS] = "netcalls",
+    [PROBE_EXEC_FAILED_LIBC] = "exec_failed_libc",
 };
 
 static const char *const lost_names[TW_LOST_MAX] = {

@@ -11,18 +11,19 @@
 
 /* Probe families: each can be disabled on purpose or fail alone. */
 enum probe {
-	PROBE_EXEC,	   /* sched_process_exec/exit: the core, never optional */
-	PROBE_EXEC_FAILED, /* syscalls:sys_{enter,exit}_execve{,at} */
-	PROBE_TASK_ITER,   /* iter/task: processes running before the agent */
-	PROBE_FORK,	   /* sched_process_fork: children roll up to their execution */
-	PROBE_NET,	   /* sock:inet_sock_set_state + iter/tcp: TCP bytes per socket */
-	PROBE_TCP,	   /* sock:inet_sock_set_state, tcp:tcp_retransmit_skb */
-	PROBE_OOM,	   /* oom:mark_victim */
-	PROBE_RUNQLAT,	   /* sched_wakeup/wakeup_new/switch: run-queue latency */
-	PROBE_BLOCKIO,	   /* block:block_rq_issue/complete: block I/O latency */
-	PROBE_SAMPLER,	   /* iter/task: live CPU, RSS and disk of running executions */
-	PROBE_DELAYACCT,   /* no program: turns kernel.task_delayacct on while running */
-	PROBE_NETCALLS,	   /* sock:sock_send_length/sock_recv_length: other socket bytes */
+	PROBE_EXEC,		/* sched_process_exec/exit: the core, never optional */
+	PROBE_EXEC_FAILED,	/* syscalls:sys_{enter,exit}_execve{,at}: every caller, opt-in */
+	PROBE_TASK_ITER,	/* iter/task: processes running before the agent */
+	PROBE_FORK,		/* sched_process_fork: children roll up to their execution */
+	PROBE_NET,		/* sock:inet_sock_set_state + iter/tcp: TCP bytes per socket */
+	PROBE_TCP,		/* sock:inet_sock_set_state, tcp:tcp_retransmit_skb */
+	PROBE_OOM,		/* oom:mark_victim */
+	PROBE_RUNQLAT,		/* sched_wakeup/wakeup_new/switch: run-queue latency */
+	PROBE_BLOCKIO,		/* block:block_rq_issue/complete: block I/O latency */
+	PROBE_SAMPLER,		/* iter/task: live CPU, RSS and disk of running executions */
+	PROBE_DELAYACCT,	/* no program: turns kernel.task_delayacct on while running */
+	PROBE_NETCALLS,		/* sock:sock_send_length/sock_recv_length: other socket bytes */
+	PROBE_EXEC_FAILED_LIBC, /* uprobes where the C libraries' execve calls fail */
 	PROBE_MAX,
 };
 
