@@ -8,68 +8,16 @@
 #include "lib/log.h"
 #include "naming/rules.h"
 #include "naming/tools.h"
-
-/* Cumulative usage in the units the tools' counters use. */
-struct usage_totals {
-	uint64_t cpu_ns[2];
-	uint64_t net_bytes[2];
-	uint64_t disk_bytes[2];
-	uint64_t tcp_connects;
-	uint64_t tcp_retransmits;
-	uint64_t wait_ns[WAIT_REASONS];
-};
-
-/* The latest live reading of one execution, summed over its tasks. */
-struct live {
-	struct tw_raw_usage raw;
-	struct tw_usage usage;
-	uint64_t rss_bytes;
-	uint64_t net_bytes[2]; /* threads' bytes not yet folded into usage */
-	bool seen;
-};
-
-struct inflight {
-	uint32_t tgid; /* 0: empty slot (pid 0 never execs) */
-	unsigned int tool_id;
-	unsigned int series_id; /* in the series registry, when there is one */
-	uint64_t start_ns;
-	uint32_t flags;
-	bool suspect;		      /* the kernel did not know it at the last reconcile */
-	bool shell;		      /* its image is a shell (argv[0] or the path names one) */
-	struct usage_totals credited; /* already added to the tool's counters */
-	struct live live;
-	char *path; /* keep_args only */
-	char *args;
-	size_t args_size;
-	char *via[EXEC_VIA_MAX]; /* keep_args only: tool names of the earlier images */
-	unsigned int via_count;
-};
-
-struct consumer {
-	struct consumer_config cfg;
-	struct inflight *slots;
-	size_t cap; /* power of two */
-	size_t used;
-	struct rules *rules; /* not owned; NULL: default naming only */
-	bool normalize;	     /* random-looking words of names become "*" */
-	const char *(*username)(uint32_t uid, void *ctx);
-	void *username_ctx;
-	struct registry *series; /* not owned; NULL: per tool only */
-	consumer_labels_fn labels;
-	void *labels_ctx;
-	bool match_error_logged[RULES_MATCH_ERROR_MAX];
-};
+#include "events/consumer_internal.h"
 
 #define INITIAL_SLOTS 1024
-
-static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec);
 
 static size_t slot_of(const struct consumer *c, uint32_t tgid)
 {
 	return (size_t)((tgid * 0x9E3779B1u) & (c->cap - 1));
 }
 
-static struct inflight *inflight_find(struct consumer *c, uint32_t tgid)
+struct inflight *consumer_inflight_find(struct consumer *c, uint32_t tgid)
 {
 	for (size_t i = slot_of(c, tgid);; i = (i + 1) & (c->cap - 1)) {
 		if (c->slots[i].tgid == tgid)
@@ -424,7 +372,7 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 		count_match_errors(c, registry__agent(r));
 
 	ev.tool_id = tool_id(c, name);
-	e = inflight_find(c, rec->tgid);
+	e = consumer_inflight_find(c, rec->tgid);
 	if (e && (rec->flags & TW_F_REEXEC) && e->start_ns == rec->start_ns) {
 		/* the same execution, renamed after the image it runs now */
 		execution_rename(c, e, ev.tool_id, rec, path, args, args_size);
@@ -459,103 +407,6 @@ static void handle_exec(struct consumer *c, const struct tw_exec_rec *rec)
 	emit(c, &ev);
 }
 
-void cpu__split(uint64_t cpu_ns, uint64_t utime, uint64_t stime, uint64_t *user, uint64_t *system)
-{
-	if (!stime)
-		*user = cpu_ns;
-	else if (!utime)
-		*user = 0;
-	else
-		*user = (uint64_t)((unsigned __int128)cpu_ns * utime /
-				   ((unsigned __int128)utime + stime));
-	*system = cpu_ns - *user;
-}
-
-uint64_t usage__other_ns(uint64_t duration_ns, const struct tw_usage *u, bool blkio)
-{
-	uint64_t parts[3] = {u->cpu_user_ns + u->cpu_system_ns, u->runq_wait_ns,
-			     blkio ? u->blkio_wait_ns : 0};
-
-	if (parts[0] < u->cpu_user_ns)
-		return 0;
-	for (int i = 0; i < 3; i++) {
-		if (parts[i] >= duration_ns)
-			return 0;
-		duration_ns -= parts[i];
-	}
-	return duration_ns;
-}
-
-static void totals_from_usage(struct usage_totals *t, const struct tw_usage *u)
-{
-	t->cpu_ns[MODE_USER] = u->cpu_user_ns;
-	t->cpu_ns[MODE_SYSTEM] = u->cpu_system_ns;
-	t->net_bytes[DIR_TX] = u->net_tx_bytes;
-	t->net_bytes[DIR_RX] = u->net_rx_bytes;
-	t->disk_bytes[DIR_READ] = u->disk_read_bytes;
-	t->disk_bytes[DIR_WRITE] = u->disk_write_bytes;
-	t->tcp_connects = u->tcp_connects;
-	t->tcp_retransmits = u->tcp_retransmits;
-	t->wait_ns[WAIT_RUNQUEUE] = u->runq_wait_ns;
-	t->wait_ns[WAIT_BLKIO] = u->blkio_wait_ns;
-}
-
-/* Adds to s what grew in now since done, and records it as done: counters never shrink. */
-static void credit(struct tool_stats *s, const struct usage_totals *now, struct usage_totals *done)
-{
-#define CREDIT(field, dst)                                                                         \
-	do {                                                                                       \
-		if (now->field > done->field) {                                                    \
-			(dst) += now->field - done->field;                                         \
-			done->field = now->field;                                                  \
-		}                                                                                  \
-	} while (0)
-	CREDIT(cpu_ns[MODE_USER], s->cpu_ns[MODE_USER]);
-	CREDIT(cpu_ns[MODE_SYSTEM], s->cpu_ns[MODE_SYSTEM]);
-	CREDIT(net_bytes[DIR_TX], s->net_bytes[DIR_TX]);
-	CREDIT(net_bytes[DIR_RX], s->net_bytes[DIR_RX]);
-	CREDIT(disk_bytes[DIR_READ], s->disk_bytes[DIR_READ]);
-	CREDIT(disk_bytes[DIR_WRITE], s->disk_bytes[DIR_WRITE]);
-	CREDIT(tcp_connects, s->tcp_connects);
-	CREDIT(tcp_retransmits, s->tcp_retransmits);
-	CREDIT(wait_ns[WAIT_RUNQUEUE], s->wait_ns[WAIT_RUNQUEUE]);
-	CREDIT(wait_ns[WAIT_BLKIO], s->wait_ns[WAIT_BLKIO]);
-#undef CREDIT
-}
-
-/* Counts one ended execution in s (NULL: nothing), crediting final beyond done. */
-static void account_end(struct tool_stats *s, const struct tw_exit_rec *rec,
-			const struct exec_event *ev, const struct usage_totals *final,
-			struct usage_totals *done)
-{
-	if (!s)
-		return;
-	s->executions++;
-	if (ev->success)
-		s->successes++;
-	else
-		s->failures[ev->error]++;
-	if (ev->flags & TW_F_PARTIAL) {
-		s->partial++;
-	} else {
-		uint64_t d = rec->end_ns > rec->start_ns ? rec->end_ns - rec->start_ns : 0;
-
-		hist__add(&s->duration, &hist_duration_layout, d);
-		native_hist__add(&s->duration_native, (double)d / 1e9);
-		s->observed_executions++;
-		s->observed_duration_ns += d;
-		s->observed_cpu_ns += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
-		s->observed_wait_ns[WAIT_RUNQUEUE] += rec->usage.runq_wait_ns;
-		s->observed_wait_ns[WAIT_BLKIO] += rec->usage.blkio_wait_ns;
-	}
-	if (rec->usage.peak_rss_bytes) {
-		hist__add(&s->peak_memory, &hist_memory_layout, rec->usage.peak_rss_bytes);
-		native_hist__add(&s->peak_memory_native, (double)rec->usage.peak_rss_bytes);
-	}
-	credit(s, final, done);
-	s->cpu_ns_ended += rec->usage.cpu_user_ns + rec->usage.cpu_system_ns;
-}
-
 static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 {
 	struct registry *r = c->cfg.registry;
@@ -568,7 +419,7 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 
 	registry__agent(r)->events_exit++;
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
-	e = inflight_find(c, rec->tgid);
+	e = consumer_inflight_find(c, rec->tgid);
 	if (e && e->start_ns != rec->start_ns) {
 		/* a stale entry: that execution's exit was lost */
 		drop_running(c, e);
@@ -601,16 +452,16 @@ static void handle_exit(struct consumer *c, const struct tw_exit_rec *rec)
 		ev.via = (const char *const *)e->via;
 		ev.via_count = e->via_count;
 	}
-	totals_from_usage(&final, &rec->usage);
+	consumer_totals_from_usage(&final, &rec->usage);
 	if (c->series) {
 		/* the series is credited what the tool is: from the same starting point */
 		struct usage_totals series_done = *credited;
 		unsigned int sid =
 		    e ? e->series_id : series_id(c, ev.tool_id, rec->cgroup_id, rec->tgid);
 
-		account_end(series_stats(c, sid), rec, &ev, &final, &series_done);
+		consumer_account_end(series_stats(c, sid), rec, &ev, &final, &series_done);
 	}
-	account_end(s, rec, &ev, &final, credited);
+	consumer_account_end(s, rec, &ev, &final, credited);
 	emit(c, &ev);
 	if (e) {
 		registry__stopped(r, e->tool_id);
@@ -674,7 +525,7 @@ static void handle_no_exec(struct consumer *c, const struct tw_no_exec_rec *rec)
 	unsigned int sid;
 
 	copy_str(comm, sizeof(comm), rec->comm, sizeof(rec->comm));
-	e = inflight_find(c, rec->owner);
+	e = consumer_inflight_find(c, rec->owner);
 	if (e && e->start_ns != rec->owner_start_ns)
 		e = NULL;
 	/* a shell's child: the execution it belongs to runs one (unknown: its comm says so) */
@@ -752,7 +603,7 @@ int consumer__handle(struct consumer *c, const void *data, size_t size)
 	else if (type == TW_REC_NO_EXEC)
 		handle_no_exec(c, data);
 	else
-		handle_sample(c, data);
+		consumer_handle_sample(c, data);
 	return 0;
 }
 
@@ -784,7 +635,7 @@ size_t consumer__reconcile(struct consumer *c,
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
-		struct inflight *e = inflight_find(c, doomed[k]);
+		struct inflight *e = consumer_inflight_find(c, doomed[k]);
 
 		if (e) {
 			drop_running(c, e);
@@ -793,76 +644,4 @@ size_t consumer__reconcile(struct consumer *c,
 	}
 	free(doomed);
 	return dropped;
-}
-
-void consumer__begin_samples(struct consumer *c)
-{
-	for (size_t i = 0; i < c->cap; i++)
-		memset(&c->slots[i].live, 0, sizeof(c->slots[i].live));
-}
-
-static void handle_sample(struct consumer *c, const struct tw_sample_rec *rec)
-{
-	struct inflight *e = inflight_find(c, rec->exec_tgid);
-	struct live *l;
-
-	if (!e || e->start_ns != rec->start_ns)
-		return; /* ended meanwhile: its exit record settles it */
-	l = &e->live;
-	l->seen = true;
-	l->raw.cpu_ns += rec->raw.cpu_ns;
-	l->raw.utime_ns += rec->raw.utime_ns;
-	l->raw.stime_ns += rec->raw.stime_ns;
-	l->raw.read_bytes += rec->raw.read_bytes;
-	l->raw.write_bytes += rec->raw.write_bytes;
-	l->raw.runq_ns += rec->raw.runq_ns;
-	l->raw.blkio_ns += rec->raw.blkio_ns;
-	l->rss_bytes += rec->rss_bytes;
-	l->net_bytes[DIR_TX] += rec->net_tx_bytes;
-	l->net_bytes[DIR_RX] += rec->net_rx_bytes;
-	if (rec->is_exec_leader)
-		l->usage = rec->usage;
-}
-
-void consumer__end_samples(struct consumer *c)
-{
-	struct registry *r = c->cfg.registry;
-
-	registry__clear_memory(r);
-	if (c->series)
-		registry__clear_memory(c->series);
-	for (size_t i = 0; i < c->cap; i++) {
-		struct inflight *e = &c->slots[i];
-		struct tool_stats *s;
-		struct usage_totals now;
-		uint64_t user, sys;
-
-		if (!e->tgid || !e->live.seen)
-			continue;
-		s = registry__stats(r, e->tool_id);
-		if (!s)
-			continue;
-		totals_from_usage(&now, &e->live.usage);
-		cpu__split(e->live.raw.cpu_ns, e->live.raw.utime_ns, e->live.raw.stime_ns, &user,
-			   &sys);
-		now.cpu_ns[MODE_USER] += user;
-		now.cpu_ns[MODE_SYSTEM] += sys;
-		now.disk_bytes[DIR_READ] += e->live.raw.read_bytes;
-		now.disk_bytes[DIR_WRITE] += e->live.raw.write_bytes;
-		now.wait_ns[WAIT_RUNQUEUE] += e->live.raw.runq_ns;
-		now.wait_ns[WAIT_BLKIO] += e->live.raw.blkio_ns;
-		now.net_bytes[DIR_TX] += e->live.net_bytes[DIR_TX];
-		now.net_bytes[DIR_RX] += e->live.net_bytes[DIR_RX];
-		if (c->series) {
-			struct tool_stats *ss = registry__stats(c->series, e->series_id);
-			struct usage_totals series_done = e->credited;
-
-			if (ss) {
-				credit(ss, &now, &series_done);
-				ss->memory_bytes += e->live.rss_bytes;
-			}
-		}
-		credit(s, &now, &e->credited);
-		s->memory_bytes += e->live.rss_bytes;
-	}
 }
