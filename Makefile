@@ -212,10 +212,10 @@ $(OUTPUT)/%.pb-c.c $(OUTPUT)/%.pb-c.h: %.proto
 $(PB_USERS): $(PB_HDRS)
 .SECONDARY: $(PB_SRCS) $(PB_HDRS)
 
-# toolwatch_build_info's labels (only exposition.o sees them)
+# toolwatch_build_info's labels (only exposition_self.o sees them)
 REVISION    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BRANCH      ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
-$(OUTPUT)/obj/exporter/exposition.o: ALL_CFLAGS += -DTOOLWATCH_REVISION='"$(REVISION)"' \
+$(OUTPUT)/obj/exporter/exposition_self.o: ALL_CFLAGS += -DTOOLWATCH_REVISION='"$(REVISION)"' \
 	-DTOOLWATCH_BRANCH='"$(BRANCH)"' \
 	-DTOOLWATCH_LIBBPF='"$(shell $(PKG_CONFIG) --modversion libbpf 2>/dev/null || echo unknown)"'
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exposition.h"
+#include "exposition_internal.h"
 #include "identity/identity.h"
 #include "kernel/probes.h"
 #include "events/snapshot.h"
@@ -61,7 +62,7 @@ static unsigned int layout_decimals(const struct hist_layout *layout)
 	return d;
 }
 
-static void family(struct strbuf *out, const char *name, const char *type, const char *help)
+void exposition__family(struct strbuf *out, const char *name, const char *type, const char *help)
 {
 	strbuf__appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -257,7 +258,7 @@ static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *
 		      const char *name, const char *help, const char *label, const char *v0,
 		      const char *v1, size_t offset, double scale)
 {
-	family(out, name, "counter", help);
+	exposition__family(out, name, "counter", help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
 		const uint64_t *pair =
 		    (const uint64_t *)((const char *)&s->tools[i].stats + offset);
@@ -278,7 +279,7 @@ static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *
 static void tool_family(struct strbuf *out, const struct snapshot *s, const char *const *esc,
 			const char *name, const char *type, const char *help, size_t offset)
 {
-	family(out, name, type, help);
+	exposition__family(out, name, type, help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
 		const char *p = (const char *)&s->tools[i].stats + offset;
 		uint64_t v;
@@ -287,9 +288,6 @@ static void tool_family(struct strbuf *out, const struct snapshot *s, const char
 		tool_counter(out, name, esc[i], v);
 	}
 }
-
-static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v);
-static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v);
 
 static bool family_on(const struct snapshot *s, enum tool_family f)
 {
@@ -301,8 +299,9 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 	const struct metrics_config *c = &s->metrics;
 
 	if (family_on(s, TOOL_FAMILY_DURATION)) {
-		family(out, "tool_execution_duration_seconds", "histogram",
-		       "Wall-clock time from exec to exit of fully observed executions.");
+		exposition__family(
+		    out, "tool_execution_duration_seconds", "histogram",
+		    "Wall-clock time from exec to exit of fully observed executions.");
 		for (size_t i = 0; i < s->nr_tools; i++)
 			histogram(out, "tool_execution_duration_seconds", "tool", esc[i],
 				  &s->tools[i].stats.duration, &hist_duration_layout, c->classic);
@@ -314,8 +313,8 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 			    "Executions that exited with status 0.",
 			    offsetof(struct tool_stats, successes));
 	if (family_on(s, TOOL_FAMILY_FAILURE)) {
-		family(out, "tool_execution_failure_total", "counter",
-		       "Executions that failed, by how they failed.");
+		exposition__family(out, "tool_execution_failure_total", "counter",
+				   "Executions that failed, by how they failed.");
 		for (size_t i = 0; i < s->nr_tools; i++) {
 			for (int t = 0; t < ERROR_TYPE_MAX; t++) {
 				if (c->skip_zero_failures && !s->tools[i].stats.failures[t])
@@ -331,8 +330,8 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
 			    offsetof(struct tool_stats, running));
 
 	if (family_on(s, TOOL_FAMILY_PEAK_MEMORY)) {
-		family(out, "tool_peak_memory_bytes", "histogram",
-		       "Peak resident set size of each ended execution.");
+		exposition__family(out, "tool_peak_memory_bytes", "histogram",
+				   "Peak resident set size of each ended execution.");
 		for (size_t i = 0; i < s->nr_tools; i++)
 			histogram(out, "tool_peak_memory_bytes", "tool", esc[i],
 				  &s->tools[i].stats.peak_memory, &hist_memory_layout, c->classic);
@@ -375,9 +374,10 @@ static void render_waits(const struct snapshot *s, const char *const *esc, struc
 	if (!family_on(s, TOOL_FAMILY_WAIT))
 		nr = 0;
 	else
-		family(out, "tool_wait_seconds_total", "counter",
-		       "Time executions and their children waited for a CPU (runqueue) or for "
-		       "block I/O (blkio, only while delay accounting is on).");
+		exposition__family(
+		    out, "tool_wait_seconds_total", "counter",
+		    "Time executions and their children waited for a CPU (runqueue) or for "
+		    "block I/O (blkio, only while delay accounting is on).");
 	for (size_t i = 0; nr && i < s->nr_tools; i++) {
 		for (int k = 0; k < nr; k++) {
 			tool_label(out, "tool_wait_seconds_total", esc[i]);
@@ -387,225 +387,47 @@ static void render_waits(const struct snapshot *s, const char *const *esc, struc
 		}
 	}
 	if (s->host.delayacct_known)
-		gauge1(out, "toolwatch_delay_accounting_enabled",
-		       "Whether kernel.task_delayacct is on (block I/O wait is measured).",
-		       s->host.delayacct);
+		exposition__gauge1(
+		    out, "toolwatch_delay_accounting_enabled",
+		    "Whether kernel.task_delayacct is on (block I/O wait is measured).",
+		    s->host.delayacct);
 }
 
 static void render_host(const struct snapshot *s, struct strbuf *out)
 {
 	if (s->probe_enabled[PROBE_RUNQLAT]) {
-		family(out, "toolwatch_runqueue_latency_seconds", "histogram",
-		       "Time runnable tasks waited for a CPU (log2 resolution).");
+		exposition__family(out, "toolwatch_runqueue_latency_seconds", "histogram",
+				   "Time runnable tasks waited for a CPU (log2 resolution).");
 		histogram(out, "toolwatch_runqueue_latency_seconds", NULL, NULL, &s->host.runqueue,
 			  &hist_latency_layout, CLASSIC_BUCKETS_FULL);
 	}
 	if (s->probe_enabled[PROBE_BLOCKIO]) {
-		family(out, "toolwatch_block_io_latency_seconds", "histogram",
-		       "Block device request latency, issue to completion (log2 resolution).");
+		exposition__family(
+		    out, "toolwatch_block_io_latency_seconds", "histogram",
+		    "Block device request latency, issue to completion (log2 resolution).");
 		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++)
 			histogram(out, "toolwatch_block_io_latency_seconds", "op",
 				  block_op__name(op), &s->host.block[op], &hist_latency_layout,
 				  CLASSIC_BUCKETS_FULL);
 	}
 	if (s->probe_enabled[PROBE_TCP])
-		counter1(out, "toolwatch_tcp_retransmits_total", "TCP retransmits on the host.",
-			 s->host.tcp_retransmits);
+		exposition__counter1(out, "toolwatch_tcp_retransmits_total",
+				     "TCP retransmits on the host.", s->host.tcp_retransmits);
 	if (s->probe_enabled[PROBE_OOM])
-		counter1(out, "toolwatch_oom_kills_total", "Processes chosen by the OOM killer.",
-			 s->host.oom_kills);
+		exposition__counter1(out, "toolwatch_oom_kills_total",
+				     "Processes chosen by the OOM killer.", s->host.oom_kills);
 }
 
-static void gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v)
+void exposition__gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v)
 {
-	family(out, name, "gauge", help);
+	exposition__family(out, name, "gauge", help);
 	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
 }
 
-static void counter1(struct strbuf *out, const char *name, const char *help, uint64_t v)
+void exposition__counter1(struct strbuf *out, const char *name, const char *help, uint64_t v)
 {
-	family(out, name, "counter", help);
+	exposition__family(out, name, "counter", help);
 	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
-}
-
-#ifndef TOOLWATCH_REVISION
-#define TOOLWATCH_REVISION "unknown"
-#endif
-#ifndef TOOLWATCH_BRANCH
-#define TOOLWATCH_BRANCH "unknown"
-#endif
-#ifndef TOOLWATCH_LIBBPF
-#define TOOLWATCH_LIBBPF "unknown"
-#endif
-
-/* the rest of toolwatch_build_info's labels, after version's value */
-static void render_build_labels(struct strbuf *out)
-{
-	strbuf__puts(out, "\",revision=\"");
-	exposition__escape_label(out, TOOLWATCH_REVISION);
-	strbuf__puts(out, "\",branch=\"");
-	exposition__escape_label(out, TOOLWATCH_BRANCH);
-	strbuf__puts(out, "\",compiler=\"");
-#if defined(__clang__)
-	exposition__escape_label(out, "clang " __clang_version__);
-#elif defined(__GNUC__)
-	exposition__escape_label(out, "gcc " __VERSION__);
-#else
-	exposition__escape_label(out, "unknown");
-#endif
-	strbuf__puts(out, "\",libbpf=\"");
-	exposition__escape_label(out, TOOLWATCH_LIBBPF);
-}
-
-static void render_agent(const struct snapshot *s, const char *version, struct strbuf *out)
-{
-	const struct agent_stats *a = &s->agent;
-	uint64_t partial = 0;
-
-	family(out, "toolwatch_build_info", "gauge", "Build information; the value is 1.");
-	strbuf__puts(out, "toolwatch_build_info{version=\"");
-	exposition__escape_label(out, version);
-	render_build_labels(out);
-	strbuf__puts(out, "\"} 1\n");
-
-	family(out, "toolwatch_events_total", "counter",
-	       "Records received from the kernel, by type.");
-	strbuf__appendf(out, "toolwatch_events_total{type=\"exec\"} %" PRIu64 "\n", a->events_exec);
-	strbuf__appendf(out, "toolwatch_events_total{type=\"exit\"} %" PRIu64 "\n", a->events_exit);
-	strbuf__appendf(out, "toolwatch_events_total{type=\"exec_fail\"} %" PRIu64 "\n",
-			a->events_exec_fail);
-
-	family(out, "toolwatch_events_lost_total", "counter",
-	       "Events dropped before aggregation, by reason.");
-	for (unsigned int i = 0; i < s->nr_lost; i++)
-		strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"%s\"} %" PRIu64 "\n",
-				lost_reason__name(i), s->lost[i]);
-	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"malformed\"} %" PRIu64 "\n",
-			a->events_malformed);
-	strbuf__appendf(out, "toolwatch_events_lost_total{reason=\"exit_unseen\"} %" PRIu64 "\n",
-			a->exits_lost);
-
-	gauge1(out, "toolwatch_exit_timer_ready",
-	       "Whether exits get their final CPU time from the exit timer (1) or from a program "
-	       "on every context switch or the sampler's pass (0).",
-	       s->exits.timer);
-	counter1(out, "toolwatch_exit_slots_full_total",
-		 "Exits that found their CPU's exit slots busy and waited in the kernel's "
-		 "exits_pending map instead (nothing lost).",
-		 s->exits.unslotted);
-	family(out, "toolwatch_exits_cpu_inexact_total", "counter",
-	       "Exits emitted without their task's last stretch of CPU time, by reason.");
-	strbuf__appendf(out, "toolwatch_exits_cpu_inexact_total{reason=\"late\"} %" PRIu64 "\n",
-			s->exits.late);
-	strbuf__appendf(
-	    out, "toolwatch_exits_cpu_inexact_total{reason=\"last_switch_unseen\"} %" PRIu64 "\n",
-	    s->exits.unseen_switch);
-
-	counter1(out, "toolwatch_exits_unmatched_total",
-		 "Exits whose exec record was lost; the tool was named from the task comm.",
-		 a->exits_unmatched);
-	counter1(out, "toolwatch_tools_overflow_total",
-		 "Executions counted under tool=\"other\" because --tools.max (or, without "
-		 "--metrics.labels, --metrics.max-series) was reached.",
-		 a->tools_overflow);
-	family(out, "toolwatch_rules_match_errors_total", "counter",
-	       "Naming-rule regexes that hit a match bound or failed on an execution's argv (the "
-	       "rule did not match), by reason.");
-	for (int e = 0; e < RULES_MATCH_ERROR_MAX; e++)
-		strbuf__appendf(out,
-				"toolwatch_rules_match_errors_total{reason=\"%s\"} %" PRIu64 "\n",
-				rules_match_error__name(e), a->rules_match_errors[e]);
-	counter1(out, "toolwatch_tools_evicted_total",
-		 "Tool names dropped from the table after --tools.idle-timeout without use.",
-		 a->tools_evicted);
-	gauge1(out, "toolwatch_tools_tracked", "Distinct tool names tracked, \"other\" included.",
-	       s->identity_labels ? s->nr_tool_names : s->nr_tools);
-	gauge1(out, "toolwatch_series_tracked",
-	       "Series of the tool_* families on /metrics (text format), the unit of "
-	       "--metrics.max-series; tool_anomaly* are not counted.",
-	       exposition__tool_series(s));
-	if (s->metrics.max_series)
-		gauge1(
-		    out, "toolwatch_series_limit",
-		    "--metrics.max-series: tool_* series at most; the tools and (tool, identity) "
-		    "pairs past it are counted as tool=\"other\".",
-		    s->metrics.max_series);
-	gauge1(out, "toolwatch_inflight_executions", "Executions the agent tracks as running.",
-	       a->inflight);
-	partial = a->partial_evicted;
-	for (size_t i = 0; i < s->nr_tools; i++)
-		partial += s->tools[i].stats.partial;
-	counter1(out, "toolwatch_partial_executions_total",
-		 "Ended executions that started before the agent (not in duration histograms).",
-		 partial);
-
-	family(out, "toolwatch_probe_enabled", "gauge",
-	       "Whether a probe family is attached (1) or disabled (0).");
-	for (int p = 0; p < PROBE_MAX; p++)
-		strbuf__appendf(out, "toolwatch_probe_enabled{probe=\"%s\"} %d\n", probe__name(p),
-				s->probe_enabled[p]);
-
-	if (!s->prog_stats_enabled)
-		return;
-	family(out, "toolwatch_bpf_program_run_seconds_total", "counter",
-	       "Time spent in each BPF program (kernel.bpf_stats_enabled=1).");
-	for (unsigned int i = 0; i < s->nr_progs; i++) {
-		strbuf__appendf(out, "toolwatch_bpf_program_run_seconds_total{program=\"%s\"} ",
-				s->progs[i].name);
-		exposition__decimal(out, s->progs[i].run_ns, 9);
-		strbuf__putc(out, '\n');
-	}
-	family(out, "toolwatch_bpf_program_runs_total", "counter",
-	       "Runs of each BPF program (kernel.bpf_stats_enabled=1).");
-	for (unsigned int i = 0; i < s->nr_progs; i++)
-		strbuf__appendf(out,
-				"toolwatch_bpf_program_runs_total{program=\"%s\"} %" PRIu64 "\n",
-				s->progs[i].name, s->progs[i].run_count);
-}
-
-/* toolwatch_kubernetes_*: the Kubernetes API client's figures, when it runs. */
-static void render_kube(const struct kube_stats *k, struct strbuf *out)
-{
-	uint64_t failed = 0;
-
-	if (!k->enabled)
-		return;
-	for (int f = 0; f < KUBE_FAIL_MAX; f++)
-		failed += k->failures[f];
-	family(out, "toolwatch_kubernetes_requests_total", "counter",
-	       "Pod lists requested from the Kubernetes API, by result.");
-	strbuf__appendf(out,
-			"toolwatch_kubernetes_requests_total{result=\"success\"} %" PRIu64 "\n",
-			k->requests_ok);
-	strbuf__appendf(
-	    out, "toolwatch_kubernetes_requests_total{result=\"failure\"} %" PRIu64 "\n", failed);
-	family(out, "toolwatch_kubernetes_failures_total", "counter",
-	       "Failed pod lists, by reason; the last good list stays in force.");
-	for (int f = 0; f < KUBE_FAIL_MAX; f++)
-		strbuf__appendf(out,
-				"toolwatch_kubernetes_failures_total{reason=\"%s\"} %" PRIu64 "\n",
-				kube_failure__name(f), k->failures[f]);
-	gauge1(out, "toolwatch_kubernetes_pods", "Pods of this node known from the last good list.",
-	       k->pods);
-	gauge1(out, "toolwatch_kubernetes_containers",
-	       "Container ids known from the last good list.", k->containers);
-	counter1(out, "toolwatch_kubernetes_items_dropped_total",
-		 "Pods and containers left out of good lists for missing or malformed fields.",
-		 k->items_dropped);
-	family(out, "toolwatch_kubernetes_lookups_total", "counter",
-	       "Name lookups by pod uid, by result (miss: the pod is not known).");
-	strbuf__appendf(out, "toolwatch_kubernetes_lookups_total{result=\"hit\"} %" PRIu64 "\n",
-			k->lookups_hit);
-	strbuf__appendf(out, "toolwatch_kubernetes_lookups_total{result=\"miss\"} %" PRIu64 "\n",
-			k->lookups_miss);
-	family(out, "toolwatch_kubernetes_last_success_timestamp_seconds", "gauge",
-	       "Unix time of the last good pod list; 0 before the first.");
-	strbuf__appendf(out, "toolwatch_kubernetes_last_success_timestamp_seconds %.3f\n",
-			k->last_success_unix);
-	family(out, "toolwatch_kubernetes_request_duration_seconds", "gauge",
-	       "Duration of the last pod list request, good or bad.");
-	strbuf__appendf(out, "toolwatch_kubernetes_request_duration_seconds %.6f\n",
-			k->last_duration_secs);
 }
 
 /* The three anomaly families, each over tools and over the host. */
@@ -623,7 +445,7 @@ static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool ho
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s_%s", host ? "host" : "tool", suffix);
-	family(out, name, type, help);
+	exposition__family(out, name, type, help);
 	for (size_t i = 0; i < s->nr_anomalies; i++) {
 		const struct snapshot_anomaly *a = &s->anomalies[i];
 
@@ -673,9 +495,10 @@ static void render_anomaly_causes(const struct snapshot *s, struct strbuf *out)
 {
 	if (!s->anomaly_enabled)
 		return;
-	family(out, "tool_anomaly_cause", "gauge",
-	       "1 while a latency flag is raised: the component of the execution time that "
-	       "grew most (cpu, runqueue, blkio, other).");
+	exposition__family(
+	    out, "tool_anomaly_cause", "gauge",
+	    "1 while a latency flag is raised: the component of the execution time that "
+	    "grew most (cpu, runqueue, blkio, other).");
 	for (size_t i = 0; i < s->nr_anomalies; i++) {
 		const struct snapshot_anomaly *a = &s->anomalies[i];
 		const char *cause = anomaly_cause__name(a->cause);
@@ -707,40 +530,6 @@ static void escape_series(struct strbuf *out, const char *key, unsigned int mask
 	}
 }
 
-/* The identity resolver's and the series table's self metrics. */
-static void render_identity(const struct snapshot *s, struct strbuf *out)
-{
-	const struct identity_stats *st = &s->identity;
-
-	if (!st->enabled)
-		return;
-	gauge1(out, "toolwatch_identity_cgroup2",
-	       "Whether a cgroup v2 hierarchy resolves cgroup ids to containers (0: labels empty).",
-	       st->cgroup2);
-	counter1(
-	    out, "toolwatch_series_overflow_total",
-	    "Executions counted under tool=\"other\" because --metrics.max-series was reached.",
-	    st->series_overflow);
-	counter1(out, "toolwatch_series_evicted_total",
-		 "Labelled series dropped after --metrics.identity-idle-timeout without use.",
-		 st->series_evicted);
-	family(out, "toolwatch_cgroup_resolutions_total", "counter",
-	       "New cgroup ids looked up, by how: proc (/proc/PID/cgroup), walk (found by a walk "
-	       "of the cgroup2 tree), unresolved (no path: empty labels).");
-	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"proc\"} %" PRIu64 "\n",
-			st->proc_hits);
-	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"walk\"} %" PRIu64 "\n",
-			st->walk_hits);
-	strbuf__appendf(out, "toolwatch_cgroup_resolutions_total{how=\"unresolved\"} %" PRIu64 "\n",
-			st->unresolved);
-	counter1(out, "toolwatch_cgroup_walks_total",
-		 "Walks of the cgroup2 tree for an unknown cgroup id (at most one a second).",
-		 st->walks);
-	counter1(out, "toolwatch_cgroup_cache_resets_total",
-		 "Times the cgroup id cache was full and started over.", st->cache_resets);
-	gauge1(out, "toolwatch_cgroup_cache_entries", "Cgroup ids cached.", st->cached);
-}
-
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
 	struct strbuf arena = {};
@@ -767,70 +556,11 @@ void exposition__render(const struct snapshot *s, const char *version, struct st
 	render_host(s, out);
 	render_anomalies(s, out);
 	render_anomaly_causes(s, out);
-	render_agent(s, version, out);
-	render_kube(&s->kube, out);
-	render_identity(s, out);
+	exposition__render_agent(s, version, out);
+	exposition__render_kube(&s->kube, out);
+	exposition__render_identity(s, out);
 out:
 	strbuf__free(&arena);
 	free(esc);
 	free(off);
-}
-
-static void gauge_double(struct strbuf *out, const char *name, const char *type, const char *help,
-			 double v)
-{
-	family(out, name, type, help);
-	strbuf__appendf(out, "%s %.15g\n", name, v);
-}
-
-void exposition__render_exporter(const struct exporter_stats *e, struct strbuf *out)
-{
-	if (e->process) {
-		gauge_double(out, "process_cpu_seconds_total", "counter",
-			     "Total user and system CPU time spent in seconds.", e->cpu_seconds);
-		gauge1(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
-		       e->resident_memory_bytes);
-		gauge1(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-		       e->virtual_memory_bytes);
-		gauge_double(out, "process_start_time_seconds", "gauge",
-			     "Start time of the process since unix epoch in seconds.",
-			     e->start_time_seconds);
-		gauge1(out, "process_open_fds", "Number of open file descriptors.", e->open_fds);
-		gauge1(out, "process_max_fds", "Maximum number of open file descriptors.",
-		       e->max_fds);
-	}
-	if (e->http) {
-		counter1(out, "toolwatch_http_header_timeouts_total",
-			 "Connections closed because their request headers did not arrive in time.",
-			 e->header_timeouts);
-		counter1(out, "toolwatch_http_client_limit_refusals_total",
-			 "Connections closed at accept: their address had "
-			 "--web.max-connections-per-client open.",
-			 e->client_limit_refusals);
-		counter1(out, "toolwatch_http_auth_failures_total",
-			 "Requests refused for missing or wrong basic auth credentials.",
-			 e->auth_failures);
-		family(out, "toolwatch_http_metrics_responses_total", "counter",
-		       "Answers to the metrics path, by exposition format (protobuf: the scraper "
-		       "asked for it in its Accept header).");
-		for (int f = 0; f < EXPOSITION_FORMAT_MAX; f++)
-			strbuf__appendf(
-			    out,
-			    "toolwatch_http_metrics_responses_total{format=\"%s\"} %" PRIu64 "\n",
-			    exposition_format__name(f), e->responses[f]);
-		counter1(out, "toolwatch_http_auth_throttled_total",
-			 "Requests refused with 429 because too many credentials waited for bcrypt "
-			 "(in total, or from their address).",
-			 e->auth_throttled);
-		counter1(out, "toolwatch_http_responses_refused_total",
-			 "Scrapes refused with 503 because the metrics pages being sent reached "
-			 "their memory cap and none could be shared.",
-			 e->responses_refused);
-		counter1(out, "toolwatch_web_config_reloads_total",
-			 "Times the web config file was read anew and applied.",
-			 e->web_config_reloads);
-		counter1(out, "toolwatch_web_config_reload_failures_total",
-			 "Times a changed web config file was refused; the last good one stays.",
-			 e->web_config_reload_failures);
-	}
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The protobuf exposition: length-delimited io.prometheus.client.MetricFamily messages.
- * Every family is first rendered as text (exposition.c), then carried over field by field,
+ * Every family is first rendered as text (exposition*.c), then carried over field by field,
  * so names, help, labels and values are the same in both formats by construction; the
  * tool_* histograms gain their native buckets on the way (one Metric per tool, in the
  * snapshot's order).

@@ -56,8 +56,10 @@ def register(r):
                      "tool_anomaly_cause"}
         # exported with --metrics.labels or --kubernetes.enable only (not the suite's agent):
         # the exposition's source names them
-        with open(os.path.join(ROOT, "exporter", "exposition.c")) as f:
-            source = metric_names(f.read())
+        source = set()
+        for name in ("exposition.c", "exposition_self.c"):
+            with open(os.path.join(ROOT, "exporter", name)) as f:
+                source |= metric_names(f.read())
         optional = {n for n in used - exported
                     if n.startswith(("toolwatch_series_", "toolwatch_kubernetes_"))}
         assert optional <= source, optional - source

@@ -3,7 +3,8 @@
  * Baselines and anomaly flags. The approach (decayed histograms and decayed reservoir
  * samples, trust gates, hysteresis, poisoning guard, seasonality) is described in
  * anomaly.h; this file adds the why of the less obvious choices. The statistics are in
- * stats.c, the tool table in anomaly_tools.c, the save format in baseline_codec.c.
+ * stats.c, the tool table in anomaly_tools.c, the save format in baseline_codec.c, a
+ * window's verdicts and cause in anomaly_judge.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,11 +13,8 @@
 
 #include "anomaly/anomaly_internal.h"
 
-#define NS_PER_S	     1000000000ULL
-#define CHANGES_MAX	     4096
-#define MAD_TO_SIGMA	     1.4826 /* MAD x this = standard deviation (normal) */
-#define OUTLIER_MIN_SIGMA_NS 1000.0 /* sigma of the mean duration is never below ~1 us */
-#define OUTLIER_USUAL	     0.01   /* a value beyond 1% of the baseline's windows */
+#define NS_PER_S    1000000000ULL
+#define CHANGES_MAX 4096
 
 static const int kind_group[ANOMALY_KIND_MAX] = {
     [ANOMALY_LATENCY_DEGRADATION] = GROUP_DURATION,
@@ -25,12 +23,6 @@ static const int kind_group[ANOMALY_KIND_MAX] = {
     [ANOMALY_CPU_SPIKE] = GROUP_CPU,
     [ANOMALY_MEMORY_SPIKE] = GROUP_MEMORY,
     [ANOMALY_NEW_TOOL] = GROUP_NONE,
-};
-
-enum verdict {
-	VERDICT_NONE, /* not evaluated: no data or no trusted baseline */
-	VERDICT_CLEAN,
-	VERDICT_ANOMALOUS,
 };
 
 void anomaly_config__init(struct anomaly_config *cfg)
@@ -77,18 +69,6 @@ static double clamp_value(double x)
 	return x > VALUE_MAX ? VALUE_MAX : x;
 }
 
-static double ratio_of(double current, double baseline)
-{
-	double r;
-
-	if (!(baseline > 0))
-		return current > 0 ? ANOMALY_RATIO_MAX : 1.0;
-	r = current / baseline;
-	if (!(r >= 0))
-		return 0;
-	return r > ANOMALY_RATIO_MAX ? ANOMALY_RATIO_MAX : r;
-}
-
 static uint32_t sat_inc32(uint32_t v)
 {
 	return v == UINT32_MAX ? v : v + 1;
@@ -105,29 +85,6 @@ static uint64_t count_of(double x)
 	if (!(x > 0))
 		return 0;
 	return x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
-}
-
-/*
- * The p95 rule, made significant: window p95 > ratio x baseline p95, and the window's
- * share of samples above that threshold is improbable (p < alpha) for samples drawn from
- * the baseline. A few executions cannot fire on a heavy tail, a real shift fires on 3.
- */
-static enum verdict judge_p95(const double *win, double n, const double *base,
-			      const struct hist_layout *layout, double ratio_limit, double alpha,
-			      double *ratio)
-{
-	double cur = stats_weights_quantile(win, layout, 0.95);
-	double ref = stats_weights_quantile(base, layout, 0.95);
-	double limit = ratio_limit * ref, k, p0;
-
-	*ratio = ratio_of(cur, ref);
-	if (!(cur > limit))
-		return VERDICT_CLEAN;
-	if (alpha >= 1)
-		return VERDICT_ANOMALOUS;
-	k = n * stats_weights_above(win, layout, limit);
-	p0 = stats_weights_above(base, layout, limit);
-	return stats_binomial_tail(k, n, p0) < alpha ? VERDICT_ANOMALOUS : VERDICT_CLEAN;
 }
 
 /* --- baselines --- */
@@ -149,39 +106,6 @@ static void baseline_reset_group(struct baseline *b, int g)
 		memset(&b->memory, 0, sizeof(b->memory));
 		break;
 	}
-}
-
-static bool baseline_trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
-			     bool host)
-{
-	if (b->windows[g] < d->cfg.min_windows)
-		return false;
-	return host || b->samples[g] >= d->cfg.min_samples;
-}
-
-/* An hour-of-day baseline: seasonal_min_windows of its own hour, when set. */
-static bool hour_trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
-			 bool host)
-{
-	uint32_t min =
-	    d->cfg.seasonal_min_windows ? d->cfg.seasonal_min_windows : d->cfg.min_windows;
-
-	if (b->windows[g] < min)
-		return false;
-	return host || b->samples[g] >= d->cfg.min_samples;
-}
-
-/* The baseline a window is judged against: its hour's once trusted, else the global one. */
-static const struct baseline *judge_baseline(const struct anomaly_detector *d, const struct tool *t,
-					     int g, int hour)
-{
-	bool host = !t->name;
-
-	if (t->hours && hour_trusted(d, &t->hours[hour], g, host))
-		return &t->hours[hour];
-	if (baseline_trusted(d, &t->global, g, host))
-		return &t->global;
-	return NULL;
 }
 
 /* --- the detector --- */
@@ -457,20 +381,6 @@ static bool group_disturbed(const struct tool *t, int g, const enum verdict *v)
 	return false;
 }
 
-/* What one window contributes to a tool's baselines. */
-struct window_stats {
-	double duration_w[DHIST_BUCKETS];
-	double nr_durations;
-	double mean_duration_ns;
-	double log_mean_duration; /* ln of mean_duration_ns (>= 1 ns) */
-	double cpu_per_execution; /* host: utilisation */
-	uint64_t executions;	  /* host: 1 */
-	double memory_w[DHIST_BUCKETS];
-	double nr_memory;
-	double split_executions;
-	double split_seconds[ANOMALY_SPLIT_MAX];
-};
-
 /* Adds a window's components to decayed sums (weight e^-(age gap / span) on the old). */
 static void split_add(struct split_sums *sp, const struct window_stats *ws, uint64_t age,
 		      double span)
@@ -481,47 +391,6 @@ static void split_add(struct split_sums *sp, const struct window_stats *ws, uint
 	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
 		sp->seconds[c] = clamp_value(sp->seconds[c] * keep + ws->split_seconds[c]);
 	sp->last_age = age;
-}
-
-/*
- * The component whose mean per execution grew most from the baseline's to the window's.
- * Run-queue wait is a rate of CPU time (wait per CPU second: the saturation the tool
- * meets): the wait the extra CPU would have met at the baseline's rate counts as CPU
- * growth, only what the rate itself added counts as run-queue growth. So a tool that
- * computes more on a busy node is "cpu", one that computes the same behind others is
- * "runqueue".
- */
-static enum anomaly_cause cause_of(const struct baseline *b, const struct window_stats *ws)
-{
-	static const enum anomaly_cause causes[ANOMALY_SPLIT_MAX] = {
-	    ANOMALY_CAUSE_CPU, ANOMALY_CAUSE_RUNQUEUE, ANOMALY_CAUSE_BLKIO, ANOMALY_CAUSE_OTHER};
-	enum anomaly_cause best = ANOMALY_CAUSE_NONE;
-	double base[ANOMALY_SPLIT_MAX], cur[ANOMALY_SPLIT_MAX], growth[ANOMALY_SPLIT_MAX];
-	double best_growth = -INFINITY, rate_base, rate_cur;
-
-	if (!b || !(b->split.executions > 0) || !(ws->split_executions > 0))
-		return ANOMALY_CAUSE_NONE;
-	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
-		base[c] = b->split.seconds[c] / b->split.executions;
-		cur[c] = ws->split_seconds[c] / ws->split_executions;
-		growth[c] = cur[c] - base[c];
-	}
-	rate_base = base[ANOMALY_SPLIT_CPU] > 0
-			? base[ANOMALY_SPLIT_RUNQUEUE] / base[ANOMALY_SPLIT_CPU]
-			: 0;
-	rate_cur = cur[ANOMALY_SPLIT_CPU] > 0 ? cur[ANOMALY_SPLIT_RUNQUEUE] / cur[ANOMALY_SPLIT_CPU]
-					      : rate_base;
-	growth[ANOMALY_SPLIT_CPU] *= 1 + rate_base;
-	growth[ANOMALY_SPLIT_RUNQUEUE] = cur[ANOMALY_SPLIT_CPU] > 0
-					     ? cur[ANOMALY_SPLIT_CPU] * (rate_cur - rate_base)
-					     : growth[ANOMALY_SPLIT_RUNQUEUE];
-	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++) {
-		if (growth[c] > best_growth) {
-			best_growth = growth[c];
-			best = causes[c];
-		}
-	}
-	return best;
 }
 
 static void learn(struct anomaly_detector *d, struct tool *t, int hour,
@@ -537,8 +406,8 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 		for (int i = 0; i < 2; i++) {
 			struct baseline *b = slots[i];
 
-			if (!b || (disturbed && (i ? hour_trusted(d, b, g, host)
-						   : baseline_trusted(d, b, g, host))))
+			if (!b || (disturbed && (i ? anomaly_baseline__hour_trusted(d, b, g, host)
+						   : anomaly_baseline__trusted(d, b, g, host))))
 				continue;
 			switch (g) {
 			case GROUP_DURATION:
@@ -569,110 +438,6 @@ static void learn(struct anomaly_detector *d, struct tool *t, int hour,
 			b->windows[g] = sat_add64(b->windows[g], 1);
 		}
 	}
-}
-
-/*
- * outlier_log_offset's transform of a log value x for a baseline median m (both ln of ns):
- * x itself at or above m, ln(e^x + offset) below it, shifted to meet x at m. Continuous
- * and increasing, so order statistics carry over.
- */
-static double below_offset(double x, double m, double offset)
-{
-	if (x >= m)
-		return x;
-	return log(exp(x) + offset) - log(exp(m) + offset) + m;
-}
-
-static enum verdict judge_above(bool anomalous)
-{
-	return anomalous ? VERDICT_ANOMALOUS : VERDICT_CLEAN;
-}
-
-static void evaluate_tool(const struct anomaly_detector *d, const struct tool *t, int hour,
-			  const struct anomaly_tool_window *w, const struct window_stats *ws,
-			  enum verdict *v, double *ratio, bool *spike)
-{
-	const struct anomaly_config *cfg = &d->cfg;
-	const struct baseline *b;
-
-	b = judge_baseline(d, t, GROUP_DURATION, hour);
-	if (b && ws->nr_durations > 0)
-		v[ANOMALY_LATENCY_DEGRADATION] = judge_p95(
-		    ws->duration_w, ws->nr_durations, b->duration.w, &hist_duration_layout,
-		    cfg->latency_ratio, cfg->tail_alpha, &ratio[ANOMALY_LATENCY_DEGRADATION]);
-	/*
-	 * In log space: durations are skewed to the right, so a band symmetric in ln(mean)
-	 * holds its 3-sigma meaning where a linear one would fire on the long tail of sparse
-	 * tools' windows. ln of the median is the median of ln.
-	 */
-	if (b && ws->nr_durations > 0 && b->mean_duration.n) {
-		double v_sorted[RESERVOIR_CAP_MAX], median, mad, sigma, cur = ws->log_mean_duration;
-		uint32_t n = reservoir__sorted(&b->mean_duration, v_sorted);
-		double usual_low, usual_high;
-
-		/*
-		 * outlier_log_offset: below the baseline's median, ln(mean + offset) with the
-		 * offset a share of that median. A window near 0 is then a bounded distance
-		 * below (ln(1 + 1/share)): in plain logarithms a 0 (1 ns) is infinitely far
-		 * from every baseline, and a short window of a tool whose baseline is long
-		 * is a drop, not a 10-sigma event. Above the median nothing changes.
-		 */
-		if (cfg->outlier_log_offset > 0) {
-			double m = stats_sorted_quantile(v_sorted, n, 0.5);
-			double offset = cfg->outlier_log_offset * exp(m);
-
-			for (uint32_t i = 0; i < n; i++)
-				v_sorted[i] = below_offset(v_sorted[i], m, offset);
-			cur = below_offset(cur, m, offset);
-		}
-		stats_sorted_median_mad(v_sorted, n, &median, &mad);
-		/* zero variance (identical windows) must not make every change infinite */
-		sigma = fmax(MAD_TO_SIGMA * mad, log1p(cfg->outlier_min_sigma));
-		sigma = fmax(sigma, log1p(OUTLIER_MIN_SIGMA_NS / exp(median)));
-		ratio[ANOMALY_STATISTICAL_OUTLIER] = ratio_of(ws->mean_duration_ns, exp(median));
-		/*
-		 * Beyond the usual range: more than sigma outside what the baseline sees in
-		 * 98% of its windows. A tool whose windows are mostly alike (MAD near 0) but
-		 * regularly different (a nightly batch, a square wave) has those in its
-		 * baseline. Spikes always need it (one window is little evidence); the
-		 * 3-window rule with outlier_beyond_range (it costs sensitivity to small
-		 * shifts of unimodal tools: +20% then takes ~10 windows, not 3).
-		 */
-		usual_high = stats_sorted_quantile(v_sorted, n, 1 - OUTLIER_USUAL);
-		usual_low = stats_sorted_quantile(v_sorted, n, OUTLIER_USUAL);
-		bool beyond = cur > usual_high + sigma || cur < usual_low - sigma;
-
-		v[ANOMALY_STATISTICAL_OUTLIER] =
-		    judge_above(fabs(cur - median) > cfg->outlier_sigmas * sigma &&
-				(beyond || !cfg->outlier_beyond_range));
-		*spike = cfg->outlier_spike_sigmas > 0 && beyond &&
-			 v[ANOMALY_STATISTICAL_OUTLIER] == VERDICT_ANOMALOUS &&
-			 fabs(cur - median) > cfg->outlier_spike_sigmas * sigma;
-	}
-	if (t->learned && w->executions && w->executions >= cfg->failure_min_executions) {
-		double rate = (double)w->failures / (double)w->executions;
-
-		ratio[ANOMALY_FAILURE_RATE] = ratio_of(rate, cfg->failure_rate);
-		/* and improbable at exactly failure_rate: 2 of 20 is not yet evidence, 4 is */
-		v[ANOMALY_FAILURE_RATE] =
-		    judge_above(rate > cfg->failure_rate &&
-				(cfg->failure_alpha >= 1 ||
-				 stats_binomial_tail((double)w->failures, (double)w->executions,
-						     cfg->failure_rate) < cfg->failure_alpha));
-	}
-	b = judge_baseline(d, t, GROUP_CPU, hour);
-	if (b && ws->executions && b->cpu.n) {
-		double cur = ws->cpu_per_execution, p90 = reservoir__quantile(&b->cpu, 0.9);
-
-		ratio[ANOMALY_CPU_SPIKE] = ratio_of(cur, p90);
-		v[ANOMALY_CPU_SPIKE] =
-		    judge_above(cur > cfg->cpu_ratio * p90 && cur - p90 >= cfg->cpu_min_excess_s);
-	}
-	b = judge_baseline(d, t, GROUP_MEMORY, hour);
-	if (b && ws->nr_memory > 0)
-		v[ANOMALY_MEMORY_SPIKE] =
-		    judge_p95(ws->memory_w, ws->nr_memory, b->memory.w, &hist_memory_layout,
-			      cfg->memory_ratio, cfg->tail_alpha, &ratio[ANOMALY_MEMORY_SPIKE]);
 }
 
 int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
@@ -737,14 +502,14 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 	for (int c = 0; c < ANOMALY_SPLIT_MAX; c++)
 		ws.split_seconds[c] = clamp_value(w->split_seconds[c]);
 
-	evaluate_tool(d, t, hour, w, &ws, v, ratio, &spike);
+	anomaly_judge__tool(d, t, hour, w, &ws, v, ratio, &spike);
 	/* a spike is evidence enough on its own: the run it needs is complete */
 	if (spike &&
 	    (!t->flags[ANOMALY_STATISTICAL_OUTLIER].active ||
 	     t->flags[ANOMALY_STATISTICAL_OUTLIER].held) &&
 	    d->cfg.outlier_raise_after > 1)
 		t->flags[ANOMALY_STATISTICAL_OUTLIER].bad_streak = d->cfg.outlier_raise_after - 1;
-	cause = cause_of(judge_baseline(d, t, GROUP_DURATION, hour), &ws);
+	cause = anomaly_judge__cause(anomaly_judge__baseline(d, t, GROUP_DURATION, hour), &ws);
 	for (int k = 0; k < ANOMALY_KIND_MAX; k++) {
 		if (k == ANOMALY_NEW_TOOL)
 			continue;
@@ -755,7 +520,7 @@ int anomaly__observe_tool(struct anomaly_detector *d, const char *tool,
 		flag_update(d, t, k, v[k], ratio[k]);
 	}
 	learn(d, t, hour, &ws, v);
-	if (!t->learned && baseline_trusted(d, &t->global, GROUP_DURATION, false))
+	if (!t->learned && anomaly_baseline__trusted(d, &t->global, GROUP_DURATION, false))
 		t->learned = true;
 	maybe_relearn(d, t);
 	return 0;
@@ -782,13 +547,13 @@ int anomaly__observe_host(struct anomaly_detector *d, const struct anomaly_host_
 	memset(&ws, 0, sizeof(ws));
 	ws.cpu_per_execution = w->cpu_utilisation > 1 ? 1 : w->cpu_utilisation;
 	ws.executions = 1;
-	b = judge_baseline(d, t, GROUP_CPU, hour);
+	b = anomaly_judge__baseline(d, t, GROUP_CPU, hour);
 	if (b && b->cpu.n) {
 		double cur = ws.cpu_per_execution, p90 = reservoir__quantile(&b->cpu, 0.9);
 
-		ratio[ANOMALY_CPU_SPIKE] = ratio_of(cur, p90);
-		v[ANOMALY_CPU_SPIKE] = judge_above(cur > cfg->host_cpu_ratio * p90 &&
-						   cur >= cfg->host_cpu_min_utilisation);
+		ratio[ANOMALY_CPU_SPIKE] = anomaly_judge__ratio(cur, p90);
+		v[ANOMALY_CPU_SPIKE] = anomaly_judge__above(cur > cfg->host_cpu_ratio * p90 &&
+							    cur >= cfg->host_cpu_min_utilisation);
 	}
 	flag_update(d, t, ANOMALY_CPU_SPIKE, v[ANOMALY_CPU_SPIKE], ratio[ANOMALY_CPU_SPIKE]);
 	t->last_active_age = d->age;
@@ -808,12 +573,13 @@ static bool kind_reported(const struct anomaly_detector *d, const struct tool *t
 	if (f->active || f->raised_total)
 		return true;
 	if (host)
-		return k == ANOMALY_CPU_SPIKE && baseline_trusted(d, &t->global, GROUP_CPU, true);
+		return k == ANOMALY_CPU_SPIKE &&
+		       anomaly_baseline__trusted(d, &t->global, GROUP_CPU, true);
 	if (k == ANOMALY_FAILURE_RATE)
 		return t->learned;
 	if (g == GROUP_NONE)
 		return false;
-	return baseline_trusted(d, &t->global, g, false);
+	return anomaly_baseline__trusted(d, &t->global, g, false);
 }
 
 static int report_tool(const struct anomaly_detector *d, const struct tool *t,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The anomaly detector's learned state, shared by its three files only: anomaly.c (the
- * detector), anomaly_tools.c (the tool table and the baselines' storage) and
- * baseline_codec.c (the save format). Nothing else includes this header.
+ * The anomaly detector's learned state, shared by its four files only: anomaly.c (the
+ * detector), anomaly_judge.c (a window's verdicts and cause), anomaly_tools.c (the tool
+ * table and the baselines' storage) and baseline_codec.c (the save format). Nothing else
+ * includes this header.
  */
 #ifndef TOOLWATCH_ANOMALY_INTERNAL_H
 #define TOOLWATCH_ANOMALY_INTERNAL_H
@@ -107,6 +108,27 @@ struct anomaly_detector {
 	uint64_t changes_dropped;
 };
 
+/* A kind's verdict on one window. */
+enum verdict {
+	VERDICT_NONE, /* not evaluated: no data or no trusted baseline */
+	VERDICT_CLEAN,
+	VERDICT_ANOMALOUS,
+};
+
+/* What one window contributes to a tool's baselines. */
+struct window_stats {
+	double duration_w[DHIST_BUCKETS];
+	double nr_durations;
+	double mean_duration_ns;
+	double log_mean_duration; /* ln of mean_duration_ns (>= 1 ns) */
+	double cpu_per_execution; /* host: utilisation */
+	uint64_t executions;	  /* host: 1 */
+	double memory_w[DHIST_BUCKETS];
+	double nr_memory;
+	double split_executions;
+	double split_seconds[ANOMALY_SPLIT_MAX];
+};
+
 /* --- anomaly_tools.c --- */
 
 /* Zeroes b and gives each of its reservoirs room for cap samples. Returns 0 or -ENOMEM. */
@@ -144,6 +166,37 @@ void anomaly_tools__evict_one(struct anomaly_detector *d);
 
 /* Whether name is the name of a tool d forgot (among the last KNOWN_MAX forgotten). */
 bool anomaly_tools__forgotten(const struct anomaly_detector *d, const char *name);
+
+/* --- anomaly_judge.c --- */
+
+/* current / baseline, clamped to [0, ANOMALY_RATIO_MAX]; no baseline: the max or 1. */
+double anomaly_judge__ratio(double current, double baseline);
+
+/* Whether b's group g has learned enough windows (and, but for the host, samples). */
+bool anomaly_baseline__trusted(const struct anomaly_detector *d, const struct baseline *b, int g,
+			       bool host);
+
+/* The same for an hour-of-day baseline: seasonal_min_windows of its own hour, when set. */
+bool anomaly_baseline__hour_trusted(const struct anomaly_detector *d, const struct baseline *b,
+				    int g, bool host);
+
+/* The baseline a window is judged against: its hour's once trusted, else the global one. */
+const struct baseline *anomaly_judge__baseline(const struct anomaly_detector *d,
+					       const struct tool *t, int g, int hour);
+
+/* The component of execution time that grew most from b to ws (NONE without a split). */
+enum anomaly_cause anomaly_judge__cause(const struct baseline *b, const struct window_stats *ws);
+
+/* VERDICT_ANOMALOUS when anomalous, else VERDICT_CLEAN. */
+enum verdict anomaly_judge__above(bool anomalous);
+
+/*
+ * Fills v and ratio (by kind) with t's verdicts on window w (ws: its statistics), all but
+ * NEW_TOOL; *spike: the outlier is extreme enough to raise on this window alone.
+ */
+void anomaly_judge__tool(const struct anomaly_detector *d, const struct tool *t, int hour,
+			 const struct anomaly_tool_window *w, const struct window_stats *ws,
+			 enum verdict *v, double *ratio, bool *spike);
 
 /* --- anomaly.c --- */
 
