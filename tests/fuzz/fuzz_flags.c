@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && (data[0] & 1)) {
 		trace_options__init(&trace);
 		r = trace_options__parse(&trace, argc, argv, err, sizeof(err));
+		trace_options__free(&trace); /* the --name and --line regexes it compiled */
 	} else {
 		agent_options__init(&agent);
 		r = agent_options__parse(&agent, argc, argv, err, sizeof(err));
