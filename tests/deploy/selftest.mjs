@@ -35,5 +35,5 @@ for (const [name, kind, mutate] of cases) {
     console.log(`FAIL ${name}: unmutated ${JSON.stringify(clean)}, mutated ${JSON.stringify(errors)}`);
   }
 }
-console.log(`schema self-test: ${passed} passed, ${failed} failed`);
+console.log(`schema-selftest: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

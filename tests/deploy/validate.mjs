@@ -92,7 +92,7 @@ for (const file of files) {
       console.log(`FAIL ${name}`);
       for (const e of errors) console.log(`    ${e}`);
     } else {
-      console.log(`ok   ${name}`);
+      console.log(`PASS ${name}`);
     }
   }
 }
