@@ -4,7 +4,7 @@
              no scrapes and scraped every 1 s and every 15 s
   execfail   failed-exec families: the cost of one cheap syscall (getppid) and of a TCP
              ping-pong round trip with none, the C library uprobes (exec_failed_libc,
-             the default) and the syscall tracepoints (exec_failed), alternating per
+             opt-in) and the syscall tracepoints (exec_failed), alternating per
              round; and which share of the failed execs of a build (make -k with a
              missing compiler), shell scripts, a Python caller and a static caller each
              family records (the tracepoints see every execve call: they are the truth)
@@ -130,7 +130,8 @@ def execfail(b, AgentMode, Mode, run_json, log):
     cfg = EXECFAIL["quick" if b.args.quick else "full"]
     ncpu = os.cpu_count() or 1
     modes = [("none", lambda: Mode()),
-             ("uprobes", lambda: AgentMode(b.bin, workdir=b.tmp, scrape_interval=0,
+             ("uprobes", lambda: AgentMode(b.bin, ["--probe.enable=exec_failed_libc"],
+                                           workdir=b.tmp, scrape_interval=0,
                                            name="uprobes")),
              ("tracepoints", lambda: AgentMode(b.bin, ["--probe.enable=exec_failed"],
                                                workdir=b.tmp, scrape_interval=0,

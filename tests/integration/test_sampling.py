@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Failed execs seen from the C library (probe exec_failed_libc, the default): exact for a
-dynamically linked caller, blind to a static one; and running executions' gauges read at
+"""Failed execs seen from the C library (probe exec_failed_libc, opt-in): exact for a
+dynamically linked caller, blind to a static one, off by default; and running executions' gauges read at
 scrape time while the background sampling is slow."""
 
 import os
@@ -18,7 +18,7 @@ def register(r):
     @r.test
     def test_libc_failed_execs_counted_exactly(ctx):
         """ENOENT and EACCES from a dynamically linked caller, the uprobes alone."""
-        agent = Agent(ctx.binary).start()
+        agent = Agent(ctx.binary, ["--probe.enable=exec_failed_libc"]).start()
         try:
             m = agent.scrape()
             assert m.get("toolwatch_probe_enabled", probe="exec_failed_libc") == 1
@@ -48,7 +48,7 @@ def register(r):
     def test_libc_failed_execs_blind_to_static_callers(ctx):
         """A static caller's execve is its own code: the uprobes never see it (the syscall
         tracepoints, probe exec_failed, do)."""
-        agent = Agent(ctx.binary).start()
+        agent = Agent(ctx.binary, ["--probe.enable=exec_failed_libc"]).start()
         try:
             name = "twstaticmissing_%d" % os.getpid()
             out = subprocess.run([os.path.join(ctx.helpers, "static_spawn"), "5",
@@ -63,7 +63,7 @@ def register(r):
         finally:
             assert agent.stop() == 0
         # the exact opt-in sees the static caller's
-        agent = Agent(ctx.binary, ["--probe.enable=exec_failed"]).start()
+        agent = Agent(ctx.binary, ["--probe.enable=exec_failed,exec_failed_libc"]).start()
         try:
             assert agent.scrape().get("toolwatch_probe_enabled",
                                       probe="exec_failed_libc") == 0
@@ -72,6 +72,25 @@ def register(r):
                            check=True, capture_output=True)
             m = agent.wait_value("tool_executions_total", 5, tool=name)
             assert failures(m, name) == 5
+        finally:
+            assert agent.stop() == 0
+
+    @r.test
+    def test_libc_failed_execs_off_by_default(ctx):
+        """Without --probe.enable the uprobes are not attached (each would cost every
+        process that maps the C library a copied page) and a failed exec is not counted."""
+        agent = Agent(ctx.binary).start()
+        try:
+            m = agent.scrape()
+            assert m.get("toolwatch_probe_enabled", probe="exec_failed_libc") == 0
+            assert m.get("toolwatch_probe_enabled", probe="exec_failed") == 0
+            missing = "twlibcdefault_%d" % os.getpid()
+            res = ctx.work.spawn(2, [os.path.join(ctx.work.dir, "nodir", missing)])
+            assert res["failed"] == 2, res
+            marker = ctx.work.tool("tw_exit")
+            ctx.work.spawn(1, [marker, "0"])
+            m = agent.wait_value("tool_executions_total", 1, tool=os.path.basename(marker))
+            assert m.get("tool_executions_total", tool=missing) == 0
         finally:
             assert agent.stop() == 0
 

@@ -55,13 +55,15 @@ const char agent_usage[] =
     "                             /metrics once their pod is gone; 0 never\n"
     "                             (default 10m)\n"
     "  --probe.disable=LIST       probe families to leave off (comma separated):\n"
-    "                             exec_failed_libc, task_iter, fork, net, tcp, oom,\n"
-    "                             blockio, sampler\n"
-    "  --probe.enable=LIST        families that are off by default: exec_failed\n"
-    "                             (every failed exec, static callers' too; syscall\n"
-    "                             tracepoints slow every syscall of every process;\n"
-    "                             replaces exec_failed_libc, the C library's failed\n"
-    "                             execs), runqlat (run-queue latency; hooks every\n"
+    "                             task_iter, fork, net, tcp, oom, blockio, sampler\n"
+    "  --probe.enable=LIST        families that are off by default:\n"
+    "                             exec_failed_libc (failed execs of dynamically\n"
+    "                             linked callers; uprobes in the C library cost\n"
+    "                             every process that maps it a copied page),\n"
+    "                             exec_failed (every failed exec, static callers'\n"
+    "                             too; syscall tracepoints slow every syscall of\n"
+    "                             every process; replaces exec_failed_libc),\n"
+    "                             runqlat (run-queue latency; hooks every\n"
     "                             context switch), delayacct\n"
     "                             (kernel.task_delayacct on while running: block I/O\n"
     "                             wait per tool), netcalls (UDP and other non-TCP\n"
@@ -110,11 +112,13 @@ void agent_options__init(struct agent_options *o)
 	o->max_processes = 32768;
 	/*
 	 * every failed exec needs syscall tracepoints, and while any is enabled every syscall
-	 * of every process takes the kernel's tracing slow path: opt in; exec_failed_libc
-	 * (uprobes where the C library's execve fails) sees dynamically linked callers' for
-	 * nothing on other syscalls
+	 * of every process takes the kernel's tracing slow path: opt in. exec_failed_libc
+	 * (uprobes where the C library's execve fails) costs nothing on other syscalls, but
+	 * every process that maps the C library gets the probed page copied and patched at its
+	 * start (20-50 us per exec, ten times the BPF programs' own cost): opt in too
 	 */
 	o->disable[PROBE_EXEC_FAILED] = true;
+	o->disable[PROBE_EXEC_FAILED_LIBC] = true;
 	/* run-queue latency hooks every wakeup and context switch: opt in */
 	o->disable[PROBE_RUNQLAT] = true;
 	o->disable[PROBE_DELAYACCT] = true;
