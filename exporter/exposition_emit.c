@@ -61,8 +61,38 @@ void expo__family(struct expo *w, const char *name, enum expo_type type, const c
 	strbuf__putc(w->out, '\n');
 }
 
+/* Whether value is its own visible form and text value: printable ASCII, no backslash or quote. */
+static bool plain_value(const char *value, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)value;
+	size_t i;
+
+	for (i = 0; u[i]; i++) {
+		if (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '\\' || u[i] == '"')
+			return false;
+	}
+	*len = i;
+	return true;
+}
+
 void expo__label(const struct expo *w, struct strbuf *set, const char *name, const char *value)
 {
+	size_t len;
+
+	/* most values (ids, names from the API, plain tool names) take the short way */
+	if (plain_value(value, &len)) {
+		if (w->protobuf) {
+			pb__label(set, name, value, len);
+			return;
+		}
+		if (set->len)
+			strbuf__putc(set, ',');
+		strbuf__puts(set, name);
+		strbuf__append(set, "=\"", 2);
+		strbuf__append(set, value, len);
+		strbuf__putc(set, '"');
+		return;
+	}
 	if (w->protobuf) {
 		struct strbuf visible = {};
 
