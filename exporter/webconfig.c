@@ -564,7 +564,7 @@ int http_gzip(const void *in, size_t len, struct strbuf *out)
 {
 	z_stream z = {};
 	size_t bound;
-	char *buf;
+	char *buf, *shrunk;
 	int ret;
 
 	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, GZIP_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -584,6 +584,12 @@ int http_gzip(const void *in, size_t len, struct strbuf *out)
 	if (ret != Z_STREAM_END) {
 		free(buf);
 		goto oom;
+	}
+	/* the bound is about the input's size: give back what the body does not use */
+	shrunk = realloc(buf, z.total_out + 1);
+	if (shrunk) {
+		buf = shrunk;
+		bound = z.total_out;
 	}
 	strbuf__free(out);
 	out->buf = buf;
