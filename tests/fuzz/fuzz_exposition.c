@@ -16,8 +16,11 @@
 #include "identity/identity.h"
 #include "lib/strbuf.h"
 
+/* Longest label value the text page can show here: 4 bytes (\xNN) per byte of a name. */
+#define VALUE_MAX 4096
+
 /* The labels of the second tool_executions_total line of the text page, unescaped. */
-static size_t text_labels(const struct strbuf *txt, char values[][1024], size_t max)
+static size_t text_labels(const struct strbuf *txt, char values[][VALUE_MAX], size_t max)
 {
 	const char *p = strstr(txt->buf, "\ntool_executions_total{");
 	size_t n = 0;
@@ -31,7 +34,7 @@ static size_t text_labels(const struct strbuf *txt, char values[][1024], size_t 
 
 		p = strchr(p, '"') + 1;
 		for (; *p != '"'; p++) {
-			FUZZ_CHECK(*p && *p != '\n' && len < 1023);
+			FUZZ_CHECK(*p && *p != '\n' && len < VALUE_MAX - 1);
 			if (*p == '\\') {
 				p++;
 				FUZZ_CHECK(*p == '\\' || *p == '"');
@@ -51,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct identity_labels labels = {};
 	struct strbuf txt = {0}, pb = {0};
 	struct snapshot *s;
-	char key[2048], tool[512] = "", text_values[1 + IDENTITY_LABELS][1024];
+	char key[2048], tool[512] = "", text_values[1 + IDENTITY_LABELS][VALUE_MAX];
 	const char *p, *end;
 	size_t off = 0, nr_text;
 	int field = -1;
