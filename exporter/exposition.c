@@ -53,85 +53,13 @@ void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals)
 	strbuf__append(out, digits, (size_t)len);
 }
 
-static unsigned int layout_decimals(const struct hist_layout *layout)
+unsigned int exposition__layout_decimals(const struct hist_layout *layout)
 {
 	unsigned int d = 0;
 
 	for (double s = layout->unit_scale; s >= 10; s /= 10)
 		d++;
 	return d;
-}
-
-void exposition__family(struct strbuf *out, const char *name, const char *type, const char *help)
-{
-	strbuf__appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* name{tool="<tool>" with the tool's label value already escaped */
-static void tool_label(struct strbuf *out, const char *name, const char *tool)
-{
-	strbuf__puts(out, name);
-	strbuf__puts(out, "{tool=\"");
-	strbuf__puts(out, tool);
-	strbuf__putc(out, '"');
-}
-
-static void tool_counter(struct strbuf *out, const char *name, const char *tool, uint64_t v)
-{
-	tool_label(out, name, tool);
-	strbuf__puts(out, "} ");
-	strbuf__put_u64(out, v);
-	strbuf__putc(out, '\n');
-}
-
-/* name{label="value" or name{ ; value already escaped */
-static void open_labels(struct strbuf *out, const char *name, const char *suffix, const char *label,
-			const char *value)
-{
-	strbuf__puts(out, name);
-	strbuf__puts(out, suffix);
-	strbuf__putc(out, '{');
-	if (label) {
-		strbuf__puts(out, label);
-		strbuf__puts(out, "=\"");
-		strbuf__puts(out, value);
-		strbuf__putc(out, '"');
-	}
-}
-
-/* The le="..." strings of a layout, formatted once per thread and layout. */
-static const char *le_string(const struct hist_layout *layout, unsigned int i, size_t *len)
-{
-	static __thread struct {
-		const struct hist_layout *layout;
-		char text[HIST_MAX_BOUNDS + 1][32];
-		size_t len[HIST_MAX_BOUNDS + 1];
-	} cache[4];
-	unsigned int slot;
-
-	for (slot = 0; slot < 4 && cache[slot].layout && cache[slot].layout != layout; slot++)
-		;
-	if (slot == 4)
-		slot = 0; /* more layouts than slots: reuse the first */
-	if (cache[slot].layout != layout) {
-		unsigned int decimals = layout_decimals(layout);
-
-		for (unsigned int b = 0; b <= layout->nr_bounds; b++) {
-			struct strbuf tmp = {};
-
-			if (b < layout->nr_bounds)
-				exposition__decimal(&tmp, layout->bounds[b], decimals);
-			else
-				strbuf__puts(&tmp, "+Inf");
-			cache[slot].len[b] = tmp.oom ? 0 : tmp.len < 31 ? tmp.len : 31;
-			if (cache[slot].len[b])
-				memcpy(cache[slot].text[b], tmp.buf, cache[slot].len[b]);
-			strbuf__free(&tmp);
-		}
-		cache[slot].layout = layout;
-	}
-	*len = cache[slot].len[i];
-	return cache[slot].text[i];
 }
 
 /* Whether a coarse layout keeps bound i: decades of seconds, powers of 16 of bytes. */
@@ -147,54 +75,11 @@ static bool coarse_bound(const struct hist_layout *layout, unsigned int i)
 	return b && !(b & (b - 1)) && __builtin_ctzll(b) % 4 == 0;
 }
 
-static bool bound_kept(const struct hist_layout *layout, unsigned int i, enum classic_buckets c)
+bool exposition__bound_kept(const struct hist_layout *layout, unsigned int i,
+			    enum classic_buckets c)
 {
 	return c == CLASSIC_BUCKETS_FULL ||
 	       (c == CLASSIC_BUCKETS_COARSE && coarse_bound(layout, i));
-}
-
-/*
- * One histogram series with the classic buckets of layout that c keeps (+Inf always);
- * label is NULL or a name whose (escaped) value is value.
- */
-static void histogram(struct strbuf *out, const char *name, const char *label, const char *value,
-		      const struct hist *h, const struct hist_layout *layout,
-		      enum classic_buckets c)
-{
-	unsigned int decimals = layout_decimals(layout);
-	struct strbuf prefix = {};
-	uint64_t cumulative = 0;
-
-	open_labels(&prefix, name, "_bucket", label, value);
-	strbuf__puts(&prefix, label ? ",le=\"" : "le=\"");
-	if (prefix.oom) {
-		out->oom = true;
-		return;
-	}
-	for (unsigned int i = 0; i <= layout->nr_bounds; i++) {
-		size_t len;
-		const char *le;
-
-		cumulative += h->counts[i];
-		if (i < layout->nr_bounds && !bound_kept(layout, i, c))
-			continue;
-		le = le_string(layout, i, &len);
-		strbuf__append(out, prefix.buf, prefix.len);
-		strbuf__append(out, le, len);
-		strbuf__append(out, "\"} ", 3);
-		/* +Inf is the count itself */
-		strbuf__put_u64(out, i < layout->nr_bounds ? cumulative : h->count);
-		strbuf__putc(out, '\n');
-	}
-	strbuf__free(&prefix);
-	open_labels(out, name, "_sum", label, value);
-	strbuf__puts(out, "} ");
-	exposition__decimal(out, h->sum, decimals);
-	strbuf__putc(out, '\n');
-	open_labels(out, name, "_count", label, value);
-	strbuf__puts(out, "} ");
-	strbuf__put_u64(out, h->count);
-	strbuf__putc(out, '\n');
 }
 
 /* Series of one tool histogram: the buckets c keeps, +Inf, _sum and _count. */
@@ -203,7 +88,7 @@ static unsigned int histogram_series(const struct hist_layout *layout, enum clas
 	unsigned int n = 3;
 
 	for (unsigned int i = 0; i < layout->nr_bounds; i++)
-		n += bound_kept(layout, i, c);
+		n += exposition__bound_kept(layout, i, c);
 	return n;
 }
 
@@ -254,38 +139,55 @@ uint64_t exposition__tool_series(const struct snapshot *s)
 }
 
 /* A per-tool counter whose value is a pair of tool_stats fields, split by one label. */
-static void tool_pair(struct strbuf *out, const struct snapshot *s, const char *const *esc,
+static void tool_pair(struct expo *w, const struct snapshot *s, const struct expo_labels *lab,
 		      const char *name, const char *help, const char *label, const char *v0,
-		      const char *v1, size_t offset, double scale)
+		      const char *v1, size_t offset, unsigned int decimals)
 {
-	exposition__family(out, name, "counter", help);
+	expo__family(w, name, EXPO_COUNTER, help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
 		const uint64_t *pair =
 		    (const uint64_t *)((const char *)&s->tools[i].stats + offset);
 
-		for (int k = 0; k < 2; k++) {
-			tool_label(out, name, esc[i]);
-			strbuf__appendf(out, ",%s=\"%s\"} ", label, k ? v1 : v0);
-			if (scale == 1e9)
-				exposition__decimal(out, pair[k], 9);
-			else
-				strbuf__appendf(out, "%" PRIu64, pair[k]);
-			strbuf__putc(out, '\n');
-		}
+		for (int k = 0; k < 2; k++)
+			expo__fixed(w, &lab[i], label, k ? v1 : v0, pair[k], decimals);
 	}
 }
 
 /* A per-tool counter or gauge family whose value is one field of tool_stats. */
-static void tool_family(struct strbuf *out, const struct snapshot *s, const char *const *esc,
-			const char *name, const char *type, const char *help, size_t offset)
+static void tool_family(struct expo *w, const struct snapshot *s, const struct expo_labels *lab,
+			const char *name, enum expo_type type, const char *help, size_t offset)
 {
-	exposition__family(out, name, type, help);
+	expo__family(w, name, type, help);
 	for (size_t i = 0; i < s->nr_tools; i++) {
 		const char *p = (const char *)&s->tools[i].stats + offset;
 		uint64_t v;
 
 		memcpy(&v, p, sizeof(v));
-		tool_counter(out, name, esc[i], v);
+		expo__u64(w, &lab[i], NULL, NULL, v);
+	}
+}
+
+/* A per-tool histogram family: classic buckets as c says, native ones as s->metrics says. */
+static void tool_histogram(struct expo *w, const struct snapshot *s, const struct expo_labels *lab,
+			   const char *name, const char *help, size_t offset, size_t native_offset,
+			   const struct hist_layout *layout)
+{
+	const struct metrics_config *c = &s->metrics;
+
+	expo__family(w, name, EXPO_HISTOGRAM, help);
+	for (size_t i = 0; i < s->nr_tools; i++) {
+		const char *st = (const char *)&s->tools[i].stats;
+		struct expo_hist hs = {
+		    .h = (const struct hist *)(st + offset),
+		    .layout = layout,
+		    .classic = c->classic,
+		    .native = c->native == NATIVE_OFF
+				  ? NULL
+				  : (const struct native_hist *)(st + native_offset),
+		    .native_only = c->native == NATIVE_ONLY,
+		};
+
+		expo__histogram(w, &lab[i], NULL, NULL, &hs);
 	}
 }
 
@@ -294,70 +196,64 @@ static bool family_on(const struct snapshot *s, enum tool_family f)
 	return !(s->metrics.disabled & (1u << f));
 }
 
-static void render_tools(const struct snapshot *s, const char *const *esc, struct strbuf *out)
+static void render_tools(struct expo *w, const struct snapshot *s, const struct expo_labels *lab)
 {
 	const struct metrics_config *c = &s->metrics;
 
-	if (family_on(s, TOOL_FAMILY_DURATION)) {
-		exposition__family(
-		    out, "tool_execution_duration_seconds", "histogram",
-		    "Wall-clock time from exec to exit of fully observed executions.");
-		for (size_t i = 0; i < s->nr_tools; i++)
-			histogram(out, "tool_execution_duration_seconds", "tool", esc[i],
-				  &s->tools[i].stats.duration, &hist_duration_layout, c->classic);
-	}
-	tool_family(out, s, esc, "tool_executions_total", "counter", "Executions that ended.",
+	if (family_on(s, TOOL_FAMILY_DURATION))
+		tool_histogram(w, s, lab, "tool_execution_duration_seconds",
+			       "Wall-clock time from exec to exit of fully observed executions.",
+			       offsetof(struct tool_stats, duration),
+			       offsetof(struct tool_stats, duration_native), &hist_duration_layout);
+	tool_family(w, s, lab, "tool_executions_total", EXPO_COUNTER, "Executions that ended.",
 		    offsetof(struct tool_stats, executions));
 	if (family_on(s, TOOL_FAMILY_SUCCESS))
-		tool_family(out, s, esc, "tool_execution_success_total", "counter",
+		tool_family(w, s, lab, "tool_execution_success_total", EXPO_COUNTER,
 			    "Executions that exited with status 0.",
 			    offsetof(struct tool_stats, successes));
 	if (family_on(s, TOOL_FAMILY_FAILURE)) {
-		exposition__family(out, "tool_execution_failure_total", "counter",
-				   "Executions that failed, by how they failed.");
+		expo__family(w, "tool_execution_failure_total", EXPO_COUNTER,
+			     "Executions that failed, by how they failed.");
 		for (size_t i = 0; i < s->nr_tools; i++) {
 			for (int t = 0; t < ERROR_TYPE_MAX; t++) {
 				if (c->skip_zero_failures && !s->tools[i].stats.failures[t])
 					continue;
-				tool_label(out, "tool_execution_failure_total", esc[i]);
-				strbuf__appendf(out, ",error_type=\"%s\"} %" PRIu64 "\n",
-						error_type__name(t), s->tools[i].stats.failures[t]);
+				expo__u64(w, &lab[i], "error_type", error_type__name(t),
+					  s->tools[i].stats.failures[t]);
 			}
 		}
 	}
 	if (family_on(s, TOOL_FAMILY_RUNNING))
-		tool_family(out, s, esc, "tool_running", "gauge", "Executions running now.",
+		tool_family(w, s, lab, "tool_running", EXPO_GAUGE, "Executions running now.",
 			    offsetof(struct tool_stats, running));
-
-	if (family_on(s, TOOL_FAMILY_PEAK_MEMORY)) {
-		exposition__family(out, "tool_peak_memory_bytes", "histogram",
-				   "Peak resident set size of each ended execution.");
-		for (size_t i = 0; i < s->nr_tools; i++)
-			histogram(out, "tool_peak_memory_bytes", "tool", esc[i],
-				  &s->tools[i].stats.peak_memory, &hist_memory_layout, c->classic);
-	}
+	if (family_on(s, TOOL_FAMILY_PEAK_MEMORY))
+		tool_histogram(w, s, lab, "tool_peak_memory_bytes",
+			       "Peak resident set size of each ended execution.",
+			       offsetof(struct tool_stats, peak_memory),
+			       offsetof(struct tool_stats, peak_memory_native),
+			       &hist_memory_layout);
 	if (family_on(s, TOOL_FAMILY_MEMORY_USAGE))
-		tool_family(out, s, esc, "tool_memory_usage_bytes", "gauge",
+		tool_family(w, s, lab, "tool_memory_usage_bytes", EXPO_GAUGE,
 			    "Resident set size of the running executions, summed.",
 			    offsetof(struct tool_stats, memory_bytes));
 	if (family_on(s, TOOL_FAMILY_CPU))
-		tool_pair(out, s, esc, "tool_cpu_seconds_total",
+		tool_pair(w, s, lab, "tool_cpu_seconds_total",
 			  "CPU time of executions and their children.", "mode", "user", "system",
-			  offsetof(struct tool_stats, cpu_ns), 1e9);
+			  offsetof(struct tool_stats, cpu_ns), 9);
 	if (family_on(s, TOOL_FAMILY_DISK))
-		tool_pair(out, s, esc, "tool_disk_bytes_total",
+		tool_pair(w, s, lab, "tool_disk_bytes_total",
 			  "Bytes read from and written to storage.", "direction", "read", "write",
-			  offsetof(struct tool_stats, disk_bytes), 1);
+			  offsetof(struct tool_stats, disk_bytes), 0);
 	if (s->probe_enabled[PROBE_NET] && family_on(s, TOOL_FAMILY_NETWORK))
-		tool_pair(out, s, esc, "tool_network_bytes_total",
+		tool_pair(w, s, lab, "tool_network_bytes_total",
 			  "Socket payload bytes sent and received (IPv4/IPv6).", "direction", "tx",
-			  "rx", offsetof(struct tool_stats, net_bytes), 1);
+			  "rx", offsetof(struct tool_stats, net_bytes), 0);
 	if (s->probe_enabled[PROBE_TCP] && family_on(s, TOOL_FAMILY_TCP_CONNECTIONS))
-		tool_family(out, s, esc, "tool_tcp_connections_total", "counter",
+		tool_family(w, s, lab, "tool_tcp_connections_total", EXPO_COUNTER,
 			    "TCP connections opened with connect().",
 			    offsetof(struct tool_stats, tcp_connects));
 	if (s->probe_enabled[PROBE_TCP] && family_on(s, TOOL_FAMILY_TCP_RETRANSMITS))
-		tool_family(out, s, esc, "tool_tcp_retransmits_total", "counter",
+		tool_family(w, s, lab, "tool_tcp_retransmits_total", EXPO_COUNTER,
 			    "TCP retransmits on connections the tool opened.",
 			    offsetof(struct tool_stats, tcp_retransmits));
 }
@@ -366,7 +262,7 @@ static void render_tools(const struct snapshot *s, const char *const *esc, struc
  * Run-queue and block I/O wait per tool, and whether delay accounting measures the latter:
  * while kernel.task_delayacct is off the blkio series is absent, not zero.
  */
-static void render_waits(const struct snapshot *s, const char *const *esc, struct strbuf *out)
+static void render_waits(struct expo *w, const struct snapshot *s, const struct expo_labels *lab)
 {
 	static const char *const reasons[WAIT_REASONS] = {"runqueue", "blkio"};
 	int nr = s->host.delayacct ? WAIT_REASONS : 1;
@@ -374,60 +270,50 @@ static void render_waits(const struct snapshot *s, const char *const *esc, struc
 	if (!family_on(s, TOOL_FAMILY_WAIT))
 		nr = 0;
 	else
-		exposition__family(
-		    out, "tool_wait_seconds_total", "counter",
+		expo__family(
+		    w, "tool_wait_seconds_total", EXPO_COUNTER,
 		    "Time executions and their children waited for a CPU (runqueue) or for "
 		    "block I/O (blkio, only while delay accounting is on).");
 	for (size_t i = 0; nr && i < s->nr_tools; i++) {
-		for (int k = 0; k < nr; k++) {
-			tool_label(out, "tool_wait_seconds_total", esc[i]);
-			strbuf__appendf(out, ",reason=\"%s\"} ", reasons[k]);
-			exposition__decimal(out, s->tools[i].stats.wait_ns[k], 9);
-			strbuf__putc(out, '\n');
-		}
+		for (int k = 0; k < nr; k++)
+			expo__fixed(w, &lab[i], "reason", reasons[k], s->tools[i].stats.wait_ns[k],
+				    9);
 	}
 	if (s->host.delayacct_known)
-		exposition__gauge1(
-		    out, "toolwatch_delay_accounting_enabled",
-		    "Whether kernel.task_delayacct is on (block I/O wait is measured).",
-		    s->host.delayacct);
+		expo__gauge1(w, "toolwatch_delay_accounting_enabled",
+			     "Whether kernel.task_delayacct is on (block I/O wait is measured).",
+			     s->host.delayacct);
 }
 
-static void render_host(const struct snapshot *s, struct strbuf *out)
+static void render_host(struct expo *w, const struct snapshot *s)
 {
 	if (s->probe_enabled[PROBE_RUNQLAT]) {
-		exposition__family(out, "toolwatch_runqueue_latency_seconds", "histogram",
-				   "Time runnable tasks waited for a CPU (log2 resolution).");
-		histogram(out, "toolwatch_runqueue_latency_seconds", NULL, NULL, &s->host.runqueue,
-			  &hist_latency_layout, CLASSIC_BUCKETS_FULL);
+		struct expo_hist hs = {.h = &s->host.runqueue,
+				       .layout = &hist_latency_layout,
+				       .classic = CLASSIC_BUCKETS_FULL};
+
+		expo__family(w, "toolwatch_runqueue_latency_seconds", EXPO_HISTOGRAM,
+			     "Time runnable tasks waited for a CPU (log2 resolution).");
+		expo__histogram(w, NULL, NULL, NULL, &hs);
 	}
 	if (s->probe_enabled[PROBE_BLOCKIO]) {
-		exposition__family(
-		    out, "toolwatch_block_io_latency_seconds", "histogram",
+		expo__family(
+		    w, "toolwatch_block_io_latency_seconds", EXPO_HISTOGRAM,
 		    "Block device request latency, issue to completion (log2 resolution).");
-		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++)
-			histogram(out, "toolwatch_block_io_latency_seconds", "op",
-				  block_op__name(op), &s->host.block[op], &hist_latency_layout,
-				  CLASSIC_BUCKETS_FULL);
+		for (unsigned int op = 0; op < HOST_BLOCK_OPS; op++) {
+			struct expo_hist hs = {.h = &s->host.block[op],
+					       .layout = &hist_latency_layout,
+					       .classic = CLASSIC_BUCKETS_FULL};
+
+			expo__histogram(w, NULL, "op", block_op__name(op), &hs);
+		}
 	}
 	if (s->probe_enabled[PROBE_TCP])
-		exposition__counter1(out, "toolwatch_tcp_retransmits_total",
-				     "TCP retransmits on the host.", s->host.tcp_retransmits);
+		expo__counter1(w, "toolwatch_tcp_retransmits_total", "TCP retransmits on the host.",
+			       s->host.tcp_retransmits);
 	if (s->probe_enabled[PROBE_OOM])
-		exposition__counter1(out, "toolwatch_oom_kills_total",
-				     "Processes chosen by the OOM killer.", s->host.oom_kills);
-}
-
-void exposition__gauge1(struct strbuf *out, const char *name, const char *help, uint64_t v)
-{
-	exposition__family(out, name, "gauge", help);
-	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
-}
-
-void exposition__counter1(struct strbuf *out, const char *name, const char *help, uint64_t v)
-{
-	exposition__family(out, name, "counter", help);
-	strbuf__appendf(out, "%s %" PRIu64 "\n", name, v);
+		expo__counter1(w, "toolwatch_oom_kills_total",
+			       "Processes chosen by the OOM killer.", s->host.oom_kills);
 }
 
 /* The three anomaly families, each over tools and over the host. */
@@ -437,130 +323,164 @@ enum anomaly_metric {
 	METRIC_RAISED, /* *_anomalies_total */
 };
 
+/* The labels of an anomaly: tool (unless a host one) and kind. */
+static void anomaly_labels(struct expo *w, struct strbuf *set, const struct snapshot_anomaly *a)
+{
+	strbuf__reset(set);
+	if (a->tool)
+		expo__label(w, set, "tool", a->tool);
+	expo__label(w, set, "kind", anomaly_kind__name(a->kind));
+}
+
 /* One anomaly family over tools (host = false) or the host. */
-static void anomaly_family(struct strbuf *out, const struct snapshot *s, bool host,
-			   enum anomaly_metric metric, const char *suffix, const char *type,
+static void anomaly_family(struct expo *w, const struct snapshot *s, bool host,
+			   enum anomaly_metric metric, const char *suffix, enum expo_type type,
 			   const char *help)
 {
+	struct strbuf set = {};
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s_%s", host ? "host" : "tool", suffix);
-	exposition__family(out, name, type, help);
+	expo__family(w, name, type, help);
 	for (size_t i = 0; i < s->nr_anomalies; i++) {
 		const struct snapshot_anomaly *a = &s->anomalies[i];
+		struct expo_labels lab;
 
 		if (host != !a->tool)
 			continue;
 		/* NEW_TOOL has no baseline to deviate from */
 		if (metric == METRIC_RATIO && a->kind == ANOMALY_NEW_TOOL)
 			continue;
-		strbuf__appendf(out, "%s{", name);
-		if (!host) {
-			strbuf__puts(out, "tool=\"");
-			exposition__escape_label(out, a->tool);
-			strbuf__puts(out, "\",");
-		}
-		strbuf__appendf(out, "kind=\"%s\"", anomaly_kind__name(a->kind));
+		anomaly_labels(w, &set, a);
+		lab = (struct expo_labels){set.buf, set.len};
 		switch (metric) {
 		case METRIC_FLAG:
-			strbuf__appendf(out, ",severity=\"%s\"} %d\n",
-					anomaly_kind__severity(a->kind), a->active);
+			expo__u64(w, &lab, "severity", anomaly_kind__severity(a->kind), a->active);
 			break;
 		case METRIC_RATIO:
-			strbuf__appendf(out, "} %.6g\n", a->deviation_ratio);
+			expo__double(w, &lab, NULL, NULL, "%.6g", a->deviation_ratio);
 			break;
 		case METRIC_RAISED:
-			strbuf__appendf(out, "} %" PRIu64 "\n", a->raised_total);
+			expo__u64(w, &lab, NULL, NULL, a->raised_total);
 			break;
 		}
 	}
+	if (set.oom)
+		w->out->oom = true;
+	strbuf__free(&set);
 }
 
-static void render_anomalies(const struct snapshot *s, struct strbuf *out)
+static void render_anomalies(struct expo *w, const struct snapshot *s)
 {
 	if (!s->anomaly_enabled)
 		return;
 	for (int host = 0; host < 2; host++) {
-		anomaly_family(out, s, host, METRIC_FLAG, "anomaly", "gauge",
+		anomaly_family(w, s, host, METRIC_FLAG, "anomaly", EXPO_GAUGE,
 			       "1 while an anomaly of this kind is flagged against the baseline.");
-		anomaly_family(out, s, host, METRIC_RATIO, "anomaly_deviation_ratio", "gauge",
+		anomaly_family(w, s, host, METRIC_RATIO, "anomaly_deviation_ratio", EXPO_GAUGE,
 			       "Current window's figure divided by the baseline's.");
-		anomaly_family(out, s, host, METRIC_RAISED, "anomalies_total", "counter",
+		anomaly_family(w, s, host, METRIC_RAISED, "anomalies_total", EXPO_COUNTER,
 			       "Times an anomaly of this kind was raised.");
 	}
 }
 
 /* tool_anomaly_cause{tool,kind,cause} 1 for each raised latency flag with a named cause. */
-static void render_anomaly_causes(const struct snapshot *s, struct strbuf *out)
+static void render_anomaly_causes(struct expo *w, const struct snapshot *s)
 {
+	struct strbuf set = {};
+
 	if (!s->anomaly_enabled)
 		return;
-	exposition__family(
-	    out, "tool_anomaly_cause", "gauge",
-	    "1 while a latency flag is raised: the component of the execution time that "
-	    "grew most (cpu, runqueue, blkio, other).");
+	expo__family(w, "tool_anomaly_cause", EXPO_GAUGE,
+		     "1 while a latency flag is raised: the component of the execution time that "
+		     "grew most (cpu, runqueue, blkio, other).");
 	for (size_t i = 0; i < s->nr_anomalies; i++) {
 		const struct snapshot_anomaly *a = &s->anomalies[i];
 		const char *cause = anomaly_cause__name(a->cause);
+		struct expo_labels lab;
 
 		if (!a->tool || !a->active || !cause)
 			continue;
-		strbuf__puts(out, "tool_anomaly_cause{tool=\"");
-		exposition__escape_label(out, a->tool);
-		strbuf__appendf(out, "\",kind=\"%s\",cause=\"%s\"} 1\n",
-				anomaly_kind__name(a->kind), cause);
+		anomaly_labels(w, &set, a);
+		lab = (struct expo_labels){set.buf, set.len};
+		expo__u64(w, &lab, "cause", cause, 1);
 	}
+	if (set.oom)
+		w->out->oom = true;
+	strbuf__free(&set);
 }
 
 /*
- * A series key as the tool's escaped value followed by the chosen identity labels:
- * `sh",namespace="prod",pod="web` — every family writes tool="<this>", so each gets them.
+ * The labels of series i into set: tool, then the chosen identity labels of its series
+ * key (mask: --metrics.labels).
  */
-static void escape_series(struct strbuf *out, const char *key, unsigned int mask)
+static void series_labels(struct expo *w, struct strbuf *set, const char *key, unsigned int mask)
 {
 	struct identity_labels labels;
-	const char *tool = identity__split_key(key, &labels);
+	const char *tool = key;
 
-	exposition__escape_label(out, tool);
-	for (int i = 0; i < IDENTITY_LABELS; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		strbuf__appendf(out, "\",%s=\"", identity_label_names[i]);
-		exposition__escape_label(out, labels.value[i]);
+	strbuf__reset(set);
+	if (mask)
+		tool = identity__split_key(key, &labels);
+	expo__label(w, set, "tool", tool);
+	for (int i = 0; mask && i < IDENTITY_LABELS; i++) {
+		if (mask & (1u << i))
+			expo__label(w, set, identity_label_names[i], labels.value[i]);
 	}
+}
+
+static void render_snapshot(struct expo *w, const struct snapshot *s, const char *version)
+{
+	struct strbuf arena = {}, one = {};
+	size_t n = s->nr_tools ? s->nr_tools : 1;
+	struct expo_labels *lab = calloc(n, sizeof(*lab));
+	size_t *off = calloc(n, sizeof(*off));
+
+	/* each series' labels are written once, not once per sample */
+	for (size_t i = 0; lab && off && i < s->nr_tools; i++) {
+		series_labels(w, &one, s->tools[i].name, s->identity_labels);
+		off[i] = arena.len;
+		lab[i].len = one.len;
+		strbuf__append(&arena, one.buf, one.len);
+	}
+	if (!lab || !off || arena.oom || one.oom) {
+		w->out->oom = true;
+		goto out;
+	}
+	for (size_t i = 0; i < s->nr_tools; i++)
+		lab[i].buf = arena.buf + off[i];
+	render_tools(w, s, lab);
+	render_waits(w, s, lab);
+	render_host(w, s);
+	render_anomalies(w, s);
+	render_anomaly_causes(w, s);
+	exposition__render_agent(w, s, version);
+	exposition__render_kube(w, &s->kube);
+	exposition__render_identity(w, s);
+out:
+	strbuf__free(&arena);
+	strbuf__free(&one);
+	free(lab);
+	free(off);
 }
 
 void exposition__render(const struct snapshot *s, const char *version, struct strbuf *out)
 {
-	struct strbuf arena = {};
-	const char **esc = calloc(s->nr_tools ? s->nr_tools : 1, sizeof(*esc));
-	size_t *off = calloc(s->nr_tools ? s->nr_tools : 1, sizeof(*off));
+	struct expo w;
 
-	/* each name is escaped once, not once per series */
-	for (size_t i = 0; esc && off && i < s->nr_tools; i++) {
-		off[i] = arena.len;
-		if (s->identity_labels)
-			escape_series(&arena, s->tools[i].name, s->identity_labels);
-		else
-			exposition__escape_label(&arena, s->tools[i].name);
-		strbuf__putc(&arena, '\0');
-	}
-	if (!esc || !off || arena.oom) {
-		out->oom = true;
-		goto out;
-	}
-	for (size_t i = 0; i < s->nr_tools; i++)
-		esc[i] = arena.buf + off[i];
-	render_tools(s, esc, out);
-	render_waits(s, esc, out);
-	render_host(s, out);
-	render_anomalies(s, out);
-	render_anomaly_causes(s, out);
-	exposition__render_agent(s, version, out);
-	exposition__render_kube(&s->kube, out);
-	exposition__render_identity(s, out);
-out:
-	strbuf__free(&arena);
-	free(esc);
-	free(off);
+	expo__init(&w, out, false);
+	render_snapshot(&w, s, version);
+	expo__finish(&w);
+}
+
+void exposition__render_protobuf(const struct snapshot *s, const char *version,
+				 const struct exporter_stats *e, struct strbuf *out)
+{
+	struct expo w;
+
+	expo__init(&w, out, true);
+	render_snapshot(&w, s, version);
+	if (e)
+		exposition__exporter_families(&w, e);
+	expo__finish(&w);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prometheus text exposition (format 0.0.4) of a snapshot, pure. */
+/* Prometheus exposition of a snapshot, pure: the text format 0.0.4 and delimited protobuf. */
 #ifndef TOOLWATCH_EXPOSITION_H
 #define TOOLWATCH_EXPOSITION_H
 
@@ -68,18 +68,11 @@ void exposition__decimal(struct strbuf *out, uint64_t v, unsigned int decimals);
  * show, as length-delimited io.prometheus.client.MetricFamily messages (the protobuf
  * exposition): the same names, help, labels and values, and native buckets in the tool_*
  * histograms as s->metrics.native says (native buckets, the classic ones, or both; classic
- * buckets as s->metrics.classic says, +Inf implied by the count). out->oom on allocation failure.
+ * buckets as s->metrics.classic says, +Inf implied by the count); a family without series
+ * is left out. The families are walked once and written straight into the wire format.
+ * out->oom on allocation failure.
  */
 void exposition__render_protobuf(const struct snapshot *s, const char *version,
 				 const struct exporter_stats *e, struct strbuf *out);
-
-/*
- * Converts len bytes of text exposition (as exposition__render() writes it: HELP before
- * TYPE, a histogram's series one after the other) into delimited MetricFamily messages;
- * the i-th series of tool_execution_duration_seconds and tool_peak_memory_bytes gets the
- * native buckets of s->tools[i] (s NULL: none). Lines it does not understand are skipped.
- */
-void exposition__text_to_protobuf(const char *text, size_t len, const struct snapshot *s,
-				  struct strbuf *out);
 
 #endif /* TOOLWATCH_EXPOSITION_H */

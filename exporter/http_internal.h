@@ -114,6 +114,7 @@ struct http_server {
 	pthread_mutex_t page_lock;
 	struct page *pages[PAGE_FORMATS][PAGE_ENCODINGS];
 	size_t page_bytes;
+	struct strbuf page_spare;   /* a freed page's memory, the next render's buffer */
 	uint64_t responses_refused; /* scrapes past PAGE_BYTES_MAX with no page to share */
 	/* counters for the exporter's own families */
 	uint64_t header_timeouts;

@@ -10,10 +10,31 @@
 #include "http_page.h"
 #include "webconfig.h"
 
+/* Under page_lock: the larger of buf and the spare stays as the spare. */
+static void spare_keep(struct http_server *srv, char *buf, size_t cap)
+{
+	if (buf && cap > srv->page_spare.cap) {
+		strbuf__free(&srv->page_spare);
+		srv->page_spare = (struct strbuf){.buf = buf, .cap = cap};
+	} else {
+		free(buf);
+	}
+}
+
+/* Under page_lock: the spare, emptied, to render into (a zeroed strbuf when none). */
+static struct strbuf spare_take(struct http_server *srv)
+{
+	struct strbuf sb = srv->page_spare;
+
+	srv->page_spare = (struct strbuf){};
+	strbuf__reset(&sb);
+	return sb;
+}
+
 static void page_free(struct page *p)
 {
 	p->srv->page_bytes -= p->len;
-	free(p->buf);
+	spare_keep(p->srv, p->buf, p->cap);
 	free(p);
 }
 
@@ -49,6 +70,7 @@ static struct page *page_new(struct http_server *srv, const struct snapshot *s, 
 	p->snapshot_ns = s->taken_ns;
 	p->buf = sb->buf;
 	p->len = sb->len;
+	p->cap = sb->cap;
 	p->refs = 1;
 	srv->page_bytes += p->len;
 	*sb = (struct strbuf){};
@@ -77,12 +99,14 @@ struct page *pages__get(struct http_server *srv, const struct snapshot *s, enum 
 		err = EBUSY;
 		goto take;
 	}
+	text = spare_take(srv);
 	err = render(srv, s, f, &text);
 	if (!err && text.oom)
 		err = ENOMEM;
 	if (!err && e == PAGE_GZIP) {
 		err = http_gzip(text.buf, text.len, &gz) ? ENOMEM : 0;
-		strbuf__free(&text);
+		/* the uncompressed page is only the input: its memory serves the next render */
+		spare_keep(srv, text.buf, text.cap);
 		text = gz;
 	}
 	if (!err)
@@ -128,6 +152,7 @@ void pages__clear(struct http_server *srv)
 			srv->pages[f][e] = NULL;
 		}
 	}
+	strbuf__free(&srv->page_spare);
 	pthread_mutex_unlock(&srv->page_lock);
 }
 

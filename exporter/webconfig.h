@@ -110,7 +110,8 @@ bool http_accepts_gzip(const char *accept_encoding);
 
 /*
  * Compresses in[0..len) into out as one gzip member (level 1: a scrape is latency
- * sensitive). Returns 0, or -ENOMEM (out->oom set).
+ * sensitive; GZIP_MEM_LEVEL), in memory of the body's size (out->cap is out->len + 1).
+ * Returns 0, or -ENOMEM (out->oom set).
  */
 int http_gzip(const void *in, size_t len, struct strbuf *out);
 

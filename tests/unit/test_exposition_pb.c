@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The protobuf exposition, read back by an independent decoder: protoc --decode on each
- * length-delimited message (protobuf-compiler; run from the repository root).
+ * The protobuf exposition, read back by independent decoders: protoc --decode on each
+ * length-delimited message (protobuf-compiler; run from the repository root), and
+ * protobuf-c's generated unpacker, family by family against the text page.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "exporter/metrics.pb-c.h"
 #include "exposition.h"
+#include "identity/identity.h"
+#include "kernel/probes.h"
 
 /* protoc's text form of every message of the stream, one after the other. */
 static char *decode_all(const struct strbuf *pb)
@@ -206,23 +210,306 @@ static void test_exposition_series_per_tool(void **state)
 	assert_int_equal(exposition__series_per_tool(&c), 11);
 }
 
-/* Lines the converter does not understand are left out, never a crash. */
-static void test_exposition_pb_odd_text(void **state)
-{
-	static const char text[] = "# HELP a_total x\n# TYPE a_total counter\n"
-				   "a_total{l=\"v\\\"q\"} 5\nbroken{\n# TYPE b gauge\nb 1\n"
-				   "# HELP h y\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\n"
-				   "h_sum 3\nh_count 2\n";
-	struct strbuf pb = {};
-	char *out;
+/* One sample line of the text page: name, labels unescaped, value as written. */
+struct text_sample {
+	char name[128];
+	char labels[8][2][256]; /* name, value */
+	int nr_labels;
+	char value[64];
+};
 
-	exposition__text_to_protobuf(text, sizeof(text) - 1, NULL, &pb);
-	out = decode_all(&pb);
-	assert_non_null(strstr(out, "    value: \"v\\\"q\"\n"));
-	assert_non_null(strstr(out, "name: \"b\"\ntype: GAUGE\n"));
-	assert_non_null(strstr(out, "  histogram {\n    sample_count: 2\n    sample_sum: 3\n  }"));
-	free(out);
+/* The labels of a text sample line, `a="x",b="y"`, with the text format's escapes undone. */
+static void parse_labels(const char *p, const char *end, struct text_sample *t)
+{
+	while (p < end) {
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		char *v;
+		size_t n = 0;
+
+		assert_non_null(eq);
+		assert_true(t->nr_labels < 8);
+		assert_true(eq - p < 255);
+		memcpy(t->labels[t->nr_labels][0], p, (size_t)(eq - p));
+		t->labels[t->nr_labels][0][eq - p] = '\0';
+		assert_int_equal(eq[1], '"');
+		v = t->labels[t->nr_labels][1];
+		for (p = eq + 2; *p != '"'; p++) {
+			assert_true(p < end && n < 255);
+			if (*p == '\\') {
+				p++;
+				v[n++] = *p == 'n' ? '\n' : *p;
+			} else {
+				v[n++] = *p;
+			}
+		}
+		v[n] = '\0';
+		t->nr_labels++;
+		p++;
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+static void parse_sample(const char *line, const char *eol, struct text_sample *t)
+{
+	const char *p = line, *value;
+
+	memset(t, 0, sizeof(*t));
+	while (p < eol && *p != '{' && *p != ' ')
+		p++;
+	assert_true(p - line < 127);
+	memcpy(t->name, line, (size_t)(p - line));
+	if (*p == '{') {
+		const char *close = eol;
+
+		while (close > p && *close != '}')
+			close--;
+		parse_labels(p + 1, close, t);
+		p = close + 1;
+	}
+	assert_int_equal(*p, ' ');
+	value = p + 1;
+	assert_true(eol - value > 0 && eol - value < 63);
+	memcpy(t->value, value, (size_t)(eol - value));
+}
+
+/* The metric's label pairs equal the text sample's (le left out of the latter). */
+static void labels_equal(const Io__Prometheus__Client__Metric *m, const struct text_sample *t)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < t->nr_labels; i++) {
+		if (!strcmp(t->labels[i][0], "le"))
+			continue;
+		assert_true(k < m->n_label);
+		assert_string_equal(m->label[k]->name, t->labels[i][0]);
+		assert_string_equal(m->label[k]->value, t->labels[i][1]);
+		k++;
+	}
+	assert_int_equal(k, m->n_label);
+}
+
+/* Native buckets of h, counts per bucket key rebuilt from spans and deltas, equal nh's. */
+static void native_equal(const Io__Prometheus__Client__Histogram *h, const struct native_hist *nh)
+{
+	int64_t count = 0;
+	int32_t key = 0;
+	size_t d = 0;
+	uint64_t total = h->zero_count;
+
+	assert_true(h->has_schema);
+	assert_int_equal(h->schema, native_hist__schema(nh));
+	assert_true(h->zero_threshold == NATIVE_HIST_ZERO_THRESHOLD);
+	assert_int_equal(h->zero_count, nh->zero_count);
+	assert_true(h->n_positive_span > 0);
+	for (size_t sp = 0; sp < h->n_positive_span; sp++) {
+		key += h->positive_span[sp]->offset;
+		for (uint32_t j = 0; j < h->positive_span[sp]->length; j++, key++) {
+			assert_true(d < h->n_positive_delta);
+			count += h->positive_delta[d++];
+			assert_true(key >= nh->first && key < nh->first + nh->nr);
+			assert_int_equal((uint64_t)count, nh->counts[key - nh->first]);
+			total += (uint64_t)count;
+		}
+	}
+	assert_int_equal(d, h->n_positive_delta);
+	assert_int_equal(total, native_hist__count(nh));
+}
+
+/* A snapshot with every family: odd names, identity labels, anomalies, kube, BPF stats. */
+static struct snapshot *every_family(void)
+{
+	struct snapshot *s = snapshot__new(3);
+	static char key[512];
+	struct identity_labels l = {};
+
+	assert_non_null(s);
+	s->tools[0].name = "other";
+	s->tools[1].name = "make";
+	strcpy(l.value[IDENTITY_LABEL_NAMESPACE], "prod");
+	strcpy(l.value[IDENTITY_LABEL_POD], "we\"b-\\1");
+	assert_true(identity__key(&l, "a\"b\\c\nd\xff", key, sizeof(key)));
+	s->tools[2].name = key;
+	s->identity_labels = (1u << IDENTITY_LABEL_NAMESPACE) | (1u << IDENTITY_LABEL_POD);
+	s->identity.enabled = true;
+	s->identity.walks = 7;
+	for (size_t i = 1; i < 3; i++) {
+		struct tool_stats *st = &s->tools[i].stats;
+
+		for (uint64_t k = 1; k < 40; k++) {
+			hist__add(&st->duration, &hist_duration_layout, k * k * 1000003);
+			native_hist__add(&st->duration_native, (double)(k * k * 1000003) / 1e9);
+			hist__add(&st->peak_memory, &hist_memory_layout, k << (10 + k % 20));
+			native_hist__add(&st->peak_memory_native, (double)(k << (10 + k % 20)));
+		}
+		native_hist__add(&st->duration_native, 0);
+		st->executions = 40;
+		st->failures[ERROR_SIGNAL] = i;
+		st->cpu_ns[1] = 1234567891;
+		st->wait_ns[1] = 5;
+		st->net_bytes[0] = 1ull << 60;
+	}
+	for (int p = 0; p < PROBE_MAX; p++)
+		s->probe_enabled[p] = true;
+	s->host.delayacct = s->host.delayacct_known = true;
+	hist__add(&s->host.runqueue, &hist_latency_layout, 3000);
+	hist__add(&s->host.block[1], &hist_latency_layout, 3000000);
+	s->anomaly_enabled = true;
+	s->anomalies = calloc(2, sizeof(*s->anomalies));
+	assert_non_null(s->anomalies);
+	s->nr_anomalies = 2;
+	s->anomalies[0] = (struct snapshot_anomaly){.tool = strdup("ma\"ke"),
+						    .kind = ANOMALY_LATENCY_DEGRADATION,
+						    .active = true,
+						    .deviation_ratio = 2.0 / 3,
+						    .raised_total = 4,
+						    .cause = ANOMALY_CAUSE_CPU};
+	s->anomalies[1] = (struct snapshot_anomaly){.kind = ANOMALY_CPU_SPIKE, .raised_total = 1};
+	s->kube.enabled = true;
+	s->kube.last_success_unix = 1700000000.125;
+	s->prog_stats_enabled = true;
+	s->nr_progs = 1;
+	s->progs[0] = (struct snapshot_prog){"handle_exec", 123456789, 3};
+	return s;
+}
+
+/*
+ * The protobuf page and the text page of one snapshot, family by family: the same
+ * families with series in the same order, the same names, help, types, labels and values;
+ * classic buckets as the mode leaves them, and native buckets equal to the snapshot's.
+ */
+static void compare_pages(const struct snapshot *s, const struct exporter_stats *e)
+{
+	struct strbuf txt = {}, pb = {};
+	const char *p, *end;
+	size_t off = 0, families = 0;
+
+	exposition__render(s, "1.2.3", &txt);
+	exposition__render_exporter(e, &txt);
+	exposition__render_protobuf(s, "1.2.3", e, &pb);
+	assert_false(txt.oom);
+	assert_false(pb.oom);
+	p = txt.buf;
+	end = txt.buf + txt.len;
+	while (p < end) {
+		char name[128] = "", help[512] = "", type[16] = "";
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		Io__Prometheus__Client__MetricFamily *mf;
+		size_t m = 0, tool = 0, len = 0;
+		unsigned int shift = 0;
+		bool tool_hist;
+
+		/* HELP and TYPE, then the samples up to the next HELP */
+		assert_int_equal(sscanf(p, "# HELP %127s %511[^\n]", name, help), 2);
+		p = eol + 1;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		assert_int_equal(sscanf(p, "# TYPE %*s %15s", type), 1);
+		p = eol + 1;
+		if (p >= end || !strncmp(p, "# HELP ", 7))
+			continue; /* no series: the protobuf page leaves the family out */
+		assert_true(off < pb.len);
+		do {
+			len |= (size_t)(pb.buf[off] & 0x7f) << shift;
+			shift += 7;
+		} while (pb.buf[off++] & 0x80);
+		mf = io__prometheus__client__metric_family__unpack(NULL, len,
+								   (const uint8_t *)pb.buf + off);
+		assert_non_null(mf);
+		off += len;
+		families++;
+		assert_string_equal(mf->name, name);
+		assert_string_equal(mf->help, help);
+		assert_int_equal(mf->type, !strcmp(type, "counter")	? 0
+					   : !strcmp(type, "gauge")	? 1
+					   : !strcmp(type, "histogram") ? 4
+									: -1);
+		tool_hist = !strcmp(name, "tool_execution_duration_seconds") ||
+			    !strcmp(name, "tool_peak_memory_bytes");
+		while (p < end && strncmp(p, "# HELP ", 7)) {
+			const Io__Prometheus__Client__Metric *mt;
+			struct text_sample t;
+
+			assert_true(m < mf->n_metric);
+			mt = mf->metric[m++];
+			eol = memchr(p, '\n', (size_t)(end - p));
+			parse_sample(p, eol, &t);
+			p = eol + 1;
+			if (mf->type != 4) {
+				const double v =
+				    mt->counter ? mt->counter->value : mt->gauge->value;
+
+				assert_non_null(mf->type ? (void *)mt->gauge : (void *)mt->counter);
+				assert_string_equal(t.name, name);
+				labels_equal(mt, &t);
+				assert_true(v == strtod(t.value, NULL));
+				continue;
+			}
+			/* a histogram: its bucket lines, _sum and _count */
+			size_t b = 0;
+			const Io__Prometheus__Client__Histogram *h = mt->histogram;
+
+			assert_non_null(h);
+			labels_equal(mt, &t);
+			while (strcmp(t.value, "") && strstr(t.name, "_bucket")) {
+				const char *le = t.labels[t.nr_labels - 1][1];
+
+				if (strcmp(le, "+Inf") &&
+				    (!tool_hist || s->metrics.native != NATIVE_ONLY)) {
+					assert_true(b < h->n_bucket);
+					assert_true(h->bucket[b]->upper_bound == strtod(le, NULL));
+					assert_int_equal(h->bucket[b]->cumulative_count,
+							 strtoull(t.value, NULL, 10));
+					b++;
+				} else if (!strcmp(le, "+Inf")) {
+					assert_int_equal(h->sample_count,
+							 strtoull(t.value, NULL, 10));
+				}
+				eol = memchr(p, '\n', (size_t)(end - p));
+				parse_sample(p, eol, &t);
+				p = eol + 1;
+			}
+			assert_int_equal(b, h->n_bucket);
+			assert_true(strstr(t.name, "_sum"));
+			labels_equal(mt, &t);
+			assert_true(h->sample_sum == strtod(t.value, NULL));
+			eol = memchr(p, '\n', (size_t)(end - p));
+			parse_sample(p, eol, &t);
+			p = eol + 1;
+			assert_true(strstr(t.name, "_count"));
+			labels_equal(mt, &t);
+			assert_int_equal(h->sample_count, strtoull(t.value, NULL, 10));
+			if (tool_hist && s->metrics.native != NATIVE_OFF)
+				native_equal(h, !strcmp(name, "tool_peak_memory_bytes")
+						    ? &s->tools[tool].stats.peak_memory_native
+						    : &s->tools[tool].stats.duration_native);
+			else
+				assert_false(h->has_schema);
+			tool++;
+		}
+		assert_int_equal(m, mf->n_metric);
+		io__prometheus__client__metric_family__free_unpacked(mf, NULL);
+	}
+	assert_int_equal(off, pb.len);
+	assert_true(families > 40);
+	strbuf__free(&txt);
 	strbuf__free(&pb);
+}
+
+static void test_exposition_pb_equals_text(void **state)
+{
+	struct exporter_stats e = {.process = true, .cpu_seconds = 0.1 + 0.2, .http = true};
+	struct snapshot *s = every_family();
+
+	e.responses[1] = 5;
+	for (int n = 0; n < NATIVE_MODE_MAX; n++) {
+		for (int c = 0; c < CLASSIC_BUCKETS_MAX; c++) {
+			s->metrics.native = n;
+			s->metrics.classic = c;
+			s->metrics.skip_zero_failures = c == CLASSIC_BUCKETS_COARSE;
+			compare_pages(s, &e);
+		}
+	}
+	snapshot__put(s);
 }
 
 int main(void)
@@ -232,7 +519,7 @@ int main(void)
 	    cmocka_unit_test(test_exposition_pb_classic_only_and_thin),
 	    cmocka_unit_test(test_exposition_pb_native_only_by_default),
 	    cmocka_unit_test(test_exposition_series_per_tool),
-	    cmocka_unit_test(test_exposition_pb_odd_text),
+	    cmocka_unit_test(test_exposition_pb_equals_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
