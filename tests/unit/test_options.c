@@ -34,9 +34,10 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.ringbuf_bytes, 4 << 20);
 	assert_false(o.bpf_stats);
 	for (int p = 0; p < PROBE_MAX; p++)
-		assert_true(o.disable[p] ==
-			    (p == PROBE_EXEC_FAILED || p == PROBE_RUNQLAT || p == PROBE_DELAYACCT ||
-			     p == PROBE_NETCALLS)); /* opt-in families */
+		assert_true(o.disable[p] == (p == PROBE_EXEC_FAILED ||
+					     p == PROBE_EXEC_FAILED_LIBC || p == PROBE_RUNQLAT ||
+					     p == PROBE_DELAYACCT ||
+					     p == PROBE_NETCALLS)); /* opt-in families */
 }
 
 static void test_options_equals_and_separate_values(void **state)
