@@ -29,9 +29,10 @@ ALL_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DTOOLWATCH_VERSION='"
                -I$(OUTPUT) -Ibpf -Iuser -Iexporter \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd) \
-               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lprotobuf-c -lpthread -lm
+               -lelf -lz -lyaml -lgnutls -lcrypt -lpcre2-8 -lcurl -ljansson -lpthread -lm
 # Unit tests cover the pure modules: they link without libbpf, libmicrohttpd and libelf,
-# so a pure module that starts calling into them fails to link its tests.
+# so a pure module that starts calling into them fails to link its tests. protobuf-c:
+# the tests decode the agent's protobuf pages with it (the agent writes them itself).
 UNIT_LDLIBS := -lz -lyaml -lpcre2-8 -ljansson -lprotobuf-c -lpthread -lm
 BPF_CFLAGS  := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
                -Ivmlinux/$(ARCH) -Ibpf -I$(OUTPUT)
