@@ -78,8 +78,6 @@ __u64 exits_unfreed = 0;
 /* exits that found the slots they tried busy and waited in exits_pending instead */
 __u64 exits_unslotted = 0;
 
-/* keys in exit_queue (a round takes this many) */
-__s64 exit_queued = 0;
 /*
  * Exits emitted with the run time they had so far: their task had not switched away for
  * good PENDING_EXPIRE_NS after its exit.

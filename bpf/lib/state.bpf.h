@@ -47,7 +47,6 @@ extern __s64 fails_pending;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
 extern __u64 exits_unslotted;
-extern __s64 exit_queued;
 extern __u64 exits_late;
 extern __u64 exit_timer_unready;
 extern __u64 exit_timer_ns;
