@@ -168,8 +168,11 @@ static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 *qu
 	return true;
 }
 
-/* A free slot of this CPU's, claimed; NULL if the few tried are busy. */
-static __always_inline struct exit_slot *slot_claim(__u32 *idx)
+/*
+ * A free slot of this CPU's, claimed; NULL if the few tried are busy. Its index is
+ * base + (cursor & (TW_EXIT_SLOTS_PER_CPU - 1)): slot_round_step() checks them the same way.
+ */
+static __always_inline struct exit_slot *slot_claim(void)
 {
 	__u32 zero = 0, *c = bpf_map_lookup_elem(&slot_cursor, &zero), k;
 	__u32 base = bpf_get_smp_processor_id() * TW_EXIT_SLOTS_PER_CPU;
@@ -181,10 +184,8 @@ static __always_inline struct exit_slot *slot_claim(__u32 *idx)
 		k = (base + (*c & (TW_EXIT_SLOTS_PER_CPU - 1))) & slot_mask;
 		*c += 1;
 		s = bpf_map_lookup_elem(&exit_slots, &k);
-		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1)) {
-			*idx = k;
+		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1))
 			return s;
-		}
 	}
 	__sync_fetch_and_add(&exits_unslotted, 1);
 	return NULL;
@@ -235,14 +236,12 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 struct exit_place {
 	struct exit_slot *s;	     /* BTF kernels: one of this CPU's slots */
 	struct exit_wait_scratch *w; /* else, or none free: built here for exits_pending */
-	__u32 idx;
 };
 
 /* A place for an exit to wait: the exit_pending to fill (every field), or NULL. */
 static __always_inline struct exit_pending *exit_place_get(struct exit_place *at, const bool btf)
 {
-	at->idx = 0;
-	at->s = btf ? slot_claim(&at->idx) : NULL;
+	at->s = btf ? slot_claim() : NULL;
 	at->w = at->s ? NULL : pending_scratch_get();
 	return at->s ? &at->s->p : at->w ? &at->w->p : NULL;
 }
