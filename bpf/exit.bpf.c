@@ -5,11 +5,13 @@
  * has switched away for the last time, where its run time is final; a forked child that
  * never exec'd rolls its usage up to its owner's execution.
  *
- * BTF-typed kernels emit exits without any program on sched_switch. An exits_pending
- * entry holds a reference to its task and its key waits in exit_queue; one timer
- * (exit_timer) takes the queue EXIT_ROUND_NS later and emits the exits whose task has
+ * BTF-typed kernels emit exits without any program on sched_switch. An exit waits in one
+ * of its CPU's exit slots, holding a reference to its task; that CPU's timer (exit_timer)
+ * checks the CPU's busy slots EXIT_ROUND_NS later and emits the exits whose task has
  * switched away for the last time (TASK_DEAD, off its CPU), where its run time is final;
- * the others go back in the queue for the next round. Raw tracepoints cannot use timers and keep
+ * the others wait for the next round. An exit that finds no free slot waits in
+ * exits_pending, its key in exit_queue, which another timer takes the same way. All of an
+ * exit's data stays on the CPU it exited on. Raw tracepoints cannot use timers and keep
  * the per-switch program (switch_raw). On both, the agent's task iterators also sweep
  * exits_pending (expire_exits, here; run by iter.bpf.c): the fallback if the timer could not
  * be set up.
@@ -33,6 +35,7 @@
  */
 #define EXIT_ROUND_NS	  10000000ULL
 #define EXIT_QUEUE	  4096 /* as exits_pending */
+#define EXIT_QUEUE_TIMER  0    /* exit_timer's entry for exit_queue */
 #define CLOCK_MONOTONIC	  1
 #define PENDING_EXPIRE_NS (5 * 1000000000ULL)
 
@@ -56,6 +59,7 @@ struct exit_timer {
 	__u32 pad;
 };
 
+/* [0]: exit_queue's timer; [1 + cpu]: that CPU's slots' timer (entries set by the loader) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -72,9 +76,9 @@ struct {
 
 /*
  * Where an exit waits on BTF kernels, filled in place (no hash insert, no copy):
- * TW_EXIT_SLOTS_PER_CPU slots per CPU, reused in turn so that they stay in its cache. Exits that
- * find no free slot among a few go to exits_pending. exit_queue holds a slot's index, or
- * an exits_pending key (a task address: larger than any index).
+ * TW_EXIT_SLOTS_PER_CPU slots per CPU, reused in turn so that they stay in its cache, and
+ * checked by the CPU's own timer. Exits that find no free slot among a few go to
+ * exits_pending.
  */
 struct exit_slot {
 	struct exit_pending p;
@@ -101,19 +105,38 @@ struct {
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
-/* Starts the exit timer unless it is started already (then its round takes this exit). */
-static __always_inline void exit_timer_kick(void)
+/*
+ * Starts a timer EXIT_ROUND_NS from now on this CPU (pinned where the kernel can: from
+ * Linux 6.7); false if it could not be started.
+ */
+static __always_inline bool exit_timer_start(struct exit_timer *et)
 {
-	__u32 zero = 0;
-	struct exit_timer *et = bpf_map_lookup_elem(&exit_timer, &zero);
+	return !bpf_timer_start(&et->timer, EXIT_ROUND_NS, BPF_F_TIMER_CPU_PIN) ||
+	       !bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0);
+}
 
-	if (!et)
+/*
+ * Starts exit timer idx unless it is started already (then its round takes this exit):
+ * EXIT_QUEUE_TIMER, or this CPU's (exit_cpu_timer()).
+ */
+static __always_inline void exit_timer_kick(__u32 idx)
+{
+	struct exit_timer *et = bpf_map_lookup_elem(&exit_timer, &idx);
+
+	/*
+	 * started already: its round takes this exit (read before the compare-and-swap,
+	 * which would take the cache line from the other CPUs at every exit)
+	 */
+	if (!et || et->armed || __sync_val_compare_and_swap(&et->armed, 0, 1))
 		return;
-	/* started already: its round takes this exit */
-	if (__sync_val_compare_and_swap(&et->armed, 0, 1))
-		return;
-	if (bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0))
+	if (!exit_timer_start(et))
 		et->armed = 0; /* not set up: the iterators' sweep emits it */
+}
+
+/* this CPU's slots' timer */
+static __always_inline __u32 exit_cpu_timer(void)
+{
+	return 1 + bpf_get_smp_processor_id();
 }
 
 /* Puts a task reference into a waiting exit's kptr field (releasing what was there). */
@@ -125,12 +148,12 @@ static __always_inline void exit_task_put(struct task_struct **taskp, struct tas
 }
 
 /*
- * Hands a filled waiting exit to the exit timer: a reference to task (a BTF-typed
- * pointer) in its kptr field taskp, v (a slot index or an exits_pending key) in the
- * queue. False: no reference could be taken. A full queue leaves it to the iterators'
- * sweep.
+ * Hands a filled waiting exit to an exit timer: a reference to task (a BTF-typed pointer)
+ * in its kptr field taskp; an exits_pending entry's key (queued: its address) goes in the
+ * queue, a slot needs nothing more (its CPU's timer checks its slots). False: no reference
+ * could be taken. A full queue leaves it to the iterators' sweep.
  */
-static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 v,
+static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 *queued,
 					   struct task_struct *task)
 {
 	struct task_struct *t = bpf_task_acquire(task);
@@ -138,15 +161,18 @@ static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 v,
 	if (!t)
 		return false;
 	exit_task_put(taskp, t);
-	if (!bpf_map_push_elem(&exit_queue, &v, 0)) {
-		__sync_fetch_and_add(&exit_queued, 1);
-		exit_timer_kick();
-	}
+	if (!queued)
+		exit_timer_kick(exit_cpu_timer());
+	else if (!bpf_map_push_elem(&exit_queue, queued, 0))
+		exit_timer_kick(EXIT_QUEUE_TIMER);
 	return true;
 }
 
-/* A free slot of this CPU's, claimed; NULL if the few tried are busy. */
-static __always_inline struct exit_slot *slot_claim(__u32 *idx)
+/*
+ * A free slot of this CPU's, claimed; NULL if the few tried are busy. Its index is
+ * base + (cursor & (TW_EXIT_SLOTS_PER_CPU - 1)): slot_round_step() checks them the same way.
+ */
+static __always_inline struct exit_slot *slot_claim(void)
 {
 	__u32 zero = 0, *c = bpf_map_lookup_elem(&slot_cursor, &zero), k;
 	__u32 base = bpf_get_smp_processor_id() * TW_EXIT_SLOTS_PER_CPU;
@@ -158,10 +184,8 @@ static __always_inline struct exit_slot *slot_claim(__u32 *idx)
 		k = (base + (*c & (TW_EXIT_SLOTS_PER_CPU - 1))) & slot_mask;
 		*c += 1;
 		s = bpf_map_lookup_elem(&exit_slots, &k);
-		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1)) {
-			*idx = k;
+		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1))
 			return s;
-		}
 	}
 	__sync_fetch_and_add(&exits_unslotted, 1);
 	return NULL;
@@ -203,7 +227,7 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 	if (btf) { /* no reference: the iterators' sweep emits it after the expiry */
 		old = bpf_map_lookup_elem(&exits_pending, &key);
 		if (old)
-			exit_hand_over(&old->task, key, task);
+			exit_hand_over(&old->task, &key, task);
 	}
 	return true;
 }
@@ -212,14 +236,12 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 struct exit_place {
 	struct exit_slot *s;	     /* BTF kernels: one of this CPU's slots */
 	struct exit_wait_scratch *w; /* else, or none free: built here for exits_pending */
-	__u32 idx;
 };
 
 /* A place for an exit to wait: the exit_pending to fill (every field), or NULL. */
 static __always_inline struct exit_pending *exit_place_get(struct exit_place *at, const bool btf)
 {
-	at->idx = 0;
-	at->s = btf ? slot_claim(&at->idx) : NULL;
+	at->s = btf ? slot_claim() : NULL;
 	at->w = at->s ? NULL : pending_scratch_get();
 	return at->s ? &at->s->p : at->w ? &at->w->p : NULL;
 }
@@ -230,7 +252,7 @@ static __always_inline bool exit_place_put(struct exit_place *at, struct task_st
 {
 	if (!at->s)
 		return at->w && pending_insert(task, at->w, btf);
-	if (exit_hand_over(&at->s->task, at->idx, task))
+	if (exit_hand_over(&at->s->task, NULL, task))
 		return true;
 	__sync_lock_test_and_set(&at->s->busy, 0);
 	return false;
@@ -473,8 +495,12 @@ static long sweep_pending(struct bpf_map *map, __u64 *key, struct exit_wait *w, 
 
 struct exit_round {
 	__u64 now;
-	__u32 n;    /* keys to take from the queue (those queued when the round began) */
-	__u32 done; /* exits emitted */
+	__u64 first_back; /* the queue: the first key put back; met again, the round ends */
+	__u32 back;	  /* 1 once an exit waits for the next round (0 or 1: the verifier's
+			     states converge) */
+	__u32 done;	  /* exits emitted */
+	__u32 base;	  /* a CPU's slots: its first (slot_claim()'s numbering) */
+	__u32 pad;
 };
 
 /* check_waiting() for slot s, freed once its exit is emitted */
@@ -505,55 +531,72 @@ __hidden void expire_exits(void)
 		bpf_for_each_map_elem(&exit_slots, sweep_slot, &now, 0);
 }
 
-static long exit_round_step(__u64 i, struct exit_round *r)
+/* one key of exit_queue (an exits_pending entry's) */
+static long queue_round_step(__u64 i, struct exit_round *r)
 {
-	struct exit_slot *s = NULL;
 	struct exit_wait *w;
-	__u32 idx;
 	__u64 v;
 	int rc;
 
-	if (i >= r->n || bpf_map_pop_elem(&exit_queue, &v))
+	if (bpf_map_pop_elem(&exit_queue, &v))
 		return 1;
-	__sync_fetch_and_add(&exit_queued, -1);
-	if (v <= slot_mask) {
-		idx = v;
-		s = bpf_map_lookup_elem(&exit_slots, &idx);
-		if (!s)
-			return 0;
-		rc = check_slot(s, r->now);
-		if (rc < 0 && !s->busy)
-			return 0; /* emitted by the iterators' sweep */
-	} else {
-		w = bpf_map_lookup_elem(&exits_pending, &v);
-		if (!w)
-			return 0; /* emitted by the iterators' sweep */
-		rc = check_exit(v, w, r->now);
+	if (r->back && v == r->first_back) {
+		/* the keys before the next exits are all back for the next round: it ends */
+		bpf_map_push_elem(&exit_queue, &v, 0); /* full: the iterators' sweep emits it */
+		return 1;
 	}
-	if (rc > 0)
+	w = bpf_map_lookup_elem(&exits_pending, &v);
+	if (!w)
+		return 0; /* emitted by the iterators' sweep */
+	rc = check_exit(v, w, r->now);
+	if (rc > 0) {
 		r->done++;
-	else if (!bpf_map_push_elem(&exit_queue, &v, 0)) /* the next round */
-		__sync_fetch_and_add(&exit_queued, 1);
+	} else if (!bpf_map_push_elem(&exit_queue, &v, 0)) { /* the next round */
+		if (!r->back) {
+			r->back = 1;
+			r->first_back = v;
+		}
+	}
+	return 0;
+}
+
+/* one slot of a CPU's (index base + i, as slot_claim() numbers them) */
+static long slot_round_step(__u64 i, struct exit_round *r)
+{
+	__u32 k = (r->base + (__u32)i) & slot_mask;
+	struct exit_slot *s = bpf_map_lookup_elem(&exit_slots, &k);
+
+	if (!s || !s->busy)
+		return 0;
+	if (check_slot(s, r->now) > 0)
+		r->done++;
+	else if (s->busy) /* waits, or its exit is still being filled in */
+		r->back = 1;
 	return 0;
 }
 
 /*
- * The exit timer: one round over the queued exits, emitting those whose task is gone.
- * sched_process_free would be once per task without a timer but comes after an RCU
- * grace period, which a lazy-RCU kernel (CONFIG_RCU_LAZY) stretches to seconds: an exit
- * would reach /metrics seconds late.
+ * An exit timer's round: exit_queue's (entry EXIT_QUEUE_TIMER) over the queued exits,
+ * a CPU's over its busy slots; it emits the exits whose task is gone. sched_process_free
+ * would be once per task without a timer but comes after an RCU grace period, which a
+ * lazy-RCU kernel (CONFIG_RCU_LAZY) stretches to seconds: an exit would reach /metrics
+ * seconds late.
  */
 static int exit_timer_fire(void *map, __u32 *k, struct exit_timer *et)
 {
 	struct exit_round r = {.now = bpf_ktime_get_ns()};
-	__s64 n = exit_queued;
 
 	/* an exit queued from now on starts the timer again */
 	__sync_lock_test_and_set(&et->armed, 0);
-	r.n = n <= 0 ? 0 : n < EXIT_QUEUE ? n : EXIT_QUEUE;
-	bpf_loop(EXIT_QUEUE, exit_round_step, &r, 0);
-	if (exit_queued > 0 && !__sync_val_compare_and_swap(&et->armed, 0, 1) &&
-	    bpf_timer_start(&et->timer, EXIT_ROUND_NS, 0))
+	if (*k == EXIT_QUEUE_TIMER) {
+		bpf_loop(EXIT_QUEUE, queue_round_step, &r, 0);
+	} else {
+		r.base = (*k - 1) * TW_EXIT_SLOTS_PER_CPU;
+		bpf_loop(slot_mask < TW_EXIT_SLOTS_PER_CPU ? slot_mask + 1 : TW_EXIT_SLOTS_PER_CPU,
+			 slot_round_step, &r, 0);
+	}
+	/* exits still waiting: the next round */
+	if (r.back && !__sync_val_compare_and_swap(&et->armed, 0, 1) && !exit_timer_start(et))
 		et->armed = 0; /* the next exit tries again; the iterators' sweep meanwhile */
 	if (timer_stats) {
 		__sync_fetch_and_add(&exit_timer_ns, bpf_ktime_get_ns() - r.now);
@@ -562,25 +605,30 @@ static int exit_timer_fire(void *map, __u32 *k, struct exit_timer *et)
 	return 0;
 }
 
+/* sets one exit timer up; the first error in *err */
+static long init_one_timer(struct bpf_map *map, __u32 *key, struct exit_timer *et, long *err)
+{
+	long e = bpf_timer_init(&et->timer, &exit_timer, CLOCK_MONOTONIC);
+
+	if (!e)
+		e = bpf_timer_set_callback(&et->timer, exit_timer_fire);
+	if (e && !*err)
+		*err = e;
+	return 0;
+}
+
 /*
- * Run once by the agent after loading (BTF kernels): sets the exit timer up in process
- * context (its allocation may be refused on the exit path).
+ * Run once by the agent after loading (BTF kernels): sets the exit timers up in process
+ * context (their allocation may be refused on the exit path).
  */
 SEC("iter/task")
 int init_exit_timer(struct bpf_iter__task *ctx)
 {
-	struct exit_timer *et;
-	__u32 zero = 0;
-	long err;
+	long err = 0;
 
 	if (ctx->task) /* once, at the end of the pass */
 		return 0;
-	et = bpf_map_lookup_elem(&exit_timer, &zero);
-	if (!et)
-		return 0;
-	err = bpf_timer_init(&et->timer, &exit_timer, CLOCK_MONOTONIC);
-	if (!err)
-		err = bpf_timer_set_callback(&et->timer, exit_timer_fire);
+	bpf_for_each_map_elem(&exit_timer, init_one_timer, &err, 0);
 	exit_timer_unready = err ? -err : 0;
 	return 0;
 }

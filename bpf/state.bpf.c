@@ -62,6 +62,8 @@ __s64 fails_pending = 0;
  */
 __s64 clock_off = 0;
 bool clock_synced = false;
+/* the scheduler tick (jiffies) clock_off was measured in */
+__u64 clock_synced_at = 0;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};
@@ -76,8 +78,6 @@ __u64 exits_unfreed = 0;
 /* exits that found the slots they tried busy and waited in exits_pending instead */
 __u64 exits_unslotted = 0;
 
-/* keys in exit_queue (a round takes this many) */
-__s64 exit_queued = 0;
 /*
  * Exits emitted with the run time they had so far: their task had not switched away for
  * good PENDING_EXPIRE_NS after its exit.

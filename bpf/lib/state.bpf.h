@@ -42,11 +42,11 @@ extern const volatile bool timer_stats;
 extern bool delayacct_on;
 extern __s64 clock_off;
 extern bool clock_synced;
+extern __u64 clock_synced_at;
 extern __s64 fails_pending;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
 extern __u64 exits_unslotted;
-extern __s64 exit_queued;
 extern __u64 exits_late;
 extern __u64 exit_timer_unready;
 extern __u64 exit_timer_ns;
@@ -154,6 +154,14 @@ TW_SHARED struct {
 	__type(value, struct net_acc);
 } net_accs SEC(".maps");
 
+/* each CPU's records since it last read the ring buffer's fill (rb_flags) */
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rb_ticks SEC(".maps");
+
 TW_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TW_HOST_MAX);
@@ -167,10 +175,23 @@ static __always_inline void count_lost(int reason)
 		__sync_fetch_and_add(&lost[reason], 1);
 }
 
+/* a CPU reads the ring buffer's fill at every RB_FILL_EVERY-th record it outputs */
+#define RB_FILL_EVERY 8
+
+/*
+ * The wakeup flag of a record: wake the consumer once wakeup_bytes wait. The fill is read
+ * at one record in RB_FILL_EVERY per CPU: it reads the consumer's position, a cache line
+ * user space writes, and the wakeup comes at most that many records per CPU later.
+ */
 static __always_inline __u64 rb_flags(void)
 {
+	__u32 zero = 0, *n;
+
 	if (!wakeup_bytes)
 		return 0;
+	n = bpf_map_lookup_elem(&rb_ticks, &zero);
+	if (n && (++*n & (RB_FILL_EVERY - 1)))
+		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									     : BPF_RB_NO_WAKEUP;
 }

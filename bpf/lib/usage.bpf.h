@@ -193,15 +193,22 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 		*raw = r;
 }
 
+/* adds v to *dst unless 0 (an atomic add takes the owner's cache line from other CPUs) */
+#define ADD_NONZERO(dst, v)                                                                        \
+	do {                                                                                       \
+		if (v)                                                                             \
+			__sync_fetch_and_add(dst, v);                                              \
+	} while (0)
+
 /* Adds a finished child's usage into its owner's execution. */
 static __always_inline void usage_roll_up(struct tw_usage *dst, const struct tw_usage *src)
 {
-	__sync_fetch_and_add(&dst->cpu_user_ns, src->cpu_user_ns);
-	__sync_fetch_and_add(&dst->cpu_system_ns, src->cpu_system_ns);
-	__sync_fetch_and_add(&dst->disk_read_bytes, src->disk_read_bytes);
-	__sync_fetch_and_add(&dst->disk_write_bytes, src->disk_write_bytes);
-	__sync_fetch_and_add(&dst->runq_wait_ns, src->runq_wait_ns);
-	__sync_fetch_and_add(&dst->blkio_wait_ns, src->blkio_wait_ns);
+	ADD_NONZERO(&dst->cpu_user_ns, src->cpu_user_ns);
+	ADD_NONZERO(&dst->cpu_system_ns, src->cpu_system_ns);
+	ADD_NONZERO(&dst->disk_read_bytes, src->disk_read_bytes);
+	ADD_NONZERO(&dst->disk_write_bytes, src->disk_write_bytes);
+	ADD_NONZERO(&dst->runq_wait_ns, src->runq_wait_ns);
+	ADD_NONZERO(&dst->blkio_wait_ns, src->blkio_wait_ns);
 	if (src->peak_rss_bytes > dst->peak_rss_bytes)
 		dst->peak_rss_bytes = src->peak_rss_bytes;
 }

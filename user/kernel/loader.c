@@ -242,6 +242,14 @@ static __u32 exit_slots(bool btf)
 	return slots;
 }
 
+/* CPUs with exit slots and a timer of their own */
+static __u32 exit_timer_cpus(void)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	return ncpus > 0 ? (__u32)ncpus : 1;
+}
+
 static void configure(struct toolwatch_bpf *skel, const struct loader_config *cfg,
 		      const bool want[PROBE_MAX], bool btf)
 {
@@ -270,6 +278,8 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	slots = exit_slots(btf);
 	bpf_map__set_max_entries(skel->maps.exit_slots, slots);
 	skel->rodata->slot_mask = slots - 1;
+	/* the exit queue's timer and one per CPU for its slots */
+	bpf_map__set_max_entries(skel->maps.exit_timer, btf ? 1 + exit_timer_cpus() : 1);
 
 	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	for (int p = 0; p < PROBE_MAX; p++) {
