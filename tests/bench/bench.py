@@ -1113,7 +1113,14 @@ class Bench:
         DaemonSet's labels. Series (agent and Prometheus head), bytes per scrape and scrape
         times for text, gzip and protobuf, and the agent's RSS high-water."""
         c, made = self.cfg, []
-        pods, tools = (20, 10) if self.args.quick else (100, 10)
+        # quick: enough pairs to fill the default budget (about 284 pairs of 70 series)
+        pods, tools = (30, 10) if self.args.quick else (100, 10)
+        # the agent's own default budget (the test harness lifts it unless told)
+        help_text = subprocess.run([self.bin, "--help"], capture_output=True,
+                                   text=True).stdout
+        budget = re.search(r"--metrics\.max-series=N.*?\(default (\d+)\)", help_text, re.S)
+        if not budget:
+            raise Unavailable("--help names no --metrics.max-series default")
         with open("/proc/self/mountinfo") as f:
             root = next((ln.split()[4] for ln in f if " - cgroup2 " in ln), None)
         if not root:
@@ -1132,7 +1139,8 @@ class Bench:
         for mode, args in (("default", []), ("classic_none", ["--metrics.classic-buckets=none"])):
             # without the API the cgroup path gives container_id and pod_uid (names stay empty)
             m = AgentMode(self.bin, ["--metrics.labels=container_id,pod_uid,namespace,pod,"
-                                     "container"] + args,
+                                     "container",
+                                     "--metrics.max-series=" + budget.group(1)] + args,
                           workdir=self.tmp, scrape_interval=0).start()
             proms = []
 
