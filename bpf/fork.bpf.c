@@ -34,24 +34,16 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 /*
  * A new task's first wakeup: its runqueue's clock was updated just before. Measures
  * clock_off, the offset from that clock to CLOCK_MONOTONIC, so that the exec and exit
- * paths can read exact run times (lib/usage.bpf.h). Once per scheduler tick at most: the
- * offset drifts only by the clock's frequency corrections (NTP: at most 500 ppm, 5 us in a
- * 10 ms tick), and measuring it at every fork would cost each a clock read and a write to
- * a cache line that the exec and exit paths of every CPU read. btf: as TW_READ().
+ * paths can read exact run times (lib/usage.bpf.h). btf: as TW_READ().
  */
 static __always_inline void clock_sync(struct task_struct *p, const bool btf)
 {
-	__u64 tick = bpf_jiffies64(), now;
-	struct rq *rq;
+	struct rq *rq = TW_READ(btf, p->se.cfs_rq->rq, p, se.cfs_rq, rq);
+	__u64 now = bpf_ktime_get_ns();
 
-	if (clock_synced && tick == clock_synced_at)
-		return;
-	rq = TW_READ(btf, p->se.cfs_rq->rq, p, se.cfs_rq, rq);
 	if (!rq)
 		return;
-	now = bpf_ktime_get_ns();
 	clock_off = (__s64)(now - TW_READ(btf, rq->clock, rq, clock));
-	clock_synced_at = tick;
 	clock_synced = true;
 }
 

@@ -62,8 +62,6 @@ __s64 fails_pending = 0;
  */
 __s64 clock_off = 0;
 bool clock_synced = false;
-/* the scheduler tick (jiffies) clock_off was measured in */
-__u64 clock_synced_at = 0;
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};

@@ -42,7 +42,6 @@ extern const volatile bool timer_stats;
 extern bool delayacct_on;
 extern __s64 clock_off;
 extern bool clock_synced;
-extern __u64 clock_synced_at;
 extern __s64 fails_pending;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
