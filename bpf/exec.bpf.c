@@ -95,7 +95,8 @@ static __always_inline void read_base(struct tw_exec_state *st, struct task_stru
 	/* the run time up to now, with the offset the end will read it with too */
 	st->clock_off = clock_off;
 	st->clock_synced = clock_synced;
-	base->cpu_ns += task_unaccounted_ns(task, now, st->clock_off, st->clock_synced, btf);
+	base->cpu_ns = cpu_plus(
+	    base->cpu_ns, task_unaccounted_ns(task, now, st->clock_off, st->clock_synced, btf));
 }
 
 /*

@@ -73,9 +73,12 @@ static __always_inline void raw_add_signal_btf(struct tw_raw_usage *r, struct ta
  * CPU time the running task (current) has used since the scheduler last accounted it:
  * sum_exec_runtime lags by up to a tick. Its runqueue's task clock now (CLOCK_MONOTONIC
  * now, minus off, minus the irq and steal time the rq clock_task leaves out) minus
- * se.exec_start; 0 when off was not measured (synced false). btf: as TW_READ().
+ * se.exec_start; 0 when off was not measured (synced false). Signed: off is measured a
+ * little after the rq clock's update, so a short stretch can read below zero; both ends
+ * of an execution read with the same off, and its error cancels only if neither end is
+ * clamped. btf: as TW_READ().
  */
-static __always_inline __u64 task_unaccounted_ns(struct task_struct *task, __u64 now, __s64 off,
+static __always_inline __s64 task_unaccounted_ns(struct task_struct *task, __u64 now, __s64 off,
 						 bool synced, const bool btf)
 {
 	struct rq *rq = TW_READ(btf, task->se.cfs_rq->rq, task, se.cfs_rq, rq);
@@ -88,7 +91,15 @@ static __always_inline __u64 task_unaccounted_ns(struct task_struct *task, __u64
 	clock_task = TW_READ(btf, rq->clock_task, rq, clock_task);
 	start = TW_READ(btf, task->se.exec_start, task, se.exec_start);
 	t = (__s64)(now - off) - (__s64)(clock - clock_task) - (__s64)start;
-	return t > 0 && t < UNACCOUNTED_MAX_NS ? t : 0;
+	return t > -(__s64)UNACCOUNTED_MAX_NS && t < (__s64)UNACCOUNTED_MAX_NS ? t : 0;
+}
+
+/* cpu + t, never below zero */
+static __always_inline __u64 cpu_plus(__u64 cpu, __s64 t)
+{
+	if (t < 0 && (__u64)(-t) > cpu)
+		return 0;
+	return cpu + (__u64)t;
 }
 
 /*
@@ -113,8 +124,8 @@ static __always_inline __u64 thread_cpu_at(struct task_struct *task, const struc
 	bool synced;
 	__s64 off = end_clock_off(st, now, &synced);
 
-	return TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime) +
-	       task_unaccounted_ns(task, now, off, synced, btf);
+	return cpu_plus(TW_READ(btf, task->se.sum_exec_runtime, task, se.sum_exec_runtime),
+			task_unaccounted_ns(task, now, off, synced, btf));
 }
 
 static __always_inline void raw_sub(struct tw_raw_usage *r, const struct tw_raw_usage *base)
@@ -173,7 +184,7 @@ static __always_inline void group_usage(struct task_struct *task, const struct t
 		raw_add_thread(&r, task);
 	}
 	/* the exiting thread's run time up to now, not up to its last accounting */
-	r.cpu_ns += task_unaccounted_ns(task, now, off, synced, btf);
+	r.cpu_ns = cpu_plus(r.cpu_ns, task_unaccounted_ns(task, now, off, synced, btf));
 	/* a leader that exited first stays unreleased (a zombie) until now */
 	if (leader != task) {
 		if (btf)
