@@ -282,7 +282,10 @@ def register(r):
         print("  %d executions, %d with CPU > duration; CPU %.3f s, getrusage %.3f s (%+.2f%%)"
               % (len(runs), len(over), total / 1e9, ref / 1e9, 100 * (total - ref) / ref))
         assert len(runs) == n + n // 3, len(runs)
-        assert not over, over[:3]
+        # runqueue clocks of two CPUs can disagree in a VM (docs/limitations.md): at most
+        # 1 in 1,000 executions may read more CPU than its duration, by at most 0.25 ms
+        assert len(over) <= len(runs) // 1000, over[:3]
+        assert all(cpu_ns(e) - e["duration_ns"] <= 250000 for e in over), over[:3]
         assert abs(total - ref) <= 0.02 * ref, (total, ref)
 
     @r.test
