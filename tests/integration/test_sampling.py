@@ -14,6 +14,14 @@ def failures(m, name):
     return m.get("tool_execution_failure_total", tool=name, error_type="exec_failed")
 
 
+def spawn_missing(ctx, prefix, n):
+    """n failed execs of a path that does not exist; the tool name they count under."""
+    name = "%s_%d" % (prefix, os.getpid())
+    res = ctx.work.spawn(n, [os.path.join(ctx.work.dir, "nodir", name)])
+    assert res["failed"] == n, res
+    return name
+
+
 def register(r):
     @r.test
     def test_libc_failed_execs_counted_exactly(ctx):
@@ -23,9 +31,7 @@ def register(r):
             m = agent.scrape()
             assert m.get("toolwatch_probe_enabled", probe="exec_failed_libc") == 1
             assert m.get("toolwatch_probe_enabled", probe="exec_failed") == 0
-            missing = "twlibcmissing_%d" % os.getpid()
-            res = ctx.work.spawn(7, [os.path.join(ctx.work.dir, "nodir", missing)])
-            assert res["failed"] == 7, res
+            missing = spawn_missing(ctx, "twlibcmissing", 7)
             noexec = os.path.join(ctx.work.dir, "twlibcnoexec_%d" % os.getpid())
             with open(noexec, "w") as f:
                 f.write("not a program\n")
@@ -84,9 +90,7 @@ def register(r):
             m = agent.scrape()
             assert m.get("toolwatch_probe_enabled", probe="exec_failed_libc") == 0
             assert m.get("toolwatch_probe_enabled", probe="exec_failed") == 0
-            missing = "twlibcdefault_%d" % os.getpid()
-            res = ctx.work.spawn(2, [os.path.join(ctx.work.dir, "nodir", missing)])
-            assert res["failed"] == 2, res
+            missing = spawn_missing(ctx, "twlibcdefault", 2)
             marker = ctx.work.tool("tw_exit")
             ctx.work.spawn(1, [marker, "0"])
             m = agent.wait_value("tool_executions_total", 1, tool=os.path.basename(marker))
