@@ -234,6 +234,8 @@ static void test_kube_podlist_not_a_podlist(void **state)
 	parse_fails("{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"uid\":\"\xff\xfe\"}}]}");
 	parse_fails("{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"uid\":\"a\\u0000b\"}}]}");
 	parse_fails("{\"items\":[],\"items\":[]}");
+	/* a bad escape followed by a raw line break: jansson quotes both in its error */
+	parse_fails("{\"kind\":\"Pod\\\nList\",\"items\":[]}");
 	/* a list without kind, or with no items at all, is a list of no pods */
 	m = parse_ok("{\"items\":[]}");
 	assert_int_equal(m->nr_pods, 0);

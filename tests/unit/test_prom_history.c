@@ -45,6 +45,13 @@ static void test_prom_history_answers_refused(void **state)
 
 	assert_int_equal(add(&pv, "not json", err), -EINVAL);
 	assert_non_null(strstr(err, "not JSON"));
+	/* a bad escape followed by a raw line break: the error quotes it, on one line */
+	assert_int_equal(add(&pv, "{\"status\":\"m\\\n\"}", err), -EINVAL);
+	assert_non_null(strstr(err, "not JSON"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(add(&pv, "{\"status\":\"error\",\"error\":\"line 1\\nline 2\"}", err),
+			 -EINVAL);
+	assert_string_equal(err, "the server refused the query: line 1?line 2");
 	assert_int_equal(
 	    add(&pv, "{\"status\":\"error\",\"error\":\"parse error at char 4\"}", err), -EINVAL);
 	assert_non_null(strstr(err, "parse error at char 4"));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backtest/prom_history.h"
+#include "lib/strbuf.h"
 
 #define NS_PER_S 1e9
 
@@ -169,6 +170,7 @@ int prom_values__add_answer(struct prom_values *pv, const struct prom_grid *g, c
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		snprintf(err, err_size, "not a Prometheus API answer (not JSON: %s)", jerr.text);
+		str__one_line(err); /* jansson quotes the offending bytes */
 		return -EINVAL;
 	}
 	status = json_object_get(root, "status");
@@ -201,6 +203,8 @@ int prom_values__add_answer(struct prom_values *pv, const struct prom_grid *g, c
 			goto out;
 	}
 out:
+	if (ret)
+		str__one_line(err); /* the server's reason and label values are outside input */
 	json_decref(root);
 	return ret;
 }

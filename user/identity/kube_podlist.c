@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "identity/kube_podlist.h"
+#include "lib/strbuf.h"
 
 /* The annotation a static pod's mirror carries: the uid the kubelet runs it under. */
 #define MIRROR_ANNOTATION "kubernetes.io/config.mirror"
@@ -219,6 +220,7 @@ int kube_podlist__parse(const char *text, size_t len, struct kube_podmap **out, 
 	if (!root) {
 		snprintf(why, why_size, "not JSON: %s at line %d column %d", jerr.text, jerr.line,
 			 jerr.column);
+		str__one_line(why); /* jansson quotes the offending bytes */
 		return -EINVAL;
 	}
 	kind = json_object_get(root, "kind");
@@ -254,6 +256,8 @@ nomem:
 	snprintf(why, why_size, "out of memory");
 	kube_podmap__free(b.m);
 out:
+	if (err)
+		str__one_line(why); /* names and values are the API server's */
 	json_decref(root);
 	return err;
 }
