@@ -6,9 +6,11 @@
 # non-zero, with the crashing input's path, when any target crashed, leaked or timed out.
 set -u
 seconds=${FUZZ_SECONDS:-20}
-# FUZZ_SEED fixes libFuzzer's random sequence (CI sets it, so a run can be replayed);
-# unset, every run explores anew
+# FUZZ_SEED fixes libFuzzer's random sequence and FUZZ_RUNS stops each target after that
+# many inputs (FUZZ_SECONDS still bounds it): together, with an empty scratch corpus, one
+# sequence that replays the same on any machine (CI); unset, every run explores anew
 seed_arg=${FUZZ_SEED:+-seed=$FUZZ_SEED}
+runs_arg=${FUZZ_RUNS:+-runs=$FUZZ_RUNS}
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0
 for bin in "$@"; do
@@ -20,7 +22,7 @@ for bin in "$@"; do
 	mkdir -p "$work" "$artifacts" "$seeds"
 	log=$(dirname "$bin")/$name.log
 	start=$(date +%s)
-	"$bin" $seed_arg -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	"$bin" $seed_arg $runs_arg -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts" -print_final_stats=1 "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
