@@ -155,6 +155,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		if (old_peak > st->usage.peak_rss_bytes)
 			st->usage.peak_rss_bytes = old_peak;
 		st->flags |= TW_F_REEXEC;
+		st->cgroup_id = cgid;
 		emit_exec(task, tgid, ppid, uid, cgid, st->start_ns, st->flags,
 			  TW_READ(btf, bprm->filename, bprm, filename), btf);
 		return 0;
@@ -177,6 +178,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		read_base(st, task, now, btf);
 	}
 	st->start_ns = now;
+	st->cgroup_id = cgid;
 	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;

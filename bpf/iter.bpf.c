@@ -77,6 +77,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	tgid = task->tgid;
 	fresh.start_ns = task->start_time;
 	fresh.flags = TW_F_PARTIAL;
+	fresh.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	/* an exec seen meanwhile by handle_exec already tracks it properly */
 	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_NOEXIST))
 		return 0;
@@ -87,7 +88,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->tgid = tgid;
 	rec->ppid = task->real_parent->tgid;
 	rec->uid = task->cred->uid.val;
-	rec->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	rec->cgroup_id = fresh.cgroup_id;
 	rec->start_ns = fresh.start_ns;
 	rec->flags = TW_F_PARTIAL;
 	rec->args_size = 0;

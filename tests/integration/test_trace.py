@@ -275,6 +275,40 @@ def register(r):
                     time.sleep(0.1)
 
     @r.test
+    def test_trace_exit_keeps_the_cgroup_of_the_exec(ctx):
+        """A process moved to another cgroup after its exec ends in the cgroup it ran in."""
+        mnt = cgroup2_mount()
+        if not mnt:
+            raise Skip("no cgroup v2 file system mounted")
+        a, b = (os.path.join(mnt, "twmove%s_%d" % (x, os.getpid())) for x in "ab")
+        os.mkdir(a)
+        os.mkdir(b)
+        tool = ctx.work.tool("tw_usleep")
+        try:
+            t = start(ctx, "--json", "--events", "exec,exit", "--tool", os.path.basename(tool))
+            sh = subprocess.Popen(["/bin/sh", "-c", "echo $$ > %s/cgroup.procs; exec %s 400000"
+                                   % (a, tool)])
+            time.sleep(0.2)
+            with open(os.path.join(b, "cgroup.procs"), "w") as f:
+                f.write(str(sh.pid))
+            assert sh.wait(timeout=10) == 0
+            rc, out = t.finish(signal.SIGINT)
+            assert rc == 0, t.stderr()
+            events = json_events(out)
+            assert [e["event"] for e in events] == ["exec", "exit"], events
+            # a cgroup v2 id is its directory's inode number
+            assert events[0]["cgroup_id"] == os.stat(a).st_ino != os.stat(b).st_ino
+            assert events[1]["cgroup_id"] == events[0]["cgroup_id"], events
+        finally:
+            for cg in (a, b):
+                for _ in range(50):
+                    try:
+                        os.rmdir(cg)
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+
+    @r.test
     def test_trace_comm_filter(ctx):
         stem = "tc%d" % (os.getpid() % 100000)
         a = ctx.work.tool("tw_exit", stem=stem + "a_with_a_long_name")
