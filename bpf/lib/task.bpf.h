@@ -11,6 +11,7 @@
 
 /* include/linux/sched.h and sched/signal.h: not in vmlinux.h (macros) */
 #define PF_EXITING	  0x00000004
+#define PF_FORKNOEXEC	  0x00000040
 #define PF_KTHREAD	  0x00200000
 #define SIGNAL_GROUP_EXIT 0x00000004
 #define TASK_DEAD	  0x80
