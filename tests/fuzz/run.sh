@@ -6,9 +6,9 @@
 # non-zero, with the crashing input's path, when any target crashed, leaked or timed out.
 set -u
 seconds=${FUZZ_SECONDS:-20}
-# FUZZ_SEED fixes libFuzzer's random sequence and FUZZ_RUNS stops each target after that
-# many inputs (FUZZ_SECONDS still bounds it): together, with an empty scratch corpus, one
-# sequence that replays the same on any machine (CI); unset, every run explores anew
+# FUZZ_SEED fixes libFuzzer's random seed and FUZZ_RUNS stops each target after that many
+# inputs (FUZZ_SECONDS still bounds it): each target then explores as much on any machine
+# (CI); unset, every run explores anew for FUZZ_SECONDS
 seed_arg=${FUZZ_SEED:+-seed=$FUZZ_SEED}
 runs_arg=${FUZZ_RUNS:+-runs=$FUZZ_RUNS}
 here=$(cd "$(dirname "$0")" && pwd)
