@@ -82,6 +82,10 @@ def main():
     runner = Runner()
     for mod in MODULES:
         mod.register(runner)
+    if args.k and not any(k in t.__name__ for t in runner.tests for k in args.k):
+        print("run.py: no test name contains %s" % " or ".join(repr(k) for k in args.k),
+              file=sys.stderr)
+        return 2
     if args.raw_tp:
         os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
         for fn in [t for t in runner.tests if t.__name__ in NEEDS_BTF]:
