@@ -248,6 +248,35 @@ static void test_series_running_pins_the_series(void **state)
 	assert_non_null(series_of(f, "sleep", "prod", "web-1", "uid-a"));
 }
 
+/* An exec again in another cgroup (same tool name) moves the execution to that series. */
+static void test_series_reexec_in_another_cgroup_moves_the_execution(void **state)
+{
+	struct fixture *f = *state;
+	struct tw_exit_rec x = {.type = TW_REC_EXIT, .tgid = 9, .start_ns = 1, .end_ns = 2000001};
+	union exec_buf e;
+	size_t size = make_exec(&e, 9, 1, "/usr/bin/app", NULL, 0);
+	struct tool_stats *a, *b;
+
+	e.rec.cgroup_id = 10;
+	consumer__handle(f->c, &e, size);
+	size = make_exec(&e, 9, 1, "/usr/bin/app", NULL, 0);
+	e.rec.cgroup_id = 20;
+	e.rec.flags = TW_F_REEXEC;
+	consumer__handle(f->c, &e, size);
+	a = series_of(f, "app", "prod", "web-1", "uid-a");
+	b = series_of(f, "app", "prod", "we\"b\\2", "uid-b");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->running, 0);
+	assert_int_equal(b->running, 1);
+	x.cgroup_id = 20;
+	x.flags = TW_F_REEXEC;
+	consumer__handle(f->c, &x, sizeof(x));
+	assert_int_equal(a->executions, 0);
+	assert_int_equal(b->executions, 1);
+	assert_int_equal(b->running, 0);
+}
+
 #define SEC 1000000000ULL
 
 static void test_series_leave_when_idle_and_gone(void **state)
@@ -561,6 +590,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_series_split_by_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_cap_overflows_to_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_running_pins_the_series, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_series_reexec_in_another_cgroup_moves_the_execution,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_leave_when_idle_and_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_running_or_live_pins_and_the_cap_overflows,
 					    setup, teardown),

@@ -296,8 +296,9 @@ static void inflight_keep_args(struct inflight *e, const char *path, const char 
 }
 
 /*
- * A running execution exec'd again: it continues under the tool id of its new image. What
- * was credited to the earlier tool stays there; the rest goes to the new one.
+ * A running execution exec'd again: it continues under the tool id of its new image, in
+ * the series of the cgroup that exec ran in. What was credited to the earlier tool and
+ * series stays there; the rest goes to the new ones.
  */
 static void execution_rename(struct consumer *c, struct inflight *e, unsigned int id,
 			     const struct tw_exec_rec *rec, const char *path, const char *args,
@@ -316,15 +317,19 @@ static void execution_rename(struct consumer *c, struct inflight *e, unsigned in
 	}
 	e->flags = rec->flags;
 	e->shell = runs_shell(path, args, args_size);
-	if (id == e->tool_id)
-		return;
-	registry__stopped(r, e->tool_id);
-	registry__started(r, id);
-	e->tool_id = id;
+	if (id != e->tool_id) {
+		registry__stopped(r, e->tool_id);
+		registry__started(r, id);
+		e->tool_id = id;
+	}
 	if (c->series) {
-		registry__stopped(c->series, e->series_id);
-		e->series_id = series_id(c, id, rec->cgroup_id, rec->tgid);
-		registry__started(c->series, e->series_id);
+		unsigned int sid = series_id(c, id, rec->cgroup_id, rec->tgid);
+
+		if (sid != e->series_id) {
+			registry__stopped(c->series, e->series_id);
+			registry__started(c->series, sid);
+			e->series_id = sid;
+		}
 	}
 }
 
