@@ -249,7 +249,7 @@ static void test_series_running_pins_the_series(void **state)
 }
 
 /* An exec again in another cgroup (same tool name) moves the execution to that series. */
-static void test_series_reexec_in_another_cgroup_moves_the_execution(void **state)
+static void test_series_reexec_in_another_cgroup_moves_it(void **state)
 {
 	struct fixture *f = *state;
 	struct tw_exit_rec x = {.type = TW_REC_EXIT, .tgid = 9, .start_ns = 1, .end_ns = 2000001};
@@ -590,8 +590,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_series_split_by_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_cap_overflows_to_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_running_pins_the_series, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_series_reexec_in_another_cgroup_moves_the_execution,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_series_reexec_in_another_cgroup_moves_it, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_series_leave_when_idle_and_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_running_or_live_pins_and_the_cap_overflows,
 					    setup, teardown),
