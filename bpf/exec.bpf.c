@@ -203,14 +203,14 @@ int BPF_PROG(handle_exec_raw, struct task_struct *p, pid_t old_pid, struct linux
 /*
  * An exec past its point of no return, the old image still in place: a tracked process
  * notes that image's peak for the end of its execution (BTF kernels from Linux 6.10;
- * else execve_enter does it). A process that has not exec'd since its fork
- * (PF_FORKNOEXEC, the usual exec) starts an execution here, whose peak is its own: no
- * lookup.
+ * else execve_enter does it). The main thread of a process that has not exec'd since its
+ * fork (PF_FORKNOEXEC, a flag of each thread: the usual exec) starts an execution here,
+ * whose peak is its own: no lookup.
  */
 SEC("tp_btf/sched_prepare_exec")
 int BPF_PROG(handle_preexec, struct task_struct *task, struct linux_binprm *bprm)
 {
-	if (!(task->flags & PF_FORKNOEXEC))
+	if (!(task->flags & PF_FORKNOEXEC) || task->pid != task->tgid)
 		note_old_peak(task);
 	return 0;
 }
