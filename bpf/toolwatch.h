@@ -144,7 +144,7 @@ struct tw_exec_state {
 	__u32 owner;		  /* a forked child that has not exec'd: its owner's tgid; 0 */
 	__u32 clock_synced;	  /* clock_off below was measured */
 	__s64 clock_off;	  /* the rq clock offset base was read with (lib/usage.bpf.h) */
-	__u64 cgroup_id;	  /* where its last exec ran: its exit record's (as the agent counts it) */
+	__u64 cgroup_id; /* its last exec's (or its own at the agent's start): its exit's */
 };
 
 /*

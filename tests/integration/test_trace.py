@@ -288,7 +288,14 @@ def register(r):
             t = start(ctx, "--json", "--events", "exec,exit", "--tool", os.path.basename(tool))
             sh = subprocess.Popen(["/bin/sh", "-c", "echo $$ > %s/cgroup.procs; exec %s 400000"
                                    % (a, tool)])
-            time.sleep(0.2)
+            deadline = time.time() + 10  # moved only once it runs the tool
+            while time.time() < deadline:
+                try:
+                    if os.readlink("/proc/%d/exe" % sh.pid) == tool:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.005)
             with open(os.path.join(b, "cgroup.procs"), "w") as f:
                 f.write(str(sh.pid))
             assert sh.wait(timeout=10) == 0
@@ -297,7 +304,7 @@ def register(r):
             events = json_events(out)
             assert [e["event"] for e in events] == ["exec", "exit"], events
             # a cgroup v2 id is its directory's inode number
-            assert events[0]["cgroup_id"] == os.stat(a).st_ino != os.stat(b).st_ino
+            assert events[0]["cgroup_id"] == os.stat(a).st_ino != os.stat(b).st_ino, events
             assert events[1]["cgroup_id"] == events[0]["cgroup_id"], events
         finally:
             for cg in (a, b):

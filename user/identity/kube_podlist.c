@@ -257,7 +257,7 @@ nomem:
 	kube_podmap__free(b.m);
 out:
 	if (err)
-		str__one_line(why); /* names and values are the API server's */
+		str__one_line(why); /* one line whatever a message quotes */
 	json_decref(root);
 	return err;
 }
