@@ -267,12 +267,7 @@ def register(r):
         finally:
             sh.kill()
             sh.wait()
-            for _ in range(50):
-                try:
-                    os.rmdir(cg)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroup(cg)
 
     @r.test
     def test_trace_exit_keeps_the_cgroup_of_the_exec(ctx):
@@ -307,13 +302,8 @@ def register(r):
             assert events[0]["cgroup_id"] == os.stat(a).st_ino != os.stat(b).st_ino, events
             assert events[1]["cgroup_id"] == events[0]["cgroup_id"], events
         finally:
-            for cg in (a, b):
-                for _ in range(50):
-                    try:
-                        os.rmdir(cg)
-                        break
-                    except OSError:
-                        time.sleep(0.1)
+            remove_cgroup(a)
+            remove_cgroup(b)
 
     @r.test
     def test_trace_comm_filter(ctx):
@@ -798,6 +788,16 @@ def cgroup2_mount():
             if right.split()[:1] == ["cgroup2"]:
                 return left.split()[4]
     return None
+
+
+def remove_cgroup(path):
+    """Removes a test's cgroup once its last process has left it (tried for 5 s)."""
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 def lost_total(m):
