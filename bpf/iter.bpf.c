@@ -78,7 +78,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	fresh.start_ns = task->start_time;
 	fresh.flags = TW_F_PARTIAL;
 	fresh.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	/* its exec skips handle_preexec's note: its peak so far instead (a lower bound) */
+	/* a first exec from its main thread skips handle_preexec's note: its peak so far */
 	if (task->flags & PF_FORKNOEXEC)
 		fresh.reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
 	/* an exec seen meanwhile by handle_exec already tracks it properly */
