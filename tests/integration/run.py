@@ -9,7 +9,9 @@ A skip is a failure under CI=true.
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,6 +101,35 @@ def main():
               % ((len(runner.tests), 0) if ci else (0, len(runner.tests))))
         return 1 if ci else 0
 
+    # every temp file and dir of the run (agent logs, state dirs, fake servers' files) lives
+    # in one dir: removed after a clean run, kept for reading after a failed one
+    run_tmp = tempfile.mkdtemp(prefix="toolwatch-tests.")
+    os.chmod(run_tmp, 0o1777)  # as /tmp: tests run programs as other users there
+    tempfile.tempdir = run_tmp
+    try:
+        ok = run_suite(args, runner)
+    finally:
+        tempfile.tempdir = None
+    if not ok:
+        print("the run's temp files (agent logs, state dirs) are kept in %s" % run_tmp)
+    else:
+        remove_run_tmp(run_tmp)
+    return 0 if ok else 1
+
+
+def remove_run_tmp(path):
+    """Removes the run's temp dir unless something is still mounted inside it."""
+    with open("/proc/self/mountinfo") as f:
+        mounts = [ln.split()[4] for ln in f]
+    inside = [m for m in mounts if m.startswith(path + "/")]
+    if inside:
+        print("kept %s: %s is still mounted there" % (path, inside[0]))
+        return
+    shutil.rmtree(path, onerror=lambda fn, p, exc: print("could not remove %s: %s"
+                                                         % (p, exc[1])))
+
+
+def run_suite(args, runner):
     ctx = Context()
     ctx.binary = os.path.abspath(args.bin)
     ctx.helpers = os.path.abspath(args.helpers)
@@ -118,7 +149,7 @@ def main():
     if rc != 0:
         print("FAIL agent exited with status %d:\n%s" % (rc, ctx.agent.read_log()[-3000:]))
         ok = False
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
