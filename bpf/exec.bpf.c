@@ -26,15 +26,71 @@ struct {
 } exec_buf SEC(".maps");
 
 /*
+ * The comm keys (struct tw_comm_key) of the images whose argv the agent's naming reads:
+ * interpreters, and "" (a comm of digits only). Filled by the loader; unused while
+ * args_all is set.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TW_ARGV_COMMS_MAX);
+	__type(key, struct tw_comm_key);
+	__type(value, __u8);
+} argv_comms SEC(".maps");
+
+/* "/dev/fd/" as one little-endian word: the path of an fd's exec (fexecve, execveat) */
+#define FD_PATH_PREFIX 0x2f64662f7665642fULL
+
+/*
+ * Whether an exec record needs argv (rec: comm and path filled, fsize bytes of path): for
+ * a script (the kernel ran an interpreter: bprm->interp is no longer the filename), an
+ * fd's exec, or a comm that argv_comms holds once stripped of its trailing digits and dots
+ * (python3.11 is python). Reading argv touches the new image's stack, a TLB miss (two
+ * levels of page tables in a VM): about a quarter of the exec path. btf: as TW_READ().
+ */
+static __always_inline bool argv_wanted(const struct tw_exec_rec *rec, __u64 fsize,
+					struct linux_binprm *bprm, const bool btf)
+{
+	struct tw_comm_key key = {};
+	__u64 head = 0;
+	int len = 0;
+
+	if (args_all)
+		return true;
+	if (TW_READ(btf, bprm->interp, bprm, interp) !=
+	    TW_READ(btf, bprm->filename, bprm, filename))
+		return true;
+	if (fsize > sizeof(head)) {
+		__builtin_memcpy(&head, rec->data, sizeof(head));
+		if (head == FD_PATH_PREFIX)
+			return true;
+	}
+	for (int i = 0; i < TW_COMM_LEN; i++) {
+		char c = rec->comm[i];
+
+		if (!c)
+			break;
+		key.c[i] = c;
+		if ((c < '0' || c > '9') && c != '.')
+			len = i + 1;
+	}
+	for (int i = 0; i < TW_COMM_LEN; i++) {
+		if (i >= len)
+			key.c[i] = 0;
+	}
+	return bpf_map_lookup_elem(&argv_comms, &key);
+}
+
+/*
  * Outputs the exec record of a new or continued execution (start_ns, flags: its own):
  * built in exec_buf, argv and path copied once each straight into it, then only the bytes
  * used go to the ring buffer.
  */
 static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u32 ppid, __u32 uid,
-				      __u64 cgid, __u64 start_ns, __u32 flags, const char *filename,
-				      const bool btf)
+				      __u64 cgid, __u64 start_ns, __u32 flags,
+				      struct linux_binprm *bprm, const bool btf)
 {
-	unsigned long arg_start, arg_end;
+	const char *filename = TW_READ(btf, bprm->filename, bprm, filename);
+	unsigned long arg_start = 0, arg_end;
 	struct tw_exec_rec *rec;
 	struct mm_struct *mm;
 	__u64 fsize, asize;
@@ -60,10 +116,15 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u3
 	if (fsize > TW_PATH_LEN)
 		fsize = TW_PATH_LEN;
 
-	mm = TW_READ(btf, task->mm, task, mm);
-	arg_start = TW_READ(btf, mm->arg_start, mm, arg_start);
-	arg_end = TW_READ(btf, mm->arg_end, mm, arg_end);
-	asize = arg_end > arg_start ? arg_end - arg_start : 0;
+	asize = 0;
+	if (argv_wanted(rec, fsize, bprm, btf)) {
+		mm = TW_READ(btf, task->mm, task, mm);
+		arg_start = TW_READ(btf, mm->arg_start, mm, arg_start);
+		arg_end = TW_READ(btf, mm->arg_end, mm, arg_end);
+		asize = arg_end > arg_start ? arg_end - arg_start : 0;
+	} else {
+		rec->flags |= TW_F_NO_ARGS;
+	}
 	if (asize > TW_ARGS_LEN) {
 		asize = TW_ARGS_LEN;
 		rec->flags |= TW_F_ARGS_TRUNC;
@@ -71,7 +132,7 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, __u3
 	barrier_var(asize);
 	if (asize > TW_ARGS_LEN)
 		asize = 0;
-	if (bpf_probe_read_user(rec->data + fsize, asize, (void *)arg_start))
+	if (asize && bpf_probe_read_user(rec->data + fsize, asize, (void *)arg_start))
 		asize = 0;
 	rec->filename_size = fsize;
 	rec->args_size = asize;
@@ -156,8 +217,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 			st->usage.peak_rss_bytes = old_peak;
 		st->flags |= TW_F_REEXEC;
 		st->cgroup_id = cgid;
-		emit_exec(task, tgid, ppid, uid, cgid, st->start_ns, st->flags,
-			  TW_READ(btf, bprm->filename, bprm, filename), btf);
+		emit_exec(task, tgid, ppid, uid, cgid, st->start_ns, st->flags, bprm, btf);
 		return 0;
 	}
 	filtered = exec_filtered_out(tgid, ppid, uid, cgid);
@@ -183,8 +243,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 		count_lost(TW_LOST_EXECS_FULL);
 		return 0;
 	}
-	emit_exec(task, tgid, ppid, uid, cgid, now, 0, TW_READ(btf, bprm->filename, bprm, filename),
-		  btf);
+	emit_exec(task, tgid, ppid, uid, cgid, now, 0, bprm, btf);
 	return 0;
 }
 

@@ -50,6 +50,12 @@ const volatile bool timer_stats = false;
 bool delayacct_on = false;
 
 /*
+ * Every exec record carries argv (trace, naming rules that read it); else only those
+ * whose naming reads it (exec.bpf.c, argv_wanted()). Set by the agent at any time.
+ */
+bool args_all = true;
+
+/*
  * Entries in exec_pending: the exec and exit paths look it up only while it holds any
  * (a lookup of an absent key still costs a cache miss or two on every execution).
  */

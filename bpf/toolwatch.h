@@ -27,6 +27,16 @@ enum tw_exec_flags {
 	TW_F_REEXEC = 1 << 1,	  /* exec'd again: continued, renamed after the new image */
 	TW_F_OOM_KILLED = 1 << 2, /* chosen as victim by the OOM killer */
 	TW_F_ARGS_TRUNC = 1 << 3, /* argv longer than TW_ARGS_LEN */
+	TW_F_NO_ARGS = 1 << 4,	  /* argv not copied: its naming does not read it */
+};
+
+/*
+ * A key of argv_comms: a comm without its trailing digits and dots, zero padded
+ * (tool__argv_key() in user/naming/tools.c; handle_exec builds the same).
+ */
+#define TW_ARGV_COMMS_MAX 64
+struct tw_comm_key {
+	char c[TW_COMM_LEN];
 };
 
 /* Indices into the kernel's lost[] counter array (reasons an event was dropped). */

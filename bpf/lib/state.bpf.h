@@ -40,6 +40,7 @@ extern const volatile bool timer_stats;
 
 /* Counters and switches in .bss and .data (defined and described in state.bpf.c). */
 extern bool delayacct_on;
+extern bool args_all;
 extern __s64 clock_off;
 extern bool clock_synced;
 extern __s64 fails_pending;

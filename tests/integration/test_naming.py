@@ -240,6 +240,14 @@ def register_rules(r):
             hup_and_wait("rules not reloaded")
             assert "%s:3: cmdline: bad regex" % path in agent.read_log()
             run_and_wait("second-" + base, 2)
+            # a rule that reads argv, loaded while running: a program the naming alone
+            # names by its path (its exec records left argv out until now) is matched by it
+            write_exec(path, "process_names:\n  - name: third-{{.Matches.Word}}\n"
+                       "    cmdline: ['%s\\s+0\\s+0\\s+(?P<Word>argmark)']\n" % base)
+            hup_and_wait("reloaded 1 naming rules")
+            subprocess.run([tool, "0", "0", "argmark"], check=True)
+            m = agent.wait_value("tool_executions_total", 1, tool="third-argmark")
+            assert m.get("tool_executions_total", tool="third-argmark") == 1, m.tools()
         finally:
             assert agent.stop() == 0
 

@@ -175,6 +175,23 @@ static void test_rules_username_and_exe_fields(void **state)
 	rules__free(r);
 }
 
+static void test_rules_read_args_only_with_exe_or_cmdline(void **state)
+{
+	struct rules *r;
+
+	(void)state;
+	assert_false(rules__read_args(NULL));
+	r = parse_ok("process_names:\n  - comm: [bash]\n  - name: x\n    comm: [sh]\n");
+	assert_false(rules__read_args(r));
+	rules__free(r);
+	r = parse_ok("process_names:\n  - comm: [bash]\n  - exe: [postgres]\n");
+	assert_true(rules__read_args(r));
+	rules__free(r);
+	r = parse_ok("process_names:\n  - name: y\n    cmdline: ['-c']\n");
+	assert_true(rules__read_args(r));
+	rules__free(r);
+}
+
 static void test_rules_errors_name_file_line_and_key(void **state)
 {
 	(void)state;
@@ -314,6 +331,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_first_match_wins),
 	    cmocka_unit_test(test_rules_cmdline_regexes_all_match_and_capture),
 	    cmocka_unit_test(test_rules_username_and_exe_fields),
+	    cmocka_unit_test(test_rules_read_args_only_with_exe_or_cmdline),
 	    cmocka_unit_test(test_rules_errors_name_file_line_and_key),
 	    cmocka_unit_test(test_rules_errors_stay_one_line),
 	    cmocka_unit_test(test_rules_load_missing_file),

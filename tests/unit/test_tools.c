@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -527,6 +528,120 @@ static void test_tool_name_hostile_input_stays_bounded(void **state)
 	free(args);
 }
 
+/* Whether key is among the keys tool__argv_keys() gives. */
+static bool argv_key_listed(const char key[TOOL_COMM_KEY_LEN])
+{
+	char keys[64][TOOL_COMM_KEY_LEN];
+	size_t n = tool__argv_keys(keys, 64);
+
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++) {
+		if (!memcmp(keys[i], key, TOOL_COMM_KEY_LEN))
+			return true;
+	}
+	return false;
+}
+
+static void test_tool_argv_key_strips_versions(void **state)
+{
+	char key[TOOL_COMM_KEY_LEN], want[TOOL_COMM_KEY_LEN] = {0};
+
+	(void)state;
+	tool__argv_key("python3.11", key);
+	memcpy(want, "python", 6);
+	assert_memory_equal(key, want, sizeof(key));
+	tool__argv_key("3", key);
+	memset(want, 0, sizeof(want));
+	assert_memory_equal(key, want, sizeof(key));
+	/* at most 16 bytes read: a comm need not end in a NUL */
+	tool__argv_key("abcdefghijklmnop1234", key);
+	assert_memory_equal(key, "abcdefghijklmnop", sizeof(key));
+	tool__argv_key("x264", key);
+	memset(want, 0, sizeof(want));
+	want[0] = 'x';
+	assert_memory_equal(key, want, sizeof(key));
+	assert_false(argv_key_listed(key));
+}
+
+/*
+ * The kernel leaves argv out of an exec record unless a script or an fd was exec'd, or the
+ * key of its comm (the basename's first 15 bytes) is listed: for every such basename,
+ * argv must not change the name (nor whether it runs a shell).
+ */
+static void test_tool_argv_keys_cover_every_name_argv_changes(void **state)
+{
+	static const char *const bases[] = {
+	    "sh",
+	    "bash",
+	    "rbash",
+	    "dash",
+	    "zsh",
+	    "ash",
+	    "ksh",
+	    "ksh93",
+	    "mksh",
+	    "pdksh",
+	    "hush",
+	    "python",
+	    "python3",
+	    "python3.11",
+	    "python3.11.4",
+	    "pypy",
+	    "pypy3",
+	    "pypy3.10",
+	    "node",
+	    "nodejs",
+	    "perl",
+	    "perl5.36.0",
+	    "ruby",
+	    "ruby3.1",
+	    "java",
+	    "busybox",
+	    "3",
+	    "17",
+	    "python3.1234567890123",
+	    "grep",
+	    "x264",
+	    "env",
+	    "make",
+	    "gcc-12",
+	    "python-config",
+	    "bashbug",
+	    "shasum",
+	    "node_exporter",
+	    "javac",
+	    "rubyx",
+	    "perl-x",
+	    "a.sh",
+	    "busybox1",
+	    "ksh2020",
+	};
+	static const char argv_words[] = "interp\0-x\0script.py\0arg";
+	char path[64], comm[TOOL_COMM_KEY_LEN + 1], key[TOOL_COMM_KEY_LEN];
+	char with[TOOL_NAME_MAX], without[TOOL_NAME_MAX];
+	int listed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		snprintf(path, sizeof(path), "/usr/bin/%s", bases[i]);
+		snprintf(comm, sizeof(comm), "%.15s", bases[i]);
+		tool__argv_key(comm, key);
+		if (argv_key_listed(key)) {
+			listed++;
+			continue;
+		}
+		name_of(path, comm, argv_words, sizeof(argv_words) - 1, with, sizeof(with));
+		name_of(path, comm, NULL, 0, without, sizeof(without));
+		assert_string_equal(with, without);
+		assert_false(tool__is_shell(comm));
+	}
+	/*
+	 * listed: the 26 interpreter names above, the 2 fd numbers, the long python and (a
+	 * harmless excess: their argv is copied, not read) busybox1 and ksh2020
+	 */
+	assert_int_equal(listed, 31);
+}
+
 static void test_tool_table_ids_dense_in_first_appearance_order(void **state)
 {
 	struct tool_table *t = tool_table__new(10);
@@ -763,6 +878,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tool_name_plain_binary),
+	    cmocka_unit_test(test_tool_argv_key_strips_versions),
+	    cmocka_unit_test(test_tool_argv_keys_cover_every_name_argv_changes),
 	    cmocka_unit_test(test_tool_name_lookalike_is_not_interpreter),
 	    cmocka_unit_test(test_tool_name_shell_script),
 	    cmocka_unit_test(test_tool_name_shell_options_with_arguments),

@@ -77,7 +77,12 @@ static void rules_reload(struct agent *a)
 			why);
 		return;
 	}
+	/* argv in every exec record before a rule may read it */
+	if (rules__read_args(fresh))
+		loader__set_args_all(a->loader, true);
 	consumer__set_rules(a->consumer, fresh, username, a);
+	if (!rules__read_args(fresh))
+		loader__set_args_all(a->loader, false);
 	rules__free(a->rules);
 	a->rules = fresh;
 	pr_info("reloaded %zu naming rules from '%s'", rules__count(fresh), a->opts->tools_rules);
@@ -271,9 +276,14 @@ static int tracing_start(struct agent *a)
 	    .wake_only = !o->metrics_labels,
 	    .ctx = a,
 	};
+	static char argv_keys[TW_ARGV_COMMS_MAX][TOOL_COMM_KEY_LEN];
 	int err;
 
 	memcpy(rcfg.loader.disable, o->disable, sizeof(rcfg.loader.disable));
+	/* argv only where the naming (or a rule) reads it */
+	rcfg.loader.nr_argv_keys = tool__argv_keys(argv_keys, TW_ARGV_COMMS_MAX);
+	rcfg.loader.argv_keys = argv_keys;
+	rcfg.loader.args_all = rules__read_args(a->rules);
 	cgroups_start(a);
 	rcfg.loader.bpf_stats = o->bpf_stats;
 	rcfg.loader.cgroup_by_id = a->cgroups && !cgroup_resolver__whole_tree(a->cgroups);

@@ -490,6 +490,39 @@ bool loader__delayacct(const struct loader *l)
 	return loader_delayacct_read() == 1;
 }
 
+/*
+ * Fills argv_comms from the config's keys; exec records then carry argv only where the
+ * naming reads it. Without keys, or if one cannot be added, every record carries it.
+ */
+static void init_argv_comms(struct loader *l)
+{
+	const struct loader_config *cfg = &l->cfg;
+	const __u8 yes = 1;
+	size_t i;
+
+	l->argv_selective = false;
+	if (!cfg->argv_keys || !cfg->nr_argv_keys || cfg->nr_argv_keys > TW_ARGV_COMMS_MAX)
+		goto all;
+	for (i = 0; i < cfg->nr_argv_keys; i++) {
+		if (bpf_map__update_elem(l->skel->maps.argv_comms, cfg->argv_keys[i], TW_COMM_LEN,
+					 &yes, sizeof(yes), BPF_ANY)) {
+			pr_warn("cannot fill argv_comms: %s; every exec record carries argv",
+				strerror(errno));
+			goto all;
+		}
+	}
+	l->argv_selective = true;
+all:
+	loader__set_args_all(l, cfg->args_all);
+}
+
+void loader__set_args_all(struct loader *l, bool all)
+{
+	if (l && l->skel)
+		__atomic_store_n(&l->skel->data->args_all, all || !l->argv_selective,
+				 __ATOMIC_RELAXED);
+}
+
 /* Sets the exit timer up (see init_exit_timer in bpf/exit.bpf.c). */
 static void init_exit_timer(struct loader *l)
 {
@@ -547,6 +580,7 @@ struct loader *loader__open(const struct loader_config *cfg)
 		       err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "");
 		goto fail;
 	}
+	init_argv_comms(l);
 	err = attach(l, btf);
 	if (err)
 		goto fail;

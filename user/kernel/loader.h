@@ -26,6 +26,13 @@ struct loader_config {
 	bool bpf_stats;		 /* --bpf.stats asked for (capability report) */
 	bool cgroup_by_id;	 /* --metrics.labels opens cgroups by id (capability report) */
 	struct loader_filter filter;
+	/*
+	 * false: exec records carry argv only for scripts, fds' execs and the comm keys in
+	 * argv_keys (tool__argv_keys()); true (or no keys): every exec record carries it
+	 */
+	bool args_all;
+	const char (*argv_keys)[TW_COMM_LEN];
+	size_t nr_argv_keys;
 };
 
 struct loader;
@@ -34,6 +41,9 @@ struct loader;
 struct loader *loader__open(const struct loader_config *cfg);
 /* Detaches and frees everything; NULL-safe. */
 void loader__close(struct loader *l);
+
+/* Whether every exec record carries argv from now on (see loader_config.args_all). */
+void loader__set_args_all(struct loader *l, bool all);
 
 /* Whether probe family p is loaded and attached. */
 bool loader__probe_enabled(const struct loader *l, enum probe p);

@@ -26,6 +26,7 @@ struct loader {
 	int delayacct_restore; /* kernel.task_delayacct to put back at close; -1: untouched */
 	struct bpf_link *links[PROBE_MAX][MAX_FAMILY_PROGS];
 	struct bpf_link *libc_links[UPROBES_MAX_LINKS]; /* exec_failed_libc's, per site */
+	bool argv_selective; /* argv_comms filled: exec records may leave argv out */
 };
 
 /*

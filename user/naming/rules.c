@@ -134,6 +134,15 @@ size_t rules__count(const struct rules *r)
 	return r ? r->nr_rules : 0;
 }
 
+bool rules__read_args(const struct rules *r)
+{
+	for (size_t i = 0; r && i < r->nr_rules; i++) {
+		if (r->rules[i].has_exe || r->rules[i].nr_regexes)
+			return true;
+	}
+	return false;
+}
+
 static int template__add(struct rule *rule, enum part_kind kind, const char *text, size_t len)
 {
 	struct part *parts = reallocarray(rule->parts, rule->nr_parts + 1, sizeof(*parts));

@@ -72,6 +72,9 @@ void rules__free(struct rules *r);
 /* Number of rules. */
 size_t rules__count(const struct rules *r);
 
+/* Whether any rule matches on argv (an exe or a cmdline key); false for NULL. */
+bool rules__read_args(const struct rules *r);
+
 /*
  * Names p by the first rule that matches it: returns true and writes the expanded template
  * into out (NUL terminated, cut to out_size - 1 bytes), or false when no rule matches, the

@@ -351,6 +351,40 @@ bool tool__is_shell(const char *comm)
 	return i && i->rules == &shell_rules;
 }
 
+void tool__argv_key(const char *comm, char key[TOOL_COMM_KEY_LEN])
+{
+	size_t n = comm ? strnlen(comm, TOOL_COMM_KEY_LEN) : 0;
+
+	while (n && ((comm[n - 1] >= '0' && comm[n - 1] <= '9') || comm[n - 1] == '.'))
+		n--;
+	memset(key, 0, TOOL_COMM_KEY_LEN);
+	if (n)
+		memcpy(key, comm, n);
+}
+
+size_t tool__argv_keys(char (*keys)[TOOL_COMM_KEY_LEN], size_t max)
+{
+	size_t n = 0, i;
+	char key[TOOL_COMM_KEY_LEN];
+
+	/* the empty key first, then each interpreter's once */
+	tool__argv_key("", key);
+	if (n < max)
+		memcpy(keys[n], key, sizeof(key));
+	n++;
+	for (const struct interpreter *t = interpreters; t->name; t++) {
+		tool__argv_key(t->name, key);
+		for (i = 0; i < n && i < max && memcmp(keys[i], key, sizeof(key)); i++)
+			;
+		if (i < n && i < max)
+			continue; /* ksh93 is ksh */
+		if (n < max)
+			memcpy(keys[n], key, sizeof(key));
+		n++;
+	}
+	return n;
+}
+
 /* What one argv word told the walk: read on, this names what runs, or nothing runs. */
 enum walk {
 	WALK_ON,

@@ -54,6 +54,25 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
  */
 bool tool__is_shell(const char *comm);
 
+#define TOOL_COMM_KEY_LEN 16
+
+/*
+ * The key of comm (at most 16 bytes read) in the set of images whose argv the naming
+ * reads: comm without its trailing ASCII digits and dots, zero padded to 16 bytes
+ * (`python3.11` gives `python`, `3` gives the empty key). The kernel side builds the same
+ * key from an exec's comm (bpf/exec.bpf.c, argv_wanted()).
+ */
+void tool__argv_key(const char *comm, char key[TOOL_COMM_KEY_LEN]);
+
+/*
+ * The keys of the images whose argv tool__name() and tool__is_shell() read when neither a
+ * script nor an fd was exec'd: every interpreter of the table, and the empty key (a comm of
+ * digits only: an fd's image). Writes at most max keys into keys; returns how many there
+ * are. For any basename that names an interpreter (python3.11, bash, busybox), the key of
+ * its first 15 bytes (the kernel's comm) is among them.
+ */
+size_t tool__argv_keys(char (*keys)[TOOL_COMM_KEY_LEN], size_t max);
+
 /*
  * Replaces, in place, each word of name that looks random by "*": a word is a maximal run of
  * ASCII letters and digits; it looks random when it is all decimal digits and at least 4
