@@ -34,16 +34,23 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 /*
  * A new task's first wakeup: its runqueue's clock was updated just before. Measures
  * clock_off, the offset from that clock to CLOCK_MONOTONIC, so that the exec and exit
- * paths can read exact run times (lib/usage.bpf.h). btf: as TW_READ().
+ * paths can read exact run times (lib/usage.bpf.h); at most once per jiffy (1 to 10 ms):
+ * the two clocks drift apart by at most the NTP slew of CLOCK_MONOTONIC (500 ppm, 5 us in
+ * 10 ms), and a fork storm then pays for one measure per jiffy. btf: as TW_READ().
  */
 static __always_inline void clock_sync(struct task_struct *p, const bool btf)
 {
-	struct rq *rq = TW_READ(btf, p->se.cfs_rq->rq, p, se.cfs_rq, rq);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 jiffies = bpf_jiffies64(), now;
+	struct rq *rq;
 
+	if (jiffies == clock_synced_jiffies)
+		return;
+	rq = TW_READ(btf, p->se.cfs_rq->rq, p, se.cfs_rq, rq);
 	if (!rq)
 		return;
+	now = bpf_ktime_get_ns();
 	clock_off = (__s64)(now - TW_READ(btf, rq->clock, rq, clock));
+	clock_synced_jiffies = jiffies;
 	clock_synced = true;
 }
 

@@ -68,6 +68,7 @@ __s64 fails_pending = 0;
  */
 __s64 clock_off = 0;
 bool clock_synced = false;
+__u64 clock_synced_jiffies = 0; /* the jiffy clock_off was last measured in */
 
 /* Drop counters, read by the agent and exported; indexed by enum tw_lost_reason. */
 __u64 lost[TW_LOST_MAX] = {};

@@ -43,6 +43,7 @@ extern bool delayacct_on;
 extern bool args_all;
 extern __s64 clock_off;
 extern bool clock_synced;
+extern __u64 clock_synced_jiffies;
 extern __s64 fails_pending;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
