@@ -87,13 +87,13 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->type = TW_REC_EXIT;
 	rec->tgid = tgid;
 	rec->ppid = task_ppid(task, btf);
-	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->uid = current_uid(task, btf);
 	rec->cgroup_id = st->cgroup_id;
 	rec->start_ns = st->start_ns;
 	rec->end_ns = now;
 	rec->exit_code = status;
 	rec->flags = st->flags | flags;
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	current_comm(rec->comm, task, btf);
 	group_usage(task, st, flags & TW_F_REEXEC, page_size, now, &rec->usage, raw, btf);
 	rec->usage.cpu_user_ns += st->usage.cpu_user_ns;
 	rec->usage.cpu_system_ns += st->usage.cpu_system_ns;

@@ -36,6 +36,27 @@ static __always_inline __u32 task_ppid(struct task_struct *task, const bool btf)
 	return TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
 }
 
+/*
+ * The comm of task, which must be current, into dst (16 bytes): BTF-typed programs load
+ * it directly (a racing rename may leave it without a NUL: readers bound it by its size),
+ * raw tracepoints through the helper.
+ */
+static __always_inline void current_comm(char dst[16], struct task_struct *task, const bool btf)
+{
+	if (btf)
+		__builtin_memcpy(dst, task->comm, 16);
+	else
+		bpf_get_current_comm(dst, 16);
+}
+
+/* The real uid of task, which must be current (as bpf_get_current_uid_gid()). */
+static __always_inline __u32 current_uid(struct task_struct *task, const bool btf)
+{
+	if (btf)
+		return task->cred->uid.val;
+	return (__u32)bpf_get_current_uid_gid();
+}
+
 /* wait(2) status of the thread group whose last thread is exiting */
 static __always_inline __u32 group_exit_status(struct task_struct *task, const bool btf)
 {
