@@ -538,9 +538,9 @@ class Bench:
             print(part, flush=True)
 
     # workloads
-    def storm(self, n, workers=NCPU, prog=None, extra=()):
+    def storm(self, n, workers=NCPU, prog=None, extra=(), args=()):
         return run_json([self.helper("bench_exec"), "-n", str(n), "-j", str(workers)] +
-                        list(extra) + [prog or self.true], timeout=60 + n / 50)
+                        list(extra) + [prog or self.true] + list(args), timeout=60 + n / 50)
 
     def tcp(self, kind, seconds):
         return run_json([self.helper("bench_tcp"), kind, "-d", str(seconds),
@@ -1351,14 +1351,18 @@ class Bench:
         out = {}
         k = self.kernel_stats(pid, port)
         r0 = ring_produced(pid) if ring else 0
+        # interp_storm: a shell running a builtin (sh -c :), whose exec record carries argv
+        # (the naming reads an interpreter's); exec_storm's program's does not need it
         for name, run in (("exec_storm", lambda: self.storm(c["stats_storm"])),
+                          ("interp_storm", lambda: self.storm(c["stats_storm"] // 2,
+                                                              prog="/bin/sh", args=("-c", ":"))),
                           ("tcp_pingpong", lambda: self.tcp("pingpong", c["stats_tcp_s"])),
                           ("tcp_bulk", lambda: self.tcp("bulk", c["stats_tcp_s"]))):
             r = run()
-            if name == "exec_storm":
+            if name.endswith("_storm"):
                 time.sleep(0.2)  # the last exits are emitted at their final switch
             k2 = self.kernel_stats(pid, port)
-            units, unit = ((r["count"], "exec") if name == "exec_storm" else
+            units, unit = ((r["count"], "exec") if name.endswith("_storm") else
                            (r["round_trips"], "round trip") if name == "tcp_pingpong" else
                            (r["bytes"] / 1e6, "MB"))
             out[name] = {"units": units, "unit": unit, "progs": {
@@ -1665,16 +1669,17 @@ class Bench:
                 w, a["ns_per_unit"] / 1e3, a["unit"], before,
                 f(fo and fo["ns_per_unit"] / 1e3, "%.2f"), share))
         # per execution the kernel saw: immune to other processes' executions
-        row = []
-        for lb in labels:
-            e = per.get(lb + "_exec_storm", {})
-            row.append("%s %s us BPF (exec path %s), %s ring bytes" % (
-                lb, f(e.get("ns_per_kernel_exec") and e["ns_per_kernel_exec"] / 1e3, "%.2f"),
-                f(e.get("exec_path_ns_per_kernel_exec") and
-                  e["exec_path_ns_per_kernel_exec"] / 1e3, "%.2f"),
-                f(e.get("ring_bytes_per_kernel_exec"))))
-        self.out("  per execution (sched_process_exec runs): " + "; ".join(row) +
-                 " (target <=4 us)")
+        for w, what, target in (("exec_storm", "execution", " (target <=1.5 us)"),
+                                ("interp_storm", "interpreter execution, argv read", "")):
+            row = []
+            for lb in labels:
+                e = per.get(lb + "_" + w, {})
+                row.append("%s %s us BPF (exec path %s), %s ring bytes" % (
+                    lb, f(e.get("ns_per_kernel_exec") and e["ns_per_kernel_exec"] / 1e3, "%.2f"),
+                    f(e.get("exec_path_ns_per_kernel_exec") and
+                      e["exec_path_ns_per_kernel_exec"] / 1e3, "%.2f"),
+                    f(e.get("ring_bytes_per_kernel_exec"))))
+            self.out("  per %s (sched_process_exec runs): %s%s" % (what, "; ".join(row), target))
 
     # agent CPU when idle, at 1 s and 15 s scrape intervals (sections_sleep.py)
     def idle(self):
