@@ -391,12 +391,12 @@ int agent__run(const struct agent_options *o)
 	int stats_fd = -1, status = 1, err;
 
 	/*
-	 * Labelled series come and go with pods, and scrape bodies and snapshots with them: a
-	 * fixed mmap threshold hands such large blocks back to the system at free, where the
-	 * default (raised by each free) would keep the peak's size in the heap for good.
+	 * Scrape bodies and snapshots are large blocks that each scrape replaces (and labelled
+	 * series come and go with pods): a fixed mmap threshold hands them back to the system
+	 * at free, where the default (raised by each free) would keep the largest in the heap
+	 * beside the live ones (1,000 tools, 70,000 series: 42 MiB RSS instead of 32)
 	 */
-	if (o->metrics_labels)
-		mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	a.series_cap = agent_options__series_cap(o, &a.metrics);
 	/* a taken port or a bad web config fails before anything BPF is touched */
 	err = serving_bind(&a);
