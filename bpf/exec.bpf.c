@@ -186,7 +186,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = TW_READ(btf, task->tgid, task, tgid);
 	__u32 ppid = TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
-	__u32 uid = current_uid(task, btf);
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 cgid = bpf_get_current_cgroup_id();
 	struct tw_exec_state fresh = {}, *st;
 	struct exec_try *try;

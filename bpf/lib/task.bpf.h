@@ -49,14 +49,6 @@ static __always_inline void current_comm(char dst[16], struct task_struct *task,
 		bpf_get_current_comm(dst, 16);
 }
 
-/* The real uid of task, which must be current (as bpf_get_current_uid_gid()). */
-static __always_inline __u32 current_uid(struct task_struct *task, const bool btf)
-{
-	if (btf)
-		return task->cred->uid.val;
-	return (__u32)bpf_get_current_uid_gid();
-}
-
 /* wait(2) status of the thread group whose last thread is exiting */
 static __always_inline __u32 group_exit_status(struct task_struct *task, const bool btf)
 {
