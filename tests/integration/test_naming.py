@@ -115,6 +115,7 @@ def register(r):
         assert not bad, bad
 
     register_rules(r)
+    register_rules_argv(r)
     register_table(r)
 
 
@@ -248,6 +249,25 @@ def register_rules(r):
             subprocess.run([tool, "0", "0", "argmark"], check=True)
             m = agent.wait_value("tool_executions_total", 1, tool="third-argmark")
             assert m.get("tool_executions_total", tool="third-argmark") == 1, m.tools()
+        finally:
+            assert agent.stop() == 0
+
+
+def register_rules_argv(r):
+    @r.test
+    def test_naming_unnamed_comm_rule_names_by_argv0(ctx):
+        # an unnamed rule is named {{.ExeBase}}, argv[0]'s basename: longer than the
+        # 15-byte comm the rule matches, so the exec record must carry argv
+        tool = ctx.work.tool("tw_exit", uniq(ctx, "unnamed_comm_rule_tool"))
+        base = os.path.basename(tool)
+        assert len(base) > 15
+        path = os.path.join(ctx.work.dir, uniq(ctx, "unnamed") + ".yml")
+        write_exec(path, "process_names:\n  - comm: [%s]\n" % base[:15])
+        agent = Agent(ctx.binary, ["--tools.rules=" + path]).start()
+        try:
+            subprocess.run([tool], check=True)
+            m = agent.wait_value("tool_executions_total", 1, tool=base)
+            assert m.get("tool_executions_total", tool=base) == 1, m.tools()
         finally:
             assert agent.stop() == 0
 

@@ -175,14 +175,22 @@ static void test_rules_username_and_exe_fields(void **state)
 	rules__free(r);
 }
 
-static void test_rules_read_args_only_with_exe_or_cmdline(void **state)
+static void test_rules_read_args_when_matching_or_naming_by_argv(void **state)
 {
 	struct rules *r;
 
 	(void)state;
 	assert_false(rules__read_args(NULL));
-	r = parse_ok("process_names:\n  - comm: [bash]\n  - name: x\n    comm: [sh]\n");
+	r = parse_ok("process_names:\n  - name: x\n    comm: [bash]\n"
+		     "  - name: '{{.Comm}}-{{.Username}}'\n    comm: [sh]\n");
 	assert_false(rules__read_args(r));
+	rules__free(r);
+	/* an unnamed rule is named {{.ExeBase}}: argv[0]'s basename */
+	r = parse_ok("process_names:\n  - comm: [bash]\n");
+	assert_true(rules__read_args(r));
+	rules__free(r);
+	r = parse_ok("process_names:\n  - name: 'x-{{.ExeFull}}'\n    comm: [sh]\n");
+	assert_true(rules__read_args(r));
 	rules__free(r);
 	r = parse_ok("process_names:\n  - comm: [bash]\n  - exe: [postgres]\n");
 	assert_true(rules__read_args(r));
@@ -331,7 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_first_match_wins),
 	    cmocka_unit_test(test_rules_cmdline_regexes_all_match_and_capture),
 	    cmocka_unit_test(test_rules_username_and_exe_fields),
-	    cmocka_unit_test(test_rules_read_args_only_with_exe_or_cmdline),
+	    cmocka_unit_test(test_rules_read_args_when_matching_or_naming_by_argv),
 	    cmocka_unit_test(test_rules_errors_name_file_line_and_key),
 	    cmocka_unit_test(test_rules_errors_stay_one_line),
 	    cmocka_unit_test(test_rules_load_missing_file),

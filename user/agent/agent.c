@@ -77,9 +77,13 @@ static void rules_reload(struct agent *a)
 			why);
 		return;
 	}
-	/* argv in every exec record before a rule may read it */
+	/*
+	 * argv in every exec record before a rule may read it; the records already queued,
+	 * some without argv, are named by the rules they were made under
+	 */
 	if (rules__read_args(fresh))
 		loader__set_args_all(a->loader, true);
+	runtime__drain(a->rt);
 	consumer__set_rules(a->consumer, fresh, username, a);
 	if (!rules__read_args(fresh))
 		loader__set_args_all(a->loader, false);

@@ -137,8 +137,16 @@ size_t rules__count(const struct rules *r)
 bool rules__read_args(const struct rules *r)
 {
 	for (size_t i = 0; r && i < r->nr_rules; i++) {
-		if (r->rules[i].has_exe || r->rules[i].nr_regexes)
+		const struct rule *rule = &r->rules[i];
+
+		if (rule->has_exe || rule->nr_regexes)
 			return true;
+		/* {{.ExeBase}} (an unnamed rule's name) and {{.ExeFull}} expand argv[0] */
+		for (size_t k = 0; k < rule->nr_parts; k++) {
+			if (rule->parts[k].kind == PART_EXE_BASE ||
+			    rule->parts[k].kind == PART_EXE_FULL)
+				return true;
+		}
 	}
 	return false;
 }

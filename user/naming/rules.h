@@ -72,7 +72,10 @@ void rules__free(struct rules *r);
 /* Number of rules. */
 size_t rules__count(const struct rules *r);
 
-/* Whether any rule matches on argv (an exe or a cmdline key); false for NULL. */
+/*
+ * Whether any rule reads argv: matches on it (an exe or a cmdline key) or names by it
+ * ({{.ExeBase}}, an unnamed rule's name, or {{.ExeFull}}); false for NULL.
+ */
 bool rules__read_args(const struct rules *r);
 
 /*
