@@ -119,6 +119,7 @@ def main():
 
 def remove_run_tmp(path):
     """Removes the run's temp dir unless something is still mounted inside it."""
+    path = os.path.realpath(path)
     with open("/proc/self/mountinfo") as f:
         mounts = [ln.split()[4] for ln in f]
     inside = [m for m in mounts if m.startswith(path + "/")]
