@@ -175,29 +175,27 @@ static void test_rules_username_and_exe_fields(void **state)
 	rules__free(r);
 }
 
+/* rules__read_args() of the rules text parses to */
+static bool reads_args(const char *text)
+{
+	struct rules *r = parse_ok(text);
+	bool read = rules__read_args(r);
+
+	rules__free(r);
+	return read;
+}
+
 static void test_rules_read_args_when_matching_or_naming_by_argv(void **state)
 {
-	struct rules *r;
-
 	(void)state;
 	assert_false(rules__read_args(NULL));
-	r = parse_ok("process_names:\n  - name: x\n    comm: [bash]\n"
-		     "  - name: '{{.Comm}}-{{.Username}}'\n    comm: [sh]\n");
-	assert_false(rules__read_args(r));
-	rules__free(r);
+	assert_false(reads_args("process_names:\n  - name: x\n    comm: [bash]\n"
+				"  - name: '{{.Comm}}-{{.Username}}'\n    comm: [sh]\n"));
 	/* an unnamed rule is named {{.ExeBase}}: argv[0]'s basename */
-	r = parse_ok("process_names:\n  - comm: [bash]\n");
-	assert_true(rules__read_args(r));
-	rules__free(r);
-	r = parse_ok("process_names:\n  - name: 'x-{{.ExeFull}}'\n    comm: [sh]\n");
-	assert_true(rules__read_args(r));
-	rules__free(r);
-	r = parse_ok("process_names:\n  - comm: [bash]\n  - exe: [postgres]\n");
-	assert_true(rules__read_args(r));
-	rules__free(r);
-	r = parse_ok("process_names:\n  - name: y\n    cmdline: ['-c']\n");
-	assert_true(rules__read_args(r));
-	rules__free(r);
+	assert_true(reads_args("process_names:\n  - comm: [bash]\n"));
+	assert_true(reads_args("process_names:\n  - name: 'x-{{.ExeFull}}'\n    comm: [sh]\n"));
+	assert_true(reads_args("process_names:\n  - comm: [bash]\n  - exe: [postgres]\n"));
+	assert_true(reads_args("process_names:\n  - name: y\n    cmdline: ['-c']\n"));
 }
 
 static void test_rules_errors_name_file_line_and_key(void **state)

@@ -529,14 +529,14 @@ static void test_tool_name_hostile_input_stays_bounded(void **state)
 }
 
 /* Whether key is among the keys tool__argv_keys() gives. */
-static bool argv_key_listed(const char key[TOOL_COMM_KEY_LEN])
+static bool argv_key_listed(const char key[TOOL_COMM_LEN])
 {
-	char keys[64][TOOL_COMM_KEY_LEN];
+	char keys[64][TOOL_COMM_LEN];
 	size_t n = tool__argv_keys(keys, 64);
 
 	assert_true(n <= 64);
 	for (size_t i = 0; i < n; i++) {
-		if (!memcmp(keys[i], key, TOOL_COMM_KEY_LEN))
+		if (!memcmp(keys[i], key, TOOL_COMM_LEN))
 			return true;
 	}
 	return false;
@@ -544,7 +544,7 @@ static bool argv_key_listed(const char key[TOOL_COMM_KEY_LEN])
 
 static void test_tool_argv_key_strips_versions(void **state)
 {
-	char key[TOOL_COMM_KEY_LEN], want[TOOL_COMM_KEY_LEN] = {0};
+	char key[TOOL_COMM_LEN], want[TOOL_COMM_LEN] = {0};
 
 	(void)state;
 	tool__argv_key("python3.11", key);
@@ -617,7 +617,7 @@ static void test_tool_argv_keys_cover_every_name_argv_changes(void **state)
 	    "ksh2020",
 	};
 	static const char argv_words[] = "interp\0-x\0script.py\0arg";
-	char path[64], comm[TOOL_COMM_KEY_LEN + 1], key[TOOL_COMM_KEY_LEN];
+	char path[64], comm[TOOL_COMM_LEN + 1], key[TOOL_COMM_LEN];
 	char with[TOOL_NAME_MAX], without[TOOL_NAME_MAX];
 	int listed = 0;
 

@@ -71,6 +71,7 @@ static void rules_reload(struct agent *a)
 {
 	struct rules *fresh;
 	char why[512];
+	bool read_args;
 
 	if (rules__load(a->opts->tools_rules, &fresh, why, sizeof(why))) {
 		pr_warn("rules not reloaded, keeping the %zu in force: %s", rules__count(a->rules),
@@ -81,11 +82,12 @@ static void rules_reload(struct agent *a)
 	 * argv in every exec record before a rule may read it; the records already queued,
 	 * some without argv, are named by the rules they were made under
 	 */
-	if (rules__read_args(fresh))
+	read_args = rules__read_args(fresh);
+	if (read_args)
 		loader__set_args_all(a->loader, true);
 	runtime__drain(a->rt);
 	consumer__set_rules(a->consumer, fresh, username, a);
-	if (!rules__read_args(fresh))
+	if (!read_args)
 		loader__set_args_all(a->loader, false);
 	rules__free(a->rules);
 	a->rules = fresh;
@@ -280,7 +282,7 @@ static int tracing_start(struct agent *a)
 	    .wake_only = !o->metrics_labels,
 	    .ctx = a,
 	};
-	static char argv_keys[TW_ARGV_COMMS_MAX][TOOL_COMM_KEY_LEN];
+	static char argv_keys[TW_ARGV_COMMS_MAX][TOOL_COMM_LEN];
 	int err;
 
 	memcpy(rcfg.loader.disable, o->disable, sizeof(rcfg.loader.disable));

@@ -8,8 +8,6 @@
 #include "lib/strbuf.h"
 #include "naming/tools.h"
 
-#define COMM_LEN 16 /* TASK_COMM_LEN */
-
 /* A word that is not NUL terminated: argv words may be cut short. */
 struct span {
 	const char *p;
@@ -351,33 +349,43 @@ bool tool__is_shell(const char *comm)
 	return i && i->rules == &shell_rules;
 }
 
-void tool__argv_key(const char *comm, char key[TOOL_COMM_KEY_LEN])
+void tool__argv_key(const char *comm, char key[TOOL_COMM_LEN])
 {
-	size_t n = comm ? strnlen(comm, TOOL_COMM_KEY_LEN) : 0;
+	size_t n = comm ? strnlen(comm, TOOL_COMM_LEN) : 0;
 
 	while (n && ((comm[n - 1] >= '0' && comm[n - 1] <= '9') || comm[n - 1] == '.'))
 		n--;
-	memset(key, 0, TOOL_COMM_KEY_LEN);
+	memset(key, 0, TOOL_COMM_LEN);
 	if (n)
 		memcpy(key, comm, n);
 }
 
-size_t tool__argv_keys(char (*keys)[TOOL_COMM_KEY_LEN], size_t max)
+/* Whether an interpreter before upto in the table has key (ksh93's is ksh's). */
+static bool argv_key_seen(const struct interpreter *upto, const char key[TOOL_COMM_LEN])
 {
-	size_t n = 0, i;
-	char key[TOOL_COMM_KEY_LEN];
+	char k[TOOL_COMM_LEN];
 
-	/* the empty key first, then each interpreter's once */
-	tool__argv_key("", key);
-	if (n < max)
-		memcpy(keys[n], key, sizeof(key));
-	n++;
+	for (const struct interpreter *t = interpreters; t < upto; t++) {
+		tool__argv_key(t->name, k);
+		if (!memcmp(k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+size_t tool__argv_keys(char (*keys)[TOOL_COMM_LEN], size_t max)
+{
+	size_t n = 1;
+
+	/* the empty key (no interpreter's), then each interpreter's once */
+	if (max)
+		tool__argv_key("", keys[0]);
 	for (const struct interpreter *t = interpreters; t->name; t++) {
+		char key[TOOL_COMM_LEN];
+
 		tool__argv_key(t->name, key);
-		for (i = 0; i < n && i < max && memcmp(keys[i], key, sizeof(key)); i++)
-			;
-		if (i < n && i < max)
-			continue; /* ksh93 is ksh */
+		if (argv_key_seen(t, key))
+			continue;
 		if (n < max)
 			memcpy(keys[n], key, sizeof(key));
 		n++;
@@ -612,7 +620,7 @@ static struct span filename__name(const char *filename)
 /* A comm of digits only: older kernels name an fexecve'd image after its fd ("3"). */
 static bool comm__is_fd_number(const char *comm)
 {
-	size_t i, n = strnlen(comm, COMM_LEN);
+	size_t i, n = strnlen(comm, TOOL_COMM_LEN);
 
 	for (i = 0; i < n; i++) {
 		if (comm[i] < '0' || comm[i] > '9')
@@ -669,7 +677,7 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
 		name = argv0;
 	if (!name.len && comm && !comm__is_fd_number(comm)) {
 		name.p = comm;
-		name.len = strnlen(comm, COMM_LEN);
+		name.len = strnlen(comm, TOOL_COMM_LEN);
 	}
 	interp = name.len ? interpreter__find(interpreters, name) : NULL;
 	/* `bash /dev/fd/3` (process substitution) runs no named script */

@@ -54,7 +54,7 @@ void tool__name(const char *filename, const char *comm, const char *args, size_t
  */
 bool tool__is_shell(const char *comm);
 
-#define TOOL_COMM_KEY_LEN 16
+#define TOOL_COMM_LEN 16 /* the kernel's TASK_COMM_LEN: a comm's bytes, and its key's */
 
 /*
  * The key of comm (at most 16 bytes read) in the set of images whose argv the naming
@@ -62,7 +62,7 @@ bool tool__is_shell(const char *comm);
  * (`python3.11` gives `python`, `3` gives the empty key). The kernel side builds the same
  * key from an exec's comm (bpf/exec.bpf.c, argv_wanted()).
  */
-void tool__argv_key(const char *comm, char key[TOOL_COMM_KEY_LEN]);
+void tool__argv_key(const char *comm, char key[TOOL_COMM_LEN]);
 
 /*
  * The keys of the images whose argv tool__name() and tool__is_shell() read when neither a
@@ -71,7 +71,7 @@ void tool__argv_key(const char *comm, char key[TOOL_COMM_KEY_LEN]);
  * are. For any basename that names an interpreter (python3.11, bash, busybox), the key of
  * its first 15 bytes (the kernel's comm) is among them.
  */
-size_t tool__argv_keys(char (*keys)[TOOL_COMM_KEY_LEN], size_t max);
+size_t tool__argv_keys(char (*keys)[TOOL_COMM_LEN], size_t max);
 
 /*
  * Replaces, in place, each word of name that looks random by "*": a word is a maximal run of
