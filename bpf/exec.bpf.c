@@ -44,8 +44,9 @@ struct {
  * Whether an exec record needs argv (rec: comm and path filled, fsize bytes of path): for
  * a script (the kernel ran an interpreter: bprm->interp is no longer the filename), an
  * fd's exec, or a comm that argv_comms holds once stripped of its trailing digits and dots
- * (python3.11 is python). Reading argv touches the new image's stack, a TLB miss (two
- * levels of page tables in a VM): about a quarter of the exec path. btf: as TW_READ().
+ * (python3.11 is python). Reading argv touches the new
+ * image's stack, a TLB miss (two levels of page tables in a VM): about a quarter of the exec path.
+ * btf: as TW_READ().
  */
 static __always_inline bool argv_wanted(const struct tw_exec_rec *rec, __u64 fsize,
 					struct linux_binprm *bprm, const bool btf)
@@ -166,7 +167,7 @@ static __always_inline void read_base(struct tw_exec_state *st, struct task_stru
  */
 static __always_inline void roll_up_before_exec(__u32 owner, const struct tw_raw_usage *base)
 {
-	struct tw_exec_state *ost = bpf_map_lookup_elem(&execs, &owner);
+	struct tw_exec_state *ost = execs_get(owner);
 	struct tw_usage u = {};
 
 	if (!ost || ost->owner)
@@ -188,7 +189,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	__u32 ppid = TW_READ(btf, task->real_parent->tgid, task, real_parent, tgid);
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	__u64 cgid = bpf_get_current_cgroup_id();
-	struct tw_exec_state fresh = {}, *st;
+	struct tw_exec_state *st;
 	struct exec_try *try;
 	__u64 old_peak = 0;
 	__u32 owner;
@@ -207,7 +208,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	    !bpf_map_delete_elem(&exec_pending, &tgid))
 		__sync_fetch_and_add(&fails_pending, -1);
 
-	st = bpf_map_lookup_elem(&execs, &tgid);
+	st = execs_get(tgid);
 	/* exiting: a reused tgid whose old execution awaits its emission: replaced below */
 	if (st && !st->exiting && !st->owner) {
 		/* a later exec continues the execution: it is renamed after the new image */
@@ -224,25 +225,25 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	if (st && !st->exiting) {
 		/* a forked child's first exec: its entry becomes the new execution */
 		owner = st->owner;
-		__builtin_memset(st, 0, sizeof(*st));
+		execs_zero(st);
 		read_base(st, task, now, btf);
 		roll_up_before_exec(owner, &st->base);
 		if (filtered) {
-			bpf_map_delete_elem(&execs, &tgid);
+			execs_delete(tgid);
 			return 0;
 		}
 	} else {
 		if (filtered)
 			return 0;
-		st = &fresh;
+		st = execs_claim(tgid, true);
+		if (!st) {
+			count_lost(TW_LOST_EXECS_FULL);
+			return 0;
+		}
 		read_base(st, task, now, btf);
 	}
 	st->start_ns = now;
 	st->cgroup_id = cgid;
-	if (st == &fresh && bpf_map_update_elem(&execs, &tgid, &fresh, BPF_ANY)) {
-		count_lost(TW_LOST_EXECS_FULL);
-		return 0;
-	}
 	emit_exec(task, tgid, ppid, uid, cgid, now, 0, bprm, btf);
 	return 0;
 }

@@ -365,7 +365,7 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 			__sync_fetch_and_add(&fails_pending, -1);
 	}
 
-	st = bpf_map_lookup_elem(&execs, &tgid);
+	st = execs_get(tgid);
 	if (!st)
 		return 0;
 	if (st->owner) {
@@ -375,9 +375,9 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 		struct tw_usage u = {};
 
 		/* threads exiting together may each see live == 0: who deletes it rolls up */
-		if (bpf_map_delete_elem(&execs, &tgid))
+		if (!execs_delete(tgid))
 			return 0;
-		ost = bpf_map_lookup_elem(&execs, &owner);
+		ost = execs_get(owner);
 		if (ost && !ost->owner) {
 			__u64 now = bpf_ktime_get_ns();
 			struct exit_place at;
@@ -400,7 +400,6 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 				exit_place_put(&at, task, btf);
 			}
 		}
-		bpf_map_delete_elem(&execs, &tgid);
 		return 0;
 	}
 	/*
@@ -412,7 +411,7 @@ static __always_inline int on_exit(struct task_struct *task, const bool btf)
 		return 0;
 	status = group_exit_status(task, btf);
 	if (!defer_exit(task, tgid, st, bpf_ktime_get_ns(), status, btf))
-		bpf_map_delete_elem(&execs, &tgid);
+		execs_delete(tgid);
 	return 0;
 }
 

@@ -16,17 +16,20 @@
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	struct tw_exec_state fresh = {}, *pst;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, owner;
+	struct tw_exec_state *pst, *cst;
 
 	/* threads share their process's execution */
 	if (child->pid != ctgid)
 		return 0;
-	pst = bpf_map_lookup_elem(&execs, &ptgid);
+	pst = execs_get(ptgid);
 	if (!pst)
 		return 0;
-	fresh.owner = pst->owner ? pst->owner : ptgid;
-	if (bpf_map_update_elem(&execs, &ctgid, &fresh, BPF_ANY))
+	owner = pst->owner ? pst->owner : ptgid;
+	cst = execs_claim(ctgid, true);
+	if (cst)
+		cst->owner = owner;
+	else
 		count_lost(TW_LOST_OWNERS_FULL);
 	return 0;
 }

@@ -64,7 +64,7 @@ SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct tw_exec_state fresh = {};
+	struct tw_exec_state *st;
 	struct tw_exec_rec *rec;
 	__u32 tgid, zero = 0;
 	long n;
@@ -75,15 +75,16 @@ int dump_task(struct bpf_iter__task *ctx)
 	if (task->signal->live.counter == 0)
 		return 0;
 	tgid = task->tgid;
-	fresh.start_ns = task->start_time;
-	fresh.flags = TW_F_PARTIAL;
-	fresh.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	/* an exec seen meanwhile by handle_exec already tracks it properly */
+	st = execs_claim(tgid, false);
+	if (!st)
+		return 0;
+	st->start_ns = task->start_time;
+	st->flags = TW_F_PARTIAL;
+	st->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	/* a first exec from its main thread skips handle_preexec's note: its peak so far */
 	if (task->flags & PF_FORKNOEXEC)
-		fresh.reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
-	/* an exec seen meanwhile by handle_exec already tracks it properly */
-	if (bpf_map_update_elem(&execs, &tgid, &fresh, BPF_NOEXIST))
-		return 0;
+		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
 	rec = bpf_map_lookup_elem(&scratch, &zero);
 	if (!rec)
 		return 0;
@@ -91,8 +92,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->tgid = tgid;
 	rec->ppid = task->real_parent->tgid;
 	rec->uid = task->cred->uid.val;
-	rec->cgroup_id = fresh.cgroup_id;
-	rec->start_ns = fresh.start_ns;
+	rec->cgroup_id = st->cgroup_id;
+	rec->start_ns = st->start_ns;
 	rec->flags = TW_F_PARTIAL;
 	rec->args_size = 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);

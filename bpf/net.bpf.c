@@ -121,7 +121,7 @@ static __always_inline void sock_charge(struct tcp_sock *tp, struct sock_owner *
 		rx = rx ? rx - 1 : 0;
 	if (!o->start_ns)
 		return;
-	st = bpf_map_lookup_elem(&execs, &o->tgid);
+	st = execs_get(o->tgid);
 	if (!st || st->start_ns != o->start_ns)
 		return; /* the execution has been emitted: the rest is not charged */
 	if (tx > o->tx) {
@@ -219,7 +219,7 @@ int BPF_PROG(handle_retrans, const struct sock *sk)
 	map_percpu_inc(&host_counts, TW_HOST_TCP_RETRANSMITS);
 	o = bpf_map_lookup_elem(&sock_owners, &key);
 	if (o && o->start_ns)
-		st = bpf_map_lookup_elem(&execs, &o->tgid);
+		st = execs_get(o->tgid);
 	if (st && st->start_ns == o->start_ns)
 		__sync_fetch_and_add(&st->usage.tcp_retransmits, 1);
 	return 0;

@@ -12,7 +12,7 @@ SEC("tp_btf/mark_victim")
 int BPF_PROG(handle_oom_kill, struct task_struct *victim)
 {
 	__u32 tgid = BPF_CORE_READ(victim, tgid);
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+	struct tw_exec_state *st = execs_get(tgid);
 
 	map_percpu_inc(&host_counts, TW_HOST_OOM_KILLS);
 	if (st && !st->owner)

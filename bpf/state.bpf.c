@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Kernel side of toolwatch: one record per execution start, end and failed exec, with the
- * in-flight state in bounded hash maps. Built only on tracepoints (tp_btf with raw_tp
+ * in-flight state in bounded maps. Built only on tracepoints (tp_btf with raw_tp
  * fallbacks for the sched events, tp/syscalls for failed execs) and task iterators.
  *
  * One file per probe family: exec and exit (probe exec), exec_failed, fork, net (probes
@@ -41,6 +41,8 @@ const volatile bool net_enabled = true;
 const volatile bool tcp_enabled = true;
 /* probe netcalls (opt-in, BTF only): payload of every other socket call, per thread */
 const volatile bool netcalls_enabled = false;
+/* execs' entries - 1 (a power of two - 1): a process's slot is its tgid & execs_mask */
+const volatile __u32 execs_mask = 32767;
 /* exit_slots' entries - 1 (a power of two - 1) */
 const volatile __u32 slot_mask = 127;
 /* the timer callback's own run time and runs (--bpf.stats): the kernel does not count it */
@@ -60,6 +62,12 @@ bool args_all = true;
  * (a lookup of an absent key still costs a cache miss or two on every execution).
  */
 __s64 fails_pending = 0;
+
+/*
+ * Entries in execs_spill: lookups whose slot in execs holds another process look there
+ * only while it holds any.
+ */
+__s64 execs_spilled = 0;
 
 /*
  * CLOCK_MONOTONIC minus the scheduler's rq clock, measured where a runqueue's clock was just

@@ -141,10 +141,12 @@ struct tw_raw_usage {
 };
 
 /*
- * Value of the execs map (tgid -> running execution, or a forked child's owner); read by
- * the agent to tell whether an execution still runs.
+ * Value of the execs and execs_spill maps (tgid -> running execution, or a forked child's
+ * owner); read by the agent to tell whether an execution still runs.
  */
 struct tw_exec_state {
+	__u32 tgid; /* whose entry this is (execs' slots: 0 while free) */
+	__u32 pad;
 	__u64 start_ns;
 	__u32 flags;
 	__u32 exiting;		  /* ended; kept until its exit record is emitted */

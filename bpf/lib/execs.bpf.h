@@ -34,7 +34,7 @@ static __always_inline bool exec_filtered_out(__u32 tgid, __u32 ppid, __u32 uid,
  */
 static __always_inline struct tw_exec_state *exec_key_of(__u32 tgid, __u32 *exec_tgid)
 {
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+	struct tw_exec_state *st = execs_get(tgid);
 	__u32 owner;
 
 	*exec_tgid = tgid;
@@ -42,7 +42,7 @@ static __always_inline struct tw_exec_state *exec_key_of(__u32 tgid, __u32 *exec
 		return st;
 	owner = st->owner;
 	*exec_tgid = owner;
-	st = bpf_map_lookup_elem(&execs, &owner);
+	st = execs_get(owner);
 	return st && !st->owner ? st : NULL;
 }
 
@@ -166,7 +166,7 @@ static __always_inline void emit_exec_fail(struct task_struct *task, __u32 tgid,
 static __always_inline void note_old_peak(struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &tgid);
+	struct tw_exec_state *st = execs_get(tgid);
 
 	if (st && !st->exiting && !st->owner)
 		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);

@@ -46,7 +46,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 
 	if (p->owner) {
 		/* a child's last stretch, in the ratio of its user:system time */
-		ost = bpf_map_lookup_elem(&execs, &p->owner);
+		ost = execs_get(p->owner);
 		if (ost && ost->owner)
 			ost = NULL;
 		raw = p->raw;
@@ -62,7 +62,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 	}
 
 	tgid = p->rec.tgid;
-	st = bpf_map_lookup_elem(&execs, &tgid);
+	st = execs_get(tgid);
 	if (st && (!st->exiting || st->start_ns != p->rec.start_ns))
 		st = NULL; /* the tgid is someone else's by now */
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -70,7 +70,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		if (slot || !bpf_map_delete_elem(&exits_pending, &key)) {
 			count_lost(TW_LOST_RINGBUF_EXIT);
 			if (st)
-				bpf_map_delete_elem(&execs, &tgid);
+				execs_delete(tgid);
 		}
 		return;
 	}
@@ -92,7 +92,7 @@ static __always_inline void finish_pending(__u64 key, struct exit_pending *p, __
 		return;
 	}
 	if (st)
-		bpf_map_delete_elem(&execs, &tgid);
+		execs_delete(tgid);
 	bpf_ringbuf_submit(rec, rb_flags());
 }
 

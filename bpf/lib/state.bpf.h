@@ -35,6 +35,7 @@ extern const volatile bool runqlat_enabled;
 extern const volatile bool net_enabled;
 extern const volatile bool tcp_enabled;
 extern const volatile bool netcalls_enabled;
+extern const volatile __u32 execs_mask;
 extern const volatile __u32 slot_mask;
 extern const volatile bool timer_stats;
 
@@ -45,6 +46,7 @@ extern __s64 clock_off;
 extern bool clock_synced;
 extern __u64 clock_synced_jiffies;
 extern __s64 fails_pending;
+extern __s64 execs_spilled;
 extern __u64 lost[TW_LOST_MAX];
 extern __u64 exits_unfreed;
 extern __u64 exits_unslotted;
@@ -112,14 +114,26 @@ TW_SHARED struct {
 /*
  * tgid -> the execution that process image is running (owner 0), or, for a forked child
  * that has not exec'd, the tgid of the execution its usage rolls up to (owner): the
- * child's exec then turns its entry into an execution in place
+ * child's exec then turns its entry into an execution in place. Direct-mapped: a process's
+ * entry is slot tgid & execs_mask, claimed by writing its tgid there, and in execs_spill
+ * only while that slot holds another process. An array lookup is an address computation
+ * (the verifier inlines it): no hashing, bucket lock or free list on the paths every
+ * execution takes, and PIDs, handed out in turn, fill neighbouring slots. Use execs_get(),
+ * execs_claim() and execs_delete().
  */
 TW_SHARED struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768); /* overridden from --bpf.max-processes */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768); /* --bpf.max-processes, rounded up to a power of two */
 	__type(key, __u32);
 	__type(value, struct tw_exec_state);
 } execs SEC(".maps");
+
+TW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* half of --bpf.max-processes */
+	__type(key, __u32);
+	__type(value, struct tw_exec_state);
+} execs_spill SEC(".maps");
 
 /* tid -> path of the execve in progress */
 TW_SHARED struct {
@@ -174,6 +188,80 @@ static __always_inline void count_lost(int reason)
 {
 	if (reason >= 0 && reason < TW_LOST_MAX)
 		__sync_fetch_and_add(&lost[reason], 1);
+}
+
+/* The entry of process tgid in execs or execs_spill, or NULL. */
+static __always_inline struct tw_exec_state *execs_get(__u32 tgid)
+{
+	__u32 k = tgid & execs_mask;
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k);
+
+	if (st && st->tgid == tgid && tgid)
+		return st;
+	if (execs_spilled <= 0)
+		return NULL;
+	return bpf_map_lookup_elem(&execs_spill, &tgid);
+}
+
+/* Zeroes an entry but for its tgid (which keeps its slot claimed). */
+static __always_inline void execs_zero(struct tw_exec_state *st)
+{
+	__builtin_memset((char *)st + 8, 0, sizeof(*st) - 8);
+}
+
+/*
+ * An entry for process tgid, zeroed but for its tgid: its slot in execs, claimed, or one in
+ * execs_spill if another process holds the slot. An entry tgid has already is reused when
+ * replace, else NULL is returned (as BPF_NOEXIST). NULL too when both maps are full.
+ */
+static __always_inline struct tw_exec_state *execs_claim(__u32 tgid, bool replace)
+{
+	__u32 k = tgid & execs_mask;
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k), zero = {};
+
+	if (!st || !tgid)
+		return NULL;
+	if (st->tgid != tgid) {
+		if (execs_spilled > 0 && (st = bpf_map_lookup_elem(&execs_spill, &tgid)))
+			goto found;
+		st = bpf_map_lookup_elem(&execs, &k);
+		if (!st)
+			return NULL;
+		if (!st->tgid && !__sync_val_compare_and_swap(&st->tgid, 0, tgid))
+			goto zero;
+		/* the slot is another process's: the spill map; counted before the entry
+		 * appears, so that no lookup skips the map while it holds the entry */
+		__sync_fetch_and_add(&execs_spilled, 1);
+		zero.tgid = tgid;
+		if (bpf_map_update_elem(&execs_spill, &tgid, &zero, BPF_NOEXIST)) {
+			__sync_fetch_and_add(&execs_spilled, -1);
+			return NULL;
+		}
+		return bpf_map_lookup_elem(&execs_spill, &tgid);
+	}
+found:
+	if (!replace)
+		return NULL;
+zero:
+	execs_zero(st);
+	return st;
+}
+
+/*
+ * Deletes process tgid's entry; false if it has none (another CPU deleted it first: the
+ * one that deletes it acts on its end).
+ */
+static __always_inline bool execs_delete(__u32 tgid)
+{
+	__u32 k = tgid & execs_mask;
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k);
+
+	if (st && st->tgid == tgid && tgid)
+		return __sync_val_compare_and_swap(&st->tgid, tgid, 0) == tgid;
+	if (execs_spilled <= 0 || bpf_map_delete_elem(&execs_spill, &tgid))
+		return false;
+	__sync_fetch_and_add(&execs_spilled, -1);
+	return true;
 }
 
 /* a CPU reads the ring buffer's fill at every RB_FILL_EVERY-th record it outputs */

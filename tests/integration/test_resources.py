@@ -98,9 +98,9 @@ def register(r):
         # ours also holds the exit path after getrusage (address space teardown)
         assert own * 0.9 <= total <= own * 1.25 + 0.010, (total, own)
 
-    def short_cpu_under(ctx, env, parallel):
+    def short_cpu_under(ctx, env, parallel, then=None):
         """20 (parallel: 64, 16 at a time) 3 ms tools under an agent with env: their CPU
-        against their own getrusage; the agent's last scrape."""
+        against their own getrusage; then(agent) after them; the agent's last scrape."""
         agent = Agent(ctx.binary, env=dict(os.environ, **env)).start()
         try:
             tool = ctx.work.tool("tw_cpu")
@@ -117,6 +117,8 @@ def register(r):
             print("  %d x 3 ms: cpu %.4fs vs own %.4fs" % (n, total, own))
             assert own * 0.9 <= total <= own * 1.25 + 0.010, (total, own)
             assert m.get("toolwatch_exits_cpu_inexact_total", reason="late") == 0
+            if then:
+                then(agent)
             return m
         finally:
             agent.stop()
@@ -136,6 +138,18 @@ def register(r):
         if not os.environ.get("TOOLWATCH_FORCE_RAW_TP"):
             assert m.get("toolwatch_exit_timer_ready") == 1
             assert m.get("toolwatch_exit_slots_full_total") > 0
+
+    @r.test
+    def test_executions_exact_when_processes_share_execs_slots(ctx):
+        # four execs slots in all (TOOLWATCH_EXECS_SLOTS=4): the processes running at the
+        # start and nearly every tool here are kept in the execs_spill map instead
+        def forked_roll_up(agent):
+            m = forked_child_bytes_roll_up(ctx, agent)
+            lost = {dict(k[1])["reason"]: v for k, v in m.samples.items()
+                    if k[0] == "toolwatch_events_lost_total" and v}
+            assert not lost, lost
+
+        short_cpu_under(ctx, {"TOOLWATCH_EXECS_SLOTS": "4"}, parallel=True, then=forked_roll_up)
 
     @r.test
     def test_network_bytes_exact_over_loopback(ctx):
@@ -159,6 +173,11 @@ def register(r):
 
     @r.test
     def test_forked_child_bytes_roll_up_to_parent(ctx):
+        forked_child_bytes_roll_up(ctx, ctx.agent)
+
+    def forked_child_bytes_roll_up(ctx, agent):
+        """A sender's forked child (no exec) sends 3 MB: its bytes are the sender's
+        execution's; agent's scrape."""
         port = free_port()
         sink, sinkproc = start_sink(ctx, port)
         sender = ctx.work.tool("tw_net")
@@ -166,10 +185,11 @@ def register(r):
         assert int(sinkproc.stdout.readline()) == 3000000
         sinkproc.wait()
         name = os.path.basename(sender)
-        m = ctx.agent.wait_value("tool_executions_total", 1, tool=name)
+        m = agent.wait_value("tool_executions_total", 1, tool=name)
         assert m.get("tool_executions_total", tool=name) == 1
         tx = m.get("tool_network_bytes_total", tool=name, direction="tx")
         assert 3000000 <= tx <= 3030000, tx
+        return m
 
     @r.test
     def test_forked_child_bytes_before_exec_stay_with_parent(ctx):

@@ -242,6 +242,23 @@ static __u32 exit_slots(bool btf)
 	return slots;
 }
 
+/*
+ * Slots of the execs map: max_processes rounded up to a power of two (a process's slot is
+ * its tgid masked). TOOLWATCH_EXECS_SLOTS=N (tests, a power of two) makes it N, which sends
+ * most processes to execs_spill instead.
+ */
+static __u32 execs_slots(__u32 max_processes)
+{
+	const char *env = getenv("TOOLWATCH_EXECS_SLOTS");
+	__u32 slots = 1;
+
+	if (env && atoi(env) > 0 && !(atoi(env) & (atoi(env) - 1)))
+		return (__u32)atoi(env);
+	while (slots < max_processes && slots < (1u << 22))
+		slots <<= 1;
+	return slots;
+}
+
 /* CPUs with exit slots and a timer of their own */
 static __u32 exit_timer_cpus(void)
 {
@@ -253,7 +270,7 @@ static __u32 exit_timer_cpus(void)
 static void configure(struct toolwatch_bpf *skel, const struct loader_config *cfg,
 		      const bool want[PROBE_MAX], bool btf)
 {
-	__u32 slots;
+	__u32 slots, execs;
 	struct bpf_program *prog, *progs[MAX_FAMILY_PROGS];
 
 	skel->rodata->targ_tgid = cfg->filter.tgid;
@@ -274,7 +291,11 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->netcalls_enabled = want[PROBE_NETCALLS] && btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
-	bpf_map__set_max_entries(skel->maps.execs, cfg->max_processes);
+	execs = execs_slots(cfg->max_processes);
+	bpf_map__set_max_entries(skel->maps.execs, execs);
+	skel->rodata->execs_mask = execs - 1;
+	bpf_map__set_max_entries(skel->maps.execs_spill,
+				 cfg->max_processes / 2 > 64 ? cfg->max_processes / 2 : 64);
 	slots = exit_slots(btf);
 	bpf_map__set_max_entries(skel->maps.exit_slots, slots);
 	skel->rodata->slot_mask = slots - 1;

@@ -209,9 +209,14 @@ void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])
 
 bool loader__exec_alive(const struct loader *l, uint32_t tgid, uint64_t start_ns)
 {
+	__u32 slot = tgid & l->skel->rodata->execs_mask;
 	struct tw_exec_state st;
 
-	if (bpf_map__lookup_elem(l->skel->maps.execs, &tgid, sizeof(tgid), &st, sizeof(st), 0))
+	if (!bpf_map__lookup_elem(l->skel->maps.execs, &slot, sizeof(slot), &st, sizeof(st), 0) &&
+	    st.tgid == tgid)
+		return st.start_ns == start_ns;
+	if (bpf_map__lookup_elem(l->skel->maps.execs_spill, &tgid, sizeof(tgid), &st, sizeof(st),
+				 0))
 		return false;
 	return st.start_ns == start_ns;
 }
