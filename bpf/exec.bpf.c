@@ -44,7 +44,7 @@ struct {
  * Whether an exec record needs argv (rec: comm and path filled, fsize bytes of path): for
  * a script (the kernel ran an interpreter: bprm->interp is no longer the filename), an
  * fd's exec, or a comm that argv_comms holds once stripped of its trailing digits and dots
- * (python3.11 is python). Reading argv touches the new
+ * (python3.11 is python; argv_filter's bit first, then the lookup). Reading argv touches the new
  * image's stack, a TLB miss (two levels of page tables in a VM): about a quarter of the exec path.
  * btf: as TW_READ().
  */
@@ -54,6 +54,7 @@ static __always_inline bool argv_wanted(const struct tw_exec_rec *rec, __u64 fsi
 	struct tw_comm_key key = {};
 	__u64 head = 0;
 	int len = 0;
+	__u32 bit;
 
 	if (args_all)
 		return true;
@@ -78,6 +79,9 @@ static __always_inline bool argv_wanted(const struct tw_exec_rec *rec, __u64 fsi
 		if (i >= len)
 			key.c[i] = 0;
 	}
+	bit = tw_comm_key_bit(&key);
+	if (!(argv_filter[(bit >> 6) & (TW_ARGV_FILTER_WORDS - 1)] & (1ULL << (bit & 63))))
+		return false;
 	return bpf_map_lookup_elem(&argv_comms, &key);
 }
 

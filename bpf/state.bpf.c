@@ -43,6 +43,8 @@ const volatile bool tcp_enabled = true;
 const volatile bool netcalls_enabled = false;
 /* execs' entries - 1 (a power of two - 1): a process's slot is its tgid & execs_mask */
 const volatile __u32 execs_mask = 32767;
+/* the argv_comms keys' bits (tw_comm_key_bit()): a comm whose bit is clear is not a key */
+const volatile __u64 argv_filter[TW_ARGV_FILTER_WORDS] = {};
 /* exit_slots' entries - 1 (a power of two - 1) */
 const volatile __u32 slot_mask = 127;
 /* the timer callback's own run time and runs (--bpf.stats): the kernel does not count it */

@@ -39,6 +39,21 @@ struct tw_comm_key {
 	char c[TW_COMM_LEN];
 };
 
+/*
+ * A 256-bit filter in front of argv_comms: a key's bit (a multiplicative hash of its two
+ * words), set for every key by the loader and tested by handle_exec, which looks a comm up
+ * only when its bit is set.
+ */
+#define TW_ARGV_FILTER_WORDS 4
+static inline __u32 tw_comm_key_bit(const struct tw_comm_key *k)
+{
+	__u64 w0, w1;
+
+	__builtin_memcpy(&w0, k->c, sizeof(w0));
+	__builtin_memcpy(&w1, k->c + sizeof(w0), sizeof(w1));
+	return (__u32)(((w0 ^ (w1 * 0x9e3779b97f4a7c15ULL)) * 0x9e3779b97f4a7c15ULL) >> 56);
+}
+
 /* Indices into the kernel's lost[] counter array (reasons an event was dropped). */
 enum tw_lost_reason {
 	TW_LOST_RINGBUF_EXEC = 0, /* ring buffer full: exec record */

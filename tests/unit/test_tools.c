@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include <linux/types.h>
 #include "naming/tools.h"
+#include "toolwatch.h"
 
 /* A string literal holding argv words: its size without the literal's own closing NUL. */
 #define ARGV(lit) lit, sizeof(lit) - 1
@@ -642,6 +644,69 @@ static void test_tool_argv_keys_cover_every_name_argv_changes(void **state)
 	assert_int_equal(listed, 31);
 }
 
+/*
+ * handle_exec tests a comm key's bit in a 256-bit filter of the argv keys before looking it
+ * up (tw_comm_key_bit()): every key's bit is set, and few other commands' are (the hash
+ * spreads them).
+ */
+static void test_tool_argv_filter_passes_every_key_and_few_others(void **state)
+{
+	static const char *const others[] = {
+	    "true",	   "false",
+	    "ls",	   "cat",
+	    "grep",	   "sed",
+	    "awk",	   "sort",
+	    "uniq",	   "head",
+	    "tail",	   "cut",
+	    "tr",	   "wc",
+	    "find",	   "xargs",
+	    "make",	   "gcc",
+	    "cc1",	   "as",
+	    "ld",	   "git",
+	    "curl",	   "tar",
+	    "gzip",	   "ssh",
+	    "cp",	   "mv",
+	    "rm",	   "mkdir",
+	    "chmod",	   "date",
+	    "sleep",	   "touch",
+	    "kubectl",	   "docker",
+	    "runc",	   "containerd-shim",
+	    "static_true", "go",
+	    "rustc",	   "cargo",
+	    "clang",	   "id",
+	    "env",	   "test",
+	    "dirname",	   "basename",
+	    "readlink",	   "stat",
+	    "nmap",	   "tcpdump",
+	};
+	char keys[TW_ARGV_COMMS_MAX][TOOL_COMM_LEN], key[TOOL_COMM_LEN];
+	__u64 filter[TW_ARGV_FILTER_WORDS] = {0};
+	size_t n = tool__argv_keys(keys, TW_ARGV_COMMS_MAX);
+	int passed = 0;
+	__u32 bit;
+
+	(void)state;
+	assert_true(n > 1 && n <= TW_ARGV_COMMS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		bit = tw_comm_key_bit((const struct tw_comm_key *)keys[i]);
+		filter[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	for (size_t i = 0; i < n; i++) {
+		bit = tw_comm_key_bit((const struct tw_comm_key *)keys[i]);
+		assert_true(filter[bit >> 6] & (1ULL << (bit & 63)));
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		tool__argv_key(others[i], key);
+		assert_false(argv_key_listed(key));
+		bit = tw_comm_key_bit((const struct tw_comm_key *)key);
+		passed += !!(filter[bit >> 6] & (1ULL << (bit & 63)));
+	}
+	print_message("argv filter: %zu keys, %d of %zu other commands pass\n", n, passed,
+		      sizeof(others) / sizeof(others[0]));
+	/* one bit per key in 256: about n / 256 of the others pass; at most twice that */
+	assert_true((size_t)passed * 256 <= 2 * n * (sizeof(others) / sizeof(others[0])));
+}
+
 static void test_tool_table_ids_dense_in_first_appearance_order(void **state)
 {
 	struct tool_table *t = tool_table__new(10);
@@ -880,6 +945,7 @@ int main(void)
 	    cmocka_unit_test(test_tool_name_plain_binary),
 	    cmocka_unit_test(test_tool_argv_key_strips_versions),
 	    cmocka_unit_test(test_tool_argv_keys_cover_every_name_argv_changes),
+	    cmocka_unit_test(test_tool_argv_filter_passes_every_key_and_few_others),
 	    cmocka_unit_test(test_tool_name_lookalike_is_not_interpreter),
 	    cmocka_unit_test(test_tool_name_shell_script),
 	    cmocka_unit_test(test_tool_name_shell_options_with_arguments),

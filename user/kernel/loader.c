@@ -291,6 +291,11 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->netcalls_enabled = want[PROBE_NETCALLS] && btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
+	for (size_t i = 0; cfg->argv_keys && i < cfg->nr_argv_keys; i++) {
+		__u32 bit = tw_comm_key_bit((const struct tw_comm_key *)cfg->argv_keys[i]);
+
+		skel->rodata->argv_filter[bit >> 6] |= 1ULL << (bit & 63);
+	}
 	execs = execs_slots(cfg->max_processes);
 	bpf_map__set_max_entries(skel->maps.execs, execs);
 	skel->rodata->execs_mask = execs - 1;
