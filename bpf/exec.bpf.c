@@ -222,6 +222,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 			st->usage.peak_rss_bytes = old_peak;
 		st->flags |= TW_F_REEXEC;
 		st->cgroup_id = cgid;
+		st->uid = uid;
 		emit_exec(task, tgid, ppid, uid, cgid, st->start_ns, st->flags, bprm, btf);
 		return 0;
 	}
@@ -248,6 +249,7 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid,
 	}
 	st->start_ns = now;
 	st->cgroup_id = cgid;
+	st->uid = uid;
 	emit_exec(task, tgid, ppid, uid, cgid, now, 0, bprm, btf);
 	return 0;
 }

@@ -82,6 +82,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	st->start_ns = task->start_time;
 	st->flags = TW_F_PARTIAL;
 	st->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	st->uid = task->cred->uid.val;
 	/* a first exec from its main thread skips handle_preexec's note: its peak so far */
 	if (task->flags & PF_FORKNOEXEC)
 		st->reexec_peak_bytes = mm_peak_rss_bytes_btf(task->mm, page_size);
@@ -91,7 +92,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	rec->type = TW_REC_EXEC;
 	rec->tgid = tgid;
 	rec->ppid = task->real_parent->tgid;
-	rec->uid = task->cred->uid.val;
+	rec->uid = st->uid;
 	rec->cgroup_id = st->cgroup_id;
 	rec->start_ns = st->start_ns;
 	rec->flags = TW_F_PARTIAL;

@@ -161,7 +161,7 @@ struct tw_raw_usage {
  */
 struct tw_exec_state {
 	__u32 tgid; /* whose entry this is (execs' slots: 0 while free) */
-	__u32 pad;
+	__u32 uid;  /* its last exec's (or its own at the agent's start): its exit's */
 	__u64 start_ns;
 	__u32 flags;
 	__u32 exiting;		  /* ended; kept until its exit record is emitted */

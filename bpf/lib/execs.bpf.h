@@ -87,7 +87,7 @@ static __always_inline void fill_exit(struct tw_exit_rec *rec, struct task_struc
 	rec->type = TW_REC_EXIT;
 	rec->tgid = tgid;
 	rec->ppid = task_ppid(task, btf);
-	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->uid = st->uid;
 	rec->cgroup_id = st->cgroup_id;
 	rec->start_ns = st->start_ns;
 	rec->end_ns = now;

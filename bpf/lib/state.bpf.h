@@ -207,7 +207,7 @@ static __always_inline struct tw_exec_state *execs_get(__u32 tgid)
 /* Zeroes an entry but for its tgid (which keeps its slot claimed). */
 static __always_inline void execs_zero(struct tw_exec_state *st)
 {
-	__builtin_memset((char *)st + 8, 0, sizeof(*st) - 8);
+	__builtin_memset((char *)st + sizeof(st->tgid), 0, sizeof(*st) - sizeof(st->tgid));
 }
 
 /*
