@@ -253,7 +253,9 @@ def register(r):
                 held.close()
             time.sleep(0.3)
             # the scrape and the diagnostic scrape after it were both refused, and counted
-            assert agent.scrape().get("toolwatch_http_client_limit_refusals_total") == 2
+            m = agent.scrape()
+            assert m.get("toolwatch_http_client_limit_refusals_total") == 2, [
+                ln for ln in m.text.split("\n") if ln.startswith("toolwatch_http_")]
             assert agent.stop() == 0
             msg = failure(agent)
             assert "exited 0" in msg and "a second scrape failed too" in msg, msg
