@@ -213,12 +213,15 @@ static __always_inline void execs_zero(struct tw_exec_state *st)
 /*
  * An entry for process tgid, zeroed but for its tgid: its slot in execs, claimed, or one in
  * execs_spill if another process holds the slot. An entry tgid has already is reused when
- * replace, else NULL is returned (as BPF_NOEXIST). NULL too when both maps are full.
+ * replace, else NULL is returned (as BPF_NOEXIST). NULL too when both maps are full. The
+ * entry is visible (its tgid set) before the caller fills it: only dump_task, at the
+ * agent's start, can meet another CPU's exec or exit of the same process in that window.
  */
 static __always_inline struct tw_exec_state *execs_claim(__u32 tgid, bool replace)
 {
 	__u32 k = tgid & execs_mask;
 	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k), zero = {};
+	__u32 held;
 
 	if (!st || !tgid)
 		return NULL;
@@ -228,8 +231,11 @@ static __always_inline struct tw_exec_state *execs_claim(__u32 tgid, bool replac
 		st = bpf_map_lookup_elem(&execs, &k);
 		if (!st)
 			return NULL;
-		if (!st->tgid && !__sync_val_compare_and_swap(&st->tgid, 0, tgid))
+		held = st->tgid ? st->tgid : __sync_val_compare_and_swap(&st->tgid, 0, tgid);
+		if (!held)
 			goto zero;
+		if (held == tgid) /* claimed meanwhile for the same process (dump_task) */
+			goto found;
 		/* the slot is another process's: the spill map; counted before the entry
 		 * appears, so that no lookup skips the map while it holds the entry */
 		__sync_fetch_and_add(&execs_spilled, 1);

@@ -291,7 +291,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 	skel->rodata->netcalls_enabled = want[PROBE_NETCALLS] && btf;
 
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
-	for (size_t i = 0; cfg->argv_keys && i < cfg->nr_argv_keys; i++) {
+	for (size_t i = 0; cfg->argv_keys && i < cfg->nr_argv_keys && i < TW_ARGV_COMMS_MAX; i++) {
 		__u32 bit = tw_comm_key_bit((const struct tw_comm_key *)cfg->argv_keys[i]);
 
 		skel->rodata->argv_filter[bit >> 6] |= 1ULL << (bit & 63);
