@@ -76,6 +76,11 @@ void exposition__render_agent(struct expo *w, const struct snapshot *s, const ch
 		       "Exits that found their CPU's exit slots busy and waited in the kernel's "
 		       "exits_pending map instead (nothing lost).",
 		       s->exits.unslotted);
+	expo__gauge1(
+	    w, "toolwatch_bpf_execs_spilled",
+	    "Processes tracked in the kernel's execs_spill map: their slot in execs (the PID "
+	    "modulo its size) is another live process's.",
+	    s->exits.execs_spilled > 0 ? (uint64_t)s->exits.execs_spilled : 0);
 	expo__family(w, "toolwatch_exits_cpu_inexact_total", EXPO_COUNTER,
 		     "Exits emitted without their task's last stretch of CPU time, by reason.");
 	expo__u64(w, NULL, "reason", "late", s->exits.late);

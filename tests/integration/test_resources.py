@@ -145,6 +145,8 @@ def register(r):
         # start and nearly every tool here are kept in the execs_spill map instead
         def forked_roll_up(agent):
             m = forked_child_bytes_roll_up(ctx, agent)
+            # the processes running at the start: all but four in the spill map
+            assert m.get("toolwatch_bpf_execs_spilled") > 0
             lost = {dict(k[1])["reason"]: v for k, v in m.samples.items()
                     if k[0] == "toolwatch_events_lost_total" and v}
             assert not lost, lost
@@ -170,6 +172,34 @@ def register(r):
         assert rx == 10000000, rx
         assert m.get("tool_tcp_connections_total", tool=s_name) == 1
         assert m.get("tool_tcp_connections_total", tool=k_name) == 0
+
+    @r.test
+    def test_no_process_spilled_while_pids_fit_the_execs_slots(ctx):
+        # the default --bpf.max-processes (32768 slots): a process goes to execs_spill only
+        # when another live process's PID shares its slot (PID modulo 32768)
+        def slots_shared():
+            slots = {}
+            for d in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    state, flags = fields[0], int(fields[6])
+                except (OSError, ValueError, IndexError):
+                    continue
+                # tracked: not kernel threads (PF_KTHREAD), not zombies
+                if not flags & 0x00200000 and state not in "ZX":
+                    slots.setdefault(int(d) % 32768, []).append(int(d))
+            return [p for p in slots.values() if len(p) > 1]
+
+        before = slots_shared()
+        spilled = ctx.agent.scrape().get("toolwatch_bpf_execs_spilled")
+        after = slots_shared()
+        print("  %d processes in execs_spill; live PIDs sharing a slot: %s"
+              % (spilled, before or after or "none"))
+        if not before and not after:
+            assert spilled == 0, spilled
+        else:
+            assert spilled >= 1, (spilled, before, after)
 
     @r.test
     def test_forked_child_bytes_roll_up_to_parent(ctx):

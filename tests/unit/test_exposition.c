@@ -159,12 +159,14 @@ static void test_render_exit_families(void **state)
 	struct snapshot *s = one_tool_snapshot("t");
 	struct strbuf out = {};
 
-	s->exits =
-	    (struct exit_stats){.timer = true, .late = 2, .unseen_switch = 3, .unslotted = 5};
+	s->exits = (struct exit_stats){
+	    .timer = true, .late = 2, .unseen_switch = 3, .unslotted = 5, .execs_spilled = 7};
 	exposition__render(s, "1.2.3", &out);
 	assert_non_null(strstr(out.buf, "# TYPE toolwatch_exit_timer_ready gauge\n"
 					"toolwatch_exit_timer_ready 1\n"));
 	assert_non_null(strstr(out.buf, "toolwatch_exit_slots_full_total 5\n"));
+	assert_non_null(strstr(out.buf, "# TYPE toolwatch_bpf_execs_spilled gauge\n"
+					"toolwatch_bpf_execs_spilled 7\n"));
 	assert_non_null(strstr(
 	    out.buf, "# TYPE toolwatch_exits_cpu_inexact_total counter\n"
 		     "toolwatch_exits_cpu_inexact_total{reason=\"late\"} 2\n"

@@ -87,6 +87,7 @@ struct exit_stats {
 	uint64_t late;		/* emitted before the task's last switch: run time so far */
 	uint64_t unseen_switch; /* raw tracepoints: last switch never seen: none of it */
 	uint64_t unslotted;	/* found the exit slots busy: waited in exits_pending */
+	int64_t execs_spilled;	/* processes in execs_spill: their execs slot is another's */
 };
 
 /* The agent's own counters, kept by the registry. */

@@ -199,6 +199,7 @@ void loader__exit_stats(const struct loader *l, struct exit_stats *out)
 	out->late = __atomic_load_n(&l->skel->bss->exits_late, __ATOMIC_RELAXED);
 	out->unseen_switch = __atomic_load_n(&l->skel->bss->exits_unfreed, __ATOMIC_RELAXED);
 	out->unslotted = __atomic_load_n(&l->skel->bss->exits_unslotted, __ATOMIC_RELAXED);
+	out->execs_spilled = __atomic_load_n(&l->skel->bss->execs_spilled, __ATOMIC_RELAXED);
 }
 
 void loader__lost(const struct loader *l, uint64_t lost[TW_LOST_MAX])
