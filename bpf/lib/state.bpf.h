@@ -220,17 +220,17 @@ static __always_inline void execs_zero(struct tw_exec_state *st)
 static __always_inline struct tw_exec_state *execs_claim(__u32 tgid, bool replace)
 {
 	__u32 k = tgid & execs_mask;
-	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k), zero = {};
+	struct tw_exec_state *st = bpf_map_lookup_elem(&execs, &k), *spilled, zero = {};
 	__u32 held;
 
 	if (!st || !tgid)
 		return NULL;
 	if (st->tgid != tgid) {
-		if (execs_spilled > 0 && (st = bpf_map_lookup_elem(&execs_spill, &tgid)))
+		spilled = execs_spilled > 0 ? bpf_map_lookup_elem(&execs_spill, &tgid) : NULL;
+		if (spilled) {
+			st = spilled;
 			goto found;
-		st = bpf_map_lookup_elem(&execs, &k);
-		if (!st)
-			return NULL;
+		}
 		held = st->tgid ? st->tgid : __sync_val_compare_and_swap(&st->tgid, 0, tgid);
 		if (!held)
 			goto zero;
