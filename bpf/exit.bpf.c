@@ -27,6 +27,7 @@
 #include "lib/usage.bpf.h"
 #include "lib/execs.bpf.h"
 #include "lib/exit_wait.bpf.h"
+#include "lib/bits.bpf.h"
 
 /*
  * A round every EXIT_ROUND_NS while exits wait. Starting a timer is the expensive part
@@ -53,13 +54,20 @@ struct {
 	__type(value, struct exit_wait_scratch);
 } pending_scratch SEC(".maps");
 
+/*
+ * A timer and, for a CPU's, which of that CPU's exit slots are busy (bit i: its slot
+ * cpu * TW_EXIT_SLOTS_PER_CPU + i), in one cache line that its exits and its timer share;
+ * 128 bytes apart from the next CPU's, whatever the map's alignment.
+ */
 struct exit_timer {
 	struct bpf_timer timer;
 	__u32 armed; /* started and not yet fired */
 	__u32 pad;
+	__u64 busy; /* claimed (compare-and-swap) until the slot's exit is emitted */
+	__u64 pad2[12];
 };
 
-/* [0]: exit_queue's timer; [1 + cpu]: that CPU's slots' timer (entries set by the loader) */
+/* [0]: exit_queue's timer; [1 + cpu]: that CPU's slots and their timer (entries: loader) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -76,15 +84,13 @@ struct {
 
 /*
  * Where an exit waits on BTF kernels, filled in place (no hash insert, no copy):
- * TW_EXIT_SLOTS_PER_CPU slots per CPU, reused in turn so that they stay in its cache, and
- * checked by the CPU's own timer. Exits that find no free slot among a few go to
- * exits_pending.
+ * TW_EXIT_SLOTS_PER_CPU slots per CPU, the lowest free one claimed so that the few in use
+ * stay in its cache, and checked by the CPU's own timer, which visits only the busy ones
+ * (its busy bits). Exits that find no free slot go to exits_pending.
  */
 struct exit_slot {
 	struct exit_pending p;
 	struct task_struct __kptr *task; /* a reference until the exit is emitted */
-	__u32 busy;			 /* claimed (0 -> 1) until then */
-	__u32 pad;
 };
 
 struct {
@@ -93,14 +99,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exit_slot);
 } exit_slots SEC(".maps");
-
-/* each CPU's next slot */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} slot_cursor SEC(".maps");
 
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
@@ -168,27 +166,58 @@ static __always_inline bool exit_hand_over(struct task_struct **taskp, __u64 *qu
 	return true;
 }
 
-/*
- * A free slot of this CPU's, claimed; NULL if the few tried are busy. Its index is
- * base + (cursor & (TW_EXIT_SLOTS_PER_CPU - 1)): slot_round_step() checks them the same way.
- */
-static __always_inline struct exit_slot *slot_claim(void)
+/* exit slot k's busy bit; its CPU's exit_timer entry in *etp (NULL: none) */
+static __always_inline __u64 slot_bit(__u32 k, struct exit_timer **etp)
 {
-	__u32 zero = 0, *c = bpf_map_lookup_elem(&slot_cursor, &zero), k;
-	__u32 base = bpf_get_smp_processor_id() * TW_EXIT_SLOTS_PER_CPU;
-	struct exit_slot *s;
+	__u32 idx = 1 + k / TW_EXIT_SLOTS_PER_CPU;
 
-	if (!c)
+	*etp = bpf_map_lookup_elem(&exit_timer, &idx);
+	return 1ULL << (k & (TW_EXIT_SLOTS_PER_CPU - 1));
+}
+
+/*
+ * Frees exit slot k, whose exit has been emitted or was never handed over. The fetching
+ * form of the atomic (its result kept), which is fully ordered: the reads of the slot's
+ * exit come before another exit may claim it, also where another CPU's sweep frees it.
+ */
+static __always_inline void slot_free(__u32 k)
+{
+	struct exit_timer *et;
+	__u64 bit = slot_bit(k, &et), old;
+
+	if (!et)
+		return;
+	old = __sync_fetch_and_and(&et->busy, ~bit);
+	barrier_var(old);
+}
+
+/*
+ * This CPU's lowest free slot, claimed (its index in *kp); NULL if all are busy. Only a
+ * CPU's own exits set its bits (other CPUs' sweeps only clear them): no retry is needed.
+ */
+static __always_inline struct exit_slot *slot_claim(__u32 *kp)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), idx = 1 + cpu, k;
+	struct exit_timer *et = bpf_map_lookup_elem(&exit_timer, &idx);
+	struct exit_slot *s;
+	__u64 bit;
+
+	if (!et)
 		return NULL;
-	for (int i = 0; i < 4; i++) {
-		k = (base + (*c & (TW_EXIT_SLOTS_PER_CPU - 1))) & slot_mask;
-		*c += 1;
-		s = bpf_map_lookup_elem(&exit_slots, &k);
-		if (s && !s->busy && !__sync_val_compare_and_swap(&s->busy, 0, 1))
-			return s;
+	bit = ~*(volatile __u64 *)&et->busy & slot_bits;
+	bit &= -bit;
+	if (!bit || (__sync_fetch_and_or(&et->busy, bit) & bit)) {
+		__sync_fetch_and_add(&exits_unslotted, 1);
+		return NULL;
 	}
-	__sync_fetch_and_add(&exits_unslotted, 1);
-	return NULL;
+	k = cpu * TW_EXIT_SLOTS_PER_CPU + log2_u64(bit);
+	s = bpf_map_lookup_elem(&exit_slots, &k);
+	if (!s) {
+		slot_free(k);
+		return NULL;
+	}
+	*kp = k;
+	return s;
 }
 
 /* This CPU's exit_wait to fill (every field of p) and hand to pending_insert(). */
@@ -234,14 +263,16 @@ static __always_inline bool pending_insert(struct task_struct *task, struct exit
 
 /* Where an exit waits until its task has switched away for good. */
 struct exit_place {
-	struct exit_slot *s;	     /* BTF kernels: one of this CPU's slots */
+	struct exit_slot *s;	     /* BTF kernels: one of this CPU's slots, */
+	__u32 k;		     /* its index */
 	struct exit_wait_scratch *w; /* else, or none free: built here for exits_pending */
 };
 
 /* A place for an exit to wait: the exit_pending to fill (every field), or NULL. */
 static __always_inline struct exit_pending *exit_place_get(struct exit_place *at, const bool btf)
 {
-	at->s = btf ? slot_claim() : NULL;
+	at->k = 0;
+	at->s = btf ? slot_claim(&at->k) : NULL;
 	at->w = at->s ? NULL : pending_scratch_get();
 	return at->s ? &at->s->p : at->w ? &at->w->p : NULL;
 }
@@ -254,7 +285,7 @@ static __always_inline bool exit_place_put(struct exit_place *at, struct task_st
 		return at->w && pending_insert(task, at->w, btf);
 	if (exit_hand_over(&at->s->task, NULL, task))
 		return true;
-	__sync_lock_test_and_set(&at->s->busy, 0);
+	slot_free(at->k);
 	return false;
 }
 
@@ -495,6 +526,7 @@ static long sweep_pending(struct bpf_map *map, __u64 *key, struct exit_wait *w, 
 struct exit_round {
 	__u64 now;
 	__u64 first_back; /* the queue: the first key put back; met again, the round ends */
+	__u64 busy;	  /* a CPU's slots: the busy ones not yet checked */
 	__u32 back;	  /* 1 once an exit waits for the next round (0 or 1: the verifier's
 			     states converge) */
 	__u32 done;	  /* exits emitted */
@@ -502,21 +534,24 @@ struct exit_round {
 	__u32 pad;
 };
 
-/* check_waiting() for slot s, freed once its exit is emitted */
-static __always_inline int check_slot(struct exit_slot *s, __u64 now)
+/* check_waiting() for slot s (index k), freed once its exit is emitted */
+static __always_inline int check_slot(struct exit_slot *s, __u32 k, __u64 now)
 {
 	int rc = check_waiting(&s->task, &s->p, 0, NULL, now, true);
 
 	if (rc > 0)
-		__sync_lock_test_and_set(&s->busy, 0);
+		slot_free(k);
 	return rc;
 }
 
 /* The iterators' sweep over the slots (the fallback if the timer is not set up). */
 static long sweep_slot(struct bpf_map *map, __u32 *key, struct exit_slot *s, __u64 *now)
 {
-	if (s->busy)
-		check_slot(s, *now);
+	struct exit_timer *et;
+	__u64 bit = slot_bit(*key, &et);
+
+	if (et && (et->busy & bit))
+		check_slot(s, *key, *now);
 	return 0;
 }
 
@@ -559,17 +594,22 @@ static long queue_round_step(__u64 i, struct exit_round *r)
 	return 0;
 }
 
-/* one slot of a CPU's (index base + i, as slot_claim() numbers them) */
+/* a CPU's lowest busy slot not yet checked (index base + its bit); 1 once none is left */
 static long slot_round_step(__u64 i, struct exit_round *r)
 {
-	__u32 k = (r->base + (__u32)i) & slot_mask;
-	struct exit_slot *s = bpf_map_lookup_elem(&exit_slots, &k);
+	__u64 bit = r->busy & -r->busy;
+	__u32 k = r->base + log2_u64(bit);
+	struct exit_slot *s;
 
-	if (!s || !s->busy)
+	if (!bit)
+		return 1;
+	r->busy &= ~bit;
+	s = bpf_map_lookup_elem(&exit_slots, &k);
+	if (!s)
 		return 0;
-	if (check_slot(s, r->now) > 0)
+	if (check_slot(s, k, r->now) > 0)
 		r->done++;
-	else if (s->busy) /* waits, or its exit is still being filled in */
+	else /* waits, is still being filled in, or another CPU's sweep emits it */
 		r->back = 1;
 	return 0;
 }
@@ -591,8 +631,8 @@ static int exit_timer_fire(void *map, __u32 *k, struct exit_timer *et)
 		bpf_loop(EXIT_QUEUE, queue_round_step, &r, 0);
 	} else {
 		r.base = (*k - 1) * TW_EXIT_SLOTS_PER_CPU;
-		bpf_loop(slot_mask < TW_EXIT_SLOTS_PER_CPU ? slot_mask + 1 : TW_EXIT_SLOTS_PER_CPU,
-			 slot_round_step, &r, 0);
+		r.busy = *(volatile __u64 *)&et->busy;
+		bpf_loop(TW_EXIT_SLOTS_PER_CPU, slot_round_step, &r, 0);
 	}
 	/* exits still waiting: the next round */
 	if (r.back && !__sync_val_compare_and_swap(&et->armed, 0, 1) && !exit_timer_start(et))

@@ -45,8 +45,8 @@ const volatile bool netcalls_enabled = false;
 const volatile __u32 execs_mask = 32767;
 /* the argv_comms keys' bits (tw_comm_key_bit()): a comm whose bit is clear is not a key */
 const volatile __u64 argv_filter[TW_ARGV_FILTER_WORDS] = {};
-/* exit_slots' entries - 1 (a power of two - 1) */
-const volatile __u32 slot_mask = 127;
+/* the exit slots each CPU may use (bits; tests use fewer) */
+const volatile __u64 slot_bits = ~0ULL;
 /* the timer callback's own run time and runs (--bpf.stats): the kernel does not count it */
 const volatile bool timer_stats = false;
 
@@ -90,7 +90,7 @@ __u64 lost[TW_LOST_MAX] = {};
  */
 __u64 exits_unfreed = 0;
 
-/* exits that found the slots they tried busy and waited in exits_pending instead */
+/* exits that found their CPU's exit slots busy and waited in exits_pending instead */
 __u64 exits_unslotted = 0;
 
 /*

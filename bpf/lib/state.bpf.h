@@ -37,7 +37,7 @@ extern const volatile bool tcp_enabled;
 extern const volatile bool netcalls_enabled;
 extern const volatile __u32 execs_mask;
 extern const volatile __u64 argv_filter[TW_ARGV_FILTER_WORDS];
-extern const volatile __u32 slot_mask;
+extern const volatile __u64 slot_bits;
 extern const volatile bool timer_stats;
 
 /* Counters and switches in .bss and .data (defined and described in state.bpf.c). */

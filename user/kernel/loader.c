@@ -226,20 +226,28 @@ static bool btf_tracepoint_exists(const char *name)
 }
 
 /*
- * Exit slots (BTF kernels; 1 on raw tracepoints): TW_EXIT_SLOTS_PER_CPU per possible CPU,
- * a power of two in all. TOOLWATCH_EXIT_SLOTS=1 (tests) makes it 1, which sends nearly
- * every exit to exits_pending instead.
+ * Exit slots (BTF kernels; 1 on raw tracepoints, which use none): TW_EXIT_SLOTS_PER_CPU per
+ * possible CPU, CPU c's from c * TW_EXIT_SLOTS_PER_CPU.
  */
 static __u32 exit_slots(bool btf)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	__u32 slots = 1, need = TW_EXIT_SLOTS_PER_CPU * (__u32)(ncpus > 0 ? ncpus : 1);
 
-	if (!btf || getenv("TOOLWATCH_EXIT_SLOTS"))
-		return 1;
-	while (slots < need && slots < (1u << 20))
-		slots <<= 1;
-	return slots;
+	return btf ? TW_EXIT_SLOTS_PER_CPU * (__u32)(ncpus > 0 ? ncpus : 1) : 1;
+}
+
+/*
+ * The exit slots each CPU uses, as bits: all TW_EXIT_SLOTS_PER_CPU; TOOLWATCH_EXIT_SLOTS=N
+ * (tests, 0 to TW_EXIT_SLOTS_PER_CPU) makes it N: with 0 every exit waits in exits_pending.
+ */
+static __u64 exit_slot_bits(void)
+{
+	const char *env = getenv("TOOLWATCH_EXIT_SLOTS");
+	int n = env && *env ? atoi(env) : -1;
+
+	if (n < 0 || n >= TW_EXIT_SLOTS_PER_CPU)
+		return ~0ULL;
+	return (1ULL << n) - 1;
 }
 
 /*
@@ -303,7 +311,7 @@ static void configure(struct toolwatch_bpf *skel, const struct loader_config *cf
 				 cfg->max_processes / 2 > 64 ? cfg->max_processes / 2 : 64);
 	slots = exit_slots(btf);
 	bpf_map__set_max_entries(skel->maps.exit_slots, slots);
-	skel->rodata->slot_mask = slots - 1;
+	skel->rodata->slot_bits = exit_slot_bits();
 	/* the exit queue's timer and one per CPU for its slots */
 	bpf_map__set_max_entries(skel->maps.exit_timer, btf ? 1 + exit_timer_cpus() : 1);
 
