@@ -269,10 +269,12 @@ def register_causes(r):
             # first the one computes 4x more (its CPU is as busy as before) ...
             loops[1].ms = 40
             got = wait_causes(agent, [p_name], 6 * WINDOW_S + 5)
-            # ... then the same work of the other waits behind two hogs on its CPU (they
-            # push everything else onto the other CPU: hence one after the other)
-            h = [hog(ctx, cpus[0]), hog(ctx, cpus[0])]
-            got.update(wait_causes(agent, [c_name], 6 * WINDOW_S + 5))
+            # ... then the same work of the other waits behind three hogs on its CPU (they
+            # push everything else onto the other CPU: hence one after the other): about
+            # four times its usual duration, well past the latency ratio even where
+            # process start-up is a large share of it
+            h = [hog(ctx, cpus[0]) for _ in range(3)]
+            got.update(wait_causes(agent, [c_name], 10 * WINDOW_S + 5))
             print("  causes: %s" % got)
             assert got.get(c_name) == "runqueue", (got, agent.read_log()[-2000:])
             assert got.get(p_name) == "cpu", (got, agent.read_log()[-2000:])
