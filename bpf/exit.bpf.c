@@ -63,7 +63,7 @@ struct exit_timer {
 	struct bpf_timer timer;
 	__u32 armed; /* started and not yet fired */
 	__u32 pad;
-	__u64 busy; /* claimed (compare-and-swap) until the slot's exit is emitted */
+	__u64 busy; /* set by an exit claiming the slot (fetch-or), cleared once it is emitted */
 	__u64 pad2[12];
 };
 
