@@ -3,6 +3,7 @@
 """Root integration tests: start the real agent, run real programs, assert on /metrics.
 
 usage: run.py --bin build/toolwatch --helpers build/helpers [-k NAME ...] [--raw-tp]
+              [--sanitized]
 Prints PASS/FAIL/SKIP per test and a closing "integration: N passed, N failed" line.
 A skip is a failure under CI=true.
 """
@@ -68,6 +69,59 @@ NEEDS_BTF = {
 }
 
 
+# Nor these, whose subject is user-space code that runs the same on either tracepoint
+# kind (HTTP, TLS and auth, the Kubernetes client, exposition formats, the series
+# registry's churn, backtests, the deploy files), or that runs no agent of this pass (the
+# image's agent takes the BTF-typed path it ships with): the BTF pass runs them.
+USER_SPACE = "user-space subject, the same code on either tracepoint kind: run on BTF"
+SAME_ON_RAW_TP = dict.fromkeys([
+    "test_web_tls_basic_auth_client_certs_and_prometheus",
+    "test_web_bad_config_at_start_is_one_line_exit_2",
+    "test_web_promtool_accepts_every_documented_example",
+    "test_web_gzip_body_decompresses_to_the_plain_body",
+    "test_web_self_metrics_addresses_and_telemetry_path",
+    "test_web_start_errors_are_one_line_and_attach_nothing",
+    "test_web_slowloris_and_flood_do_not_stop_a_scrape",
+    "test_web_tls_handshake_flood_does_not_stop_a_scrape",
+    "test_web_basic_auth_without_tls_and_sighup_reload",
+    "test_kube_lookup_contract_refresh_and_rate_limit",
+    "test_kube_good_server_lists_pods_and_follows_token_rotation",
+    "test_kube_failures_counted_without_stalling_events",
+    "test_kube_tls_connect_and_token_failures",
+    "test_kube_stops_promptly_during_a_slow_request",
+    "test_kube_configuration_errors",
+    "test_attacks_redos_exec_storm_keeps_events_fresh",
+    "test_attacks_wrong_password_flood_keeps_scrapes_and_healthz",
+    "test_attacks_torn_web_config_never_turns_auth_off",
+    "test_attacks_downgrade_needs_the_explicit_key",
+    "test_attacks_slow_and_stalled_readers_bound_memory",
+    "test_attacks_reloads_racing_scrapes_drop_none",
+    "test_attacks_oversized_state_file_is_refused_unread",
+    "test_attacks_request_smuggling_is_refused_and_closed",
+    "test_http_late_headers_within_deadline_survive_a_stalled_deadline_thread",
+    "test_http_scrapes_keepalive_and_late_headers_under_cpu_load",
+    "test_http_per_client_limit_refuses_counts_and_frees",
+    "test_http_failed_scrape_reports_the_agent_log",
+    "test_native_histogram_p95_real_prometheus",
+    "test_native_negotiation_formats_and_bad_accept",
+    "test_native_series_budget_and_thin_families",
+    "test_identity_churn_leaves_metrics",
+    "test_backtest_prometheus_raises_in_the_agents_window",
+    "test_backtest_bad_input_one_line_and_status",
+    "test_deploy_prometheus_files_valid",
+    "test_deploy_expressions_evaluate_on_prometheus",
+], USER_SPACE)
+SAME_ON_RAW_TP["test_container_runs_as_the_daemonset"] = \
+    "the image's agent takes the BTF-typed path whatever the pass: run on BTF"
+
+
+# Under --sanitized (the binary is the ASan/UBSan build) these are not run: they do not run
+# that binary, so the unsanitized pass has run them exactly as they would run here.
+NOT_THIS_BINARY = {
+    "test_container_runs_as_the_daemonset": "the image holds its own build of the agent",
+}
+
+
 class Context:
     pass
 
@@ -79,20 +133,34 @@ def main():
     ap.add_argument("-k", action="append", help="run tests whose name contains this")
     ap.add_argument("--raw-tp", action="store_true",
                     help="every agent on raw tracepoints (TOOLWATCH_FORCE_RAW_TP=1)")
+    ap.add_argument("--sanitized", action="store_true",
+                    help="--bin is the sanitizer build: tests that do not run it are not run")
     args = ap.parse_args()
 
     runner = Runner()
     for mod in MODULES:
         mod.register(runner)
+    stale = (set(NEEDS_BTF) | set(SAME_ON_RAW_TP) | set(NOT_THIS_BINARY)) - \
+        {t.__name__ for t in runner.tests}
+    if stale:
+        print("run.py: listed for --raw-tp but no such test: %s" % ", ".join(sorted(stale)),
+              file=sys.stderr)
+        return 2
     if args.k and not any(k in t.__name__ for t in runner.tests for k in args.k):
         print("run.py: no test name contains %s" % " or ".join(repr(k) for k in args.k),
               file=sys.stderr)
         return 2
     if args.raw_tp:
         os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
-        for fn in [t for t in runner.tests if t.__name__ in NEEDS_BTF]:
+        not_run = dict(SAME_ON_RAW_TP, **NEEDS_BTF)
+        for fn in [t for t in runner.tests if t.__name__ in not_run]:
             if not args.k or any(k in fn.__name__ for k in args.k):
-                print("NOT RUN %s (--raw-tp: %s)" % (fn.__name__, NEEDS_BTF[fn.__name__]))
+                print("NOT RUN %s (--raw-tp: %s)" % (fn.__name__, not_run[fn.__name__]))
+            runner.tests.remove(fn)
+    if args.sanitized:
+        for fn in [t for t in runner.tests if t.__name__ in NOT_THIS_BINARY]:
+            if not args.k or any(k in fn.__name__ for k in args.k):
+                print("NOT RUN %s (--sanitized: %s)" % (fn.__name__, NOT_THIS_BINARY[fn.__name__]))
             runner.tests.remove(fn)
     if os.geteuid() != 0:
         ci = os.environ.get("CI") == "true"
