@@ -266,7 +266,7 @@ test-unit: $(UNIT_BINS)
 
 test-integration: $(BIN) $(HELPER_BINS) $(OUTPUT)/kube_probe
 	$(Q)python3 tests/integration/run.py --bin $(BIN) --helpers $(OUTPUT)/helpers \
-		$(if $(RAW_TP),--raw-tp) $(if $(SANITIZED),--sanitized) $(INTEGRATION_ARGS)
+		$(if $(RAW_TP),--raw-tp) $(INTEGRATION_ARGS)
 
 # Separate output tree so sanitizer objects never mix with the normal build.
 test-asan: deps-test
@@ -276,7 +276,7 @@ test-asan: deps-test
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) --no-print-directory OUTPUT=build-asan \
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' SANITIZED=1 test-integration
+		LDFLAGS='-fsanitize=address,undefined' test-integration
 
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
 	$(call msg,FUZZ-LD,$@)

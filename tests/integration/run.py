@@ -3,7 +3,6 @@
 """Root integration tests: start the real agent, run real programs, assert on /metrics.
 
 usage: run.py --bin build/toolwatch --helpers build/helpers [-k NAME ...] [--raw-tp]
-              [--sanitized]
 Prints PASS/FAIL/SKIP per test and a closing "integration: N passed, N failed" line.
 A skip is a failure under CI=true.
 """
@@ -16,7 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lib import Agent, Runner, Workdir  # noqa: E402
+from lib import Agent, Runner, Workdir, is_asan  # noqa: E402
 
 import test_executions  # noqa: E402
 import test_exposition  # noqa: E402
@@ -115,8 +114,8 @@ SAME_ON_RAW_TP["test_container_runs_as_the_daemonset"] = \
     "the image's agent takes the BTF-typed path whatever the pass: run on BTF"
 
 
-# Under --sanitized (the binary is the ASan/UBSan build) these are not run: they do not run
-# that binary, so the unsanitized pass has run them exactly as they would run here.
+# With the ASan/UBSan build as --bin these are not run: they do not run that binary, so the
+# unsanitized pass has run them exactly as they would run here.
 NOT_THIS_BINARY = {
     "test_container_runs_as_the_daemonset": "the image holds its own build of the agent",
 }
@@ -133,8 +132,6 @@ def main():
     ap.add_argument("-k", action="append", help="run tests whose name contains this")
     ap.add_argument("--raw-tp", action="store_true",
                     help="every agent on raw tracepoints (TOOLWATCH_FORCE_RAW_TP=1)")
-    ap.add_argument("--sanitized", action="store_true",
-                    help="--bin is the sanitizer build: tests that do not run it are not run")
     args = ap.parse_args()
 
     runner = Runner()
@@ -143,8 +140,8 @@ def main():
     stale = (set(NEEDS_BTF) | set(SAME_ON_RAW_TP) | set(NOT_THIS_BINARY)) - \
         {t.__name__ for t in runner.tests}
     if stale:
-        print("run.py: listed for --raw-tp but no such test: %s" % ", ".join(sorted(stale)),
-              file=sys.stderr)
+        print("run.py: listed as not run in a pass, but no such test: %s"
+              % ", ".join(sorted(stale)), file=sys.stderr)
         return 2
     if args.k and not any(k in t.__name__ for t in runner.tests for k in args.k):
         print("run.py: no test name contains %s" % " or ".join(repr(k) for k in args.k),
@@ -157,10 +154,10 @@ def main():
             if not args.k or any(k in fn.__name__ for k in args.k):
                 print("NOT RUN %s (--raw-tp: %s)" % (fn.__name__, not_run[fn.__name__]))
             runner.tests.remove(fn)
-    if args.sanitized:
+    if is_asan(args.bin):
         for fn in [t for t in runner.tests if t.__name__ in NOT_THIS_BINARY]:
             if not args.k or any(k in fn.__name__ for k in args.k):
-                print("NOT RUN %s (--sanitized: %s)" % (fn.__name__, NOT_THIS_BINARY[fn.__name__]))
+                print("NOT RUN %s (ASan build: %s)" % (fn.__name__, NOT_THIS_BINARY[fn.__name__]))
             runner.tests.remove(fn)
     if os.geteuid() != 0:
         ci = os.environ.get("CI") == "true"

@@ -244,7 +244,10 @@ def register(r):
             assert max(x[1] for x in scrapes) <= 1.0, scrapes
             assert all(x[0] == 200 for x in health), health
             assert max(x[1] for x in health) <= 1.0, health
-            assert cpu / elapsed <= 1.1, cpu / elapsed  # one bcrypt thread, some parsing
+            # one bcrypt thread (the C library's, not instrumented) and some parsing, which
+            # ASan makes dearer: 1.03 cores measured, 1.12 with ASan; two bcrypt threads
+            # would read about 2
+            assert cpu / elapsed <= (1.3 if is_asan(ctx.binary) else 1.1), cpu / elapsed
 
             # a known user with a wrong password costs what an unknown user does
             def timed(auth):
