@@ -287,6 +287,32 @@ static void test_kube_podlist_string_bounds(void **state)
 	strbuf__free(&b);
 }
 
+static void test_kube_podlist_own_uid_beats_a_mirror_claim(void **state)
+{
+	/* the second pod's mirror annotation claims the first one's uid, in either order */
+	static const char *const lists[] = {
+	    "{\"kind\":\"PodList\",\"items\":["
+	    "{\"metadata\":{\"name\":\"real\",\"namespace\":\"a\",\"uid\":\"u-1\"}},"
+	    "{\"metadata\":{\"name\":\"claims\",\"namespace\":\"b\",\"uid\":\"u-2\","
+	    "\"annotations\":{\"kubernetes.io/config.mirror\":\"u-1\"}}}]}",
+	    "{\"kind\":\"PodList\",\"items\":["
+	    "{\"metadata\":{\"name\":\"claims\",\"namespace\":\"b\",\"uid\":\"u-2\","
+	    "\"annotations\":{\"kubernetes.io/config.mirror\":\"u-1\"}}},"
+	    "{\"metadata\":{\"name\":\"real\",\"namespace\":\"a\",\"uid\":\"u-1\"}}]}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		struct kube_podmap *m = parse_ok(lists[i]);
+		const struct kube_pod *p = kube_podmap__find(m, "u-1");
+
+		assert_non_null(p);
+		assert_string_equal(p->name, "real");
+		assert_string_equal(kube_podmap__find(m, "u-2")->name, "claims");
+		kube_podmap__free(m);
+	}
+}
+
 static void test_kube_podlist_many_pods_and_duplicates(void **state)
 {
 	struct strbuf b = {};
@@ -330,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_kube_podlist_not_a_podlist),
 	    cmocka_unit_test(test_kube_podlist_string_bounds),
 	    cmocka_unit_test(test_kube_podlist_many_pods_and_duplicates),
+	    cmocka_unit_test(test_kube_podlist_own_uid_beats_a_mirror_claim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,8 +197,10 @@ static int build_index(struct kube_podmap *m)
 	if (!m->index)
 		return -ENOMEM;
 	m->index_size = size;
-	for (size_t i = 0; i < m->nr_pods; i++) {
+	/* every pod's own uid before any mirror annotation, which cannot take a uid's place */
+	for (size_t i = 0; i < m->nr_pods; i++)
 		index_put(m, m->pods[i].uid, i);
+	for (size_t i = 0; i < m->nr_pods; i++) {
 		if (m->pods[i].mirror_uid[0])
 			index_put(m, m->pods[i].mirror_uid, i);
 	}
@@ -264,18 +266,22 @@ out:
 
 const struct kube_pod *kube_podmap__find(const struct kube_podmap *m, const char *uid)
 {
+	const struct kube_pod *mirror = NULL;
 	size_t mask;
 
 	if (!m || !m->index_size || !uid || !*uid)
 		return NULL;
 	mask = m->index_size - 1;
+	/* a pod's own uid first: another pod's mirror annotation may claim the same string */
 	for (size_t i = hash_str(uid) & mask; m->index[i]; i = (i + 1) & mask) {
 		const struct kube_pod *p = &m->pods[m->index[i] - 1];
 
-		if (!strcmp(p->uid, uid) || !strcmp(p->mirror_uid, uid))
+		if (!strcmp(p->uid, uid))
 			return p;
+		if (!mirror && !strcmp(p->mirror_uid, uid))
+			mirror = p;
 	}
-	return NULL;
+	return mirror;
 }
 
 bool kube_podmap__lookup(const struct kube_podmap *m, const char *pod_uid, const char *container_id,
