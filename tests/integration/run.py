@@ -147,18 +147,18 @@ def main():
         print("run.py: no test name contains %s" % " or ".join(repr(k) for k in args.k),
               file=sys.stderr)
         return 2
+    def not_run(reasons, why):
+        """Takes the tests named in reasons out of the run, each listed as NOT RUN."""
+        for fn in [t for t in runner.tests if t.__name__ in reasons]:
+            if not args.k or any(k in fn.__name__ for k in args.k):
+                print("NOT RUN %s (%s: %s)" % (fn.__name__, why, reasons[fn.__name__]))
+            runner.tests.remove(fn)
+
     if args.raw_tp:
         os.environ["TOOLWATCH_FORCE_RAW_TP"] = "1"
-        not_run = dict(SAME_ON_RAW_TP, **NEEDS_BTF)
-        for fn in [t for t in runner.tests if t.__name__ in not_run]:
-            if not args.k or any(k in fn.__name__ for k in args.k):
-                print("NOT RUN %s (--raw-tp: %s)" % (fn.__name__, not_run[fn.__name__]))
-            runner.tests.remove(fn)
+        not_run(dict(SAME_ON_RAW_TP, **NEEDS_BTF), "--raw-tp")
     if is_asan(args.bin):
-        for fn in [t for t in runner.tests if t.__name__ in NOT_THIS_BINARY]:
-            if not args.k or any(k in fn.__name__ for k in args.k):
-                print("NOT RUN %s (ASan build: %s)" % (fn.__name__, NOT_THIS_BINARY[fn.__name__]))
-            runner.tests.remove(fn)
+        not_run(NOT_THIS_BINARY, "ASan build")
     if os.geteuid() != 0:
         ci = os.environ.get("CI") == "true"
         print("%s integration tests: need root" % ("FAIL" if ci else "SKIP"))
