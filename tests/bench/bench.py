@@ -328,8 +328,8 @@ class Mode:
 class FloorMode(Mode):
     name = "floor"
 
-    def __init__(self, binary, stats=False):
-        self.binary, self.stats = binary, stats
+    def __init__(self, binary, stats=False, ring=False):
+        self.binary, self.stats, self.ring = binary, stats, ring
         self.attached, self.missing, self.failed = [], [], []
 
     def start(self):
@@ -344,7 +344,8 @@ class FloorMode(Mode):
         # failed execs (syscall tracepoints) are opt-in too
         skips += ["--skip", "sys_enter_execve", "--skip", "sys_enter_execveat",
                   "--skip", "sys_exit_execve", "--skip", "sys_exit_execveat"]
-        self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) + skips,
+        self.proc = subprocess.Popen([self.binary] + (["--stats"] if self.stats else []) +
+                                     (["--ring"] if self.ring else []) + skips,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
         for line in self.proc.stdout:
@@ -1287,19 +1288,23 @@ class Bench:
                                                                    port=m.port))
                 finally:
                     m.stop()
-        floor_parts = {}
-        f = FloorMode(self.floor, stats=True)
-        try:
-            f.start()
+        # the floor, and the floor whose exec program also outputs one ring-buffer record:
+        # the least that any design reporting each execution to user space pays
+        floors = []
+        for who, ring in (("floor", False), ("floor_ring", True)):
+            f = FloorMode(self.floor, stats=True, ring=ring)
             try:
-                floor_parts = self.bpf_workload(c, f.pid)
-            finally:
-                f.stop()
-        except Unavailable as e:
-            self.note("floor stats: n/a: %s" % e)
+                f.start()
+                try:
+                    floors.append((who, self.bpf_workload(c, f.pid)))
+                finally:
+                    f.stop()
+            except Unavailable as e:
+                self.note("%s stats: n/a: %s" % (who, e))
+                floors.append((who, {}))
         self.res["bpf_stats_source"] = "kernel run_time_ns/run_cnt of the attached programs"
         per = {}
-        for who, parts in list(acc.items()) + [("floor", floor_parts)]:
+        for who, parts in list(acc.items()) + floors:
             progs = {}
             for part in parts.values():
                 for prog, (ns, n) in part["progs"].items():
@@ -1680,6 +1685,11 @@ class Bench:
                       e["exec_path_ns_per_kernel_exec"] / 1e3, "%.2f"),
                     f(e.get("ring_bytes_per_kernel_exec"))))
             self.out("  per %s (sched_process_exec runs): %s%s" % (what, "; ".join(row), target))
+        # what the hooks cost alone, and with one ring-buffer record per execution
+        fl = [(who, per.get(who + "_exec_storm", {}).get("ns_per_kernel_exec"))
+              for who in ("floor", "floor_ring")]
+        self.out("  per execution, empty programs: %s us; with one 256-byte ring-buffer record "
+                 "per execution: %s us" % tuple(f(v and v / 1e3, "%.2f") for _, v in fl))
 
     # agent CPU when idle, at 1 s and 15 s scrape intervals (sections_sleep.py)
     def idle(self):

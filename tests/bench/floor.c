@@ -2,7 +2,8 @@
 /*
  * floor: loads floor.bpf.c (empty programs on the agent's tracepoints), attaches each
  * program on its own, prints one line per program and "ready", then waits for SIGINT or
- * SIGTERM. A program whose tracepoint this kernel lacks is reported and left out.
+ * SIGTERM. A program whose tracepoint this kernel lacks is reported and left out. With
+ * --ring the exec's program outputs one record per execution, which floor consumes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -21,13 +23,15 @@
 #define MAX_PROGS 64
 
 static const char usage[] =
-    "usage: floor [--stats] [--skip TRACEPOINT]... [-v]\n"
+    "usage: floor [--stats] [--ring] [--skip TRACEPOINT]... [-v]\n"
     "\n"
     "Attaches empty BPF programs to the tracepoints toolwatch uses and waits for\n"
     "SIGINT/SIGTERM. Prints 'attached SECTION', 'missing SECTION', 'failed SECTION: ERR',\n"
     "then 'ready N/M'.\n"
     "\n"
     "  --stats  enable kernel BPF run-time statistics while running\n"
+    "  --ring   output one 256-byte ring-buffer record per execution (consumed every\n"
+    "           10 ms; printed as 'records N' at the end)\n"
     "  --skip   leave this tracepoint off, as the agent's defaults do\n"
     "  -v       show libbpf's messages\n"
     "\n"
@@ -36,6 +40,16 @@ static const char usage[] =
     "  floor --stats    # then: bpftool prog show\n";
 
 static bool verbose;
+static unsigned long long records;
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	records++;
+	return 0;
+}
 
 #define MAX_SKIPS 16
 static const char *skips[MAX_SKIPS];
@@ -86,8 +100,10 @@ int main(int argc, char **argv)
 	struct bpf_link *links[MAX_PROGS] = {};
 	struct floor_bpf *skel = NULL;
 	struct btf *vmlinux = NULL;
+	struct ring_buffer *ring = NULL;
 	struct bpf_program *prog;
 	int err = 0, stats_fd = -1, sig, total = 0, attached = 0, n = 0;
+	bool ring_exec = false;
 	sigset_t mask;
 
 	for (int i = 1; i < argc; i++) {
@@ -95,6 +111,8 @@ int main(int argc, char **argv)
 			stats_fd = -2;
 		} else if (!strcmp(argv[i], "--skip") && i + 1 < argc && nr_skips < MAX_SKIPS) {
 			skips[nr_skips++] = argv[++i];
+		} else if (!strcmp(argv[i], "--ring")) {
+			ring_exec = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -126,6 +144,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot open skeleton: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	skel->rodata->ring_exec = ring_exec;
 	vmlinux = btf__load_vmlinux_btf();
 	bpf_object__for_each_program(prog, skel->obj)
 	{
@@ -156,11 +175,32 @@ int main(int argc, char **argv)
 		attached++;
 		n++;
 	}
+	if (ring_exec) {
+		ring = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), count_record, NULL,
+					NULL);
+		if (!ring) {
+			err = -errno;
+			fprintf(stderr, "floor: cannot open the ring buffer: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	}
 	printf("ready %d/%d\n", attached, total);
 	fflush(stdout);
 
-	sigwait(&mask, &sig);
+	if (ring) {
+		struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+
+		do
+			ring_buffer__consume(ring);
+		while (sigtimedwait(&mask, NULL, &tick) < 0);
+		ring_buffer__consume(ring);
+		printf("records %llu\n", records);
+	} else {
+		sigwait(&mask, &sig);
+	}
 cleanup:
+	ring_buffer__free(ring);
 	for (int i = 0; i < n; i++)
 		bpf_link__destroy(links[i]);
 	floor_bpf__destroy(skel);
