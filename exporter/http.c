@@ -446,6 +446,7 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	pthread_rwlockattr_t attr;
+	pthread_condattr_t cattr;
 	int err = 0;
 
 	if (!srv) {
@@ -456,13 +457,16 @@ struct http_server *http__bind(const struct http_config *cfg, char *why, size_t 
 	srv->start_time = (double)time(NULL);
 	for (unsigned int i = 0; i < HTTP_LISTEN_MAX; i++)
 		srv->fds[i] = -1;
-	srv->reaper_stop[0] = srv->reaper_stop[1] = -1;
 	/* writers first: a reload on the event loop never waits behind a stream of readers */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&srv->served_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&srv->track_lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->reaper_wake, &cattr);
+	pthread_condattr_destroy(&cattr);
 	pthread_mutex_init(&srv->auth_lock, NULL);
 	pthread_cond_init(&srv->auth_wake, NULL);
 	pthread_cond_init(&srv->auth_idle, NULL);
@@ -737,6 +741,7 @@ void http__stop(struct http_server *srv)
 	tls__unset_server(srv);
 	pthread_rwlock_destroy(&srv->served_lock);
 	pthread_mutex_destroy(&srv->track_lock);
+	pthread_cond_destroy(&srv->reaper_wake);
 	pthread_mutex_destroy(&srv->auth_lock);
 	pthread_cond_destroy(&srv->auth_wake);
 	pthread_cond_destroy(&srv->auth_idle);

@@ -98,9 +98,10 @@ struct http_server {
 	pthread_mutex_t track_lock;
 	struct tracked *tracked;
 	struct client *clients[CLIENT_BUCKETS]; /* under track_lock too */
+	pthread_cond_t reaper_wake; /* a new header deadline, or the stop; CLOCK_MONOTONIC */
 	pthread_t reaper;
 	bool reaper_running;
-	int reaper_stop[2];
+	bool reaper_quit; /* under track_lock */
 	/* basic auth: verdicts cached, bcrypt on a thread of its own (http_auth.c) */
 	pthread_mutex_t auth_lock;
 	pthread_cond_t auth_wake, auth_idle;

@@ -1,25 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Limits a hostile client cannot get around: the per-client connection limit, counted at
- * accept, and the request-header deadline, enforced by a thread of its own.
+ * accept, and the request-header deadline, enforced by a thread of its own that sleeps
+ * until the earliest deadline, or until a connection gets one when none has.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "http_internal.h"
 #include "http_limits.h"
-#include "lib/log.h"
-
-#define REAPER_INTERVAL_MS 100 /* how often the header deadline is checked */
 
 /* The count of addr's open connections, created at 0; NULL: not an IP address, or no
  * memory (then the connection is not counted). Under track_lock. */
@@ -101,6 +97,7 @@ void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **so
 		if (t->next)
 			t->next->prev = t;
 		srv->tracked = t;
+		pthread_cond_signal(&srv->reaper_wake); /* its header deadline */
 		c = client_of(srv, peer ? peer->client_addr : NULL);
 		if (c && srv->cfg.max_per_client && c->open >= srv->cfg.max_per_client) {
 			/* shut now, counted; MHD then closes it without calling the handler */
@@ -177,6 +174,8 @@ void limits__set_in_request(struct http_server *srv, struct MHD_Connection *conn
 	pthread_mutex_lock(&srv->track_lock);
 	t->in_request = in;
 	t->since_ns = mono_ns();
+	if (!in)
+		pthread_cond_signal(&srv->reaper_wake); /* the next request's header deadline */
 	pthread_mutex_unlock(&srv->track_lock);
 }
 
@@ -197,43 +196,48 @@ static bool header_overdue(uint64_t now, uint64_t since_ns, uint64_t limit_ns)
 	return now >= since_ns && now - since_ns >= limit_ns;
 }
 
-/* Shuts down connections whose headers did not arrive in time; MHD then closes them. */
+/*
+ * Shuts down connections whose headers did not arrive in time (MHD then closes them), then
+ * sleeps until the earliest deadline left; with none, until a connection gets one.
+ */
 static void *reaper(void *arg)
 {
 	struct http_server *srv = arg;
 	uint64_t limit = (uint64_t)srv->cfg.header_timeout_ms * 1000000ULL;
-	char c;
 
-	for (;;) {
-		fd_set rd;
-		struct timeval tv = {0, REAPER_INTERVAL_MS * 1000};
-		uint64_t now;
+	pthread_setname_np(pthread_self(), "http-deadline");
+	/* under the lock: every since_ns is stamped under it too, and no wakeup is missed */
+	pthread_mutex_lock(&srv->track_lock);
+	while (!srv->reaper_quit) {
+		uint64_t now = mono_ns(), next = UINT64_MAX;
+		struct timespec until;
 
-		FD_ZERO(&rd);
-		FD_SET(srv->reaper_stop[0], &rd);
-		if (select(srv->reaper_stop[0] + 1, &rd, NULL, NULL, &tv) > 0 &&
-		    read(srv->reaper_stop[0], &c, 1) >= 0)
-			return NULL;
-		/* read under the lock: every since_ns is stamped under it too */
-		pthread_mutex_lock(&srv->track_lock);
-		now = mono_ns();
 		for (struct tracked *t = srv->tracked; t; t = t->next) {
-			if (t->in_request || t->fd < 0 || !header_overdue(now, t->since_ns, limit))
+			if (t->in_request || t->fd < 0)
 				continue;
+			if (!header_overdue(now, t->since_ns, limit)) {
+				if (t->since_ns + limit < next)
+					next = t->since_ns + limit;
+				continue;
+			}
 			shutdown(t->fd, SHUT_RDWR);
 			t->fd = -1; /* once */
 			__atomic_add_fetch(&srv->header_timeouts, 1, __ATOMIC_RELAXED);
 		}
-		pthread_mutex_unlock(&srv->track_lock);
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&srv->reaper_wake, &srv->track_lock);
+			continue;
+		}
+		until.tv_sec = (time_t)(next / 1000000000ULL);
+		until.tv_nsec = (long)(next % 1000000000ULL);
+		pthread_cond_timedwait(&srv->reaper_wake, &srv->track_lock, &until);
 	}
+	pthread_mutex_unlock(&srv->track_lock);
+	return NULL;
 }
 
 int limits__start(struct http_server *srv, char *why, size_t n)
 {
-	if (pipe2(srv->reaper_stop, O_CLOEXEC)) {
-		snprintf(why, n, "cannot create pipe: %s", strerror(errno));
-		return -errno;
-	}
 	if (pthread_create(&srv->reaper, NULL, reaper, srv)) {
 		snprintf(why, n, "cannot start the HTTP deadline thread");
 		return -EAGAIN;
@@ -245,13 +249,12 @@ int limits__start(struct http_server *srv, char *why, size_t n)
 void limits__stop(struct http_server *srv)
 {
 	if (srv->reaper_running) {
-		if (write(srv->reaper_stop[1], "x", 1) < 0)
-			pr_debug("cannot stop the deadline thread");
+		pthread_mutex_lock(&srv->track_lock);
+		srv->reaper_quit = true;
+		pthread_cond_signal(&srv->reaper_wake);
+		pthread_mutex_unlock(&srv->track_lock);
 		pthread_join(srv->reaper, NULL);
-	}
-	if (srv->reaper_stop[0] >= 0) {
-		close(srv->reaper_stop[0]);
-		close(srv->reaper_stop[1]);
+		srv->reaper_running = false;
 	}
 	for (unsigned int i = 0; i < CLIENT_BUCKETS; i++) {
 		while (srv->clients[i]) { /* none once every daemon stopped; a failed start */
