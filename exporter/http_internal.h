@@ -102,6 +102,7 @@ struct http_server {
 	pthread_t reaper;
 	bool reaper_running;
 	bool reaper_quit; /* under track_lock */
+	bool reaper_idle; /* waiting with no deadline to wait for; under track_lock */
 	/* basic auth: verdicts cached, bcrypt on a thread of its own (http_auth.c) */
 	pthread_mutex_t auth_lock;
 	pthread_cond_t auth_wake, auth_idle;

@@ -67,6 +67,17 @@ static void client_put(struct http_server *srv, struct client *c)
 	}
 }
 
+/*
+ * A connection's header deadline starts now: the reaper needs waking only if it waits
+ * for none, as a deadline set now is never earlier than one it already waits for. Under
+ * track_lock.
+ */
+static void wake_reaper(struct http_server *srv)
+{
+	if (srv->reaper_idle)
+		pthread_cond_signal(&srv->reaper_wake);
+}
+
 void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			       enum MHD_ConnectionNotificationCode toe)
 {
@@ -97,7 +108,7 @@ void limits__notify_connection(void *cls, struct MHD_Connection *conn, void **so
 		if (t->next)
 			t->next->prev = t;
 		srv->tracked = t;
-		pthread_cond_signal(&srv->reaper_wake); /* its header deadline */
+		wake_reaper(srv); /* its header deadline */
 		c = client_of(srv, peer ? peer->client_addr : NULL);
 		if (c && srv->cfg.max_per_client && c->open >= srv->cfg.max_per_client) {
 			/* shut now, counted; MHD then closes it without calling the handler */
@@ -175,7 +186,7 @@ void limits__set_in_request(struct http_server *srv, struct MHD_Connection *conn
 	t->in_request = in;
 	t->since_ns = mono_ns();
 	if (!in)
-		pthread_cond_signal(&srv->reaper_wake); /* the next request's header deadline */
+		wake_reaper(srv); /* the next request's header deadline */
 	pthread_mutex_unlock(&srv->track_lock);
 }
 
@@ -225,7 +236,9 @@ static void *reaper(void *arg)
 			__atomic_add_fetch(&srv->header_timeouts, 1, __ATOMIC_RELAXED);
 		}
 		if (next == UINT64_MAX) {
+			srv->reaper_idle = true;
 			pthread_cond_wait(&srv->reaper_wake, &srv->track_lock);
+			srv->reaper_idle = false;
 			continue;
 		}
 		until.tv_sec = (time_t)(next / 1000000000ULL);
