@@ -331,6 +331,7 @@ class FloorMode(Mode):
     def __init__(self, binary, stats=False, ring=False):
         self.binary, self.stats, self.ring = binary, stats, ring
         self.attached, self.missing, self.failed = [], [], []
+        self.records = None  # with ring: the records floor consumed ("records N")
 
     def start(self):
         if not os.access(self.binary, os.X_OK):
@@ -362,7 +363,10 @@ class FloorMode(Mode):
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        out, _ = self.proc.communicate(timeout=30)
+        for line in out.splitlines():
+            if line.startswith("records "):
+                self.records = int(line.split()[1])
 
 
 class AgentMode(Mode):
@@ -1296,9 +1300,16 @@ class Bench:
             try:
                 f.start()
                 try:
-                    floors.append((who, self.bpf_workload(c, f.pid)))
+                    parts = self.bpf_workload(c, f.pid)
                 finally:
                     f.stop()
+                floors.append((who, parts))
+                # a reservation that failed would make the record look cheaper than it is
+                execs = sum(n for part in parts.values() for p, (_, n) in part["progs"].items()
+                            if self.prog_tp.get(p) == "sched_process_exec")
+                if ring and (f.records or 0) < execs:
+                    self.note("floor_ring: %s records for %d executions: some were not "
+                              "output" % (f.records, execs))
             except Unavailable as e:
                 self.note("%s stats: n/a: %s" % (who, e))
                 floors.append((who, {}))

@@ -68,7 +68,6 @@ int main(int argc, char **argv)
 			continue;
 		if (running >= width)
 			reap(&running, &ok, &failed);
-		fflush(stdout);
 		pid = fork();
 		if (pid < 0) {
 			perror("fork");
